@@ -1,0 +1,71 @@
+//! Cohorts: named groups of devices within one product, the unit a release targets.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::{CohortId, ProductId};
+use super::page::{PagedQuery, push_page_pairs};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Cohort {
+    pub id: CohortId,
+    pub product_id: ProductId,
+    /// The product's name at the time of reading.
+    pub product: String,
+    /// Unique within its product.
+    pub name: String,
+    pub description: String,
+    pub device_count: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub revision: i64,
+}
+
+/// `POST /v1/products/{product}/cohorts`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateCohort {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCohort {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// `GET /v1/cohorts?product=&limit=&cursor=` (all products in scope) or
+/// `GET /v1/products/{product}/cohorts?limit=&cursor=`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct CohortListQuery {
+    /// Product name or ID.
+    pub product: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl PagedQuery for CohortListQuery {
+    fn set_page(&mut self, limit: Option<u32>, cursor: Option<String>) {
+        self.limit = limit;
+        self.cursor = cursor;
+    }
+
+    fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(product) = &self.product {
+            pairs.push(("product", product.clone()));
+        }
+        push_page_pairs(&mut pairs, self.limit, &self.cursor);
+        pairs
+    }
+}

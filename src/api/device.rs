@@ -1,0 +1,127 @@
+//! Devices: each belongs to exactly one product and at most one cohort of that product.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::{CohortId, DeviceId, ProductId};
+use super::page::{PagedQuery, push_page_pairs};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Device {
+    pub id: DeviceId,
+    /// Serial number or other operator-chosen identifier; unique in the organization.
+    pub identifier: String,
+    pub product_id: ProductId,
+    /// The product's name at the time of reading.
+    pub product: String,
+    pub cohort_id: Option<CohortId>,
+    /// The cohort's name at the time of reading.
+    pub cohort: Option<String>,
+    pub description: String,
+    /// `key:value` strings, sorted.
+    pub tags: Vec<String>,
+    /// Hardware target triple.
+    pub target: Option<String>,
+    /// A quarantined device receives no releases.
+    pub quarantined: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub revision: i64,
+}
+
+/// `POST /v1/devices`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateDevice {
+    pub identifier: String,
+    /// Product name or ID.
+    pub product: String,
+    /// Cohort name or ID; must be a cohort of `product`.
+    #[serde(default)]
+    pub cohort: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub target: Option<String>,
+}
+
+/// PATCH body: absent fields are left alone; `"cohort": null` and `"target": null` clear.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDevice {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Cohort name or ID within the device's product; `null` removes the device from its cohort.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "super::double_option"
+    )]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>))]
+    pub cohort: Option<Option<String>>,
+    /// Replaces the whole tag set (applied before `add_tags` / `remove_tags`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add_tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove_tags: Vec<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "super::double_option"
+    )]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>))]
+    pub target: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantined: Option<bool>,
+}
+
+/// `GET /v1/devices?product=&cohort=&tag=&target=&quarantined=&limit=&cursor=`; creation order.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct DeviceListQuery {
+    /// Product name or ID.
+    pub product: Option<String>,
+    /// Cohort ID, or cohort name together with `product`.
+    pub cohort: Option<String>,
+    /// Repeatable; every tag must match.
+    #[serde(default)]
+    pub tag: Vec<String>,
+    pub target: Option<String>,
+    pub quarantined: Option<bool>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl PagedQuery for DeviceListQuery {
+    fn set_page(&mut self, limit: Option<u32>, cursor: Option<String>) {
+        self.limit = limit;
+        self.cursor = cursor;
+    }
+
+    fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(product) = &self.product {
+            pairs.push(("product", product.clone()));
+        }
+        if let Some(cohort) = &self.cohort {
+            pairs.push(("cohort", cohort.clone()));
+        }
+        pairs.extend(self.tag.iter().map(|t| ("tag", t.clone())));
+        if let Some(target) = &self.target {
+            pairs.push(("target", target.clone()));
+        }
+        if let Some(quarantined) = self.quarantined {
+            pairs.push(("quarantined", quarantined.to_string()));
+        }
+        push_page_pairs(&mut pairs, self.limit, &self.cursor);
+        pairs
+    }
+}

@@ -1,0 +1,48 @@
+//! Wire types shared by the client and the service: resources, requests, list pages, errors
+//! and IDs. The JSON the CLI prints with `-o json` is exactly these types serialized.
+
+pub mod cohort;
+pub mod device;
+pub mod error;
+pub mod ids;
+pub mod page;
+pub mod product;
+pub mod validate;
+
+pub use cohort::{Cohort, CohortListQuery, CreateCohort, UpdateCohort};
+pub use device::{CreateDevice, Device, DeviceListQuery, UpdateDevice};
+pub use error::{ErrorBody, ErrorCode, FieldError};
+pub use ids::{CohortId, DeviceId, ProductId};
+pub use page::{Page, PagedQuery};
+pub use product::{CreateProduct, Product, ProductListQuery, ProductState, UpdateProduct};
+
+/// Every route lives under this prefix.
+pub const BASE_PATH: &str = "/v1";
+
+/// Header carrying a client-chosen key that makes a retried write safe.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
+/// Serde helper for PATCH fields where `null` means "clear" and absence means "leave alone".
+pub mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        T: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+
+    pub fn serialize<T, S>(value: &Option<Option<T>>, serializer: S) -> Result<S::Ok, S::Error>
+    where
+        T: Serialize,
+        S: Serializer,
+    {
+        match value {
+            // Callers pair this with `skip_serializing_if = "Option::is_none"`.
+            None | Some(None) => serializer.serialize_none(),
+            Some(Some(inner)) => inner.serialize(serializer),
+        }
+    }
+}

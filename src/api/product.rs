@@ -1,0 +1,105 @@
+//! Products: the top-level grouping of devices, cohorts and firmware in an organization.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::ProductId;
+use super::page::{PagedQuery, push_page_pairs};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Product {
+    pub id: ProductId,
+    /// Unique in the organization.
+    pub name: String,
+    pub description: String,
+    /// `key:value` strings, sorted.
+    pub tags: Vec<String>,
+    /// Archived products stay readable but accept no new devices or cohorts.
+    pub archived: bool,
+    pub device_count: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Increases on every change; send it as `If-Match` to update only what you last saw.
+    pub revision: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateProduct {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// PATCH body: absent fields are left alone.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProduct {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Replaces the whole tag set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+}
+
+/// Which products a list returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ProductState {
+    #[default]
+    Active,
+    Archived,
+    All,
+}
+
+impl ProductState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductState::Active => "active",
+            ProductState::Archived => "archived",
+            ProductState::All => "all",
+        }
+    }
+}
+
+/// `GET /v1/products?state=&tag=&limit=&cursor=`; results in creation order.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct ProductListQuery {
+    /// `active` (default), `archived` or `all`.
+    #[serde(default)]
+    pub state: Option<ProductState>,
+    /// Repeatable; every tag must match.
+    #[serde(default)]
+    pub tag: Vec<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl PagedQuery for ProductListQuery {
+    fn set_page(&mut self, limit: Option<u32>, cursor: Option<String>) {
+        self.limit = limit;
+        self.cursor = cursor;
+    }
+
+    fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(state) = self.state {
+            pairs.push(("state", state.as_str().to_owned()));
+        }
+        pairs.extend(self.tag.iter().map(|t| ("tag", t.clone())));
+        push_page_pairs(&mut pairs, self.limit, &self.cursor);
+        pairs
+    }
+}

@@ -1,0 +1,124 @@
+//! The root of the clap command tree: global flags and the top-level nouns. No logic lives here;
+//! help text, completions and man pages are all generated from these types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+
+/// Administer fleets of embedded devices: products, cohorts and devices, and the fleet service.
+#[derive(Debug, Parser)]
+#[command(
+    name = "fleet",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = "Start a local service with `fleet server`, then try `fleet product create indoor-sensor`.\n\
+                  Docs: `fleet help <command>`, `man fleet`, and README.md."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags accepted by every command. Each has a `FLEET_*` environment variable; a flag wins over
+/// its variable, which wins over the selected profile.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Profile to use from config.toml (default: the config's `default_profile`)
+    #[arg(short = 'p', long, global = true, env = "FLEET_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Base URL of the fleet service, e.g. http://127.0.0.1:4040
+    #[arg(long, global = true, env = "FLEET_API_URL", value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// API key (prefer the env var or a profile: flags show up in shell history)
+    #[arg(
+        long,
+        global = true,
+        env = "FLEET_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub api_key: Option<String>,
+
+    /// Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs
+    #[arg(
+        short = 'o',
+        long,
+        global = true,
+        env = "FLEET_OUTPUT",
+        value_enum,
+        default_value_t = OutputFormat::Table
+    )]
+    pub output: OutputFormat,
+
+    /// When to use colour on stderr and tables (never when NO_COLOR is set)
+    #[arg(long, global = true, env = "FLEET_COLOR", value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Print only data and errors: no status lines, hints or progress
+    #[arg(short, long, global = true, env = "FLEET_QUIET", conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more about what is happening (requests, timings)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Answer yes to confirmations (needed for destructive commands without a terminal)
+    #[arg(short = 'y', long, global = true, env = "FLEET_YES")]
+    pub yes: bool,
+
+    /// Never prompt; fail instead when input would be needed
+    #[arg(long, global = true, env = "FLEET_NO_INPUT")]
+    pub no_input: bool,
+
+    /// Directory holding config.toml and credentials.toml
+    #[arg(long, global = true, env = "FLEET_CONFIG_DIR", value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns for people
+    Table,
+    /// JSON: the API object, or an array for lists
+    Json,
+    /// One JSON object per line
+    Ndjson,
+    /// One ID per line
+    Id,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage products: the device types of your organization
+    #[command(subcommand)]
+    Product(commands::product::ProductCommand),
+    /// Manage cohorts: groups of devices within a product
+    #[command(subcommand)]
+    Cohort(commands::cohort::CohortCommand),
+    /// Manage devices
+    #[command(subcommand)]
+    Device(commands::device::DeviceCommand),
+    /// Manage connection profiles (service URL + API key)
+    #[command(subcommand)]
+    Profile(commands::profile::ProfileCommand),
+    /// Print a shell completion script
+    Completions(commands::completions::CompletionsArgs),
+    /// Run the fleet service
+    #[cfg(feature = "server")]
+    Server(commands::server::ServerArgs),
+}

@@ -1,0 +1,9 @@
+//! `fleet cohort …` (skeleton: filled in by the CLI work).
+
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum CohortCommand {
+    /// Placeholder
+    List,
+}

@@ -1,0 +1,9 @@
+//! `fleet profile …` (skeleton: filled in by the CLI work).
+
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Placeholder
+    List,
+}

@@ -1,0 +1,115 @@
+//! The one error type of the CLI: a kind that decides the exit code, a message for people,
+//! hints that say what to do next, and the underlying cause chain.
+
+use std::fmt;
+
+/// What went wrong, as far as a script is concerned: each kind is one exit code (DESIGN.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Anything not covered below (exit 1).
+    Failure,
+    /// The command line or local configuration is unusable (exit 2).
+    Usage,
+    /// The user declined, or a confirmation was needed without a terminal or `--yes` (exit 3).
+    Cancelled,
+    /// Missing, unknown or insufficient credentials (exit 4).
+    Auth,
+    /// A bulk operation applied to some items and failed for others (exit 5).
+    Partial,
+    /// The named resource does not exist (exit 6).
+    NotFound,
+    /// The service refused the request: conflict or invalid input (exit 7).
+    Rejected,
+    /// Network failure, timeout or server error after retries (exit 8).
+    Unavailable,
+}
+
+impl ErrorKind {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::Failure => 1,
+            ErrorKind::Usage => 2,
+            ErrorKind::Cancelled => 3,
+            ErrorKind::Auth => 4,
+            ErrorKind::Partial => 5,
+            ErrorKind::NotFound => 6,
+            ErrorKind::Rejected => 7,
+            ErrorKind::Unavailable => 8,
+        }
+    }
+}
+
+/// An error on its way to the user: rendered once, centrally, on stderr.
+#[derive(Debug)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub hints: Vec<String>,
+    pub source: Option<anyhow::Error>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            hints: Vec::new(),
+            source: None,
+        }
+    }
+
+    pub fn failure(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Failure, message)
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Usage, message)
+    }
+
+    pub fn cancelled(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Cancelled, message)
+    }
+
+    /// Adds a `hint:` line telling the user what to do next.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    /// Attaches the underlying cause, shown as `caused by:` lines.
+    pub fn with_source(mut self, source: impl Into<anyhow::Error>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        self.kind.exit_code()
+    }
+
+    /// The causes below the message, outermost first, without repeating the message itself.
+    pub fn causes(&self) -> Vec<String> {
+        let Some(source) = &self.source else {
+            return Vec::new();
+        };
+        source
+            .chain()
+            .map(|cause| cause.to_string())
+            .filter(|cause| cause != &self.message)
+            .collect()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Wraps an I/O failure on a named local path.
+pub fn io_error(action: &str, path: &std::path::Path, err: std::io::Error) -> Error {
+    Error::failure(format!("could not {action} `{}`", path.display())).with_source(err)
+}

@@ -1,0 +1,24 @@
+//! `fleet`: a CLI for embedded-device fleets and the service it talks to, in one crate.
+//!
+//! Data flows one way: clap args ([`cli`]) → a command ([`commands`]) → the typed client
+//! ([`client`]) → HTTP → the service's handlers ([`server`]) → its store.
+
+pub mod api;
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod output;
+pub mod prompt;
+#[cfg(feature = "server")]
+pub mod server;
+
+pub use cli::Cli;
+
+/// Runs a parsed command line to completion and returns the process exit code. Errors are
+/// rendered here, once, on stderr.
+pub fn run(cli: Cli) -> u8 {
+    commands::run(cli)
+}

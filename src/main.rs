@@ -1,0 +1,9 @@
+//! The `fleet` binary: parse the command line, run it, exit with the code its outcome maps to.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    ExitCode::from(fleet::run(fleet::Cli::parse()))
+}

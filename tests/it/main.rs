@@ -1,0 +1,4 @@
+//! The one integration-test binary: the real service in-process on 127.0.0.1:0, driven over HTTP
+//! (`api_*` modules) and through the real `fleet` binary (`cli_*` modules).
+
+mod common;
