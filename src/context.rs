@@ -1,1 +1,65 @@
-//! skeleton
+//! What every command receives: the global flags, the resolved config directory, the printer,
+//! and an API client built on first use (so local-only commands never need a service).
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use crate::cli::GlobalArgs;
+use crate::client::ApiClient;
+use crate::config::{self, Overrides, Settings};
+use crate::error::Result;
+use crate::output::Printer;
+
+pub struct Context {
+    pub global: GlobalArgs,
+    pub config_dir: PathBuf,
+    pub printer: Printer,
+    client: OnceLock<ApiClient>,
+}
+
+impl Context {
+    pub fn new(global: GlobalArgs, printer: Printer) -> Result<Self> {
+        let config_dir = config::resolve_config_dir(global.config_dir.as_deref())?;
+        Ok(Context {
+            global,
+            config_dir,
+            printer,
+            client: OnceLock::new(),
+        })
+    }
+
+    /// The URL and key this command would use, by flag > env var > selected profile > default
+    /// profile. Warns when the credentials file is readable by others.
+    pub fn settings(&self) -> Result<Settings> {
+        let config = config::load_config(&self.config_dir)?;
+        let (credentials, warning) = config::load_credentials(&self.config_dir)?;
+        if let Some(warning) = warning {
+            self.printer.warn(&warning);
+        }
+        config::resolve(
+            Overrides {
+                profile: self.global.profile.as_deref(),
+                api_url: self.global.api_url.as_deref(),
+                api_key: self.global.api_key.as_deref(),
+            },
+            &config,
+            &credentials,
+            &self.config_dir,
+        )
+    }
+
+    /// The API client for the resolved settings, built once.
+    pub fn client(&self) -> Result<&ApiClient> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let settings = self.settings()?;
+        let client = ApiClient::build(
+            &settings.api_url,
+            &settings.api_key,
+            settings.key_source,
+            Some(self.printer.clone()),
+        )?;
+        Ok(self.client.get_or_init(|| client))
+    }
+}

@@ -1,1 +1,205 @@
-//! skeleton
+//! The typed HTTP client of the fleet service: one sub-client per resource, retries with
+//! backoff for requests that are safe to repeat, and the mapping from HTTP failures to
+//! [`crate::error::Error`] kinds (and so exit codes).
+
+mod cohorts;
+mod devices;
+mod error;
+mod paging;
+mod products;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backon::{ExponentialBuilder, Retryable};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::{Method, Response, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use cohorts::Cohorts;
+pub use devices::Devices;
+pub use products::Products;
+
+use crate::api;
+use crate::error::{Error, Result};
+use crate::output::Printer;
+use error::Attempt;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Retries after the first attempt, for connect errors, 429 and 502/503/504.
+const RETRIES: usize = 3;
+/// A server asking for a longer pause than this is treated as unavailable for this run.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// A client for one service URL and API key. Cheap to clone (shares one connection pool).
+#[derive(Clone)]
+pub struct ApiClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    /// Where the key came from ("profile `local`"), for hints when it is rejected.
+    key_source: String,
+    printer: Option<Printer>,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("base", &self.inner.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApiClient {
+    /// A client for the service at `api_url` (e.g. `http://127.0.0.1:4040`) using `api_key`.
+    pub fn new(api_url: &str, api_key: &str) -> Result<Self> {
+        Self::build(api_url, api_key, String::new(), None)
+    }
+
+    /// Like [`ApiClient::new`], with a description of where the key came from (used in hints)
+    /// and a printer for `-v` request logs.
+    pub fn build(
+        api_url: &str,
+        api_key: &str,
+        key_source: String,
+        printer: Option<Printer>,
+    ) -> Result<Self> {
+        let base = Url::parse(api_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| {
+                Error::usage(format!("`{api_url}` is not a valid API URL"))
+                    .hint("use the form http://HOST:PORT, e.g. http://127.0.0.1:4040")
+            })?;
+        let mut auth = HeaderValue::from_str(&format!("Bearer {api_key}")).map_err(|_| {
+            Error::new(
+                crate::error::ErrorKind::Auth,
+                "the API key contains characters that cannot be sent in a header",
+            )
+        })?;
+        auth.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, auth);
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("fleet/", env!("CARGO_PKG_VERSION")))
+            .default_headers(headers)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|err| Error::failure("could not set up the HTTP client").with_source(err))?;
+        Ok(ApiClient {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                key_source,
+                printer,
+            }),
+        })
+    }
+
+    /// The service URL, as configured.
+    pub fn base_url(&self) -> &str {
+        self.inner.base.as_str().trim_end_matches('/')
+    }
+
+    pub fn products(&self) -> Products<'_> {
+        Products::new(self)
+    }
+
+    pub fn cohorts(&self) -> Cohorts<'_> {
+        Cohorts::new(self)
+    }
+
+    pub fn devices(&self) -> Devices<'_> {
+        Devices::new(self)
+    }
+
+    /// `/v1/<segments…>`, each segment percent-encoded.
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.inner.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty();
+            path.push(api::BASE_PATH.trim_start_matches('/'));
+            path.extend(segments);
+        }
+        url
+    }
+
+    async fn get<T: DeserializeOwned>(&self, url: Url) -> Result<T> {
+        let response = self.execute(Method::GET, url, None).await?;
+        error::decode(self, response).await
+    }
+
+    async fn write<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: &B,
+    ) -> Result<T> {
+        let body = serde_json::to_vec(body)
+            .map_err(|err| Error::failure("could not encode the request").with_source(err))?;
+        let response = self.execute(method, url, Some(body)).await?;
+        error::decode(self, response).await
+    }
+
+    async fn delete(&self, url: Url) -> Result<()> {
+        self.execute(Method::DELETE, url, None).await?;
+        Ok(())
+    }
+
+    /// Sends one logical request, retrying what is safe to retry. GETs are naturally
+    /// repeatable; every write carries one `Idempotency-Key` across its attempts so the service
+    /// applies it once.
+    async fn execute(&self, method: Method, url: Url, body: Option<Vec<u8>>) -> Result<Response> {
+        let idempotency_key =
+            (method != Method::GET).then(|| uuid::Uuid::now_v7().hyphenated().to_string());
+        let attempt = || async {
+            let started = Instant::now();
+            let mut request = self.inner.http.request(method.clone(), url.clone());
+            if let Some(key) = &idempotency_key {
+                request = request.header(api::IDEMPOTENCY_KEY_HEADER, key);
+            }
+            if let Some(body) = &body {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+            }
+            let result = request.send().await;
+            if let Some(printer) = &self.inner.printer {
+                let outcome = match &result {
+                    Ok(response) => response.status().to_string(),
+                    Err(err) => error::transport_reason(err),
+                };
+                printer.debug(&format!(
+                    "{method} {url} -> {outcome} ({} ms)",
+                    started.elapsed().as_millis()
+                ));
+            }
+            Attempt::check(result).await
+        };
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_secs(2))
+            .with_max_times(RETRIES)
+            .with_jitter();
+        attempt
+            .retry(backoff)
+            .when(Attempt::is_retryable)
+            .adjust(|attempt, delay| {
+                // Retry-After replaces our own delay, within reason.
+                let wanted = attempt.retry_after();
+                match (delay, wanted) {
+                    (None, _) => None,
+                    (Some(_), Some(wanted)) if wanted > MAX_RETRY_AFTER => None,
+                    (Some(delay), wanted) => Some(wanted.unwrap_or(delay)),
+                }
+            })
+            .await
+            .map_err(|attempt| attempt.into_error(self, &method, &url))
+    }
+}

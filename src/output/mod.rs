@@ -1,1 +1,184 @@
-//! skeleton
+//! Everything the CLI shows: the [`Printer`] (stdout carries data only; status, warnings, hints
+//! and errors go to stderr), the output formats and the per-resource table layouts.
+//!
+//! This is the one module allowed to write to stdout and stderr directly.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod list;
+mod resources;
+
+use std::io::{self, IsTerminal, Write};
+
+pub use list::ListWriter;
+pub use resources::{ProfileView, Resource};
+
+use crate::cli::{ColorChoice, GlobalArgs, OutputFormat};
+use crate::error::Error;
+
+/// Decides where each kind of message goes and how it looks. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    format: OutputFormat,
+    quiet: bool,
+    verbose: u8,
+    color: bool,
+}
+
+/// The label colours, as ANSI SGR parameters.
+const RED: &str = "1;31";
+const YELLOW: &str = "1;33";
+const CYAN: &str = "1;36";
+const DIM: &str = "2";
+
+impl Printer {
+    /// `no_color` is whether `NO_COLOR` is set (to anything non-empty).
+    pub fn new(global: &GlobalArgs, no_color: bool) -> Self {
+        let color = match global.color {
+            _ if no_color => false,
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => io::stderr().is_terminal(),
+        };
+        Printer {
+            format: global.output,
+            quiet: global.quiet,
+            verbose: global.verbose,
+            color,
+        }
+    }
+
+    pub fn format(&self) -> OutputFormat {
+        self.format
+    }
+
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
+    fn label(&self, label: &str, sgr: &str) -> String {
+        if self.color {
+            format!("\x1b[{sgr}m{label}:\x1b[0m")
+        } else {
+            format!("{label}:")
+        }
+    }
+
+    /// A short line about what just happened, e.g. "created product `x`". Silenced by `-q`.
+    pub fn status(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
+
+    /// Something the user should know even with `-q`.
+    pub fn warn(&self, msg: &str) {
+        eprintln!("{} {msg}", self.label("warning", YELLOW));
+    }
+
+    /// What to do next. Silenced by `-q`.
+    pub fn hint(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{} {msg}", self.label("hint", CYAN));
+        }
+    }
+
+    /// Request-level detail shown with `-v`.
+    pub fn debug(&self, msg: &str) {
+        if self.verbose > 0 && !self.quiet {
+            if self.color {
+                eprintln!("\x1b[{DIM}m{msg}\x1b[0m");
+            } else {
+                eprintln!("{msg}");
+            }
+        }
+    }
+
+    /// Renders an error the way every command fails: `error:`, `caused by:` lines, then hints
+    /// after a blank line. Hints are shown even with `-q`: they belong to the error.
+    pub fn error(&self, err: &Error) {
+        let mut out = format!("{} {}\n", self.label("error", RED), err.message);
+        for cause in err.causes() {
+            out.push_str(&format!("  caused by: {cause}\n"));
+        }
+        if !err.hints.is_empty() {
+            out.push('\n');
+            for hint in &err.hints {
+                out.push_str(&format!("{} {hint}\n", self.label("hint", CYAN)));
+            }
+        }
+        let _ = io::stderr().lock().write_all(out.as_bytes());
+    }
+
+    /// Prints one resource per `-o`: a key/value view for tables, the API object for JSON.
+    pub fn show<R: Resource>(&self, item: &R) -> Result<(), Error> {
+        let mut out = Vec::with_capacity(512);
+        match self.format {
+            OutputFormat::Table => resources::write_fields(&mut out, &item.fields()),
+            OutputFormat::Json => {
+                serde_json::to_writer_pretty(&mut out, item).map_err(json_error)?;
+                out.push(b'\n');
+            }
+            OutputFormat::Ndjson => {
+                serde_json::to_writer(&mut out, item).map_err(json_error)?;
+                out.push(b'\n');
+            }
+            OutputFormat::Id => {
+                out.extend_from_slice(item.id().as_bytes());
+                out.push(b'\n');
+            }
+        }
+        self.raw(&out)
+    }
+
+    /// Starts a streamed list in the chosen format; call [`ListWriter::finish`] at the end.
+    pub fn list<R: Resource>(&self) -> ListWriter<R> {
+        ListWriter::new(self.format)
+    }
+
+    /// Writes bytes to stdout as they are (completion scripts).
+    pub fn raw(&self, bytes: &[u8]) -> Result<(), Error> {
+        let mut stdout = io::stdout().lock();
+        stdout
+            .write_all(bytes)
+            .and_then(|()| stdout.flush())
+            .map_err(write_error)
+    }
+}
+
+fn json_error(err: serde_json::Error) -> Error {
+    if err.is_io() {
+        write_error(io::Error::from(err))
+    } else {
+        Error::failure("could not encode JSON output").with_source(err)
+    }
+}
+
+/// Wraps a failed write to stdout; [`is_broken_pipe`] recognises the closed-pipe case.
+pub fn write_error(err: io::Error) -> Error {
+    Error::failure("could not write to stdout").with_source(err)
+}
+
+/// True when the error is stdout's reader going away (`fleet device list | head -1`), which is
+/// not a failure: the reader got what it wanted.
+pub fn is_broken_pipe(err: &Error) -> bool {
+    err.source.as_ref().is_some_and(|source| {
+        source
+            .chain()
+            .filter_map(|cause| cause.downcast_ref::<io::Error>())
+            .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_pipe_is_recognised_through_the_chain() {
+        let err = write_error(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(is_broken_pipe(&err));
+        let other = write_error(io::Error::from(io::ErrorKind::PermissionDenied));
+        assert!(!is_broken_pipe(&other));
+        assert!(!is_broken_pipe(&Error::failure("x")));
+    }
+}

@@ -1,9 +1,36 @@
-//! `fleet cohort …` (skeleton: filled in by the CLI work).
+//! `fleet cohort …`: named groups of devices within one product.
+
+mod create;
+mod delete;
+mod list;
+mod show;
+mod update;
 
 use clap::Subcommand;
 
+use crate::context::Context;
+use crate::error::Result;
+
 #[derive(Debug, Subcommand)]
 pub enum CohortCommand {
-    /// Placeholder
-    List,
+    /// Create a cohort in a product
+    Create(create::CreateArgs),
+    /// List cohorts, of one product or all
+    List(list::ListArgs),
+    /// Show one cohort
+    Show(show::ShowArgs),
+    /// Rename a cohort or change its description
+    Update(update::UpdateArgs),
+    /// Delete a cohort
+    Delete(delete::DeleteArgs),
+}
+
+pub async fn run(ctx: &Context, command: CohortCommand) -> Result<()> {
+    match command {
+        CohortCommand::Create(args) => create::run(ctx, args).await,
+        CohortCommand::List(args) => list::run(ctx, args).await,
+        CohortCommand::Show(args) => show::run(ctx, args).await,
+        CohortCommand::Update(args) => update::run(ctx, args).await,
+        CohortCommand::Delete(args) => delete::run(ctx, args).await,
+    }
 }

@@ -1,9 +1,36 @@
-//! `fleet device …` (skeleton: filled in by the CLI work).
+//! `fleet device …`: devices, each in exactly one product.
+
+mod create;
+mod delete;
+mod list;
+mod show;
+mod update;
 
 use clap::Subcommand;
 
+use crate::context::Context;
+use crate::error::Result;
+
 #[derive(Debug, Subcommand)]
 pub enum DeviceCommand {
-    /// Placeholder
-    List,
+    /// Register a device in a product
+    Create(create::CreateArgs),
+    /// List devices, filtered by product, cohort, tags, target or quarantine
+    List(list::ListArgs),
+    /// Show one device
+    Show(show::ShowArgs),
+    /// Change a device's cohort, tags, target, quarantine or description
+    Update(update::UpdateArgs),
+    /// Delete a device
+    Delete(delete::DeleteArgs),
+}
+
+pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<()> {
+    match command {
+        DeviceCommand::Create(args) => create::run(ctx, args).await,
+        DeviceCommand::List(args) => list::run(ctx, args).await,
+        DeviceCommand::Show(args) => show::run(ctx, args).await,
+        DeviceCommand::Update(args) => update::run(ctx, args).await,
+        DeviceCommand::Delete(args) => delete::run(ctx, args).await,
+    }
 }

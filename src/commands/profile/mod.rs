@@ -1,9 +1,37 @@
-//! `fleet profile …` (skeleton: filled in by the CLI work).
+//! `fleet profile …`: connection profiles (service URL + API key) in the local config
+//! directory. These commands never talk to the service.
+
+mod add;
+mod list;
+mod remove;
+mod show;
+mod use_profile;
 
 use clap::Subcommand;
 
+use crate::context::Context;
+use crate::error::Result;
+
 #[derive(Debug, Subcommand)]
 pub enum ProfileCommand {
-    /// Placeholder
-    List,
+    /// Add or replace a profile
+    Add(add::AddArgs),
+    /// List profiles; `*` marks the default
+    List(list::ListArgs),
+    /// Show a profile (never its API key)
+    Show(show::ShowArgs),
+    /// Make a profile the default
+    Use(use_profile::UseArgs),
+    /// Remove a profile and its stored API key
+    Remove(remove::RemoveArgs),
+}
+
+pub fn run(ctx: &Context, command: ProfileCommand) -> Result<()> {
+    match command {
+        ProfileCommand::Add(args) => add::run(ctx, args),
+        ProfileCommand::List(args) => list::run(ctx, args),
+        ProfileCommand::Show(args) => show::run(ctx, args),
+        ProfileCommand::Use(args) => use_profile::run(ctx, args),
+        ProfileCommand::Remove(args) => remove::run(ctx, args),
+    }
 }

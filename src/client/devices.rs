@@ -1,0 +1,60 @@
+//! `/v1/devices`: create, read, list, update and delete devices.
+
+use futures_util::Stream;
+use reqwest::Method;
+
+use super::{ApiClient, paging};
+use crate::api::{CreateDevice, Device, DeviceListQuery, Page, PagedQuery, UpdateDevice};
+use crate::error::Result;
+
+/// Devices, addressed by identifier or `dev_` ID.
+pub struct Devices<'a> {
+    client: &'a ApiClient,
+}
+
+impl<'a> Devices<'a> {
+    pub(super) fn new(client: &'a ApiClient) -> Self {
+        Devices { client }
+    }
+
+    pub async fn create(&self, body: &CreateDevice) -> Result<Device> {
+        let url = self.client.url(&["devices"]);
+        self.client.write(Method::POST, url, body).await
+    }
+
+    pub async fn get(&self, device: &str) -> Result<Device> {
+        self.client.get(self.client.url(&["devices", device])).await
+    }
+
+    pub async fn update(&self, device: &str, body: &UpdateDevice) -> Result<Device> {
+        let url = self.client.url(&["devices", device]);
+        self.client.write(Method::PATCH, url, body).await
+    }
+
+    pub async fn delete(&self, device: &str) -> Result<()> {
+        self.client
+            .delete(self.client.url(&["devices", device]))
+            .await
+    }
+
+    /// One page.
+    pub async fn list(&self, query: &DeviceListQuery) -> Result<Page<Device>> {
+        let mut url = self.client.url(&["devices"]);
+        url.query_pairs_mut().extend_pairs(query.to_pairs());
+        self.client.get(url).await
+    }
+
+    /// Every matching device, page after page.
+    pub fn list_all(&self, query: DeviceListQuery) -> impl Stream<Item = Result<Device>> + use<> {
+        self.list_up_to(query, None)
+    }
+
+    /// Like [`Devices::list_all`], but stops fetching once more than `max` arrived.
+    pub fn list_up_to(
+        &self,
+        query: DeviceListQuery,
+        max: Option<u64>,
+    ) -> impl Stream<Item = Result<Device>> + use<> {
+        paging::stream(self.client.clone(), vec!["devices".into()], query, max)
+    }
+}

@@ -1,0 +1,146 @@
+//! Streamed list output: JSON arrays, NDJSON and IDs are written item by item so memory stays
+//! flat however long the list is; tables buffer one chunk of rows at a time for column widths.
+
+use std::io::{self, BufWriter, Stdout, Write};
+use std::marker::PhantomData;
+use std::pin::pin;
+
+use futures_util::{Stream, StreamExt};
+
+use super::resources::{Resource, write_table};
+use super::{Printer, json_error, write_error};
+use crate::cli::OutputFormat;
+use crate::error::Error;
+
+/// Rows a table holds before printing them; later chunks keep the widths seen so far.
+const TABLE_CHUNK: usize = 1000;
+
+pub struct ListWriter<R> {
+    format: OutputFormat,
+    out: BufWriter<Stdout>,
+    count: u64,
+    /// Scratch space for one pretty-printed JSON item.
+    scratch: Vec<u8>,
+    rows: Vec<Vec<String>>,
+    widths: Vec<usize>,
+    _item: PhantomData<fn(&R)>,
+}
+
+impl<R: Resource> ListWriter<R> {
+    pub(super) fn new(format: OutputFormat) -> Self {
+        ListWriter {
+            format,
+            out: BufWriter::with_capacity(64 * 1024, io::stdout()),
+            count: 0,
+            scratch: Vec::new(),
+            rows: Vec::new(),
+            widths: Vec::new(),
+            _item: PhantomData,
+        }
+    }
+
+    /// How many items were pushed so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub fn push(&mut self, item: &R) -> Result<(), Error> {
+        self.count += 1;
+        match self.format {
+            OutputFormat::Table => {
+                self.rows.push(item.row());
+                if self.rows.len() >= TABLE_CHUNK {
+                    self.flush_table()?;
+                }
+            }
+            OutputFormat::Json => {
+                let sep: &[u8] = if self.count == 1 { b"[\n  " } else { b",\n  " };
+                self.out.write_all(sep).map_err(write_error)?;
+                self.scratch.clear();
+                serde_json::to_writer_pretty(&mut self.scratch, item).map_err(json_error)?;
+                // Raw newlines only occur between tokens (inside strings they are escaped), so
+                // indenting after each one nests the object inside the array.
+                for (i, line) in self.scratch.split(|b| *b == b'\n').enumerate() {
+                    if i > 0 {
+                        self.out.write_all(b"\n  ").map_err(write_error)?;
+                    }
+                    self.out.write_all(line).map_err(write_error)?;
+                }
+            }
+            OutputFormat::Ndjson => {
+                serde_json::to_writer(&mut self.out, item).map_err(json_error)?;
+                self.out.write_all(b"\n").map_err(write_error)?;
+            }
+            OutputFormat::Id => {
+                self.out
+                    .write_all(item.id().as_bytes())
+                    .and_then(|()| self.out.write_all(b"\n"))
+                    .map_err(write_error)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands what is buffered to the reader, e.g. between pages so `| head` sees output early.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.out.flush().map_err(write_error)
+    }
+
+    fn flush_table(&mut self) -> Result<(), Error> {
+        let header = self.widths.is_empty();
+        let rows = std::mem::take(&mut self.rows);
+        let text = write_table(R::headers(), rows, header, &mut self.widths);
+        self.out.write_all(text.as_bytes()).map_err(write_error)
+    }
+
+    /// Closes the list (`]` for JSON, remaining table rows) and flushes stdout.
+    pub fn finish(mut self) -> Result<u64, Error> {
+        match self.format {
+            OutputFormat::Json if self.count == 0 => {
+                self.out.write_all(b"[]\n").map_err(write_error)?;
+            }
+            OutputFormat::Json => self.out.write_all(b"\n]\n").map_err(write_error)?,
+            OutputFormat::Table if !self.rows.is_empty() => self.flush_table()?,
+            _ => {}
+        }
+        self.flush()?;
+        Ok(self.count)
+    }
+}
+
+impl Printer {
+    /// Prints a stream of resources in the chosen format, at most `limit` of them, and says on
+    /// stderr when the list was cut short. `plural` names the items ("devices"). Returns how
+    /// many were printed.
+    pub async fn print_stream<R, S>(
+        &self,
+        stream: S,
+        limit: Option<u64>,
+        plural: &str,
+    ) -> Result<u64, Error>
+    where
+        R: Resource,
+        S: Stream<Item = Result<R, Error>>,
+    {
+        let mut stream = pin!(stream);
+        let mut writer = self.list::<R>();
+        let mut more = false;
+        while let Some(item) = stream.next().await {
+            let item = item?;
+            if limit.is_some_and(|limit| writer.count() >= limit) {
+                more = true;
+                break;
+            }
+            writer.push(&item)?;
+        }
+        let count = writer.finish()?;
+        if more {
+            self.hint(&format!(
+                "showing the first {count} {plural}; pass --limit N or --all to see more"
+            ));
+        } else if count == 0 && self.format() == OutputFormat::Table {
+            self.status(&format!("no {plural}"));
+        }
+        Ok(count)
+    }
+}
