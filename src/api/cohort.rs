@@ -46,6 +46,7 @@ pub struct UpdateCohort {
 /// `GET /v1/products/{product}/cohorts?limit=&cursor=`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "server", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct CohortListQuery {
     /// Product name or ID.

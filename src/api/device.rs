@@ -85,6 +85,7 @@ pub struct UpdateDevice {
 /// `GET /v1/devices?product=&cohort=&tag=&target=&quarantined=&limit=&cursor=`; creation order.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "server", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceListQuery {
     /// Product name or ID.

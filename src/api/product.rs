@@ -75,6 +75,7 @@ impl ProductState {
 /// `GET /v1/products?state=&tag=&limit=&cursor=`; results in creation order.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "server", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct ProductListQuery {
     /// `active` (default), `archived` or `all`.

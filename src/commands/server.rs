@@ -1,6 +1,225 @@
-//! `fleet server` (skeleton: filled in by the service work).
+//! `fleet server`: run the fleet service on this machine, on an embedded SQLite database.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use tokio::net::TcpListener;
 
+use crate::context::Context;
+use crate::error::{Error, ErrorKind, Result};
+use crate::server::{Server, ServerConfig};
+
+/// File in the data dir that receives the bootstrapped admin key with `--no-profile`.
+const KEY_FILE: &str = "admin-api-key";
+/// Profile the bootstrapped admin key is saved as.
+const PROFILE: &str = "local";
+
+/// Run the fleet service: the HTTP API over an embedded SQLite database.
+///
+/// On the first start with an empty data directory it creates organization `default` and an
+/// admin API key, prints the key once, and saves it as profile `local` so the next `fleet`
+/// command works. Logs go to stderr; set `FLEET_LOG` (or `RUST_LOG`), e.g. `FLEET_LOG=debug`.
+/// Stops gracefully on Ctrl-C or SIGTERM.
 #[derive(Debug, Args)]
-pub struct ServerArgs {}
+#[command(after_help = "Examples:\n  \
+    fleet server\n  \
+    fleet server --listen 0.0.0.0:4040 --data-dir /var/lib/fleet --no-profile")]
+pub struct ServerArgs {
+    /// Address and port to listen on
+    #[arg(
+        long,
+        env = "FLEET_LISTEN",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:4040"
+    )]
+    pub listen: SocketAddr,
+
+    /// Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]
+    #[arg(long, env = "FLEET_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Do not save a new admin key as profile `local`; write it to <DIR>/admin-api-key (mode 0600)
+    #[arg(long)]
+    pub no_profile: bool,
+}
+
+pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
+    init_logging(ctx);
+    let data_dir = match args.data_dir {
+        Some(dir) => dir,
+        None => directories::ProjectDirs::from("", "", "fleet")
+            .map(|dirs| dirs.data_dir().to_path_buf())
+            .ok_or_else(|| {
+                Error::usage("could not determine a data directory for this platform")
+                    .hint("pass --data-dir DIR")
+            })?,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Error::failure("could not start the async runtime").with_source(err))?;
+    runtime.block_on(serve(ctx, args.listen, &data_dir, args.no_profile))
+}
+
+async fn serve(ctx: &Context, listen: SocketAddr, data_dir: &Path, no_profile: bool) -> Result<()> {
+    // Bind before opening the database, so a busy port does not use up the one-time bootstrap.
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|err| bind_error(listen, err))?;
+    let local = listener.local_addr().unwrap_or(listen);
+    let (server, new_key) = Server::open(ServerConfig::new(data_dir))
+        .await
+        .map_err(|err| {
+            Error::failure(format!(
+                "could not open the fleet database in `{}`",
+                data_dir.display()
+            ))
+            .with_source(err)
+        })?;
+    if let Some(key) = new_key {
+        hand_over_key(ctx, &key, &api_url(local), data_dir, no_profile)?;
+    }
+    ctx.printer.status(&format!(
+        "fleet service listening on {} (data in `{}`); Ctrl-C stops it",
+        api_url(local),
+        data_dir.display()
+    ));
+    server
+        .serve(listener, shutdown_signal())
+        .await
+        .map_err(|err| Error::failure("the fleet service failed").with_source(err))?;
+    ctx.printer.status("fleet service stopped");
+    Ok(())
+}
+
+/// The URL clients use: an unspecified listen address (0.0.0.0) is reached via loopback.
+fn api_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        ip if !ip.is_unspecified() => ip,
+        std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
+/// Shows the new admin key once and stores it: as profile `local`, or in the data dir with
+/// `--no-profile` (also the fallback when the profile cannot be written, so the key is never lost).
+fn hand_over_key(
+    ctx: &Context,
+    key: &str,
+    url: &str,
+    data_dir: &Path,
+    no_profile: bool,
+) -> Result<()> {
+    ctx.printer.status(&format!(
+        "created organization `default` and its admin API key (shown only this once):\n  {key}"
+    ));
+    if !no_profile {
+        match crate::config::save_profile(&ctx.config_dir, PROFILE, url, key) {
+            Ok(saved) => {
+                let default = if saved.became_default {
+                    ", now the default profile"
+                } else {
+                    ""
+                };
+                ctx.printer.status(&format!(
+                    "saved it as profile `{PROFILE}`{default} ({} and {})",
+                    saved.config_path.display(),
+                    saved.credentials_path.display()
+                ));
+                if !saved.became_default {
+                    ctx.printer.hint(&format!("use it with `fleet --profile {PROFILE} ...` or `fleet profile use {PROFILE}`"));
+                }
+                return Ok(());
+            }
+            Err(err) => ctx
+                .printer
+                .warn(&format!("could not save profile `{PROFILE}`: {err}")),
+        }
+    }
+    let path = write_key_file(data_dir, key)?;
+    ctx.printer.status(&format!(
+        "wrote the key to `{}` (readable only by you)",
+        path.display()
+    ));
+    ctx.printer.hint(&format!(
+        "add a profile with `fleet profile add {PROFILE} --api-url {url} --api-key-stdin < {}`",
+        path.display()
+    ));
+    Ok(())
+}
+
+/// Writes `<data_dir>/admin-api-key` atomically; the temporary file is created 0600.
+fn write_key_file(data_dir: &Path, key: &str) -> Result<PathBuf> {
+    use std::io::Write as _;
+    let path = data_dir.join(KEY_FILE);
+    let fail = |err: io::Error| crate::error::io_error("write", &path, err);
+    let mut file = tempfile::NamedTempFile::new_in(data_dir).map_err(fail)?;
+    file.write_all(format!("{key}\n").as_bytes())
+        .map_err(fail)?;
+    file.as_file().sync_all().map_err(fail)?;
+    file.persist(&path).map_err(|err| fail(err.error))?;
+    Ok(path)
+}
+
+fn bind_error(addr: SocketAddr, err: io::Error) -> Error {
+    let message = format!("could not listen on {addr}");
+    let error = match err.kind() {
+        io::ErrorKind::AddrInUse => Error::failure(message).hint(format!(
+            "port {} is in use (another `fleet server`?); stop it or pick another with --listen 127.0.0.1:{}",
+            addr.port(),
+            addr.port().wrapping_add(1)
+        )),
+        io::ErrorKind::PermissionDenied => Error::failure(message)
+            .hint("ports below 1024 need privileges; use a higher port with --listen"),
+        io::ErrorKind::AddrNotAvailable => Error::new(ErrorKind::Usage, message)
+            .hint("that address is not on this machine; try --listen 127.0.0.1:4040"),
+        _ => Error::failure(message),
+    };
+    error.with_source(err)
+}
+
+/// Logs to stderr; the filter comes from `FLEET_LOG`, else `RUST_LOG`, else `info`.
+fn init_logging(ctx: &Context) {
+    use tracing_subscriber::EnvFilter;
+    let spec = std::env::var("FLEET_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".to_owned());
+    let filter = EnvFilter::try_new(&spec).unwrap_or_else(|err| {
+        ctx.printer
+            .warn(&format!("ignoring the log filter `{spec}`: {err}"));
+        EnvFilter::new("info")
+    });
+    // Fails only when a subscriber is already installed, e.g. by an embedding test.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .try_init();
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

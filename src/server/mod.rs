@@ -1,1 +1,116 @@
-//! skeleton
+//! The fleet service: an HTTP API over an embedded SQLite database. `Server::open` prepares the
+//! database (migrations, first-start bootstrap); `Server::serve` answers requests until told to
+//! stop. Nothing outside `commands::server` (and tests) uses this module.
+
+mod auth;
+mod error;
+mod extract;
+mod handlers;
+mod idempotency;
+mod openapi;
+mod pagination;
+mod router;
+mod state;
+mod store;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+pub use auth::KEY_PREFIX;
+pub use idempotency::REPLAYED_HEADER;
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "fleet.db";
+/// Largest request body accepted by default: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub struct ServerConfig {
+    /// Holds `fleet.db` (and its WAL files); created when missing.
+    pub data_dir: PathBuf,
+    /// Larger request bodies get 413.
+    pub max_body_bytes: usize,
+}
+
+impl ServerConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        ServerConfig {
+            data_dir: data_dir.into(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+pub struct Server {
+    state: state::AppState,
+}
+
+impl Server {
+    /// Opens/creates the data dir and SQLite db, runs migrations, bootstraps org `default` and an
+    /// admin API key on first start. Returns Some(plaintext admin key) only when it was just created.
+    pub async fn open(config: ServerConfig) -> anyhow::Result<(Server, Option<String>)> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "could not create the data directory `{}`",
+                config.data_dir.display()
+            )
+        })?;
+        let pool = store::open(&config.data_dir.join(DB_FILE)).await?;
+        let key = auth::generate_key();
+        let key_id = format!("key_{}", uuid::Uuid::now_v7().simple());
+        let created = store::orgs::bootstrap(&pool, &key_id, &auth::hash_key(&key))
+            .await
+            .context("could not bootstrap the default organization")?;
+        let server = Server {
+            state: state::AppState::new(pool, config.max_body_bytes),
+        };
+        Ok((server, created.then_some(key)))
+    }
+
+    /// Serves HTTP on `listener` until `shutdown` resolves, then drains gracefully.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let pool = self.state.pool.clone();
+        let app = router::build(self.state);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("the HTTP server failed")?;
+        pool.close().await;
+        Ok(())
+    }
+
+    /// The OpenAPI document the service serves at `/v1/openapi.json`.
+    pub fn openapi_json() -> anyhow::Result<String> {
+        Ok(openapi::document().to_pretty_json()?)
+    }
+}
+
+/// Inserts `count` devices named `<prefix>-000000`… into product `product` (name or ID) of
+/// organization `default`, in one transaction, straight into the database under `data_dir`:
+/// seeding for tests and benchmarks, where one API call per device would dominate the run.
+/// Safe while a server runs on the same data dir (SQLite WAL).
+#[doc(hidden)]
+pub async fn seed_devices(
+    data_dir: &Path,
+    product: &str,
+    prefix: &str,
+    count: usize,
+) -> anyhow::Result<()> {
+    let pool = store::open(&data_dir.join(DB_FILE)).await?;
+    let org_id = store::orgs::id_by_name(&pool, store::orgs::DEFAULT_ORG)
+        .await?
+        .context("the database has no `default` organization yet")?;
+    let mut tx = store::begin_write(&pool).await?;
+    let product = store::products::resolve(&mut tx, &org_id, product)
+        .await?
+        .with_context(|| format!("no product `{product}`"))?;
+    store::devices::seed(&mut tx, &org_id, &product.id, prefix, count, store::now()).await?;
+    tx.commit().await?;
+    pool.close().await;
+    Ok(())
+}

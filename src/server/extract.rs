@@ -1,0 +1,126 @@
+//! Request extractors whose rejections are `ApiError`s, so a bad body, query, path or header
+//! gets the JSON error shape and the right status instead of axum's plain-text default.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::header::IF_MATCH;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use super::state::AppState;
+use crate::api::ErrorCode;
+
+/// A JSON body: 415 without a JSON content type, 400 when it does not parse, 422 when it parses
+/// but has the wrong shape (serde's message says which field), 413 over the size limit.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(&rejection, state.max_body_bytes)),
+        }
+    }
+}
+
+fn json_rejection(rejection: &JsonRejection, limit: usize) -> ApiError {
+    match rejection {
+        JsonRejection::JsonDataError(_) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ValidationFailed,
+            rejection.body_text(),
+        ),
+        JsonRejection::JsonSyntaxError(_) => ApiError::bad_request(rejection.body_text()),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+            "the request body must be JSON with `Content-Type: application/json`",
+        ),
+        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => payload_too_large(limit),
+        _ => ApiError::bad_request(rejection.body_text()),
+    }
+}
+
+pub fn payload_too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::PayloadTooLarge,
+        format!("the request body is larger than the limit of {limit} bytes"),
+    )
+}
+
+/// A query string, with repeated keys (`tag=a&tag=b`) collected into lists; 400 when it does not
+/// parse into the endpoint's query type.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_html_form::from_str(query)
+            .map(ApiQuery)
+            .map_err(|err| ApiError::bad_request(format!("invalid query string: {err}")))
+    }
+}
+
+/// Path parameters; 400 when they do not decode.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+    }
+}
+
+/// `If-Match: "<revision>"`; `None` when absent or `*`.
+pub struct IfMatch(pub Option<i64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let bad = || {
+            ApiError::bad_request("If-Match must be a revision in quotes, e.g. `If-Match: \"3\"`")
+        };
+        let text = value.to_str().map_err(|_| bad())?.trim();
+        if text == "*" {
+            return Ok(IfMatch(None));
+        }
+        let text = text.strip_prefix("W/").unwrap_or(text);
+        text.strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .and_then(|t| t.parse().ok())
+            .map(|revision| IfMatch(Some(revision)))
+            .ok_or_else(bad)
+    }
+}
+
+impl IfMatch {
+    /// 412 unless the caller's revision (if any) is the current one.
+    pub fn check(&self, what: &str, current: i64) -> Result<(), ApiError> {
+        match self.0 {
+            Some(expected) if expected != current => Err(ApiError::precondition_failed(format!(
+                "{what} is at revision {current}, not {expected}: it changed since you read it"
+            ))
+            .with_hint("fetch it again and retry with the new revision")),
+            _ => Ok(()),
+        }
+    }
+}

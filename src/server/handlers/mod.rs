@@ -1,0 +1,101 @@
+//! HTTP handlers, one file per resource. Each validates its input, runs the domain rules inside
+//! one transaction through the store, and answers with the resource and its `ETag`.
+
+pub mod cohorts;
+pub mod devices;
+pub mod meta;
+pub mod products;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::error::{ApiError, ApiResult};
+use super::store::{self, Conn};
+use crate::api::{Cohort, CohortId, FieldError, Product};
+
+/// A single resource with `ETag: "<revision>"` and, for creates, its `Location`.
+fn resource<T: Serialize>(
+    status: StatusCode,
+    value: &T,
+    revision: i64,
+    location: Option<String>,
+) -> Response {
+    let mut response = (status, Json(value)).into_response();
+    let headers = response.headers_mut();
+    if let Ok(etag) = HeaderValue::try_from(format!("\"{revision}\"")) {
+        headers.insert(header::ETAG, etag);
+    }
+    if let Some(location) = location.and_then(|l| HeaderValue::try_from(l).ok()) {
+        headers.insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// Collects every invalid field of a request so one 422 reports them all.
+#[derive(Default)]
+struct Validator(Vec<FieldError>);
+
+impl Validator {
+    fn check(&mut self, field: &str, result: Result<(), String>) {
+        if let Err(message) = result {
+            self.0.push(FieldError {
+                field: field.to_owned(),
+                message,
+            });
+        }
+    }
+
+    fn finish(self) -> ApiResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.0))
+        }
+    }
+}
+
+/// A failed insert or update: a unique-constraint race past the pre-check becomes `conflict`.
+fn unique_or(err: sqlx::Error, conflict: impl FnOnce() -> ApiError) -> ApiError {
+    if store::is_unique_violation(&err) {
+        conflict()
+    } else {
+        err.into()
+    }
+}
+
+async fn product_or_404(conn: &mut Conn, org_id: &str, reference: &str) -> ApiResult<Product> {
+    store::products::resolve(conn, org_id, reference)
+        .await?
+        .ok_or_else(|| unknown_product(reference))
+}
+
+fn unknown_product(reference: &str) -> ApiError {
+    ApiError::not_found(format!("no product `{reference}`"))
+        .with_hint("list products with `fleet product list --all-states`")
+}
+
+/// The cohort `reference` (name or ID) of `product`; `None` when the product has no such cohort.
+async fn find_cohort(
+    conn: &mut Conn,
+    org_id: &str,
+    product: &Product,
+    reference: &str,
+) -> ApiResult<Option<Cohort>> {
+    let cohort = match CohortId::parse(reference) {
+        Some(id) => store::cohorts::get(conn, org_id, &id)
+            .await?
+            .filter(|cohort| cohort.product_id == product.id),
+        None => store::cohorts::get_by_name(conn, &product.id, reference).await?,
+    };
+    Ok(cohort)
+}
+
+fn archived(product: &Product, what: &str) -> ApiError {
+    ApiError::conflict(format!(
+        "product `{}` is archived; unarchive it first to add {what}",
+        product.name
+    ))
+    .with_hint(format!("fleet product unarchive {}", product.name))
+}

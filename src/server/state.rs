@@ -1,0 +1,26 @@
+//! The state every handler shares: the database pool and request limits.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use super::store::Pool;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub max_body_bytes: usize,
+    /// When each API key's `last_used_at` was last written, so a busy key costs one write a
+    /// minute rather than one per request.
+    pub key_touched: Arc<Mutex<HashMap<String, Instant>>>,
+}
+
+impl AppState {
+    pub fn new(pool: Pool, max_body_bytes: usize) -> Self {
+        AppState {
+            pool,
+            max_body_bytes,
+            key_touched: Arc::default(),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! All SQL of the service, one file per resource. Handlers call these functions and never see
+//! SQL; the statements are plain SQL with `$n` placeholders so PostgreSQL can follow later.
+
+pub mod api_keys;
+pub mod cohorts;
+pub mod devices;
+pub mod idempotency;
+pub mod orgs;
+pub mod products;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::{DateTime, SubsecRound, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+/// The database the store speaks; the one place a second backend would branch.
+pub type Db = sqlx::Sqlite;
+pub type Pool = sqlx::Pool<Db>;
+pub type Conn = <Db as sqlx::Database>::Connection;
+pub type Tx = sqlx::Transaction<'static, Db>;
+pub type QueryBuilder<'a> = sqlx::QueryBuilder<'a, Db>;
+
+/// Opens (creating if needed) the SQLite database at `path` and applies the embedded migrations.
+pub async fn open(path: &Path) -> anyhow::Result<Pool> {
+    let options = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("could not open the database `{}`", path.display()))?;
+    sqlx::migrate!("src/server/store/migrations")
+        .run(&pool)
+        .await
+        .with_context(|| format!("could not migrate the database `{}`", path.display()))?;
+    Ok(pool)
+}
+
+/// Starts a write transaction that takes the write lock up front. A deferred `BEGIN` that reads
+/// and then writes fails with SQLITE_BUSY when another writer committed in between; taking the
+/// lock first makes concurrent writers queue on the busy timeout instead.
+pub async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// Timestamps are kept at microsecond precision, what PostgreSQL stores, so a value reads back
+/// exactly as it was written on either backend.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// A stored value that does not parse back: the database was edited by hand or is corrupt.
+fn corrupt(what: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("stored {what} `{value}` is malformed").into())
+}
+
+pub(crate) fn tags_to_text(tags: &[String]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".to_owned())
+}
+
+pub(crate) fn tags_from_text(text: &str) -> sqlx::Result<Vec<String>> {
+    serde_json::from_str(text).map_err(|_| corrupt("tag list", text))
+}
+
+/// Appends `AND <column> contains every tag` to a query.
+///
+/// Tags live in one JSON text column rather than a tag table: every list row needs the whole tag
+/// set anyway, so one column keeps a device page to a single query without aggregation, and tag
+/// sets are small. The tag charset (see `api::validate::tag`) has no `"` or `\`, so `"tag"`
+/// appears in the JSON text exactly when the tag is an element. `instr` is used rather than
+/// `LIKE` because SQLite's `LIKE` ignores ASCII case and tags are case-sensitive; this is the one
+/// dialect-specific predicate (PostgreSQL: `strpos`).
+pub(crate) fn push_tag_filter(qb: &mut QueryBuilder<'_>, column: &str, tags: &[String]) {
+    for tag in tags {
+        qb.push(format_args!(" AND instr({column}, "));
+        qb.push_bind(format!("\"{tag}\""));
+        qb.push(") > 0");
+    }
+}
+
+macro_rules! parse_id {
+    ($ty:ty, $value:expr) => {{
+        let value: String = $value;
+        <$ty>::parse(&value).ok_or_else(|| $crate::server::store::corrupt_id(&value))
+    }};
+}
+pub(crate) use parse_id;
+
+pub(crate) fn corrupt_id(value: &str) -> sqlx::Error {
+    corrupt("ID", value)
+}

@@ -1,0 +1,49 @@
+//! Organizations (tenants) and the first-start bootstrap of org `default` with its admin key.
+
+use super::{Pool, begin_write, now};
+
+/// Name of the organization created on first start.
+pub const DEFAULT_ORG: &str = "default";
+/// Name of the API key created on first start.
+pub const BOOTSTRAP_KEY_NAME: &str = "admin";
+
+/// On an empty database, creates organization `default` and an `admin` key with `key_hash`, in
+/// one transaction; returns false (and writes nothing) when any organization exists already.
+pub async fn bootstrap(pool: &Pool, key_id: &str, key_hash: &str) -> sqlx::Result<bool> {
+    let mut tx = begin_write(pool).await?;
+    let (orgs,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organizations")
+        .fetch_one(&mut *tx)
+        .await?;
+    if orgs > 0 {
+        return Ok(false);
+    }
+    let org_id = format!("org_{}", uuid::Uuid::now_v7().simple());
+    let now = now();
+    sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(&org_id)
+        .bind(DEFAULT_ORG)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO api_keys (id, org_id, name, role, hash, created_at) \
+         VALUES ($1, $2, $3, 'admin', $4, $5)",
+    )
+    .bind(key_id)
+    .bind(&org_id)
+    .bind(BOOTSTRAP_KEY_NAME)
+    .bind(key_hash)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub async fn id_by_name(pool: &Pool, name: &str) -> sqlx::Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM organizations WHERE name = $1")
+        .bind(name)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|(id,)| id))
+}
