@@ -2,3 +2,8 @@
 //! (`api_*` modules) and through the real `fleet` binary (`cli_*` modules).
 
 mod common;
+mod api_auth;
+mod api_bootstrap;
+mod api_support;
+mod api_cohorts;
+mod api_products;

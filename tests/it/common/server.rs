@@ -1,0 +1,90 @@
+//! `TestServer`: the real service in-process on 127.0.0.1:0 with a temporary data dir, running
+//! on its own tokio runtime in a background thread, so sync and async tests can both use it.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use fleet::server::{Server, ServerConfig};
+use tokio::sync::oneshot;
+
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// The admin key bootstrapped into the fresh data dir.
+    pub api_key: String,
+    pub data_dir: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        let data_dir = tempfile::tempdir().expect("create a temp data dir");
+        let path = data_dir.path().to_path_buf();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("build the server runtime");
+            runtime.block_on(async move {
+                let (server, key) = Server::open(ServerConfig::new(path))
+                    .await
+                    .expect("open the server");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind 127.0.0.1:0");
+                let addr = listener.local_addr().expect("local addr");
+                ready_tx
+                    .send((addr, key.expect("a fresh data dir bootstraps a key")))
+                    .expect("report readiness");
+                server
+                    .serve(listener, async {
+                        let _ = shutdown_rx.await;
+                    })
+                    .await
+                    .expect("serve");
+            });
+        });
+        let (addr, api_key) = ready_rx.recv().expect("the server thread started");
+        TestServer {
+            url: format!("http://{addr}"),
+            api_key,
+            data_dir,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// Inserts `count` devices `<prefix>-000000`… into `product` straight into the database.
+    #[allow(dead_code)]
+    pub fn seed_devices(&self, product: &str, prefix: &str, count: usize) {
+        let dir = self.data_dir.path().to_path_buf();
+        let product = product.to_owned();
+        let prefix = prefix.to_owned();
+        // A thread of its own: callers may be inside an async test's runtime.
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("build a seeding runtime")
+                .block_on(fleet::server::seed_devices(&dir, &product, &prefix, count))
+        })
+        .join()
+        .expect("seeding thread")
+        .expect("seed devices");
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
