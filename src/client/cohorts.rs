@@ -18,28 +18,28 @@ impl<'a> Cohorts<'a> {
     }
 
     pub async fn create(&self, product: &str, body: &CreateCohort) -> Result<Cohort> {
-        let url = self.client.url(&["products", product, "cohorts"]);
+        let url = self.client.url(&["products", product, "cohorts"])?;
         self.client.write(Method::POST, url, body).await
     }
 
     pub async fn get(&self, product: &str, cohort: &str) -> Result<Cohort> {
-        let url = self.client.url(&["products", product, "cohorts", cohort]);
+        let url = self.client.url(&["products", product, "cohorts", cohort])?;
         self.client.get(url).await
     }
 
     pub async fn update(&self, product: &str, cohort: &str, body: &UpdateCohort) -> Result<Cohort> {
-        let url = self.client.url(&["products", product, "cohorts", cohort]);
+        let url = self.client.url(&["products", product, "cohorts", cohort])?;
         self.client.write(Method::PATCH, url, body).await
     }
 
     pub async fn delete(&self, product: &str, cohort: &str) -> Result<()> {
-        let url = self.client.url(&["products", product, "cohorts", cohort]);
+        let url = self.client.url(&["products", product, "cohorts", cohort])?;
         self.client.delete(url).await
     }
 
     /// One page of the org-wide list (filtered by `query.product` when set).
     pub async fn list(&self, query: &CohortListQuery) -> Result<Page<Cohort>> {
-        let mut url = self.client.url(&["cohorts"]);
+        let mut url = self.client.url(&["cohorts"])?;
         url.query_pairs_mut().extend_pairs(query.to_pairs());
         self.client.get(url).await
     }

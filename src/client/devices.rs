@@ -18,28 +18,30 @@ impl<'a> Devices<'a> {
     }
 
     pub async fn create(&self, body: &CreateDevice) -> Result<Device> {
-        let url = self.client.url(&["devices"]);
+        let url = self.client.url(&["devices"])?;
         self.client.write(Method::POST, url, body).await
     }
 
     pub async fn get(&self, device: &str) -> Result<Device> {
-        self.client.get(self.client.url(&["devices", device])).await
+        self.client
+            .get(self.client.url(&["devices", device])?)
+            .await
     }
 
     pub async fn update(&self, device: &str, body: &UpdateDevice) -> Result<Device> {
-        let url = self.client.url(&["devices", device]);
+        let url = self.client.url(&["devices", device])?;
         self.client.write(Method::PATCH, url, body).await
     }
 
     pub async fn delete(&self, device: &str) -> Result<()> {
         self.client
-            .delete(self.client.url(&["devices", device]))
+            .delete(self.client.url(&["devices", device])?)
             .await
     }
 
     /// One page.
     pub async fn list(&self, query: &DeviceListQuery) -> Result<Page<Device>> {
-        let mut url = self.client.url(&["devices"]);
+        let mut url = self.client.url(&["devices"])?;
         url.query_pairs_mut().extend_pairs(query.to_pairs());
         self.client.get(url).await
     }

@@ -130,10 +130,14 @@ fn status_error(
     };
     let (mut message, hint) = match body {
         Some(body) => {
-            let mut message = body.message;
-            for field in &body.fields {
-                message.push_str(&format!("\n  `{}`: {}", field.field, field.message));
-            }
+            // Services often fold a single field's message into `message`; don't repeat it.
+            let extra: Vec<String> = body
+                .fields
+                .iter()
+                .filter(|f| !body.message.contains(&f.message))
+                .map(|f| format!("\n  `{}`: {}", f.field, f.message))
+                .collect();
+            let message = body.message + &extra.concat();
             (message, body.hint)
         }
         None => (

@@ -120,14 +120,22 @@ impl ApiClient {
     }
 
     /// `/v1/<segments…>`, each segment percent-encoded.
-    fn url(&self, segments: &[&str]) -> Url {
+    fn url(&self, segments: &[&str]) -> Result<Url> {
+        // URL parsers (ours and the service's) treat `.` and `..` as path navigation, even
+        // percent-encoded, so such a name cannot be addressed; its ID can.
+        if let Some(dots) = segments.iter().find(|s| matches!(**s, "." | "..")) {
+            return Err(
+                Error::usage(format!("`{dots}` cannot be sent as a name in a URL path"))
+                    .hint("use the resource's ID instead (see the list command's `-o id`)"),
+            );
+        }
         let mut url = self.inner.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty();
             path.push(api::BASE_PATH.trim_start_matches('/'));
             path.extend(segments);
         }
-        url
+        Ok(url)
     }
 
     async fn get<T: DeserializeOwned>(&self, url: Url) -> Result<T> {

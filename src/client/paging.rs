@@ -43,7 +43,13 @@ where
         let mut fetched: u64 = 0;
         loop {
             query.set_page(Some(size), cursor.take());
-            let mut url = client.url(&segments);
+            let mut url = match client.url(&segments) {
+                Ok(url) => url,
+                Err(err) => {
+                    let _ = tx.send(Err(err)).await;
+                    return;
+                }
+            };
             url.query_pairs_mut().extend_pairs(query.to_pairs());
             let page: Page<T> = match client.get(url).await {
                 Ok(page) => page,

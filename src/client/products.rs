@@ -18,30 +18,30 @@ impl<'a> Products<'a> {
     }
 
     pub async fn create(&self, body: &CreateProduct) -> Result<Product> {
-        let url = self.client.url(&["products"]);
+        let url = self.client.url(&["products"])?;
         self.client.write(Method::POST, url, body).await
     }
 
     pub async fn get(&self, product: &str) -> Result<Product> {
         self.client
-            .get(self.client.url(&["products", product]))
+            .get(self.client.url(&["products", product])?)
             .await
     }
 
     pub async fn update(&self, product: &str, body: &UpdateProduct) -> Result<Product> {
-        let url = self.client.url(&["products", product]);
+        let url = self.client.url(&["products", product])?;
         self.client.write(Method::PATCH, url, body).await
     }
 
     pub async fn delete(&self, product: &str) -> Result<()> {
         self.client
-            .delete(self.client.url(&["products", product]))
+            .delete(self.client.url(&["products", product])?)
             .await
     }
 
     /// One page.
     pub async fn list(&self, query: &ProductListQuery) -> Result<Page<Product>> {
-        let mut url = self.client.url(&["products"]);
+        let mut url = self.client.url(&["products"])?;
         url.query_pairs_mut().extend_pairs(query.to_pairs());
         self.client.get(url).await
     }

@@ -43,9 +43,7 @@ fn dispatch(command: Command, global: GlobalArgs, printer: &Printer) -> Result<(
         Command::Device(cmd) => block_on(device::run(&ctx, cmd)),
         // Sync: the service builds its own multi-thread runtime.
         #[cfg(feature = "server")]
-        // TEMPORARY until the service helper's `commands::server::run` lands; then this arm is
-        // exactly `Command::Server(args) => server::run(&ctx, args),`
-        Command::Server(_args) => Err(Error::failure("`fleet server` is not built yet")),
+        Command::Server(args) => server::run(&ctx, args),
         Command::Completions(_) => Ok(()),
     }
 }

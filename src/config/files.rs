@@ -185,3 +185,17 @@ pub fn remove_profile(doc: &mut DocumentMut, name: &str) -> bool {
         .and_then(|p| p.remove(name))
         .is_some()
 }
+
+/// Sets `key = "value"` in `table`, keeping the comments around an existing value.
+pub fn set_string(table: &mut dyn toml_edit::TableLike, key: &str, value: &str) {
+    match table.get_mut(key).and_then(|item| item.as_value_mut()) {
+        Some(existing) => {
+            let decor = existing.decor().clone();
+            *existing = toml_edit::Value::from(value);
+            *existing.decor_mut() = decor;
+        }
+        None => {
+            table.insert(key, toml_edit::value(value));
+        }
+    }
+}

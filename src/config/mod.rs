@@ -63,12 +63,12 @@ pub fn save_profile(
     // Credentials first: a profile whose URL exists but whose key is missing is worse than an
     // orphaned key nobody selects.
     let credentials_path = files::edit(config_dir, CREDENTIALS_FILE, true, |doc| {
-        files::profile_table(doc, name)?.insert("api_key", toml_edit::value(api_key));
+        files::set_string(files::profile_table(doc, name)?, "api_key", api_key);
         Ok(())
     })?;
     let mut became_default = false;
     let config_path = files::edit(config_dir, CONFIG_FILE, false, |doc| {
-        files::profile_table(doc, name)?.insert("api_url", toml_edit::value(api_url));
+        files::set_string(files::profile_table(doc, name)?, "api_url", api_url);
         let current = doc
             .get("default_profile")
             .and_then(|d| d.as_str())
@@ -175,16 +175,18 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(
             dir.path().join(CONFIG_FILE),
-            "# my fleet settings\n[profiles.old] # keep me\napi_url = \"http://old\"\n",
+            "# my fleet settings\n[profiles.old] # keep me\napi_url = \"http://old\" # and me\n",
         )
         .expect("write");
         let saved = save_profile(dir.path(), "new", "http://new", "k1").expect("save");
         assert!(saved.became_default);
         let second = save_profile(dir.path(), "other", "http://o", "k2").expect("save");
+        save_profile(dir.path(), "old", "http://old2", "k0").expect("replace");
         assert!(!second.became_default);
         let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).expect("read");
         assert!(text.contains("# my fleet settings"), "{text}");
         assert!(text.contains("# keep me"), "{text}");
+        assert!(text.contains("\"http://old2\" # and me"), "{text}");
         assert!(text.contains("default_profile = \"new\""), "{text}");
 
         assert!(remove_profile(dir.path(), "new").expect("remove"));

@@ -3,8 +3,7 @@
 
 use serde::Serialize;
 use tabled::builder::Builder;
-use tabled::settings::object::Columns;
-use tabled::settings::{Modify, Padding, Style, Width};
+use tabled::settings::{Padding, Style};
 
 use crate::api::{Cohort, Device, Product};
 
@@ -223,18 +222,23 @@ pub(super) fn write_table(
             widths[i] = widths[i].max(cell.chars().count());
         }
     }
+    // Cells are padded here rather than by tabled, so every chunk uses the same widths.
+    let pad = |cells: Vec<String>| -> Vec<String> {
+        cells
+            .into_iter()
+            .zip(widths.iter())
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect()
+    };
     let mut builder = Builder::default();
     if with_header {
-        builder.push_record(headers.iter().copied());
+        builder.push_record(pad(headers.iter().map(|h| (*h).to_owned()).collect()));
     }
     for row in rows {
-        builder.push_record(row);
+        builder.push_record(pad(row));
     }
     let mut table = builder.build();
     table.with(Style::blank()).with(Padding::new(0, 1, 0, 0));
-    for (i, width) in widths.iter().enumerate() {
-        table.with(Modify::new(Columns::one(i)).with(Width::increase(*width)));
-    }
     let mut text = String::with_capacity(table.total_width() * 16);
     for line in table.to_string().lines() {
         text.push_str(line.trim_end());

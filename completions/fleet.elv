@@ -1,0 +1,907 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[fleet] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'fleet'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'fleet'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand product 'Manage products: the device types of your organization'
+            cand cohort 'Manage cohorts: groups of devices within a product'
+            cand device 'Manage devices'
+            cand profile 'Manage connection profiles (service URL + API key)'
+            cand completions 'Print a shell completion script'
+            cand server 'Run the fleet service'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;product'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create a product'
+            cand list 'List products'
+            cand show 'Show one product'
+            cand update 'Change a product''s name, description or tags'
+            cand archive 'Archive a product: it stays readable but accepts no new devices or cohorts'
+            cand unarchive 'Make an archived product active again'
+            cand delete 'Delete a product that has no devices (its cohorts go with it)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;product;create'= {
+            cand -d 'What the product is, for people'
+            cand --description 'What the product is, for people'
+            cand -t 'A `key:value` tag (repeatable)'
+            cand --tag 'A `key:value` tag (repeatable)'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;product;list'= {
+            cand -t 'Only products with this `key:value` tag (repeatable; all must match)'
+            cand --tag 'Only products with this `key:value` tag (repeatable; all must match)'
+            cand --limit 'Print at most N items'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --archived 'Only archived products'
+            cand --all-states 'Active and archived products'
+            cand --all 'Print every item, following pages to the end (streams; memory stays flat)'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;product;show'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;product;update'= {
+            cand --name 'New name'
+            cand -d 'New description'
+            cand --description 'New description'
+            cand -t 'Replace all tags with these `key:value` tags (repeatable)'
+            cand --tag 'Replace all tags with these `key:value` tags (repeatable)'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --clear-tags 'Remove all tags'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;product;archive'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;product;unarchive'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;product;delete'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;product;help'= {
+            cand create 'Create a product'
+            cand list 'List products'
+            cand show 'Show one product'
+            cand update 'Change a product''s name, description or tags'
+            cand archive 'Archive a product: it stays readable but accepts no new devices or cohorts'
+            cand unarchive 'Make an archived product active again'
+            cand delete 'Delete a product that has no devices (its cohorts go with it)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;product;help;create'= {
+        }
+        &'fleet;product;help;list'= {
+        }
+        &'fleet;product;help;show'= {
+        }
+        &'fleet;product;help;update'= {
+        }
+        &'fleet;product;help;archive'= {
+        }
+        &'fleet;product;help;unarchive'= {
+        }
+        &'fleet;product;help;delete'= {
+        }
+        &'fleet;product;help;help'= {
+        }
+        &'fleet;cohort'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create a cohort in a product'
+            cand list 'List cohorts, of one product or all'
+            cand show 'Show one cohort'
+            cand update 'Rename a cohort or change its description'
+            cand delete 'Delete a cohort'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;cohort;create'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -d 'What the cohort is for'
+            cand --description 'What the cohort is for'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;cohort;list'= {
+            cand -P 'Only cohorts of this product (name or ID)'
+            cand --product 'Only cohorts of this product (name or ID)'
+            cand --limit 'Print at most N items'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --all 'Print every item, following pages to the end (streams; memory stays flat)'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;cohort;show'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;cohort;update'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --name 'New name'
+            cand -d 'New description'
+            cand --description 'New description'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;cohort;delete'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;cohort;help'= {
+            cand create 'Create a cohort in a product'
+            cand list 'List cohorts, of one product or all'
+            cand show 'Show one cohort'
+            cand update 'Rename a cohort or change its description'
+            cand delete 'Delete a cohort'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;cohort;help;create'= {
+        }
+        &'fleet;cohort;help;list'= {
+        }
+        &'fleet;cohort;help;show'= {
+        }
+        &'fleet;cohort;help;update'= {
+        }
+        &'fleet;cohort;help;delete'= {
+        }
+        &'fleet;cohort;help;help'= {
+        }
+        &'fleet;device'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Register a device in a product'
+            cand list 'List devices, filtered by product, cohort, tags, target or quarantine'
+            cand show 'Show one device'
+            cand update 'Change a device''s cohort, tags, target, quarantine or description'
+            cand delete 'Delete a device'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;device;create'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -c 'Cohort of that product (name or ID)'
+            cand --cohort 'Cohort of that product (name or ID)'
+            cand -t 'A `key:value` tag (repeatable)'
+            cand --tag 'A `key:value` tag (repeatable)'
+            cand --target 'Hardware target triple, e.g. aarch64-unknown-linux-gnu'
+            cand -d 'Free text for people'
+            cand --description 'Free text for people'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;device;list'= {
+            cand -P 'Only devices of this product (name or ID)'
+            cand --product 'Only devices of this product (name or ID)'
+            cand -c 'Only devices in this cohort (ID, or name together with --product)'
+            cand --cohort 'Only devices in this cohort (ID, or name together with --product)'
+            cand -t 'Only devices with this `key:value` tag (repeatable; all must match)'
+            cand --tag 'Only devices with this `key:value` tag (repeatable; all must match)'
+            cand --target 'Only devices with this hardware target'
+            cand --limit 'Print at most N items'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --quarantined 'Only quarantined devices'
+            cand --all 'Print every item, following pages to the end (streams; memory stays flat)'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;device;show'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;device;update'= {
+            cand -c 'Move into this cohort of the device''s product (name or ID)'
+            cand --cohort 'Move into this cohort of the device''s product (name or ID)'
+            cand -t 'Replace all tags with these `key:value` tags (repeatable)'
+            cand --tag 'Replace all tags with these `key:value` tags (repeatable)'
+            cand --add-tag 'Add a tag (repeatable)'
+            cand --remove-tag 'Remove a tag (repeatable)'
+            cand --target 'New hardware target triple'
+            cand -d 'New description'
+            cand --description 'New description'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --no-cohort 'Take the device out of its cohort'
+            cand --quarantine 'Stop releases from reaching the device'
+            cand --unquarantine 'Let releases reach the device again'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;device;delete'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;device;help'= {
+            cand create 'Register a device in a product'
+            cand list 'List devices, filtered by product, cohort, tags, target or quarantine'
+            cand show 'Show one device'
+            cand update 'Change a device''s cohort, tags, target, quarantine or description'
+            cand delete 'Delete a device'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;device;help;create'= {
+        }
+        &'fleet;device;help;list'= {
+        }
+        &'fleet;device;help;show'= {
+        }
+        &'fleet;device;help;update'= {
+        }
+        &'fleet;device;help;delete'= {
+        }
+        &'fleet;device;help;help'= {
+        }
+        &'fleet;profile'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Add or replace a profile'
+            cand list 'List profiles; `*` marks the default'
+            cand show 'Show a profile (never its API key)'
+            cand use 'Make a profile the default'
+            cand remove 'Remove a profile and its stored API key'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;profile;add'= {
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --api-key-stdin 'Read the API key from the first line of stdin instead of prompting'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;profile;list'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;profile;show'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;profile;use'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;profile;remove'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;profile;help'= {
+            cand add 'Add or replace a profile'
+            cand list 'List profiles; `*` marks the default'
+            cand show 'Show a profile (never its API key)'
+            cand use 'Make a profile the default'
+            cand remove 'Remove a profile and its stored API key'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;profile;help;add'= {
+        }
+        &'fleet;profile;help;list'= {
+        }
+        &'fleet;profile;help;show'= {
+        }
+        &'fleet;profile;help;use'= {
+        }
+        &'fleet;profile;help;remove'= {
+        }
+        &'fleet;profile;help;help'= {
+        }
+        &'fleet;completions'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;server'= {
+            cand --listen 'Address and port to listen on'
+            cand --data-dir 'Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --no-profile 'Do not save a new admin key as profile `local`; write it to <DIR>/admin-api-key (mode 0600)'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;help'= {
+            cand product 'Manage products: the device types of your organization'
+            cand cohort 'Manage cohorts: groups of devices within a product'
+            cand device 'Manage devices'
+            cand profile 'Manage connection profiles (service URL + API key)'
+            cand completions 'Print a shell completion script'
+            cand server 'Run the fleet service'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;help;product'= {
+            cand create 'Create a product'
+            cand list 'List products'
+            cand show 'Show one product'
+            cand update 'Change a product''s name, description or tags'
+            cand archive 'Archive a product: it stays readable but accepts no new devices or cohorts'
+            cand unarchive 'Make an archived product active again'
+            cand delete 'Delete a product that has no devices (its cohorts go with it)'
+        }
+        &'fleet;help;product;create'= {
+        }
+        &'fleet;help;product;list'= {
+        }
+        &'fleet;help;product;show'= {
+        }
+        &'fleet;help;product;update'= {
+        }
+        &'fleet;help;product;archive'= {
+        }
+        &'fleet;help;product;unarchive'= {
+        }
+        &'fleet;help;product;delete'= {
+        }
+        &'fleet;help;cohort'= {
+            cand create 'Create a cohort in a product'
+            cand list 'List cohorts, of one product or all'
+            cand show 'Show one cohort'
+            cand update 'Rename a cohort or change its description'
+            cand delete 'Delete a cohort'
+        }
+        &'fleet;help;cohort;create'= {
+        }
+        &'fleet;help;cohort;list'= {
+        }
+        &'fleet;help;cohort;show'= {
+        }
+        &'fleet;help;cohort;update'= {
+        }
+        &'fleet;help;cohort;delete'= {
+        }
+        &'fleet;help;device'= {
+            cand create 'Register a device in a product'
+            cand list 'List devices, filtered by product, cohort, tags, target or quarantine'
+            cand show 'Show one device'
+            cand update 'Change a device''s cohort, tags, target, quarantine or description'
+            cand delete 'Delete a device'
+        }
+        &'fleet;help;device;create'= {
+        }
+        &'fleet;help;device;list'= {
+        }
+        &'fleet;help;device;show'= {
+        }
+        &'fleet;help;device;update'= {
+        }
+        &'fleet;help;device;delete'= {
+        }
+        &'fleet;help;profile'= {
+            cand add 'Add or replace a profile'
+            cand list 'List profiles; `*` marks the default'
+            cand show 'Show a profile (never its API key)'
+            cand use 'Make a profile the default'
+            cand remove 'Remove a profile and its stored API key'
+        }
+        &'fleet;help;profile;add'= {
+        }
+        &'fleet;help;profile;list'= {
+        }
+        &'fleet;help;profile;show'= {
+        }
+        &'fleet;help;profile;use'= {
+        }
+        &'fleet;help;profile;remove'= {
+        }
+        &'fleet;help;completions'= {
+        }
+        &'fleet;help;server'= {
+        }
+        &'fleet;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

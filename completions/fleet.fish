@@ -1,0 +1,653 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_fleet_global_optspecs
+    string join \n p/profile= api-url= api-key= o/output= color= q/quiet v/verbose y/yes no-input config-dir= h/help V/version
+end
+
+function __fish_fleet_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_fleet_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_fleet_using_subcommand
+    set -l cmd (__fish_fleet_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c fleet -n "__fish_fleet_needs_command" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_needs_command" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_needs_command" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_needs_command" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_needs_command" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_needs_command" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_needs_command" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_needs_command" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_needs_command" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_needs_command" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_needs_command" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "product" -d 'Manage products: the device types of your organization'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "device" -d 'Manage devices'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "server" -d 'Run the fleet service'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "create" -d 'Create a product'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "list" -d 'List products'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "show" -d 'Show one product'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "update" -d 'Change a product\'s name, description or tags'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "archive" -d 'Archive a product: it stays readable but accepts no new devices or cohorts'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "unarchive" -d 'Make an archived product active again'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "delete" -d 'Delete a product that has no devices (its cohorts go with it)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s d -l description -d 'What the product is, for people' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s t -l tag -d 'A `key:value` tag (repeatable)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -s t -l tag -d 'Only products with this `key:value` tag (repeatable; all must match)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l archived -d 'Only archived products'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l all-states -d 'Active and archived products'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l all -d 'Print every item, following pages to the end (streams; memory stays flat)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -l name -d 'New name' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -s d -l description -d 'New description' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -s t -l tag -d 'Replace all tags with these `key:value` tags (repeatable)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -l clear-tags -d 'Remove all tags'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a product'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "list" -d 'List products'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one product'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a product\'s name, description or tags'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "archive" -d 'Archive a product: it stays readable but accepts no new devices or cohorts'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "unarchive" -d 'Make an archived product active again'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a product that has no devices (its cohorts go with it)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -f -a "create" -d 'Create a cohort in a product'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -f -a "list" -d 'List cohorts, of one product or all'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -f -a "show" -d 'Show one cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -f -a "update" -d 'Rename a cohort or change its description'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -f -a "delete" -d 'Delete a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s d -l description -d 'What the cohort is for' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -s P -l product -d 'Only cohorts of this product (name or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -l all -d 'Print every item, following pages to the end (streams; memory stays flat)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -l name -d 'New name' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -s d -l description -d 'New description' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a cohort in a product'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "list" -d 'List cohorts, of one product or all'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "update" -d 'Rename a cohort or change its description'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -f -a "create" -d 'Register a device in a product'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target or quarantine'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -f -a "show" -d 'Show one device'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -f -a "update" -d 'Change a device\'s cohort, tags, target, quarantine or description'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -f -a "delete" -d 'Delete a device'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s c -l cohort -d 'Cohort of that product (name or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s t -l tag -d 'A `key:value` tag (repeatable)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -l target -d 'Hardware target triple, e.g. aarch64-unknown-linux-gnu' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s d -l description -d 'Free text for people' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s P -l product -d 'Only devices of this product (name or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s c -l cohort -d 'Only devices in this cohort (ID, or name together with --product)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s t -l tag -d 'Only devices with this `key:value` tag (repeatable; all must match)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l target -d 'Only devices with this hardware target' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l quarantined -d 'Only quarantined devices'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l all -d 'Print every item, following pages to the end (streams; memory stays flat)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -s c -l cohort -d 'Move into this cohort of the device\'s product (name or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -s t -l tag -d 'Replace all tags with these `key:value` tags (repeatable)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -l add-tag -d 'Add a tag (repeatable)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -l remove-tag -d 'Remove a tag (repeatable)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -l target -d 'New hardware target triple' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -s d -l description -d 'New description' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -l no-cohort -d 'Take the device out of its cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -l quarantine -d 'Stop releases from reaching the device'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -l unquarantine -d 'Let releases reach the device again'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "create" -d 'Register a device in a product'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target or quarantine'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one device'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a device\'s cohort, tags, target, quarantine or description'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a device'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -f -a "add" -d 'Add or replace a profile'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -f -a "list" -d 'List profiles; `*` marks the default'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -f -a "show" -d 'Show a profile (never its API key)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -f -a "use" -d 'Make a profile the default'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -f -a "remove" -d 'Remove a profile and its stored API key'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -l api-key-stdin -d 'Read the API key from the first line of stdin instead of prompting'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add or replace a profile'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "list" -d 'List profiles; `*` marks the default'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a profile (never its API key)'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "use" -d 'Make a profile the default'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove a profile and its stored API key'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand server" -l listen -d 'Address and port to listen on' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server" -l data-dir -d 'Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand server" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand server" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand server" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand server" -l no-profile -d 'Do not save a new admin key as profile `local`; write it to <DIR>/admin-api-key (mode 0600)'
+complete -c fleet -n "__fish_fleet_using_subcommand server" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand server" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand server" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand server" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand server" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand server" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "product" -d 'Manage products: the device types of your organization'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "device" -d 'Manage devices'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "completions" -d 'Print a shell completion script'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "server" -d 'Run the fleet service'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "create" -d 'Create a product'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "list" -d 'List products'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "show" -d 'Show one product'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "update" -d 'Change a product\'s name, description or tags'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "archive" -d 'Archive a product: it stays readable but accepts no new devices or cohorts'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "unarchive" -d 'Make an archived product active again'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "delete" -d 'Delete a product that has no devices (its cohorts go with it)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "create" -d 'Create a cohort in a product'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "list" -d 'List cohorts, of one product or all'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "show" -d 'Show one cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "update" -d 'Rename a cohort or change its description'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "delete" -d 'Delete a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "create" -d 'Register a device in a product'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target or quarantine'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "show" -d 'Show one device'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "update" -d 'Change a device\'s cohort, tags, target, quarantine or description'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "delete" -d 'Delete a device'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "add" -d 'Add or replace a profile'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List profiles; `*` marks the default'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show a profile (never its API key)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "use" -d 'Make a profile the default'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "remove" -d 'Remove a profile and its stored API key'

@@ -1,0 +1,61 @@
+//! Destructive commands: without a terminal they need `--yes` (exit 3, nothing changed).
+
+use crate::common::cli::Cli;
+use crate::common::server::TestServer;
+
+#[test]
+fn archive_needs_yes_without_a_terminal() {
+    let server = TestServer::start();
+    let cli = Cli::against(&server);
+    cli.run(&["product", "create", "p1"]).success();
+    let run = cli.run(&["product", "archive", "p1"]).failure(3);
+    assert!(run.stderr.contains("--yes"), "{run:#?}");
+    let shown = cli.run(&["product", "show", "p1", "-o", "json"]).success();
+    assert_eq!(shown.json()["archived"], false, "nothing changed");
+
+    let done = cli
+        .run(&["product", "archive", "p1", "--yes", "-o", "json"])
+        .success();
+    assert_eq!(done.json()["archived"], true);
+}
+
+#[test]
+fn no_input_refuses_like_no_terminal() {
+    let server = TestServer::start();
+    let cli = Cli::against(&server);
+    cli.run(&["product", "create", "p1"]).success();
+    cli.run(&["product", "delete", "p1", "--no-input"])
+        .failure(3);
+    cli.run_with_env(&["product", "delete", "p1"], &[("FLEET_YES", "true")])
+        .success();
+    cli.run(&["product", "show", "p1"]).failure(6);
+}
+
+#[test]
+fn deletes_need_yes_without_a_terminal() {
+    let server = TestServer::start();
+    let cli = Cli::against(&server);
+    cli.run(&["product", "create", "p1"]).success();
+    cli.run(&["cohort", "create", "beta", "--product", "p1"])
+        .success();
+    cli.run(&["device", "create", "sn-1", "--product", "p1"])
+        .success();
+
+    cli.run(&["device", "delete", "sn-1"]).failure(3);
+    cli.run(&["cohort", "delete", "beta", "--product", "p1"])
+        .failure(3);
+    cli.run(&["product", "delete", "p1"]).failure(3);
+    cli.run(&["device", "show", "sn-1"]).success();
+    cli.run(&["cohort", "show", "beta", "--product", "p1"])
+        .success();
+
+    cli.run(&["device", "delete", "sn-1", "--yes"]).success();
+    cli.run(&["device", "show", "sn-1"]).failure(6);
+    cli.run(&["cohort", "delete", "beta", "--product", "p1", "-y"])
+        .success();
+    cli.run(&["cohort", "show", "beta", "--product", "p1"])
+        .failure(6);
+    let run = cli.run(&["product", "delete", "p1", "--yes"]).success();
+    assert!(run.stderr.contains("deleted product `p1`"), "{run:#?}");
+    cli.run(&["product", "show", "p1"]).failure(6);
+}
