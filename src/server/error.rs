@@ -115,7 +115,7 @@ impl ApiError {
             422 => (ErrorCode::ValidationFailed, "the request is invalid"),
             429 => (ErrorCode::RateLimited, "too many requests; slow down"),
             503 => (ErrorCode::Unavailable, "the service is unavailable"),
-            400..=499 => (ErrorCode::BadRequest, "the request was rejected"),
+            _ if status.is_client_error() => (ErrorCode::BadRequest, "the request was rejected"),
             _ => (
                 ErrorCode::Internal,
                 "the service failed to handle the request",

@@ -1,30 +1,65 @@
 //! Request extractors whose rejections are `ApiError`s, so a bad body, query, path or header
 //! gets the JSON error shape and the right status instead of axum's plain-text default.
 
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
-use axum::http::header::IF_MATCH;
+use axum::http::header::{CONTENT_TYPE, IF_MATCH};
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
+use axum::http::{HeaderMap, StatusCode};
+use futures_util::StreamExt as _;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use super::error::ApiError;
 use super::state::AppState;
 use crate::api::ErrorCode;
 
-/// A JSON body: 415 without a JSON content type, 400 when it does not parse, 422 when it parses
-/// but has the wrong shape (serde's message says which field), 413 over the size limit.
+/// A JSON object body: 415 without a JSON content type, 400 when it does not parse, 422 when it
+/// parses but has the wrong shape (serde's message says which field), 413 over the size limit.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(request, state).await {
+        if !has_json_content_type(request.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                "the request body must be JSON with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = read_body(request.into_body(), state.max_body_bytes).await?;
+        // serde would also read a struct from an array (`["x"]`); only objects are accepted.
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{') && serde_json::from_slice::<IgnoredAny>(&bytes).is_ok()
+        {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::ValidationFailed,
+                "the request body must be a JSON object",
+            ));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(json_rejection(&rejection, state.max_body_bytes)),
         }
     }
+}
+
+/// `application/json`, or any `application/*+json`, parameters (charset) aside.
+fn has_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn json_rejection(rejection: &JsonRejection, limit: usize) -> ApiError {
@@ -34,15 +69,36 @@ fn json_rejection(rejection: &JsonRejection, limit: usize) -> ApiError {
             ErrorCode::ValidationFailed,
             rejection.body_text(),
         ),
-        JsonRejection::JsonSyntaxError(_) => ApiError::bad_request(rejection.body_text()),
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::UnsupportedMediaType,
-            "the request body must be JSON with `Content-Type: application/json`",
-        ),
         _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => payload_too_large(limit),
         _ => ApiError::bad_request(rejection.body_text()),
     }
+}
+
+/// Past the limit, keep reading (and discarding) up to this much more, so a client still sending
+/// gets to read the 413 instead of a connection reset.
+const DRAIN_MAX: usize = 16 * 1024 * 1024;
+
+/// Reads a request body of at most `limit` bytes; 413 (JSON) beyond it.
+pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|err| {
+            ApiError::bad_request(format!("could not read the request body: {err}"))
+        })?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > limit.saturating_add(DRAIN_MAX) {
+            break;
+        }
+        if seen <= limit {
+            buf.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limit {
+        return Err(payload_too_large(limit));
+    }
+    Ok(Bytes::from(buf))
 }
 
 pub fn payload_too_large(limit: usize) -> ApiError {

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::auth::Principal;
 use super::error::ApiError;
-use super::extract::payload_too_large;
+use super::extract::read_body;
 use super::state::AppState;
 use super::store::{self, idempotency::Claim};
 use crate::api::{ErrorCode, IDEMPOTENCY_KEY_HEADER};
@@ -68,11 +68,9 @@ async fn run_once(
         })?
         .to_owned();
     let (parts, body) = request.into_parts();
-    // A body that cannot be read within the limit is nearly always too large; a client that
-    // hung up mid-body never sees the answer anyway.
-    let bytes = axum::body::to_bytes(body, state.max_body_bytes)
+    let bytes = read_body(body, state.max_body_bytes)
         .await
-        .map_err(|_| payload_too_large(state.max_body_bytes).into_response())?;
+        .map_err(IntoResponse::into_response)?;
     let request_hash = request_hash(
         &parts.method,
         parts.uri.path_and_query().map(|pq| pq.as_str()),

@@ -17,13 +17,21 @@ async fn count(db: &std::path::Path, table: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_happens_once_and_the_first_key_keeps_working() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (first, key) = Server::open(ServerConfig::new(dir.path())).await.expect("first open");
+    let (first, key) = Server::open(ServerConfig::new(dir.path()))
+        .await
+        .expect("first open");
     let key = key.expect("the first open of an empty data dir creates a key");
     assert!(key.starts_with("fleet_"), "{key}");
-    assert!(key.len() >= "fleet_".len() + 43, "key too short: {} chars", key.len());
+    assert!(
+        key.len() >= "fleet_".len() + 43,
+        "key too short: {} chars",
+        key.len()
+    );
     drop(first);
 
-    let (second, again) = Server::open(ServerConfig::new(dir.path())).await.expect("reopen");
+    let (second, again) = Server::open(ServerConfig::new(dir.path()))
+        .await
+        .expect("reopen");
     assert_eq!(again, None, "a restart must not create another key");
     let db = dir.path().join("fleet.db");
     assert_eq!(count(&db, "organizations").await, 1);
@@ -40,14 +48,24 @@ async fn bootstrap_happens_once_and_the_first_key_keeps_working() {
         );
     }
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/v1/products", listener.local_addr().expect("addr"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "http://{}/v1/products",
+        listener.local_addr().expect("addr")
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(second.serve(listener, async {
         let _ = stopped.await;
     }));
     let client = reqwest::Client::new();
-    let ok = client.get(&url).bearer_auth(&key).send().await.expect("request");
+    let ok = client
+        .get(&url)
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(ok.status(), 200, "the first key works after a restart");
     let other = client
         .get(&url)

@@ -37,7 +37,11 @@ impl Resp {
     /// Asserts an error response: status, JSON content type and `code`.
     #[track_caller]
     pub fn assert_error(&self, status: u16, code: &str) {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
         assert!(
             self.header("content-type")
                 .is_some_and(|ct| ct.starts_with("application/json")),
@@ -99,11 +103,13 @@ impl Api {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Resp {
-        self.send(self.request(Method::POST, path).json(&body)).await
+        self.send(self.request(Method::POST, path).json(&body))
+            .await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Resp {
-        self.send(self.request(Method::PATCH, path).json(&body)).await
+        self.send(self.request(Method::PATCH, path).json(&body))
+            .await
     }
 
     pub async fn delete(&self, path: &str) -> Resp {
@@ -112,7 +118,9 @@ impl Api {
 
     /// Creates a product and returns it, asserting 201.
     pub async fn product(&self, name: &str) -> Value {
-        let resp = self.post("/v1/products", serde_json::json!({ "name": name })).await;
+        let resp = self
+            .post("/v1/products", serde_json::json!({ "name": name }))
+            .await;
         assert_eq!(resp.status, 201, "create product `{name}`: {}", resp.body);
         resp.body
     }
@@ -120,7 +128,10 @@ impl Api {
     /// Creates a cohort in `product` and returns it, asserting 201.
     pub async fn cohort(&self, product: &str, name: &str) -> Value {
         let resp = self
-            .post(&format!("/v1/products/{product}/cohorts"), serde_json::json!({ "name": name }))
+            .post(
+                &format!("/v1/products/{product}/cohorts"),
+                serde_json::json!({ "name": name }),
+            )
             .await;
         assert_eq!(resp.status, 201, "create cohort `{name}`: {}", resp.body);
         resp.body

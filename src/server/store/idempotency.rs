@@ -21,6 +21,14 @@ pub enum Claim {
     InProgress,
 }
 
+#[derive(sqlx::FromRow)]
+struct Stored {
+    request_hash: String,
+    status: Option<i64>,
+    headers: Option<String>,
+    body: Option<Vec<u8>>,
+}
+
 /// Claims `key` for a request hashing to `request_hash`. Records older than `expired_before` are
 /// dropped first, so a key can be reused after its retention window.
 pub async fn claim(
@@ -36,7 +44,7 @@ pub async fn claim(
         .bind(expired_before)
         .execute(&mut *tx)
         .await?;
-    let existing: Option<(String, Option<i64>, Option<String>, Option<Vec<u8>>)> = sqlx::query_as(
+    let existing: Option<Stored> = sqlx::query_as(
         "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE org_id = $1 AND key = $2",
     )
     .bind(org_id)
@@ -44,13 +52,18 @@ pub async fn claim(
     .fetch_optional(&mut *tx)
     .await?;
     let claim = match existing {
-        Some((hash, _, _, _)) if hash != request_hash => Claim::Mismatch,
-        Some((_, Some(status), headers, body)) => Claim::Replay {
+        Some(stored) if stored.request_hash != request_hash => Claim::Mismatch,
+        Some(Stored {
+            status: Some(status),
+            headers,
+            body,
+            ..
+        }) => Claim::Replay {
             status: u16::try_from(status).unwrap_or(500),
             headers: headers.unwrap_or_default(),
             body: body.unwrap_or_default(),
         },
-        Some((_, None, _, _)) => Claim::InProgress,
+        Some(_) => Claim::InProgress,
         None => {
             sqlx::query(
                 "INSERT INTO idempotency_keys (org_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4)",
