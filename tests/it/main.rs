@@ -17,5 +17,6 @@ mod cli_output;
 mod cli_paging;
 mod cli_profile;
 mod cli_retry;
+mod cli_retry;
 mod common;
 mod generated;
