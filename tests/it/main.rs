@@ -17,6 +17,5 @@ mod cli_output;
 mod cli_paging;
 mod cli_profile;
 mod cli_retry;
-mod cli_retry;
 mod common;
 mod generated;
