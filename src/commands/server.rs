@@ -192,10 +192,13 @@ fn init_logging(ctx: &Context) {
             .warn(&format!("ignoring the log filter `{spec}`: {err}"));
         EnvFilter::new("info")
     });
+    let ansi = io::IsTerminal::is_terminal(&io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     // Fails only when a subscriber is already installed, e.g. by an embedding test.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
+        .with_ansi(ansi)
         .try_init();
 }
 
