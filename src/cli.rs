@@ -28,9 +28,16 @@ pub struct Cli {
 /// Flags accepted by every command. Each has a `FLEET_*` environment variable; a flag wins over
 /// its variable, which wins over the selected profile.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Profile to use from config.toml (default: the config's `default_profile`)
-    #[arg(short = 'p', long, global = true, env = "FLEET_PROFILE", value_name = "NAME")]
+    #[arg(
+        short = 'p',
+        long,
+        global = true,
+        env = "FLEET_PROFILE",
+        value_name = "NAME"
+    )]
     pub profile: Option<String>,
 
     /// Base URL of the fleet service, e.g. http://127.0.0.1:4040
@@ -63,7 +70,13 @@ pub struct GlobalArgs {
     pub color: ColorChoice,
 
     /// Print only data and errors: no status lines, hints or progress
-    #[arg(short, long, global = true, env = "FLEET_QUIET", conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "FLEET_QUIET",
+        conflicts_with = "verbose"
+    )]
     pub quiet: bool,
 
     /// Print more about what is happening (requests, timings)
