@@ -323,3 +323,15 @@ async fn list_filters_by_tag_with_and_semantics() {
         .await
         .assert_error(400, "bad_request");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_of_one_name_make_one_product_and_conflicts() {
+    let api = Api::start();
+    let attempts = (0..12).map(|_| api.post("/v1/products", json!({"name": "race"})));
+    let results = futures_util::future::join_all(attempts).await;
+    let mut statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses[0], 201, "{statuses:?}");
+    assert!(statuses[1..].iter().all(|s| *s == 409), "{statuses:?}");
+    assert_eq!(api.names("/v1/products", "name").await, ["race"]);
+}
