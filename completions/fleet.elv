@@ -42,7 +42,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand device 'Manage devices'
             cand profile 'Manage connection profiles (service URL + API key)'
             cand completions 'Print a shell completion script'
-            cand server 'Run the fleet service'
+            cand server 'Run the fleet service: the HTTP API over an embedded SQLite database'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;product'= {
@@ -819,7 +819,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand device 'Manage devices'
             cand profile 'Manage connection profiles (service URL + API key)'
             cand completions 'Print a shell completion script'
-            cand server 'Run the fleet service'
+            cand server 'Run the fleet service: the HTTP API over an embedded SQLite database'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;help;product'= {

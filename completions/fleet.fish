@@ -46,7 +46,7 @@ complete -c fleet -n "__fish_fleet_needs_command" -f -a "cohort" -d 'Manage coho
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "device" -d 'Manage devices'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "completions" -d 'Print a shell completion script'
-complete -c fleet -n "__fish_fleet_needs_command" -f -a "server" -d 'Run the fleet service'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "server" -d 'Run the fleet service: the HTTP API over an embedded SQLite database'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
@@ -627,7 +627,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "device" -d 'Manage devices'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "completions" -d 'Print a shell completion script'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "server" -d 'Run the fleet service'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "server" -d 'Run the fleet service: the HTTP API over an embedded SQLite database'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "create" -d 'Create a product'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "list" -d 'List products'

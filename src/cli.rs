@@ -131,7 +131,7 @@ pub enum Command {
     Profile(commands::profile::ProfileCommand),
     /// Print a shell completion script
     Completions(commands::completions::CompletionsArgs),
-    /// Run the fleet service
+    // Help comes from `ServerArgs`' own doc comment, which is longer than one line here could be.
     #[cfg(feature = "server")]
     Server(commands::server::ServerArgs),
 }

@@ -30,6 +30,12 @@ pub fn name(kind: &str, prefix: &str, value: &str) -> Result<(), String> {
             "{kind} name `{value}` contains {bad:?}; use lowercase letters, digits, `-`, `_` and `.`"
         ));
     }
+    // `.` and `..` cannot be a URL path segment, even percent-encoded.
+    if value.chars().all(|c| c == '.') {
+        return Err(format!(
+            "{kind} name `{value}` is only dots; include a letter or digit"
+        ));
+    }
     if has_id_shape(prefix, value) {
         return Err(format!(
             "{kind} name `{value}` has the shape of an ID; choose a name that does not start with `{prefix}_`"
@@ -80,7 +86,10 @@ pub fn description(value: &str) -> Result<(), String> {
             "description is {len} characters long; the limit is {DESCRIPTION_MAX}"
         ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err("description must not contain control characters".into());
     }
     Ok(())
@@ -159,6 +168,9 @@ mod tests {
         assert!(product_name(&"a".repeat(64)).is_ok());
         assert!(product_name("Indoor").is_err());
         assert!(product_name("has space").is_err());
+        assert!(product_name(".").is_err());
+        assert!(product_name("..").is_err());
+        assert!(product_name("v1.0").is_ok());
         assert!(product_name(&format!("prd_{}", "0".repeat(32))).is_err());
     }
 
