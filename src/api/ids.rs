@@ -100,6 +100,11 @@ id_type!(
     DeviceId,
     "dev"
 );
+id_type!(
+    /// An audit event's ID.
+    EventId,
+    "evt"
+);
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,7 @@ pub mod validate;
 pub use cohort::{Cohort, CohortListQuery, CreateCohort, UpdateCohort};
 pub use device::{CreateDevice, Device, DeviceListQuery, UpdateDevice};
 pub use error::{ErrorBody, ErrorCode, FieldError};
-pub use ids::{CohortId, DeviceId, ProductId};
+pub use ids::{CohortId, DeviceId, EventId, ProductId};
 pub use page::{Page, PagedQuery};
 pub use product::{CreateProduct, Product, ProductListQuery, ProductState, UpdateProduct};
 

@@ -44,11 +44,21 @@ pub fn hash_key(key: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub org_id: String,
-    /// Not read yet: roles and product scopes (and the audit log) come with API key management.
-    #[allow(dead_code)]
     pub key_id: String,
+    pub key_name: String,
+    /// Not read yet: roles and product scopes come with API key management.
     #[allow(dead_code)]
     pub role: String,
+}
+
+impl Principal {
+    /// The key as the audit log records it.
+    pub fn actor(&self) -> store::events::Actor<'_> {
+        store::events::Actor {
+            key_id: Some(&self.key_id),
+            key_name: Some(&self.key_name),
+        }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
@@ -96,6 +106,7 @@ async fn authenticate(state: &AppState, presented: Option<String>) -> Result<Pri
     Ok(Principal {
         org_id: row.org_id,
         key_id: row.id,
+        key_name: row.name,
         role: row.role,
     })
 }

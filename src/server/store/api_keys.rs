@@ -8,12 +8,13 @@ use super::Pool;
 pub struct ApiKeyRow {
     pub id: String,
     pub org_id: String,
+    pub name: String,
     pub role: String,
     pub hash: String,
 }
 
 pub async fn find_by_hash(pool: &Pool, hash: &str) -> sqlx::Result<Option<ApiKeyRow>> {
-    sqlx::query_as("SELECT id, org_id, role, hash FROM api_keys WHERE hash = $1")
+    sqlx::query_as("SELECT id, org_id, name, role, hash FROM api_keys WHERE hash = $1")
         .bind(hash)
         .fetch_optional(pool)
         .await
