@@ -126,6 +126,14 @@ pub enum Command {
     /// Manage devices
     #[command(subcommand)]
     Device(commands::device::DeviceCommand),
+    /// Manage API keys: roles, product scopes, expiry, revocation
+    #[command(subcommand)]
+    ApiKey(commands::api_key::ApiKeyCommand),
+    /// Read the audit log: every write and refused request
+    #[command(subcommand)]
+    Event(commands::event::EventCommand),
+    /// Show the profile, URL and API key in effect and where each came from
+    Whoami(commands::whoami::WhoamiArgs),
     /// Manage connection profiles (service URL + API key)
     #[command(subcommand)]
     Profile(commands::profile::ProfileCommand),

@@ -105,6 +105,11 @@ id_type!(
     EventId,
     "evt"
 );
+id_type!(
+    /// An API key's ID (not the key itself, which is a secret).
+    ApiKeyId,
+    "key"
+);
 
 #[cfg(test)]
 mod tests {

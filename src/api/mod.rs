@@ -1,17 +1,24 @@
 //! Wire types shared by the client and the service: resources, requests, list pages, errors
 //! and IDs. The JSON the CLI prints with `-o json` is exactly these types serialized.
 
+pub mod api_key;
 pub mod cohort;
 pub mod device;
 pub mod error;
+pub mod event;
 pub mod ids;
 pub mod page;
 pub mod product;
 pub mod validate;
 
+pub use api_key::{
+    ApiKey, ApiKeyListQuery, CreateApiKey, CreatedApiKey, Role, ScopedProduct, Whoami,
+};
 pub use cohort::{Cohort, CohortListQuery, CreateCohort, UpdateCohort};
 pub use device::{CreateDevice, Device, DeviceListQuery, UpdateDevice};
 pub use error::{ErrorBody, ErrorCode, FieldError};
+pub use event::{Event, EventListQuery, EventResult};
+pub use ids::ApiKeyId;
 pub use ids::{CohortId, DeviceId, EventId, ProductId};
 pub use page::{Page, PagedQuery};
 pub use product::{CreateProduct, Product, ProductListQuery, ProductState, UpdateProduct};

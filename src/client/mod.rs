@@ -2,9 +2,11 @@
 //! backoff for requests that are safe to repeat, and the mapping from HTTP failures to
 //! [`crate::error::Error`] kinds (and so exit codes).
 
+mod api_keys;
 mod cohorts;
 mod devices;
 mod error;
+mod events;
 mod paging;
 mod products;
 
@@ -17,8 +19,10 @@ use reqwest::{Method, Response, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use api_keys::ApiKeys;
 pub use cohorts::Cohorts;
 pub use devices::Devices;
+pub use events::Events;
 pub use products::Products;
 
 use crate::api;
@@ -117,6 +121,14 @@ impl ApiClient {
 
     pub fn devices(&self) -> Devices<'_> {
         Devices::new(self)
+    }
+
+    pub fn api_keys(&self) -> ApiKeys<'_> {
+        ApiKeys::new(self)
+    }
+
+    pub fn events(&self) -> Events<'_> {
+        Events::new(self)
     }
 
     /// `/v1/<segments…>`, each segment percent-encoded.

@@ -1,13 +1,18 @@
 //! Dispatch from the parsed command line to one command's `run`, and the one place errors are
 //! rendered and turned into an exit code.
 
+pub mod api_key;
 pub mod cohort;
 pub mod completions;
 pub mod device;
+pub mod event;
 pub mod product;
 pub mod profile;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
+pub mod server_keys;
+pub mod whoami;
 
 use clap::Args;
 
@@ -41,6 +46,9 @@ fn dispatch(command: Command, global: GlobalArgs, printer: &Printer) -> Result<(
         Command::Product(cmd) => block_on(product::run(&ctx, cmd)),
         Command::Cohort(cmd) => block_on(cohort::run(&ctx, cmd)),
         Command::Device(cmd) => block_on(device::run(&ctx, cmd)),
+        Command::ApiKey(cmd) => block_on(api_key::run(&ctx, cmd)),
+        Command::Event(cmd) => block_on(event::run(&ctx, cmd)),
+        Command::Whoami(args) => block_on(whoami::run(&ctx, args)),
         // Sync: the service builds its own multi-thread runtime.
         #[cfg(feature = "server")]
         Command::Server(args) => server::run(&ctx, args),

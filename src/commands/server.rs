@@ -23,8 +23,10 @@ const PROFILE: &str = "local";
 /// command works. Logs go to stderr; set `FLEET_LOG` (or `RUST_LOG`), e.g. `FLEET_LOG=debug`.
 /// Stops gracefully on Ctrl-C or SIGTERM.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 #[command(after_help = "Examples:\n  \
     fleet server\n  \
+    fleet server api-key create --data-dir /var/lib/fleet --role admin\n  \
     fleet server --listen 0.0.0.0:4040 --data-dir /var/lib/fleet --no-profile")]
 pub struct ServerArgs {
     /// Address and port to listen on
@@ -43,9 +45,15 @@ pub struct ServerArgs {
     /// Do not save a new admin key as profile `local`; write it to <DIR>/admin-api-key (mode 0600)
     #[arg(long)]
     pub no_profile: bool,
+
+    #[command(subcommand)]
+    pub command: Option<super::server_keys::ServerCommand>,
 }
 
 pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
+    if let Some(command) = args.command {
+        return super::server_keys::run(ctx, command);
+    }
     init_logging(ctx);
     let data_dir = match args.data_dir {
         Some(dir) => dir,

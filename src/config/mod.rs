@@ -12,7 +12,7 @@ pub use files::{
     CONFIG_FILE, CREDENTIALS_FILE, ConfigFile, CredentialsFile, load_config, load_credentials,
 };
 pub use paths::{PathEnv, config_dir_from};
-pub use settings::{Overrides, Settings, profile_names, profiles_hint, resolve};
+pub use settings::{Origin, Overrides, Settings, origin, profile_names, profiles_hint, resolve};
 
 use crate::error::{Error, Result};
 use crate::output::ProfileView;

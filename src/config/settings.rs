@@ -12,6 +12,35 @@ pub struct Overrides<'a> {
     pub profile: Option<&'a str>,
     pub api_url: Option<&'a str>,
     pub api_key: Option<&'a str>,
+    /// Whether each came from a flag or its env var (clap merges them; see [`origin`]).
+    pub profile_origin: Origin,
+    pub api_url_origin: Origin,
+    pub api_key_origin: Origin,
+}
+
+/// Where an override came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    #[default]
+    Flag,
+    Env,
+}
+
+/// Whether clap's merged `value` came from the environment variable `var` rather than the flag:
+/// a value equal to the variable's is taken as the variable's (the flag, if also given with the
+/// same value, would have made no difference).
+pub fn origin(value: Option<&str>, var: &str) -> Origin {
+    match (value, std::env::var(var)) {
+        (Some(value), Ok(env)) if env == value => Origin::Env,
+        _ => Origin::Flag,
+    }
+}
+
+fn describe(origin: Origin, flag: &str, var: &str) -> String {
+    match origin {
+        Origin::Flag => format!("flag {flag}"),
+        Origin::Env => format!("env var {var}"),
+    }
 }
 
 /// The resolved connection settings.
@@ -21,8 +50,11 @@ pub struct Settings {
     pub profile: Option<String>,
     pub api_url: String,
     pub api_key: String,
-    /// Where the key came from, for hints when the service rejects it.
+    /// Where the key came from, for hints when the service rejects it (and `whoami`).
     pub key_source: String,
+    /// Where the profile and the URL came from, for `whoami`.
+    pub profile_source: String,
+    pub url_source: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -31,6 +63,7 @@ impl std::fmt::Debug for Settings {
             .field("profile", &self.profile)
             .field("api_url", &self.api_url)
             .field("key_source", &self.key_source)
+            .field("url_source", &self.url_source)
             .finish_non_exhaustive()
     }
 }
@@ -66,6 +99,11 @@ pub fn resolve(
 ) -> Result<Settings> {
     let known =
         |name: &str| config.profiles.contains_key(name) || credentials.profiles.contains_key(name);
+    let profile_source = match (overrides.profile, &config.default_profile) {
+        (Some(_), _) => describe(overrides.profile_origin, "--profile", "FLEET_PROFILE"),
+        (None, Some(_)) => format!("default_profile in {}", super::CONFIG_FILE),
+        (None, None) => "nowhere (no profile)".to_owned(),
+    };
     let profile = match (overrides.profile, &config.default_profile) {
         (Some(name), _) if !known(name) => {
             return Err(Error::usage(format!("profile `{name}` does not exist"))
@@ -85,6 +123,11 @@ pub fn resolve(
     };
     let from_profile = profile.as_deref();
 
+    let url_source = match (overrides.api_url, from_profile) {
+        (Some(_), _) => describe(overrides.api_url_origin, "--api-url", "FLEET_API_URL"),
+        (None, Some(p)) => format!("profile `{p}`"),
+        (None, None) => String::new(),
+    };
     let api_url = overrides.api_url.map(str::to_owned).or_else(|| {
         from_profile
             .and_then(|p| config.profiles.get(p))
@@ -101,7 +144,10 @@ pub fn resolve(
     };
 
     let (api_key, key_source) = match (overrides.api_key, from_profile) {
-        (Some(key), _) => (Some(key.to_owned()), "--api-key / FLEET_API_KEY".to_owned()),
+        (Some(key), _) => (
+            Some(key.to_owned()),
+            describe(overrides.api_key_origin, "--api-key", "FLEET_API_KEY"),
+        ),
         (None, Some(p)) => (
             credentials.profiles.get(p).and_then(|c| c.api_key.clone()),
             format!("profile `{p}`"),
@@ -122,6 +168,8 @@ pub fn resolve(
         api_url,
         api_key,
         key_source,
+        profile_source,
+        url_source,
     })
 }
 
@@ -180,12 +228,35 @@ mod tests {
             profile: Some("b"),
             api_url: Some("http://flag"),
             api_key: Some("kf"),
+            ..Default::default()
         })
         .expect("resolves");
         assert_eq!(
             (s.api_url.as_str(), s.api_key.as_str()),
             ("http://flag", "kf")
         );
+    }
+
+    #[test]
+    fn sources_say_where_each_setting_came_from() {
+        let s = run(Overrides {
+            api_key: Some("kf"),
+            api_key_origin: Origin::Env,
+            ..Default::default()
+        })
+        .expect("resolves");
+        assert_eq!(s.profile_source, "default_profile in config.toml");
+        assert_eq!(s.url_source, "profile `a`");
+        assert_eq!(s.key_source, "env var FLEET_API_KEY");
+        let s = run(Overrides {
+            profile: Some("b"),
+            api_url: Some("http://flag"),
+            ..Default::default()
+        })
+        .expect("resolves");
+        assert_eq!(s.profile_source, "flag --profile");
+        assert_eq!(s.url_source, "flag --api-url");
+        assert_eq!(s.key_source, "profile `b`");
     }
 
     #[test]

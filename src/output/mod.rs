@@ -4,11 +4,13 @@
 //! This is the one module allowed to write to stdout and stderr directly.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod access;
 mod list;
 mod resources;
 
 use std::io::{self, IsTerminal, Write};
 
+pub use access::{WhoamiView, scope_text};
 pub use list::ListWriter;
 pub use resources::{ProfileView, Resource};
 

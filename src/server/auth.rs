@@ -1,11 +1,15 @@
 //! API keys: generation, hashing, and the middleware that turns `Authorization: Bearer <key>`
-//! into a [`Principal`]. Keys are never logged or stored; only their SHA-256 is.
+//! into a [`Principal`] (rejecting unknown, revoked and expired keys, and clients that guess).
+//! Keys are never logged or stored; only their SHA-256 is. What a principal may do is
+//! [`super::authz`]'s business.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -17,6 +21,7 @@ use subtle::ConstantTimeEq as _;
 use super::error::ApiError;
 use super::state::AppState;
 use super::store;
+use crate::api::{ErrorCode, ProductId, Role};
 
 /// Every key starts with this, so leaked keys are easy to spot (and to scan for).
 pub const KEY_PREFIX: &str = "fleet_";
@@ -32,6 +37,14 @@ pub fn generate_key() -> String {
     format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// How many characters of a key (after `fleet_`) are kept to recognise it.
+const PREFIX_CHARS: usize = 8;
+
+/// The recognisable start of a key, `fleet_` + 8 characters, stored and shown in listings.
+pub fn key_prefix(key: &str) -> &str {
+    key.get(..KEY_PREFIX.len() + PREFIX_CHARS).unwrap_or(key)
+}
+
 /// Lowercase hex SHA-256 of the whole key, the form stored in `api_keys.hash`.
 pub fn hash_key(key: &str) -> String {
     Sha256::digest(key.as_bytes())
@@ -40,15 +53,15 @@ pub fn hash_key(key: &str) -> String {
         .collect()
 }
 
-/// Who is calling: the API key's organization and role, set by [`require_key`].
+/// Who is calling: the API key's organization, role and product scope, set by [`require_key`].
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub org_id: String,
     pub key_id: String,
     pub key_name: String,
-    /// Not read yet: roles and product scopes come with API key management.
-    #[allow(dead_code)]
-    pub role: String,
+    pub role: Role,
+    /// `None`: every product of the organization.
+    pub scope: Option<Arc<[ProductId]>>,
 }
 
 impl Principal {
@@ -58,6 +71,30 @@ impl Principal {
             key_id: Some(&self.key_id),
             key_name: Some(&self.key_name),
         }
+    }
+
+    /// The products this key is limited to; `None` for an org-wide key.
+    pub fn scope(&self) -> Option<&[ProductId]> {
+        self.scope.as_deref()
+    }
+
+    /// Whether the key may see `product` (and everything in it).
+    pub fn sees(&self, product: &ProductId) -> bool {
+        self.scope().is_none_or(|scope| scope.contains(product))
+    }
+
+    /// 403 unless the key's scope covers `product`, which a write names in its body (`name` is
+    /// how the request named it). Answered without saying whether such a product exists.
+    pub fn check_writable(&self, product: Option<&ProductId>, name: &str) -> Result<(), ApiError> {
+        if product.is_some_and(|p| self.sees(p)) || self.scope.is_none() {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            format!("this API key is limited to other products and may not write to `{name}`"),
+        )
+        .with_hint("see the key's scope with `fleet whoami`"))
     }
 }
 
@@ -73,42 +110,121 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     }
 }
 
-/// Middleware: rejects the request with 401 unless it carries a known API key.
+/// Middleware: rejects the request with 401 unless it carries a valid API key (known, not
+/// revoked, not expired), and with 429 when its client has presented too many invalid keys.
 pub async fn require_key(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
     let presented = bearer_token(&request).map(str::to_owned);
-    match authenticate(&state, presented).await {
+    let ip = client_ip(&request);
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    match authenticate(&state, ip, presented, &method, &path).await {
         Ok(principal) => {
             request.extensions_mut().insert(principal);
             next.run(request).await
         }
-        Err(err) => err.into_response(),
+        Err(response) => response,
     }
 }
 
-async fn authenticate(state: &AppState, presented: Option<String>) -> Result<Principal, ApiError> {
+/// The peer address; tests that call the router without a socket share one bucket.
+fn client_ip(request: &Request) -> IpAddr {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
+}
+
+async fn authenticate(
+    state: &AppState,
+    ip: IpAddr,
+    presented: Option<String>,
+    method: &axum::http::Method,
+    path: &str,
+) -> Result<Principal, Response> {
     let presented = presented.ok_or_else(|| {
         ApiError::unauthorized("missing API key")
             .with_hint("send it as `Authorization: Bearer <key>`")
+            .into_response()
     })?;
+    if let Some(wait) = state.limiter.blocked(ip, Instant::now()) {
+        return Err(too_many_failures(wait));
+    }
     let hash = hash_key(&presented);
-    let row = store::api_keys::find_by_hash(&state.pool, &hash).await?;
+    drop(presented);
+    let row = store::api_keys::find_by_hash(&state.pool, &hash)
+        .await
+        .map_err(|err| ApiError::from(err).into_response())?;
     // The lookup is by hash, so a timing difference could only reveal hash prefixes; the
     // constant-time comparison closes even that.
     let Some(row) = row.filter(|row| bool::from(row.hash.as_bytes().ct_eq(hash.as_bytes()))) else {
+        state.limiter.record_failure(ip, Instant::now());
+        // No organization is known for an unknown key, so nothing goes to any audit log; the
+        // service log notes the client (never the key).
+        tracing::warn!(client = %ip, %method, path, "request with an unknown API key");
         return Err(ApiError::unauthorized("unknown API key")
-            .with_hint("check the key, or create a new one with an admin key"));
+            .with_hint("check the key, or create a new one with an admin key")
+            .into_response());
     };
+    let now = store::now();
+    let refusal = if row.revoked_at.is_some() {
+        Some(("revoked", "this API key was revoked"))
+    } else if row.expires_at.is_some_and(|at| at <= now) {
+        Some(("expired", "this API key has expired"))
+    } else {
+        None
+    };
+    if let Some((reason, message)) = refusal {
+        state.limiter.record_failure(ip, Instant::now());
+        let actor = store::events::Actor {
+            key_id: Some(&row.id),
+            key_name: Some(&row.name),
+        };
+        let details = serde_json::json!({
+            "status": 401, "reason": reason, "method": method.as_str(), "path": path,
+        });
+        super::authz::record_denial(state, &row.org_id, actor, None, details).await;
+        return Err(ApiError::unauthorized(message)
+            .with_hint("ask an admin for a new key (`fleet api-key create`)")
+            .into_response());
+    }
+    let role = Role::parse(&row.role).ok_or_else(|| {
+        tracing::error!(key_id = %row.id, role = %row.role, "stored API key role is malformed");
+        ApiError::internal().into_response()
+    })?;
+    let scope = row.scoped.then(|| {
+        row.scope
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(ProductId::parse)
+            .collect::<Arc<[ProductId]>>()
+    });
     touch(state, &row.id).await;
     Ok(Principal {
         org_id: row.org_id,
         key_id: row.id,
         key_name: row.name,
-        role: row.role,
+        role,
+        scope,
     })
+}
+
+fn too_many_failures(wait: Duration) -> Response {
+    let seconds = wait.as_secs().max(1);
+    let mut response = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+        format!("too many invalid API keys from this client; retry in {seconds} s"),
+    )
+    .into_response();
+    if let Ok(value) = HeaderValue::try_from(seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 fn bearer_token(request: &Request) -> Option<&str> {

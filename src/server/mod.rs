@@ -3,10 +3,13 @@
 //! stop. Nothing outside `commands::server` (and tests) uses this module.
 
 mod auth;
+mod authz;
 mod error;
 mod extract;
 mod handlers;
 mod idempotency;
+mod limiter;
+mod offline;
 mod openapi;
 mod pagination;
 mod router;
@@ -20,6 +23,7 @@ use anyhow::Context as _;
 
 pub use auth::KEY_PREFIX;
 pub use idempotency::REPLAYED_HEADER;
+pub use offline::{OfflineKey, create_key_offline};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "fleet.db";
@@ -59,7 +63,8 @@ impl Server {
         let pool = store::open(&config.data_dir.join(DB_FILE)).await?;
         let key = auth::generate_key();
         let key_id = format!("key_{}", uuid::Uuid::now_v7().simple());
-        let created = store::orgs::bootstrap(&pool, &key_id, &auth::hash_key(&key))
+        let created =
+            store::orgs::bootstrap(&pool, &key_id, &auth::hash_key(&key), auth::key_prefix(&key))
             .await
             .context("could not bootstrap the default organization")?;
         let server = Server {
@@ -76,6 +81,8 @@ impl Server {
     ) -> anyhow::Result<()> {
         let pool = self.state.pool.clone();
         let app = router::build(self.state);
+        // Connection info gives brute-force protection the client's address.
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await

@@ -4,6 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::handlers::{api_keys, events};
 use super::handlers::{cohorts, devices, meta, products};
 use crate::api;
 
@@ -29,6 +30,12 @@ use crate::api;
         devices::get,
         devices::update,
         devices::delete,
+        api_keys::whoami,
+        api_keys::list,
+        api_keys::create,
+        api_keys::get,
+        api_keys::revoke,
+        events::list,
     ),
     components(schemas(api::ErrorBody, api::ErrorCode, api::FieldError, api::ProductState)),
     modifiers(&BearerAuth),

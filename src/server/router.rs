@@ -9,15 +9,16 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::error::ApiError;
+use super::handlers::{api_keys, events};
 use super::handlers::{cohorts, devices, meta, products};
 use super::state::AppState;
-use super::{auth, idempotency};
+use super::{auth, authz, idempotency};
 
 pub fn build(state: AppState) -> Router {
     let max_body = state.max_body_bytes;
@@ -47,10 +48,20 @@ pub fn build(state: AppState) -> Router {
                 .patch(devices::update)
                 .delete(devices::delete),
         )
-        // Layers run outermost-last: authentication first, then idempotency (needs the org).
+        .route("/v1/whoami", get(api_keys::whoami))
+        .route("/v1/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/v1/api-keys/{key}", get(api_keys::get))
+        .route("/v1/api-keys/{key}/revoke", post(api_keys::revoke))
+        .route("/v1/events", get(events::list))
+        // Layers run outermost-last: authentication first, then authorization (the route's rule
+        // in `authz::RULES`), then idempotency (needs the org).
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             idempotency::layer,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            authz::authorize,
         ))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

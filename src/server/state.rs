@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use super::limiter::FailureLimiter;
 use super::store::Pool;
 
 #[derive(Clone)]
@@ -13,6 +14,8 @@ pub struct AppState {
     /// When each API key's `last_used_at` was last written, so a busy key costs one write a
     /// minute rather than one per request.
     pub key_touched: Arc<Mutex<HashMap<String, Instant>>>,
+    /// Invalid API keys per client IP, for brute-force protection.
+    pub limiter: Arc<FailureLimiter>,
 }
 
 impl AppState {
@@ -21,6 +24,7 @@ impl AppState {
             pool,
             max_body_bytes,
             key_touched: Arc::default(),
+            limiter: Arc::default(),
         }
     }
 }

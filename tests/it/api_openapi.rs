@@ -25,6 +25,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/devices/{device}"),
     ("patch", "/v1/devices/{device}"),
     ("delete", "/v1/devices/{device}"),
+    ("get", "/v1/whoami"),
+    ("get", "/v1/api-keys"),
+    ("post", "/v1/api-keys"),
+    ("get", "/v1/api-keys/{key}"),
+    ("post", "/v1/api-keys/{key}/revoke"),
+    ("get", "/v1/events"),
 ];
 
 #[tokio::test]

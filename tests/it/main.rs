@@ -1,6 +1,11 @@
 //! The one integration-test binary: the real service in-process on 127.0.0.1:0, driven over HTTP
 //! (`api_*` modules) and through the real `fleet` binary (`cli_*` modules).
 
+mod access_bruteforce;
+mod access_events;
+mod access_keys;
+mod access_matrix;
+mod access_support;
 mod api_auth;
 mod api_bad_input;
 mod api_bootstrap;
@@ -11,6 +16,10 @@ mod api_openapi;
 mod api_pagination;
 mod api_products;
 mod api_support;
+mod bulk_assign;
+mod bulk_import;
+mod bulk_move;
+mod bulk_support;
 mod cli_confirm;
 mod cli_errors;
 mod cli_output;

@@ -8,7 +8,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::{Validator, archived, find_cohort, product_or_404, resource, unique_or};
+use super::{
+    Validator, archived, audit, find_cohort, product_or_404, resource, unique_or, unknown_product,
+};
 use crate::api::{
     Cohort, CohortId, CohortListQuery, CreateCohort, ErrorBody, Page, Product, UpdateCohort,
     validate,
@@ -50,15 +52,22 @@ async fn cohort_or_404(
 
 async fn list_page(
     state: &AppState,
-    org_id: &str,
+    principal: &Principal,
     product: Option<&str>,
     limit: Option<u32>,
     cursor: Option<&str>,
 ) -> ApiResult<Json<Page<Cohort>>> {
     let page = PageRequest::new(limit, cursor, CohortId::parse)?;
+    let org_id = &principal.org_id;
     let mut conn = state.pool.acquire().await?;
     let product = match product {
-        Some(reference) => Some(product_or_404(&mut conn, org_id, reference).await?),
+        Some(reference) => {
+            let product = product_or_404(&mut conn, org_id, reference).await?;
+            if !principal.sees(&product.id) {
+                return Err(unknown_product(reference));
+            }
+            Some(product)
+        }
         None => None,
     };
     let filter = store::cohorts::ListFilter {
@@ -66,7 +75,7 @@ async fn list_page(
         after: page.after.as_deref(),
         limit: page.fetch(),
     };
-    let rows = store::cohorts::list(&mut conn, org_id, &filter).await?;
+    let rows = store::cohorts::list_within(&mut conn, org_id, &filter, principal.scope()).await?;
     Ok(Json(page.finish(rows, |c| c.id.as_str())))
 }
 
@@ -80,7 +89,7 @@ pub async fn list_all(
 ) -> ApiResult<Json<Page<Cohort>>> {
     list_page(
         &state,
-        &principal.org_id,
+        &principal,
         query.product.as_deref(),
         query.limit,
         query.cursor.as_deref(),
@@ -105,7 +114,7 @@ pub async fn list(
     }
     list_page(
         &state,
-        &principal.org_id,
+        &principal,
         Some(&product),
         query.limit,
         query.cursor.as_deref(),
@@ -155,6 +164,9 @@ pub async fn create(
     .await
     .map_err(|err| unique_or(err, || duplicate(&product, &body.name)))?;
     let cohort = cohort_or_404(&mut tx, org, &product, id.as_str()).await?;
+    let details = serde_json::json!({ "name": cohort.name });
+    let (cid, pid) = (id.as_str(), product.id.as_str());
+    audit(&mut tx, &principal, "cohort.created", cid, pid, details).await?;
     tx.commit().await?;
     let location = format!("/v1/products/{}/cohorts/{id}", product.id);
     Ok(resource(
@@ -227,6 +239,9 @@ pub async fn update(
         .await
         .map_err(|err| unique_or(err, || duplicate(&product, &name)))?;
     let cohort = cohort_or_404(&mut tx, org, &product, current.id.as_str()).await?;
+    let details = serde_json::json!({ "name": cohort.name, "previous_name": current.name });
+    let (cid, pid) = (cohort.id.as_str(), product.id.as_str());
+    audit(&mut tx, &principal, "cohort.updated", cid, pid, details).await?;
     tx.commit().await?;
     Ok(resource(StatusCode::OK, &cohort, cohort.revision, None))
 }
@@ -248,7 +263,10 @@ pub async fn delete(
     let product = product_or_404(&mut tx, org, &product).await?;
     let cohort = cohort_or_404(&mut tx, org, &product, &cohort).await?;
     if_match.check(&format!("cohort `{}`", cohort.name), cohort.revision)?;
-    store::cohorts::delete(&mut tx, &cohort.id, store::now()).await?;
+    let released = store::cohorts::delete(&mut tx, &cohort.id, store::now()).await?;
+    let details = serde_json::json!({ "name": cohort.name, "devices_released": released });
+    let (cid, pid) = (cohort.id.as_str(), product.id.as_str());
+    audit(&mut tx, &principal, "cohort.deleted", cid, pid, details).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

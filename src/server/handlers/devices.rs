@@ -5,7 +5,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::{Validator, archived, find_cohort, product_or_404, resource, unique_or};
+use super::{
+    Validator, archived, audit, find_cohort, product_or_404, resource, unique_or, unknown_device,
+    unknown_product,
+};
 use crate::api::{
     Cohort, CohortId, CreateDevice, Device, DeviceId, DeviceListQuery, ErrorBody, Page, Product,
     UpdateDevice, validate,
@@ -27,10 +30,7 @@ fn duplicate(identifier: &str) -> ApiError {
 async fn device_or_404(conn: &mut Conn, org_id: &str, reference: &str) -> ApiResult<Device> {
     store::devices::resolve(conn, org_id, reference)
         .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format!("no device `{reference}`"))
-                .with_hint("list devices with `fleet device list`")
-        })
+        .ok_or_else(|| unknown_device(reference))
 }
 
 /// The cohort a device body names: it must be a cohort of the device's product (422 otherwise).
@@ -90,7 +90,13 @@ pub async fn list(
     let org = &principal.org_id;
     let mut conn = state.pool.acquire().await?;
     let product = match &query.product {
-        Some(reference) => Some(product_or_404(&mut conn, org, reference).await?),
+        Some(reference) => {
+            let product = product_or_404(&mut conn, org, reference).await?;
+            if !principal.sees(&product.id) {
+                return Err(unknown_product(reference));
+            }
+            Some(product)
+        }
         None => None,
     };
     let cohort_id = match (&query.cohort, &product) {
@@ -120,7 +126,7 @@ pub async fn list(
         after: page.after.as_deref(),
         limit: page.fetch(),
     };
-    let rows = store::devices::list(&mut conn, org, &filter).await?;
+    let rows = store::devices::list_within(&mut conn, org, &filter, principal.scope()).await?;
     Ok(Json(page.finish(rows, |d| d.id.as_str())))
 }
 
@@ -146,7 +152,10 @@ pub async fn create(
 
     let org = &principal.org_id;
     let mut tx = store::begin_write(&state.pool).await?;
-    let product = product_or_404(&mut tx, org, &body.product).await?;
+    let found = product_or_404(&mut tx, org, &body.product).await;
+    // A scoped key learns nothing about products outside its scope: 403 whether or not it exists.
+    principal.check_writable(found.as_ref().ok().map(|p| &p.id), &body.product)?;
+    let product = found?;
     if product.archived {
         return Err(archived(&product, "devices"));
     }
@@ -170,6 +179,9 @@ pub async fn create(
         .await
         .map_err(|err| unique_or(err, || duplicate(&body.identifier)))?;
     let device = device_or_404(&mut tx, org, id.as_str()).await?;
+    let details = serde_json::json!({ "identifier": device.identifier, "cohort": device.cohort });
+    let (did, pid) = (id.as_str(), product.id.as_str());
+    audit(&mut tx, &principal, "device.created", did, pid, details).await?;
     tx.commit().await?;
     Ok(resource(
         StatusCode::CREATED,
@@ -263,6 +275,12 @@ pub async fn update(
     }
     store::devices::update(&mut tx, &current.id, &fields, store::now()).await?;
     let device = device_or_404(&mut tx, org, current.id.as_str()).await?;
+    let details = serde_json::json!({
+        "identifier": device.identifier, "cohort": device.cohort,
+        "quarantined": device.quarantined,
+    });
+    let (did, pid) = (device.id.as_str(), device.product_id.as_str());
+    audit(&mut tx, &principal, "device.updated", did, pid, details).await?;
     tx.commit().await?;
     Ok(resource(StatusCode::OK, &device, device.revision, None))
 }
@@ -283,6 +301,9 @@ pub async fn delete(
     let device = device_or_404(&mut tx, org, &reference).await?;
     if_match.check(&format!("device `{}`", device.identifier), device.revision)?;
     store::devices::delete(&mut tx, &device.id).await?;
+    let details = serde_json::json!({ "identifier": device.identifier });
+    let (did, pid) = (device.id.as_str(), device.product_id.as_str());
+    audit(&mut tx, &principal, "device.deleted", did, pid, details).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1,8 +1,10 @@
 //! HTTP handlers, one file per resource. Each validates its input, runs the domain rules inside
 //! one transaction through the store, and answers with the resource and its `ETag`.
 
+pub mod api_keys;
 pub mod cohorts;
 pub mod devices;
+pub mod events;
 pub mod meta;
 pub mod products;
 
@@ -71,9 +73,16 @@ async fn product_or_404(conn: &mut Conn, org_id: &str, reference: &str) -> ApiRe
         .ok_or_else(|| unknown_product(reference))
 }
 
-fn unknown_product(reference: &str) -> ApiError {
+/// 404 for a product; also what a scoped key gets for a product outside its scope.
+pub(crate) fn unknown_product(reference: &str) -> ApiError {
     ApiError::not_found(format!("no product `{reference}`"))
         .with_hint("list products with `fleet product list --all-states`")
+}
+
+/// 404 for a device; also what a scoped key gets for a device outside its scope.
+pub(crate) fn unknown_device(reference: &str) -> ApiError {
+    ApiError::not_found(format!("no device `{reference}`"))
+        .with_hint("list devices with `fleet device list`")
 }
 
 /// The cohort `reference` (name or ID) of `product`; `None` when the product has no such cohort.
@@ -98,4 +107,29 @@ fn archived(product: &Product, what: &str) -> ApiError {
         product.name
     ))
     .with_hint(format!("fleet product unarchive {}", product.name))
+}
+
+/// Appends the audit event for a successful write, on the write's own transaction.
+async fn audit(
+    conn: &mut Conn,
+    principal: &crate::server::auth::Principal,
+    action: &str,
+    resource_id: &str,
+    product_id: &str,
+    details: serde_json::Value,
+) -> ApiResult<()> {
+    store::events::record(
+        conn,
+        &store::events::NewEvent {
+            org_id: &principal.org_id,
+            actor: principal.actor(),
+            action,
+            resource_id: Some(resource_id),
+            product_id: Some(product_id),
+            outcome: store::events::Outcome::Ok,
+            details,
+        },
+    )
+    .await?;
+    Ok(())
 }

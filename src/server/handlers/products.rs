@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::{Validator, product_or_404, resource, unique_or};
+use super::{Validator, audit, product_or_404, resource, unique_or};
 use crate::api::{
     CreateProduct, ErrorBody, Page, Product, ProductId, ProductListQuery, UpdateProduct, validate,
 };
@@ -44,7 +44,9 @@ pub async fn list(
         after: page.after.as_deref(),
         limit: page.fetch(),
     };
-    let rows = store::products::list(&mut conn, &principal.org_id, &filter).await?;
+    let rows =
+        store::products::list_within(&mut conn, &principal.org_id, &filter, principal.scope())
+            .await?;
     Ok(Json(page.finish(rows, |p| p.id.as_str())))
 }
 
@@ -81,6 +83,8 @@ pub async fn create(
         .await
         .map_err(|err| unique_or(err, || duplicate(&body.name)))?;
     let product = product_or_404(&mut tx, org, id.as_str()).await?;
+    let details = serde_json::json!({ "name": product.name });
+    audit(&mut tx, &principal, "product.created", id.as_str(), id.as_str(), details).await?;
     tx.commit().await?;
     Ok(resource(
         StatusCode::CREATED,
@@ -154,6 +158,11 @@ pub async fn update(
         .await
         .map_err(|err| unique_or(err, || duplicate(&name)))?;
     let product = product_or_404(&mut tx, org, current.id.as_str()).await?;
+    let id = product.id.as_str();
+    let details = serde_json::json!({
+        "name": product.name, "previous_name": current.name, "archived": product.archived,
+    });
+    audit(&mut tx, &principal, "product.updated", id, id, details).await?;
     tx.commit().await?;
     Ok(resource(StatusCode::OK, &product, product.revision, None))
 }
@@ -186,6 +195,8 @@ pub async fn delete(
         )));
     }
     store::products::delete(&mut tx, org, &product.id).await?;
+    let (id, details) = (product.id.as_str(), serde_json::json!({ "name": product.name }));
+    audit(&mut tx, &principal, "product.deleted", id, id, details).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -106,13 +106,16 @@ pub struct ListFilter<'a> {
     pub limit: u32,
 }
 
-pub async fn list(
+/// One page, limited to the products a scoped API key sees (`within`; `None`: every product).
+pub async fn list_within(
     conn: &mut Conn,
     org_id: &str,
     filter: &ListFilter<'_>,
+    within: Option<&[ProductId]>,
 ) -> sqlx::Result<Vec<Device>> {
     let mut qb = QueryBuilder::new(SELECT);
     qb.push(" WHERE d.org_id = ").push_bind(org_id.to_owned());
+    super::api_keys::push_scope(&mut qb, "d.product_id", within);
     if let Some(product_id) = filter.product_id {
         qb.push(" AND d.product_id = ")
             .push_bind(product_id.as_str().to_owned());

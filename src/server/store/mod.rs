@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod cohorts;
 pub mod devices;
+pub mod event_log;
 pub mod events;
 pub mod idempotency;
 pub mod orgs;

@@ -7,9 +7,15 @@ pub const DEFAULT_ORG: &str = "default";
 /// Name of the API key created on first start.
 pub const BOOTSTRAP_KEY_NAME: &str = "admin";
 
-/// On an empty database, creates organization `default` and an `admin` key with `key_hash`, in
-/// one transaction; returns false (and writes nothing) when any organization exists already.
-pub async fn bootstrap(pool: &Pool, key_id: &str, key_hash: &str) -> sqlx::Result<bool> {
+/// On an empty database, creates organization `default` and an `admin` key with `key_hash` (and
+/// its display `prefix`), in one transaction; returns false (and writes nothing) when any
+/// organization exists already.
+pub async fn bootstrap(
+    pool: &Pool,
+    key_id: &str,
+    key_hash: &str,
+    prefix: &str,
+) -> sqlx::Result<bool> {
     let mut tx = begin_write(pool).await?;
     let (orgs,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organizations")
         .fetch_one(&mut *tx)
@@ -26,13 +32,14 @@ pub async fn bootstrap(pool: &Pool, key_id: &str, key_hash: &str) -> sqlx::Resul
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "INSERT INTO api_keys (id, org_id, name, role, hash, created_at) \
-         VALUES ($1, $2, $3, 'admin', $4, $5)",
+        "INSERT INTO api_keys (id, org_id, name, role, hash, prefix, created_at) \
+         VALUES ($1, $2, $3, 'admin', $4, $5, $6)",
     )
     .bind(key_id)
     .bind(&org_id)
     .bind(BOOTSTRAP_KEY_NAME)
     .bind(key_hash)
+    .bind(prefix)
     .bind(now)
     .execute(&mut *tx)
     .await?;

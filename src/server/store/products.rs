@@ -77,13 +77,16 @@ pub struct ListFilter<'a> {
     pub limit: u32,
 }
 
-pub async fn list(
+/// One page, limited to the products a scoped API key sees (`within`; `None`: every product).
+pub async fn list_within(
     conn: &mut Conn,
     org_id: &str,
     filter: &ListFilter<'_>,
+    within: Option<&[ProductId]>,
 ) -> sqlx::Result<Vec<Product>> {
     let mut qb = QueryBuilder::new(SELECT);
     qb.push(" WHERE p.org_id = ").push_bind(org_id.to_owned());
+    super::api_keys::push_scope(&mut qb, "p.id", within);
     match filter.state {
         ProductState::Active => {
             qb.push(" AND p.archived = FALSE");

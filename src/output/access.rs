@@ -1,0 +1,188 @@
+//! How API keys, audit events and `whoami` look in tables and `show` views.
+
+use serde::Serialize;
+
+use super::Resource;
+use crate::api::{ApiKey, CreatedApiKey, Event, ScopedProduct};
+
+fn dash(value: Option<String>) -> String {
+    value.filter(|v| !v.is_empty()).unwrap_or_else(|| "-".to_owned())
+}
+
+/// `all` for an org-wide key, else the product names.
+pub fn scope_text(products: Option<&[ScopedProduct]>) -> String {
+    match products {
+        None => "all products".to_owned(),
+        Some([]) => "no products".to_owned(),
+        Some(products) => products
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+fn state(key: &ApiKey) -> String {
+    if key.revoked_at.is_some() {
+        "revoked"
+    } else if key.expires_at.is_some_and(|at| at <= chrono::Utc::now()) {
+        "expired"
+    } else {
+        "active"
+    }
+    .to_owned()
+}
+
+fn key_fields(key: &ApiKey) -> Vec<(&'static str, String)> {
+    vec![
+        ("name", key.name.clone()),
+        ("id", key.id.to_string()),
+        ("prefix", dash(key.prefix.clone())),
+        ("role", key.role.to_string()),
+        ("products", scope_text(key.products.as_deref())),
+        ("state", state(key)),
+        ("created", key.created_at.to_rfc3339()),
+        ("created by", dash(key.created_by.as_ref().map(ToString::to_string))),
+        ("expires", dash(key.expires_at.map(|t| t.to_rfc3339()))),
+        ("revoked", dash(key.revoked_at.map(|t| t.to_rfc3339()))),
+        ("last used", dash(key.last_used_at.map(|t| t.to_rfc3339()))),
+    ]
+}
+
+impl Resource for ApiKey {
+    fn id(&self) -> &str {
+        self.id.as_str()
+    }
+
+    fn headers() -> &'static [&'static str] {
+        &["NAME", "ID", "PREFIX", "ROLE", "PRODUCTS", "STATE", "EXPIRES"]
+    }
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.name.clone(),
+            self.id.to_string(),
+            dash(self.prefix.clone()),
+            self.role.to_string(),
+            scope_text(self.products.as_deref()),
+            state(self),
+            dash(self.expires_at.map(|t| t.to_rfc3339())),
+        ]
+    }
+
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        key_fields(self)
+    }
+}
+
+impl Resource for CreatedApiKey {
+    fn id(&self) -> &str {
+        self.key.id.as_str()
+    }
+
+    fn headers() -> &'static [&'static str] {
+        ApiKey::headers()
+    }
+
+    fn row(&self) -> Vec<String> {
+        self.key.row()
+    }
+
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let mut fields = key_fields(&self.key);
+        fields.push(("secret", self.secret.clone()));
+        fields
+    }
+}
+
+impl Resource for Event {
+    fn id(&self) -> &str {
+        self.id.as_str()
+    }
+
+    fn headers() -> &'static [&'static str] {
+        &["TIME", "ACTION", "RESULT", "KEY", "RESOURCE", "PRODUCT"]
+    }
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.occurred_at.to_rfc3339(),
+            self.action.clone(),
+            self.result.as_str().to_owned(),
+            dash(self.key_name.clone()),
+            dash(self.resource_id.clone()),
+            dash(self.product_id.clone()),
+        ]
+    }
+
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("id", self.id.to_string()),
+            ("time", self.occurred_at.to_rfc3339()),
+            ("action", self.action.clone()),
+            ("result", self.result.as_str().to_owned()),
+            ("key", dash(self.key_name.clone())),
+            ("key id", dash(self.key_id.clone())),
+            ("resource", dash(self.resource_id.clone())),
+            ("product", dash(self.product_id.clone())),
+            ("details", self.details.to_string()),
+        ]
+    }
+}
+
+/// `fleet whoami`: the settings in effect, where each came from, and what the service says
+/// about the key. Never holds the key itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct WhoamiView {
+    pub profile: Option<String>,
+    pub profile_source: String,
+    pub api_url: String,
+    pub api_url_source: String,
+    pub api_key_source: String,
+    pub key_id: String,
+    pub key_name: String,
+    pub role: String,
+    /// `null`: every product.
+    pub products: Option<Vec<ScopedProduct>>,
+    pub org: String,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Resource for WhoamiView {
+    fn id(&self) -> &str {
+        &self.key_id
+    }
+
+    fn headers() -> &'static [&'static str] {
+        &["KEY", "ROLE", "PRODUCTS", "PROFILE", "API URL"]
+    }
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.key_name.clone(),
+            self.role.clone(),
+            scope_text(self.products.as_deref()),
+            dash(self.profile.clone()),
+            self.api_url.clone(),
+        ]
+    }
+
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "profile",
+                format!("{} (from {})", dash(self.profile.clone()), self.profile_source),
+            ),
+            (
+                "api url",
+                format!("{} (from {})", self.api_url, self.api_url_source),
+            ),
+            ("api key", format!("from {}", self.api_key_source)),
+            ("key", format!("{} ({})", self.key_name, self.key_id)),
+            ("role", self.role.clone()),
+            ("products", scope_text(self.products.as_deref())),
+            ("organization", self.org.clone()),
+            ("expires", dash(self.expires_at.map(|t| t.to_rfc3339()))),
+        ]
+    }
+}
