@@ -40,6 +40,9 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand product 'Manage products: the device types of your organization'
             cand cohort 'Manage cohorts: groups of devices within a product'
             cand device 'Manage devices'
+            cand api-key 'Manage API keys: roles, product scopes, expiry, revocation'
+            cand event 'Read the audit log: every write and refused request'
+            cand whoami 'Show the profile, URL and API key in effect and where each came from'
             cand profile 'Manage connection profiles (service URL + API key)'
             cand completions 'Print a shell completion script'
             cand server 'Run the fleet service: the HTTP API over an embedded SQLite database'
@@ -288,6 +291,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand show 'Show one cohort'
             cand update 'Rename a cohort or change its description'
             cand delete 'Delete a cohort'
+            cand assign 'Put devices into a cohort'
+            cand unassign 'Take devices out of their cohorts'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;cohort;create'= {
@@ -412,12 +417,76 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'fleet;cohort;assign'= {
+            cand -P 'The cohort''s product (name or ID)'
+            cand --product 'The cohort''s product (name or ID)'
+            cand --from-file 'Read devices from FILE (`-` for stdin): one identifier or ID per line, or NDJSON objects with an `id` or `identifier` field'
+            cand -c 'Only devices in this cohort (ID, or name within the product)'
+            cand --cohort 'Only devices in this cohort (ID, or name within the product)'
+            cand -t 'Only devices with this `key:value` tag (repeatable; all must match)'
+            cand --tag 'Only devices with this `key:value` tag (repeatable; all must match)'
+            cand --target 'Only devices with this hardware target'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --dry-run 'Show what would happen and change nothing'
+            cand --no-cohort 'Only devices in no cohort'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;cohort;unassign'= {
+            cand -P 'Only devices of this product (name or ID)'
+            cand --product 'Only devices of this product (name or ID)'
+            cand --from-file 'Read devices from FILE (`-` for stdin): one identifier or ID per line, or NDJSON objects with an `id` or `identifier` field'
+            cand -c 'Only devices in this cohort (ID, or name within the product)'
+            cand --cohort 'Only devices in this cohort (ID, or name within the product)'
+            cand -t 'Only devices with this `key:value` tag (repeatable; all must match)'
+            cand --tag 'Only devices with this `key:value` tag (repeatable; all must match)'
+            cand --target 'Only devices with this hardware target'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --dry-run 'Show what would happen and change nothing'
+            cand --no-cohort 'Only devices in no cohort'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'fleet;cohort;help'= {
             cand create 'Create a cohort in a product'
             cand list 'List cohorts, of one product or all'
             cand show 'Show one cohort'
             cand update 'Rename a cohort or change its description'
             cand delete 'Delete a cohort'
+            cand assign 'Put devices into a cohort'
+            cand unassign 'Take devices out of their cohorts'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;cohort;help;create'= {
@@ -429,6 +498,10 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;cohort;help;update'= {
         }
         &'fleet;cohort;help;delete'= {
+        }
+        &'fleet;cohort;help;assign'= {
+        }
+        &'fleet;cohort;help;unassign'= {
         }
         &'fleet;cohort;help;help'= {
         }
@@ -457,6 +530,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand show 'Show one device'
             cand update 'Change a device''s cohort, tags, target, quarantine or description'
             cand delete 'Delete a device'
+            cand move 'Move devices to another product (they must be re-provisioned)'
+            cand import 'Import devices from a CSV file'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;device;create'= {
@@ -595,12 +670,74 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'fleet;device;move'= {
+            cand --to-product 'Product to move the devices to (name or ID)'
+            cand --to-cohort 'Cohort of the target product the devices join (default: none)'
+            cand -P 'Only devices of this product (name or ID)'
+            cand --product 'Only devices of this product (name or ID)'
+            cand --from-file 'Read devices from FILE (`-` for stdin): one identifier or ID per line, or NDJSON objects with an `id` or `identifier` field'
+            cand -c 'Only devices in this cohort (ID, or name within the product)'
+            cand --cohort 'Only devices in this cohort (ID, or name within the product)'
+            cand -t 'Only devices with this `key:value` tag (repeatable; all must match)'
+            cand --tag 'Only devices with this `key:value` tag (repeatable; all must match)'
+            cand --target 'Only devices with this hardware target'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --dry-run 'Show what would happen and change nothing'
+            cand --no-cohort 'Only devices in no cohort'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;device;import'= {
+            cand -P 'Product to import into (name or ID)'
+            cand --product 'Product to import into (name or ID)'
+            cand -c 'Cohort of that product for rows that name none'
+            cand --cohort 'Cohort of that product for rows that name none'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --update 'Overwrite existing devices of the product whose values differ from the file''s'
+            cand --dry-run 'Check the file and show what would happen; change nothing'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'fleet;device;help'= {
             cand create 'Register a device in a product'
             cand list 'List devices, filtered by product, cohort, tags, target or quarantine'
             cand show 'Show one device'
             cand update 'Change a device''s cohort, tags, target, quarantine or description'
             cand delete 'Delete a device'
+            cand move 'Move devices to another product (they must be re-provisioned)'
+            cand import 'Import devices from a CSV file'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;device;help;create'= {
@@ -613,7 +750,224 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;device;help;delete'= {
         }
+        &'fleet;device;help;move'= {
+        }
+        &'fleet;device;help;import'= {
+        }
         &'fleet;device;help;help'= {
+        }
+        &'fleet;api-key'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create an API key; its secret is printed once'
+            cand list 'List API keys (never their secrets)'
+            cand show 'Show one API key'
+            cand revoke 'Revoke an API key: it stops working with the next request'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;api-key;create'= {
+            cand --role 'What the key may do: `read`, `write` (fleet resources) or `admin` (also keys)'
+            cand --product 'Limit the key to this product (name or ID; repeatable). Default: every product'
+            cand --expires-in 'Let the key expire after this long, e.g. 90d, 12h'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;api-key;list'= {
+            cand --limit 'Print at most N items'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --revoked 'Include revoked keys'
+            cand --all 'Print every item, following pages to the end (streams; memory stays flat)'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;api-key;show'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;api-key;revoke'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;api-key;help'= {
+            cand create 'Create an API key; its secret is printed once'
+            cand list 'List API keys (never their secrets)'
+            cand show 'Show one API key'
+            cand revoke 'Revoke an API key: it stops working with the next request'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;api-key;help;create'= {
+        }
+        &'fleet;api-key;help;list'= {
+        }
+        &'fleet;api-key;help;show'= {
+        }
+        &'fleet;api-key;help;revoke'= {
+        }
+        &'fleet;api-key;help;help'= {
+        }
+        &'fleet;event'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List audit events, oldest first'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;event;list'= {
+            cand --product 'Only events of this product (name or ID)'
+            cand --resource 'Only events about this resource (its ID)'
+            cand --action 'Only events of this action, e.g. `product.created`, or a prefix such as `device.*`'
+            cand --key 'Only events by this API key (ID or name)'
+            cand --since 'Only events in the last DURATION, e.g. 1h, 7d'
+            cand --limit 'Print at most N items'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --all 'Print every item, following pages to the end (streams; memory stays flat)'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;event;help'= {
+            cand list 'List audit events, oldest first'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;event;help;list'= {
+        }
+        &'fleet;event;help;help'= {
+        }
+        &'fleet;whoami'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'fleet;profile'= {
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
@@ -812,11 +1166,82 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand api-key 'Manage API keys directly in the database, without a running service'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;server;api-key'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create an org-wide API key in the database (recovery when every admin key is lost)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;server;api-key;create'= {
+            cand --data-dir 'The service''s data directory (holding fleet.db)'
+            cand --role 'The key''s role: `read`, `write` or `admin`'
+            cand --name 'A name for the key'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;server;api-key;help'= {
+            cand create 'Create an org-wide API key in the database (recovery when every admin key is lost)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;server;api-key;help;create'= {
+        }
+        &'fleet;server;api-key;help;help'= {
+        }
+        &'fleet;server;help'= {
+            cand api-key 'Manage API keys directly in the database, without a running service'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;server;help;api-key'= {
+            cand create 'Create an org-wide API key in the database (recovery when every admin key is lost)'
+        }
+        &'fleet;server;help;api-key;create'= {
+        }
+        &'fleet;server;help;help'= {
         }
         &'fleet;help'= {
             cand product 'Manage products: the device types of your organization'
             cand cohort 'Manage cohorts: groups of devices within a product'
             cand device 'Manage devices'
+            cand api-key 'Manage API keys: roles, product scopes, expiry, revocation'
+            cand event 'Read the audit log: every write and refused request'
+            cand whoami 'Show the profile, URL and API key in effect and where each came from'
             cand profile 'Manage connection profiles (service URL + API key)'
             cand completions 'Print a shell completion script'
             cand server 'Run the fleet service: the HTTP API over an embedded SQLite database'
@@ -851,6 +1276,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand show 'Show one cohort'
             cand update 'Rename a cohort or change its description'
             cand delete 'Delete a cohort'
+            cand assign 'Put devices into a cohort'
+            cand unassign 'Take devices out of their cohorts'
         }
         &'fleet;help;cohort;create'= {
         }
@@ -862,12 +1289,18 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;help;cohort;delete'= {
         }
+        &'fleet;help;cohort;assign'= {
+        }
+        &'fleet;help;cohort;unassign'= {
+        }
         &'fleet;help;device'= {
             cand create 'Register a device in a product'
             cand list 'List devices, filtered by product, cohort, tags, target or quarantine'
             cand show 'Show one device'
             cand update 'Change a device''s cohort, tags, target, quarantine or description'
             cand delete 'Delete a device'
+            cand move 'Move devices to another product (they must be re-provisioned)'
+            cand import 'Import devices from a CSV file'
         }
         &'fleet;help;device;create'= {
         }
@@ -878,6 +1311,31 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;help;device;update'= {
         }
         &'fleet;help;device;delete'= {
+        }
+        &'fleet;help;device;move'= {
+        }
+        &'fleet;help;device;import'= {
+        }
+        &'fleet;help;api-key'= {
+            cand create 'Create an API key; its secret is printed once'
+            cand list 'List API keys (never their secrets)'
+            cand show 'Show one API key'
+            cand revoke 'Revoke an API key: it stops working with the next request'
+        }
+        &'fleet;help;api-key;create'= {
+        }
+        &'fleet;help;api-key;list'= {
+        }
+        &'fleet;help;api-key;show'= {
+        }
+        &'fleet;help;api-key;revoke'= {
+        }
+        &'fleet;help;event'= {
+            cand list 'List audit events, oldest first'
+        }
+        &'fleet;help;event;list'= {
+        }
+        &'fleet;help;whoami'= {
         }
         &'fleet;help;profile'= {
             cand add 'Add or replace a profile'
@@ -899,6 +1357,12 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;help;completions'= {
         }
         &'fleet;help;server'= {
+            cand api-key 'Manage API keys directly in the database, without a running service'
+        }
+        &'fleet;help;server;api-key'= {
+            cand create 'Create an org-wide API key in the database (recovery when every admin key is lost)'
+        }
+        &'fleet;help;server;api-key;create'= {
         }
         &'fleet;help;help'= {
         }

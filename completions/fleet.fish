@@ -44,6 +44,9 @@ complete -c fleet -n "__fish_fleet_needs_command" -s V -l version -d 'Print vers
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "product" -d 'Manage products: the device types of your organization'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "device" -d 'Manage devices'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "event" -d 'Read the audit log: every write and refused request'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "whoami" -d 'Show the profile, URL and API key in effect and where each came from'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "server" -d 'Run the fleet service: the HTTP API over an embedded SQLite database'
@@ -211,29 +214,31 @@ complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "unarchive" -d 'Make an archived product active again'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a product that has no devices (its cohorts go with it)'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -l no-input -d 'Never prompt; fail instead when input would be needed'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -f -a "create" -d 'Create a cohort in a product'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -f -a "list" -d 'List cohorts, of one product or all'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -f -a "show" -d 'Show one cohort'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -f -a "update" -d 'Rename a cohort or change its description'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -f -a "delete" -d 'Delete a cohort'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "create" -d 'Create a cohort in a product'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "list" -d 'List cohorts, of one product or all'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "show" -d 'Show one cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "update" -d 'Rename a cohort or change its description'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "delete" -d 'Delete a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "assign" -d 'Put devices into a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "unassign" -d 'Take devices out of their cohorts'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s P -l product -d 'Product name or ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s d -l description -d 'What the cohort is for' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
@@ -329,35 +334,87 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -s P -l product -d 'The cohort\'s product (name or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -l from-file -d 'Read devices from FILE (`-` for stdin): one identifier or ID per line, or NDJSON objects with an `id` or `identifier` field' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -s c -l cohort -d 'Only devices in this cohort (ID, or name within the product)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -s t -l tag -d 'Only devices with this `key:value` tag (repeatable; all must match)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -l target -d 'Only devices with this hardware target' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -l dry-run -d 'Show what would happen and change nothing'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -l no-cohort -d 'Only devices in no cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s P -l product -d 'Only devices of this product (name or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -l from-file -d 'Read devices from FILE (`-` for stdin): one identifier or ID per line, or NDJSON objects with an `id` or `identifier` field' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s c -l cohort -d 'Only devices in this cohort (ID, or name within the product)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s t -l tag -d 'Only devices with this `key:value` tag (repeatable; all must match)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -l target -d 'Only devices with this hardware target' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -l dry-run -d 'Show what would happen and change nothing'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -l no-cohort -d 'Only devices in no cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a cohort in a product'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "list" -d 'List cohorts, of one product or all'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one cohort'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "update" -d 'Rename a cohort or change its description'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "assign" -d 'Put devices into a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "unassign" -d 'Take devices out of their cohorts'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -l no-input -d 'Never prompt; fail instead when input would be needed'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -f -a "create" -d 'Register a device in a product'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target or quarantine'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -f -a "show" -d 'Show one device'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -f -a "update" -d 'Change a device\'s cohort, tags, target, quarantine or description'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -f -a "delete" -d 'Delete a device'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "create" -d 'Register a device in a product'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target or quarantine'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "show" -d 'Show one device'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "update" -d 'Change a device\'s cohort, tags, target, quarantine or description'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "delete" -d 'Delete a device'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "move" -d 'Move devices to another product (they must be re-provisioned)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "import" -d 'Import devices from a CSV file'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s P -l product -d 'Product name or ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s c -l cohort -d 'Cohort of that product (name or ID)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s t -l tag -d 'A `key:value` tag (repeatable)' -r
@@ -464,12 +521,224 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -l to-product -d 'Product to move the devices to (name or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -l to-cohort -d 'Cohort of the target product the devices join (default: none)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -s P -l product -d 'Only devices of this product (name or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -l from-file -d 'Read devices from FILE (`-` for stdin): one identifier or ID per line, or NDJSON objects with an `id` or `identifier` field' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -s c -l cohort -d 'Only devices in this cohort (ID, or name within the product)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -s t -l tag -d 'Only devices with this `key:value` tag (repeatable; all must match)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -l target -d 'Only devices with this hardware target' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -l dry-run -d 'Show what would happen and change nothing'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -l no-cohort -d 'Only devices in no cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s P -l product -d 'Product to import into (name or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s c -l cohort -d 'Cohort of that product for rows that name none' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -l update -d 'Overwrite existing devices of the product whose values differ from the file\'s'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -l dry-run -d 'Check the file and show what would happen; change nothing'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "create" -d 'Register a device in a product'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target or quarantine'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one device'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a device\'s cohort, tags, target, quarantine or description'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a device'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "move" -d 'Move devices to another product (they must be re-provisioned)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import devices from a CSV file'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -f -a "create" -d 'Create an API key; its secret is printed once'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -f -a "list" -d 'List API keys (never their secrets)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -f -a "show" -d 'Show one API key'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -f -a "revoke" -d 'Revoke an API key: it stops working with the next request'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -l role -d 'What the key may do: `read`, `write` (fleet resources) or `admin` (also keys)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -l product -d 'Limit the key to this product (name or ID; repeatable). Default: every product' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -l expires-in -d 'Let the key expire after this long, e.g. 90d, 12h' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -l revoked -d 'Include revoked keys'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -l all -d 'Print every item, following pages to the end (streams; memory stays flat)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create an API key; its secret is printed once'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from help" -f -a "list" -d 'List API keys (never their secrets)'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one API key'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke an API key: it stops working with the next request'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -f -a "list" -d 'List audit events, oldest first'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l product -d 'Only events of this product (name or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l resource -d 'Only events about this resource (its ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l action -d 'Only events of this action, e.g. `product.created`, or a prefix such as `device.*`' -r
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l key -d 'Only events by this API key (ID or name)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l since -d 'Only events in the last DURATION, e.g. 1h, 7d' -r
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l all -d 'Print every item, following pages to the end (streams; memory stays flat)'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit events, oldest first'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand whoami" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand whoami" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand whoami" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand whoami" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand whoami" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand whoami" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand whoami" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand whoami" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand whoami" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand whoami" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand whoami" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand whoami" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -602,33 +871,59 @@ complete -c fleet -n "__fish_fleet_using_subcommand completions" -s y -l yes -d 
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand server" -l listen -d 'Address and port to listen on' -r
-complete -c fleet -n "__fish_fleet_using_subcommand server" -l data-dir -d 'Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand server" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand server" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
-complete -c fleet -n "__fish_fleet_using_subcommand server" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand server" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l listen -d 'Address and port to listen on' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l data-dir -d 'Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
-complete -c fleet -n "__fish_fleet_using_subcommand server" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c fleet -n "__fish_fleet_using_subcommand server" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand server" -l no-profile -d 'Do not save a new admin key as profile `local`; write it to <DIR>/admin-api-key (mode 0600)'
-complete -c fleet -n "__fish_fleet_using_subcommand server" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
-complete -c fleet -n "__fish_fleet_using_subcommand server" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
-complete -c fleet -n "__fish_fleet_using_subcommand server" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
-complete -c fleet -n "__fish_fleet_using_subcommand server" -l no-input -d 'Never prompt; fail instead when input would be needed'
-complete -c fleet -n "__fish_fleet_using_subcommand server" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c fleet -n "__fish_fleet_using_subcommand server" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "product" -d 'Manage products: the device types of your organization'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "device" -d 'Manage devices'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "completions" -d 'Print a shell completion script'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "server" -d 'Run the fleet service: the HTTP API over an embedded SQLite database'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device profile completions server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l no-profile -d 'Do not save a new admin key as profile `local`; write it to <DIR>/admin-api-key (mode 0600)'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -f -a "api-key" -d 'Manage API keys directly in the database, without a running service'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -f -a "create" -d 'Create an org-wide API key in the database (recovery when every admin key is lost)'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "api-key" -d 'Manage API keys directly in the database, without a running service'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "product" -d 'Manage products: the device types of your organization'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "device" -d 'Manage devices'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "event" -d 'Read the audit log: every write and refused request'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "whoami" -d 'Show the profile, URL and API key in effect and where each came from'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "completions" -d 'Print a shell completion script'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "server" -d 'Run the fleet service: the HTTP API over an embedded SQLite database'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "create" -d 'Create a product'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "list" -d 'List products'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "show" -d 'Show one product'
@@ -641,13 +936,23 @@ complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcom
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "show" -d 'Show one cohort'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "update" -d 'Rename a cohort or change its description'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "delete" -d 'Delete a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "assign" -d 'Put devices into a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "unassign" -d 'Take devices out of their cohorts'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "create" -d 'Register a device in a product'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target or quarantine'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "show" -d 'Show one device'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "update" -d 'Change a device\'s cohort, tags, target, quarantine or description'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "delete" -d 'Delete a device'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "move" -d 'Move devices to another product (they must be re-provisioned)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "import" -d 'Import devices from a CSV file'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from api-key" -f -a "create" -d 'Create an API key; its secret is printed once'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from api-key" -f -a "list" -d 'List API keys (never their secrets)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from api-key" -f -a "show" -d 'Show one API key'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from api-key" -f -a "revoke" -d 'Revoke an API key: it stops working with the next request'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from event" -f -a "list" -d 'List audit events, oldest first'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "add" -d 'Add or replace a profile'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List profiles; `*` marks the default'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show a profile (never its API key)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "use" -d 'Make a profile the default'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "remove" -d 'Remove a profile and its stored API key'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "api-key" -d 'Manage API keys directly in the database, without a running service'

@@ -25,6 +25,10 @@ pub struct Device {
     pub target: Option<String>,
     /// A quarantined device receives no releases.
     pub quarantined: bool,
+    /// Set when the device moved to another product: its credentials were revoked and it must
+    /// be provisioned again.
+    #[serde(default)]
+    pub needs_provisioning: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub revision: i64,

@@ -2,6 +2,7 @@
 //! and IDs. The JSON the CLI prints with `-o json` is exactly these types serialized.
 
 pub mod api_key;
+pub mod bulk;
 pub mod cohort;
 pub mod device;
 pub mod error;
@@ -13,6 +14,10 @@ pub mod validate;
 
 pub use api_key::{
     ApiKey, ApiKeyListQuery, CreateApiKey, CreatedApiKey, Role, ScopedProduct, Whoami,
+};
+pub use bulk::{
+    AssignCohort, BulkDevice, BulkResult, ImportDevices, ImportRow, MoveDevices, Refusal,
+    Selection, UnassignCohort,
 };
 pub use cohort::{Cohort, CohortListQuery, CreateCohort, UpdateCohort};
 pub use device::{CreateDevice, Device, DeviceListQuery, UpdateDevice};

@@ -3,6 +3,7 @@
 //! [`crate::error::Error`] kinds (and so exit codes).
 
 mod api_keys;
+mod bulk;
 mod cohorts;
 mod devices;
 mod error;
@@ -20,6 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use api_keys::ApiKeys;
+pub use bulk::Bulk;
 pub use cohorts::Cohorts;
 pub use devices::Devices;
 pub use events::Events;
@@ -121,6 +123,10 @@ impl ApiClient {
 
     pub fn devices(&self) -> Devices<'_> {
         Devices::new(self)
+    }
+
+    pub fn bulk(&self) -> Bulk<'_> {
+        Bulk::new(self)
     }
 
     pub fn api_keys(&self) -> ApiKeys<'_> {

@@ -2,6 +2,7 @@
 //! rendered and turned into an exit code.
 
 pub mod api_key;
+pub mod bulk;
 pub mod cohort;
 pub mod completions;
 pub mod device;

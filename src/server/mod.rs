@@ -29,12 +29,20 @@ pub use offline::{OfflineKey, create_key_offline};
 pub const DB_FILE: &str = "fleet.db";
 /// Largest request body accepted by default: 1 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest bulk request body accepted by default: 64 MiB.
+pub const DEFAULT_MAX_BULK_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 pub struct ServerConfig {
     /// Holds `fleet.db` (and its WAL files); created when missing.
     pub data_dir: PathBuf,
     /// Larger request bodies get 413.
     pub max_body_bytes: usize,
+    /// The body limit of the bulk routes (`/v1/bulk/…`), which carry up to 100,000 devices.
+    pub max_bulk_body_bytes: usize,
+    /// Testing only: a bulk write fails inside its transaction once it touched more than this
+    /// many rows, so tests can show that nothing of it survives.
+    #[doc(hidden)]
+    pub fail_bulk_after_rows: Option<u64>,
 }
 
 impl ServerConfig {
@@ -42,6 +50,8 @@ impl ServerConfig {
         ServerConfig {
             data_dir: data_dir.into(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_bulk_body_bytes: DEFAULT_MAX_BULK_BODY_BYTES,
+            fail_bulk_after_rows: None,
         }
     }
 }
@@ -67,9 +77,12 @@ impl Server {
             store::orgs::bootstrap(&pool, &key_id, &auth::hash_key(&key), auth::key_prefix(&key))
             .await
             .context("could not bootstrap the default organization")?;
-        let server = Server {
-            state: state::AppState::new(pool, config.max_body_bytes),
+        let mut state = state::AppState::new(pool, config.max_body_bytes);
+        state.bulk = state::BulkLimits {
+            max_body_bytes: config.max_bulk_body_bytes,
+            fail_after_rows: config.fail_bulk_after_rows,
         };
+        let server = Server { state };
         Ok((server, created.then_some(key)))
     }
 

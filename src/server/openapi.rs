@@ -4,6 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::handlers::bulk;
 use super::handlers::{api_keys, events};
 use super::handlers::{cohorts, devices, meta, products};
 use crate::api;
@@ -36,6 +37,10 @@ use crate::api;
         api_keys::get,
         api_keys::revoke,
         events::list,
+        bulk::moves::move_devices,
+        bulk::cohorts::assign,
+        bulk::cohorts::unassign,
+        bulk::import::import,
     ),
     components(schemas(api::ErrorBody, api::ErrorCode, api::FieldError, api::ProductState)),
     modifiers(&BearerAuth),

@@ -72,6 +72,8 @@ pub fn build(state: AppState) -> Router {
         .route("/v1/health", get(meta::health))
         .route("/v1/openapi.json", get(meta::openapi_json))
         .merge(authenticated)
+        // Bulk routes carry their own layers: they read bodies under the larger bulk limit.
+        .merge(super::handlers::bulk::routes(&state))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(json_errors))

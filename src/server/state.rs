@@ -16,6 +16,15 @@ pub struct AppState {
     pub key_touched: Arc<Mutex<HashMap<String, Instant>>>,
     /// Invalid API keys per client IP, for brute-force protection.
     pub limiter: Arc<FailureLimiter>,
+    /// Settings of the bulk routes.
+    pub bulk: BulkLimits,
+}
+
+/// The bulk routes' own body limit, and the test-only failure injection.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BulkLimits {
+    pub max_body_bytes: usize,
+    pub fail_after_rows: Option<u64>,
 }
 
 impl AppState {
@@ -25,6 +34,10 @@ impl AppState {
             max_body_bytes,
             key_touched: Arc::default(),
             limiter: Arc::default(),
+            bulk: BulkLimits {
+                max_body_bytes,
+                fail_after_rows: None,
+            },
         }
     }
 }

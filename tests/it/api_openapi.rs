@@ -31,6 +31,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/api-keys/{key}"),
     ("post", "/v1/api-keys/{key}/revoke"),
     ("get", "/v1/events"),
+    ("post", "/v1/bulk/move"),
+    ("post", "/v1/bulk/assign"),
+    ("post", "/v1/bulk/unassign"),
+    ("post", "/v1/bulk/import"),
 ];
 
 #[tokio::test]

@@ -1,9 +1,11 @@
 //! `fleet cohort …`: named groups of devices within one product.
 
+mod assign;
 mod create;
 mod delete;
 mod list;
 mod show;
+mod unassign;
 mod update;
 
 use clap::Subcommand;
@@ -23,6 +25,10 @@ pub enum CohortCommand {
     Update(update::UpdateArgs),
     /// Delete a cohort
     Delete(delete::DeleteArgs),
+    /// Put devices into a cohort
+    Assign(assign::AssignArgs),
+    /// Take devices out of their cohorts
+    Unassign(unassign::UnassignArgs),
 }
 
 pub async fn run(ctx: &Context, command: CohortCommand) -> Result<()> {
@@ -32,5 +38,7 @@ pub async fn run(ctx: &Context, command: CohortCommand) -> Result<()> {
         CohortCommand::Show(args) => show::run(ctx, args).await,
         CohortCommand::Update(args) => update::run(ctx, args).await,
         CohortCommand::Delete(args) => delete::run(ctx, args).await,
+        CohortCommand::Assign(args) => assign::run(ctx, args).await,
+        CohortCommand::Unassign(args) => unassign::run(ctx, args).await,
     }
 }

@@ -2,7 +2,9 @@
 
 mod create;
 mod delete;
+mod import;
 mod list;
+mod move_devices;
 mod show;
 mod update;
 
@@ -23,6 +25,10 @@ pub enum DeviceCommand {
     Update(update::UpdateArgs),
     /// Delete a device
     Delete(delete::DeleteArgs),
+    /// Move devices to another product (they must be re-provisioned)
+    Move(move_devices::MoveArgs),
+    /// Import devices from a CSV file
+    Import(import::ImportArgs),
 }
 
 pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<()> {
@@ -32,5 +38,7 @@ pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<()> {
         DeviceCommand::Show(args) => show::run(ctx, args).await,
         DeviceCommand::Update(args) => update::run(ctx, args).await,
         DeviceCommand::Delete(args) => delete::run(ctx, args).await,
+        DeviceCommand::Move(args) => move_devices::run(ctx, args).await,
+        DeviceCommand::Import(args) => import::run(ctx, args).await,
     }
 }

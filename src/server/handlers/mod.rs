@@ -2,6 +2,7 @@
 //! one transaction through the store, and answers with the resource and its `ETag`.
 
 pub mod api_keys;
+pub mod bulk;
 pub mod cohorts;
 pub mod devices;
 pub mod events;

@@ -7,8 +7,8 @@ use super::{Conn, QueryBuilder, parse_id, push_tag_filter, tags_from_text, tags_
 use crate::api::{CohortId, Device, DeviceId, ProductId};
 
 const SELECT: &str = "SELECT d.id, d.identifier, d.product_id, p.name AS product, d.cohort_id, \
-     c.name AS cohort, d.description, d.tags, d.target, d.quarantined, d.created_at, \
-     d.updated_at, d.revision \
+     c.name AS cohort, d.description, d.tags, d.target, d.quarantined, d.needs_provisioning, \
+     d.created_at, d.updated_at, d.revision \
      FROM devices d JOIN products p ON p.id = d.product_id \
      LEFT JOIN cohorts c ON c.id = d.cohort_id";
 
@@ -24,6 +24,7 @@ struct Row {
     tags: String,
     target: Option<String>,
     quarantined: bool,
+    needs_provisioning: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     revision: i64,
@@ -45,6 +46,7 @@ impl Row {
             tags: tags_from_text(&self.tags)?,
             target: self.target,
             quarantined: self.quarantined,
+            needs_provisioning: self.needs_provisioning,
             created_at: self.created_at,
             updated_at: self.updated_at,
             revision: self.revision,

@@ -2,6 +2,8 @@
 //! SQL; the statements are plain SQL with `$n` placeholders so PostgreSQL can follow later.
 
 pub mod api_keys;
+pub mod bulk;
+pub mod bulk_import;
 pub mod cohorts;
 pub mod devices;
 pub mod event_log;

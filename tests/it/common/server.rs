@@ -19,6 +19,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start() -> TestServer {
+        Self::start_with(|_| {})
+    }
+
+    /// Like [`TestServer::start`], with the config adjusted first (e.g. failure injection).
+    pub fn start_with(configure: impl FnOnce(&mut ServerConfig) + Send + 'static) -> TestServer {
         let data_dir = tempfile::tempdir().expect("create a temp data dir");
         let path = data_dir.path().to_path_buf();
         let (ready_tx, ready_rx) = mpsc::channel();
@@ -30,9 +35,9 @@ impl TestServer {
                 .build()
                 .expect("build the server runtime");
             runtime.block_on(async move {
-                let (server, key) = Server::open(ServerConfig::new(path))
-                    .await
-                    .expect("open the server");
+                let mut config = ServerConfig::new(path);
+                configure(&mut config);
+                let (server, key) = Server::open(config).await.expect("open the server");
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await
                     .expect("bind 127.0.0.1:0");

@@ -1,0 +1,176 @@
+//! Bulk device operations: which devices a request selects, the move / assign / unassign /
+//! import requests, and the result every one of them answers with (the plan, for a dry run).
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::DeviceId;
+
+/// Most devices one explicit selection (or one import) may name.
+pub const MAX_SELECTED: usize = 100_000;
+/// Devices a dry run shows as a sample; refusals are capped the same way.
+pub const SAMPLE_MAX: usize = 20;
+
+/// Which devices a bulk request acts on: either `devices` (IDs or identifiers, all of which must
+/// exist) or the filters, which the service resolves like the device list does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Selection {
+    /// Device IDs or identifiers; cannot be combined with the filters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<Vec<String>>,
+    /// Product name or ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    /// Cohort ID, or cohort name of the selected product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<String>,
+    /// Only devices in no cohort.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_cohort: bool,
+    /// Every tag must match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tag: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+impl Selection {
+    /// Whether any filter is set (as opposed to an explicit device list).
+    pub fn has_filters(&self) -> bool {
+        self.product.is_some()
+            || self.cohort.is_some()
+            || self.no_cohort
+            || !self.tag.is_empty()
+            || self.target.is_some()
+    }
+}
+
+/// `POST /v1/bulk/move`: move devices to another product. Each moved device leaves its cohort
+/// (or joins `to_cohort`), loses its credentials and must be provisioned again.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MoveDevices {
+    pub selection: Selection,
+    /// Product name or ID; must not be archived.
+    pub to_product: String,
+    /// Cohort of `to_product` (name or ID) the moved devices join.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_cohort: Option<String>,
+    /// Plan only: report what would happen and change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// `POST /v1/bulk/assign`: put devices of `product` into its cohort `cohort`. With filters and
+/// no `selection.product`, the selection is limited to `product`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AssignCohort {
+    pub selection: Selection,
+    /// Product name or ID; every selected device must be in it.
+    pub product: String,
+    /// Cohort name or ID within `product`.
+    pub cohort: String,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// `POST /v1/bulk/unassign`: take devices out of whatever cohort they are in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UnassignCohort {
+    pub selection: Selection,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// `POST /v1/bulk/import`: create devices in one product from rows (a CSV file, on the CLI).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ImportDevices {
+    /// Product name or ID; must not be archived.
+    pub product: String,
+    /// Cohort (name or ID) of `product` for rows that name none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<String>,
+    pub devices: Vec<ImportRow>,
+    /// Overwrite existing devices of `product` whose values differ (else they are conflicts).
+    #[serde(default)]
+    pub update: bool,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// One device to import.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ImportRow {
+    /// Where the row came from (a CSV line number), echoed in errors; else its 1-based index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    pub identifier: String,
+    /// Absent fields take defaults on create and are left alone on `update`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Cohort name or ID of the import's product; overrides the import's `cohort`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<String>,
+}
+
+/// A device a bulk operation changed, as it is afterwards (a dry run's sample: as it is now).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct BulkDevice {
+    pub id: DeviceId,
+    pub identifier: String,
+    /// Product name.
+    pub product: String,
+    /// Cohort name.
+    pub cohort: Option<String>,
+}
+
+/// A selected device the operation refuses, and why. Only dry runs answer with refusals; a
+/// real run with any is refused as a whole (409) and changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Refusal {
+    /// The device as the request named it (or its identifier, for filter selections).
+    pub device: String,
+    pub reason: String,
+}
+
+/// What a bulk operation did, or would do (`dry_run`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct BulkResult {
+    pub dry_run: bool,
+    /// Devices selected (rows given, for an import).
+    pub matched: u64,
+    /// Devices changed (created or updated, for an import).
+    pub changed: u64,
+    /// Selected devices already in the requested state, left alone.
+    pub unchanged: u64,
+    /// Imports only: devices created and updated.
+    #[serde(default)]
+    pub created: u64,
+    #[serde(default)]
+    pub updated: u64,
+    /// How many selected devices are refused (a dry run only; see `refusals`).
+    #[serde(default)]
+    pub refused: u64,
+    /// The first refusals, at most `SAMPLE_MAX`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<Refusal>,
+    /// Changed devices: all of them after a real run, the first `SAMPLE_MAX` in a dry run.
+    pub devices: Vec<BulkDevice>,
+}

@@ -1,0 +1,64 @@
+//! `fleet cohort unassign`.
+
+use clap::Args;
+
+use crate::api::{BulkResult, UnassignCohort};
+use crate::client::ApiClient;
+use crate::commands::bulk::selection::SelectionArgs;
+use crate::commands::bulk::{self, Operation, devices};
+use crate::context::Context;
+use crate::error::Result;
+
+/// Take devices out of their cohorts, all or none. Devices in no cohort are left alone.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  fleet cohort unassign --product indoor-sensor --cohort beta --dry-run
+  fleet cohort unassign sn-0001 sn-0002 --yes")]
+pub struct UnassignArgs {
+    /// Show what would happen and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Only devices of this product (name or ID)
+    #[arg(long, short = 'P', help_heading = "Selecting devices")]
+    pub product: Option<String>,
+
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+}
+
+struct Unassign {
+    body: UnassignCohort,
+}
+
+impl Operation for Unassign {
+    async fn call(&self, client: &ApiClient, dry_run: bool) -> Result<BulkResult> {
+        let body = UnassignCohort {
+            dry_run,
+            ..self.body.clone()
+        };
+        client.bulk().unassign(&body).await
+    }
+
+    fn action(&self, count: u64) -> String {
+        format!("take {} out of their cohorts", devices(count))
+    }
+
+    fn done(&self, result: &BulkResult) -> String {
+        let mut line = format!("took {} out of their cohorts", devices(result.changed));
+        if result.unchanged > 0 {
+            line.push_str(&format!(" ({} were in none)", devices(result.unchanged)));
+        }
+        line
+    }
+}
+
+pub async fn run(ctx: &Context, args: UnassignArgs) -> Result<()> {
+    let op = Unassign {
+        body: UnassignCohort {
+            selection: args.selection.into_selection(args.product)?,
+            dry_run: false,
+        },
+    };
+    bulk::execute(ctx, &op, args.dry_run).await
+}

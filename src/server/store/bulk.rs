@@ -1,0 +1,386 @@
+//! Bulk device writes, set-based: the selected devices go into a per-connection temporary table
+//! (`bulk_selected`) in one statement, and each step (refusal checks, the update, one audit
+//! event per device, the affected list) is one statement over that table, never a loop over
+//! rows. Call everything on one write transaction; the temporary table's rows roll back with it.
+//!
+//! Lists from the request (device references, import rows) enter SQL as one JSON array through
+//! `json_each`: one bound parameter however long the list. That is the dialect-specific part
+//! here (PostgreSQL: `jsonb_array_elements`).
+
+use chrono::{DateTime, Utc};
+
+use super::{Conn, QueryBuilder, parse_id, push_tag_filter};
+use crate::api::{BulkDevice, CohortId, DeviceId, EventId, ProductId};
+use crate::server::store::events::Actor;
+
+/// Creates (once per connection) and empties the selection table.
+pub async fn reset_selection(conn: &mut Conn) -> sqlx::Result<()> {
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS bulk_selected (id TEXT PRIMARY KEY, \
+         identifier TEXT NOT NULL UNIQUE, product_id TEXT NOT NULL, cohort_id TEXT)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM temp.bulk_selected")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Selects the named devices: `ids` by ID, `identifiers` by identifier. Unknown ones are
+/// skipped here; [`missing`] reports them.
+pub async fn select_named(
+    conn: &mut Conn,
+    org_id: &str,
+    ids: &[String],
+    identifiers: &[String],
+) -> sqlx::Result<()> {
+    for (column, list) in [("id", ids), ("identifier", identifiers)] {
+        if list.is_empty() {
+            continue;
+        }
+        // CROSS JOIN fixes the loop order in SQLite: one index lookup per named device.
+        // Left to itself the planner scans the org's devices and, for each, the whole list.
+        let sql = format!(
+            "INSERT OR IGNORE INTO temp.bulk_selected (id, identifier, product_id, cohort_id) \
+             SELECT d.id, d.identifier, d.product_id, d.cohort_id FROM json_each($2) j \
+             CROSS JOIN devices d ON d.org_id = $1 AND d.{column} = j.value"
+        );
+        sqlx::query(&sql)
+            .bind(org_id)
+            .bind(json_list(list))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Drops selected devices outside `products` (a product-scoped key's view).
+pub async fn restrict_to(conn: &mut Conn, products: &[ProductId]) -> sqlx::Result<()> {
+    let ids: Vec<String> = products.iter().map(|p| p.as_str().to_owned()).collect();
+    sqlx::query(
+        "DELETE FROM temp.bulk_selected WHERE product_id NOT IN (SELECT value FROM json_each($1))",
+    )
+    .bind(json_list(&ids))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The named devices that are not selected (they do not exist, as far as the caller can
+/// see), in request order within each list.
+pub async fn missing(
+    conn: &mut Conn,
+    ids: &[String],
+    identifiers: &[String],
+) -> sqlx::Result<Vec<String>> {
+    let mut missing = Vec::new();
+    for (column, list) in [("id", ids), ("identifier", identifiers)] {
+        if list.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "SELECT j.value FROM json_each($1) j WHERE NOT EXISTS \
+             (SELECT 1 FROM temp.bulk_selected s WHERE s.{column} = j.value) ORDER BY j.key"
+        );
+        let rows: Vec<(String,)> = sqlx::query_as(&sql)
+            .bind(json_list(list))
+            .fetch_all(&mut *conn)
+            .await?;
+        missing.extend(rows.into_iter().map(|(value,)| value));
+    }
+    Ok(missing)
+}
+
+/// Which cohort a filter selection asks for.
+#[derive(Debug, Clone, Copy)]
+pub enum CohortFilter<'a> {
+    Any,
+    None,
+    Is(&'a CohortId),
+}
+
+pub struct Filter<'a> {
+    pub product_id: Option<&'a ProductId>,
+    pub cohort: CohortFilter<'a>,
+    pub tags: &'a [String],
+    pub target: Option<&'a str>,
+}
+
+/// Selects every device matching `filter`, in one statement.
+pub async fn select_filtered(
+    conn: &mut Conn,
+    org_id: &str,
+    filter: &Filter<'_>,
+) -> sqlx::Result<()> {
+    let mut qb = QueryBuilder::new(
+        "INSERT INTO temp.bulk_selected (id, identifier, product_id, cohort_id) \
+         SELECT d.id, d.identifier, d.product_id, d.cohort_id FROM devices d WHERE d.org_id = ",
+    );
+    qb.push_bind(org_id.to_owned());
+    if let Some(product_id) = filter.product_id {
+        qb.push(" AND d.product_id = ")
+            .push_bind(product_id.as_str().to_owned());
+    }
+    match filter.cohort {
+        CohortFilter::Any => {}
+        CohortFilter::None => {
+            qb.push(" AND d.cohort_id IS NULL");
+        }
+        CohortFilter::Is(id) => {
+            qb.push(" AND d.cohort_id = ")
+                .push_bind(id.as_str().to_owned());
+        }
+    }
+    push_tag_filter(&mut qb, "d.tags", filter.tags);
+    if let Some(target) = filter.target {
+        qb.push(" AND d.target = ").push_bind(target.to_owned());
+    }
+    qb.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// What a bulk operation does to each selected device; decides which devices it changes.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    Move {
+        to_product: &'a ProductId,
+        to_cohort: Option<&'a CohortId>,
+    },
+    Assign {
+        cohort: &'a CohortId,
+    },
+    Unassign,
+}
+
+impl Change<'_> {
+    /// Appends the condition (on `s`, a `bulk_selected` row) under which a device changes.
+    fn push_predicate(&self, qb: &mut QueryBuilder<'_>) {
+        match self {
+            Change::Move { to_product, .. } => {
+                qb.push("s.product_id <> ")
+                    .push_bind(to_product.as_str().to_owned());
+            }
+            Change::Assign { cohort } => {
+                qb.push("s.cohort_id IS DISTINCT FROM ")
+                    .push_bind(cohort.as_str().to_owned());
+            }
+            Change::Unassign => {
+                qb.push("s.cohort_id IS NOT NULL");
+            }
+        }
+    }
+
+    fn action(&self) -> &'static str {
+        match self {
+            Change::Move { .. } => "device.moved",
+            Change::Assign { .. } => "device.cohort_assigned",
+            Change::Unassign => "device.cohort_unassigned",
+        }
+    }
+}
+
+/// How many devices are selected, and how many of them `change` would change.
+pub async fn counts(conn: &mut Conn, change: &Change<'_>) -> sqlx::Result<(u64, u64)> {
+    let mut qb = QueryBuilder::new("SELECT COUNT(*), COALESCE(SUM(CASE WHEN ");
+    change.push_predicate(&mut qb);
+    qb.push(" THEN 1 ELSE 0 END), 0) FROM temp.bulk_selected s");
+    let (total, changing): (i64, i64) = qb.build_query_as().fetch_one(&mut *conn).await?;
+    Ok((to_u64(total), to_u64(changing)))
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Selected devices not in `product_id`: how many, and the identifiers of the first `limit`.
+pub async fn outside_product(
+    conn: &mut Conn,
+    product_id: &ProductId,
+    limit: usize,
+) -> sqlx::Result<(u64, Vec<(String, String)>)> {
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM temp.bulk_selected WHERE product_id <> $1")
+            .bind(product_id.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT s.identifier, p.name FROM temp.bulk_selected s \
+         JOIN products p ON p.id = s.product_id WHERE s.product_id <> $1 ORDER BY s.id LIMIT $2",
+    )
+    .bind(product_id.as_str())
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok((to_u64(count), rows))
+}
+
+/// Who acted and when, for the audit events of one bulk operation.
+pub struct Stamp<'a> {
+    pub org_id: &'a str,
+    pub actor: Actor<'a>,
+    pub now: DateTime<Utc>,
+}
+
+/// The first 24 hex digits of a fresh, time-ordered ID body; SQL appends 8 hex digits of a row
+/// number, so the IDs of one operation are unique and ordered among themselves and sort with
+/// the IDs made around them.
+pub fn id_base(fresh_id: &str) -> String {
+    let body = fresh_id.split_once('_').map_or(fresh_id, |(_, body)| body);
+    body.get(..24).unwrap_or(body).to_owned()
+}
+
+/// Applies `change` to every selected device it changes, records one event per changed
+/// device, and returns how many changed. `fail_after` injects a failure (tests).
+pub async fn apply(
+    conn: &mut Conn,
+    change: &Change<'_>,
+    stamp: &Stamp<'_>,
+    fail_after: Option<u64>,
+) -> sqlx::Result<u64> {
+    record_events(conn, change, stamp).await?;
+    let mut qb = QueryBuilder::new("UPDATE devices SET ");
+    match change {
+        Change::Move {
+            to_product,
+            to_cohort,
+        } => {
+            qb.push("product_id = ")
+                .push_bind(to_product.as_str().to_owned());
+            qb.push(", cohort_id = ")
+                .push_bind(to_cohort.map(|c| c.as_str().to_owned()));
+            qb.push(", needs_provisioning = TRUE, credentials_revoked_at = ")
+                .push_bind(stamp.now);
+            qb.push(", ");
+        }
+        Change::Assign { cohort } => {
+            qb.push("cohort_id = ")
+                .push_bind(cohort.as_str().to_owned());
+            qb.push(", ");
+        }
+        Change::Unassign => {
+            qb.push("cohort_id = NULL, ");
+        }
+    }
+    qb.push("updated_at = ").push_bind(stamp.now);
+    qb.push(", revision = revision + 1 WHERE id IN (SELECT s.id FROM temp.bulk_selected s WHERE ");
+    change.push_predicate(&mut qb);
+    qb.push(")");
+    let changed = qb.build().execute(&mut *conn).await?.rows_affected();
+    inject_failure(fail_after, changed)?;
+    Ok(changed)
+}
+
+/// Testing hook: fails once a write touched more than `limit` rows, inside the transaction.
+pub fn inject_failure(limit: Option<u64>, rows: u64) -> sqlx::Result<()> {
+    match limit {
+        Some(limit) if rows > limit => Err(sqlx::Error::Protocol(format!(
+            "injected failure after {limit} of {rows} rows"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// One event per device `change` changes, written before the update so the event can carry
+/// where the device came from.
+async fn record_events(
+    conn: &mut Conn,
+    change: &Change<'_>,
+    stamp: &Stamp<'_>,
+) -> sqlx::Result<()> {
+    let base = id_base(EventId::generate().as_str());
+    let mut qb = QueryBuilder::new(
+        "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, resource_id, \
+         product_id, result, details) SELECT 'evt_' || ",
+    );
+    qb.push_bind(base);
+    qb.push(" || printf('%08x', ROW_NUMBER() OVER (ORDER BY s.id)), ");
+    qb.push_bind(stamp.org_id.to_owned()).push(", ");
+    qb.push_bind(stamp.now).push(", ");
+    qb.push_bind(stamp.actor.key_id.map(str::to_owned))
+        .push(", ");
+    qb.push_bind(stamp.actor.key_name.map(str::to_owned))
+        .push(", ");
+    qb.push_bind(change.action()).push(", s.id, ");
+    match change {
+        Change::Move {
+            to_product,
+            to_cohort,
+        } => {
+            let to_product = to_product.as_str().to_owned();
+            qb.push_bind(to_product.clone());
+            qb.push(
+                ", 'ok', json_object('identifier', s.identifier, 'from_product_id', s.product_id, \
+                 'from_product', sp.name, 'from_cohort_id', s.cohort_id, 'to_product_id', ",
+            );
+            qb.push_bind(to_product.clone());
+            qb.push(", 'to_product', (SELECT name FROM products WHERE id = ");
+            qb.push_bind(to_product);
+            qb.push("), 'to_cohort_id', ")
+                .push_bind(to_cohort.map(|c| c.as_str().to_owned()));
+            qb.push(", 'credentials_revoked', json('true'))");
+        }
+        Change::Assign { cohort } => {
+            qb.push("s.product_id, 'ok', json_object('identifier', s.identifier, ");
+            qb.push("'from_cohort_id', s.cohort_id, 'to_cohort_id', ")
+                .push_bind(cohort.as_str().to_owned());
+            qb.push(")");
+        }
+        Change::Unassign => {
+            qb.push(
+                "s.product_id, 'ok', json_object('identifier', s.identifier, \
+                 'from_cohort_id', s.cohort_id)",
+            );
+        }
+    }
+    qb.push(" FROM temp.bulk_selected s JOIN products sp ON sp.id = s.product_id WHERE ");
+    change.push_predicate(&mut qb);
+    qb.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct AffectedRow {
+    id: String,
+    identifier: String,
+    product: String,
+    cohort: Option<String>,
+}
+
+impl AffectedRow {
+    fn into_api(self) -> sqlx::Result<BulkDevice> {
+        Ok(BulkDevice {
+            id: parse_id!(DeviceId, self.id)?,
+            identifier: self.identifier,
+            product: self.product,
+            cohort: self.cohort,
+        })
+    }
+}
+
+/// The devices `change` changes (before it runs) or changed (after), as they are now: at most
+/// `limit`, in ID order. The predicate reads the selection's snapshot of each device, so it
+/// still picks the changed devices after the update.
+pub async fn affected(
+    conn: &mut Conn,
+    change: &Change<'_>,
+    limit: Option<usize>,
+) -> sqlx::Result<Vec<BulkDevice>> {
+    let mut qb = QueryBuilder::new(
+        "SELECT d.id, d.identifier, p.name AS product, c.name AS cohort \
+         FROM temp.bulk_selected s JOIN devices d ON d.id = s.id \
+         JOIN products p ON p.id = d.product_id LEFT JOIN cohorts c ON c.id = d.cohort_id WHERE ",
+    );
+    change.push_predicate(&mut qb);
+    qb.push(" ORDER BY s.id");
+    if let Some(limit) = limit {
+        qb.push(" LIMIT ")
+            .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    }
+    let rows: Vec<AffectedRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    rows.into_iter().map(AffectedRow::into_api).collect()
+}

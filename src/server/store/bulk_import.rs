@@ -1,0 +1,233 @@
+//! Device import, set-based: validated rows go into a per-connection temporary table
+//! (`bulk_import`) through one `json_each` statement, one `UPDATE … FROM` matches them to
+//! existing devices, and creating, updating, the audit events and the result list are one
+//! statement each. Call everything on one write transaction.
+
+use serde::Serialize;
+
+use super::bulk::{Stamp, inject_failure};
+use super::{Conn, parse_id};
+use crate::api::{BulkDevice, DeviceId, EventId, ProductId};
+
+/// One validated row, as it enters SQL.
+#[derive(Debug, Serialize)]
+pub struct Row<'a> {
+    pub line: u64,
+    pub identifier: &'a str,
+    pub description: Option<&'a str>,
+    /// JSON text of the normalized tag list.
+    pub tags: Option<String>,
+    pub target: Option<&'a str>,
+    pub cohort_id: Option<&'a str>,
+}
+
+/// An existing device that takes the row's identifier.
+pub struct Existing {
+    pub line: u64,
+    pub identifier: String,
+    /// The product the device is in.
+    pub product: String,
+    /// In another product: always a conflict. Else it differs from the row.
+    pub elsewhere: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    pub new: u64,
+    pub differing: u64,
+    pub same: u64,
+}
+
+/// The row's values equal the device's, where the row gives a value at all.
+const SAME: &str = "d.description = COALESCE(i.description, d.description) \
+     AND d.tags = COALESCE(i.tags, d.tags) \
+     AND d.target IS NOT DISTINCT FROM COALESCE(i.target, d.target) \
+     AND d.cohort_id IS NOT DISTINCT FROM COALESCE(i.cohort_id, d.cohort_id)";
+
+/// Loads `rows` and matches them to existing devices by identifier. `id_base` (24 hex digits)
+/// prefixes the IDs of the devices to create.
+pub async fn load(
+    conn: &mut Conn,
+    org_id: &str,
+    rows: &[Row<'_>],
+    id_base: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS bulk_import (seq INTEGER PRIMARY KEY, \
+         line INTEGER NOT NULL, identifier TEXT NOT NULL UNIQUE, description TEXT, tags TEXT, \
+         target TEXT, cohort_id TEXT, new_id TEXT NOT NULL, existing_id TEXT, \
+         existing_product_id TEXT, existing_product TEXT, differs BOOLEAN)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM temp.bulk_import")
+        .execute(&mut *conn)
+        .await?;
+    let json = serde_json::to_string(rows).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
+    sqlx::query(
+        "INSERT INTO temp.bulk_import (seq, line, identifier, description, tags, target, \
+         cohort_id, new_id) \
+         SELECT j.key, json_extract(j.value, '$.line'), json_extract(j.value, '$.identifier'), \
+         json_extract(j.value, '$.description'), json_extract(j.value, '$.tags'), \
+         json_extract(j.value, '$.target'), json_extract(j.value, '$.cohort_id'), \
+         'dev_' || $2 || printf('%08x', j.key) FROM json_each($1) j",
+    )
+    .bind(json)
+    .bind(id_base)
+    .execute(&mut *conn)
+    .await?;
+    let sql = format!(
+        "UPDATE temp.bulk_import AS i SET existing_id = d.id, existing_product_id = d.product_id, \
+         existing_product = p.name, differs = NOT ({SAME}) \
+         FROM devices d JOIN products p ON p.id = d.product_id \
+         WHERE d.org_id = $1 AND d.identifier = i.identifier"
+    );
+    sqlx::query(&sql).bind(org_id).execute(&mut *conn).await?;
+    Ok(())
+}
+
+pub async fn counts(conn: &mut Conn, product_id: &ProductId) -> sqlx::Result<Counts> {
+    let (new, differing, same): (i64, i64, i64) = sqlx::query_as(
+        "SELECT \
+         COALESCE(SUM(CASE WHEN existing_id IS NULL THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN existing_product_id = $1 AND differs THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN existing_product_id = $1 AND NOT differs THEN 1 ELSE 0 END), 0) \
+         FROM temp.bulk_import",
+    )
+    .bind(product_id.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(Counts {
+        new: n(new),
+        differing: n(differing),
+        same: n(same),
+    })
+}
+
+/// Rows whose identifier is taken by a device in another product or (unless `update`) by a
+/// different device of this product, in row order.
+pub async fn conflicts(
+    conn: &mut Conn,
+    product_id: &ProductId,
+    update: bool,
+) -> sqlx::Result<Vec<Existing>> {
+    let rows: Vec<(i64, String, String, bool)> = sqlx::query_as(
+        "SELECT line, identifier, existing_product, existing_product_id <> $1 \
+         FROM temp.bulk_import WHERE existing_id IS NOT NULL \
+         AND (existing_product_id <> $1 OR (differs AND NOT $2)) ORDER BY seq",
+    )
+    .bind(product_id.as_str())
+    .bind(update)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(line, identifier, product, elsewhere)| Existing {
+            line: u64::try_from(line).unwrap_or(0),
+            identifier,
+            product,
+            elsewhere,
+        })
+        .collect())
+}
+
+/// Which rows an import writes: new ones, and differing ones when updating.
+const WRITTEN: &str = "(i.existing_id IS NULL OR (i.differs AND $2))";
+
+/// Creates the new devices (and, with `update`, rewrites the differing ones) with one event
+/// each. Returns (created, updated).
+pub async fn apply(
+    conn: &mut Conn,
+    product_id: &ProductId,
+    update: bool,
+    stamp: &Stamp<'_>,
+    fail_after: Option<u64>,
+) -> sqlx::Result<(u64, u64)> {
+    let created = sqlx::query(
+        "INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, tags, \
+         target, quarantined, created_at, updated_at, revision) \
+         SELECT new_id, $1, $2, cohort_id, identifier, COALESCE(description, ''), \
+         COALESCE(tags, '[]'), target, FALSE, $3, $3, 1 \
+         FROM temp.bulk_import WHERE existing_id IS NULL ORDER BY seq",
+    )
+    .bind(stamp.org_id)
+    .bind(product_id.as_str())
+    .bind(stamp.now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    inject_failure(fail_after, created)?;
+    let updated = if update {
+        sqlx::query(
+            "UPDATE devices AS d SET description = COALESCE(i.description, d.description), \
+             tags = COALESCE(i.tags, d.tags), target = COALESCE(i.target, d.target), \
+             cohort_id = COALESCE(i.cohort_id, d.cohort_id), updated_at = $1, \
+             revision = d.revision + 1 \
+             FROM temp.bulk_import i WHERE d.id = i.existing_id AND i.differs \
+             AND i.existing_product_id = $2",
+        )
+        .bind(stamp.now)
+        .bind(product_id.as_str())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    } else {
+        0
+    };
+    let base = super::bulk::id_base(EventId::generate().as_str());
+    let sql = format!(
+        "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, resource_id, \
+         product_id, result, details) \
+         SELECT 'evt_' || $3 || printf('%08x', i.seq), $4, $5, $6, $7, \
+         CASE WHEN i.existing_id IS NULL THEN 'device.created' ELSE 'device.updated' END, \
+         COALESCE(i.existing_id, i.new_id), $1, 'ok', \
+         json_object('identifier', i.identifier, 'via', 'import', 'line', i.line) \
+         FROM temp.bulk_import i WHERE {WRITTEN} ORDER BY i.seq"
+    );
+    sqlx::query(&sql)
+        .bind(product_id.as_str())
+        .bind(update)
+        .bind(base)
+        .bind(stamp.org_id)
+        .bind(stamp.now)
+        .bind(stamp.actor.key_id)
+        .bind(stamp.actor.key_name)
+        .execute(&mut *conn)
+        .await?;
+    Ok((created, updated))
+}
+
+/// The rows an import writes (or would write), in row order, at most `limit`: as the devices
+/// are after a real run; from the rows themselves in a dry run, before anything exists.
+pub async fn written(
+    conn: &mut Conn,
+    product_id: &ProductId,
+    update: bool,
+    limit: Option<usize>,
+) -> sqlx::Result<Vec<BulkDevice>> {
+    let sql = format!(
+        "SELECT COALESCE(i.existing_id, i.new_id), i.identifier, p.name, c.name \
+         FROM temp.bulk_import i JOIN products p ON p.id = $1 \
+         LEFT JOIN devices d ON d.id = i.existing_id \
+         LEFT JOIN cohorts c ON c.id = COALESCE(i.cohort_id, d.cohort_id) \
+         WHERE {WRITTEN} ORDER BY i.seq LIMIT $3"
+    );
+    let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&sql)
+        .bind(product_id.as_str())
+        .bind(update)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter()
+        .map(|(id, identifier, product, cohort)| {
+            Ok(BulkDevice {
+                id: parse_id!(DeviceId, id)?,
+                identifier,
+                product,
+                cohort,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,81 @@
+//! Helpers for the bulk tests: a server with two products, and direct reads of its database
+//! (device state and audit events) to prove what changed and what did not.
+
+use crate::common::cli::Cli;
+use crate::common::server::TestServer;
+
+/// A server and CLI with products `p1` (cohort `a`) and `p2` (cohort `beta`), and `count`
+/// devices `sn-000000`… in `p1`.
+pub fn setup_with(server: TestServer, count: usize) -> (TestServer, Cli) {
+    let cli = Cli::against(&server);
+    cli.run(&["product", "create", "p1"]).success();
+    cli.run(&["product", "create", "p2"]).success();
+    cli.run(&["cohort", "create", "a", "--product", "p1"])
+        .success();
+    cli.run(&["cohort", "create", "beta", "--product", "p2"])
+        .success();
+    if count > 0 {
+        server.seed_devices("p1", "sn", count);
+    }
+    (server, cli)
+}
+
+pub fn setup(count: usize) -> (TestServer, Cli) {
+    setup_with(TestServer::start(), count)
+}
+
+/// Rows of `sql` against the server's database; every column must be TEXT (CAST the rest).
+pub fn rows(server: &TestServer, sql: &str) -> Vec<Vec<Option<String>>> {
+    use sqlx::Row as _;
+    let path = server.data_dir.path().join(fleet::server::DB_FILE);
+    let sql = sql.to_owned();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async move {
+                let url = format!("sqlite://{}?mode=ro", path.display());
+                let pool = sqlx::SqlitePool::connect(&url).await.expect("open db");
+                let rows = sqlx::query(&sql).fetch_all(&pool).await.expect("query");
+                let out = rows
+                    .iter()
+                    .map(|row| {
+                        (0..row.len())
+                            .map(|i| row.try_get::<Option<String>, _>(i).expect("text column"))
+                            .collect()
+                    })
+                    .collect();
+                pool.close().await;
+                out
+            })
+    })
+    .join()
+    .expect("query thread")
+}
+
+/// Every device's product, cohort, revision, provisioning flag and update time.
+pub fn devices(server: &TestServer) -> Vec<Vec<Option<String>>> {
+    rows(
+        server,
+        "SELECT identifier, product_id, cohort_id, CAST(revision AS TEXT), \
+         CAST(needs_provisioning AS TEXT), updated_at FROM devices ORDER BY identifier",
+    )
+}
+
+/// How many audit events with `action` exist.
+pub fn event_count(server: &TestServer, action: &str) -> usize {
+    let found = rows(
+        server,
+        &format!("SELECT CAST(COUNT(*) AS TEXT) FROM events WHERE action = '{action}'"),
+    );
+    found[0][0]
+        .as_deref()
+        .and_then(|n| n.parse().ok())
+        .expect("count")
+}
+
+/// The identifiers `sn-000000`… the seeding created.
+pub fn seeded(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|n| format!("sn-{n:06}")).collect()
+}
