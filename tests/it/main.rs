@@ -2,6 +2,7 @@
 //! (`api_*` modules) and through the real `fleet` binary (`cli_*` modules).
 
 mod access_bruteforce;
+mod access_cli;
 mod access_events;
 mod access_keys;
 mod access_matrix;
