@@ -4,7 +4,7 @@ use futures_util::Stream;
 use reqwest::Method;
 
 use super::{ApiClient, paging};
-use crate::api::{ApiKey, ApiKeyListQuery, CreateApiKey, CreatedApiKey, PagedQuery, Page, Whoami};
+use crate::api::{ApiKey, ApiKeyListQuery, CreateApiKey, CreatedApiKey, Page, PagedQuery, Whoami};
 use crate::error::Result;
 
 /// API keys, addressed by `key_` ID, `fleet_…` prefix or name.

@@ -6,7 +6,9 @@ use super::Resource;
 use crate::api::{ApiKey, CreatedApiKey, Event, ScopedProduct};
 
 fn dash(value: Option<String>) -> String {
-    value.filter(|v| !v.is_empty()).unwrap_or_else(|| "-".to_owned())
+    value
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "-".to_owned())
 }
 
 /// `all` for an org-wide key, else the product names.
@@ -42,7 +44,10 @@ fn key_fields(key: &ApiKey) -> Vec<(&'static str, String)> {
         ("products", scope_text(key.products.as_deref())),
         ("state", state(key)),
         ("created", key.created_at.to_rfc3339()),
-        ("created by", dash(key.created_by.as_ref().map(ToString::to_string))),
+        (
+            "created by",
+            dash(key.created_by.as_ref().map(ToString::to_string)),
+        ),
         ("expires", dash(key.expires_at.map(|t| t.to_rfc3339()))),
         ("revoked", dash(key.revoked_at.map(|t| t.to_rfc3339()))),
         ("last used", dash(key.last_used_at.map(|t| t.to_rfc3339()))),
@@ -55,7 +60,9 @@ impl Resource for ApiKey {
     }
 
     fn headers() -> &'static [&'static str] {
-        &["NAME", "ID", "PREFIX", "ROLE", "PRODUCTS", "STATE", "EXPIRES"]
+        &[
+            "NAME", "ID", "PREFIX", "ROLE", "PRODUCTS", "STATE", "EXPIRES",
+        ]
     }
 
     fn row(&self) -> Vec<String> {
@@ -171,7 +178,11 @@ impl Resource for WhoamiView {
         vec![
             (
                 "profile",
-                format!("{} (from {})", dash(self.profile.clone()), self.profile_source),
+                format!(
+                    "{} (from {})",
+                    dash(self.profile.clone()),
+                    self.profile_source
+                ),
             ),
             (
                 "api url",

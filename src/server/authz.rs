@@ -60,9 +60,24 @@ pub const RULES: &[Rule] = &[
     rule("DELETE", "/v1/products/{product}", Write, OrgWide),
     rule("GET", "/v1/products/{product}/cohorts", Read, Products),
     rule("POST", "/v1/products/{product}/cohorts", Write, Products),
-    rule("GET", "/v1/products/{product}/cohorts/{cohort}", Read, Products),
-    rule("PATCH", "/v1/products/{product}/cohorts/{cohort}", Write, Products),
-    rule("DELETE", "/v1/products/{product}/cohorts/{cohort}", Write, Products),
+    rule(
+        "GET",
+        "/v1/products/{product}/cohorts/{cohort}",
+        Read,
+        Products,
+    ),
+    rule(
+        "PATCH",
+        "/v1/products/{product}/cohorts/{cohort}",
+        Write,
+        Products,
+    ),
+    rule(
+        "DELETE",
+        "/v1/products/{product}/cohorts/{cohort}",
+        Write,
+        Products,
+    ),
     rule("GET", "/v1/cohorts", Read, Products),
     rule("GET", "/v1/devices", Read, Products),
     rule("POST", "/v1/devices", Write, Products),
@@ -115,9 +130,12 @@ pub async fn authorize(
             .map(|r| r.method)
             .collect();
         if !allowed.is_empty() {
-            let mut response = ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED).into_response();
+            let mut response =
+                ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED).into_response();
             if let Ok(value) = axum::http::HeaderValue::try_from(allowed.join(",")) {
-                response.headers_mut().insert(axum::http::header::ALLOW, value);
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::ALLOW, value);
             }
             return response;
         }
@@ -136,7 +154,14 @@ pub async fn authorize(
         })
     };
     if principal.role < rule.role {
-        record_denial(&state, &principal.org_id, principal.actor(), None, details(403)).await;
+        record_denial(
+            &state,
+            &principal.org_id,
+            principal.actor(),
+            None,
+            details(403),
+        )
+        .await;
         return ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
@@ -255,9 +280,10 @@ mod tests {
         let mut documented = Vec::new();
         for (path, ops) in paths {
             for (method, op) in ops.as_object().expect("operations") {
-                let public = op["security"]
-                    .as_array()
-                    .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
+                let public = op["security"].as_array().is_some_and(|s| {
+                    s.iter()
+                        .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
+                });
                 if !public {
                     documented.push((method.to_uppercase(), path.clone()));
                 }
@@ -276,7 +302,12 @@ mod tests {
                 .iter()
                 .any(|(m, p)| m == rule.method && p == rule.path);
             // Bulk rules may land before their routes do (another change adds them).
-            assert!(known || bulk, "rule {} {} has no such route", rule.method, rule.path);
+            assert!(
+                known || bulk,
+                "rule {} {} has no such route",
+                rule.method,
+                rule.path
+            );
         }
     }
 

@@ -78,10 +78,17 @@ mod tests {
         }
         assert_eq!(limiter.blocked(ip, t0), None);
         limiter.record_failure(ip, t0);
-        assert_eq!(limiter.blocked(ip, t0 + Duration::from_secs(20)), Some(Duration::from_secs(40)));
+        assert_eq!(
+            limiter.blocked(ip, t0 + Duration::from_secs(20)),
+            Some(Duration::from_secs(40))
+        );
         assert_eq!(limiter.blocked(other, t0), None);
         assert_eq!(limiter.blocked(ip, t0 + WINDOW), None);
         limiter.record_failure(ip, t0 + WINDOW);
-        assert_eq!(limiter.blocked(ip, t0 + WINDOW), None, "a new window starts afresh");
+        assert_eq!(
+            limiter.blocked(ip, t0 + WINDOW),
+            None,
+            "a new window starts afresh"
+        );
     }
 }

@@ -73,10 +73,14 @@ impl Server {
         let pool = store::open(&config.data_dir.join(DB_FILE)).await?;
         let key = auth::generate_key();
         let key_id = format!("key_{}", uuid::Uuid::now_v7().simple());
-        let created =
-            store::orgs::bootstrap(&pool, &key_id, &auth::hash_key(&key), auth::key_prefix(&key))
-            .await
-            .context("could not bootstrap the default organization")?;
+        let created = store::orgs::bootstrap(
+            &pool,
+            &key_id,
+            &auth::hash_key(&key),
+            auth::key_prefix(&key),
+        )
+        .await
+        .context("could not bootstrap the default organization")?;
         let mut state = state::AppState::new(pool, config.max_body_bytes);
         state.bulk = state::BulkLimits {
             max_body_bytes: config.max_bulk_body_bytes,

@@ -18,7 +18,11 @@ pub struct OfflineKey {
 
 /// Creates an org-wide key with `role` named `name` in organization `default` of the database
 /// under `data_dir`, and records an `api_key.created` event without an actor.
-pub async fn create_key_offline(data_dir: &Path, name: &str, role: Role) -> anyhow::Result<OfflineKey> {
+pub async fn create_key_offline(
+    data_dir: &Path,
+    name: &str,
+    role: Role,
+) -> anyhow::Result<OfflineKey> {
     let db = data_dir.join(DB_FILE);
     anyhow::ensure!(
         db.is_file(),

@@ -14,19 +14,34 @@ async fn repeated_bad_keys_are_slowed_down() {
     }
     for i in 0..10 {
         let resp = api
-            .send(api.anonymous(Method::GET, "/v1/products").bearer_auth(format!("fleet_guess{i}")))
+            .send(
+                api.anonymous(Method::GET, "/v1/products")
+                    .bearer_auth(format!("fleet_guess{i}")),
+            )
             .await;
         resp.assert_error(401, "unauthorized");
     }
     let blocked = api
-        .send(api.anonymous(Method::GET, "/v1/products").bearer_auth("fleet_guess-more"))
+        .send(
+            api.anonymous(Method::GET, "/v1/products")
+                .bearer_auth("fleet_guess-more"),
+        )
         .await;
     blocked.assert_error(429, "rate_limited");
-    let wait: u64 = blocked.header("retry-after").expect("Retry-After").parse().expect("seconds");
+    let wait: u64 = blocked
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
     assert!((1..=60).contains(&wait), "{wait}");
     // The right key does not help a client that has been guessing.
     let valid = api.get("/v1/products").await;
     valid.assert_error(429, "rate_limited");
     // Unauthenticated endpoints still answer.
-    assert_eq!(api.send(api.anonymous(Method::GET, "/v1/health")).await.status, 200);
+    assert_eq!(
+        api.send(api.anonymous(Method::GET, "/v1/health"))
+            .await
+            .status,
+        200
+    );
 }

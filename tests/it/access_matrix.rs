@@ -23,12 +23,36 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("POST", "/v1/products", [201, 201, 403, 403, 403]),
     ("GET", "/v1/products/{product}", [200, 200, 200, 200, 404]),
     ("PATCH", "/v1/products/{product}", [200, 200, 403, 200, 404]),
-    ("DELETE", "/v1/products/{product}", [204, 204, 403, 403, 403]),
-    ("GET", "/v1/products/{product}/cohorts", [200, 200, 200, 200, 404]),
-    ("POST", "/v1/products/{product}/cohorts", [201, 201, 403, 201, 404]),
-    ("GET", "/v1/products/{product}/cohorts/{cohort}", [200, 200, 200, 200, 404]),
-    ("PATCH", "/v1/products/{product}/cohorts/{cohort}", [200, 200, 403, 200, 404]),
-    ("DELETE", "/v1/products/{product}/cohorts/{cohort}", [204, 204, 403, 204, 404]),
+    (
+        "DELETE",
+        "/v1/products/{product}",
+        [204, 204, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/v1/products/{product}/cohorts",
+        [200, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/v1/products/{product}/cohorts",
+        [201, 201, 403, 201, 404],
+    ),
+    (
+        "GET",
+        "/v1/products/{product}/cohorts/{cohort}",
+        [200, 200, 200, 200, 404],
+    ),
+    (
+        "PATCH",
+        "/v1/products/{product}/cohorts/{cohort}",
+        [200, 200, 403, 200, 404],
+    ),
+    (
+        "DELETE",
+        "/v1/products/{product}/cohorts/{cohort}",
+        [204, 204, 403, 204, 404],
+    ),
     ("GET", "/v1/cohorts", [200, 200, 200, 200, 200]),
     ("GET", "/v1/devices", [200, 200, 200, 200, 200]),
     ("POST", "/v1/devices", [201, 201, 403, 201, 403]),
@@ -39,7 +63,11 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/v1/api-keys", [200, 403, 403, 403, 403]),
     ("POST", "/v1/api-keys", [201, 403, 403, 403, 403]),
     ("GET", "/v1/api-keys/{key}", [200, 403, 403, 403, 403]),
-    ("POST", "/v1/api-keys/{key}/revoke", [200, 403, 403, 403, 403]),
+    (
+        "POST",
+        "/v1/api-keys/{key}/revoke",
+        [200, 403, 403, 403, 403],
+    ),
     ("POST", "/v1/bulk/move", [200, 200, 403, 200, 403]),
     ("POST", "/v1/bulk/assign", [200, 200, 403, 200, 403]),
     ("POST", "/v1/bulk/unassign", [200, 200, 403, 200, 409]),
@@ -76,7 +104,15 @@ async fn fixture(api: &Api) -> Fixture {
     api.device(json!({ "identifier": d, "product": format!("p{n}") }))
         .await;
     let (_, k) = key(api, &format!("k{n}"), "read", None).await;
-    Fixture { n, p, e, q, c, d, k }
+    Fixture {
+        n,
+        p,
+        e,
+        q,
+        c,
+        d,
+        k,
+    }
 }
 
 /// The concrete path and body for `route` on fixture `f`.
@@ -125,7 +161,9 @@ fn request(method: &str, route: &str, f: &Fixture) -> (String, Option<Value>) {
 #[tokio::test]
 async fn every_route_answers_each_kind_of_key_as_specified() {
     let api = Api::start();
-    let doc = api.send(api.anonymous(Method::GET, "/v1/openapi.json")).await;
+    let doc = api
+        .send(api.anonymous(Method::GET, "/v1/openapi.json"))
+        .await;
     let served: BTreeSet<(String, String)> = doc.body["paths"]
         .as_object()
         .expect("paths")
@@ -143,7 +181,10 @@ async fn every_route_answers_each_kind_of_key_as_specified() {
         .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
         .collect();
     let missing: Vec<_> = served.difference(&rows).collect();
-    assert!(missing.is_empty(), "routes without a matrix row: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "routes without a matrix row: {missing:?}"
+    );
     // Rows for routes that are not served (yet) are skipped, not failed: they are checked as
     // soon as the route exists.
 
@@ -187,7 +228,11 @@ async fn every_route_answers_each_kind_of_key_as_specified() {
             }
         }
     }
-    assert!(failures.is_empty(), "matrix mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "matrix mismatches:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// Out of scope looks exactly like not there: same status, code and message shape.
@@ -213,7 +258,14 @@ async fn out_of_scope_resources_look_missing() {
             b.message().replace("nosuch", "X"),
         );
     }
-    let list = call(&api, &scoped, Method::GET, "/v1/devices?product=theirs", None).await;
+    let list = call(
+        &api,
+        &scoped,
+        Method::GET,
+        "/v1/devices?product=theirs",
+        None,
+    )
+    .await;
     list.assert_error(404, "not_found");
     let create = call(
         &api,

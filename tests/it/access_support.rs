@@ -20,7 +20,13 @@ pub async fn key(api: &Api, name: &str, role: &str, products: Option<&[&str]>) -
 }
 
 /// Sends `method path` with `secret` (and a JSON body when given).
-pub async fn call(api: &Api, secret: &str, method: Method, path: &str, body: Option<Value>) -> Resp {
+pub async fn call(
+    api: &Api,
+    secret: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Resp {
     let mut request = api.anonymous(method, path).bearer_auth(secret);
     if let Some(body) = body {
         request = request.json(&body);

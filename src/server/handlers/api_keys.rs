@@ -43,11 +43,10 @@ async fn key_or_404(conn: &mut Conn, principal: &Principal, reference: &str) -> 
         0 => Err(ApiError::not_found(format!("no API key `{reference}`"))
             .with_hint("list keys with `fleet api-key list --revoked`")),
         1 => Ok(keys.remove(0)),
-        _ => Err(ApiError::conflict(format!(
-            "{} API keys are named `{reference}`",
-            keys.len()
-        ))
-        .with_hint("name the key by its ID (see `fleet api-key list`)")),
+        _ => Err(
+            ApiError::conflict(format!("{} API keys are named `{reference}`", keys.len()))
+                .with_hint("name the key by its ID (see `fleet api-key list`)"),
+        ),
     }
 }
 

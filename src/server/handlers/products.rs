@@ -84,7 +84,15 @@ pub async fn create(
         .map_err(|err| unique_or(err, || duplicate(&body.name)))?;
     let product = product_or_404(&mut tx, org, id.as_str()).await?;
     let details = serde_json::json!({ "name": product.name });
-    audit(&mut tx, &principal, "product.created", id.as_str(), id.as_str(), details).await?;
+    audit(
+        &mut tx,
+        &principal,
+        "product.created",
+        id.as_str(),
+        id.as_str(),
+        details,
+    )
+    .await?;
     tx.commit().await?;
     Ok(resource(
         StatusCode::CREATED,
@@ -195,7 +203,10 @@ pub async fn delete(
         )));
     }
     store::products::delete(&mut tx, org, &product.id).await?;
-    let (id, details) = (product.id.as_str(), serde_json::json!({ "name": product.name }));
+    let (id, details) = (
+        product.id.as_str(),
+        serde_json::json!({ "name": product.name }),
+    );
     audit(&mut tx, &principal, "product.deleted", id, id, details).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -118,10 +118,7 @@ impl Row {
 }
 
 /// The scoped products of each key in `ids`, with their names.
-async fn scopes(
-    conn: &mut Conn,
-    ids: &[String],
-) -> sqlx::Result<Vec<(String, ScopedProduct)>> {
+async fn scopes(conn: &mut Conn, ids: &[String]) -> sqlx::Result<Vec<(String, ScopedProduct)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -240,12 +237,13 @@ pub async fn resolve(
 
 /// Marks the key revoked now, unless it already is (revoking twice keeps the first time).
 pub async fn revoke(conn: &mut Conn, id: &ApiKeyId, now: DateTime<Utc>) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(id.as_str())
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let done =
+        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id.as_str())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     Ok(done > 0)
 }
 

@@ -24,7 +24,11 @@ impl Row {
             "ok" => EventResult::Ok,
             "denied" => EventResult::Denied,
             "failed" => EventResult::Failed,
-            other => return Err(sqlx::Error::Decode(format!("event result `{other}`").into())),
+            other => {
+                return Err(sqlx::Error::Decode(
+                    format!("event result `{other}`").into(),
+                ));
+            }
         };
         Ok(Event {
             id: parse_id!(EventId, self.id)?,
@@ -86,7 +90,8 @@ pub async fn list(
         qb.push(")");
     }
     if let Some(resource) = filter.resource_id {
-        qb.push(" AND resource_id = ").push_bind(resource.to_owned());
+        qb.push(" AND resource_id = ")
+            .push_bind(resource.to_owned());
     }
     match filter.key {
         Some(KeyFilter::Id(id)) => {
