@@ -300,7 +300,11 @@ mod tests {
             let known = documented
                 .iter()
                 .any(|(m, p)| m == rule.method && p == rule.path);
-            assert!(known, "rule {} {} has no such route", rule.method, rule.path);
+            assert!(
+                known,
+                "rule {} {} has no such route",
+                rule.method, rule.path
+            );
         }
     }
 
