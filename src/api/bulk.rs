@@ -127,7 +127,7 @@ pub struct ImportRow {
     pub cohort: Option<String>,
 }
 
-/// A device a bulk operation changed, as it is afterwards (a dry run's sample: as it is now).
+/// A device a bulk operation changed, as it is afterwards (in a dry run: would be).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct BulkDevice {

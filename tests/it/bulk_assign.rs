@@ -105,12 +105,15 @@ fn assign_filters_within_the_product_and_already_assigned_devices_are_fine() {
         &server,
         "SELECT details FROM events WHERE action = 'device.cohort_assigned' ORDER BY id",
     );
-    assert!(
-        details[0][0]
-            .as_deref()
-            .unwrap_or_default()
-            .contains("to_cohort_id")
-    );
+    let cohort_id = cli
+        .run(&["cohort", "show", "a", "--product", "p1", "-o", "id"])
+        .success()
+        .stdout;
+    let first: serde_json::Value =
+        serde_json::from_str(details[0][0].as_deref().unwrap_or_default()).expect("JSON details");
+    assert_eq!(first["identifier"], "sn-000000");
+    assert_eq!(first["from_cohort_id"], serde_json::Value::Null);
+    assert_eq!(first["to_cohort_id"], cohort_id.trim());
 
     let run = cli
         .run(&[
@@ -128,6 +131,13 @@ fn assign_filters_within_the_product_and_already_assigned_devices_are_fine() {
         "{run:#?}"
     );
     assert_eq!(event_count(&server, "device.cohort_unassigned"), 2);
+    let details = rows(
+        &server,
+        "SELECT details FROM events WHERE action = 'device.cohort_unassigned'",
+    );
+    let first: serde_json::Value =
+        serde_json::from_str(details[0][0].as_deref().unwrap_or_default()).expect("JSON details");
+    assert_eq!(first["from_cohort_id"], cohort_id.trim());
     let cohort = cli
         .run(&["cohort", "show", "a", "--product", "p1", "-o", "json"])
         .success()

@@ -50,7 +50,7 @@ pub async fn assign(
         })?;
     let missing = select(&mut tx, &principal, &body.selection, Some(&product)).await?;
     let (outside, examples) = sql::outside_product(&mut tx, &product.id, SAMPLE_MAX).await?;
-    let change = Change::Assign { cohort: &cohort.id };
+    let change = Change::Assign { cohort: &cohort };
     if body.dry_run {
         let mut refusals = missing_refusals(&missing);
         refusals.extend(examples.into_iter().map(|(device, in_product)| Refusal {

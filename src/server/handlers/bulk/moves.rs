@@ -60,8 +60,8 @@ pub async fn move_devices(
     };
     let missing = select(&mut tx, &principal, &body.selection, None).await?;
     let change = Change::Move {
-        to_product: &target.id,
-        to_cohort: to_cohort.as_ref().map(|c| &c.id),
+        to_product: &target,
+        to_cohort: to_cohort.as_ref(),
     };
     if body.dry_run {
         let refusals = missing_refusals(&missing);
