@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use super::error::ApiError;
+use super::key_cache::CachedKey;
 use super::state::AppState;
 use super::store;
 use crate::api::{ErrorCode, ProductId, Role};
@@ -47,10 +48,17 @@ pub fn key_prefix(key: &str) -> &str {
 
 /// Lowercase hex SHA-256 of the whole key, the form stored in `api_keys.hash`.
 pub fn hash_key(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(key.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    out
 }
 
 /// Who is calling: the API key's organization, role and product scope, set by [`require_key`].
@@ -112,85 +120,96 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
 
 /// Middleware: rejects the request with 401 unless it carries a valid API key (known, not
 /// revoked, not expired), and with 429 when its client has presented too many invalid keys.
-pub async fn require_key(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let presented = bearer_token(&request).map(str::to_owned);
-    let ip = client_ip(&request);
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    match authenticate(&state, ip, presented, &method, &path).await {
+pub async fn require_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    match authenticate(&state, &parts).await {
         Ok(principal) => {
-            request.extensions_mut().insert(principal);
-            next.run(request).await
+            parts.extensions.insert(principal);
+            next.run(Request::from_parts(parts, body)).await
         }
         Err(response) => response,
     }
 }
 
 /// The peer address; tests that call the router without a socket share one bucket.
-fn client_ip(request: &Request) -> IpAddr {
-    request
-        .extensions()
+fn client_ip(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
 }
 
-async fn authenticate(
-    state: &AppState,
-    ip: IpAddr,
-    presented: Option<String>,
-    method: &axum::http::Method,
-    path: &str,
-) -> Result<Principal, Response> {
-    let presented = presented.ok_or_else(|| {
+async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, Response> {
+    let presented = bearer_token(parts).ok_or_else(|| {
         ApiError::unauthorized("missing API key")
             .with_hint("send it as `Authorization: Bearer <key>`")
             .into_response()
     })?;
+    let ip = client_ip(parts);
     if let Some(wait) = state.limiter.blocked(ip, Instant::now()) {
         return Err(too_many_failures(wait));
     }
-    let hash = hash_key(&presented);
-    drop(presented);
-    let row = store::api_keys::find_by_hash(&state.pool, &hash)
-        .await
-        .map_err(|err| ApiError::from(err).into_response())?;
-    // The lookup is by hash, so a timing difference could only reveal hash prefixes; the
-    // constant-time comparison closes even that.
-    let Some(row) = row.filter(|row| bool::from(row.hash.as_bytes().ct_eq(hash.as_bytes()))) else {
-        state.limiter.record_failure(ip, Instant::now());
-        // No organization is known for an unknown key, so nothing goes to any audit log; the
-        // service log notes the client (never the key).
-        tracing::warn!(client = %ip, %method, path, "request with an unknown API key");
-        return Err(ApiError::unauthorized("unknown API key")
-            .with_hint("check the key, or create a new one with an admin key")
-            .into_response());
+    let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+    let key = match cached_or_stored(state, &digest).await? {
+        Some(key) => key,
+        None => {
+            state.limiter.record_failure(ip, Instant::now());
+            // No organization is known for an unknown key, so nothing goes to any audit log;
+            // the service log notes the client (never the key).
+            tracing::warn!(client = %ip, method = %parts.method, path = parts.uri.path(),
+                "request with an unknown API key");
+            return Err(ApiError::unauthorized("unknown API key")
+                .with_hint("check the key, or create a new one with an admin key")
+                .into_response());
+        }
     };
-    let now = store::now();
-    let refusal = if row.revoked_at.is_some() {
+    // Expiry is checked against the clock on every request, cached key or not.
+    let refusal = if key.revoked {
         Some(("revoked", "this API key was revoked"))
-    } else if row.expires_at.is_some_and(|at| at <= now) {
+    } else if key.expires_at.is_some_and(|at| at <= store::now()) {
         Some(("expired", "this API key has expired"))
     } else {
         None
     };
+    let principal = &key.principal;
     if let Some((reason, message)) = refusal {
         state.limiter.record_failure(ip, Instant::now());
-        let actor = store::events::Actor {
-            key_id: Some(&row.id),
-            key_name: Some(&row.name),
-        };
         let details = serde_json::json!({
-            "status": 401, "reason": reason, "method": method.as_str(), "path": path,
+            "status": 401, "reason": reason, "method": parts.method.as_str(),
+            "path": parts.uri.path(),
         });
-        super::authz::record_denial(state, &row.org_id, actor, None, details).await;
+        super::authz::record_denial(state, &principal.org_id, principal.actor(), None, details)
+            .await;
         return Err(ApiError::unauthorized(message)
             .with_hint("ask an admin for a new key (`fleet api-key create`)")
             .into_response());
     }
+    touch(state, &principal.key_id);
+    Ok(principal.clone())
+}
+
+/// The key whose SHA-256 is `digest`: from the cache when it is still trusted (see
+/// [`super::key_cache`]), else from the database (and then cached). `None`: no such key.
+async fn cached_or_stored(
+    state: &AppState,
+    digest: &[u8; 32],
+) -> Result<Option<Arc<CachedKey>>, Response> {
+    let now = Instant::now();
+    // Taken before the query, so a row read just before a revocation is never cached past it.
+    let epoch = state.keys.epoch();
+    if let Some(key) = state.keys.get(digest, epoch, now) {
+        return Ok(Some(key));
+    }
+    let hash = hex(digest);
+    let row = store::api_keys::find_by_hash(&state.pool, &hash)
+        .await
+        .map_err(|err| ApiError::from(err).into_response())?;
+    // The lookup is by hash, so a timing difference could only reveal hash prefixes; the
+    // constant-time comparison closes even that. (A cache hit compares hashes in a hash map:
+    // the same reasoning, on the hash of the client's own guess.)
+    let Some(row) = row.filter(|row| bool::from(row.hash.as_bytes().ct_eq(hash.as_bytes()))) else {
+        return Ok(None);
+    };
     let role = Role::parse(&row.role).ok_or_else(|| {
         tracing::error!(key_id = %row.id, role = %row.role, "stored API key role is malformed");
         ApiError::internal().into_response()
@@ -203,14 +222,19 @@ async fn authenticate(
             .filter_map(ProductId::parse)
             .collect::<Arc<[ProductId]>>()
     });
-    touch(state, &row.id).await;
-    Ok(Principal {
-        org_id: row.org_id,
-        key_id: row.id,
-        key_name: row.name,
-        role,
-        scope,
-    })
+    let key = Arc::new(CachedKey {
+        principal: Principal {
+            org_id: row.org_id,
+            key_id: row.id,
+            key_name: row.name,
+            role,
+            scope,
+        },
+        expires_at: row.expires_at,
+        revoked: row.revoked_at.is_some(),
+    });
+    state.keys.insert(*digest, Arc::clone(&key), epoch, now);
+    Ok(Some(key))
 }
 
 fn too_many_failures(wait: Duration) -> Response {
@@ -227,19 +251,17 @@ fn too_many_failures(wait: Duration) -> Response {
     response
 }
 
-fn bearer_token(request: &Request) -> Option<&str> {
-    let value = request
-        .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// Records `last_used_at`, at most once a minute per key; a failure here never fails the request.
-async fn touch(state: &AppState, key_id: &str) {
+/// Records `last_used_at`, at most once a minute per key, in a task of its own: the write
+/// may queue for SQLite's write lock, which the request must not wait for. A failure here never
+/// fails anything.
+fn touch(state: &AppState, key_id: &str) {
     let due = {
         let mut touched = state
             .key_touched
@@ -257,7 +279,10 @@ async fn touch(state: &AppState, key_id: &str) {
     if !due {
         return;
     }
-    if let Err(err) = store::api_keys::touch(&state.pool, key_id, store::now()).await {
-        tracing::warn!(error = %err, "could not record API key use");
-    }
+    let (pool, key_id, at) = (state.pool.clone(), key_id.to_owned(), store::now());
+    tokio::spawn(async move {
+        if let Err(err) = store::api_keys::touch(&pool, &key_id, at).await {
+            tracing::warn!(error = %err, "could not record API key use");
+        }
+    });
 }

@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod handlers;
 mod idempotency;
+mod key_cache;
 mod limiter;
 mod offline;
 mod openapi;
@@ -23,6 +24,7 @@ use anyhow::Context as _;
 
 pub use auth::KEY_PREFIX;
 pub use idempotency::REPLAYED_HEADER;
+pub use key_cache::{EPOCH_FILE as AUTH_EPOCH_FILE, bump_epoch as invalidate_cached_keys};
 pub use offline::{OfflineKey, create_key_offline};
 
 /// File name of the database inside the data directory.
@@ -81,7 +83,13 @@ impl Server {
         )
         .await
         .context("could not bootstrap the default organization")?;
-        let mut state = state::AppState::new(pool, config.max_body_bytes);
+        let keys = key_cache::KeyCache::open(&config.data_dir).with_context(|| {
+            format!(
+                "could not create `{}` in the data directory",
+                key_cache::EPOCH_FILE
+            )
+        })?;
+        let mut state = state::AppState::new(pool, config.max_body_bytes, keys);
         state.bulk = state::BulkLimits {
             max_body_bytes: config.max_bulk_body_bytes,
             fail_after_rows: config.fail_bulk_after_rows,

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use super::key_cache::KeyCache;
 use super::limiter::FailureLimiter;
 use super::store::Pool;
 
@@ -14,6 +15,8 @@ pub struct AppState {
     /// When each API key's `last_used_at` was last written, so a busy key costs one write a
     /// minute rather than one per request.
     pub key_touched: Arc<Mutex<HashMap<String, Instant>>>,
+    /// Recently authenticated keys, invalidated across replicas by the data dir's epoch file.
+    pub keys: Arc<KeyCache>,
     /// Invalid API keys per client IP, for brute-force protection.
     pub limiter: Arc<FailureLimiter>,
     /// Settings of the bulk routes.
@@ -28,11 +31,12 @@ pub struct BulkLimits {
 }
 
 impl AppState {
-    pub fn new(pool: Pool, max_body_bytes: usize) -> Self {
+    pub fn new(pool: Pool, max_body_bytes: usize, keys: KeyCache) -> Self {
         AppState {
             pool,
             max_body_bytes,
             key_touched: Arc::default(),
+            keys: Arc::new(keys),
             limiter: Arc::default(),
             bulk: BulkLimits {
                 max_body_bytes,

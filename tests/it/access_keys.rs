@@ -84,6 +84,8 @@ async fn an_expired_key_fails_and_expiry_must_be_in_the_future() {
         .await
         .expect("expire");
     pool.close().await;
+    // A hand edit of `api_keys` must tell the servers' key caches, as any out-of-band tool must.
+    fleet::server::invalidate_cached_keys(api.server.data_dir.path()).expect("bump the epoch");
     let expired = call(&api, &secret, Method::GET, "/v1/whoami", None).await;
     expired.assert_error(401, "unauthorized");
     assert!(

@@ -6,6 +6,7 @@ mod access_cli;
 mod access_events;
 mod access_keys;
 mod access_matrix;
+mod access_replicas;
 mod access_support;
 mod api_auth;
 mod api_bad_input;

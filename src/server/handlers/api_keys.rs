@@ -222,6 +222,8 @@ pub async fn revoke(
     record(&mut tx, &principal, "api_key.revoked", &key.id, details).await?;
     let key = key_or_404(&mut tx, &principal, key.id.as_str()).await?;
     tx.commit().await?;
+    // After the commit and before the answer: every replica drops its cached keys first.
+    state.keys.keys_changed();
     Ok(Json(key))
 }
 
