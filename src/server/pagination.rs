@@ -1,5 +1,7 @@
 //! Keyset pagination: `limit` checks and the opaque cursor (base64url of the last ID returned).
 
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -53,6 +55,17 @@ impl PageRequest {
             next_cursor,
         }
     }
+}
+
+/// A list response whose `data` array was rendered elsewhere (by the store, as JSON text).
+pub fn raw_page_response(items_json: String, next_cursor: Option<String>) -> Response {
+    // Cursors are base64url, so they need no JSON escaping.
+    let cursor = match next_cursor {
+        Some(cursor) => format!("\"{cursor}\""),
+        None => "null".to_owned(),
+    };
+    let body = format!("{{\"data\":{items_json},\"next_cursor\":{cursor}}}");
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 pub fn encode_cursor(id: &str) -> String {

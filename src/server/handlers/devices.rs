@@ -1,6 +1,5 @@
 //! `/v1/devices`: create, list (the hot path: one joined query per page), show, update, delete.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -16,7 +15,7 @@ use crate::api::{
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
-use crate::server::pagination::PageRequest;
+use crate::server::pagination::{PageRequest, encode_cursor, raw_page_response};
 use crate::server::state::AppState;
 use crate::server::store::{self, Conn, devices::Fields};
 
@@ -70,7 +69,7 @@ pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(query): ApiQuery<DeviceListQuery>,
-) -> ApiResult<Json<Page<Device>>> {
+) -> ApiResult<Response> {
     let page = PageRequest::new(query.limit, query.cursor.as_deref(), DeviceId::parse)?;
     let mut v = Validator::default();
     v.check("tag", validate::tags(&query.tag));
@@ -124,10 +123,14 @@ pub async fn list(
         target: query.target.as_deref(),
         quarantined: query.quarantined,
         after: page.after.as_deref(),
-        limit: page.fetch(),
+        limit: page.limit,
     };
-    let rows = store::devices::list_within(&mut conn, org, &filter, principal.scope()).await?;
-    Ok(Json(page.finish(rows, |d| d.id.as_str())))
+    let json = store::devices::list_page_json(&mut conn, org, &filter, principal.scope()).await?;
+    let next_cursor = json
+        .last_id
+        .filter(|_| json.more)
+        .map(|last| encode_cursor(&last));
+    Ok(raw_page_response(json.items, next_cursor))
 }
 
 /// Register a device in a product (and optionally one of its cohorts).
