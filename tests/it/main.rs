@@ -28,5 +28,6 @@ mod cli_output;
 mod cli_paging;
 mod cli_profile;
 mod cli_retry;
+mod cli_server;
 mod common;
 mod generated;

@@ -1,0 +1,152 @@
+//! `fleet server` as a user starts it: the first start bootstraps a key and the `local`
+//! profile so the next command just works; SIGTERM stops it cleanly; a restart creates nothing
+//! new; `--no-profile` leaves the key in a 0600 file instead.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+use crate::common::cli::Cli;
+
+/// A `fleet server` child process and the stderr lines it printed up to "listening on".
+struct Running {
+    child: Child,
+    url: String,
+    startup: Vec<String>,
+    rest: std::thread::JoinHandle<Vec<String>>,
+}
+
+fn start(cli: &Cli, data_dir: &Path, extra: &[&str]) -> Running {
+    let mut child = cli
+        .std_command()
+        .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start fleet server");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut startup = Vec::new();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the server printed its address before exiting")
+            .expect("stderr line");
+        let url = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_owned);
+        startup.push(line);
+        if let Some(url) = url {
+            break url;
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect());
+    Running {
+        child,
+        url,
+        startup,
+        rest,
+    }
+}
+
+/// Sends SIGTERM and returns the exit status and the remaining stderr.
+fn terminate(mut running: Running) -> (std::process::ExitStatus, Vec<String>) {
+    let pid = running.child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let status = running.child.wait().expect("wait for the server");
+    (status, running.rest.join().expect("stderr reader"))
+}
+
+#[test]
+fn first_start_makes_a_working_default_profile_and_restart_creates_nothing() {
+    let cli = Cli::new();
+    let data = tempfile::tempdir().expect("data dir");
+
+    let first = start(&cli, data.path(), &[]);
+    let startup = first.startup.join("\n");
+    let key_lines: Vec<&String> = first
+        .startup
+        .iter()
+        .filter(|line| line.contains("fleet_"))
+        .collect();
+    assert_eq!(key_lines.len(), 1, "the key is printed once: {startup}");
+    assert!(startup.contains("profile `local`"), "{startup}");
+    let config = std::fs::read_to_string(cli.config_file("config.toml")).expect("config.toml");
+    assert!(config.contains("default_profile = \"local\""), "{config}");
+    assert!(config.contains(&first.url), "{config}");
+    let mode = std::fs::metadata(cli.config_file("credentials.toml"))
+        .expect("credentials.toml")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    // No flags, no env: the profile alone is enough.
+    cli.run(&["product", "create", "indoor-sensor"]).success();
+    let listed = cli.run(&["product", "list", "-o", "id"]).success();
+    assert_eq!(listed.lines().len(), 1, "{listed:#?}");
+
+    let (status, _) = terminate(first);
+    assert!(status.success(), "SIGTERM is a clean stop: {status:?}");
+    let credentials_before =
+        std::fs::read_to_string(cli.config_file("credentials.toml")).expect("credentials");
+
+    let second = start(&cli, data.path(), &[]);
+    let restart = second.startup.join("\n");
+    assert!(
+        !restart.contains("fleet_"),
+        "no new key on restart: {restart}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(cli.config_file("credentials.toml")).expect("credentials"),
+        credentials_before,
+        "a restart leaves the credentials alone"
+    );
+    // The saved key still works against the restarted service (same data dir).
+    let listed = cli
+        .run_with_env(
+            &["product", "list", "-o", "id"],
+            &[("FLEET_API_URL", &second.url)],
+        )
+        .success();
+    assert_eq!(listed.lines().len(), 1, "{listed:#?}");
+    let (status, _) = terminate(second);
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn no_profile_writes_the_key_to_a_private_file_instead() {
+    let cli = Cli::new();
+    let data = tempfile::tempdir().expect("data dir");
+    let running = start(&cli, data.path(), &["--no-profile"]);
+    let key_file = data.path().join("admin-api-key");
+    let key = std::fs::read_to_string(&key_file).expect("admin-api-key");
+    let mode = std::fs::metadata(&key_file)
+        .expect("key file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(key.trim().starts_with("fleet_"));
+    assert!(
+        !cli.config_file("config.toml").exists(),
+        "--no-profile writes no profile"
+    );
+    cli.run_with_env(
+        &["product", "list"],
+        &[
+            ("FLEET_API_URL", &running.url),
+            ("FLEET_API_KEY", key.trim()),
+        ],
+    )
+    .success();
+    let (status, _) = terminate(running);
+    assert!(status.success(), "{status:?}");
+}
