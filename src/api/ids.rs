@@ -110,6 +110,36 @@ id_type!(
     ApiKeyId,
     "key"
 );
+id_type!(
+    /// A firmware artifact's ID.
+    ArtifactId,
+    "art"
+);
+id_type!(
+    /// An artifact version's ID.
+    VersionId,
+    "ver"
+);
+id_type!(
+    /// A firmware binary's ID.
+    BinaryId,
+    "bin"
+);
+id_type!(
+    /// A signing key's ID.
+    SigningKeyId,
+    "sgk"
+);
+id_type!(
+    /// A bundle's ID.
+    BundleId,
+    "bnd"
+);
+id_type!(
+    /// A release's ID.
+    ReleaseId,
+    "rel"
+);
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@ pub mod cohort;
 pub mod device;
 pub mod error;
 pub mod event;
+pub mod firmware;
 pub mod ids;
 pub mod page;
 pub mod product;
@@ -23,7 +24,14 @@ pub use cohort::{Cohort, CohortListQuery, CreateCohort, UpdateCohort};
 pub use device::{CreateDevice, Device, DeviceListQuery, UpdateDevice};
 pub use error::{ErrorBody, ErrorCode, FieldError};
 pub use event::{Event, EventListQuery, EventResult};
+pub use firmware::{
+    AddSignature, Artifact, ArtifactVersion, Binary, BinaryListQuery, BinaryParts, BinarySignature,
+    BinaryState, BinaryUpload, Bundle, BundleItem, CreateArtifact, CreateBinary, CreateBundle,
+    CreateRelease, CreateSigningKey, CreateVersion, FirmwarePolicy, PageQuery, PartTarget,
+    ReceivedPart, Release, ReleaseListQuery, SigningKey, UpdateRelease,
+};
 pub use ids::ApiKeyId;
+pub use ids::{ArtifactId, BinaryId, BundleId, ReleaseId, SigningKeyId, VersionId};
 pub use ids::{CohortId, DeviceId, EventId, ProductId};
 pub use page::{Page, PagedQuery};
 pub use product::{CreateProduct, Product, ProductListQuery, ProductState, UpdateProduct};

@@ -3,6 +3,7 @@
 //! stop. Nothing outside `commands::server` (and tests) uses this module.
 
 mod auth;
+mod blobs;
 mod authz;
 mod error;
 mod extract;
@@ -33,6 +34,8 @@ pub const DB_FILE: &str = "fleet.db";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Largest bulk request body accepted by default: 64 MiB.
 pub const DEFAULT_MAX_BULK_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Firmware upload part size by default: 8 MiB.
+pub const DEFAULT_PART_SIZE_BYTES: u64 = 8 * 1024 * 1024;
 
 pub struct ServerConfig {
     /// Holds `fleet.db` (and its WAL files); created when missing.
@@ -45,6 +48,9 @@ pub struct ServerConfig {
     /// many rows, so tests can show that nothing of it survives.
     #[doc(hidden)]
     pub fail_bulk_after_rows: Option<u64>,
+    /// Size of firmware upload parts (the last part of a file may be shorter); the part routes
+    /// take bodies up to this size. Default 8 MiB.
+    pub part_size_bytes: u64,
 }
 
 impl ServerConfig {
@@ -54,6 +60,7 @@ impl ServerConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_bulk_body_bytes: DEFAULT_MAX_BULK_BODY_BYTES,
             fail_bulk_after_rows: None,
+            part_size_bytes: DEFAULT_PART_SIZE_BYTES,
         }
     }
 }
@@ -94,6 +101,10 @@ impl Server {
             max_body_bytes: config.max_bulk_body_bytes,
             fail_after_rows: config.fail_bulk_after_rows,
         };
+        state.firmware = std::sync::Arc::new(handlers::firmware::Firmware {
+            blobs: blobs::Blobs::local(&config.data_dir)?,
+            part_size: config.part_size_bytes.max(1),
+        });
         let server = Server { state };
         Ok((server, created.then_some(key)))
     }

@@ -5,6 +5,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::handlers::bulk;
+use super::handlers::firmware;
 use super::handlers::{api_keys, events};
 use super::handlers::{cohorts, devices, meta, products};
 use crate::api;
@@ -41,6 +42,33 @@ use crate::api;
         bulk::cohorts::assign,
         bulk::cohorts::unassign,
         bulk::import::import,
+        firmware::artifacts::list,
+        firmware::artifacts::create,
+        firmware::artifacts::get,
+        firmware::artifacts::list_versions,
+        firmware::artifacts::create_version,
+        firmware::artifacts::get_version,
+        firmware::binaries::create,
+        firmware::binaries::list,
+        firmware::binaries::get,
+        firmware::binaries::parts,
+        firmware::upload::put_part,
+        firmware::binaries::complete,
+        firmware::binaries::download,
+        firmware::signing::sign,
+        firmware::signing::list,
+        firmware::signing::create,
+        firmware::signing::get,
+        firmware::signing::delete,
+        firmware::policy::get,
+        firmware::policy::put,
+        firmware::bundles::list,
+        firmware::bundles::create,
+        firmware::bundles::get,
+        firmware::releases::list,
+        firmware::releases::create,
+        firmware::releases::get,
+        firmware::releases::update,
     ),
     components(schemas(api::ErrorBody, api::ErrorCode, api::FieldError, api::ProductState)),
     modifiers(&BearerAuth),

@@ -74,6 +74,7 @@ pub fn build(state: AppState) -> Router {
         .merge(authenticated)
         // Bulk routes carry their own layers: they read bodies under the larger bulk limit.
         .merge(super::handlers::bulk::routes(&state))
+        .merge(super::handlers::firmware::routes(&state))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(json_errors))

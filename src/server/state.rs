@@ -21,6 +21,9 @@ pub struct AppState {
     pub limiter: Arc<FailureLimiter>,
     /// Settings of the bulk routes.
     pub bulk: BulkLimits,
+    /// Blob store and part size of firmware uploads (in memory until `Server::open` sets the
+    /// data dir's store).
+    pub firmware: Arc<super::handlers::firmware::Firmware>,
 }
 
 /// The bulk routes' own body limit, and the test-only failure injection.
@@ -42,6 +45,7 @@ impl AppState {
                 max_body_bytes,
                 fail_after_rows: None,
             },
+            firmware: Arc::new(super::handlers::firmware::Firmware::in_memory()),
         }
     }
 }

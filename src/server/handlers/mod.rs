@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod cohorts;
 pub mod devices;
 pub mod events;
+pub mod firmware;
 pub mod meta;
 pub mod products;
 

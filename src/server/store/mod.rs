@@ -8,6 +8,7 @@ pub mod cohorts;
 pub mod devices;
 pub mod event_log;
 pub mod events;
+pub mod firmware;
 pub mod idempotency;
 pub mod orgs;
 pub mod products;

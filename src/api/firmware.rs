@@ -1,0 +1,478 @@
+//! Firmware: artifacts (per product), their versions, binaries (one per target per version,
+//! uploaded in parts), Ed25519 signing keys and signatures, bundles, and releases to cohorts.
+//!
+//! What a signature signs: the 32 raw bytes of the binary's SHA-256 digest (not the hex text),
+//! with Ed25519 (RFC 8032). Public keys travel as standard base64 of their 32 raw bytes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::{
+    ArtifactId, BinaryId, BundleId, CohortId, ProductId, ReleaseId, SigningKeyId, VersionId,
+};
+use super::page::{PagedQuery, push_page_pairs};
+
+/// Request header carrying a part's SHA-256 (lowercase hex) on `PUT …/parts/{n}`.
+pub const PART_SHA256_HEADER: &str = "x-fleet-part-sha256";
+/// Response header carrying a download's SHA-256 (lowercase hex).
+pub const SHA256_HEADER: &str = "x-fleet-sha256";
+
+/// A firmware type of one product (e.g. `app`, `rootfs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Artifact {
+    pub id: ArtifactId,
+    pub product_id: ProductId,
+    pub product: String,
+    /// Unique within the product.
+    pub name: String,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /v1/products/{product}/artifacts`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateArtifact {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// One version of an artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ArtifactVersion {
+    pub id: VersionId,
+    pub product_id: ProductId,
+    pub artifact_id: ArtifactId,
+    pub artifact: String,
+    /// Unique within the artifact, e.g. `1.4.0`.
+    pub version: String,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /v1/products/{product}/artifacts/{artifact}/versions`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateVersion {
+    pub version: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BinaryState {
+    /// Parts are being received; not downloadable.
+    Uploading,
+    /// Every part arrived and the whole digest matched; immutable from now on.
+    Ready,
+}
+
+impl BinaryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinaryState::Uploading => "uploading",
+            BinaryState::Ready => "ready",
+        }
+    }
+}
+
+/// A verified Ed25519 signature over the binary's SHA-256 digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct BinarySignature {
+    pub key_id: SigningKeyId,
+    pub key_name: String,
+    /// Standard base64 of the 64-byte signature.
+    pub signature: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The file of one artifact version for one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Binary {
+    pub id: BinaryId,
+    pub product_id: ProductId,
+    pub product: String,
+    pub artifact_id: ArtifactId,
+    pub artifact: String,
+    pub version_id: VersionId,
+    pub version: String,
+    /// Hardware triple, e.g. `armv7-unknown-linux-gnueabihf`.
+    pub target: String,
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the whole file.
+    pub sha256: String,
+    pub state: BinaryState,
+    /// Every part but the last has exactly this size.
+    pub part_size: u64,
+    pub part_count: u64,
+    pub signatures: Vec<BinarySignature>,
+    pub created_at: DateTime<Utc>,
+    pub ready_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /v1/products/{product}/artifacts/{artifact}/versions/{version}/binaries`: declares the
+/// file. Answers 201 with a new upload, 200 with the existing binary when one with this size and
+/// digest exists (ready or still uploading, to resume), and 409 when a ready binary for this
+/// target has another digest. An unfinished upload with another digest is started over.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateBinary {
+    pub target: String,
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the whole file.
+    pub sha256: String,
+}
+
+/// Where one part goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct PartTarget {
+    /// 1-based.
+    pub number: u64,
+    /// Byte offset of the part in the file.
+    pub offset: u64,
+    pub size: u64,
+    /// `PUT` the part's bytes here, with its SHA-256 in `x-fleet-part-sha256`. Relative to the
+    /// service URL for the local store; absolute for object stores that presign.
+    pub url: String,
+}
+
+/// The answer to [`CreateBinary`]: the binary and, unless it is ready, where its parts go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct BinaryUpload {
+    pub binary: Binary,
+    /// Every part of the file (empty once ready); see `GET …/parts` for which arrived.
+    pub parts: Vec<PartTarget>,
+    /// `POST` here once every part arrived.
+    pub complete_url: String,
+}
+
+/// A part the service holds, verified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ReceivedPart {
+    pub number: u64,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// `GET /v1/binaries/{binary}/parts`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct BinaryParts {
+    pub binary_id: BinaryId,
+    pub state: BinaryState,
+    pub part_size: u64,
+    pub part_count: u64,
+    pub received: Vec<ReceivedPart>,
+}
+
+/// `GET /v1/binaries?product=&artifact=&version=&target=&state=`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "server", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct BinaryListQuery {
+    /// Product name or ID.
+    pub product: Option<String>,
+    /// Artifact name (needs `product`) or ID.
+    pub artifact: Option<String>,
+    pub version: Option<String>,
+    pub target: Option<String>,
+    pub state: Option<BinaryState>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl PagedQuery for BinaryListQuery {
+    fn set_page(&mut self, limit: Option<u32>, cursor: Option<String>) {
+        self.limit = limit;
+        self.cursor = cursor;
+    }
+
+    fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        let fields = [
+            ("product", &self.product),
+            ("artifact", &self.artifact),
+            ("version", &self.version),
+            ("target", &self.target),
+        ];
+        for (key, value) in fields {
+            if let Some(value) = value {
+                pairs.push((key, value.clone()));
+            }
+        }
+        if let Some(state) = self.state {
+            pairs.push(("state", state.as_str().to_owned()));
+        }
+        push_page_pairs(&mut pairs, self.limit, &self.cursor);
+        pairs
+    }
+}
+
+/// `POST /v1/binaries/{binary}/signatures`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AddSignature {
+    /// Signing key name or ID.
+    pub key: String,
+    /// Standard base64 of the 64-byte Ed25519 signature over the raw SHA-256 digest.
+    pub signature: String,
+}
+
+/// An organization's Ed25519 public key that binary signatures are checked against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct SigningKey {
+    pub id: SigningKeyId,
+    /// Unique in the organization.
+    pub name: String,
+    /// Standard base64 of the 32-byte public key.
+    pub public_key: String,
+    /// First 16 hex digits of the public key's SHA-256, to compare keys at a glance.
+    pub fingerprint: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /v1/signing-keys`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateSigningKey {
+    pub name: String,
+    /// Standard base64 of the 32-byte public key, or an SPKI PEM (`BEGIN PUBLIC KEY`).
+    pub public_key: String,
+}
+
+/// One binary of a bundle, in bundle order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct BundleItem {
+    pub binary_id: BinaryId,
+    pub artifact: String,
+    pub version: String,
+    pub target: String,
+    pub size: u64,
+    pub sha256: String,
+    /// How many verified signatures the binary has.
+    pub signatures: u64,
+}
+
+/// An immutable ordered set of ready binaries of one product.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Bundle {
+    pub id: BundleId,
+    pub product_id: ProductId,
+    pub product: String,
+    /// Unique within the product.
+    pub name: String,
+    pub description: String,
+    pub binaries: Vec<BundleItem>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /v1/products/{product}/bundles`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateBundle {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Binary IDs, in order; each ready and of this product.
+    pub binaries: Vec<String>,
+}
+
+/// A cohort pointed at a bundle. A cohort's releases form its history: the newest is current.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Release {
+    pub id: ReleaseId,
+    pub product_id: ProductId,
+    pub product: String,
+    pub cohort_id: CohortId,
+    pub cohort: String,
+    pub bundle_id: BundleId,
+    pub bundle: String,
+    /// Share of the cohort's devices that should install it, 0–100.
+    pub rollout_percent: u8,
+    /// Devices must install it (no opting out).
+    pub required: bool,
+    /// The cohort's release before this one.
+    pub previous_release_id: Option<ReleaseId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub revision: i64,
+}
+
+/// `POST /v1/products/{product}/releases`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateRelease {
+    /// Cohort name or ID, of this product.
+    pub cohort: String,
+    /// Bundle name or ID; must belong to the cohort's product (409 otherwise).
+    pub bundle: String,
+    /// Default 100.
+    #[serde(default)]
+    pub rollout_percent: Option<u8>,
+    #[serde(default)]
+    pub required: Option<bool>,
+}
+
+/// `PATCH /v1/products/{product}/releases/{release}`: absent fields are left alone.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRelease {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout_percent: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+}
+
+/// `GET /v1/products/{product}/releases?cohort=`: oldest first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "server", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseListQuery {
+    /// Cohort name or ID.
+    pub cohort: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl PagedQuery for ReleaseListQuery {
+    fn set_page(&mut self, limit: Option<u32>, cursor: Option<String>) {
+        self.limit = limit;
+        self.cursor = cursor;
+    }
+
+    fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(cohort) = &self.cohort {
+            pairs.push(("cohort", cohort.clone()));
+        }
+        push_page_pairs(&mut pairs, self.limit, &self.cursor);
+        pairs
+    }
+}
+
+/// A product's firmware rules: `GET`/`PUT /v1/products/{product}/firmware-policy`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FirmwarePolicy {
+    /// Every binary of a released bundle must carry at least one verified signature.
+    #[serde(default)]
+    pub require_signed_firmware: bool,
+}
+
+/// Plain list query (`limit`, `cursor`) for artifacts, versions, bundles and signing keys.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "server", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl PagedQuery for PageQuery {
+    fn set_page(&mut self, limit: Option<u32>, cursor: Option<String>) {
+        self.limit = limit;
+        self.cursor = cursor;
+    }
+
+    fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        push_page_pairs(&mut pairs, self.limit, &self.cursor);
+        pairs
+    }
+}
+
+pub const VERSION_MAX: usize = 64;
+
+/// Version strings: 1–64 of ASCII letters, digits, `.`, `-`, `_`, `+`, `~`; not only dots.
+pub fn validate_version(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("version must not be empty".into());
+    }
+    if value.len() > VERSION_MAX {
+        return Err(format!(
+            "version is {} characters long; the limit is {VERSION_MAX}",
+            value.len()
+        ));
+    }
+    if let Some(bad) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+' | '~')))
+    {
+        return Err(format!(
+            "version `{value}` contains {bad:?}; use letters, digits, `.`, `-`, `_`, `+` and `~`"
+        ));
+    }
+    if value.chars().all(|c| c == '.') {
+        return Err(format!("version `{value}` is only dots"));
+    }
+    Ok(())
+}
+
+/// 64 lowercase hex digits.
+pub fn validate_sha256(value: &str) -> Result<(), String> {
+    let ok = value.len() == 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{value}` is not a SHA-256 digest (64 lowercase hex digits)"
+        ))
+    }
+}
+
+/// The 32 bytes of a lowercase hex SHA-256.
+pub fn digest_bytes(hex: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_and_digests_are_checked() {
+        assert!(validate_version("1.4.0-rc.1+build~2").is_ok());
+        assert!(validate_version("").is_err());
+        assert!(validate_version("..").is_err());
+        assert!(validate_version("1/2").is_err());
+        assert!(validate_sha256(&"a".repeat(64)).is_ok());
+        assert!(validate_sha256(&"A".repeat(64)).is_err());
+        assert!(validate_sha256("abc").is_err());
+    }
+}

@@ -1,0 +1,120 @@
+//! Firmware blob storage behind the `object_store` interface: a local directory (`<data-dir>/blobs`)
+//! now, an S3-compatible bucket later without touching the handlers. Uploaded parts are separate
+//! objects; a binary's content is its parts read in order, so completing an upload never copies it.
+
+use std::io::Read as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::body::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{GetResultPayload, ObjectStore, PutPayload};
+
+/// Directory under the data dir that holds the local object store.
+pub const BLOBS_DIR: &str = "blobs";
+/// Bytes per chunk when streaming an object out of a local file.
+const READ_CHUNK: usize = 1024 * 1024;
+
+pub type BlobError = object_store::Error;
+pub type ByteStream = BoxStream<'static, Result<Bytes, BlobError>>;
+
+#[derive(Clone, Debug)]
+pub struct Blobs {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl Blobs {
+    /// A store in `<data_dir>/blobs`, created when missing.
+    pub fn local(data_dir: &Path) -> anyhow::Result<Self> {
+        let root = data_dir.join(BLOBS_DIR);
+        std::fs::create_dir_all(&root)
+            .with_context(|| format!("could not create `{}`", root.display()))?;
+        let store = LocalFileSystem::new_with_prefix(&root)
+            .with_context(|| format!("could not open the blob store `{}`", root.display()))?;
+        Ok(Blobs {
+            store: Arc::new(store),
+        })
+    }
+
+    /// A store in memory (tests, and the placeholder before the data dir is known).
+    pub fn in_memory() -> Self {
+        Blobs {
+            store: Arc::new(object_store::memory::InMemory::new()),
+        }
+    }
+
+    /// Stores `bytes` under `key`, replacing what was there; readers never see a partial object.
+    pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), BlobError> {
+        self.store
+            .put(&ObjectPath::from(key), PutPayload::from_bytes(bytes))
+            .await?;
+        Ok(())
+    }
+
+    /// The object under `key` as a stream of chunks; memory stays at a couple of chunks.
+    pub async fn read(&self, key: &str) -> Result<ByteStream, BlobError> {
+        let result = self.store.get(&ObjectPath::from(key)).await?;
+        match result.payload {
+            // object_store reads local files 8 KiB per blocking call; one reader thread with
+            // 1 MiB chunks is several times faster for firmware-sized objects.
+            GetResultPayload::File(file, path) => Ok(read_file(file, path)),
+            GetResultPayload::Stream(stream) => Ok(stream),
+        }
+    }
+
+    /// Deletes every object under `prefix` (a restarted or abandoned upload's parts).
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<(), BlobError> {
+        let prefix = ObjectPath::from(prefix);
+        let locations = self
+            .store
+            .list(Some(&prefix))
+            .map_ok(|meta| meta.location)
+            .boxed();
+        self.store
+            .delete_stream(locations)
+            .try_collect::<Vec<_>>()
+            .await?;
+        Ok(())
+    }
+}
+
+fn read_file(mut file: std::fs::File, path: std::path::PathBuf) -> ByteStream {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, BlobError>>(2);
+    tokio::task::spawn_blocking(move || {
+        loop {
+            let mut buf = vec![0u8; READ_CHUNK];
+            let mut filled = 0;
+            // Fill whole chunks so hashing and sending see few, large pieces.
+            while filled < READ_CHUNK {
+                match file.read(&mut buf[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(err) => {
+                        let err = BlobError::Generic {
+                            store: "local",
+                            source: format!("could not read `{}`: {err}", path.display()).into(),
+                        };
+                        let _ = tx.blocking_send(Err(err));
+                        return;
+                    }
+                }
+            }
+            if filled == 0 {
+                return;
+            }
+            buf.truncate(filled);
+            if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
+                return; // The reader went away (client disconnected).
+            }
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+    .boxed()
+}

@@ -1,0 +1,394 @@
+//! Binaries: declaring an upload, listing and showing, received parts, completion (the whole
+//! digest verified over the stored parts) and download.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use sha2::{Digest as _, Sha256};
+
+use super::artifacts::{artifact_or_404, version_or_404};
+use super::{MAX_PARTS, binary_or_404, check_active, part_key, product_of};
+use crate::api::firmware::{SHA256_HEADER, validate_sha256};
+use crate::api::{
+    ArtifactId, Binary, BinaryId, BinaryListQuery, BinaryParts, BinaryState, BinaryUpload,
+    CreateBinary, ErrorBody, Page, PartTarget, validate,
+};
+use crate::server::auth::Principal;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::server::handlers::{Validator, audit, product_or_404, unknown_product};
+use crate::server::pagination::PageRequest;
+use crate::server::state::AppState;
+use crate::server::store;
+use crate::server::store::firmware::binaries::{self as sql, Stored, Upload, part_count};
+
+pub(super) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The upload plan of a binary: every part's URL (none once ready).
+fn plan(binary: Binary) -> BinaryUpload {
+    let id = binary.id.clone();
+    let parts = if binary.state == BinaryState::Ready {
+        Vec::new()
+    } else {
+        (1..=binary.part_count)
+            .map(|number| {
+                let offset = (number - 1) * binary.part_size;
+                PartTarget {
+                    number,
+                    offset,
+                    size: binary.part_size.min(binary.size - offset),
+                    url: format!("/v1/binaries/{id}/parts/{number}"),
+                }
+            })
+            .collect()
+    };
+    BinaryUpload {
+        binary,
+        parts,
+        complete_url: format!("/v1/binaries/{id}/complete"),
+    }
+}
+
+fn new_prefix(id: &BinaryId) -> String {
+    format!("binaries/{id}/{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Declare a binary (size and SHA-256) for one target of a version, and get its part URLs.
+/// 201: new upload. 200: this file is already there (ready) or partly uploaded (resume), or an
+/// unfinished upload of another file was started over. 409: a ready binary with another digest.
+#[utoipa::path(post, path = "/v1/products/{product}/artifacts/{artifact}/versions/{version}/binaries",
+    tag = "firmware", request_body = CreateBinary,
+    params(("product" = String, Path, description = "Product name or ID"),
+        ("artifact" = String, Path, description = "Artifact name or ID"),
+        ("version" = String, Path, description = "Version string or ID")),
+    responses((status = 201, body = BinaryUpload), (status = 200, body = BinaryUpload),
+        (status = "4XX", body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((product, artifact, version)): ApiPath<(String, String, String)>,
+    ApiJson(body): ApiJson<CreateBinary>,
+) -> ApiResult<Response> {
+    let part_size = state.firmware.part_size;
+    let mut v = Validator::default();
+    v.check("target", validate::target(&body.target));
+    v.check("sha256", validate_sha256(&body.sha256));
+    if part_count(body.size, part_size) > MAX_PARTS {
+        v.check(
+            "size",
+            Err(format!(
+                "{} bytes is more than this service takes ({MAX_PARTS} parts of {part_size} bytes)",
+                body.size
+            )),
+        );
+    }
+    v.finish()?;
+    let org = &principal.org_id;
+    let mut tx = store::begin_write(&state.pool).await?;
+    let product = product_or_404(&mut tx, org, &product).await?;
+    check_active(&product)?;
+    let artifact = artifact_or_404(&mut tx, &product, &artifact).await?;
+    let version = version_or_404(&mut tx, &artifact, &version).await?;
+    let existing = sql::get_for_target(&mut tx, &version.id, &body.target).await?;
+    let same = |s: &Stored| s.binary.sha256 == body.sha256 && s.binary.size == body.size;
+    let (status, id, stale_prefix) = match existing {
+        Some(s) if same(&s) => (StatusCode::OK, s.binary.id, None),
+        Some(s) if s.binary.state == BinaryState::Ready => {
+            return Err(ApiError::conflict(format!(
+                "{} {} already has a ready binary for target `{}` with SHA-256 {}; a ready \
+                 binary is immutable",
+                artifact.name, version.version, body.target, s.binary.sha256
+            ))
+            .with_hint("publish the new file as a new version"));
+        }
+        Some(s) => {
+            let prefix = new_prefix(&s.binary.id);
+            let upload = Upload {
+                size: body.size,
+                sha256: &body.sha256,
+                part_size,
+                blob_prefix: &prefix,
+            };
+            sql::restart(&mut tx, &s.binary.id, &upload).await?;
+            let details = serde_json::json!({
+                "previous_sha256": s.binary.sha256, "sha256": body.sha256, "size": body.size,
+            });
+            let (bid, pid) = (s.binary.id.as_str(), product.id.as_str());
+            audit(&mut tx, &principal, "binary.restarted", bid, pid, details).await?;
+            (StatusCode::OK, s.binary.id, Some(s.blob_prefix))
+        }
+        None => {
+            let id = BinaryId::generate();
+            let prefix = new_prefix(&id);
+            let upload = Upload {
+                size: body.size,
+                sha256: &body.sha256,
+                part_size,
+                blob_prefix: &prefix,
+            };
+            sql::insert(
+                &mut tx,
+                org,
+                &id,
+                &version,
+                &body.target,
+                &upload,
+                store::now(),
+            )
+            .await
+            .map_err(|err| {
+                super::super::unique_or(err, || {
+                    ApiError::conflict("another upload of this binary started just now")
+                        .with_hint("retry")
+                })
+            })?;
+            let details = serde_json::json!({
+                "artifact": artifact.name, "version": version.version, "target": body.target,
+                "size": body.size, "sha256": body.sha256,
+            });
+            audit(
+                &mut tx,
+                &principal,
+                "binary.created",
+                id.as_str(),
+                product.id.as_str(),
+                details,
+            )
+            .await?;
+            (StatusCode::CREATED, id, None)
+        }
+    };
+    let stored = sql::get(&mut tx, org, &id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    tx.commit().await?;
+    if let Some(prefix) = stale_prefix {
+        // Best effort: a leftover part of an abandoned upload is garbage, not a fault.
+        if let Err(err) = state.firmware.blobs.delete_prefix(&prefix).await {
+            tracing::warn!(error = %err, prefix, "could not delete an abandoned upload's parts");
+        }
+    }
+    Ok((status, Json(plan(stored.binary))).into_response())
+}
+
+/// List binaries, filtered by product, artifact, version, target and state.
+#[utoipa::path(get, path = "/v1/binaries", tag = "firmware", params(BinaryListQuery),
+    responses((status = 200, body = Page<Binary>), (status = "4XX", body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<BinaryListQuery>,
+) -> ApiResult<Json<Page<Binary>>> {
+    let page = PageRequest::new(query.limit, query.cursor.as_deref(), BinaryId::parse)?;
+    let org = &principal.org_id;
+    let mut conn = state.pool.acquire().await?;
+    let product = match &query.product {
+        Some(reference) => {
+            let product = product_or_404(&mut conn, org, reference).await?;
+            if !principal.sees(&product.id) {
+                return Err(unknown_product(reference));
+            }
+            Some(product)
+        }
+        None => None,
+    };
+    let artifact_id = match (&query.artifact, &product) {
+        (Some(reference), Some(product)) => {
+            Some(artifact_or_404(&mut conn, product, reference).await?.id)
+        }
+        (Some(reference), None) => Some(ArtifactId::parse(reference).ok_or_else(|| {
+            ApiError::bad_request("an artifact name needs `product` too; or pass the artifact's ID")
+        })?),
+        (None, _) => None,
+    };
+    let filter = sql::ListFilter {
+        product_id: product.as_ref().map(|p| &p.id),
+        artifact_id: artifact_id.as_ref(),
+        version: query.version.as_deref(),
+        target: query.target.as_deref(),
+        state: query.state,
+        after: page.after.as_deref(),
+        limit: page.fetch(),
+    };
+    let rows = sql::list_within(&mut conn, org, &filter, principal.scope()).await?;
+    Ok(Json(page.finish(rows, |b| b.id.as_str())))
+}
+
+/// Show a binary.
+#[utoipa::path(get, path = "/v1/binaries/{binary}", tag = "firmware",
+    params(("binary" = String, Path, description = "Binary ID")),
+    responses((status = 200, body = Binary), (status = "4XX", body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(binary): ApiPath<String>,
+) -> ApiResult<Json<Binary>> {
+    Ok(Json(
+        binary_or_404(&state, &principal, &binary).await?.binary,
+    ))
+}
+
+/// The parts the service holds for a binary, to resume an upload.
+#[utoipa::path(get, path = "/v1/binaries/{binary}/parts", tag = "firmware",
+    params(("binary" = String, Path, description = "Binary ID")),
+    responses((status = 200, body = BinaryParts), (status = "4XX", body = ErrorBody)))]
+pub async fn parts(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(binary): ApiPath<String>,
+) -> ApiResult<Json<BinaryParts>> {
+    let stored = binary_or_404(&state, &principal, &binary).await?;
+    let mut conn = state.pool.acquire().await?;
+    let received = sql::parts(&mut conn, &stored.binary.id).await?;
+    Ok(Json(BinaryParts {
+        binary_id: stored.binary.id,
+        state: stored.binary.state,
+        part_size: stored.binary.part_size,
+        part_count: stored.binary.part_count,
+        received,
+    }))
+}
+
+/// Finish an upload: every part must be there and the SHA-256 over all of them must be the
+/// declared one; only then is the binary ready. A ready binary answers 200 again.
+#[utoipa::path(post, path = "/v1/binaries/{binary}/complete", tag = "firmware",
+    params(("binary" = String, Path, description = "Binary ID")),
+    responses((status = 200, body = Binary), (status = "4XX", body = ErrorBody)))]
+pub async fn complete(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(binary): ApiPath<String>,
+) -> ApiResult<Json<Binary>> {
+    let stored = binary_or_404(&state, &principal, &binary).await?;
+    if stored.binary.state == BinaryState::Ready {
+        return Ok(Json(stored.binary));
+    }
+    let received = {
+        let mut conn = state.pool.acquire().await?;
+        check_active(&product_of(&mut conn, &principal, &stored).await?)?;
+        sql::parts(&mut conn, &stored.binary.id).await?
+    };
+    let b = &stored.binary;
+    let missing: Vec<u64> = (1..=b.part_count)
+        .filter(|n| !received.iter().any(|p| p.number == *n))
+        .collect();
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing.iter().take(20).map(u64::to_string).collect();
+        return Err(ApiError::conflict(format!(
+            "binary {} is missing {} of {} parts ({}{})",
+            b.id,
+            missing.len(),
+            b.part_count,
+            shown.join(", "),
+            if missing.len() > 20 { ", …" } else { "" }
+        ))
+        .with_hint("upload them (GET …/parts lists what arrived), then complete again"));
+    }
+    let (digest, size) = digest_of(&state.firmware, &stored).await?;
+    if digest != b.sha256 || size != b.size {
+        return Err(ApiError::invalid_field(
+            "sha256",
+            format!(
+                "the uploaded parts have SHA-256 {digest} ({size} bytes), not the declared {} \
+                 ({} bytes); the binary stays incomplete",
+                b.sha256, b.size
+            ),
+        )
+        .with_hint(
+            "the file changed during the upload, or the declared digest is wrong: push it again",
+        ));
+    }
+    let mut tx = store::begin_write(&state.pool).await?;
+    let current = sql::get(&mut tx, &principal.org_id, &b.id)
+        .await?
+        .ok_or_else(|| super::unknown_binary(&binary))?;
+    if current.blob_prefix != stored.blob_prefix {
+        return Err(ApiError::conflict(
+            "the upload was started over with another file while completing",
+        )
+        .with_hint("push again"));
+    }
+    if current.binary.state != BinaryState::Ready {
+        sql::mark_ready(&mut tx, &b.id, store::now()).await?;
+        let details = serde_json::json!({ "sha256": b.sha256, "size": b.size });
+        audit(
+            &mut tx,
+            &principal,
+            "binary.ready",
+            b.id.as_str(),
+            b.product_id.as_str(),
+            details,
+        )
+        .await?;
+    }
+    let ready = sql::get(&mut tx, &principal.org_id, &b.id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    tx.commit().await?;
+    Ok(Json(ready.binary))
+}
+
+/// SHA-256 (hex) and length of the binary's parts, read in order.
+async fn digest_of(firmware: &super::Firmware, stored: &Stored) -> ApiResult<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    for number in 1..=stored.binary.part_count {
+        let key = part_key(&stored.blob_prefix, number);
+        let mut stream = firmware.blobs.read(&key).await.map_err(blob_error)?;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(blob_error)?;
+            size += chunk.len() as u64;
+            hasher.update(&chunk);
+        }
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
+pub(super) fn blob_error(err: object_store::Error) -> ApiError {
+    tracing::error!(error = %err, "blob store error");
+    ApiError::internal()
+}
+
+/// Download a ready binary: its bytes, with `Content-Length` and `x-fleet-sha256`.
+#[utoipa::path(get, path = "/v1/binaries/{binary}/download", tag = "firmware",
+    params(("binary" = String, Path, description = "Binary ID")),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = "4XX", body = ErrorBody)))]
+pub async fn download(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(binary): ApiPath<String>,
+) -> ApiResult<Response> {
+    let stored = binary_or_404(&state, &principal, &binary).await?;
+    let b = &stored.binary;
+    if b.state != BinaryState::Ready {
+        return Err(ApiError::conflict(format!(
+            "binary {} is still uploading; only ready binaries can be downloaded",
+            b.id
+        )));
+    }
+    let blobs = state.firmware.blobs.clone();
+    let prefix = stored.blob_prefix.clone();
+    let body = futures_util::stream::iter(1..=b.part_count)
+        .then(move |number| {
+            let (blobs, key) = (blobs.clone(), part_key(&prefix, number));
+            async move { blobs.read(&key).await }
+        })
+        .try_flatten();
+    let mut response = Body::from_stream(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(b.size));
+    if let Ok(digest) = HeaderValue::try_from(b.sha256.as_str()) {
+        headers.insert(SHA256_HEADER, digest);
+    }
+    Ok(response)
+}

@@ -1,0 +1,137 @@
+//! `PUT /v1/binaries/{binary}/parts/{number}`: one part, hashed while it arrives, stored only
+//! when its length and SHA-256 are the expected ones. At most one part is held in memory.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use futures_util::StreamExt as _;
+use sha2::{Digest as _, Sha256};
+
+use super::binaries::{blob_error, hex};
+use super::{binary_or_404, check_active, part_key, product_of};
+use crate::api::firmware::{PART_SHA256_HEADER, validate_sha256};
+use crate::api::{BinaryState, ErrorBody, ReceivedPart};
+use crate::server::auth::Principal;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::extract::{ApiPath, payload_too_large};
+use crate::server::handlers::audit;
+use crate::server::state::AppState;
+use crate::server::store;
+use crate::server::store::firmware::binaries as sql;
+
+/// Upload one part (raw bytes) with its SHA-256 in `x-fleet-part-sha256`. Sending a part again
+/// replaces it. 422 when the length or digest is wrong; nothing is stored then.
+#[utoipa::path(put, path = "/v1/binaries/{binary}/parts/{number}", tag = "firmware",
+    params(("binary" = String, Path, description = "Binary ID"),
+        ("number" = u64, Path, description = "Part number, from 1"),
+        ("x-fleet-part-sha256" = String, Header, description = "Lowercase hex SHA-256 of the part")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = ReceivedPart), (status = "4XX", body = ErrorBody)))]
+pub async fn put_part(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((binary, number)): ApiPath<(String, u64)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<ReceivedPart>> {
+    let declared = headers
+        .get(PART_SHA256_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if let Err(message) = validate_sha256(&declared) {
+        return Err(ApiError::bad_request(format!(
+            "header `{PART_SHA256_HEADER}` must carry the part's SHA-256: {message}"
+        )));
+    }
+    let stored = binary_or_404(&state, &principal, &binary).await?;
+    let b = &stored.binary;
+    if b.state == BinaryState::Ready {
+        return Err(ApiError::conflict(format!(
+            "binary {} is ready and immutable; it takes no more parts",
+            b.id
+        )));
+    }
+    if number == 0 || number > b.part_count {
+        return Err(ApiError::invalid_field(
+            "number",
+            format!(
+                "binary {} has parts 1 to {}; there is no part {number}",
+                b.id, b.part_count
+            ),
+        ));
+    }
+    {
+        let mut conn = state.pool.acquire().await?;
+        check_active(&product_of(&mut conn, &principal, &stored).await?)?;
+    }
+    let expected = b.part_size.min(b.size - (number - 1) * b.part_size);
+    let limit = usize::try_from(expected).unwrap_or(usize::MAX);
+    let mut buf = Vec::with_capacity(limit);
+    let mut hasher = Sha256::new();
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|err| ApiError::bad_request(format!("could not read the part: {err}")))?;
+        if buf.len() + chunk.len() > limit {
+            return Err(payload_too_large(limit));
+        }
+        hasher.update(&chunk);
+        buf.extend_from_slice(&chunk);
+    }
+    if buf.len() != limit {
+        return Err(ApiError::invalid_field(
+            "body",
+            format!(
+                "part {number} must be {expected} bytes; {} arrived",
+                buf.len()
+            ),
+        ));
+    }
+    let digest = hex(&hasher.finalize());
+    if digest != declared {
+        return Err(ApiError::invalid_field(
+            PART_SHA256_HEADER,
+            format!(
+                "part {number} arrived with SHA-256 {digest}, not the declared {declared}: it was \
+                 corrupted on the way or the header is wrong; nothing was stored"
+            ),
+        )
+        .with_hint("send the part again"));
+    }
+    let key = part_key(&stored.blob_prefix, number);
+    state
+        .firmware
+        .blobs
+        .put(&key, Bytes::from(buf))
+        .await
+        .map_err(blob_error)?;
+    let part = ReceivedPart {
+        number,
+        size: expected,
+        sha256: digest,
+    };
+    let mut tx = store::begin_write(&state.pool).await?;
+    let current = sql::get(&mut tx, &principal.org_id, &b.id).await?;
+    if current.is_none_or(|c| c.blob_prefix != stored.blob_prefix) {
+        return Err(ApiError::conflict(
+            "the upload was started over with another file while this part arrived",
+        )
+        .with_hint("push again"));
+    }
+    sql::record_part(&mut tx, &b.id, &part, store::now()).await?;
+    let details = serde_json::json!({ "number": number, "size": expected });
+    audit(
+        &mut tx,
+        &principal,
+        "binary.part_received",
+        b.id.as_str(),
+        b.product_id.as_str(),
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(part))
+}

@@ -1,0 +1,319 @@
+//! Binaries, their received parts and their signatures.
+
+use chrono::{DateTime, Utc};
+
+use super::super::{Conn, QueryBuilder, parse_id};
+use super::{to_i64, to_u64};
+use crate::api::{
+    ArtifactId, Binary, BinaryId, BinarySignature, BinaryState, ProductId, ReceivedPart,
+    SigningKeyId, VersionId,
+};
+
+const SELECT: &str = "SELECT b.id, b.product_id, p.name AS product, b.artifact_id, \
+     a.name AS artifact, b.version_id, v.version, b.target, b.size, b.sha256, b.part_size, \
+     b.state, b.blob_prefix, b.created_at, b.ready_at \
+     FROM binaries b JOIN products p ON p.id = b.product_id \
+     JOIN artifacts a ON a.id = b.artifact_id JOIN artifact_versions v ON v.id = b.version_id";
+
+/// A binary as stored: the API object plus where its parts live.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub binary: Binary,
+    pub blob_prefix: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    product_id: String,
+    product: String,
+    artifact_id: String,
+    artifact: String,
+    version_id: String,
+    version: String,
+    target: String,
+    size: i64,
+    sha256: String,
+    part_size: i64,
+    state: String,
+    blob_prefix: String,
+    created_at: DateTime<Utc>,
+    ready_at: Option<DateTime<Utc>>,
+}
+
+/// Parts needed for `size` bytes in parts of `part_size`: zero for an empty file.
+pub fn part_count(size: u64, part_size: u64) -> u64 {
+    if part_size == 0 {
+        0
+    } else {
+        size.div_ceil(part_size)
+    }
+}
+
+impl Row {
+    fn into_stored(self) -> sqlx::Result<Stored> {
+        let state = match self.state.as_str() {
+            "ready" => BinaryState::Ready,
+            "uploading" => BinaryState::Uploading,
+            other => {
+                return Err(sqlx::Error::Decode(
+                    format!("stored binary state `{other}` is unknown").into(),
+                ));
+            }
+        };
+        let (size, part_size) = (to_u64(self.size), to_u64(self.part_size));
+        Ok(Stored {
+            binary: Binary {
+                id: parse_id!(BinaryId, self.id)?,
+                product_id: parse_id!(ProductId, self.product_id)?,
+                product: self.product,
+                artifact_id: parse_id!(ArtifactId, self.artifact_id)?,
+                artifact: self.artifact,
+                version_id: parse_id!(VersionId, self.version_id)?,
+                version: self.version,
+                target: self.target,
+                size,
+                sha256: self.sha256,
+                state,
+                part_size,
+                part_count: part_count(size, part_size),
+                signatures: Vec::new(),
+                created_at: self.created_at,
+                ready_at: self.ready_at,
+            },
+            blob_prefix: self.blob_prefix,
+        })
+    }
+}
+
+async fn with_signatures(conn: &mut Conn, mut stored: Stored) -> sqlx::Result<Stored> {
+    stored.binary.signatures = signatures(conn, &stored.binary.id).await?;
+    Ok(stored)
+}
+
+pub async fn get(conn: &mut Conn, org_id: &str, id: &BinaryId) -> sqlx::Result<Option<Stored>> {
+    let sql = format!("{SELECT} WHERE b.org_id = $1 AND b.id = $2");
+    let row: Option<Row> = sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(row) => Ok(Some(with_signatures(conn, row.into_stored()?).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn get_for_target(
+    conn: &mut Conn,
+    version_id: &VersionId,
+    target: &str,
+) -> sqlx::Result<Option<Stored>> {
+    let sql = format!("{SELECT} WHERE b.version_id = $1 AND b.target = $2");
+    let row: Option<Row> = sqlx::query_as(&sql)
+        .bind(version_id.as_str())
+        .bind(target)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(row) => Ok(Some(with_signatures(conn, row.into_stored()?).await?)),
+        None => Ok(None),
+    }
+}
+
+pub struct ListFilter<'a> {
+    pub product_id: Option<&'a ProductId>,
+    pub artifact_id: Option<&'a ArtifactId>,
+    pub version: Option<&'a str>,
+    pub target: Option<&'a str>,
+    pub state: Option<BinaryState>,
+    pub after: Option<&'a str>,
+    pub limit: u32,
+}
+
+pub async fn list_within(
+    conn: &mut Conn,
+    org_id: &str,
+    filter: &ListFilter<'_>,
+    within: Option<&[ProductId]>,
+) -> sqlx::Result<Vec<Binary>> {
+    let mut qb = QueryBuilder::new(SELECT);
+    qb.push(" WHERE b.org_id = ").push_bind(org_id.to_owned());
+    super::super::api_keys::push_scope(&mut qb, "b.product_id", within);
+    if let Some(product) = filter.product_id {
+        qb.push(" AND b.product_id = ")
+            .push_bind(product.as_str().to_owned());
+    }
+    if let Some(artifact) = filter.artifact_id {
+        qb.push(" AND b.artifact_id = ")
+            .push_bind(artifact.as_str().to_owned());
+    }
+    if let Some(version) = filter.version {
+        qb.push(" AND v.version = ").push_bind(version.to_owned());
+    }
+    if let Some(target) = filter.target {
+        qb.push(" AND b.target = ").push_bind(target.to_owned());
+    }
+    if let Some(state) = filter.state {
+        qb.push(" AND b.state = ").push_bind(state.as_str());
+    }
+    if let Some(after) = filter.after {
+        qb.push(" AND b.id > ").push_bind(after.to_owned());
+    }
+    qb.push(" ORDER BY b.id LIMIT ")
+        .push_bind(i64::from(filter.limit));
+    let rows: Vec<Row> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(with_signatures(conn, row.into_stored()?).await?.binary);
+    }
+    Ok(out)
+}
+
+/// The columns of a new (or restarted) upload.
+pub struct Upload<'a> {
+    pub size: u64,
+    pub sha256: &'a str,
+    pub part_size: u64,
+    pub blob_prefix: &'a str,
+}
+
+pub async fn insert(
+    conn: &mut Conn,
+    org_id: &str,
+    id: &BinaryId,
+    version: &crate::api::ArtifactVersion,
+    target: &str,
+    upload: &Upload<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO binaries (id, org_id, product_id, artifact_id, version_id, target, size, \
+         sha256, part_size, state, blob_prefix, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'uploading', $10, $11)",
+    )
+    .bind(id.as_str())
+    .bind(org_id)
+    .bind(version.product_id.as_str())
+    .bind(version.artifact_id.as_str())
+    .bind(version.id.as_str())
+    .bind(target)
+    .bind(to_i64(upload.size))
+    .bind(upload.sha256)
+    .bind(to_i64(upload.part_size))
+    .bind(upload.blob_prefix)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Starts an unfinished upload over with another declared file: its parts are forgotten.
+pub async fn restart(conn: &mut Conn, id: &BinaryId, upload: &Upload<'_>) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM binary_parts WHERE binary_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE binaries SET size = $1, sha256 = $2, part_size = $3, blob_prefix = $4 \
+         WHERE id = $5 AND state = 'uploading'",
+    )
+    .bind(to_i64(upload.size))
+    .bind(upload.sha256)
+    .bind(to_i64(upload.part_size))
+    .bind(upload.blob_prefix)
+    .bind(id.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_ready(conn: &mut Conn, id: &BinaryId, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE binaries SET state = 'ready', ready_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn parts(conn: &mut Conn, id: &BinaryId) -> sqlx::Result<Vec<ReceivedPart>> {
+    let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT number, size, sha256 FROM binary_parts WHERE binary_id = $1 ORDER BY number",
+    )
+    .bind(id.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(number, size, sha256)| ReceivedPart {
+            number: to_u64(number),
+            size: to_u64(size),
+            sha256,
+        })
+        .collect())
+}
+
+/// Records a verified part (a re-sent part replaces the record).
+pub async fn record_part(
+    conn: &mut Conn,
+    id: &BinaryId,
+    part: &ReceivedPart,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO binary_parts (binary_id, number, size, sha256, received_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (binary_id, number) DO UPDATE \
+         SET size = excluded.size, sha256 = excluded.sha256, received_at = excluded.received_at",
+    )
+    .bind(id.as_str())
+    .bind(to_i64(part.number))
+    .bind(to_i64(part.size))
+    .bind(&part.sha256)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn signatures(conn: &mut Conn, id: &BinaryId) -> sqlx::Result<Vec<BinarySignature>> {
+    let rows: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT s.key_id, k.name, s.signature, s.created_at FROM binary_signatures s \
+         JOIN signing_keys k ON k.id = s.key_id WHERE s.binary_id = $1 ORDER BY s.created_at, k.name",
+    )
+    .bind(id.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(key_id, key_name, signature, created_at)| {
+            Ok(BinarySignature {
+                key_id: parse_id!(SigningKeyId, key_id)?,
+                key_name,
+                signature,
+                created_at,
+            })
+        })
+        .collect()
+}
+
+/// Stores a verified signature; signing again with the same key replaces it.
+pub async fn add_signature(
+    conn: &mut Conn,
+    id: &BinaryId,
+    key_id: &SigningKeyId,
+    signature: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO binary_signatures (binary_id, key_id, signature, created_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (binary_id, key_id) DO UPDATE \
+         SET signature = excluded.signature, created_at = excluded.created_at",
+    )
+    .bind(id.as_str())
+    .bind(key_id.as_str())
+    .bind(signature)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
