@@ -132,6 +132,18 @@ pub enum Command {
     /// Read the audit log: every write and refused request
     #[command(subcommand)]
     Event(commands::event::EventCommand),
+    /// Push, list, show and pull firmware binaries
+    #[command(subcommand)]
+    Firmware(commands::firmware::FirmwareCommand),
+    /// Manage Ed25519 keys that sign firmware
+    #[command(subcommand)]
+    SigningKey(commands::signing_key::SigningKeyCommand),
+    /// Manage bundles: ordered sets of a product's binaries
+    #[command(subcommand)]
+    Bundle(commands::bundle::BundleCommand),
+    /// Manage releases: bundles rolled out to cohorts
+    #[command(subcommand)]
+    Release(commands::release::ReleaseCommand),
     /// Show the profile, URL and API key in effect and where each came from
     Whoami(commands::whoami::WhoamiArgs),
     /// Manage connection profiles (service URL + API key)

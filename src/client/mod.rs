@@ -8,6 +8,7 @@ mod cohorts;
 mod devices;
 mod error;
 mod events;
+mod firmware;
 mod paging;
 mod products;
 
@@ -25,6 +26,7 @@ pub use bulk::Bulk;
 pub use cohorts::Cohorts;
 pub use devices::Devices;
 pub use events::Events;
+pub use firmware::Firmware;
 pub use products::Products;
 
 use crate::api;
@@ -135,6 +137,10 @@ impl ApiClient {
 
     pub fn events(&self) -> Events<'_> {
         Events::new(self)
+    }
+
+    pub fn firmware(&self) -> Firmware<'_> {
+        Firmware::new(self)
     }
 
     /// `/v1/<segments…>`, each segment percent-encoded.

@@ -3,16 +3,20 @@
 
 pub mod api_key;
 pub mod bulk;
+pub mod bundle;
 pub mod cohort;
 pub mod completions;
 pub mod device;
 pub mod event;
+pub mod firmware;
 pub mod product;
 pub mod profile;
+pub mod release;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]
 pub mod server_keys;
+pub mod signing_key;
 pub mod whoami;
 
 use clap::Args;
@@ -49,6 +53,10 @@ fn dispatch(command: Command, global: GlobalArgs, printer: &Printer) -> Result<(
         Command::Device(cmd) => block_on(device::run(&ctx, cmd)),
         Command::ApiKey(cmd) => block_on(api_key::run(&ctx, cmd)),
         Command::Event(cmd) => block_on(event::run(&ctx, cmd)),
+        Command::Firmware(cmd) => block_on(firmware::run(&ctx, cmd)),
+        Command::SigningKey(cmd) => block_on(signing_key::run(&ctx, cmd)),
+        Command::Bundle(cmd) => block_on(bundle::run(&ctx, cmd)),
+        Command::Release(cmd) => block_on(release::run(&ctx, cmd)),
         Command::Whoami(args) => block_on(whoami::run(&ctx, args)),
         // Sync: the service builds its own multi-thread runtime.
         #[cfg(feature = "server")]

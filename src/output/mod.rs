@@ -5,13 +5,17 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod access;
+mod firmware;
 mod list;
+mod progress;
 mod resources;
 
 use std::io::{self, IsTerminal, Write};
 
 pub use access::{WhoamiView, scope_text};
+pub use firmware::{PolicyView, PushResult};
 pub use list::ListWriter;
+pub use progress::Progress;
 pub use resources::{ProfileView, Resource};
 
 use crate::cli::{ColorChoice, GlobalArgs, OutputFormat};

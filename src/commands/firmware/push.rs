@@ -1,0 +1,161 @@
+//! `fleet firmware push`: a build artifact from disk to a ready (signed, released) binary.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{local, steps};
+use crate::api::{BinaryState, CreateBinary};
+use crate::context::Context;
+use crate::error::{Error, ErrorKind, Result};
+use crate::output::PushResult;
+
+/// Upload a firmware file: find or create the artifact and version, upload the parts the
+/// service lacks, verify, sign, and optionally release it to a cohort
+///
+/// Pushing the same file again uploads nothing. An interrupted push resumes where it stopped.
+#[derive(Debug, Args)]
+#[command(
+    disable_version_flag = true,
+    after_help = "Examples:\n  \
+    fleet firmware push build/app.img -P indoor-sensor --artifact app --version 1.4.0 \\\n    \
+    --target armv7-unknown-linux-gnueabihf --sign-key release.pem\n  \
+    fleet firmware push app.img -P indoor-sensor -a app -V 1.4.0 -t armv7 --release-to beta --rollout 10"
+)]
+pub struct PushArgs {
+    /// The file to upload
+    pub file: PathBuf,
+
+    /// Product name or ID
+    #[arg(long, short = 'P')]
+    pub product: String,
+
+    /// Artifact (firmware type, e.g. `app`); created when missing
+    #[arg(long, short = 'a')]
+    pub artifact: String,
+
+    /// Version string, e.g. 1.4.0; created when missing
+    #[arg(
+        id = "artifact_version",
+        long = "version",
+        short = 'V',
+        value_name = "VERSION"
+    )]
+    pub version: String,
+
+    /// Hardware target, e.g. armv7-unknown-linux-gnueabihf
+    #[arg(long, short = 't')]
+    pub target: String,
+
+    /// Sign with this Ed25519 private key (PKCS#8 PEM); repeatable
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign_key: Vec<PathBuf>,
+
+    /// Release the binary to this cohort of the product (as a one-binary bundle)
+    #[arg(long, value_name = "COHORT")]
+    pub release_to: Option<String>,
+
+    /// Share of the cohort's devices to roll out to, with --release-to
+    #[arg(long, value_name = "PERCENT", requires = "release_to", default_value_t = 100,
+        value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub rollout: u8,
+
+    /// Description of the version, when it is created
+    #[arg(long, short = 'd')]
+    pub description: Option<String>,
+
+    /// Parts uploaded at once; memory use is about this many parts
+    #[arg(long, value_name = "N", default_value_t = 4,
+        value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub parallel: u16,
+}
+
+pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
+    let client = ctx.client()?;
+    let printer = &ctx.printer;
+    let before = local::snapshot(&args.file)?;
+    let progress = printer.progress("hashing", before.size);
+    let sha256 = local::hash_file(&args.file, &progress).await?;
+    progress.finish();
+    local::mutate_for_test(&args.file)?;
+    steps::ensure_version(
+        client,
+        &args.product,
+        &args.artifact,
+        &args.version,
+        args.description.as_deref(),
+    )
+    .await?;
+    let body = CreateBinary {
+        target: args.target.clone(),
+        size: before.size,
+        sha256: sha256.clone(),
+    };
+    let upload = client
+        .firmware()
+        .create_binary(&args.product, &args.artifact, &args.version, &body)
+        .await?;
+    let mut binary = upload.binary.clone();
+    if binary.state == BinaryState::Ready {
+        printer.status(&format!(
+            "already uploaded: {} {} for {} ({}, sha256 {sha256})",
+            args.artifact, args.version, args.target, binary.id
+        ));
+    } else {
+        let parallel = usize::from(args.parallel);
+        let sent = steps::upload_missing(client, printer, &args.file, &upload, parallel).await?;
+        if local::snapshot(&args.file)? != before {
+            return Err(Error::failure(format!(
+                "`{}` changed while it was being pushed; nothing was completed",
+                args.file.display()
+            ))
+            .hint(
+                "run the same command again once the file is final: only changed parts are sent",
+            ));
+        }
+        binary = client
+            .firmware()
+            .complete(binary.id.as_str())
+            .await
+            .map_err(|err| match err.kind {
+                ErrorKind::Rejected => {
+                    err.hint("run the same command again: it re-hashes the file")
+                }
+                _ => err,
+            })?;
+        printer.status(&format!(
+            "uploaded {} {} for {} ({} bytes, {sent} of {} parts sent, sha256 {sha256}): {}",
+            args.artifact,
+            args.version,
+            args.target,
+            before.size,
+            upload.parts.len(),
+            binary.id
+        ));
+    }
+    let signatures = binary.signatures.len();
+    binary = steps::sign(client, binary, &args.sign_key).await?;
+    if binary.signatures.len() > signatures {
+        printer.status(&format!(
+            "signed with {} key(s)",
+            binary.signatures.len() - signatures
+        ));
+    }
+    let result = match &args.release_to {
+        Some(cohort) => {
+            let (bundle, release) =
+                steps::release(client, printer, &binary, cohort, args.rollout).await?;
+            printer.status(&format!(
+                "released bundle `{}` to cohort `{cohort}` at {}% ({})",
+                bundle.name, release.rollout_percent, release.id
+            ));
+            PushResult::Released {
+                binary,
+                bundle,
+                release,
+            }
+        }
+        None => PushResult::Binary(binary),
+    };
+    ctx.printer.show(&result)
+}

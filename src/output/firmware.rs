@@ -1,0 +1,280 @@
+//! How firmware resources look in tables and `show` views, and what `fleet firmware push`
+//! prints as its result.
+
+use serde::Serialize;
+
+use super::resources::Resource;
+use crate::api::{Binary, Bundle, FirmwarePolicy, Release, SigningKey};
+
+fn size(bytes: u64) -> String {
+    const MIB: f64 = 1024.0 * 1024.0;
+    if bytes >= 1024 * 1024 {
+        format!("{bytes} ({:.1} MiB)", bytes as f64 / MIB)
+    } else {
+        bytes.to_string()
+    }
+}
+
+impl Resource for Binary {
+    fn id(&self) -> &str {
+        self.id.as_str()
+    }
+
+    fn headers() -> &'static [&'static str] {
+        &[
+            "PRODUCT", "ARTIFACT", "VERSION", "TARGET", "STATE", "SIZE", "SIGNED", "ID",
+        ]
+    }
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.product.clone(),
+            self.artifact.clone(),
+            self.version.clone(),
+            self.target.clone(),
+            self.state.as_str().to_owned(),
+            self.size.to_string(),
+            self.signatures.len().to_string(),
+            self.id.to_string(),
+        ]
+    }
+
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let keys: Vec<&str> = self
+            .signatures
+            .iter()
+            .map(|s| s.key_name.as_str())
+            .collect();
+        vec![
+            ("id", self.id.to_string()),
+            ("product", format!("{} ({})", self.product, self.product_id)),
+            ("artifact", self.artifact.clone()),
+            ("version", self.version.clone()),
+            ("target", self.target.clone()),
+            ("state", self.state.as_str().to_owned()),
+            ("size", size(self.size)),
+            ("sha256", self.sha256.clone()),
+            (
+                "parts",
+                format!("{} of {} bytes", self.part_count, self.part_size),
+            ),
+            (
+                "signed by",
+                if keys.is_empty() {
+                    "-".into()
+                } else {
+                    keys.join(", ")
+                },
+            ),
+            ("created", self.created_at.to_rfc3339()),
+            (
+                "ready",
+                self.ready_at.map_or("-".into(), |t| t.to_rfc3339()),
+            ),
+        ]
+    }
+}
+
+impl Resource for SigningKey {
+    fn id(&self) -> &str {
+        self.id.as_str()
+    }
+
+    fn headers() -> &'static [&'static str] {
+        &["NAME", "ID", "FINGERPRINT", "CREATED"]
+    }
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.name.clone(),
+            self.id.to_string(),
+            self.fingerprint.clone(),
+            self.created_at.to_rfc3339(),
+        ]
+    }
+
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("name", self.name.clone()),
+            ("id", self.id.to_string()),
+            ("public key", self.public_key.clone()),
+            ("fingerprint", self.fingerprint.clone()),
+            ("created", self.created_at.to_rfc3339()),
+        ]
+    }
+}
+
+impl Resource for Bundle {
+    fn id(&self) -> &str {
+        self.id.as_str()
+    }
+
+    fn headers() -> &'static [&'static str] {
+        &["NAME", "ID", "PRODUCT", "BINARIES"]
+    }
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.name.clone(),
+            self.id.to_string(),
+            self.product.clone(),
+            self.binaries.len().to_string(),
+        ]
+    }
+
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![
+            ("name", self.name.clone()),
+            ("id", self.id.to_string()),
+            ("product", format!("{} ({})", self.product, self.product_id)),
+            ("description", self.description.clone()),
+            ("created", self.created_at.to_rfc3339()),
+        ];
+        for item in &self.binaries {
+            let signed = if item.signatures > 0 {
+                "signed"
+            } else {
+                "unsigned"
+            };
+            fields.push((
+                "binary",
+                format!(
+                    "{} {} {} ({}, {signed})",
+                    item.artifact, item.version, item.target, item.binary_id
+                ),
+            ));
+        }
+        fields
+    }
+}
+
+impl Resource for Release {
+    fn id(&self) -> &str {
+        self.id.as_str()
+    }
+
+    fn headers() -> &'static [&'static str] {
+        &["ID", "COHORT", "BUNDLE", "ROLLOUT", "REQUIRED", "CREATED"]
+    }
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.cohort.clone(),
+            self.bundle.clone(),
+            format!("{}%", self.rollout_percent),
+            if self.required { "yes" } else { "no" }.to_owned(),
+            self.created_at.to_rfc3339(),
+        ]
+    }
+
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("id", self.id.to_string()),
+            ("product", format!("{} ({})", self.product, self.product_id)),
+            ("cohort", format!("{} ({})", self.cohort, self.cohort_id)),
+            ("bundle", format!("{} ({})", self.bundle, self.bundle_id)),
+            ("rollout", format!("{}%", self.rollout_percent)),
+            (
+                "required",
+                if self.required { "yes" } else { "no" }.to_owned(),
+            ),
+            (
+                "previous",
+                self.previous_release_id
+                    .as_ref()
+                    .map_or("-".into(), ToString::to_string),
+            ),
+            ("created", self.created_at.to_rfc3339()),
+            ("updated", self.updated_at.to_rfc3339()),
+            ("revision", self.revision.to_string()),
+        ]
+    }
+}
+
+/// A product's firmware policy, shown by `fleet firmware policy`.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct PolicyView {
+    pub policy: FirmwarePolicy,
+    #[serde(skip)]
+    pub product: String,
+}
+
+impl Resource for PolicyView {
+    fn id(&self) -> &str {
+        &self.product
+    }
+
+    fn headers() -> &'static [&'static str] {
+        &["PRODUCT", "REQUIRE SIGNED"]
+    }
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.product.clone(),
+            self.policy.require_signed_firmware.to_string(),
+        ]
+    }
+
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("product", self.product.clone()),
+            (
+                "require signed firmware",
+                if self.policy.require_signed_firmware {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .to_owned(),
+            ),
+        ]
+    }
+}
+
+/// What `fleet firmware push` prints: the binary, or with `--release-to` the binary, bundle and
+/// release together (`{"binary": …, "bundle": …, "release": …}` in JSON).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum PushResult {
+    Binary(Binary),
+    Released {
+        binary: Binary,
+        bundle: Bundle,
+        release: Release,
+    },
+}
+
+impl Resource for PushResult {
+    fn id(&self) -> &str {
+        match self {
+            PushResult::Binary(binary) | PushResult::Released { binary, .. } => binary.id.as_str(),
+        }
+    }
+
+    fn headers() -> &'static [&'static str] {
+        Binary::headers()
+    }
+
+    fn row(&self) -> Vec<String> {
+        match self {
+            PushResult::Binary(binary) | PushResult::Released { binary, .. } => binary.row(),
+        }
+    }
+
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        match self {
+            PushResult::Binary(binary) => binary.fields(),
+            PushResult::Released {
+                binary, release, ..
+            } => {
+                let mut fields = binary.fields();
+                fields.push(("release", release.id.to_string()));
+                fields.push(("cohort", release.cohort.clone()));
+                fields.push(("rollout", format!("{}%", release.rollout_percent)));
+                fields
+            }
+        }
+    }
+}

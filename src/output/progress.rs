@@ -1,0 +1,84 @@
+//! Progress of long transfers on stderr: an indicatif bar on a terminal, a few plain lines
+//! otherwise (at each quarter), nothing with `-q` or JSON output on a pipe.
+
+use std::io::IsTerminal as _;
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::Printer;
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    plain: Option<Mutex<PlainState>>,
+    label: String,
+    total: u64,
+}
+
+struct PlainState {
+    done: u64,
+    next_quarter: u64,
+}
+
+impl Printer {
+    /// Progress over `total` bytes, labelled e.g. "uploading".
+    pub fn progress(&self, label: &str, total: u64) -> Progress {
+        let quiet = self.is_quiet();
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (!quiet && terminal).then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template(
+                "{msg:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_message(label.to_owned());
+            bar
+        });
+        let plain = (!quiet && !terminal).then(|| {
+            Mutex::new(PlainState {
+                done: 0,
+                next_quarter: 1,
+            })
+        });
+        Progress {
+            bar,
+            plain,
+            label: label.to_owned(),
+            total,
+        }
+    }
+}
+
+impl Progress {
+    pub fn add(&self, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(bytes);
+        }
+        if let (Some(plain), Some(total)) = (&self.plain, (self.total > 0).then_some(self.total)) {
+            let Ok(mut state) = plain.lock() else {
+                return;
+            };
+            state.done += bytes;
+            // One line per quarter reached, however many a large step crossed.
+            let quarter = (state.done.min(total) * 4 / total).min(4);
+            if quarter >= state.next_quarter {
+                eprintln!(
+                    "{} {}% ({} of {} bytes)",
+                    self.label,
+                    quarter * 25,
+                    state.done.min(total),
+                    total
+                );
+                state.next_quarter = quarter + 1;
+            }
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
