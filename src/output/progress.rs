@@ -1,5 +1,5 @@
 //! Progress of long transfers on stderr: an indicatif bar on a terminal, a few plain lines
-//! otherwise (at each quarter), nothing with `-q` or JSON output on a pipe.
+//! otherwise (at each quarter of a transfer of 16 MiB or more), nothing with `-q` or JSON output on a pipe.
 
 use std::io::IsTerminal as _;
 use std::sync::Mutex;
@@ -7,6 +7,9 @@ use std::sync::Mutex;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Printer;
+
+/// Smallest transfer that gets plain progress lines: 16 MiB.
+const PLAIN_MIN_BYTES: u64 = 16 * 1024 * 1024;
 
 pub struct Progress {
     bar: Option<ProgressBar>,
@@ -36,7 +39,8 @@ impl Printer {
             bar.set_message(label.to_owned());
             bar
         });
-        let plain = (!quiet && !terminal).then(|| {
+        // Without a terminal, only transfers long enough to wonder about get lines.
+        let plain = (!quiet && !terminal && total >= PLAIN_MIN_BYTES).then(|| {
             Mutex::new(PlainState {
                 done: 0,
                 next_quarter: 1,

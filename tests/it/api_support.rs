@@ -61,6 +61,15 @@ impl Api {
         }
     }
 
+    /// Like [`Api::start`], against a server started with its own settings.
+    #[allow(dead_code)]
+    pub fn with_server(server: TestServer) -> Api {
+        Api {
+            server,
+            client: reqwest::Client::new(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url)
     }

@@ -30,4 +30,7 @@ mod cli_profile;
 mod cli_retry;
 mod cli_server;
 mod common;
+mod firmware_api;
+mod firmware_push;
+mod firmware_support;
 mod generated;

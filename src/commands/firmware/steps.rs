@@ -27,7 +27,8 @@ where
 {
     match get().await {
         Err(err) if err.kind == ErrorKind::NotFound => match create().await {
-            Err(err) if err.kind == ErrorKind::Rejected => get().await,
+            // Lost a race to another creator, or refused (archived product): say why.
+            Err(err) if err.kind == ErrorKind::Rejected => get().await.map_err(|_| err),
             other => other,
         },
         other => other,
