@@ -72,10 +72,84 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("POST", "/v1/bulk/assign", [200, 200, 403, 200, 403]),
     ("POST", "/v1/bulk/unassign", [200, 200, 403, 200, 409]),
     ("POST", "/v1/bulk/import", [200, 200, 403, 200, 403]),
+    // Firmware (issue 4).
+    ("GET", "/v1/products/{product}/artifacts", READ),
+    ("POST", "/v1/products/{product}/artifacts", CREATE),
+    ("GET", "/v1/products/{product}/artifacts/{artifact}", READ),
+    (
+        "GET",
+        "/v1/products/{product}/artifacts/{artifact}/versions",
+        READ,
+    ),
+    (
+        "POST",
+        "/v1/products/{product}/artifacts/{artifact}/versions",
+        CREATE,
+    ),
+    (
+        "GET",
+        "/v1/products/{product}/artifacts/{artifact}/versions/{version}",
+        READ,
+    ),
+    (
+        "POST",
+        "/v1/products/{product}/artifacts/{artifact}/versions/{version}/binaries",
+        CREATE,
+    ),
+    ("GET", "/v1/products/{product}/firmware-policy", READ),
+    (
+        "PUT",
+        "/v1/products/{product}/firmware-policy",
+        [200, 403, 403, 403, 403],
+    ),
+    ("GET", "/v1/products/{product}/bundles", READ),
+    ("POST", "/v1/products/{product}/bundles", CREATE),
+    ("GET", "/v1/products/{product}/bundles/{bundle}", READ),
+    ("GET", "/v1/products/{product}/releases", READ),
+    ("POST", "/v1/products/{product}/releases", CREATE),
+    ("GET", "/v1/products/{product}/releases/{release}", READ),
+    (
+        "PATCH",
+        "/v1/products/{product}/releases/{release}",
+        [200, 200, 403, 200, 404],
+    ),
+    ("GET", "/v1/binaries", READ),
+    ("GET", "/v1/binaries/{binary}", READ),
+    ("GET", "/v1/binaries/{binary}/parts", READ),
+    (
+        "PUT",
+        "/v1/binaries/{binary}/parts/{number}",
+        [200, 200, 403, 200, 404],
+    ),
+    (
+        "POST",
+        "/v1/binaries/{binary}/complete",
+        [200, 200, 403, 200, 404],
+    ),
+    ("GET", "/v1/binaries/{binary}/download", READ),
+    ("POST", "/v1/binaries/{binary}/signatures", CREATE),
+    ("GET", "/v1/signing-keys", [200, 200, 200, 200, 200]),
+    ("POST", "/v1/signing-keys", [201, 201, 403, 403, 403]),
+    ("GET", "/v1/signing-keys/{key}", [200, 200, 200, 200, 200]),
+    (
+        "DELETE",
+        "/v1/signing-keys/{key}",
+        [204, 403, 403, 403, 403],
+    ),
 ];
 
+/// A product-scoped read, and a create in a product (firmware rows).
+const READ: [u16; 5] = [200, 200, 200, 200, 404];
+const CREATE: [u16; 5] = [201, 201, 403, 201, 404];
+
 /// Lists whose items must include the target product's things for every column but "out".
-const FILTERED_LISTS: &[&str] = &["/v1/products", "/v1/cohorts", "/v1/devices", "/v1/events"];
+const FILTERED_LISTS: &[&str] = &[
+    "/v1/products",
+    "/v1/cohorts",
+    "/v1/devices",
+    "/v1/events",
+    "/v1/binaries",
+];
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
 
@@ -89,9 +163,11 @@ struct Fixture {
     c: String,
     d: String,
     k: String,
+    /// Firmware of `p` (for firmware routes only).
+    fw: Option<crate::firmware_matrix::FwFixture>,
 }
 
-async fn fixture(api: &Api) -> Fixture {
+async fn fixture(api: &Api, route: &str) -> Fixture {
     let n = SEQ.fetch_add(1, Ordering::Relaxed);
     let p = api.product(&format!("p{n}")).await;
     let e = format!("e{n}");
@@ -104,6 +180,11 @@ async fn fixture(api: &Api) -> Fixture {
     api.device(json!({ "identifier": d, "product": format!("p{n}") }))
         .await;
     let (_, k) = key(api, &format!("k{n}"), "read", None).await;
+    let fw = if crate::firmware_matrix::is_firmware(route) {
+        Some(crate::firmware_matrix::fixture(api, n, &format!("p{n}"), &c).await)
+    } else {
+        None
+    };
     Fixture {
         n,
         p,
@@ -112,11 +193,16 @@ async fn fixture(api: &Api) -> Fixture {
         c,
         d,
         k,
+        fw,
     }
 }
 
 /// The concrete path and body for `route` on fixture `f`.
 fn request(method: &str, route: &str, f: &Fixture) -> (String, Option<Value>) {
+    if let Some(fw) = &f.fw {
+        let p = f.p["name"].as_str().unwrap_or_default();
+        return crate::firmware_matrix::request(method, route, f.n, p, &f.c, fw);
+    }
     let n = f.n;
     let p = f.p["name"].as_str().unwrap_or_default().to_owned();
     // Deleting a product needs one without devices: the empty one.
@@ -196,7 +282,7 @@ async fn every_route_answers_each_kind_of_key_as_specified() {
             continue;
         }
         for (column, want) in COLUMNS.iter().zip(expected) {
-            let f = fixture(&api).await;
+            let f = fixture(&api, route).await;
             let (p_name, p_id) = (
                 f.p["name"].as_str().expect("name").to_owned(),
                 f.p["id"].as_str().expect("id").to_owned(),
@@ -210,7 +296,11 @@ async fn every_route_answers_each_kind_of_key_as_specified() {
             };
             let (path, body) = request(method, route, &f);
             let m = Method::from_bytes(method.as_bytes()).expect("method");
-            let resp = call(&api, &secret, m, &path, body).await;
+            let resp = if route.ends_with("/parts/{number}") {
+                crate::firmware_matrix::put_part(&api, &secret, &path).await
+            } else {
+                call(&api, &secret, m, &path, body).await
+            };
             if resp.status != *want {
                 failures.push(format!(
                     "{method} {route} as {column}: got {}, want {want} ({})",
