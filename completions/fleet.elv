@@ -42,6 +42,10 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand device 'Manage devices'
             cand api-key 'Manage API keys: roles, product scopes, expiry, revocation'
             cand event 'Read the audit log: every write and refused request'
+            cand firmware 'Push, list, show and pull firmware binaries'
+            cand signing-key 'Manage Ed25519 keys that sign firmware'
+            cand bundle 'Manage bundles: ordered sets of a product''s binaries'
+            cand release 'Manage releases: bundles rolled out to cohorts'
             cand whoami 'Show the profile, URL and API key in effect and where each came from'
             cand profile 'Manage connection profiles (service URL + API key)'
             cand completions 'Print a shell completion script'
@@ -948,6 +952,590 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;event;help;help'= {
         }
+        &'fleet;firmware'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand push 'Upload a firmware file (resumable, verified), optionally sign and release it'
+            cand list 'List binaries'
+            cand show 'Show one binary'
+            cand pull 'Download a ready binary to a file, verifying its SHA-256'
+            cand policy 'Show or change a product''s firmware policy (signed firmware required?)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;firmware;push'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -a 'Artifact (firmware type, e.g. `app`); created when missing'
+            cand --artifact 'Artifact (firmware type, e.g. `app`); created when missing'
+            cand -V 'Version string, e.g. 1.4.0; created when missing'
+            cand --version 'Version string, e.g. 1.4.0; created when missing'
+            cand -t 'Hardware target, e.g. armv7-unknown-linux-gnueabihf'
+            cand --target 'Hardware target, e.g. armv7-unknown-linux-gnueabihf'
+            cand --sign-key 'Sign with this Ed25519 private key (PKCS#8 PEM); repeatable'
+            cand --release-to 'Release the binary to this cohort of the product (as a one-binary bundle)'
+            cand --rollout 'Share of the cohort''s devices to roll out to, with --release-to'
+            cand -d 'Description of the version, when it is created'
+            cand --description 'Description of the version, when it is created'
+            cand --parallel 'Parts uploaded at once; memory use is about this many parts'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'fleet;firmware;list'= {
+            cand -P 'Only binaries of this product (name or ID)'
+            cand --product 'Only binaries of this product (name or ID)'
+            cand -a 'Only this artifact (name with --product, or ID)'
+            cand --artifact 'Only this artifact (name with --product, or ID)'
+            cand -V 'Only this version'
+            cand --version 'Only this version'
+            cand -t 'Only this target'
+            cand --target 'Only this target'
+            cand --limit 'Print at most N items'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --ready 'Only ready binaries (not unfinished uploads)'
+            cand --all 'Print every item, following pages to the end (streams; memory stays flat)'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'fleet;firmware;show'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -a 'Artifact name or ID'
+            cand --artifact 'Artifact name or ID'
+            cand -V 'Version string'
+            cand --version 'Version string'
+            cand -t 'Hardware target'
+            cand --target 'Hardware target'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'fleet;firmware;pull'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -a 'Artifact name or ID'
+            cand --artifact 'Artifact name or ID'
+            cand -V 'Version string'
+            cand --version 'Version string'
+            cand -t 'Hardware target'
+            cand --target 'Hardware target'
+            cand -O 'Where to write the file (replaced only once the download verified)'
+            cand --out 'Where to write the file (replaced only once the download verified)'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'fleet;firmware;policy'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --require-signed 'Require every binary of a released bundle to be signed'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;firmware;help'= {
+            cand push 'Upload a firmware file (resumable, verified), optionally sign and release it'
+            cand list 'List binaries'
+            cand show 'Show one binary'
+            cand pull 'Download a ready binary to a file, verifying its SHA-256'
+            cand policy 'Show or change a product''s firmware policy (signed firmware required?)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;firmware;help;push'= {
+        }
+        &'fleet;firmware;help;list'= {
+        }
+        &'fleet;firmware;help;show'= {
+        }
+        &'fleet;firmware;help;pull'= {
+        }
+        &'fleet;firmware;help;policy'= {
+        }
+        &'fleet;firmware;help;help'= {
+        }
+        &'fleet;signing-key'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand generate 'Make a new key pair: private key to a file (0600), public key registered'
+            cand register 'Register an existing public key (or the public half of a private key file)'
+            cand list 'List registered keys'
+            cand delete 'Delete a registered key (its signatures go too)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;signing-key;generate'= {
+            cand -O 'Where to write the private key; must not exist'
+            cand --out 'Where to write the private key; must not exist'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;signing-key;register'= {
+            cand -k 'File holding the key'
+            cand --key 'File holding the key'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;signing-key;list'= {
+            cand --limit 'Print at most N items'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --all 'Print every item, following pages to the end (streams; memory stays flat)'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;signing-key;delete'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;signing-key;help'= {
+            cand generate 'Make a new key pair: private key to a file (0600), public key registered'
+            cand register 'Register an existing public key (or the public half of a private key file)'
+            cand list 'List registered keys'
+            cand delete 'Delete a registered key (its signatures go too)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;signing-key;help;generate'= {
+        }
+        &'fleet;signing-key;help;register'= {
+        }
+        &'fleet;signing-key;help;list'= {
+        }
+        &'fleet;signing-key;help;delete'= {
+        }
+        &'fleet;signing-key;help;help'= {
+        }
+        &'fleet;bundle'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create a bundle from ready binaries of one product'
+            cand list 'List a product''s bundles'
+            cand show 'Show one bundle'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;bundle;create'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -b 'Binary ID, in install order; repeatable (`fleet firmware list -o id` prints them)'
+            cand --binary 'Binary ID, in install order; repeatable (`fleet firmware list -o id` prints them)'
+            cand -d 'What the bundle is for'
+            cand --description 'What the bundle is for'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;bundle;list'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --limit 'Print at most N items'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --all 'Print every item, following pages to the end (streams; memory stays flat)'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;bundle;show'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;bundle;help'= {
+            cand create 'Create a bundle from ready binaries of one product'
+            cand list 'List a product''s bundles'
+            cand show 'Show one bundle'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;bundle;help;create'= {
+        }
+        &'fleet;bundle;help;list'= {
+        }
+        &'fleet;bundle;help;show'= {
+        }
+        &'fleet;bundle;help;help'= {
+        }
+        &'fleet;release'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Release a bundle to a cohort'
+            cand list 'List a product''s releases (a cohort''s history with --cohort)'
+            cand show 'Show one release'
+            cand update 'Change a release''s rollout percentage or whether it is required'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;release;create'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -c 'Cohort name or ID'
+            cand --cohort 'Cohort name or ID'
+            cand -b 'Bundle name or ID'
+            cand --bundle 'Bundle name or ID'
+            cand --rollout 'Share of the cohort''s devices to roll out to'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --required 'Devices must install it'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;release;list'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -c 'Only this cohort''s releases (name or ID)'
+            cand --cohort 'Only this cohort''s releases (name or ID)'
+            cand --limit 'Print at most N items'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --all 'Print every item, following pages to the end (streams; memory stays flat)'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;release;show'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;release;update'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --rollout 'New rollout percentage'
+            cand --required 'Whether devices must install it'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;release;help'= {
+            cand create 'Release a bundle to a cohort'
+            cand list 'List a product''s releases (a cohort''s history with --cohort)'
+            cand show 'Show one release'
+            cand update 'Change a release''s rollout percentage or whether it is required'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;release;help;create'= {
+        }
+        &'fleet;release;help;list'= {
+        }
+        &'fleet;release;help;show'= {
+        }
+        &'fleet;release;help;update'= {
+        }
+        &'fleet;release;help;help'= {
+        }
         &'fleet;whoami'= {
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
@@ -1241,6 +1829,10 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand device 'Manage devices'
             cand api-key 'Manage API keys: roles, product scopes, expiry, revocation'
             cand event 'Read the audit log: every write and refused request'
+            cand firmware 'Push, list, show and pull firmware binaries'
+            cand signing-key 'Manage Ed25519 keys that sign firmware'
+            cand bundle 'Manage bundles: ordered sets of a product''s binaries'
+            cand release 'Manage releases: bundles rolled out to cohorts'
             cand whoami 'Show the profile, URL and API key in effect and where each came from'
             cand profile 'Manage connection profiles (service URL + API key)'
             cand completions 'Print a shell completion script'
@@ -1334,6 +1926,62 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand list 'List audit events, oldest first'
         }
         &'fleet;help;event;list'= {
+        }
+        &'fleet;help;firmware'= {
+            cand push 'Upload a firmware file (resumable, verified), optionally sign and release it'
+            cand list 'List binaries'
+            cand show 'Show one binary'
+            cand pull 'Download a ready binary to a file, verifying its SHA-256'
+            cand policy 'Show or change a product''s firmware policy (signed firmware required?)'
+        }
+        &'fleet;help;firmware;push'= {
+        }
+        &'fleet;help;firmware;list'= {
+        }
+        &'fleet;help;firmware;show'= {
+        }
+        &'fleet;help;firmware;pull'= {
+        }
+        &'fleet;help;firmware;policy'= {
+        }
+        &'fleet;help;signing-key'= {
+            cand generate 'Make a new key pair: private key to a file (0600), public key registered'
+            cand register 'Register an existing public key (or the public half of a private key file)'
+            cand list 'List registered keys'
+            cand delete 'Delete a registered key (its signatures go too)'
+        }
+        &'fleet;help;signing-key;generate'= {
+        }
+        &'fleet;help;signing-key;register'= {
+        }
+        &'fleet;help;signing-key;list'= {
+        }
+        &'fleet;help;signing-key;delete'= {
+        }
+        &'fleet;help;bundle'= {
+            cand create 'Create a bundle from ready binaries of one product'
+            cand list 'List a product''s bundles'
+            cand show 'Show one bundle'
+        }
+        &'fleet;help;bundle;create'= {
+        }
+        &'fleet;help;bundle;list'= {
+        }
+        &'fleet;help;bundle;show'= {
+        }
+        &'fleet;help;release'= {
+            cand create 'Release a bundle to a cohort'
+            cand list 'List a product''s releases (a cohort''s history with --cohort)'
+            cand show 'Show one release'
+            cand update 'Change a release''s rollout percentage or whether it is required'
+        }
+        &'fleet;help;release;create'= {
+        }
+        &'fleet;help;release;list'= {
+        }
+        &'fleet;help;release;show'= {
+        }
+        &'fleet;help;release;update'= {
         }
         &'fleet;help;whoami'= {
         }

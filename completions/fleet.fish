@@ -46,6 +46,10 @@ complete -c fleet -n "__fish_fleet_needs_command" -f -a "cohort" -d 'Manage coho
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "device" -d 'Manage devices'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "event" -d 'Read the audit log: every write and refused request'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "firmware" -d 'Push, list, show and pull firmware binaries'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "signing-key" -d 'Manage Ed25519 keys that sign firmware'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "bundle" -d 'Manage bundles: ordered sets of a product\'s binaries'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "release" -d 'Manage releases: bundles rolled out to cohorts'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "whoami" -d 'Show the profile, URL and API key in effect and where each came from'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -722,6 +726,435 @@ complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subco
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit events, oldest first'
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -f -a "push" -d 'Upload a firmware file (resumable, verified), optionally sign and release it'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -f -a "list" -d 'List binaries'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -f -a "show" -d 'Show one binary'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -f -a "pull" -d 'Download a ready binary to a file, verifying its SHA-256'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -f -a "policy" -d 'Show or change a product\'s firmware policy (signed firmware required?)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s a -l artifact -d 'Artifact (firmware type, e.g. `app`); created when missing' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s V -l version -d 'Version string, e.g. 1.4.0; created when missing' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s t -l target -d 'Hardware target, e.g. armv7-unknown-linux-gnueabihf' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l sign-key -d 'Sign with this Ed25519 private key (PKCS#8 PEM); repeatable' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l release-to -d 'Release the binary to this cohort of the product (as a one-binary bundle)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l rollout -d 'Share of the cohort\'s devices to roll out to, with --release-to' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s d -l description -d 'Description of the version, when it is created' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l parallel -d 'Parts uploaded at once; memory use is about this many parts' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s P -l product -d 'Only binaries of this product (name or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s a -l artifact -d 'Only this artifact (name with --product, or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s V -l version -d 'Only this version' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s t -l target -d 'Only this target' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -l ready -d 'Only ready binaries (not unfinished uploads)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -l all -d 'Print every item, following pages to the end (streams; memory stays flat)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -s a -l artifact -d 'Artifact name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -s V -l version -d 'Version string' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -s t -l target -d 'Hardware target' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s a -l artifact -d 'Artifact name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s V -l version -d 'Version string' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s t -l target -d 'Hardware target' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s O -l out -d 'Where to write the file (replaced only once the download verified)' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -l require-signed -d 'Require every binary of a released bundle to be signed' -r -f -a "true\t''
+false\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from help" -f -a "push" -d 'Upload a firmware file (resumable, verified), optionally sign and release it'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from help" -f -a "list" -d 'List binaries'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one binary'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from help" -f -a "pull" -d 'Download a ready binary to a file, verifying its SHA-256'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Show or change a product\'s firmware policy (signed firmware required?)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -f -a "generate" -d 'Make a new key pair: private key to a file (0600), public key registered'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -f -a "register" -d 'Register an existing public key (or the public half of a private key file)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -f -a "list" -d 'List registered keys'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -f -a "delete" -d 'Delete a registered key (its signatures go too)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -s O -l out -d 'Where to write the private key; must not exist' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -s k -l key -d 'File holding the key' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -l all -d 'Print every item, following pages to the end (streams; memory stays flat)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from help" -f -a "generate" -d 'Make a new key pair: private key to a file (0600), public key registered'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from help" -f -a "register" -d 'Register an existing public key (or the public half of a private key file)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from help" -f -a "list" -d 'List registered keys'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a registered key (its signatures go too)'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -f -a "create" -d 'Create a bundle from ready binaries of one product'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -f -a "list" -d 'List a product\'s bundles'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -f -a "show" -d 'Show one bundle'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s b -l binary -d 'Binary ID, in install order; repeatable (`fleet firmware list -o id` prints them)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s d -l description -d 'What the bundle is for' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l all -d 'Print every item, following pages to the end (streams; memory stays flat)'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a bundle from ready binaries of one product'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from help" -f -a "list" -d 'List a product\'s bundles'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one bundle'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -f -a "create" -d 'Release a bundle to a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -f -a "list" -d 'List a product\'s releases (a cohort\'s history with --cohort)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -f -a "show" -d 'Show one release'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -f -a "update" -d 'Change a release\'s rollout percentage or whether it is required'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s c -l cohort -d 'Cohort name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s b -l bundle -d 'Bundle name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l rollout -d 'Share of the cohort\'s devices to roll out to' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l required -d 'Devices must install it'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s c -l cohort -d 'Only this cohort\'s releases (name or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l all -d 'Print every item, following pages to the end (streams; memory stays flat)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l rollout -d 'New rollout percentage' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l required -d 'Whether devices must install it' -r -f -a "true\t''
+false\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "create" -d 'Release a bundle to a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "list" -d 'List a product\'s releases (a cohort\'s history with --cohort)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one release'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a release\'s rollout percentage or whether it is required'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand whoami" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand whoami" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand whoami" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -914,16 +1347,20 @@ complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "api-key" -d 'Manage API keys directly in the database, without a running service'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "product" -d 'Manage products: the device types of your organization'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "device" -d 'Manage devices'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "event" -d 'Read the audit log: every write and refused request'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "whoami" -d 'Show the profile, URL and API key in effect and where each came from'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "completions" -d 'Print a shell completion script'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "server" -d 'Run the fleet service: the HTTP API over an embedded SQLite database'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event whoami profile completions server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "product" -d 'Manage products: the device types of your organization'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "device" -d 'Manage devices'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "event" -d 'Read the audit log: every write and refused request'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "firmware" -d 'Push, list, show and pull firmware binaries'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "signing-key" -d 'Manage Ed25519 keys that sign firmware'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "bundle" -d 'Manage bundles: ordered sets of a product\'s binaries'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "release" -d 'Manage releases: bundles rolled out to cohorts'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "whoami" -d 'Show the profile, URL and API key in effect and where each came from'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "completions" -d 'Print a shell completion script'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "server" -d 'Run the fleet service: the HTTP API over an embedded SQLite database'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "create" -d 'Create a product'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "list" -d 'List products'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "show" -d 'Show one product'
@@ -950,6 +1387,22 @@ complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcom
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from api-key" -f -a "show" -d 'Show one API key'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from api-key" -f -a "revoke" -d 'Revoke an API key: it stops working with the next request'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from event" -f -a "list" -d 'List audit events, oldest first'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from firmware" -f -a "push" -d 'Upload a firmware file (resumable, verified), optionally sign and release it'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from firmware" -f -a "list" -d 'List binaries'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from firmware" -f -a "show" -d 'Show one binary'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from firmware" -f -a "pull" -d 'Download a ready binary to a file, verifying its SHA-256'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from firmware" -f -a "policy" -d 'Show or change a product\'s firmware policy (signed firmware required?)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from signing-key" -f -a "generate" -d 'Make a new key pair: private key to a file (0600), public key registered'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from signing-key" -f -a "register" -d 'Register an existing public key (or the public half of a private key file)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from signing-key" -f -a "list" -d 'List registered keys'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from signing-key" -f -a "delete" -d 'Delete a registered key (its signatures go too)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from bundle" -f -a "create" -d 'Create a bundle from ready binaries of one product'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from bundle" -f -a "list" -d 'List a product\'s bundles'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from bundle" -f -a "show" -d 'Show one bundle'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "create" -d 'Release a bundle to a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "list" -d 'List a product\'s releases (a cohort\'s history with --cohort)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "show" -d 'Show one release'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "update" -d 'Change a release\'s rollout percentage or whether it is required'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "add" -d 'Add or replace a profile'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List profiles; `*` marks the default'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show a profile (never its API key)'
