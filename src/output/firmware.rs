@@ -238,18 +238,22 @@ impl Resource for PolicyView {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum PushResult {
-    Binary(Binary),
-    Released {
-        binary: Binary,
-        bundle: Bundle,
-        release: Release,
-    },
+    Binary(Box<Binary>),
+    Released(Box<Released>),
+}
+
+#[derive(Debug, Serialize)]
+pub struct Released {
+    pub binary: Binary,
+    pub bundle: Bundle,
+    pub release: Release,
 }
 
 impl Resource for PushResult {
     fn id(&self) -> &str {
         match self {
-            PushResult::Binary(binary) | PushResult::Released { binary, .. } => binary.id.as_str(),
+            PushResult::Binary(binary) => binary.id.as_str(),
+            PushResult::Released(r) => r.binary.id.as_str(),
         }
     }
 
@@ -259,16 +263,16 @@ impl Resource for PushResult {
 
     fn row(&self) -> Vec<String> {
         match self {
-            PushResult::Binary(binary) | PushResult::Released { binary, .. } => binary.row(),
+            PushResult::Binary(binary) => binary.row(),
+            PushResult::Released(r) => r.binary.row(),
         }
     }
 
     fn fields(&self) -> Vec<(&'static str, String)> {
         match self {
             PushResult::Binary(binary) => binary.fields(),
-            PushResult::Released {
-                binary, release, ..
-            } => {
+            PushResult::Released(r) => {
+                let (binary, release) = (&r.binary, &r.release);
                 let mut fields = binary.fields();
                 fields.push(("release", release.id.to_string()));
                 fields.push(("cohort", release.cohort.clone()));

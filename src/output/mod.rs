@@ -13,7 +13,7 @@ mod resources;
 use std::io::{self, IsTerminal, Write};
 
 pub use access::{WhoamiView, scope_text};
-pub use firmware::{PolicyView, PushResult};
+pub use firmware::{PolicyView, PushResult, Released};
 pub use list::ListWriter;
 pub use progress::Progress;
 pub use resources::{ProfileView, Resource};

@@ -1,7 +1,7 @@
 //! Helpers for the firmware tests: a server with a tiny part size (so small files have many
 //! parts), a CLI against it, files with known content, and counting the parts that arrived.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::common::cli::{Cli, Run};
 use crate::common::server::TestServer;
@@ -48,13 +48,13 @@ impl Fw {
     }
 
     /// `fleet firmware push FILE -P p -a app -V version -t armv7` plus `extra`.
-    pub fn push(&self, file: &PathBuf, product: &str, version: &str, extra: &[&str]) -> Run {
+    pub fn push(&self, file: &Path, product: &str, version: &str, extra: &[&str]) -> Run {
         self.push_env(file, product, version, extra, &[])
     }
 
     pub fn push_env(
         &self,
-        file: &PathBuf,
+        file: &Path,
         product: &str,
         version: &str,
         extra: &[&str],

@@ -8,7 +8,7 @@ use super::{local, steps};
 use crate::api::{BinaryState, CreateBinary};
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
-use crate::output::PushResult;
+use crate::output::{PushResult, Released};
 
 /// Upload a firmware file: find or create the artifact and version, upload the parts the
 /// service lacks, verify, sign, and optionally release it to a cohort
@@ -149,13 +149,13 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
                 "released bundle `{}` to cohort `{cohort}` at {}% ({})",
                 bundle.name, release.rollout_percent, release.id
             ));
-            PushResult::Released {
+            PushResult::Released(Box::new(Released {
                 binary,
                 bundle,
                 release,
-            }
+            }))
         }
-        None => PushResult::Binary(binary),
+        None => PushResult::Binary(Box::new(binary)),
     };
     ctx.printer.show(&result)
 }

@@ -156,18 +156,16 @@ pub async fn create(
     }
     let id = BundleId::generate();
     let now = store::now();
-    fw::bundles::insert(
-        &mut tx,
-        org,
-        &id,
-        &product.id,
-        &body.name,
-        &description,
-        &ids,
-        now,
-    )
-    .await
-    .map_err(|err| unique_or(err, duplicate))?;
+    let new = fw::bundles::NewBundle {
+        id: &id,
+        product_id: &product.id,
+        name: &body.name,
+        description: &description,
+        binaries: &ids,
+    };
+    fw::bundles::insert(&mut tx, org, &new, now)
+        .await
+        .map_err(|err| unique_or(err, duplicate))?;
     let bundle = bundle_or_404(&mut tx, &product, id.as_str()).await?;
     let details = serde_json::json!({ "name": bundle.name, "binaries": ids });
     audit(

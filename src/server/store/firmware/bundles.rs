@@ -133,16 +133,27 @@ pub async fn list(
     Ok(out)
 }
 
+pub struct NewBundle<'a> {
+    pub id: &'a BundleId,
+    pub product_id: &'a ProductId,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub binaries: &'a [BinaryId],
+}
+
 pub async fn insert(
     conn: &mut Conn,
     org_id: &str,
-    id: &BundleId,
-    product_id: &ProductId,
-    name: &str,
-    description: &str,
-    binaries: &[BinaryId],
+    new: &NewBundle<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
+    let NewBundle {
+        id,
+        product_id,
+        name,
+        description,
+        binaries,
+    } = *new;
     sqlx::query(
         "INSERT INTO bundles (id, org_id, product_id, name, description, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
