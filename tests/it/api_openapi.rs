@@ -35,6 +35,36 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/bulk/assign"),
     ("post", "/v1/bulk/unassign"),
     ("post", "/v1/bulk/import"),
+    ("get", "/v1/products/{product}/artifacts"),
+    ("post", "/v1/products/{product}/artifacts"),
+    ("get", "/v1/products/{product}/artifacts/{artifact}"),
+    ("get", "/v1/products/{product}/artifacts/{artifact}/versions"),
+    ("post", "/v1/products/{product}/artifacts/{artifact}/versions"),
+    ("get", "/v1/products/{product}/artifacts/{artifact}/versions/{version}"),
+    (
+        "post",
+        "/v1/products/{product}/artifacts/{artifact}/versions/{version}/binaries",
+    ),
+    ("get", "/v1/products/{product}/firmware-policy"),
+    ("put", "/v1/products/{product}/firmware-policy"),
+    ("get", "/v1/products/{product}/bundles"),
+    ("post", "/v1/products/{product}/bundles"),
+    ("get", "/v1/products/{product}/bundles/{bundle}"),
+    ("get", "/v1/products/{product}/releases"),
+    ("post", "/v1/products/{product}/releases"),
+    ("get", "/v1/products/{product}/releases/{release}"),
+    ("patch", "/v1/products/{product}/releases/{release}"),
+    ("get", "/v1/binaries"),
+    ("get", "/v1/binaries/{binary}"),
+    ("get", "/v1/binaries/{binary}/parts"),
+    ("put", "/v1/binaries/{binary}/parts/{number}"),
+    ("post", "/v1/binaries/{binary}/complete"),
+    ("get", "/v1/binaries/{binary}/download"),
+    ("post", "/v1/binaries/{binary}/signatures"),
+    ("get", "/v1/signing-keys"),
+    ("post", "/v1/signing-keys"),
+    ("get", "/v1/signing-keys/{key}"),
+    ("delete", "/v1/signing-keys/{key}"),
 ];
 
 #[tokio::test]
@@ -80,7 +110,8 @@ async fn every_documented_route_is_served() {
         let concrete = path
             .replace("{product}", "no-such-product")
             .replace("{cohort}", "no-such-cohort")
-            .replace("{device}", "no-such-device");
+            .replace("{device}", "no-such-device")
+            .replace("{number}", "1");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
         let resp = api
             .send(
