@@ -3,8 +3,8 @@
 //! stop. Nothing outside `commands::server` (and tests) uses this module.
 
 mod auth;
-mod blobs;
 mod authz;
+mod blobs;
 mod error;
 mod extract;
 mod handlers;

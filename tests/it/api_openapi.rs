@@ -38,9 +38,18 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/products/{product}/artifacts"),
     ("post", "/v1/products/{product}/artifacts"),
     ("get", "/v1/products/{product}/artifacts/{artifact}"),
-    ("get", "/v1/products/{product}/artifacts/{artifact}/versions"),
-    ("post", "/v1/products/{product}/artifacts/{artifact}/versions"),
-    ("get", "/v1/products/{product}/artifacts/{artifact}/versions/{version}"),
+    (
+        "get",
+        "/v1/products/{product}/artifacts/{artifact}/versions",
+    ),
+    (
+        "post",
+        "/v1/products/{product}/artifacts/{artifact}/versions",
+    ),
+    (
+        "get",
+        "/v1/products/{product}/artifacts/{artifact}/versions/{version}",
+    ),
     (
         "post",
         "/v1/products/{product}/artifacts/{artifact}/versions/{version}/binaries",
