@@ -139,7 +139,8 @@ fn client_ip(parts: &Parts) -> IpAddr {
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
 }
 
-async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, Response> {
+/// The principal of a request's API key, or the response refusing it (401, 429).
+pub(super) async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, Response> {
     let presented = bearer_token(parts).ok_or_else(|| {
         ApiError::unauthorized("missing API key")
             .with_hint("send it as `Authorization: Bearer <key>`")

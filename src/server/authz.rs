@@ -7,7 +7,8 @@
 //! A route missing from [`RULES`] is refused (fail closed), and tests compare the table with the
 //! OpenAPI document, so a new route cannot silently skip authorization.
 
-use axum::extract::{MatchedPath, RawPathParams, Request, State};
+use axum::extract::{FromRequestParts as _, MatchedPath, RawPathParams, Request, State};
+use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -194,18 +195,34 @@ pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {
 }
 
 /// Middleware, inside authentication: applies [`RULES`] to the matched route.
-pub async fn authorize(
-    State(state): State<AppState>,
-    principal: Principal,
-    matched: Option<MatchedPath>,
-    params: RawPathParams,
-    request: Request,
-    next: Next,
-) -> Response {
-    let method = request.method().clone();
-    let route = matched.as_ref().map_or("", MatchedPath::as_str);
-    let path = request.uri().path().to_owned();
-    let Some(rule) = rule_for(&method, route) else {
+pub async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    // Taken out and put back rather than cloned: the path parameters below need `&mut parts`.
+    let Some(principal) = parts.extensions.remove::<Principal>() else {
+        return ApiError::unauthorized("missing API key").into_response();
+    };
+    match check(&state, &principal, &mut parts).await {
+        Ok(()) => {
+            parts.extensions.insert(principal);
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(response) => response,
+    }
+}
+
+/// Applies the matched route's rule to `principal`: `Err` is the refusal (403, 404, 405).
+pub(super) async fn check(
+    state: &AppState,
+    principal: &Principal,
+    parts: &mut Parts,
+) -> Result<(), Response> {
+    let method = &parts.method;
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map_or("", MatchedPath::as_str);
+    let path = parts.uri.path();
+    let Some(rule) = rule_for(method, route) else {
         // The path is routed but not for this method: axum's 405 would come next; answer it
         // here, from the rules, so a method added without a rule is refused too.
         let allowed: Vec<&str> = RULES
@@ -221,15 +238,15 @@ pub async fn authorize(
                     .headers_mut()
                     .insert(axum::http::header::ALLOW, value);
             }
-            return response;
+            return Err(response);
         }
         tracing::error!(%method, route, "route has no access rule; refusing it");
-        return ApiError::new(
+        return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
             "this route has no access rule, so no key may use it",
         )
-        .into_response();
+        .into_response());
     };
     let details = |status: u16| {
         json!({
@@ -239,14 +256,14 @@ pub async fn authorize(
     };
     if principal.role < rule.role {
         record_denial(
-            &state,
+            state,
             &principal.org_id,
             principal.actor(),
             None,
             details(403),
         )
         .await;
-        return ApiError::new(
+        return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
             format!(
@@ -255,31 +272,39 @@ pub async fn authorize(
             ),
         )
         .with_hint("use a key with a higher role (`fleet whoami` shows this one)")
-        .into_response();
+        .into_response());
     }
     if principal.scope().is_none() {
-        return next.run(request).await;
+        return Ok(());
     }
     if rule.scope == OrgWide {
         let mut details = details(403);
         details["reason"] = json!("scope");
-        record_denial(&state, &principal.org_id, principal.actor(), None, details).await;
-        return ApiError::new(
+        record_denial(state, &principal.org_id, principal.actor(), None, details).await;
+        return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
             format!("{method} {route} is an organization-wide operation; this API key is limited to some products"),
         )
         .with_hint("use a key without a product scope")
-        .into_response();
+        .into_response());
     }
-    match hidden_path_resource(&state, &principal, &params).await {
-        Ok(None) => next.run(request).await,
+    // Only scoped keys need the path parameters.
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    match hidden_path_resource(state, principal, &params).await {
+        Ok(None) => Ok(()),
         Ok(Some((product, not_found))) => {
+            let details = json!({
+                "status": 404, "reason": "scope", "method": parts.method.as_str(),
+                "path": parts.uri.path(), "role": principal.role.as_str(),
+            });
             let (org, actor) = (&principal.org_id, principal.actor());
-            record_denial(&state, org, actor, product.as_ref(), details(404)).await;
-            not_found.into_response()
+            record_denial(state, org, actor, product.as_ref(), details).await;
+            Err(not_found.into_response())
         }
-        Err(err) => err.into_response(),
+        Err(err) => Err(err.into_response()),
     }
 }
 

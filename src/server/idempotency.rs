@@ -27,12 +27,12 @@ pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
 /// Middleware, inside authentication: needs the caller's organization.
-pub async fn layer(
-    State(state): State<AppState>,
-    principal: Principal,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    run(&state, request, next).await
+}
+
+/// What [`layer`] does, for a middleware that does more.
+pub(super) async fn run(state: &AppState, request: Request, next: Next) -> Response {
     let is_write = matches!(
         *request.method(),
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
@@ -43,7 +43,11 @@ pub async fn layer(
     if !is_write {
         return next.run(request).await;
     }
-    match run_once(&state, &principal, &key, request, next).await {
+    // Looked up only here, so requests without the header pay nothing for it.
+    let Some(principal) = request.extensions().get::<Principal>().cloned() else {
+        return ApiError::unauthorized("missing API key").into_response();
+    };
+    match run_once(state, &principal, &key, request, next).await {
         Ok(response) | Err(response) => response,
     }
 }

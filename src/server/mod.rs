@@ -2,8 +2,10 @@
 //! database (migrations, first-start bootstrap); `Server::serve` answers requests until told to
 //! stop. Nothing outside `commands::server` (and tests) uses this module.
 
+mod access;
 mod auth;
 mod authz;
+mod bench;
 mod blobs;
 mod error;
 mod extract;
@@ -97,11 +99,11 @@ impl Server {
             )
         })?;
         let mut state = state::AppState::new(pool, config.max_body_bytes, keys);
-        state.bulk = state::BulkLimits {
+        state.shared_mut().bulk = state::BulkLimits {
             max_body_bytes: config.max_bulk_body_bytes,
             fail_after_rows: config.fail_bulk_after_rows,
         };
-        state.firmware = std::sync::Arc::new(handlers::firmware::Firmware {
+        state.shared_mut().firmware = std::sync::Arc::new(handlers::firmware::Firmware {
             blobs: blobs::Blobs::local(&config.data_dir)?,
             part_size: config.part_size_bytes.max(1),
         });
@@ -115,8 +117,17 @@ impl Server {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let app = router::build(self.state.clone());
+        self.serve_app(app, listener, shutdown).await
+    }
+
+    async fn serve_app(
+        self,
+        app: axum::Router,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let pool = self.state.pool.clone();
-        let app = router::build(self.state);
         // Connection info gives brute-force protection the client's address.
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, app)

@@ -14,13 +14,19 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use super::access;
 use super::error::ApiError;
 use super::handlers::{api_keys, events};
 use super::handlers::{cohorts, devices, meta, products};
 use super::state::AppState;
-use super::{auth, authz, idempotency};
 
 pub fn build(state: AppState) -> Router {
+    build_with(state, Router::new())
+}
+
+/// [`build`] with `extra` routes under the same outer layers (tracing, errors, body limit) but
+/// none of the authenticated routes' layers: for the benchmark server ([`super::bench`]) only.
+pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
     let max_body = state.max_body_bytes;
     let authenticated = Router::new()
         .route("/v1/products", get(products::list).post(products::create))
@@ -53,20 +59,9 @@ pub fn build(state: AppState) -> Router {
         .route("/v1/api-keys/{key}", get(api_keys::get))
         .route("/v1/api-keys/{key}/revoke", post(api_keys::revoke))
         .route("/v1/events", get(events::list))
-        // Layers run outermost-last: authentication first, then authorization (the route's rule
-        // in `authz::RULES`), then idempotency (needs the org).
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::layer,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            authz::authorize,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_key,
-        ));
+        // Authentication, then authorization (the route's rule in `authz::RULES`), then
+        // idempotency (needs the org), in one layer.
+        .route_layer(middleware::from_fn_with_state(state.clone(), access::layer));
 
     Router::new()
         .route("/v1/health", get(meta::health))
@@ -75,6 +70,7 @@ pub fn build(state: AppState) -> Router {
         // Bulk routes carry their own layers: they read bodies under the larger bulk limit.
         .merge(super::handlers::bulk::routes(&state))
         .merge(super::handlers::firmware::routes(&state))
+        .merge(extra)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(json_errors))

@@ -27,10 +27,7 @@ use moves::move_devices;
 /// The bulk routes, with authentication and idempotency of their own: their bodies may be far
 /// larger than other requests', so they read them under the bulk limit.
 pub fn routes(state: &AppState) -> Router<AppState> {
-    let bulk_state = AppState {
-        max_body_bytes: state.bulk.max_body_bytes,
-        ..state.clone()
-    };
+    let bulk_state = state.with_max_body_bytes(state.bulk.max_body_bytes);
     Router::new()
         .route("/v1/bulk/move", post(move_devices))
         .route("/v1/bulk/assign", post(assign))
