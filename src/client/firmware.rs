@@ -121,12 +121,14 @@ impl<'a> Firmware<'a> {
         self.client.get(self.url(&["binaries", id, "parts"])?).await
     }
 
-    /// Uploads one part, retrying network failures, 429 and 5xx with backoff.
+    /// Uploads one part of `size` bytes, retrying network failures, 429 and 5xx with backoff;
+    /// `body` makes the part's body afresh for each attempt (e.g. a stream reading the file).
     pub async fn put_part(
         &self,
         id: &str,
         number: u64,
-        bytes: bytes::Bytes,
+        size: u64,
+        body: impl Fn() -> reqwest::Body,
         sha256: &str,
     ) -> Result<ReceivedPart> {
         let url = self.url(&["binaries", id, "parts", &number.to_string()])?;
@@ -139,7 +141,8 @@ impl<'a> Firmware<'a> {
                 .timeout(PART_TIMEOUT)
                 .header(PART_SHA256_HEADER, sha256)
                 .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-                .body(bytes.clone());
+                .header(reqwest::header::CONTENT_LENGTH, size)
+                .body(body());
             Attempt::check(request.send().await).await
         };
         let backoff = ExponentialBuilder::default()

@@ -76,27 +76,90 @@ pub async fn hash_file(path: &Path, progress: &Progress) -> Result<String> {
     join(task.await)
 }
 
-/// The bytes of one part and their SHA-256.
-pub async fn read_part(path: &Path, offset: u64, size: u64) -> Result<(Bytes, String)> {
+/// SHA-256 (hex) of `size` bytes at `offset`, read in chunks (nothing of it is kept).
+pub async fn hash_range(path: &Path, offset: u64, size: u64) -> Result<String> {
     let path: PathBuf = path.to_path_buf();
-    let task = tokio::task::spawn_blocking(move || -> Result<(Bytes, String)> {
-        let mut file = File::open(&path).map_err(|err| io_error("open", &path, err))?;
+    let task = tokio::task::spawn_blocking(move || -> Result<String> {
+        let mut reader = RangeReader::open(&path, offset, size)?;
+        let mut hasher = Sha256::new();
+        while let Some(chunk) = reader.next_chunk()? {
+            hasher.update(&chunk);
+        }
+        Ok(hex(&hasher.finalize()))
+    });
+    join(task.await)
+}
+
+/// `size` bytes at `offset` as a stream of chunks, read by a blocking thread a chunk ahead:
+/// an upload holds about two chunks, not the whole part.
+pub fn range_stream(
+    path: &Path,
+    offset: u64,
+    size: u64,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    let path = path.to_path_buf();
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(1);
+    tokio::task::spawn_blocking(move || {
+        let mut reader = match RangeReader::open(&path, offset, size) {
+            Ok(reader) => reader,
+            Err(err) => {
+                let _ = tx.blocking_send(Err(std::io::Error::other(err.message)));
+                return;
+            }
+        };
+        loop {
+            let item = match reader.next_chunk() {
+                Ok(Some(chunk)) => Ok(chunk),
+                Ok(None) => return,
+                Err(err) => Err(std::io::Error::other(err.message)),
+            };
+            let failed = item.is_err();
+            if tx.blocking_send(item).is_err() || failed {
+                return;
+            }
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+}
+
+/// Reads a byte range of a file in chunks; a file that got shorter is an error.
+struct RangeReader {
+    file: File,
+    path: PathBuf,
+    left: u64,
+}
+
+impl RangeReader {
+    fn open(path: &Path, offset: u64, size: u64) -> Result<Self> {
+        let mut file = File::open(path).map_err(|err| io_error("open", path, err))?;
         file.seek(SeekFrom::Start(offset))
-            .map_err(|err| io_error("read", &path, err))?;
-        let len = usize::try_from(size).map_err(|_| Error::failure("part too large"))?;
+            .map_err(|err| io_error("read", path, err))?;
+        Ok(RangeReader {
+            file,
+            path: path.to_path_buf(),
+            left: size,
+        })
+    }
+
+    fn next_chunk(&mut self) -> Result<Option<Bytes>> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        let len = usize::try_from(self.left.min(CHUNK as u64)).unwrap_or(CHUNK);
         let mut buf = vec![0u8; len];
-        file.read_exact(&mut buf).map_err(|err| {
+        self.file.read_exact(&mut buf).map_err(|err| {
             Error::failure(format!(
                 "`{}` changed while it was being pushed: it is shorter than when it was hashed",
-                path.display()
+                self.path.display()
             ))
             .with_source(err)
             .hint("run the same command again")
         })?;
-        let digest = hex(&Sha256::digest(&buf));
-        Ok((Bytes::from(buf), digest))
-    });
-    join(task.await)
+        self.left -= len as u64;
+        Ok(Some(Bytes::from(buf)))
+    }
 }
 
 /// The test hook behind [`MUTATE_AFTER_HASH_ENV`].

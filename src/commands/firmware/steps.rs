@@ -90,7 +90,7 @@ pub async fn upload_missing(
     for part in &upload.parts {
         match received.get(&part.number) {
             // A part from an earlier run counts only if it holds this file's bytes.
-            Some(digest) if *digest == local::read_part(path, part.offset, part.size).await?.1 => {}
+            Some(digest) if *digest == local::hash_range(path, part.offset, part.size).await? => {}
             _ => todo.push(part.clone()),
         }
     }
@@ -115,10 +115,13 @@ pub async fn upload_missing(
         .map(|part| {
             let progress = &progress;
             async move {
-                let (bytes, digest) = local::read_part(path, part.offset, part.size).await?;
-                client
-                    .firmware()
-                    .put_part(id, part.number, bytes, &digest)
+                let digest = local::hash_range(path, part.offset, part.size).await?;
+                let body = || {
+                    let stream = local::range_stream(path, part.offset, part.size);
+                    reqwest::Body::wrap_stream(stream)
+                };
+                let fw = client.firmware();
+                fw.put_part(id, part.number, part.size, body, &digest)
                     .await?;
                 progress.add(part.size);
                 Ok::<_, Error>(())
