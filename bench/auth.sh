@@ -13,7 +13,7 @@
 # The issue's target ("authentication and scoping must cost under 20% of throughput") is read
 # as run 4 vs run 2: the same request with and without access control. Run 4 vs run 1 (health)
 # is printed too; it also charges the product's own SQL to access control.
-# The server is examples/auth_bench_server.rs: `fleet server`'s router plus route 2.
+# The server is bench/auth_bench_server.rs (a cargo example): `fleet server`'s router plus route 2.
 # Each load: 64 connections, 2 wrk threads, DURATION (default 30s); all five loads run in turn,
 # ROUNDS times (default 1), and the medians are reported, which keeps a load that happened to
 # share the machine with something else from deciding the result. Prints throughput, p99 and
