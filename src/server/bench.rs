@@ -1,6 +1,6 @@
 //! Benchmarks only: the service plus one route without access control, so `bench/auth.sh` can
 //! measure what authentication and scoping cost against the very same handler in the same
-//! server. Served by `examples/auth_bench_server.rs`; the `fleet` binary never serves it.
+//! server. Served by `bench/auth_bench_server.rs`; the `fleet` binary never serves it.
 
 use anyhow::Context as _;
 use axum::Router;
