@@ -12,12 +12,16 @@ use futures_util::stream::BoxStream;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{GetResultPayload, ObjectStore, PutPayload};
+use object_store::{GetResultPayload, ObjectStore, WriteMultipart};
 
 /// Directory under the data dir that holds the local object store.
 pub const BLOBS_DIR: &str = "blobs";
 /// Bytes per chunk when streaming an object out of a local file.
 const READ_CHUNK: usize = 1024 * 1024;
+/// Bytes buffered before a streamed write hands a chunk to the store.
+const WRITE_CHUNK: usize = 1024 * 1024;
+/// Chunk writes of one streamed object in flight at once (memory: about this many chunks).
+const WRITES_IN_FLIGHT: usize = 2;
 
 pub type BlobError = object_store::Error;
 pub type ByteStream = BoxStream<'static, Result<Bytes, BlobError>>;
@@ -47,12 +51,13 @@ impl Blobs {
         }
     }
 
-    /// Stores `bytes` under `key`, replacing what was there; readers never see a partial object.
-    pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), BlobError> {
-        self.store
-            .put(&ObjectPath::from(key), PutPayload::from_bytes(bytes))
-            .await?;
-        Ok(())
+    /// Starts writing `key` piece by piece: nothing is visible under `key` until
+    /// [`BlobWriter::finish`], and memory stays at a few chunks whatever the object's size.
+    pub async fn writer(&self, key: &str) -> Result<BlobWriter, BlobError> {
+        let upload = self.store.put_multipart(&ObjectPath::from(key)).await?;
+        Ok(BlobWriter {
+            inner: WriteMultipart::new_with_chunk_size(upload, WRITE_CHUNK),
+        })
     }
 
     /// The object under `key` as a stream of chunks; memory stays at a couple of chunks.
@@ -64,6 +69,27 @@ impl Blobs {
             GetResultPayload::File(file, path) => Ok(read_file(file, path)),
             GetResultPayload::Stream(stream) => Ok(stream),
         }
+    }
+
+    /// The keys of every object under `prefix`.
+    pub async fn keys(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
+        self.store
+            .list(Some(&ObjectPath::from(prefix)))
+            .map_ok(|meta| meta.location.to_string())
+            .try_collect()
+            .await
+    }
+
+    /// Deletes the objects under `keys`.
+    pub async fn delete_keys(&self, keys: Vec<String>) -> Result<(), BlobError> {
+        let locations = futures_util::stream::iter(keys)
+            .map(|key| Ok(ObjectPath::from(key)))
+            .boxed();
+        self.store
+            .delete_stream(locations)
+            .try_collect::<Vec<_>>()
+            .await?;
+        Ok(())
     }
 
     /// Deletes every object under `prefix` (a restarted or abandoned upload's parts).
@@ -79,6 +105,33 @@ impl Blobs {
             .try_collect::<Vec<_>>()
             .await?;
         Ok(())
+    }
+}
+
+/// An object being written; dropping it without [`BlobWriter::finish`] leaves nothing behind.
+pub struct BlobWriter {
+    inner: WriteMultipart,
+}
+
+impl BlobWriter {
+    /// Appends `bytes`, waiting while earlier chunks are still being written.
+    pub async fn write(&mut self, bytes: Bytes) -> Result<(), BlobError> {
+        self.inner.wait_for_capacity(WRITES_IN_FLIGHT).await?;
+        self.inner.put(bytes);
+        Ok(())
+    }
+
+    /// Makes the object visible under its key, replacing what was there.
+    pub async fn finish(self) -> Result<(), BlobError> {
+        self.inner.finish().await?;
+        Ok(())
+    }
+
+    /// Discards what was written.
+    pub async fn abort(self) {
+        if let Err(err) = self.inner.abort().await {
+            tracing::warn!(error = %err, "could not discard a partly written blob");
+        }
     }
 }
 

@@ -103,10 +103,10 @@ impl Server {
             max_body_bytes: config.max_bulk_body_bytes,
             fail_after_rows: config.fail_bulk_after_rows,
         };
-        state.shared_mut().firmware = std::sync::Arc::new(handlers::firmware::Firmware {
-            blobs: blobs::Blobs::local(&config.data_dir)?,
-            part_size: config.part_size_bytes.max(1),
-        });
+        state.shared_mut().firmware = std::sync::Arc::new(handlers::firmware::Firmware::new(
+            blobs::Blobs::local(&config.data_dir)?,
+            config.part_size_bytes,
+        ));
         let server = Server { state };
         Ok((server, created.then_some(key)))
     }

@@ -10,11 +10,12 @@ use futures_util::{StreamExt as _, TryStreamExt as _};
 use sha2::{Digest as _, Sha256};
 
 use super::artifacts::{artifact_or_404, version_or_404};
+use super::running::Running;
 use super::{MAX_PARTS, binary_or_404, check_active, part_key, product_of};
 use crate::api::firmware::{SHA256_HEADER, validate_sha256};
 use crate::api::{
     ArtifactId, Binary, BinaryId, BinaryListQuery, BinaryParts, BinaryState, BinaryUpload,
-    CreateBinary, ErrorBody, Page, PartTarget, validate,
+    CreateBinary, ErrorBody, Page, PartTarget, ReceivedPart, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
@@ -289,7 +290,9 @@ pub async fn complete(
         ))
         .with_hint("upload them (GET …/parts lists what arrived), then complete again"));
     }
-    let (digest, size) = digest_of(&state.firmware, &stored).await?;
+    // Hold the running digest (waiting for a part being hashed now) until this is decided.
+    let running = state.firmware.running.lock(&b.id).await;
+    let (digest, size) = digest_of(&state.firmware, &stored, &received, running.as_deref()).await?;
     if digest != b.sha256 || size != b.size {
         return Err(ApiError::invalid_field(
             "sha256",
@@ -307,11 +310,8 @@ pub async fn complete(
     let current = sql::get(&mut tx, &principal.org_id, &b.id)
         .await?
         .ok_or_else(|| super::unknown_binary(&binary))?;
-    if current.blob_prefix != stored.blob_prefix {
-        return Err(ApiError::conflict(
-            "the upload was started over with another file while completing",
-        )
-        .with_hint("push again"));
+    if current.blob_prefix != stored.blob_prefix || sql::parts(&mut tx, &b.id).await? != received {
+        return Err(part_changed());
     }
     if current.binary.state != BinaryState::Ready {
         sql::mark_ready(&mut tx, &b.id, store::now()).await?;
@@ -330,16 +330,35 @@ pub async fn complete(
         .await?
         .ok_or_else(ApiError::internal)?;
     tx.commit().await?;
+    state.firmware.running.remove(&b.id);
+    drop(running);
+    remove_unreferenced(&state.firmware, &stored.blob_prefix, &received).await;
     Ok(Json(ready.binary))
 }
 
-/// SHA-256 (hex) and length of the binary's parts, read in order.
-async fn digest_of(firmware: &super::Firmware, stored: &Stored) -> ApiResult<(String, u64)> {
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    for number in 1..=stored.binary.part_count {
-        let key = part_key(&stored.blob_prefix, number);
-        let mut stream = firmware.blobs.read(&key).await.map_err(blob_error)?;
+fn part_changed() -> ApiError {
+    ApiError::conflict("the upload was started over, or a part was sent again, while completing")
+        .with_hint("complete again (or push again)")
+}
+
+/// SHA-256 (hex) and length of the stored parts `received` (all of them, in order): the
+/// running digest's share if it agrees with them, plus the rest read from the store.
+async fn digest_of(
+    firmware: &super::Firmware,
+    stored: &Stored,
+    received: &[ReceivedPart],
+    running: Option<&Running>,
+) -> ApiResult<(String, u64)> {
+    let digests: Vec<String> = received.iter().map(|p| p.sha256.clone()).collect();
+    let (mut hasher, mut size, done) = running
+        .and_then(|r| r.usable_for(&stored.blob_prefix, &digests))
+        .unwrap_or_else(|| (Sha256::new(), 0, 0));
+    for part in &received[done..] {
+        let key = part_key(&stored.blob_prefix, part.number, &part.sha256);
+        let mut stream = match firmware.blobs.read(&key).await {
+            Err(object_store::Error::NotFound { .. }) => return Err(part_changed()),
+            other => other.map_err(blob_error)?,
+        };
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(blob_error)?;
             size += chunk.len() as u64;
@@ -347,6 +366,31 @@ async fn digest_of(firmware: &super::Firmware, stored: &Stored) -> ApiResult<(St
         }
     }
     Ok((hex(&hasher.finalize()), size))
+}
+
+/// Best effort: deletes the objects of parts that were replaced by others (garbage, not a
+/// fault if it lingers). Runs once the binary is ready, when no part can be recorded any more.
+async fn remove_unreferenced(firmware: &super::Firmware, prefix: &str, parts: &[ReceivedPart]) {
+    let keep: std::collections::HashSet<String> = parts
+        .iter()
+        .map(|p| part_key(prefix, p.number, &p.sha256))
+        .collect();
+    let result = async {
+        let stale: Vec<String> = firmware
+            .blobs
+            .keys(prefix)
+            .await?
+            .into_iter()
+            .filter(|key| !keep.contains(key))
+            .collect();
+        if !stale.is_empty() {
+            firmware.blobs.delete_keys(stale).await?;
+        }
+        Ok::<_, object_store::Error>(())
+    };
+    if let Err(err) = result.await {
+        tracing::warn!(error = %err, prefix, "could not delete replaced parts");
+    }
 }
 
 pub(super) fn blob_error(err: object_store::Error) -> ApiError {
@@ -372,11 +416,15 @@ pub async fn download(
             b.id
         )));
     }
+    let parts = {
+        let mut conn = state.pool.acquire().await?;
+        sql::parts(&mut conn, &b.id).await?
+    };
     let blobs = state.firmware.blobs.clone();
     let prefix = stored.blob_prefix.clone();
-    let body = futures_util::stream::iter(1..=b.part_count)
-        .then(move |number| {
-            let (blobs, key) = (blobs.clone(), part_key(&prefix, number));
+    let body = futures_util::stream::iter(parts)
+        .then(move |part| {
+            let (blobs, key) = (blobs.clone(), part_key(&prefix, part.number, &part.sha256));
             async move { blobs.read(&key).await }
         })
         .try_flatten();

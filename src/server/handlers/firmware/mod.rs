@@ -9,6 +9,7 @@ pub mod binaries;
 pub mod bundles;
 pub mod policy;
 pub mod releases;
+pub mod running;
 pub mod signing;
 pub mod upload;
 
@@ -28,20 +29,27 @@ use crate::server::{auth, authz, idempotency};
 /// Most parts one binary may have (so a plan stays a reasonable JSON document).
 pub const MAX_PARTS: u64 = 10_000;
 
-/// The firmware part of [`AppState`]: where blobs go and how large upload parts are.
+/// The firmware part of [`AppState`]: where blobs go, how large upload parts are, and the
+/// whole-file digests of uploads in progress.
 #[derive(Debug)]
 pub struct Firmware {
     pub blobs: Blobs,
     pub part_size: u64,
+    pub running: std::sync::Arc<running::RunningDigests>,
 }
 
 impl Firmware {
+    pub fn new(blobs: Blobs, part_size: u64) -> Self {
+        Firmware {
+            blobs,
+            part_size: part_size.max(1),
+            running: std::sync::Arc::default(),
+        }
+    }
+
     /// Blobs in memory: the placeholder until the server opens its data dir's store.
     pub fn in_memory() -> Self {
-        Firmware {
-            blobs: Blobs::in_memory(),
-            part_size: crate::server::DEFAULT_PART_SIZE_BYTES,
-        }
+        Self::new(Blobs::in_memory(), crate::server::DEFAULT_PART_SIZE_BYTES)
     }
 }
 
@@ -123,9 +131,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     json.merge(parts)
 }
 
-/// Object key of part `number` of an upload.
-pub fn part_key(prefix: &str, number: u64) -> String {
-    format!("{prefix}/part-{number:06}")
+/// Object key of part `number` of an upload, holding `sha256`: a part sent again with other
+/// bytes gets another key, so the bytes behind a recorded part never change under a reader.
+pub fn part_key(prefix: &str, number: u64, sha256: &str) -> String {
+    format!("{prefix}/part-{number:06}-{sha256}")
 }
 
 /// 404 for a binary; also what a scoped key gets for one outside its products.
