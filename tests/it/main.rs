@@ -31,6 +31,7 @@ mod cli_retry;
 mod cli_server;
 mod common;
 mod firmware_api;
+mod firmware_digest;
 mod firmware_matrix;
 mod firmware_push;
 mod firmware_support;

@@ -75,8 +75,9 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
     let printer = &ctx.printer;
     let before = local::snapshot(&args.file)?;
     let progress = printer.progress("hashing", before.size);
-    let sha256 = local::hash_file(&args.file, &progress).await?;
+    let digests = local::hash_file(&args.file, local::EXPECTED_PART_SIZE, &progress).await?;
     progress.finish();
+    let sha256 = digests.whole.clone();
     local::mutate_for_test(&args.file)?;
     steps::ensure_version(
         client,
@@ -103,15 +104,16 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
         ));
     } else {
         let parallel = usize::from(args.parallel);
-        let sent = steps::upload_missing(client, printer, &args.file, &upload, parallel).await?;
+        let sent = steps::upload_missing(client, printer, &args.file, &upload, &digests, parallel)
+            .await
+            // Parts are sent with the digests taken while hashing: a file changed since then
+            // shows up as a refused part, which is not what to tell the user.
+            .map_err(|err| match local::snapshot(&args.file) {
+                Ok(now) if now == before => err,
+                _ => changed(&args.file),
+            })?;
         if local::snapshot(&args.file)? != before {
-            return Err(Error::failure(format!(
-                "`{}` changed while it was being pushed; nothing was completed",
-                args.file.display()
-            ))
-            .hint(
-                "run the same command again once the file is final: only changed parts are sent",
-            ));
+            return Err(changed(&args.file));
         }
         binary = client
             .firmware()
@@ -158,4 +160,12 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
         None => PushResult::Binary(Box::new(binary)),
     };
     ctx.printer.show(&result)
+}
+
+fn changed(file: &std::path::Path) -> Error {
+    Error::failure(format!(
+        "`{}` changed while it was being pushed; nothing was completed",
+        file.display()
+    ))
+    .hint("run the same command again once the file is final: only changed parts are sent")
 }

@@ -13,7 +13,7 @@ use super::local;
 use crate::api::firmware::digest_bytes;
 use crate::api::{
     AddSignature, Binary, BinaryUpload, Bundle, CreateArtifact, CreateBundle, CreateRelease,
-    CreateVersion, Release, ReleaseListQuery,
+    CreateVersion, PartTarget, Release, ReleaseListQuery,
 };
 use crate::client::ApiClient;
 use crate::error::{Error, ErrorKind, Result};
@@ -75,8 +75,21 @@ pub async fn upload_missing(
     printer: &Printer,
     path: &Path,
     upload: &BinaryUpload,
+    digests: &local::Digests,
     parallel: usize,
 ) -> Result<usize> {
+    let part_size = upload.binary.part_size;
+    // The digests from hashing the file serve when the service uses the expected part size.
+    let digest_of = |part: &PartTarget| {
+        let known = digests.part(part_size, part.number).map(str::to_owned);
+        let (offset, size) = (part.offset, part.size);
+        async move {
+            match known {
+                Some(digest) => Ok(digest),
+                None => local::hash_range(path, offset, size).await,
+            }
+        }
+    };
     let id = upload.binary.id.as_str();
     let received: HashMap<u64, String> = client
         .firmware()
@@ -90,7 +103,7 @@ pub async fn upload_missing(
     for part in &upload.parts {
         match received.get(&part.number) {
             // A part from an earlier run counts only if it holds this file's bytes.
-            Some(digest) if *digest == local::hash_range(path, part.offset, part.size).await? => {}
+            Some(digest) if *digest == digest_of(part).await? => {}
             _ => todo.push(part.clone()),
         }
     }
@@ -113,9 +126,9 @@ pub async fn upload_missing(
     let progress = printer.progress("uploading", total);
     let sent = futures_util::stream::iter(todo)
         .map(|part| {
-            let progress = &progress;
+            let (progress, digest_of) = (&progress, &digest_of);
             async move {
-                let digest = local::hash_range(path, part.offset, part.size).await?;
+                let digest = digest_of(&part).await?;
                 let body = || {
                     let stream = local::range_stream(path, part.offset, part.size);
                     reqwest::Body::wrap_stream(stream)
