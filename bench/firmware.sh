@@ -8,8 +8,8 @@
 #   - the same push again (nothing to upload)             (target: < 2x sha256sum)
 # and the client's peak RSS (/usr/bin/time -v) and the server's (VmHWM of the process, which was
 # started fresh for this run). Targets: push >= 70% of the slower baseline's MB/s; client RSS
-# under 64 MB. Usage: bench/firmware.sh [SIZE_MIB]. Needs curl, python3, /usr/bin/time
-# (apt-get install curl python3 time).
+# under 64 MB. Usage: [FLEET_BIN=path/to/fleet] bench/firmware.sh [SIZE_MIB]. Needs curl,
+# python3, /usr/bin/time (apt-get install curl python3 time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +19,7 @@ for tool in curl python3 /usr/bin/time sha256sum; do
 done
 
 cargo build --release --locked --quiet
-BIN=$PWD/target/release/fleet
+BIN=${FLEET_BIN:-$PWD/target/release/fleet} # FLEET_BIN: another build, to compare in one setup
 
 work=$(mktemp -d)
 pids=()
