@@ -50,7 +50,7 @@ db=$work/data/fleet.db
 
 # Seed N devices in one transaction. IDs follow the service's format (prefix + 32 hex digits,
 # ordered), a third of them in the cohort, all with two tags and a target.
-sqlite3 "$db" <<SQL
+sqlite3 "$db" >/dev/null <<SQL
 PRAGMA busy_timeout = 10000;
 BEGIN;
 WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $N)
