@@ -266,3 +266,45 @@ fn with_the_default_part_size_a_file_changed_after_hashing_is_reported_as_change
     let again = cli.run(&push).success();
     assert!(again.stderr.contains("uploaded app 1.0"), "{again:#?}");
 }
+
+/// Renames every part object under `dir` to the key data dirs used before part keys held
+/// their digest (`part-000001-<sha256>` → `part-000001`).
+fn to_legacy_keys(dir: &std::path::Path) -> usize {
+    let mut renamed = 0;
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            renamed += to_legacy_keys(&path);
+            continue;
+        }
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if let Some((legacy, _digest)) = name.split_once('-').and_then(|(p, rest)| {
+            let (number, digest) = rest.split_once('-')?;
+            Some((format!("{p}-{number}"), digest))
+        }) {
+            std::fs::rename(&path, path.with_file_name(legacy)).expect("rename");
+            renamed += 1;
+        }
+    }
+    renamed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_stored_under_legacy_keys_still_complete_and_download() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, stop_a, c) = first(dir.path()).await;
+    let bytes = content(3 * PART + 7, 8);
+    let bin = c.declare(a, "1.0", bytes.len(), &hex(&bytes)).await;
+    for (i, part) in bytes.chunks(PART).enumerate() {
+        assert_eq!(c.put_part(a, &bin, i + 1, part).await, 200);
+    }
+    drop(stop_a);
+    assert_eq!(to_legacy_keys(&dir.path().join("blobs")), 4);
+    let (b, _, _stop_b) = replica(dir.path()).await;
+    let (status, done) = c.complete(b, &bin).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(c.download(b, &bin).await, bytes);
+}

@@ -11,7 +11,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::artifacts::{artifact_or_404, version_or_404};
 use super::running::Running;
-use super::{MAX_PARTS, binary_or_404, check_active, part_key, product_of};
+use super::{MAX_PARTS, binary_or_404, check_active, part_key, product_of, read_part};
 use crate::api::firmware::{SHA256_HEADER, validate_sha256};
 use crate::api::{
     ArtifactId, Binary, BinaryId, BinaryListQuery, BinaryParts, BinaryState, BinaryUpload,
@@ -354,8 +354,13 @@ async fn digest_of(
         .and_then(|r| r.usable_for(&stored.blob_prefix, &digests))
         .unwrap_or_else(|| (Sha256::new(), 0, 0));
     for part in &received[done..] {
-        let key = part_key(&stored.blob_prefix, part.number, &part.sha256);
-        let mut stream = match firmware.blobs.read(&key).await {
+        let read = read_part(
+            &firmware.blobs,
+            &stored.blob_prefix,
+            part.number,
+            &part.sha256,
+        );
+        let mut stream = match read.await {
             Err(object_store::Error::NotFound { .. }) => return Err(part_changed()),
             other => other.map_err(blob_error)?,
         };
@@ -373,7 +378,10 @@ async fn digest_of(
 async fn remove_unreferenced(firmware: &super::Firmware, prefix: &str, parts: &[ReceivedPart]) {
     let keep: std::collections::HashSet<String> = parts
         .iter()
-        .map(|p| part_key(prefix, p.number, &p.sha256))
+        .flat_map(|p| {
+            let legacy = super::legacy_part_key(prefix, p.number);
+            [part_key(prefix, p.number, &p.sha256), legacy]
+        })
         .collect();
     let result = async {
         let stale: Vec<String> = firmware
@@ -424,8 +432,8 @@ pub async fn download(
     let prefix = stored.blob_prefix.clone();
     let body = futures_util::stream::iter(parts)
         .then(move |part| {
-            let (blobs, key) = (blobs.clone(), part_key(&prefix, part.number, &part.sha256));
-            async move { blobs.read(&key).await }
+            let (blobs, prefix) = (blobs.clone(), prefix.clone());
+            async move { read_part(&blobs, &prefix, part.number, &part.sha256).await }
         })
         .try_flatten();
     let mut response = Body::from_stream(body).into_response();

@@ -19,7 +19,7 @@ use axum::{Router, middleware};
 use super::product_or_404;
 use crate::api::{BinaryId, Product};
 use crate::server::auth::Principal;
-use crate::server::blobs::Blobs;
+use crate::server::blobs::{BlobError, Blobs, ByteStream};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
 use crate::server::store::firmware::binaries::Stored;
@@ -135,6 +135,24 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 /// bytes gets another key, so the bytes behind a recorded part never change under a reader.
 pub fn part_key(prefix: &str, number: u64, sha256: &str) -> String {
     format!("{prefix}/part-{number:06}-{sha256}")
+}
+
+/// Where data dirs written before part keys held digests keep a part.
+fn legacy_part_key(prefix: &str, number: u64) -> String {
+    format!("{prefix}/part-{number:06}")
+}
+
+/// The object of a recorded part: under its content-addressed key, or its legacy key.
+pub async fn read_part(
+    blobs: &Blobs,
+    prefix: &str,
+    number: u64,
+    sha256: &str,
+) -> Result<ByteStream, BlobError> {
+    match blobs.read(&part_key(prefix, number, sha256)).await {
+        Err(BlobError::NotFound { .. }) => blobs.read(&legacy_part_key(prefix, number)).await,
+        other => other,
+    }
 }
 
 /// 404 for a binary; also what a scoped key gets for one outside its products.
