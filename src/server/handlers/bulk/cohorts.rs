@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::State;
 
 use super::{
-    Validator, begin, check_selection, find_cohort, missing_error, missing_refusals, plan,
-    product_or_404, run, select, some_of,
+    Validator, apply_and_commit, begin, check_selection, find_cohort, missing_error,
+    missing_refusals, plan, product_or_404, select, some_of,
 };
 use crate::api::bulk::SAMPLE_MAX;
 use crate::api::{AssignCohort, BulkResult, ErrorBody, Refusal, UnassignCohort};
@@ -14,8 +14,8 @@ use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::ApiJson;
 use crate::server::state::AppState;
-use crate::server::store;
-use crate::server::store::bulk::{self as sql, Change, Stamp};
+
+use crate::server::store::bulk::{self as sql, Change};
 
 /// Assign the selected devices to a cohort, all or none. Every selected device must be in the
 /// cohort's product (409 lists those that are not); a filter selection without `product` is
@@ -78,13 +78,7 @@ pub async fn assign(
         ))
         .with_hint("move them first with `fleet device move`, or leave them out"));
     }
-    let stamp = Stamp {
-        org_id: org,
-        actor: principal.actor(),
-        now: store::now(),
-    };
-    let result = run(&mut tx, &state, &change, &stamp).await?;
-    tx.commit().await?;
+    let result = apply_and_commit(tx, &state, &principal, &change).await?;
     Ok(Json(result))
 }
 
@@ -101,7 +95,6 @@ pub async fn unassign(
     check_selection(&mut v, &body.selection, false);
     v.finish()?;
 
-    let org = &principal.org_id;
     let mut tx = begin(&state, body.dry_run).await?;
     let missing = select(&mut tx, &principal, &body.selection, None).await?;
     let change = Change::Unassign;
@@ -114,12 +107,6 @@ pub async fn unassign(
     if !missing.is_empty() {
         return Err(missing_error(&missing, "unassigned"));
     }
-    let stamp = Stamp {
-        org_id: org,
-        actor: principal.actor(),
-        now: store::now(),
-    };
-    let result = run(&mut tx, &state, &change, &stamp).await?;
-    tx.commit().await?;
+    let result = apply_and_commit(tx, &state, &principal, &change).await?;
     Ok(Json(result))
 }

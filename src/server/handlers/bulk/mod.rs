@@ -237,16 +237,23 @@ async fn plan(
     })
 }
 
-/// Applies `change` to the selection and answers with every changed device.
-async fn run(
-    conn: &mut Conn,
+/// Applies `change` to the selection as `principal`, commits, and answers with every changed
+/// device: the one way a move, assign or unassign ends.
+async fn apply_and_commit(
+    mut tx: Tx,
     state: &AppState,
+    principal: &Principal,
     change: &Change<'_>,
-    stamp: &sql::Stamp<'_>,
 ) -> ApiResult<BulkResult> {
-    let (matched, _) = sql::counts(conn, change).await?;
-    let changed = sql::apply(conn, change, stamp, state.bulk.fail_after_rows).await?;
-    let devices = sql::affected(conn, change, None).await?;
+    let stamp = sql::Stamp {
+        org_id: &principal.org_id,
+        actor: principal.actor(),
+        now: store::now(),
+    };
+    let (matched, _) = sql::counts(&mut tx, change).await?;
+    let changed = sql::apply(&mut tx, change, &stamp, state.bulk.fail_after_rows).await?;
+    let devices = sql::affected(&mut tx, change, None).await?;
+    tx.commit().await?;
     Ok(BulkResult {
         matched,
         changed,

@@ -6,15 +6,15 @@ use axum::Json;
 use axum::extract::State;
 
 use super::{
-    Validator, begin, check_selection, find_cohort, missing_error, missing_refusals, plan,
-    product_or_404, run, select,
+    Validator, apply_and_commit, begin, check_selection, find_cohort, missing_error,
+    missing_refusals, plan, product_or_404, select,
 };
 use crate::api::{BulkResult, ErrorBody, MoveDevices};
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::ApiJson;
 use crate::server::state::AppState;
-use crate::server::store::{self, bulk::Change, bulk::Stamp};
+use crate::server::store::bulk::Change;
 
 /// Move the selected devices to another product, all or none. Refused (409) when the target is
 /// archived, when `to_cohort` is not a cohort of it, or when a named device does not exist.
@@ -72,12 +72,6 @@ pub async fn move_devices(
     if !missing.is_empty() {
         return Err(missing_error(&missing, "moved"));
     }
-    let stamp = Stamp {
-        org_id: org,
-        actor: principal.actor(),
-        now: store::now(),
-    };
-    let result = run(&mut tx, &state, &change, &stamp).await?;
-    tx.commit().await?;
+    let result = apply_and_commit(tx, &state, &principal, &change).await?;
     Ok(Json(result))
 }
