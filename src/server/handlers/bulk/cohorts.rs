@@ -14,7 +14,6 @@ use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::ApiJson;
 use crate::server::state::AppState;
-
 use crate::server::store::bulk::{self as sql, Change};
 
 /// Assign the selected devices to a cohort, all or none. Every selected device must be in the
