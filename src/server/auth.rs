@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use super::error::ApiError;
+use super::hex::hex;
 use super::key_cache::CachedKey;
 use super::state::AppState;
 use super::store;
@@ -49,16 +50,6 @@ pub fn key_prefix(key: &str) -> &str {
 /// Lowercase hex SHA-256 of the whole key, the form stored in `api_keys.hash`.
 pub fn hash_key(key: &str) -> String {
     hex(&Sha256::digest(key.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
 }
 
 /// Who is calling: the API key's organization, role and product scope, set by [`require_key`].

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use super::auth::Principal;
 use super::error::ApiError;
 use super::extract::read_body;
+use super::hex::hex;
 use super::state::AppState;
 use super::store::{self, idempotency::Claim};
 use crate::api::{ErrorCode, IDEMPOTENCY_KEY_HEADER};
@@ -157,11 +158,7 @@ fn request_hash(method: &Method, path_and_query: Option<&str>, body: &Bytes) -> 
     hasher.update(path_and_query.unwrap_or_default().as_bytes());
     hasher.update([0]);
     hasher.update(body);
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&hasher.finalize())
 }
 
 fn replay(status: u16, headers: &str, body: Vec<u8>) -> Response {

@@ -10,6 +10,7 @@ mod blobs;
 mod error;
 mod extract;
 mod handlers;
+mod hex;
 mod idempotency;
 mod key_cache;
 mod limiter;

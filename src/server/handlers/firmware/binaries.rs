@@ -21,14 +21,11 @@ use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::server::handlers::{Validator, audit, product_or_404, unknown_product};
+use crate::server::hex::hex;
 use crate::server::pagination::PageRequest;
 use crate::server::state::AppState;
 use crate::server::store;
 use crate::server::store::firmware::binaries::{self as sql, Stored, Upload, part_count};
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The upload plan of a binary: every part's URL (none once ready).
 fn plan(binary: Binary) -> BinaryUpload {

@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use futures_util::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 
-use super::binaries::{blob_error, hex};
+use super::binaries::blob_error;
 use super::{binary_or_404, check_active, part_key, product_of};
 use crate::api::firmware::{PART_SHA256_HEADER, validate_sha256};
 use crate::api::{BinaryState, ErrorBody, ReceivedPart};
@@ -18,6 +18,7 @@ use crate::server::blobs::BlobWriter;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiPath, payload_too_large};
 use crate::server::handlers::audit;
+use crate::server::hex::hex;
 use crate::server::state::AppState;
 use crate::server::store;
 use crate::server::store::firmware::binaries::{self as sql, Stored};

@@ -6,6 +6,7 @@ use sha2::{Digest as _, Sha256};
 use super::super::{Conn, parse_id};
 use super::Page;
 use crate::api::{SigningKey, SigningKeyId};
+use crate::server::hex::hex;
 
 const SELECT: &str = "SELECT id, name, public_key, created_at FROM signing_keys";
 
@@ -19,11 +20,7 @@ struct Row {
 
 /// First 16 hex digits of the SHA-256 of the key's text form.
 pub fn fingerprint(public_key_b64: &str) -> String {
-    Sha256::digest(public_key_b64.as_bytes())
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(public_key_b64.as_bytes())[..8])
 }
 
 impl Row {
