@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::resources::Resource;
+use super::resources::{Resource, yes_no};
 use crate::api::{Binary, Bundle, FirmwarePolicy, Release, SigningKey};
 
 fn size(bytes: u64) -> String {
@@ -163,7 +163,7 @@ impl Resource for Release {
             self.cohort.clone(),
             self.bundle.clone(),
             format!("{}%", self.rollout_percent),
-            if self.required { "yes" } else { "no" }.to_owned(),
+            yes_no(self.required),
             self.created_at.to_rfc3339(),
         ]
     }
@@ -175,10 +175,7 @@ impl Resource for Release {
             ("cohort", format!("{} ({})", self.cohort, self.cohort_id)),
             ("bundle", format!("{} ({})", self.bundle, self.bundle_id)),
             ("rollout", format!("{}%", self.rollout_percent)),
-            (
-                "required",
-                if self.required { "yes" } else { "no" }.to_owned(),
-            ),
+            ("required", yes_no(self.required)),
             (
                 "previous",
                 self.previous_release_id
@@ -222,12 +219,7 @@ impl Resource for PolicyView {
             ("product", self.product.clone()),
             (
                 "require signed firmware",
-                if self.policy.require_signed_firmware {
-                    "yes"
-                } else {
-                    "no"
-                }
-                .to_owned(),
+                yes_no(self.policy.require_signed_firmware),
             ),
         ]
     }

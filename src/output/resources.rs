@@ -26,7 +26,7 @@ fn or_dash(value: Option<&str>) -> String {
     }
 }
 
-fn yes_no(value: bool) -> String {
+pub(super) fn yes_no(value: bool) -> String {
     if value { "yes" } else { "no" }.to_owned()
 }
 
