@@ -1,8 +1,8 @@
-//! The single middleware of the core authenticated routes: authentication ([`super::auth`]),
-//! then authorization ([`super::authz`]), then idempotency ([`super::idempotency`]), the same
-//! functions in the same order as the three separate layers that the bulk and firmware routes
-//! stack. One layer instead of three saves two service clones and boxed futures per request,
-//! which was a measurable share of a cheap request (see bench/RESULTS.md).
+//! The single middleware of the authenticated JSON routes (core, bulk and firmware):
+//! authentication ([`super::auth`]), then authorization ([`super::authz`]), then idempotency
+//! ([`super::idempotency`]). One layer instead of three saves two service clones and boxed
+//! futures per request, which was a measurable share of a cheap request (see bench/RESULTS.md).
+//! Firmware part uploads stack only the first two, as separate layers.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;

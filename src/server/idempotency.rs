@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -27,12 +27,8 @@ pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 /// Response headers worth replaying; the rest (date, length) are regenerated.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
-/// Middleware, inside authentication: needs the caller's organization.
-pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    run(&state, request, next).await
-}
-
-/// What [`layer`] does, for a middleware that does more.
+/// The idempotency step of [`super::access::layer`], after authentication: needs the caller's
+/// organization.
 pub(super) async fn run(state: &AppState, request: Request, next: Next) -> Response {
     let is_write = matches!(
         *request.method(),

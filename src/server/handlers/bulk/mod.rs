@@ -13,12 +13,12 @@ use axum::routing::post;
 use super::{Validator, find_cohort, product_or_404};
 use crate::api::bulk::{MAX_SELECTED, SAMPLE_MAX};
 use crate::api::{BulkResult, CohortId, DeviceId, Product, Refusal, Selection, validate};
+use crate::server::access;
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
 use crate::server::store::bulk::{self as sql, Change, CohortFilter, Filter};
 use crate::server::store::{self, Conn, Tx};
-use crate::server::{auth, authz, idempotency};
 
 use cohorts::{assign, unassign};
 use import::import;
@@ -33,18 +33,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/v1/bulk/assign", post(assign))
         .route("/v1/bulk/unassign", post(unassign))
         .route("/v1/bulk/import", post(import))
-        // The same layers, in the same order, as the other authenticated routes.
+        // The same layer as the other authenticated routes, under the bulk body limit.
         .route_layer(middleware::from_fn_with_state(
             bulk_state.clone(),
-            idempotency::layer,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            bulk_state.clone(),
-            authz::authorize,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            bulk_state.clone(),
-            auth::require_key,
+            access::layer,
         ))
         .with_state(bulk_state)
 }

@@ -24,7 +24,7 @@ use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
 use crate::server::store::firmware::binaries::Stored;
 use crate::server::store::{self, Conn};
-use crate::server::{auth, authz, idempotency};
+use crate::server::{access, auth, authz};
 
 /// Most parts one binary may have (so a plan stays a reasonable JSON document).
 pub const MAX_PARTS: u64 = 10_000;
@@ -101,18 +101,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/v1/signing-keys/{key}",
             get(signing::get).delete(signing::delete),
         )
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::layer,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            authz::authorize,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_key,
-        ));
+        .route_layer(middleware::from_fn_with_state(state.clone(), access::layer));
     // Part uploads skip the idempotency layer, which would buffer the body under the JSON
     // limit: a part PUT is idempotent by itself (same number, same bytes, same result).
     let parts = Router::new()
