@@ -3,13 +3,8 @@
 use serde::Serialize;
 
 use super::Resource;
+use super::resources::or_dash;
 use crate::api::{ApiKey, CreatedApiKey, Event, ScopedProduct};
-
-fn dash(value: Option<String>) -> String {
-    value
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "-".to_owned())
-}
 
 /// `all` for an org-wide key, else the product names.
 pub fn scope_text(products: Option<&[ScopedProduct]>) -> String {
@@ -39,18 +34,21 @@ fn key_fields(key: &ApiKey) -> Vec<(&'static str, String)> {
     vec![
         ("name", key.name.clone()),
         ("id", key.id.to_string()),
-        ("prefix", dash(key.prefix.clone())),
+        ("prefix", or_dash(key.prefix.as_deref())),
         ("role", key.role.to_string()),
         ("products", scope_text(key.products.as_deref())),
         ("state", state(key)),
         ("created", key.created_at.to_rfc3339()),
         (
             "created by",
-            dash(key.created_by.as_ref().map(ToString::to_string)),
+            or_dash(key.created_by.as_ref().map(ToString::to_string)),
         ),
-        ("expires", dash(key.expires_at.map(|t| t.to_rfc3339()))),
-        ("revoked", dash(key.revoked_at.map(|t| t.to_rfc3339()))),
-        ("last used", dash(key.last_used_at.map(|t| t.to_rfc3339()))),
+        ("expires", or_dash(key.expires_at.map(|t| t.to_rfc3339()))),
+        ("revoked", or_dash(key.revoked_at.map(|t| t.to_rfc3339()))),
+        (
+            "last used",
+            or_dash(key.last_used_at.map(|t| t.to_rfc3339())),
+        ),
     ]
 }
 
@@ -69,11 +67,11 @@ impl Resource for ApiKey {
         vec![
             self.name.clone(),
             self.id.to_string(),
-            dash(self.prefix.clone()),
+            or_dash(self.prefix.as_deref()),
             self.role.to_string(),
             scope_text(self.products.as_deref()),
             state(self),
-            dash(self.expires_at.map(|t| t.to_rfc3339())),
+            or_dash(self.expires_at.map(|t| t.to_rfc3339())),
         ]
     }
 
@@ -116,9 +114,9 @@ impl Resource for Event {
             self.occurred_at.to_rfc3339(),
             self.action.clone(),
             self.result.as_str().to_owned(),
-            dash(self.key_name.clone()),
-            dash(self.resource_id.clone()),
-            dash(self.product_id.clone()),
+            or_dash(self.key_name.as_deref()),
+            or_dash(self.resource_id.as_deref()),
+            or_dash(self.product_id.as_deref()),
         ]
     }
 
@@ -128,10 +126,10 @@ impl Resource for Event {
             ("time", self.occurred_at.to_rfc3339()),
             ("action", self.action.clone()),
             ("result", self.result.as_str().to_owned()),
-            ("key", dash(self.key_name.clone())),
-            ("key id", dash(self.key_id.clone())),
-            ("resource", dash(self.resource_id.clone())),
-            ("product", dash(self.product_id.clone())),
+            ("key", or_dash(self.key_name.as_deref())),
+            ("key id", or_dash(self.key_id.as_deref())),
+            ("resource", or_dash(self.resource_id.as_deref())),
+            ("product", or_dash(self.product_id.as_deref())),
             ("details", self.details.to_string()),
         ]
     }
@@ -169,7 +167,7 @@ impl Resource for WhoamiView {
             self.key_name.clone(),
             self.role.clone(),
             scope_text(self.products.as_deref()),
-            dash(self.profile.clone()),
+            or_dash(self.profile.as_deref()),
             self.api_url.clone(),
         ]
     }
@@ -180,7 +178,7 @@ impl Resource for WhoamiView {
                 "profile",
                 format!(
                     "{} (from {})",
-                    dash(self.profile.clone()),
+                    or_dash(self.profile.as_deref()),
                     self.profile_source
                 ),
             ),
@@ -193,7 +191,7 @@ impl Resource for WhoamiView {
             ("role", self.role.clone()),
             ("products", scope_text(self.products.as_deref())),
             ("organization", self.org.clone()),
-            ("expires", dash(self.expires_at.map(|t| t.to_rfc3339()))),
+            ("expires", or_dash(self.expires_at.map(|t| t.to_rfc3339()))),
         ]
     }
 }

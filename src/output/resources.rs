@@ -19,9 +19,10 @@ pub trait Resource: Serialize {
     fn fields(&self) -> Vec<(&'static str, String)>;
 }
 
-fn or_dash(value: Option<&str>) -> String {
+/// The value, or `-` when it is missing or empty.
+pub(super) fn or_dash(value: Option<impl AsRef<str>>) -> String {
     match value {
-        Some(v) if !v.is_empty() => v.to_owned(),
+        Some(v) if !v.as_ref().is_empty() => v.as_ref().to_owned(),
         _ => "-".to_owned(),
     }
 }
