@@ -280,18 +280,12 @@ pub async fn product_id_of(
     org_id: &str,
     reference: &str,
 ) -> sqlx::Result<Option<ProductId>> {
-    let column = if ProductId::parse(reference).is_some() {
-        "id"
+    let sql = if ProductId::parse(reference).is_some() {
+        "SELECT id FROM products WHERE org_id = $1 AND id = $2"
     } else {
-        "name"
+        "SELECT id FROM products WHERE org_id = $1 AND name = $2"
     };
-    let sql = format!("SELECT id FROM products WHERE org_id = $1 AND {column} = $2");
-    let row: Option<(String,)> = sqlx::query_as(&sql)
-        .bind(org_id)
-        .bind(reference)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.map(|(id,)| parse_id!(ProductId, id)).transpose()
+    one_product_id(conn, sql, org_id, reference).await
 }
 
 /// The product of the device a path reference (ID or identifier) names; for scope checks.
@@ -300,13 +294,22 @@ pub async fn device_product_of(
     org_id: &str,
     reference: &str,
 ) -> sqlx::Result<Option<ProductId>> {
-    let column = if crate::api::DeviceId::parse(reference).is_some() {
-        "id"
+    let sql = if crate::api::DeviceId::parse(reference).is_some() {
+        "SELECT product_id FROM devices WHERE org_id = $1 AND id = $2"
     } else {
-        "identifier"
+        "SELECT product_id FROM devices WHERE org_id = $1 AND identifier = $2"
     };
-    let sql = format!("SELECT product_id FROM devices WHERE org_id = $1 AND {column} = $2");
-    let row: Option<(String,)> = sqlx::query_as(&sql)
+    one_product_id(conn, sql, org_id, reference).await
+}
+
+/// Runs `sql`, a one-column product ID query bound to `org_id` and `reference`.
+async fn one_product_id(
+    conn: &mut Conn,
+    sql: &'static str,
+    org_id: &str,
+    reference: &str,
+) -> sqlx::Result<Option<ProductId>> {
+    let row: Option<(String,)> = sqlx::query_as(sql)
         .bind(org_id)
         .bind(reference)
         .fetch_optional(&mut *conn)
