@@ -4,7 +4,7 @@ use futures_util::Stream;
 use reqwest::Method;
 
 use super::{ApiClient, paging};
-use crate::api::{Cohort, CohortListQuery, CreateCohort, Page, PagedQuery, UpdateCohort};
+use crate::api::{Cohort, CohortListQuery, CreateCohort, UpdateCohort};
 use crate::error::Result;
 
 /// Cohorts, addressed by product (name or ID) plus cohort name or `coh_` ID.
@@ -37,19 +37,8 @@ impl<'a> Cohorts<'a> {
         self.client.delete(url).await
     }
 
-    /// One page of the org-wide list (filtered by `query.product` when set).
-    pub async fn list(&self, query: &CohortListQuery) -> Result<Page<Cohort>> {
-        let mut url = self.client.url(&["cohorts"])?;
-        url.query_pairs_mut().extend_pairs(query.to_pairs());
-        self.client.get(url).await
-    }
-
-    /// Every matching cohort, page after page.
-    pub fn list_all(&self, query: CohortListQuery) -> impl Stream<Item = Result<Cohort>> + use<> {
-        self.list_up_to(query, None)
-    }
-
-    /// Like [`Cohorts::list_all`], but stops fetching once more than `max` arrived.
+    /// Every matching cohort of the org-wide list (only `query.product`'s when set), page after
+    /// page; with `max`, stops fetching once more than `max` arrived.
     pub fn list_up_to(
         &self,
         query: CohortListQuery,

@@ -4,7 +4,7 @@ use futures_util::Stream;
 use reqwest::Method;
 
 use super::{ApiClient, paging};
-use crate::api::{CreateDevice, Device, DeviceListQuery, Page, PagedQuery, UpdateDevice};
+use crate::api::{CreateDevice, Device, DeviceListQuery, UpdateDevice};
 use crate::error::Result;
 
 /// Devices, addressed by identifier or `dev_` ID.
@@ -39,19 +39,8 @@ impl<'a> Devices<'a> {
             .await
     }
 
-    /// One page.
-    pub async fn list(&self, query: &DeviceListQuery) -> Result<Page<Device>> {
-        let mut url = self.client.url(&["devices"])?;
-        url.query_pairs_mut().extend_pairs(query.to_pairs());
-        self.client.get(url).await
-    }
-
-    /// Every matching device, page after page.
-    pub fn list_all(&self, query: DeviceListQuery) -> impl Stream<Item = Result<Device>> + use<> {
-        self.list_up_to(query, None)
-    }
-
-    /// Like [`Devices::list_all`], but stops fetching once more than `max` arrived.
+    /// Every matching device, page after page; with `max`, stops fetching once more than
+    /// `max` arrived.
     pub fn list_up_to(
         &self,
         query: DeviceListQuery,

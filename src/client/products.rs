@@ -4,7 +4,7 @@ use futures_util::Stream;
 use reqwest::Method;
 
 use super::{ApiClient, paging};
-use crate::api::{CreateProduct, Page, PagedQuery, Product, ProductListQuery, UpdateProduct};
+use crate::api::{CreateProduct, Product, ProductListQuery, UpdateProduct};
 use crate::error::Result;
 
 /// Products, addressed by name or `prd_` ID.
@@ -39,19 +39,8 @@ impl<'a> Products<'a> {
             .await
     }
 
-    /// One page.
-    pub async fn list(&self, query: &ProductListQuery) -> Result<Page<Product>> {
-        let mut url = self.client.url(&["products"])?;
-        url.query_pairs_mut().extend_pairs(query.to_pairs());
-        self.client.get(url).await
-    }
-
-    /// Every matching product, page after page.
-    pub fn list_all(&self, query: ProductListQuery) -> impl Stream<Item = Result<Product>> + use<> {
-        self.list_up_to(query, None)
-    }
-
-    /// Like [`Products::list_all`], but stops fetching once more than `max` arrived.
+    /// Every matching product, page after page; with `max`, stops fetching once more than
+    /// `max` arrived.
     pub fn list_up_to(
         &self,
         query: ProductListQuery,
