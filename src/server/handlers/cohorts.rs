@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::{
-    Validator, archived, audit, find_cohort, product_or_404, resource, unique_or, unknown_product,
+    Validator, archived, audit, find_cohort, product_or_404, resource, unique_or, visible_product,
 };
 use crate::api::{
     Cohort, CohortId, CohortListQuery, CreateCohort, ErrorBody, Page, Product, UpdateCohort,
@@ -61,13 +61,7 @@ async fn list_page(
     let org_id = &principal.org_id;
     let mut conn = state.pool.acquire().await?;
     let product = match product {
-        Some(reference) => {
-            let product = product_or_404(&mut conn, org_id, reference).await?;
-            if !principal.sees(&product.id) {
-                return Err(unknown_product(reference));
-            }
-            Some(product)
-        }
+        Some(reference) => Some(visible_product(&mut conn, principal, reference).await?),
         None => None,
     };
     let filter = store::cohorts::ListFilter {

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::{
-    Validator, archived, audit, find_cohort, product_or_404, resource, unique_or, unknown_device,
-    unknown_product,
+    Validator, archived, audit, filter_cohort_id, find_cohort, product_or_404, resource, unique_or,
+    unknown_device, visible_product,
 };
 use crate::api::{
     Cohort, CohortId, CreateDevice, Device, DeviceId, DeviceListQuery, ErrorBody, Page, Product,
@@ -89,32 +89,14 @@ pub async fn list(
     let org = &principal.org_id;
     let mut conn = state.pool.acquire().await?;
     let product = match &query.product {
-        Some(reference) => {
-            let product = product_or_404(&mut conn, org, reference).await?;
-            if !principal.sees(&product.id) {
-                return Err(unknown_product(reference));
-            }
-            Some(product)
-        }
+        Some(reference) => Some(visible_product(&mut conn, &principal, reference).await?),
         None => None,
     };
-    let cohort_id = match (&query.cohort, &product) {
-        (Some(reference), Some(product)) => Some(
-            find_cohort(&mut conn, org, product, reference)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::not_found(format!(
-                        "product `{}` has no cohort `{reference}`",
-                        product.name
-                    ))
-                })?
-                .id,
-        ),
-        (Some(reference), None) => Some(
-            CohortId::parse(reference)
-                .ok_or_else(|| ApiError::not_found(format!("no cohort `{reference}`")))?,
-        ),
-        (None, _) => None,
+    let cohort_id = match &query.cohort {
+        Some(reference) => {
+            Some(filter_cohort_id(&mut conn, org, product.as_ref(), reference).await?)
+        }
+        None => None,
     };
     let filter = store::devices::ListFilter {
         product_id: product.as_ref().map(|p| &p.id),

@@ -75,6 +75,42 @@ async fn product_or_404(conn: &mut Conn, org_id: &str, reference: &str) -> ApiRe
         .ok_or_else(|| unknown_product(reference))
 }
 
+/// The product a list or selection filters by: 404 when missing or outside the key's scope.
+async fn visible_product(
+    conn: &mut Conn,
+    principal: &crate::server::auth::Principal,
+    reference: &str,
+) -> ApiResult<Product> {
+    let product = product_or_404(conn, &principal.org_id, reference).await?;
+    if !principal.sees(&product.id) {
+        return Err(unknown_product(reference));
+    }
+    Ok(product)
+}
+
+/// The cohort a list or selection filters by: a cohort of `product` (ID or name) when one is
+/// given, else any cohort ID (a name needs its product).
+async fn filter_cohort_id(
+    conn: &mut Conn,
+    org_id: &str,
+    product: Option<&Product>,
+    reference: &str,
+) -> ApiResult<CohortId> {
+    match product {
+        Some(product) => Ok(find_cohort(conn, org_id, product, reference)
+            .await?
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "product `{}` has no cohort `{reference}`",
+                    product.name
+                ))
+            })?
+            .id),
+        None => CohortId::parse(reference)
+            .ok_or_else(|| ApiError::not_found(format!("no cohort `{reference}`"))),
+    }
+}
+
 /// 404 for a product; also what a scoped key gets for a product outside its scope.
 pub(crate) fn unknown_product(reference: &str) -> ApiError {
     ApiError::not_found(format!("no product `{reference}`"))

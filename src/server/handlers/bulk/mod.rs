@@ -10,7 +10,7 @@ use axum::Router;
 use axum::middleware;
 use axum::routing::post;
 
-use super::{Validator, find_cohort, product_or_404};
+use super::{Validator, filter_cohort_id, find_cohort, product_or_404, visible_product};
 use crate::api::bulk::{MAX_SELECTED, SAMPLE_MAX};
 use crate::api::{BulkResult, CohortId, DeviceId, Product, Refusal, Selection, validate};
 use crate::server::access;
@@ -122,32 +122,12 @@ async fn select(
         return Ok(missing);
     }
     let product = match &selection.product {
-        Some(reference) => {
-            let product = product_or_404(conn, org, reference).await?;
-            if !principal.sees(&product.id) {
-                return Err(super::unknown_product(reference));
-            }
-            Some(product)
-        }
+        Some(reference) => Some(visible_product(conn, principal, reference).await?),
         None => implied_product.cloned(),
     };
-    let cohort_id = match (&selection.cohort, &product) {
-        (None, _) => None,
-        (Some(reference), Some(product)) => Some(
-            find_cohort(conn, org, product, reference)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::not_found(format!(
-                        "product `{}` has no cohort `{reference}`",
-                        product.name
-                    ))
-                })?
-                .id,
-        ),
-        (Some(reference), None) => Some(
-            CohortId::parse(reference)
-                .ok_or_else(|| ApiError::not_found(format!("no cohort `{reference}`")))?,
-        ),
+    let cohort_id = match &selection.cohort {
+        Some(reference) => Some(filter_cohort_id(conn, org, product.as_ref(), reference).await?),
+        None => None,
     };
     let cohort = match (&cohort_id, selection.no_cohort) {
         (Some(id), _) => CohortFilter::Is(id),
