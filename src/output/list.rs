@@ -81,11 +81,6 @@ impl<R: Resource> ListWriter<R> {
         Ok(())
     }
 
-    /// Hands what is buffered to the reader, e.g. between pages so `| head` sees output early.
-    pub fn flush(&mut self) -> Result<(), Error> {
-        self.out.flush().map_err(write_error)
-    }
-
     fn flush_table(&mut self) -> Result<(), Error> {
         let header = self.widths.is_empty();
         let rows = std::mem::take(&mut self.rows);
@@ -103,7 +98,7 @@ impl<R: Resource> ListWriter<R> {
             OutputFormat::Table if !self.rows.is_empty() => self.flush_table()?,
             _ => {}
         }
-        self.flush()?;
+        self.out.flush().map_err(write_error)?;
         Ok(self.count)
     }
 }
