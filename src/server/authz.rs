@@ -221,7 +221,6 @@ pub(super) async fn check(
         .extensions
         .get::<MatchedPath>()
         .map_or("", MatchedPath::as_str);
-    let path = parts.uri.path();
     let Some(rule) = rule_for(method, route) else {
         // The path is routed but not for this method: axum's 405 would come next; answer it
         // here, from the rules, so a method added without a rule is refused too.
@@ -248,21 +247,9 @@ pub(super) async fn check(
         )
         .into_response());
     };
-    let details = |status: u16| {
-        json!({
-            "status": status, "reason": if status == 404 { "scope" } else { "role" },
-            "method": method.as_str(), "path": path, "role": principal.role.as_str(),
-        })
-    };
     if principal.role < rule.role {
-        record_denial(
-            state,
-            &principal.org_id,
-            principal.actor(),
-            None,
-            details(403),
-        )
-        .await;
+        let details = denial_details(parts, principal, 403, "role");
+        record_denial(state, &principal.org_id, principal.actor(), None, details).await;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
@@ -278,8 +265,7 @@ pub(super) async fn check(
         return Ok(());
     }
     if rule.scope == OrgWide {
-        let mut details = details(403);
-        details["reason"] = json!("scope");
+        let details = denial_details(parts, principal, 403, "scope");
         record_denial(state, &principal.org_id, principal.actor(), None, details).await;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -296,16 +282,26 @@ pub(super) async fn check(
     match hidden_path_resource(state, principal, &params).await {
         Ok(None) => Ok(()),
         Ok(Some((product, not_found))) => {
-            let details = json!({
-                "status": 404, "reason": "scope", "method": parts.method.as_str(),
-                "path": parts.uri.path(), "role": principal.role.as_str(),
-            });
+            let details = denial_details(parts, principal, 404, "scope");
             let (org, actor) = (&principal.org_id, principal.actor());
             record_denial(state, org, actor, product.as_ref(), details).await;
             Err(not_found.into_response())
         }
         Err(err) => Err(err.into_response()),
     }
+}
+
+/// The `auth.denied` details of a request refused by a rule (`reason`: `role` or `scope`).
+fn denial_details(
+    parts: &Parts,
+    principal: &Principal,
+    status: u16,
+    reason: &str,
+) -> serde_json::Value {
+    json!({
+        "status": status, "reason": reason, "method": parts.method.as_str(),
+        "path": parts.uri.path(), "role": principal.role.as_str(),
+    })
 }
 
 /// For a scoped key: the first `{product}` or `{device}` in the path that exists outside its
