@@ -84,10 +84,10 @@ impl Server {
         })?;
         let pool = store::open(&config.data_dir.join(DB_FILE)).await?;
         let key = auth::generate_key();
-        let key_id = format!("key_{}", uuid::Uuid::now_v7().simple());
+        let key_id = crate::api::ApiKeyId::generate();
         let created = store::orgs::bootstrap(
             &pool,
-            &key_id,
+            key_id.as_str(),
             &auth::hash_key(&key),
             auth::key_prefix(&key),
         )
