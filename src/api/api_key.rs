@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ids::{ApiKeyId, ProductId};
+use super::ids::{ApiKeyId, OrgId, ProductId};
 use super::page::{PagedQuery, push_page_pairs};
 
 /// What a key may do. Ordered: `read` < `write` < `admin`.
@@ -135,7 +135,7 @@ pub struct Whoami {
     pub role: Role,
     /// `null`: every product of the organization.
     pub products: Option<Vec<ScopedProduct>>,
-    pub org_id: String,
+    pub org_id: OrgId,
     pub org_name: String,
     pub expires_at: Option<DateTime<Utc>>,
 }

@@ -1,4 +1,4 @@
-//! Opaque, type-prefixed, time-ordered resource IDs (`prd_…`, `coh_…`, `dev_…`).
+//! Opaque, type-prefixed, time-ordered resource IDs (`prd_…`, `coh_…`, `dev_…`, `org_…`).
 //!
 //! The body is a UUIDv7 in lowercase hex, so IDs sort by creation time as plain strings; that
 //! order is what keyset pagination walks.
@@ -139,6 +139,11 @@ id_type!(
     /// A release's ID.
     ReleaseId,
     "rel"
+);
+id_type!(
+    /// An organization's (tenant's) ID.
+    OrgId,
+    "org"
 );
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ pub use firmware::{
 };
 pub use ids::ApiKeyId;
 pub use ids::{ArtifactId, BinaryId, BundleId, ReleaseId, SigningKeyId, VersionId};
-pub use ids::{CohortId, DeviceId, EventId, ProductId};
+pub use ids::{CohortId, DeviceId, EventId, OrgId, ProductId};
 pub use page::{Page, PagedQuery};
 pub use product::{CreateProduct, Product, ProductListQuery, ProductState, UpdateProduct};
 

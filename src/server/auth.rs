@@ -23,7 +23,7 @@ use super::hex::hex;
 use super::key_cache::CachedKey;
 use super::state::AppState;
 use super::store;
-use crate::api::{ErrorCode, ProductId, Role};
+use crate::api::{ErrorCode, OrgId, ProductId, Role};
 
 /// Every key starts with this, so leaked keys are easy to spot (and to scan for).
 pub const KEY_PREFIX: &str = "fleet_";
@@ -55,7 +55,7 @@ pub fn hash_key(key: &str) -> String {
 /// Who is calling: the API key's organization, role and product scope, set by [`require_key`].
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub org_id: String,
+    pub org_id: OrgId,
     pub key_id: String,
     pub key_name: String,
     pub role: Role,
@@ -206,6 +206,10 @@ async fn cached_or_stored(
         tracing::error!(key_id = %row.id, role = %row.role, "stored API key role is malformed");
         ApiError::internal().into_response()
     })?;
+    let org_id = OrgId::parse(&row.org_id).ok_or_else(|| {
+        tracing::error!(key_id = %row.id, org_id = %row.org_id, "stored organization ID is malformed");
+        ApiError::internal().into_response()
+    })?;
     let scope = row.scoped.then(|| {
         row.scope
             .as_deref()
@@ -216,7 +220,7 @@ async fn cached_or_stored(
     });
     let key = Arc::new(CachedKey {
         principal: Principal {
-            org_id: row.org_id,
+            org_id,
             key_id: row.id,
             key_name: row.name,
             role,

@@ -18,7 +18,7 @@ use super::auth::Principal;
 use super::error::ApiError;
 use super::state::AppState;
 use super::store;
-use crate::api::{ErrorCode, ProductId, Role};
+use crate::api::{ErrorCode, OrgId, ProductId, Role};
 
 /// Who may use a route with a product-scoped key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -344,7 +344,7 @@ async fn hidden_path_resource(
 /// else). A failure is logged, never turned into an error: the client gets its denial anyway.
 pub async fn record_denial(
     state: &AppState,
-    org_id: &str,
+    org_id: &OrgId,
     actor: store::events::Actor<'_>,
     product: Option<&ProductId>,
     details: serde_json::Value,

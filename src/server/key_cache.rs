@@ -187,7 +187,7 @@ mod tests {
     fn key(name: &str) -> Arc<CachedKey> {
         Arc::new(CachedKey {
             principal: Principal {
-                org_id: "org".into(),
+                org_id: crate::api::OrgId::generate(),
                 key_id: format!("key_{name}"),
                 key_name: name.into(),
                 role: Role::Read,

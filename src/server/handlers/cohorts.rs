@@ -12,7 +12,7 @@ use super::{
     Validator, archived, audit, find_cohort, product_or_404, resource, unique_or, visible_product,
 };
 use crate::api::{
-    Cohort, CohortId, CohortListQuery, CreateCohort, ErrorBody, Page, Product, UpdateCohort,
+    Cohort, CohortId, CohortListQuery, CreateCohort, ErrorBody, OrgId, Page, Product, UpdateCohort,
     validate,
 };
 use crate::server::auth::Principal;
@@ -32,7 +32,7 @@ fn duplicate(product: &Product, name: &str) -> ApiError {
 
 async fn cohort_or_404(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     product: &Product,
     reference: &str,
 ) -> ApiResult<Cohort> {

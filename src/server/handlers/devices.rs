@@ -9,8 +9,8 @@ use super::{
     unknown_device, visible_product,
 };
 use crate::api::{
-    Cohort, CohortId, CreateDevice, Device, DeviceId, DeviceListQuery, ErrorBody, Page, Product,
-    UpdateDevice, validate,
+    Cohort, CohortId, CreateDevice, Device, DeviceId, DeviceListQuery, ErrorBody, OrgId, Page,
+    Product, UpdateDevice, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
@@ -26,7 +26,7 @@ fn duplicate(identifier: &str) -> ApiError {
     .with_hint(format!("show it with `fleet device show {identifier}`"))
 }
 
-async fn device_or_404(conn: &mut Conn, org_id: &str, reference: &str) -> ApiResult<Device> {
+async fn device_or_404(conn: &mut Conn, org_id: &OrgId, reference: &str) -> ApiResult<Device> {
     store::devices::resolve(conn, org_id, reference)
         .await?
         .ok_or_else(|| unknown_device(reference))
@@ -35,7 +35,7 @@ async fn device_or_404(conn: &mut Conn, org_id: &str, reference: &str) -> ApiRes
 /// The cohort a device body names: it must be a cohort of the device's product (422 otherwise).
 async fn cohort_for_device(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     product: &Product,
     reference: &str,
 ) -> ApiResult<Cohort> {

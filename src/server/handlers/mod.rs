@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::error::{ApiError, ApiResult};
 use super::store::{self, Conn};
-use crate::api::{Cohort, CohortId, FieldError, Product};
+use crate::api::{Cohort, CohortId, FieldError, OrgId, Product};
 
 /// A single resource with `ETag: "<revision>"` and, for creates, its `Location`.
 fn resource<T: Serialize>(
@@ -69,7 +69,7 @@ fn unique_or(err: sqlx::Error, conflict: impl FnOnce() -> ApiError) -> ApiError 
     }
 }
 
-async fn product_or_404(conn: &mut Conn, org_id: &str, reference: &str) -> ApiResult<Product> {
+async fn product_or_404(conn: &mut Conn, org_id: &OrgId, reference: &str) -> ApiResult<Product> {
     store::products::resolve(conn, org_id, reference)
         .await?
         .ok_or_else(|| unknown_product(reference))
@@ -92,7 +92,7 @@ async fn visible_product(
 /// given, else any cohort ID (a name needs its product).
 async fn filter_cohort_id(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     product: Option<&Product>,
     reference: &str,
 ) -> ApiResult<CohortId> {
@@ -126,7 +126,7 @@ pub(crate) fn unknown_device(reference: &str) -> ApiError {
 /// The cohort `reference` (name or ID) of `product`; `None` when the product has no such cohort.
 async fn find_cohort(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     product: &Product,
     reference: &str,
 ) -> ApiResult<Option<Cohort>> {

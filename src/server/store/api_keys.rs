@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Pool, QueryBuilder, parse_id};
-use crate::api::{ApiKey, ApiKeyId, ProductId, Role, ScopedProduct};
+use crate::api::{ApiKey, ApiKeyId, OrgId, ProductId, Role, ScopedProduct};
 
 /// What authentication needs about a key, in one statement: its scope rides along as a
 /// comma-separated list so a request costs one query, not two.
@@ -45,7 +45,7 @@ pub async fn touch(pool: &Pool, id: &str, at: DateTime<Utc>) -> sqlx::Result<()>
 /// A key to insert; `products: None` is an org-wide key.
 pub struct NewKey<'a> {
     pub id: &'a ApiKeyId,
-    pub org_id: &'a str,
+    pub org_id: &'a OrgId,
     pub name: &'a str,
     pub role: Role,
     pub hash: &'a str,
@@ -61,7 +61,7 @@ pub async fn insert(conn: &mut Conn, key: &NewKey<'_>, now: DateTime<Utc>) -> sq
          created_by, scoped) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(key.id.as_str())
-    .bind(key.org_id)
+    .bind(key.org_id.as_str())
     .bind(key.name)
     .bind(key.role.as_str())
     .bind(key.hash)
@@ -188,11 +188,12 @@ fn push_within(qb: &mut QueryBuilder<'_>, within: &[ProductId]) {
 
 pub async fn list(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     filter: &ListFilter<'_>,
 ) -> sqlx::Result<Vec<ApiKey>> {
     let mut qb = QueryBuilder::new(SELECT);
-    qb.push(" WHERE k.org_id = ").push_bind(org_id.to_owned());
+    qb.push(" WHERE k.org_id = ")
+        .push_bind(org_id.as_str().to_owned());
     if !filter.include_revoked {
         qb.push(" AND k.revoked_at IS NULL");
     }
@@ -212,7 +213,7 @@ pub async fn list(
 /// share a name). Limited to what a scoped admin may see when `within` is set.
 pub async fn resolve(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     reference: &str,
     within: Option<&[ProductId]>,
 ) -> sqlx::Result<Vec<ApiKey>> {
@@ -224,7 +225,8 @@ pub async fn resolve(
         "k.name"
     };
     let mut qb = QueryBuilder::new(SELECT);
-    qb.push(" WHERE k.org_id = ").push_bind(org_id.to_owned());
+    qb.push(" WHERE k.org_id = ")
+        .push_bind(org_id.as_str().to_owned());
     qb.push(format_args!(" AND {column} = "))
         .push_bind(reference.to_owned());
     if let Some(within) = within {
@@ -250,14 +252,15 @@ pub async fn revoke(conn: &mut Conn, id: &ApiKeyId, now: DateTime<Utc>) -> sqlx:
 /// The name and ID of every product in `ids` that exists in the organization.
 pub async fn scoped_products(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     ids: &[ProductId],
 ) -> sqlx::Result<Vec<ScopedProduct>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut qb = QueryBuilder::new("SELECT id, name FROM products WHERE org_id = ");
-    qb.push_bind(org_id.to_owned()).push(" AND id IN (");
+    qb.push_bind(org_id.as_str().to_owned())
+        .push(" AND id IN (");
     let mut list = qb.separated(", ");
     for id in ids {
         list.push_bind(id.as_str().to_owned());
@@ -277,7 +280,7 @@ pub async fn scoped_products(
 /// The product a path reference (ID or name) names, as an ID; for scope checks.
 pub async fn product_id_of(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     reference: &str,
 ) -> sqlx::Result<Option<ProductId>> {
     let sql = if ProductId::parse(reference).is_some() {
@@ -291,7 +294,7 @@ pub async fn product_id_of(
 /// The product of the device a path reference (ID or identifier) names; for scope checks.
 pub async fn device_product_of(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     reference: &str,
 ) -> sqlx::Result<Option<ProductId>> {
     let sql = if crate::api::DeviceId::parse(reference).is_some() {
@@ -306,11 +309,11 @@ pub async fn device_product_of(
 async fn one_product_id(
     conn: &mut Conn,
     sql: &'static str,
-    org_id: &str,
+    org_id: &OrgId,
     reference: &str,
 ) -> sqlx::Result<Option<ProductId>> {
     let row: Option<(String,)> = sqlx::query_as(sql)
-        .bind(org_id)
+        .bind(org_id.as_str())
         .bind(reference)
         .fetch_optional(&mut *conn)
         .await?;
@@ -318,9 +321,9 @@ async fn one_product_id(
 }
 
 /// Organization name by ID (for whoami).
-pub async fn org_name(conn: &mut Conn, org_id: &str) -> sqlx::Result<String> {
+pub async fn org_name(conn: &mut Conn, org_id: &OrgId) -> sqlx::Result<String> {
     let (name,): (String,) = sqlx::query_as("SELECT name FROM organizations WHERE id = $1")
-        .bind(org_id)
+        .bind(org_id.as_str())
         .fetch_one(&mut *conn)
         .await?;
     Ok(name)

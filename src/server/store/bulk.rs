@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, QueryBuilder, parse_id, push_tag_filter};
-use crate::api::{BulkDevice, Cohort, CohortId, DeviceId, EventId, Product, ProductId};
+use crate::api::{BulkDevice, Cohort, CohortId, DeviceId, EventId, OrgId, Product, ProductId};
 use crate::server::store::events::Actor;
 
 /// Creates (once per connection) and empties the selection table.
@@ -35,7 +35,7 @@ fn json_list(items: &[String]) -> String {
 /// skipped here; [`missing`] reports them.
 pub async fn select_named(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     ids: &[String],
     identifiers: &[String],
 ) -> sqlx::Result<()> {
@@ -51,7 +51,7 @@ pub async fn select_named(
              CROSS JOIN devices d ON d.org_id = $1 AND d.{column} = j.value"
         );
         sqlx::query(&sql)
-            .bind(org_id)
+            .bind(org_id.as_str())
             .bind(json_list(list))
             .execute(&mut *conn)
             .await?;
@@ -114,14 +114,14 @@ pub struct Filter<'a> {
 /// Selects every device matching `filter`, in one statement.
 pub async fn select_filtered(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     filter: &Filter<'_>,
 ) -> sqlx::Result<()> {
     let mut qb = QueryBuilder::new(
         "INSERT INTO temp.bulk_selected (id, identifier, product_id, cohort_id) \
          SELECT d.id, d.identifier, d.product_id, d.cohort_id FROM devices d WHERE d.org_id = ",
     );
-    qb.push_bind(org_id.to_owned());
+    qb.push_bind(org_id.as_str().to_owned());
     if let Some(product_id) = filter.product_id {
         qb.push(" AND d.product_id = ")
             .push_bind(product_id.as_str().to_owned());
@@ -221,7 +221,7 @@ pub async fn outside_product(
 
 /// Who acted and when, for the audit events of one bulk operation.
 pub struct Stamp<'a> {
-    pub org_id: &'a str,
+    pub org_id: &'a OrgId,
     pub actor: Actor<'a>,
     pub now: DateTime<Utc>,
 }
@@ -309,7 +309,7 @@ async fn record_events(
     );
     qb.push_bind(base);
     qb.push(" || printf('%08x', ROW_NUMBER() OVER (ORDER BY s.id)), ");
-    qb.push_bind(stamp.org_id.to_owned()).push(", ");
+    qb.push_bind(stamp.org_id.as_str().to_owned()).push(", ");
     qb.push_bind(stamp.now).push(", ");
     qb.push_bind(stamp.actor.key_id.map(str::to_owned))
         .push(", ");

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::bulk::{Stamp, inject_failure};
 use super::{Conn, parse_id};
-use crate::api::{BulkDevice, DeviceId, EventId, ProductId};
+use crate::api::{BulkDevice, DeviceId, EventId, OrgId, ProductId};
 
 /// One validated row, as it enters SQL.
 #[derive(Debug, Serialize)]
@@ -48,7 +48,7 @@ const SAME: &str = "d.description = COALESCE(i.description, d.description) \
 /// prefixes the IDs of the devices to create.
 pub async fn load(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     rows: &[Row<'_>],
     id_base: &str,
 ) -> sqlx::Result<()> {
@@ -82,7 +82,10 @@ pub async fn load(
          FROM devices d JOIN products p ON p.id = d.product_id \
          WHERE d.org_id = $1 AND d.identifier = i.identifier"
     );
-    sqlx::query(&sql).bind(org_id).execute(&mut *conn).await?;
+    sqlx::query(&sql)
+        .bind(org_id.as_str())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -151,7 +154,7 @@ pub async fn apply(
          COALESCE(tags, '[]'), target, FALSE, $3, $3, 1 \
          FROM temp.bulk_import WHERE existing_id IS NULL ORDER BY seq",
     )
-    .bind(stamp.org_id)
+    .bind(stamp.org_id.as_str())
     .bind(product_id.as_str())
     .bind(stamp.now)
     .execute(&mut *conn)
@@ -189,7 +192,7 @@ pub async fn apply(
         .bind(product_id.as_str())
         .bind(update)
         .bind(base)
-        .bind(stamp.org_id)
+        .bind(stamp.org_id.as_str())
         .bind(stamp.now)
         .bind(stamp.actor.key_id)
         .bind(stamp.actor.key_name)

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, QueryBuilder, parse_id};
-use crate::api::{Cohort, CohortId, ProductId};
+use crate::api::{Cohort, CohortId, OrgId, ProductId};
 
 const SELECT: &str = "SELECT c.id, c.product_id, p.name AS product, c.name, c.description, \
      (SELECT COUNT(*) FROM devices d WHERE d.cohort_id = c.id) AS device_count, \
@@ -40,10 +40,10 @@ impl Row {
 }
 
 /// A cohort by ID anywhere in the organization (callers check which product it is in).
-pub async fn get(conn: &mut Conn, org_id: &str, id: &CohortId) -> sqlx::Result<Option<Cohort>> {
+pub async fn get(conn: &mut Conn, org_id: &OrgId, id: &CohortId) -> sqlx::Result<Option<Cohort>> {
     let sql = format!("{SELECT} WHERE c.org_id = $1 AND c.id = $2");
     let row: Option<Row> = sqlx::query_as(&sql)
-        .bind(org_id)
+        .bind(org_id.as_str())
         .bind(id.as_str())
         .fetch_optional(&mut *conn)
         .await?;
@@ -73,12 +73,13 @@ pub struct ListFilter<'a> {
 /// One page, limited to the products a scoped API key sees (`within`; `None`: every product).
 pub async fn list_within(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     filter: &ListFilter<'_>,
     within: Option<&[ProductId]>,
 ) -> sqlx::Result<Vec<Cohort>> {
     let mut qb = QueryBuilder::new(SELECT);
-    qb.push(" WHERE c.org_id = ").push_bind(org_id.to_owned());
+    qb.push(" WHERE c.org_id = ")
+        .push_bind(org_id.as_str().to_owned());
     super::api_keys::push_scope(&mut qb, "c.product_id", within);
     if let Some(product_id) = filter.product_id {
         qb.push(" AND c.product_id = ")
@@ -95,7 +96,7 @@ pub async fn list_within(
 
 pub async fn insert(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     id: &CohortId,
     product_id: &ProductId,
     name: &str,
@@ -107,7 +108,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $6, 1)",
     )
     .bind(id.as_str())
-    .bind(org_id)
+    .bind(org_id.as_str())
     .bind(product_id.as_str())
     .bind(name)
     .bind(description)

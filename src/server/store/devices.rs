@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, QueryBuilder, parse_id, push_tag_filter, tags_from_text, tags_to_text};
-use crate::api::{CohortId, Device, DeviceId, ProductId};
+use crate::api::{CohortId, Device, DeviceId, OrgId, ProductId};
 
 const SELECT: &str = "SELECT d.id, d.identifier, d.product_id, p.name AS product, d.cohort_id, \
      c.name AS cohort, d.description, d.tags, d.target, d.quarantined, d.needs_provisioning, \
@@ -57,7 +57,7 @@ impl Row {
 /// Looks a device up by ID when `reference` is ID-shaped, else by identifier.
 pub async fn resolve(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     reference: &str,
 ) -> sqlx::Result<Option<Device>> {
     let by = if DeviceId::parse(reference).is_some() {
@@ -67,7 +67,7 @@ pub async fn resolve(
     };
     let sql = format!("{SELECT} WHERE d.org_id = $1 AND d.{by} = $2");
     let row: Option<Row> = sqlx::query_as(&sql)
-        .bind(org_id)
+        .bind(org_id.as_str())
         .bind(reference)
         .fetch_optional(&mut *conn)
         .await?;
@@ -76,12 +76,12 @@ pub async fn resolve(
 
 pub async fn identifier_taken(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     identifier: &str,
 ) -> sqlx::Result<bool> {
     let row: Option<(String,)> =
         sqlx::query_as("SELECT id FROM devices WHERE org_id = $1 AND identifier = $2")
-            .bind(org_id)
+            .bind(org_id.as_str())
             .bind(identifier)
             .fetch_optional(&mut *conn)
             .await?;
@@ -164,7 +164,7 @@ fn push_list_filter(
 /// Dialect note: PostgreSQL spells this `json_agg(json_build_object(...) ORDER BY id)`.
 pub async fn list_page_json(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     filter: &ListFilter<'_>,
     within: Option<&[ProductId]>,
 ) -> sqlx::Result<JsonPage> {
@@ -174,7 +174,7 @@ pub async fn list_page_json(
          FROM devices d JOIN products p ON p.id = d.product_id \
          LEFT JOIN cohorts c ON c.id = d.cohort_id WHERE d.org_id = "
     ));
-    qb.push_bind(org_id.to_owned());
+    qb.push_bind(org_id.as_str().to_owned());
     push_list_filter(&mut qb, filter, within);
     if let Some(after) = filter.after {
         qb.push(" AND d.id > ").push_bind(after.to_owned());
@@ -189,7 +189,7 @@ pub async fn list_page_json(
         Some(last) if count >= i64::from(filter.limit) => {
             let mut qb =
                 QueryBuilder::new("SELECT EXISTS (SELECT 1 FROM devices d WHERE d.org_id = ");
-            qb.push_bind(org_id.to_owned());
+            qb.push_bind(org_id.as_str().to_owned());
             push_list_filter(&mut qb, filter, within);
             qb.push(" AND d.id > ").push_bind(last.clone()).push(")");
             let (exists,): (bool,) = qb.build_query_as().fetch_one(&mut *conn).await?;
@@ -216,7 +216,7 @@ pub struct Fields<'a> {
 
 pub async fn insert(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     id: &DeviceId,
     identifier: &str,
     fields: &Fields<'_>,
@@ -228,7 +228,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1)",
     )
     .bind(id.as_str())
-    .bind(org_id)
+    .bind(org_id.as_str())
     .bind(fields.product_id.as_str())
     .bind(fields.cohort_id.map(CohortId::as_str))
     .bind(identifier)
@@ -278,7 +278,7 @@ pub async fn delete(conn: &mut Conn, id: &DeviceId) -> sqlx::Result<()> {
 /// benchmark seeding, far faster than one API call per device.
 pub async fn seed(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     product_id: &ProductId,
     prefix: &str,
     count: usize,

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, QueryBuilder, parse_id};
-use crate::api::{Event, EventId, EventResult, ProductId};
+use crate::api::{Event, EventId, EventResult, OrgId, ProductId};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -68,14 +68,14 @@ pub struct ListFilter<'a> {
 
 pub async fn list(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     filter: &ListFilter<'_>,
 ) -> sqlx::Result<Vec<Event>> {
     let mut qb = QueryBuilder::new(
         "SELECT id, occurred_at, key_id, key_name, action, resource_id, product_id, result, \
          details FROM events WHERE org_id = ",
     );
-    qb.push_bind(org_id.to_owned());
+    qb.push_bind(org_id.as_str().to_owned());
     if let Some(product) = filter.product_id {
         qb.push(" AND product_id = ").push_bind(product.to_owned());
     }

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::{Conn, now};
-use crate::api::EventId;
+use crate::api::{EventId, OrgId};
 
 /// Outcome recorded with an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub struct Actor<'a> {
 /// One event to append.
 #[derive(Debug, Clone)]
 pub struct NewEvent<'a> {
-    pub org_id: &'a str,
+    pub org_id: &'a OrgId,
     pub actor: Actor<'a>,
     /// `<resource>.<verb>`, e.g. `product.created`.
     pub action: &'a str,
@@ -55,7 +55,7 @@ pub async fn record(conn: &mut Conn, event: &NewEvent<'_>) -> sqlx::Result<Event
          product_id, result, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(id.as_str())
-    .bind(event.org_id)
+    .bind(event.org_id.as_str())
     .bind(now())
     .bind(event.actor.key_id)
     .bind(event.actor.key_name)

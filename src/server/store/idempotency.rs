@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Pool, begin_write};
+use crate::api::OrgId;
 
 /// What a write with an `Idempotency-Key` should do.
 pub enum Claim {
@@ -33,7 +34,7 @@ struct Stored {
 /// dropped first, so a key can be reused after its retention window.
 pub async fn claim(
     pool: &Pool,
-    org_id: &str,
+    org_id: &OrgId,
     key: &str,
     request_hash: &str,
     now: DateTime<Utc>,
@@ -47,7 +48,7 @@ pub async fn claim(
     let existing: Option<Stored> = sqlx::query_as(
         "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE org_id = $1 AND key = $2",
     )
-    .bind(org_id)
+    .bind(org_id.as_str())
     .bind(key)
     .fetch_optional(&mut *tx)
     .await?;
@@ -68,7 +69,7 @@ pub async fn claim(
             sqlx::query(
                 "INSERT INTO idempotency_keys (org_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4)",
             )
-            .bind(org_id)
+            .bind(org_id.as_str())
             .bind(key)
             .bind(request_hash)
             .bind(now)
@@ -84,7 +85,7 @@ pub async fn claim(
 /// Stores the response of the request that claimed `key`.
 pub async fn complete(
     pool: &Pool,
-    org_id: &str,
+    org_id: &OrgId,
     key: &str,
     status: u16,
     headers: &str,
@@ -94,7 +95,7 @@ pub async fn complete(
         .bind(i64::from(status))
         .bind(headers)
         .bind(body)
-        .bind(org_id)
+        .bind(org_id.as_str())
         .bind(key)
         .execute(pool)
         .await?;
@@ -102,9 +103,9 @@ pub async fn complete(
 }
 
 /// Gives `key` up after a failure the client should be able to retry (a 5xx).
-pub async fn release(pool: &Pool, org_id: &str, key: &str) -> sqlx::Result<()> {
+pub async fn release(pool: &Pool, org_id: &OrgId, key: &str) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM idempotency_keys WHERE org_id = $1 AND key = $2 AND status IS NULL")
-        .bind(org_id)
+        .bind(org_id.as_str())
         .bind(key)
         .execute(pool)
         .await?;

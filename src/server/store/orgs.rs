@@ -1,6 +1,7 @@
 //! Organizations (tenants) and the first-start bootstrap of org `default` with its admin key.
 
 use super::{Pool, begin_write, now};
+use crate::api::OrgId;
 
 /// Name of the organization created on first start.
 pub const DEFAULT_ORG: &str = "default";
@@ -23,10 +24,10 @@ pub async fn bootstrap(
     if orgs > 0 {
         return Ok(false);
     }
-    let org_id = format!("org_{}", uuid::Uuid::now_v7().simple());
+    let org_id = OrgId::generate();
     let now = now();
     sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(&org_id)
+        .bind(org_id.as_str())
         .bind(DEFAULT_ORG)
         .bind(now)
         .execute(&mut *tx)
@@ -36,7 +37,7 @@ pub async fn bootstrap(
          VALUES ($1, $2, $3, 'admin', $4, $5, $6)",
     )
     .bind(key_id)
-    .bind(&org_id)
+    .bind(org_id.as_str())
     .bind(BOOTSTRAP_KEY_NAME)
     .bind(key_hash)
     .bind(prefix)
@@ -47,10 +48,11 @@ pub async fn bootstrap(
     Ok(true)
 }
 
-pub async fn id_by_name(pool: &Pool, name: &str) -> sqlx::Result<Option<String>> {
+/// `None` also when the stored ID is malformed, which no writer of this service produces.
+pub async fn id_by_name(pool: &Pool, name: &str) -> sqlx::Result<Option<OrgId>> {
     let row: Option<(String,)> = sqlx::query_as("SELECT id FROM organizations WHERE name = $1")
         .bind(name)
         .fetch_optional(pool)
         .await?;
-    Ok(row.map(|(id,)| id))
+    Ok(row.and_then(|(id,)| OrgId::parse(&id)))
 }

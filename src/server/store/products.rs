@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, QueryBuilder, parse_id, push_tag_filter, tags_from_text, tags_to_text};
-use crate::api::{Product, ProductId, ProductState};
+use crate::api::{OrgId, Product, ProductId, ProductState};
 
 const SELECT: &str = "SELECT p.id, p.name, p.description, p.tags, p.archived, \
      (SELECT COUNT(*) FROM devices d WHERE d.product_id = p.id) AS device_count, \
@@ -42,7 +42,7 @@ impl Row {
 /// Looks a product up by ID when `reference` is ID-shaped, else by name.
 pub async fn resolve(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     reference: &str,
 ) -> sqlx::Result<Option<Product>> {
     let by = if ProductId::parse(reference).is_some() {
@@ -52,17 +52,17 @@ pub async fn resolve(
     };
     let sql = format!("{SELECT} WHERE p.org_id = $1 AND p.{by} = $2");
     let row: Option<Row> = sqlx::query_as(&sql)
-        .bind(org_id)
+        .bind(org_id.as_str())
         .bind(reference)
         .fetch_optional(&mut *conn)
         .await?;
     row.map(Row::into_api).transpose()
 }
 
-pub async fn name_taken(conn: &mut Conn, org_id: &str, name: &str) -> sqlx::Result<bool> {
+pub async fn name_taken(conn: &mut Conn, org_id: &OrgId, name: &str) -> sqlx::Result<bool> {
     let row: Option<(String,)> =
         sqlx::query_as("SELECT id FROM products WHERE org_id = $1 AND name = $2")
-            .bind(org_id)
+            .bind(org_id.as_str())
             .bind(name)
             .fetch_optional(&mut *conn)
             .await?;
@@ -80,12 +80,13 @@ pub struct ListFilter<'a> {
 /// One page, limited to the products a scoped API key sees (`within`; `None`: every product).
 pub async fn list_within(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     filter: &ListFilter<'_>,
     within: Option<&[ProductId]>,
 ) -> sqlx::Result<Vec<Product>> {
     let mut qb = QueryBuilder::new(SELECT);
-    qb.push(" WHERE p.org_id = ").push_bind(org_id.to_owned());
+    qb.push(" WHERE p.org_id = ")
+        .push_bind(org_id.as_str().to_owned());
     super::api_keys::push_scope(&mut qb, "p.id", within);
     match filter.state {
         ProductState::Active => {
@@ -116,7 +117,7 @@ pub struct Fields<'a> {
 
 pub async fn insert(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     id: &ProductId,
     fields: &Fields<'_>,
     now: DateTime<Utc>,
@@ -126,7 +127,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1)",
     )
     .bind(id.as_str())
-    .bind(org_id)
+    .bind(org_id.as_str())
     .bind(fields.name)
     .bind(fields.description)
     .bind(tags_to_text(fields.tags))
@@ -140,7 +141,7 @@ pub async fn insert(
 /// Writes every mutable column and bumps the revision.
 pub async fn update(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     id: &ProductId,
     fields: &Fields<'_>,
     now: DateTime<Utc>,
@@ -154,7 +155,7 @@ pub async fn update(
     .bind(tags_to_text(fields.tags))
     .bind(fields.archived)
     .bind(now)
-    .bind(org_id)
+    .bind(org_id.as_str())
     .bind(id.as_str())
     .execute(&mut *conn)
     .await?;
@@ -163,13 +164,13 @@ pub async fn update(
 
 /// Deletes the product and its cohorts. The caller has checked that no device remains; the
 /// devices' foreign key refuses the delete should one slip in.
-pub async fn delete(conn: &mut Conn, org_id: &str, id: &ProductId) -> sqlx::Result<()> {
+pub async fn delete(conn: &mut Conn, org_id: &OrgId, id: &ProductId) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM cohorts WHERE product_id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM products WHERE org_id = $1 AND id = $2")
-        .bind(org_id)
+        .bind(org_id.as_str())
         .bind(id.as_str())
         .execute(&mut *conn)
         .await?;

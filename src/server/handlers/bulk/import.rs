@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use super::{begin, find_cohort, product_or_404};
 use crate::api::bulk::{MAX_SELECTED, SAMPLE_MAX};
 use crate::api::{
-    BulkResult, DeviceId, ErrorBody, ErrorCode, FieldError, ImportDevices, Product, validate,
+    BulkResult, DeviceId, ErrorBody, ErrorCode, FieldError, ImportDevices, OrgId, Product, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
@@ -192,7 +192,7 @@ impl CohortCache {
     async fn resolve(
         &mut self,
         conn: &mut Conn,
-        org: &str,
+        org: &OrgId,
         product: &Product,
         reference: &str,
     ) -> ApiResult<Option<String>> {

@@ -12,8 +12,8 @@ use ed25519_dalek::{Signature, VerifyingKey};
 
 use super::{binary_or_404, check_active, product_of};
 use crate::api::{
-    AddSignature, Binary, BinaryState, CreateSigningKey, ErrorBody, Page, PageQuery, SigningKey,
-    SigningKeyId, validate,
+    AddSignature, Binary, BinaryState, CreateSigningKey, ErrorBody, OrgId, Page, PageQuery,
+    SigningKey, SigningKeyId, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
@@ -40,7 +40,7 @@ pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
     VerifyingKey::from_bytes(&bytes).map_err(|_| "not a valid Ed25519 public key".to_owned())
 }
 
-async fn key_or_404(conn: &mut Conn, org_id: &str, reference: &str) -> ApiResult<SigningKey> {
+async fn key_or_404(conn: &mut Conn, org_id: &OrgId, reference: &str) -> ApiResult<SigningKey> {
     fw::keys::get(conn, org_id, reference)
         .await?
         .ok_or_else(|| {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::super::{Conn, QueryBuilder, parse_id};
 use super::{to_i64, to_u64};
 use crate::api::{
-    ArtifactId, Binary, BinaryId, BinarySignature, BinaryState, ProductId, ReceivedPart,
+    ArtifactId, Binary, BinaryId, BinarySignature, BinaryState, OrgId, ProductId, ReceivedPart,
     SigningKeyId, VersionId,
 };
 
@@ -91,10 +91,10 @@ async fn with_signatures(conn: &mut Conn, mut stored: Stored) -> sqlx::Result<St
     Ok(stored)
 }
 
-pub async fn get(conn: &mut Conn, org_id: &str, id: &BinaryId) -> sqlx::Result<Option<Stored>> {
+pub async fn get(conn: &mut Conn, org_id: &OrgId, id: &BinaryId) -> sqlx::Result<Option<Stored>> {
     let sql = format!("{SELECT} WHERE b.org_id = $1 AND b.id = $2");
     let row: Option<Row> = sqlx::query_as(&sql)
-        .bind(org_id)
+        .bind(org_id.as_str())
         .bind(id.as_str())
         .fetch_optional(&mut *conn)
         .await?;
@@ -133,12 +133,13 @@ pub struct ListFilter<'a> {
 
 pub async fn list_within(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     filter: &ListFilter<'_>,
     within: Option<&[ProductId]>,
 ) -> sqlx::Result<Vec<Binary>> {
     let mut qb = QueryBuilder::new(SELECT);
-    qb.push(" WHERE b.org_id = ").push_bind(org_id.to_owned());
+    qb.push(" WHERE b.org_id = ")
+        .push_bind(org_id.as_str().to_owned());
     super::super::api_keys::push_scope(&mut qb, "b.product_id", within);
     if let Some(product) = filter.product_id {
         qb.push(" AND b.product_id = ")
@@ -180,7 +181,7 @@ pub struct Upload<'a> {
 
 pub async fn insert(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     id: &BinaryId,
     version: &crate::api::ArtifactVersion,
     target: &str,
@@ -193,7 +194,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'uploading', $10, $11)",
     )
     .bind(id.as_str())
-    .bind(org_id)
+    .bind(org_id.as_str())
     .bind(version.product_id.as_str())
     .bind(version.artifact_id.as_str())
     .bind(version.id.as_str())

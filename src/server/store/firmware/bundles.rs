@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::super::{Conn, parse_id};
 use super::{Page, to_i64, to_u64};
-use crate::api::{BinaryId, Bundle, BundleId, BundleItem, ProductId};
+use crate::api::{BinaryId, Bundle, BundleId, BundleItem, OrgId, ProductId};
 
 const SELECT: &str = "SELECT bn.id, bn.product_id, p.name AS product, bn.name, bn.description, \
      bn.created_at FROM bundles bn JOIN products p ON p.id = bn.product_id";
@@ -99,14 +99,14 @@ pub async fn get(
 /// "no such bundle").
 pub async fn product_of(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     id: &BundleId,
 ) -> sqlx::Result<Option<(ProductId, String)>> {
     let row: Option<(String, String)> = sqlx::query_as(
         "SELECT p.id, p.name FROM bundles bn JOIN products p ON p.id = bn.product_id \
          WHERE bn.org_id = $1 AND bn.id = $2",
     )
-    .bind(org_id)
+    .bind(org_id.as_str())
     .bind(id.as_str())
     .fetch_optional(&mut *conn)
     .await?;
@@ -143,7 +143,7 @@ pub struct NewBundle<'a> {
 
 pub async fn insert(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     new: &NewBundle<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
@@ -159,7 +159,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id.as_str())
-    .bind(org_id)
+    .bind(org_id.as_str())
     .bind(product_id.as_str())
     .bind(name)
     .bind(description)

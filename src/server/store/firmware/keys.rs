@@ -5,7 +5,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::super::{Conn, parse_id};
 use super::Page;
-use crate::api::{SigningKey, SigningKeyId};
+use crate::api::{OrgId, SigningKey, SigningKeyId};
 use crate::server::hex::hex;
 
 const SELECT: &str = "SELECT id, name, public_key, created_at FROM signing_keys";
@@ -38,7 +38,7 @@ impl Row {
 /// A key by ID or name.
 pub async fn get(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     reference: &str,
 ) -> sqlx::Result<Option<SigningKey>> {
     let by = if SigningKeyId::parse(reference).is_some() {
@@ -48,7 +48,7 @@ pub async fn get(
     };
     let sql = format!("{SELECT} WHERE org_id = $1 AND {by} = $2");
     let row: Option<Row> = sqlx::query_as(&sql)
-        .bind(org_id)
+        .bind(org_id.as_str())
         .bind(reference)
         .fetch_optional(&mut *conn)
         .await?;
@@ -58,22 +58,26 @@ pub async fn get(
 /// The key with this public key, if registered.
 pub async fn by_public_key(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     public_key: &str,
 ) -> sqlx::Result<Option<SigningKey>> {
     let sql = format!("{SELECT} WHERE org_id = $1 AND public_key = $2");
     let row: Option<Row> = sqlx::query_as(&sql)
-        .bind(org_id)
+        .bind(org_id.as_str())
         .bind(public_key)
         .fetch_optional(&mut *conn)
         .await?;
     row.map(Row::into_api).transpose()
 }
 
-pub async fn list(conn: &mut Conn, org_id: &str, page: &Page<'_>) -> sqlx::Result<Vec<SigningKey>> {
+pub async fn list(
+    conn: &mut Conn,
+    org_id: &OrgId,
+    page: &Page<'_>,
+) -> sqlx::Result<Vec<SigningKey>> {
     let sql = format!("{SELECT} WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3");
     let rows: Vec<Row> = sqlx::query_as(&sql)
-        .bind(org_id)
+        .bind(org_id.as_str())
         .bind(page.after.unwrap_or(""))
         .bind(i64::from(page.limit))
         .fetch_all(&mut *conn)
@@ -83,7 +87,7 @@ pub async fn list(conn: &mut Conn, org_id: &str, page: &Page<'_>) -> sqlx::Resul
 
 pub async fn insert(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     id: &SigningKeyId,
     name: &str,
     public_key: &str,
@@ -94,7 +98,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(id.as_str())
-    .bind(org_id)
+    .bind(org_id.as_str())
     .bind(name)
     .bind(public_key)
     .bind(now)

@@ -9,7 +9,7 @@ pub mod releases;
 use chrono::{DateTime, Utc};
 
 use super::{Conn, parse_id};
-use crate::api::{Artifact, ArtifactId, ArtifactVersion, ProductId, VersionId};
+use crate::api::{Artifact, ArtifactId, ArtifactVersion, OrgId, ProductId, VersionId};
 
 /// Keyset page bounds shared by the firmware lists.
 pub struct Page<'a> {
@@ -89,7 +89,7 @@ pub async fn artifacts(
 
 pub async fn insert_artifact(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     id: &ArtifactId,
     product_id: &ProductId,
     name: &str,
@@ -101,7 +101,7 @@ pub async fn insert_artifact(
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id.as_str())
-    .bind(org_id)
+    .bind(org_id.as_str())
     .bind(product_id.as_str())
     .bind(name)
     .bind(description)
@@ -178,7 +178,7 @@ pub async fn versions(
 
 pub async fn insert_version(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     id: &VersionId,
     artifact: &Artifact,
     version: &str,
@@ -190,7 +190,7 @@ pub async fn insert_version(
          created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(id.as_str())
-    .bind(org_id)
+    .bind(org_id.as_str())
     .bind(artifact.product_id.as_str())
     .bind(artifact.id.as_str())
     .bind(version)

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::super::{Conn, parse_id};
 use super::Page;
-use crate::api::{BundleId, CohortId, ProductId, Release, ReleaseId};
+use crate::api::{BundleId, CohortId, OrgId, ProductId, Release, ReleaseId};
 
 const SELECT: &str = "SELECT r.id, r.product_id, p.name AS product, r.cohort_id, c.name AS cohort, \
      r.bundle_id, bn.name AS bundle, r.rollout_percent, r.required, r.previous_release_id, \
@@ -109,7 +109,7 @@ pub struct NewRelease<'a> {
 
 pub async fn insert(
     conn: &mut Conn,
-    org_id: &str,
+    org_id: &OrgId,
     new: &NewRelease<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
@@ -119,7 +119,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1)",
     )
     .bind(new.id.as_str())
-    .bind(org_id)
+    .bind(org_id.as_str())
     .bind(new.product_id.as_str())
     .bind(new.cohort_id.as_str())
     .bind(new.bundle_id.as_str())
