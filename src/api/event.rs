@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::ids::EventId;
 use super::page::{PagedQuery, push_page_pairs};
 
+/// How an audited attempt ended: the one outcome type of the API and the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -13,6 +14,8 @@ pub enum EventResult {
     Ok,
     /// Refused: unknown/revoked/expired key, role or product scope.
     Denied,
+    /// The table and the API know it; no write records a failure yet (a failed write rolls
+    /// back, its event with it).
     Failed,
 }
 
@@ -23,6 +26,87 @@ impl EventResult {
             EventResult::Denied => "denied",
             EventResult::Failed => "failed",
         }
+    }
+}
+
+/// What an audit event records, `<resource>.<verb>` on the wire and in the table: every write
+/// names its action from this list, so a typo cannot invent a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    ArtifactCreated,
+    AuthDenied,
+    BinaryCreated,
+    BinaryPartReceived,
+    BinaryReady,
+    BinaryRestarted,
+    BinarySigned,
+    BundleCreated,
+    CohortCreated,
+    CohortDeleted,
+    CohortUpdated,
+    DeviceCohortAssigned,
+    DeviceCohortUnassigned,
+    DeviceCreated,
+    DeviceDeleted,
+    DeviceMoved,
+    DeviceUpdated,
+    FirmwarePolicyUpdated,
+    ProductCreated,
+    ProductDeleted,
+    ProductUpdated,
+    ReleaseCreated,
+    ReleaseUpdated,
+    SigningKeyCreated,
+    SigningKeyDeleted,
+    VersionCreated,
+}
+
+impl AuditAction {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::ApiKeyCreated => "api_key.created",
+            AuditAction::ApiKeyRevoked => "api_key.revoked",
+            AuditAction::ArtifactCreated => "artifact.created",
+            AuditAction::AuthDenied => "auth.denied",
+            AuditAction::BinaryCreated => "binary.created",
+            AuditAction::BinaryPartReceived => "binary.part_received",
+            AuditAction::BinaryReady => "binary.ready",
+            AuditAction::BinaryRestarted => "binary.restarted",
+            AuditAction::BinarySigned => "binary.signed",
+            AuditAction::BundleCreated => "bundle.created",
+            AuditAction::CohortCreated => "cohort.created",
+            AuditAction::CohortDeleted => "cohort.deleted",
+            AuditAction::CohortUpdated => "cohort.updated",
+            AuditAction::DeviceCohortAssigned => "device.cohort_assigned",
+            AuditAction::DeviceCohortUnassigned => "device.cohort_unassigned",
+            AuditAction::DeviceCreated => "device.created",
+            AuditAction::DeviceDeleted => "device.deleted",
+            AuditAction::DeviceMoved => "device.moved",
+            AuditAction::DeviceUpdated => "device.updated",
+            AuditAction::FirmwarePolicyUpdated => "firmware_policy.updated",
+            AuditAction::ProductCreated => "product.created",
+            AuditAction::ProductDeleted => "product.deleted",
+            AuditAction::ProductUpdated => "product.updated",
+            AuditAction::ReleaseCreated => "release.created",
+            AuditAction::ReleaseUpdated => "release.updated",
+            AuditAction::SigningKeyCreated => "signing_key.created",
+            AuditAction::SigningKeyDeleted => "signing_key.deleted",
+            AuditAction::VersionCreated => "version.created",
+        }
+    }
+}
+
+impl std::fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for AuditAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -93,5 +177,21 @@ impl PagedQuery for EventListQuery {
         }
         push_page_pairs(&mut pairs, self.limit, &self.cursor);
         pairs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuditAction;
+
+    #[test]
+    fn audit_actions_serialise_to_their_resource_and_verb() {
+        let json = serde_json::to_value(AuditAction::ProductCreated).expect("serialise");
+        assert_eq!(json, "product.created");
+        assert_eq!(
+            AuditAction::DeviceCohortUnassigned.to_string(),
+            "device.cohort_unassigned"
+        );
+        assert_eq!(AuditAction::AuthDenied.as_str(), "auth.denied");
     }
 }

@@ -23,7 +23,7 @@ pub use bulk::{
 pub use cohort::{Cohort, CohortListQuery, CreateCohort, UpdateCohort};
 pub use device::{CreateDevice, Device, DeviceListQuery, UpdateDevice};
 pub use error::{ErrorBody, ErrorCode, FieldError};
-pub use event::{Event, EventListQuery, EventResult};
+pub use event::{AuditAction, Event, EventListQuery, EventResult};
 pub use firmware::{
     AddSignature, Artifact, ArtifactVersion, Binary, BinaryListQuery, BinaryParts, BinarySignature,
     BinaryState, BinaryUpload, Bundle, BundleItem, CreateArtifact, CreateBinary, CreateBundle,

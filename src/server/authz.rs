@@ -18,7 +18,7 @@ use super::auth::Principal;
 use super::error::ApiError;
 use super::state::AppState;
 use super::store;
-use crate::api::{ErrorCode, OrgId, ProductId, Role};
+use crate::api::{AuditAction, ErrorCode, OrgId, ProductId, Role};
 
 /// Who may use a route with a product-scoped key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,19 +351,11 @@ pub async fn record_denial(
 ) {
     let result = async {
         let mut tx = store::begin_write(&state.pool).await?;
-        store::events::record(
-            &mut tx,
-            &store::events::NewEvent {
-                org_id,
-                actor,
-                action: "auth.denied",
-                resource_id: None,
-                product_id: product.map(ProductId::as_str),
-                outcome: store::events::Outcome::Denied,
-                details,
-            },
-        )
-        .await?;
+        store::events::AuditEvent::new(org_id, actor, AuditAction::AuthDenied, details)
+            .product(product)
+            .denied()
+            .record(&mut tx)
+            .await?;
         tx.commit().await
     }
     .await;

@@ -7,6 +7,7 @@ mod auth;
 mod authz;
 mod bench;
 mod blobs;
+mod domain;
 mod error;
 mod extract;
 mod handlers;

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::{DB_FILE, auth, store};
-use crate::api::{ApiKeyId, Role};
+use super::domain::{self, api_keys::Creator};
+use super::{DB_FILE, store};
+use crate::api::{ApiKeyId, CreateApiKey, Role};
 
 /// A key made offline.
 pub struct OfflineKey {
@@ -17,7 +18,8 @@ pub struct OfflineKey {
 }
 
 /// Creates an org-wide key with `role` named `name` in organization `default` of the database
-/// under `data_dir`, and records an `api_key.created` event without an actor.
+/// under `data_dir`, and records an `api_key.created` event without an actor: the same rules
+/// and the same code as a key created through the API.
 pub async fn create_key_offline(
     data_dir: &Path,
     name: &str,
@@ -34,35 +36,17 @@ pub async fn create_key_offline(
     let org_id = store::orgs::id_by_name(&pool, store::orgs::DEFAULT_ORG)
         .await?
         .context("the database has no `default` organization yet")?;
-    let secret = auth::generate_key();
-    let id = ApiKeyId::generate();
-    let mut tx = store::begin_write(&pool).await?;
-    let key = store::api_keys::NewKey {
-        id: &id,
-        org_id: &org_id,
-        name,
+    let body = CreateApiKey {
+        name: name.to_owned(),
         role,
-        hash: &auth::hash_key(&secret),
-        prefix: auth::key_prefix(&secret),
-        expires_at: None,
-        created_by: None,
         products: None,
+        expires_at: None,
     };
-    store::api_keys::insert(&mut tx, &key, store::now()).await?;
-    store::events::record(
-        &mut tx,
-        &store::events::NewEvent {
-            org_id: &org_id,
-            actor: store::events::Actor::default(),
-            action: "api_key.created",
-            resource_id: Some(id.as_str()),
-            product_id: None,
-            outcome: store::events::Outcome::Ok,
-            details: serde_json::json!({ "name": name, "role": role.as_str(), "offline": true }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let created = domain::api_keys::create(&pool, &org_id, Creator::Offline, body).await;
     pool.close().await;
-    Ok(OfflineKey { id, secret })
+    let created = created.map_err(|err| anyhow::anyhow!(err.body.message))?;
+    Ok(OfflineKey {
+        id: created.key.id,
+        secret: created.secret,
+    })
 }

@@ -12,8 +12,8 @@ use super::{
     Validator, archived, audit, find_cohort, product_or_404, resource, unique_or, visible_product,
 };
 use crate::api::{
-    Cohort, CohortId, CohortListQuery, CreateCohort, ErrorBody, OrgId, Page, Product, UpdateCohort,
-    validate,
+    AuditAction, Cohort, CohortId, CohortListQuery, CreateCohort, ErrorBody, OrgId, Page, Product,
+    UpdateCohort, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
@@ -159,8 +159,16 @@ pub async fn create(
     .map_err(|err| unique_or(err, || duplicate(&product, &body.name)))?;
     let cohort = cohort_or_404(&mut tx, org, &product, id.as_str()).await?;
     let details = serde_json::json!({ "name": cohort.name });
-    let (cid, pid) = (id.as_str(), product.id.as_str());
-    audit(&mut tx, &principal, "cohort.created", cid, pid, details).await?;
+    let (cid, pid) = (id.as_str(), &product.id);
+    audit(
+        &mut tx,
+        &principal,
+        AuditAction::CohortCreated,
+        cid,
+        pid,
+        details,
+    )
+    .await?;
     tx.commit().await?;
     let location = format!("/v1/products/{}/cohorts/{id}", product.id);
     Ok(resource(
@@ -234,8 +242,16 @@ pub async fn update(
         .map_err(|err| unique_or(err, || duplicate(&product, &name)))?;
     let cohort = cohort_or_404(&mut tx, org, &product, current.id.as_str()).await?;
     let details = serde_json::json!({ "name": cohort.name, "previous_name": current.name });
-    let (cid, pid) = (cohort.id.as_str(), product.id.as_str());
-    audit(&mut tx, &principal, "cohort.updated", cid, pid, details).await?;
+    let (cid, pid) = (cohort.id.as_str(), &product.id);
+    audit(
+        &mut tx,
+        &principal,
+        AuditAction::CohortUpdated,
+        cid,
+        pid,
+        details,
+    )
+    .await?;
     tx.commit().await?;
     Ok(resource(StatusCode::OK, &cohort, cohort.revision, None))
 }
@@ -259,8 +275,16 @@ pub async fn delete(
     if_match.check(&format!("cohort `{}`", cohort.name), cohort.revision)?;
     let released = store::cohorts::delete(&mut tx, &cohort.id, store::now()).await?;
     let details = serde_json::json!({ "name": cohort.name, "devices_released": released });
-    let (cid, pid) = (cohort.id.as_str(), product.id.as_str());
-    audit(&mut tx, &principal, "cohort.deleted", cid, pid, details).await?;
+    let (cid, pid) = (cohort.id.as_str(), &product.id);
+    audit(
+        &mut tx,
+        &principal,
+        AuditAction::CohortDeleted,
+        cid,
+        pid,
+        details,
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -9,8 +9,8 @@ use super::{
     unknown_device, visible_product,
 };
 use crate::api::{
-    Cohort, CohortId, CreateDevice, Device, DeviceId, DeviceListQuery, ErrorBody, OrgId, Page,
-    Product, UpdateDevice, validate,
+    AuditAction, Cohort, CohortId, CreateDevice, Device, DeviceId, DeviceListQuery, ErrorBody,
+    OrgId, Page, Product, UpdateDevice, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
@@ -165,8 +165,16 @@ pub async fn create(
         .map_err(|err| unique_or(err, || duplicate(&body.identifier)))?;
     let device = device_or_404(&mut tx, org, id.as_str()).await?;
     let details = serde_json::json!({ "identifier": device.identifier, "cohort": device.cohort });
-    let (did, pid) = (id.as_str(), product.id.as_str());
-    audit(&mut tx, &principal, "device.created", did, pid, details).await?;
+    let (did, pid) = (id.as_str(), &product.id);
+    audit(
+        &mut tx,
+        &principal,
+        AuditAction::DeviceCreated,
+        did,
+        pid,
+        details,
+    )
+    .await?;
     tx.commit().await?;
     Ok(resource(
         StatusCode::CREATED,
@@ -264,8 +272,16 @@ pub async fn update(
         "identifier": device.identifier, "cohort": device.cohort,
         "quarantined": device.quarantined,
     });
-    let (did, pid) = (device.id.as_str(), device.product_id.as_str());
-    audit(&mut tx, &principal, "device.updated", did, pid, details).await?;
+    let (did, pid) = (device.id.as_str(), &device.product_id);
+    audit(
+        &mut tx,
+        &principal,
+        AuditAction::DeviceUpdated,
+        did,
+        pid,
+        details,
+    )
+    .await?;
     tx.commit().await?;
     Ok(resource(StatusCode::OK, &device, device.revision, None))
 }
@@ -287,8 +303,16 @@ pub async fn delete(
     if_match.check(&format!("device `{}`", device.identifier), device.revision)?;
     store::devices::delete(&mut tx, &device.id).await?;
     let details = serde_json::json!({ "identifier": device.identifier });
-    let (did, pid) = (device.id.as_str(), device.product_id.as_str());
-    audit(&mut tx, &principal, "device.deleted", did, pid, details).await?;
+    let (did, pid) = (device.id.as_str(), &device.product_id);
+    audit(
+        &mut tx,
+        &principal,
+        AuditAction::DeviceDeleted,
+        did,
+        pid,
+        details,
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

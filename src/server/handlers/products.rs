@@ -5,25 +5,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::{Validator, audit, product_or_404, resource, unique_or};
-use crate::api::{
-    CreateProduct, ErrorBody, Page, Product, ProductId, ProductListQuery, UpdateProduct, validate,
-};
+use super::resource;
+use crate::api::{CreateProduct, ErrorBody, Page, Product, ProductListQuery, UpdateProduct};
 use crate::server::auth::Principal;
-use crate::server::error::{ApiError, ApiResult};
+use crate::server::domain;
+use crate::server::error::ApiResult;
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
-use crate::server::pagination::PageRequest;
 use crate::server::state::AppState;
-use crate::server::store::{self, products::Fields};
-
-fn duplicate(name: &str) -> ApiError {
-    ApiError::conflict(format!("a product named `{name}` already exists"))
-        .with_hint("choose another name, or use the existing product")
-}
-
-fn location(id: &ProductId) -> Option<String> {
-    Some(format!("/v1/products/{id}"))
-}
 
 /// List products in creation order.
 #[utoipa::path(get, path = "/v1/products", tag = "products", params(ProductListQuery),
@@ -33,21 +21,8 @@ pub async fn list(
     principal: Principal,
     ApiQuery(query): ApiQuery<ProductListQuery>,
 ) -> ApiResult<Json<Page<Product>>> {
-    let page = PageRequest::new(query.limit, query.cursor.as_deref(), ProductId::parse)?;
-    let mut v = Validator::default();
-    v.check("tag", validate::tags(&query.tag));
-    v.finish()?;
-    let mut conn = state.pool.acquire().await?;
-    let filter = store::products::ListFilter {
-        state: query.state.unwrap_or_default(),
-        tags: &query.tag,
-        after: page.after.as_deref(),
-        limit: page.fetch(),
-    };
-    let rows =
-        store::products::list_within(&mut conn, &principal.org_id, &filter, principal.scope())
-            .await?;
-    Ok(Json(page.finish(rows, |p| p.id.as_str())))
+    let page = domain::products::list(&state.pool, &principal, &query).await?;
+    Ok(Json(page))
 }
 
 /// Create a product; its name must be unique in the organization.
@@ -59,46 +34,13 @@ pub async fn create(
     principal: Principal,
     ApiJson(body): ApiJson<CreateProduct>,
 ) -> ApiResult<Response> {
-    let description = body.description.unwrap_or_default();
-    let tags = validate::normalize_tags(body.tags);
-    let mut v = Validator::default();
-    v.check("name", validate::product_name(&body.name));
-    v.check("description", validate::description(&description));
-    v.check("tags", validate::tags(&tags));
-    v.finish()?;
-
-    let org = &principal.org_id;
-    let mut tx = store::begin_write(&state.pool).await?;
-    if store::products::name_taken(&mut tx, org, &body.name).await? {
-        return Err(duplicate(&body.name));
-    }
-    let id = ProductId::generate();
-    let fields = Fields {
-        name: &body.name,
-        description: &description,
-        tags: &tags,
-        archived: false,
-    };
-    store::products::insert(&mut tx, org, &id, &fields, store::now())
-        .await
-        .map_err(|err| unique_or(err, || duplicate(&body.name)))?;
-    let product = product_or_404(&mut tx, org, id.as_str()).await?;
-    let details = serde_json::json!({ "name": product.name });
-    audit(
-        &mut tx,
-        &principal,
-        "product.created",
-        id.as_str(),
-        id.as_str(),
-        details,
-    )
-    .await?;
-    tx.commit().await?;
+    let product = domain::products::create(&state.pool, &principal, body).await?;
+    let location = format!("/v1/products/{}", product.id);
     Ok(resource(
         StatusCode::CREATED,
         &product,
         product.revision,
-        location(&id),
+        Some(location),
     ))
 }
 
@@ -111,8 +53,7 @@ pub async fn get(
     principal: Principal,
     ApiPath(reference): ApiPath<String>,
 ) -> ApiResult<Response> {
-    let mut conn = state.pool.acquire().await?;
-    let product = product_or_404(&mut conn, &principal.org_id, &reference).await?;
+    let product = domain::products::get(&state.pool, &principal, &reference).await?;
     Ok(resource(StatusCode::OK, &product, product.revision, None))
 }
 
@@ -128,50 +69,8 @@ pub async fn update(
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateProduct>,
 ) -> ApiResult<Response> {
-    let tags = body.tags.map(validate::normalize_tags);
-    let mut v = Validator::default();
-    if let Some(name) = &body.name {
-        v.check("name", validate::product_name(name));
-    }
-    if let Some(description) = &body.description {
-        v.check("description", validate::description(description));
-    }
-    if let Some(tags) = &tags {
-        v.check("tags", validate::tags(tags));
-    }
-    v.finish()?;
-
-    let org = &principal.org_id;
-    let mut tx = store::begin_write(&state.pool).await?;
-    let current = product_or_404(&mut tx, org, &reference).await?;
-    if_match.check(&format!("product `{}`", current.name), current.revision)?;
-    let name = body.name.unwrap_or_else(|| current.name.clone());
-    let fields = Fields {
-        name: &name,
-        description: body.description.as_deref().unwrap_or(&current.description),
-        tags: tags.as_deref().unwrap_or(&current.tags),
-        archived: body.archived.unwrap_or(current.archived),
-    };
-    let unchanged = fields.name == current.name
-        && fields.description == current.description
-        && fields.tags == current.tags.as_slice()
-        && fields.archived == current.archived;
-    if unchanged {
-        return Ok(resource(StatusCode::OK, &current, current.revision, None));
-    }
-    if name != current.name && store::products::name_taken(&mut tx, org, &name).await? {
-        return Err(duplicate(&name));
-    }
-    store::products::update(&mut tx, org, &current.id, &fields, store::now())
-        .await
-        .map_err(|err| unique_or(err, || duplicate(&name)))?;
-    let product = product_or_404(&mut tx, org, current.id.as_str()).await?;
-    let id = product.id.as_str();
-    let details = serde_json::json!({
-        "name": product.name, "previous_name": current.name, "archived": product.archived,
-    });
-    audit(&mut tx, &principal, "product.updated", id, id, details).await?;
-    tx.commit().await?;
+    let product =
+        domain::products::update(&state.pool, &principal, &reference, if_match.0, body).await?;
     Ok(resource(StatusCode::OK, &product, product.revision, None))
 }
 
@@ -186,28 +85,6 @@ pub async fn delete(
     ApiPath(reference): ApiPath<String>,
     if_match: IfMatch,
 ) -> ApiResult<Response> {
-    let org = &principal.org_id;
-    let mut tx = store::begin_write(&state.pool).await?;
-    let product = product_or_404(&mut tx, org, &reference).await?;
-    if_match.check(&format!("product `{}`", product.name), product.revision)?;
-    let devices = store::devices::count_in_product(&mut tx, &product.id).await?;
-    if devices > 0 {
-        let noun = if devices == 1 { "device" } else { "devices" };
-        return Err(ApiError::conflict(format!(
-            "product `{}` still has {devices} {noun}; only a product without devices can be deleted",
-            product.name
-        ))
-        .with_hint(format!(
-            "move the devices to another product or delete them first (`fleet device list --product {}`), or archive the product instead",
-            product.name
-        )));
-    }
-    store::products::delete(&mut tx, org, &product.id).await?;
-    let (id, details) = (
-        product.id.as_str(),
-        serde_json::json!({ "name": product.name }),
-    );
-    audit(&mut tx, &principal, "product.deleted", id, id, details).await?;
-    tx.commit().await?;
+    domain::products::delete(&state.pool, &principal, &reference, if_match.0).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

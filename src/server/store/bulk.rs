@@ -10,7 +10,10 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, QueryBuilder, parse_id, push_tag_filter};
-use crate::api::{BulkDevice, Cohort, CohortId, DeviceId, EventId, OrgId, Product, ProductId};
+use crate::api::{
+    AuditAction, BulkDevice, Cohort, CohortId, DeviceId, EventId, EventResult, OrgId, Product,
+    ProductId,
+};
 use crate::server::store::events::Actor;
 
 /// Creates (once per connection) and empties the selection table.
@@ -175,11 +178,11 @@ impl Change<'_> {
         }
     }
 
-    fn action(&self) -> &'static str {
+    fn action(&self) -> AuditAction {
         match self {
-            Change::Move { .. } => "device.moved",
-            Change::Assign { .. } => "device.cohort_assigned",
-            Change::Unassign => "device.cohort_unassigned",
+            Change::Move { .. } => AuditAction::DeviceMoved,
+            Change::Assign { .. } => AuditAction::DeviceCohortAssigned,
+            Change::Unassign => AuditAction::DeviceCohortUnassigned,
         }
     }
 }
@@ -315,8 +318,10 @@ async fn record_events(
         .push(", ");
     qb.push_bind(stamp.actor.key_name.map(str::to_owned))
         .push(", ");
-    qb.push_bind(change.action()).push(", s.id, ");
+    qb.push_bind(change.action().as_str()).push(", s.id, ");
     let identifier = format!("'{{\"identifier\":' || {}", json_text("s.identifier"));
+    // A constant of ours, spliced like the column names around it.
+    let ok = EventResult::Ok.as_str();
     match change {
         Change::Move {
             to_product,
@@ -324,7 +329,7 @@ async fn record_events(
         } => {
             qb.push_bind(to_product.id.as_str().to_owned());
             qb.push(format_args!(
-                ", 'ok', {identifier} || ',\"from_product_id\":' || {} || ',\"from_product\":' || {} \
+                ", '{ok}', {identifier} || ',\"from_product_id\":' || {} || ',\"from_product\":' || {} \
                  || ',\"from_cohort_id\":' || {} || ',\"to_product_id\":' || ",
                 json_text("s.product_id"),
                 json_text("sp.name"),
@@ -340,7 +345,7 @@ async fn record_events(
         }
         Change::Assign { cohort } => {
             qb.push(format_args!(
-                "s.product_id, 'ok', {identifier} || ',\"from_cohort_id\":' || {} \
+                "s.product_id, '{ok}', {identifier} || ',\"from_cohort_id\":' || {} \
                  || ',\"to_cohort_id\":' || ",
                 json_text("s.cohort_id"),
             ));
@@ -349,7 +354,7 @@ async fn record_events(
         }
         Change::Unassign => {
             qb.push(format_args!(
-                "s.product_id, 'ok', {identifier} || ',\"from_cohort_id\":' || {} || '}}'",
+                "s.product_id, '{ok}', {identifier} || ',\"from_cohort_id\":' || {} || '}}'",
                 json_text("s.cohort_id"),
             ));
         }

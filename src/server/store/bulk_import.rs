@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::bulk::{Stamp, inject_failure};
 use super::{Conn, parse_id};
-use crate::api::{BulkDevice, DeviceId, EventId, OrgId, ProductId};
+use crate::api::{AuditAction, BulkDevice, DeviceId, EventId, EventResult, OrgId, ProductId};
 
 /// One validated row, as it enters SQL.
 #[derive(Debug, Serialize)]
@@ -183,8 +183,8 @@ pub async fn apply(
         "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, resource_id, \
          product_id, result, details) \
          SELECT 'evt_' || $3 || printf('%08x', i.seq), $4, $5, $6, $7, \
-         CASE WHEN i.existing_id IS NULL THEN 'device.created' ELSE 'device.updated' END, \
-         COALESCE(i.existing_id, i.new_id), $1, 'ok', \
+         CASE WHEN i.existing_id IS NULL THEN $8 ELSE $9 END, \
+         COALESCE(i.existing_id, i.new_id), $1, $10, \
          json_object('identifier', i.identifier, 'via', 'import', 'line', i.line) \
          FROM temp.bulk_import i WHERE {WRITTEN} ORDER BY i.seq"
     );
@@ -196,6 +196,9 @@ pub async fn apply(
         .bind(stamp.now)
         .bind(stamp.actor.key_id)
         .bind(stamp.actor.key_name)
+        .bind(AuditAction::DeviceCreated.as_str())
+        .bind(AuditAction::DeviceUpdated.as_str())
+        .bind(EventResult::Ok.as_str())
         .execute(&mut *conn)
         .await?;
     Ok((created, updated))

@@ -1,31 +1,12 @@
 //! The audit log's SQL: recording events inside the caller's transaction, so an event exists
-//! exactly when the change it describes was committed.
+//! exactly when the change it describes was committed. [`AuditEvent`] is the one builder every
+//! single-event write uses; bulk operations append theirs set-based (`bulk`, `bulk_import`)
+//! with the same actions and outcomes.
 
 use serde_json::Value;
 
 use super::{Conn, now};
-use crate::api::{EventId, OrgId};
-
-/// Outcome recorded with an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Ok,
-    Denied,
-    // The table and the API know it; no write records a failure yet (a failed write rolls back,
-    // its event with it).
-    #[allow(dead_code)]
-    Failed,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Denied => "denied",
-            Outcome::Failed => "failed",
-        }
-    }
-}
+use crate::api::{AuditAction, EventId, EventResult, OrgId, ProductId};
 
 /// Who acted: the API key's ID and name, when one authenticated.
 #[derive(Debug, Clone, Copy, Default)]
@@ -34,37 +15,69 @@ pub struct Actor<'a> {
     pub key_name: Option<&'a str>,
 }
 
-/// One event to append.
+/// One event to append: who did what, on which resource of which product, with what outcome.
 #[derive(Debug, Clone)]
-pub struct NewEvent<'a> {
-    pub org_id: &'a OrgId,
-    pub actor: Actor<'a>,
-    /// `<resource>.<verb>`, e.g. `product.created`.
-    pub action: &'a str,
-    pub resource_id: Option<&'a str>,
-    pub product_id: Option<&'a str>,
-    pub outcome: Outcome,
-    pub details: Value,
+pub struct AuditEvent<'a> {
+    org_id: &'a OrgId,
+    actor: Actor<'a>,
+    action: AuditAction,
+    resource_id: Option<&'a str>,
+    product_id: Option<&'a str>,
+    outcome: EventResult,
+    details: Value,
 }
 
-/// Appends one event. Call it on the transaction that makes the change.
-pub async fn record(conn: &mut Conn, event: &NewEvent<'_>) -> sqlx::Result<EventId> {
-    let id = EventId::generate();
-    sqlx::query(
-        "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, resource_id, \
-         product_id, result, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(id.as_str())
-    .bind(event.org_id.as_str())
-    .bind(now())
-    .bind(event.actor.key_id)
-    .bind(event.actor.key_name)
-    .bind(event.action)
-    .bind(event.resource_id)
-    .bind(event.product_id)
-    .bind(event.outcome.as_str())
-    .bind(event.details.to_string())
-    .execute(&mut *conn)
-    .await?;
-    Ok(id)
+impl<'a> AuditEvent<'a> {
+    /// A successful `action` with its action-specific `details`, on no resource yet.
+    pub fn new(org_id: &'a OrgId, actor: Actor<'a>, action: AuditAction, details: Value) -> Self {
+        AuditEvent {
+            org_id,
+            actor,
+            action,
+            resource_id: None,
+            product_id: None,
+            outcome: EventResult::Ok,
+            details,
+        }
+    }
+
+    /// The resource (product, cohort, device, key, ...) the event is about.
+    pub fn resource(mut self, id: &'a str) -> Self {
+        self.resource_id = Some(id);
+        self
+    }
+
+    /// The product the resource belongs to, which scoped keys filter the log by.
+    pub fn product(mut self, id: Option<&'a ProductId>) -> Self {
+        self.product_id = id.map(ProductId::as_str);
+        self
+    }
+
+    /// A refused attempt rather than a change.
+    pub fn denied(mut self) -> Self {
+        self.outcome = EventResult::Denied;
+        self
+    }
+
+    /// Appends the event. Call it on the transaction that makes the change.
+    pub async fn record(&self, conn: &mut Conn) -> sqlx::Result<EventId> {
+        let id = EventId::generate();
+        sqlx::query(
+            "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, resource_id, \
+             product_id, result, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id.as_str())
+        .bind(self.org_id.as_str())
+        .bind(now())
+        .bind(self.actor.key_id)
+        .bind(self.actor.key_name)
+        .bind(self.action.as_str())
+        .bind(self.resource_id)
+        .bind(self.product_id)
+        .bind(self.outcome.as_str())
+        .bind(self.details.to_string())
+        .execute(&mut *conn)
+        .await?;
+        Ok(id)
+    }
 }

@@ -8,8 +8,8 @@ use axum::response::Response;
 use super::check_active;
 use crate::api::firmware::validate_version;
 use crate::api::{
-    Artifact, ArtifactId, ArtifactVersion, CreateArtifact, CreateVersion, ErrorBody, Page,
-    PageQuery, Product, VersionId, validate,
+    Artifact, ArtifactId, ArtifactVersion, AuditAction, CreateArtifact, CreateVersion, ErrorBody,
+    Page, PageQuery, Product, VersionId, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
@@ -127,9 +127,9 @@ pub async fn create(
     audit(
         &mut tx,
         &principal,
-        "artifact.created",
+        AuditAction::ArtifactCreated,
         id.as_str(),
-        product.id.as_str(),
+        &product.id,
         details,
     )
     .await?;
@@ -234,9 +234,9 @@ pub async fn create_version(
     audit(
         &mut tx,
         &principal,
-        "version.created",
+        AuditAction::VersionCreated,
         id.as_str(),
-        product.id.as_str(),
+        &product.id,
         details,
     )
     .await?;

@@ -14,8 +14,8 @@ use super::running::Running;
 use super::{MAX_PARTS, binary_or_404, check_active, part_key, product_of, read_part};
 use crate::api::firmware::{SHA256_HEADER, validate_sha256};
 use crate::api::{
-    ArtifactId, Binary, BinaryId, BinaryListQuery, BinaryParts, BinaryState, BinaryUpload,
-    CreateBinary, ErrorBody, Page, PartTarget, ReceivedPart, validate,
+    ArtifactId, AuditAction, Binary, BinaryId, BinaryListQuery, BinaryParts, BinaryState,
+    BinaryUpload, CreateBinary, ErrorBody, Page, PartTarget, ReceivedPart, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
@@ -116,8 +116,16 @@ pub async fn create(
             let details = serde_json::json!({
                 "previous_sha256": s.binary.sha256, "sha256": body.sha256, "size": body.size,
             });
-            let (bid, pid) = (s.binary.id.as_str(), product.id.as_str());
-            audit(&mut tx, &principal, "binary.restarted", bid, pid, details).await?;
+            let (bid, pid) = (s.binary.id.as_str(), &product.id);
+            audit(
+                &mut tx,
+                &principal,
+                AuditAction::BinaryRestarted,
+                bid,
+                pid,
+                details,
+            )
+            .await?;
             (StatusCode::OK, s.binary.id, Some(s.blob_prefix))
         }
         None => {
@@ -152,9 +160,9 @@ pub async fn create(
             audit(
                 &mut tx,
                 &principal,
-                "binary.created",
+                AuditAction::BinaryCreated,
                 id.as_str(),
-                product.id.as_str(),
+                &product.id,
                 details,
             )
             .await?;
@@ -316,9 +324,9 @@ pub async fn complete(
         audit(
             &mut tx,
             &principal,
-            "binary.ready",
+            AuditAction::BinaryReady,
             b.id.as_str(),
-            b.product_id.as_str(),
+            &b.product_id,
             details,
         )
         .await?;

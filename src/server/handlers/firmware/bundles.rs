@@ -7,8 +7,8 @@ use axum::response::Response;
 
 use super::check_active;
 use crate::api::{
-    BinaryId, BinaryState, Bundle, BundleId, CreateBundle, ErrorBody, Page, PageQuery, Product,
-    validate,
+    AuditAction, BinaryId, BinaryState, Bundle, BundleId, CreateBundle, ErrorBody, Page, PageQuery,
+    Product, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
@@ -171,9 +171,9 @@ pub async fn create(
     audit(
         &mut tx,
         &principal,
-        "bundle.created",
+        AuditAction::BundleCreated,
         id.as_str(),
-        product.id.as_str(),
+        &product.id,
         details,
     )
     .await?;

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 
-use crate::api::{ErrorBody, FirmwarePolicy};
+use crate::api::{AuditAction, ErrorBody, FirmwarePolicy};
 use crate::server::auth::Principal;
 use crate::server::error::ApiResult;
 use crate::server::extract::{ApiJson, ApiPath};
@@ -43,16 +43,8 @@ pub async fn put(
     let product = product_or_404(&mut tx, &principal.org_id, &product).await?;
     fw::set_requires_signed(&mut tx, &product.id, body.require_signed_firmware).await?;
     let details = serde_json::json!({ "require_signed_firmware": body.require_signed_firmware });
-    let id = product.id.as_str();
-    audit(
-        &mut tx,
-        &principal,
-        "firmware_policy.updated",
-        id,
-        id,
-        details,
-    )
-    .await?;
+    let (id, action) = (&product.id, AuditAction::FirmwarePolicyUpdated);
+    audit(&mut tx, &principal, action, id.as_str(), id, details).await?;
     tx.commit().await?;
     Ok(Json(body))
 }

@@ -9,7 +9,7 @@ use axum::response::Response;
 use super::bundles::bundle_or_404;
 use super::check_active;
 use crate::api::{
-    BundleId, CohortId, CreateRelease, ErrorBody, Page, Product, Release, ReleaseId,
+    AuditAction, BundleId, CohortId, CreateRelease, ErrorBody, Page, Product, Release, ReleaseId,
     ReleaseListQuery, UpdateRelease,
 };
 use crate::server::auth::Principal;
@@ -181,9 +181,9 @@ pub async fn create(
     audit(
         &mut tx,
         &principal,
-        "release.created",
+        AuditAction::ReleaseCreated,
         id.as_str(),
-        product.id.as_str(),
+        &product.id,
         details,
     )
     .await?;
@@ -227,8 +227,16 @@ pub async fn update(
         "rollout_percent": percent, "previous_rollout_percent": current.rollout_percent,
         "required": required,
     });
-    let (rid, pid) = (release.id.as_str(), product.id.as_str());
-    audit(&mut tx, &principal, "release.updated", rid, pid, details).await?;
+    let (rid, pid) = (release.id.as_str(), &product.id);
+    audit(
+        &mut tx,
+        &principal,
+        AuditAction::ReleaseUpdated,
+        rid,
+        pid,
+        details,
+    )
+    .await?;
     tx.commit().await?;
     Ok(resource(StatusCode::OK, &release, release.revision, None))
 }

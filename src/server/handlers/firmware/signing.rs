@@ -12,10 +12,11 @@ use ed25519_dalek::{Signature, VerifyingKey};
 
 use super::{binary_or_404, check_active, product_of};
 use crate::api::{
-    AddSignature, Binary, BinaryState, CreateSigningKey, ErrorBody, OrgId, Page, PageQuery,
-    SigningKey, SigningKeyId, validate,
+    AddSignature, AuditAction, Binary, BinaryState, CreateSigningKey, ErrorBody, OrgId, Page,
+    PageQuery, SigningKey, SigningKeyId, validate,
 };
 use crate::server::auth::Principal;
+use crate::server::domain::audit;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::server::handlers::{Validator, resource, unique_or};
@@ -92,7 +93,7 @@ pub async fn create(
         .await
         .map_err(|err| unique_or(err, duplicate))?;
     let key = key_or_404(&mut tx, org, id.as_str()).await?;
-    record(&mut tx, &principal, "signing_key.created", &key).await?;
+    record(&mut tx, &principal, AuditAction::SigningKeyCreated, &key).await?;
     tx.commit().await?;
     let location = format!("/v1/signing-keys/{id}");
     Ok(resource(StatusCode::CREATED, &key, 1, Some(location)))
@@ -102,23 +103,11 @@ pub async fn create(
 async fn record(
     conn: &mut Conn,
     principal: &Principal,
-    action: &str,
+    action: AuditAction,
     key: &SigningKey,
 ) -> ApiResult<()> {
-    store::events::record(
-        conn,
-        &store::events::NewEvent {
-            org_id: &principal.org_id,
-            actor: principal.actor(),
-            action,
-            resource_id: Some(key.id.as_str()),
-            product_id: None,
-            outcome: store::events::Outcome::Ok,
-            details: serde_json::json!({ "name": key.name, "fingerprint": key.fingerprint }),
-        },
-    )
-    .await?;
-    Ok(())
+    let details = serde_json::json!({ "name": key.name, "fingerprint": key.fingerprint });
+    audit::record_org_wide(conn, principal, action, key.id.as_str(), details).await
 }
 
 /// List the organization's signing keys.
@@ -164,7 +153,7 @@ pub async fn delete(
     let mut tx = store::begin_write(&state.pool).await?;
     let key = key_or_404(&mut tx, &principal.org_id, &key).await?;
     fw::keys::delete(&mut tx, &key.id).await?;
-    record(&mut tx, &principal, "signing_key.deleted", &key).await?;
+    record(&mut tx, &principal, AuditAction::SigningKeyDeleted, &key).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -223,9 +212,9 @@ pub async fn sign(
     super::super::audit(
         &mut tx,
         &principal,
-        "binary.signed",
+        AuditAction::BinarySigned,
         b.id.as_str(),
-        b.product_id.as_str(),
+        &b.product_id,
         details,
     )
     .await?;

@@ -12,7 +12,7 @@ use sha2::{Digest as _, Sha256};
 use super::binaries::blob_error;
 use super::{binary_or_404, check_active, part_key, product_of};
 use crate::api::firmware::{PART_SHA256_HEADER, validate_sha256};
-use crate::api::{BinaryState, ErrorBody, ReceivedPart};
+use crate::api::{AuditAction, BinaryState, ErrorBody, ReceivedPart};
 use crate::server::auth::Principal;
 use crate::server::blobs::BlobWriter;
 use crate::server::error::{ApiError, ApiResult};
@@ -102,9 +102,9 @@ pub async fn put_part(
     audit(
         &mut tx,
         &principal,
-        "binary.part_received",
+        AuditAction::BinaryPartReceived,
         b.id.as_str(),
-        b.product_id.as_str(),
+        &b.product_id,
         details,
     )
     .await?;
