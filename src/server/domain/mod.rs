@@ -15,6 +15,8 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod cohorts;
+pub mod devices;
 pub mod lookup;
 pub mod products;
 

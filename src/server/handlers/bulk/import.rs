@@ -14,6 +14,8 @@ use crate::api::{
     BulkResult, DeviceId, ErrorBody, ErrorCode, FieldError, ImportDevices, OrgId, Product, validate,
 };
 use crate::server::auth::Principal;
+use crate::server::domain::devices::new_device_problems;
+use crate::server::domain::lookup::archived;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::ApiJson;
 use crate::server::state::AppState;
@@ -46,11 +48,7 @@ pub async fn import(
     let product = product_or_404(&mut tx, org, &body.product).await?;
     principal.check_writable(Some(&product.id), &product.name)?;
     if product.archived {
-        return Err(ApiError::conflict(format!(
-            "product `{}` is archived; unarchive it first to add devices",
-            product.name
-        ))
-        .with_hint(format!("fleet product unarchive {}", product.name)));
+        return Err(archived(&product, "devices"));
     }
     let mut cohorts = CohortCache::default();
     let default_cohort = match &body.cohort {
@@ -80,23 +78,22 @@ pub async fn import(
     for (index, (row, tags)) in body.devices.iter().zip(&tags).enumerate() {
         let line = row.line.unwrap_or(index as u64 + 1);
         let mut problems = Vec::new();
-        if let Err(message) = validate::device_identifier(&row.identifier) {
-            problems.push(message);
-        } else if let Some(first) = first_line.insert(&row.identifier, line) {
+        let rules = new_device_problems(
+            &row.identifier,
+            row.description.as_deref(),
+            tags.as_deref(),
+            row.target.as_deref(),
+        );
+        let identifier_valid = rules
+            .first()
+            .is_none_or(|(field, _)| *field != "identifier");
+        if identifier_valid && let Some(first) = first_line.insert(&row.identifier, line) {
             problems.push(format!(
                 "identifier `{}` already appears on line {first}",
                 row.identifier
             ));
         }
-        if let Some(Err(message)) = row.description.as_deref().map(validate::description) {
-            problems.push(message);
-        }
-        if let Some(Err(message)) = tags.as_deref().map(validate::tags) {
-            problems.push(message);
-        }
-        if let Some(Err(message)) = row.target.as_deref().map(validate::target) {
-            problems.push(message);
-        }
+        problems.extend(rules.into_iter().map(|(_, message)| message));
         let cohort_id = match &row.cohort {
             Some(reference) => match cohorts.resolve(&mut tx, org, &product, reference).await? {
                 Some(id) => Some(id),
