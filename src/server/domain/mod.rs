@@ -17,6 +17,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod cohorts;
 pub mod devices;
+pub mod events;
 pub mod lookup;
 pub mod products;
 
