@@ -105,7 +105,7 @@ impl Server {
             max_body_bytes: config.max_bulk_body_bytes,
             fail_after_rows: config.fail_bulk_after_rows,
         };
-        state.shared_mut().firmware = std::sync::Arc::new(handlers::firmware::Firmware::new(
+        state.shared_mut().firmware = std::sync::Arc::new(domain::firmware::Firmware::new(
             blobs::Blobs::local(&config.data_dir)?,
             config.part_size_bytes,
         ));

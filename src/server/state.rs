@@ -36,7 +36,7 @@ pub struct Shared {
     pub bulk: BulkLimits,
     /// Blob store and part size of firmware uploads (in memory until `Server::open` sets the
     /// data dir's store).
-    pub firmware: Arc<super::handlers::firmware::Firmware>,
+    pub firmware: Arc<super::domain::firmware::Firmware>,
 }
 
 /// The bulk routes' own body limit, and the test-only failure injection.
@@ -58,7 +58,7 @@ impl AppState {
                 max_body_bytes,
                 fail_after_rows: None,
             },
-            firmware: Arc::new(super::handlers::firmware::Firmware::in_memory()),
+            firmware: Arc::new(super::domain::firmware::Firmware::in_memory()),
         }))
     }
 

@@ -18,6 +18,7 @@ pub mod audit;
 pub mod cohorts;
 pub mod devices;
 pub mod events;
+pub mod firmware;
 pub mod lookup;
 pub mod products;
 

@@ -10,14 +10,16 @@ use futures_util::{StreamExt as _, TryStreamExt as _};
 use sha2::{Digest as _, Sha256};
 
 use super::artifacts::{artifact_or_404, version_or_404};
-use super::running::Running;
-use super::{MAX_PARTS, binary_or_404, check_active, part_key, product_of, read_part};
+use super::{
+    MAX_PARTS, binary_or_404, check_active, legacy_part_key, part_key, product_of, read_part,
+};
 use crate::api::firmware::{SHA256_HEADER, validate_sha256};
 use crate::api::{
     ArtifactId, AuditAction, Binary, BinaryId, BinaryListQuery, BinaryParts, BinaryState,
     BinaryUpload, CreateBinary, ErrorBody, Page, PartTarget, ReceivedPart, validate,
 };
 use crate::server::auth::Principal;
+use crate::server::domain::firmware::{Firmware, running::Running};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::server::handlers::{Validator, audit, product_or_404, unknown_product};
@@ -349,7 +351,7 @@ fn part_changed() -> ApiError {
 /// SHA-256 (hex) and length of the stored parts `received` (all of them, in order): the
 /// running digest's share if it agrees with them, plus the rest read from the store.
 async fn digest_of(
-    firmware: &super::Firmware,
+    firmware: &Firmware,
     stored: &Stored,
     received: &[ReceivedPart],
     running: Option<&Running>,
@@ -380,11 +382,11 @@ async fn digest_of(
 
 /// Best effort: deletes the objects of parts that were replaced by others (garbage, not a
 /// fault if it lingers). Runs once the binary is ready, when no part can be recorded any more.
-async fn remove_unreferenced(firmware: &super::Firmware, prefix: &str, parts: &[ReceivedPart]) {
+async fn remove_unreferenced(firmware: &Firmware, prefix: &str, parts: &[ReceivedPart]) {
     let keep: std::collections::HashSet<String> = parts
         .iter()
         .flat_map(|p| {
-            let legacy = super::legacy_part_key(prefix, p.number);
+            let legacy = legacy_part_key(prefix, p.number);
             [part_key(prefix, p.number, &p.sha256), legacy]
         })
         .collect();

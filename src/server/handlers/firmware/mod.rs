@@ -9,7 +9,6 @@ pub mod binaries;
 pub mod bundles;
 pub mod policy;
 pub mod releases;
-pub mod running;
 pub mod signing;
 pub mod upload;
 
@@ -19,39 +18,12 @@ use axum::{Router, middleware};
 use super::product_or_404;
 use crate::api::{BinaryId, Product};
 use crate::server::auth::Principal;
-use crate::server::blobs::{BlobError, Blobs, ByteStream};
+pub(crate) use crate::server::domain::firmware::{MAX_PARTS, legacy_part_key, part_key, read_part};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
 use crate::server::store::firmware::binaries::Stored;
 use crate::server::store::{self, Conn};
 use crate::server::{access, auth, authz};
-
-/// Most parts one binary may have (so a plan stays a reasonable JSON document).
-pub const MAX_PARTS: u64 = 10_000;
-
-/// The firmware part of [`AppState`]: where blobs go, how large upload parts are, and the
-/// whole-file digests of uploads in progress.
-#[derive(Debug)]
-pub struct Firmware {
-    pub blobs: Blobs,
-    pub part_size: u64,
-    pub running: std::sync::Arc<running::RunningDigests>,
-}
-
-impl Firmware {
-    pub fn new(blobs: Blobs, part_size: u64) -> Self {
-        Firmware {
-            blobs,
-            part_size: part_size.max(1),
-            running: std::sync::Arc::default(),
-        }
-    }
-
-    /// Blobs in memory: the placeholder until the server opens its data dir's store.
-    pub fn in_memory() -> Self {
-        Self::new(Blobs::in_memory(), crate::server::DEFAULT_PART_SIZE_BYTES)
-    }
-}
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     let p = "/v1/products/{product}";
@@ -118,30 +90,6 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             auth::require_key,
         ));
     json.merge(parts)
-}
-
-/// Object key of part `number` of an upload, holding `sha256`: a part sent again with other
-/// bytes gets another key, so the bytes behind a recorded part never change under a reader.
-pub fn part_key(prefix: &str, number: u64, sha256: &str) -> String {
-    format!("{prefix}/part-{number:06}-{sha256}")
-}
-
-/// Where data dirs written before part keys held digests keep a part.
-fn legacy_part_key(prefix: &str, number: u64) -> String {
-    format!("{prefix}/part-{number:06}")
-}
-
-/// The object of a recorded part: under its content-addressed key, or its legacy key.
-pub async fn read_part(
-    blobs: &Blobs,
-    prefix: &str,
-    number: u64,
-    sha256: &str,
-) -> Result<ByteStream, BlobError> {
-    match blobs.read(&part_key(prefix, number, sha256)).await {
-        Err(BlobError::NotFound { .. }) => blobs.read(&legacy_part_key(prefix, number)).await,
-        other => other,
-    }
 }
 
 /// 404 for a binary; also what a scoped key gets for one outside its products.
