@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::{Validator, unknown_product};
 use crate::api::{
-    ApiKey, ApiKeyId, ApiKeyListQuery, CreateApiKey, CreatedApiKey, ErrorBody, ErrorCode, Page,
-    ProductId, Whoami,
+    ApiKey, ApiKeyId, ApiKeyListQuery, CreateApiKey, CreatedApiKey, ErrorCode, Page, ProductId,
+    Whoami,
 };
 use crate::server::auth::{self, Principal};
 use crate::server::error::{ApiError, ApiResult};
@@ -93,9 +93,8 @@ async fn resolve_scope(
 }
 
 /// Create an API key. The secret is in this response only.
-#[utoipa::path(post, path = "/v1/api-keys", tag = "access", request_body = CreateApiKey,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = CreatedApiKey), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/api-keys", operation_id = "createApiKey", tag = "access", request_body = CreateApiKey,
+    responses((status = 201, body = CreatedApiKey)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -170,8 +169,8 @@ async fn record(
 }
 
 /// List API keys in creation order (not revoked ones unless `revoked=true`).
-#[utoipa::path(get, path = "/v1/api-keys", tag = "access", params(ApiKeyListQuery),
-    responses((status = 200, body = Page<ApiKey>), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/api-keys", operation_id = "listApiKeys", tag = "access", params(ApiKeyListQuery),
+    responses((status = 200, body = Page<ApiKey>)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -190,9 +189,9 @@ pub async fn list(
 }
 
 /// Show an API key by ID, prefix (`fleet_…`) or name. Never the secret.
-#[utoipa::path(get, path = "/v1/api-keys/{key}", tag = "access",
+#[utoipa::path(get, path = "/v1/api-keys/{key}", operation_id = "getApiKey", tag = "access",
     params(("key" = String, Path, description = "Key ID, prefix or name")),
-    responses((status = 200, body = ApiKey), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = ApiKey)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -204,9 +203,9 @@ pub async fn get(
 
 /// Revoke an API key: it stops working with the next request, on every replica. Revoking a
 /// revoked key changes nothing and answers the same.
-#[utoipa::path(post, path = "/v1/api-keys/{key}/revoke", tag = "access",
+#[utoipa::path(post, path = "/v1/api-keys/{key}/revoke", operation_id = "revokeApiKey", tag = "access",
     params(("key" = String, Path, description = "Key ID, prefix or name")),
-    responses((status = 200, body = ApiKey), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = ApiKey)))]
 pub async fn revoke(
     State(state): State<AppState>,
     principal: Principal,
@@ -228,8 +227,8 @@ pub async fn revoke(
 }
 
 /// The API key making this request: its name, role, product scope and organization.
-#[utoipa::path(get, path = "/v1/whoami", tag = "access",
-    responses((status = 200, body = Whoami), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/whoami", operation_id = "whoami", tag = "access",
+    responses((status = 200, body = Whoami)))]
 pub async fn whoami(
     State(state): State<AppState>,
     principal: Principal,
@@ -256,4 +255,16 @@ pub async fn whoami(
         org_name,
         expires_at,
     }))
+}
+
+/// This module's routes: handler and access rule, declared once.
+pub fn routes() -> Vec<crate::server::routes::Route> {
+    use crate::server::routes::{Access, route};
+    vec![
+        route!(whoami, Access::read()),
+        route!(list, Access::admin()),
+        route!(create, Access::admin()),
+        route!(get, Access::admin()),
+        route!(revoke, Access::admin()),
+    ]
 }

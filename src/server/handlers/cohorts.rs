@@ -12,8 +12,7 @@ use super::{
     Validator, archived, audit, find_cohort, product_or_404, resource, unique_or, visible_product,
 };
 use crate::api::{
-    Cohort, CohortId, CohortListQuery, CreateCohort, ErrorBody, Page, Product, UpdateCohort,
-    validate,
+    Cohort, CohortId, CohortListQuery, CreateCohort, Page, Product, UpdateCohort, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
@@ -74,8 +73,8 @@ async fn list_page(
 }
 
 /// List cohorts across all products, or of one with `product=`.
-#[utoipa::path(get, path = "/v1/cohorts", tag = "cohorts", params(CohortListQuery),
-    responses((status = 200, body = Page<Cohort>), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/cohorts", operation_id = "listAllCohorts", tag = "cohorts", params(CohortListQuery),
+    responses((status = 200, body = Page<Cohort>)))]
 pub async fn list_all(
     State(state): State<AppState>,
     principal: Principal,
@@ -92,9 +91,9 @@ pub async fn list_all(
 }
 
 /// List the cohorts of one product.
-#[utoipa::path(get, path = "/v1/products/{product}/cohorts", tag = "cohorts",
+#[utoipa::path(get, path = "/v1/products/{product}/cohorts", operation_id = "listCohorts", tag = "cohorts",
     params(("product" = String, Path, description = "Product name or ID"), CohortListQuery),
-    responses((status = 200, body = Page<Cohort>), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Page<Cohort>)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -117,10 +116,9 @@ pub async fn list(
 }
 
 /// Create a cohort in a product; names are unique within the product.
-#[utoipa::path(post, path = "/v1/products/{product}/cohorts", tag = "cohorts", request_body = CreateCohort,
-    params(("product" = String, Path, description = "Product name or ID"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = Cohort), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/products/{product}/cohorts", operation_id = "createCohort", tag = "cohorts", request_body = CreateCohort,
+    params(("product" = String, Path, description = "Product name or ID"),),
+    responses((status = 201, body = Cohort)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -172,10 +170,10 @@ pub async fn create(
 }
 
 /// Show a cohort by name or ID within its product.
-#[utoipa::path(get, path = "/v1/products/{product}/cohorts/{cohort}", tag = "cohorts",
+#[utoipa::path(get, path = "/v1/products/{product}/cohorts/{cohort}", operation_id = "getCohort", tag = "cohorts",
     params(("product" = String, Path, description = "Product name or ID"),
         ("cohort" = String, Path, description = "Cohort name or ID")),
-    responses((status = 200, body = Cohort), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Cohort)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -189,11 +187,11 @@ pub async fn get(
 }
 
 /// Rename or describe a cohort. Honours `If-Match`.
-#[utoipa::path(patch, path = "/v1/products/{product}/cohorts/{cohort}", tag = "cohorts", request_body = UpdateCohort,
+#[utoipa::path(patch, path = "/v1/products/{product}/cohorts/{cohort}", operation_id = "updateCohort", tag = "cohorts", request_body = UpdateCohort,
     params(("product" = String, Path, description = "Product name or ID"),
         ("cohort" = String, Path, description = "Cohort name or ID"),
         ("If-Match" = Option<String>, Header, description = "Quoted revision, e.g. \"3\"")),
-    responses((status = 200, body = Cohort), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Cohort)))]
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -241,11 +239,11 @@ pub async fn update(
 }
 
 /// Delete a cohort; its devices stay in the product with no cohort. Honours `If-Match`.
-#[utoipa::path(delete, path = "/v1/products/{product}/cohorts/{cohort}", tag = "cohorts",
+#[utoipa::path(delete, path = "/v1/products/{product}/cohorts/{cohort}", operation_id = "deleteCohort", tag = "cohorts",
     params(("product" = String, Path, description = "Product name or ID"),
         ("cohort" = String, Path, description = "Cohort name or ID"),
         ("If-Match" = Option<String>, Header, description = "Quoted revision, e.g. \"3\"")),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    responses((status = 204)))]
 pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
@@ -263,4 +261,17 @@ pub async fn delete(
     audit(&mut tx, &principal, "cohort.deleted", cid, pid, details).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// This module's routes: handler and access rule, declared once.
+pub fn routes() -> Vec<crate::server::routes::Route> {
+    use crate::server::routes::{Access, route};
+    vec![
+        route!(list_all, Access::read()),
+        route!(list, Access::read()),
+        route!(create, Access::write()),
+        route!(get, Access::read()),
+        route!(update, Access::write()),
+        route!(delete, Access::write()),
+    ]
 }

@@ -9,8 +9,8 @@ use super::{
     unknown_device, visible_product,
 };
 use crate::api::{
-    Cohort, CohortId, CreateDevice, Device, DeviceId, DeviceListQuery, ErrorBody, Page, Product,
-    UpdateDevice, validate,
+    Cohort, CohortId, CreateDevice, Device, DeviceId, DeviceListQuery, Page, Product, UpdateDevice,
+    validate,
 };
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
@@ -63,8 +63,8 @@ async fn cohort_for_device(
 
 /// List devices in creation order, filtered by product, cohort, tags (all must match), target
 /// and quarantine state.
-#[utoipa::path(get, path = "/v1/devices", tag = "devices", params(DeviceListQuery),
-    responses((status = 200, body = Page<Device>), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/devices", operation_id = "listDevices", tag = "devices", params(DeviceListQuery),
+    responses((status = 200, body = Page<Device>)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -116,9 +116,8 @@ pub async fn list(
 }
 
 /// Register a device in a product (and optionally one of its cohorts).
-#[utoipa::path(post, path = "/v1/devices", tag = "devices", request_body = CreateDevice,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = Device), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/devices", operation_id = "createDevice", tag = "devices", request_body = CreateDevice,
+    responses((status = 201, body = Device)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -177,9 +176,9 @@ pub async fn create(
 }
 
 /// Show a device by identifier or ID.
-#[utoipa::path(get, path = "/v1/devices/{device}", tag = "devices",
+#[utoipa::path(get, path = "/v1/devices/{device}", operation_id = "getDevice", tag = "devices",
     params(("device" = String, Path, description = "Device identifier or ID")),
-    responses((status = 200, body = Device), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Device)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -192,10 +191,10 @@ pub async fn get(
 
 /// Update a device: cohort (within its product; `null` clears), tags, target, quarantine,
 /// description. Honours `If-Match`.
-#[utoipa::path(patch, path = "/v1/devices/{device}", tag = "devices", request_body = UpdateDevice,
+#[utoipa::path(patch, path = "/v1/devices/{device}", operation_id = "updateDevice", tag = "devices", request_body = UpdateDevice,
     params(("device" = String, Path, description = "Device identifier or ID"),
         ("If-Match" = Option<String>, Header, description = "Quoted revision, e.g. \"3\"")),
-    responses((status = 200, body = Device), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Device)))]
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -271,10 +270,10 @@ pub async fn update(
 }
 
 /// Delete a device. Honours `If-Match`.
-#[utoipa::path(delete, path = "/v1/devices/{device}", tag = "devices",
+#[utoipa::path(delete, path = "/v1/devices/{device}", operation_id = "deleteDevice", tag = "devices",
     params(("device" = String, Path, description = "Device identifier or ID"),
         ("If-Match" = Option<String>, Header, description = "Quoted revision, e.g. \"3\"")),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    responses((status = 204)))]
 pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
@@ -291,4 +290,16 @@ pub async fn delete(
     audit(&mut tx, &principal, "device.deleted", did, pid, details).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// This module's routes: handler and access rule, declared once.
+pub fn routes() -> Vec<crate::server::routes::Route> {
+    use crate::server::routes::{Access, route};
+    vec![
+        route!(list, Access::read()),
+        route!(create, Access::write()),
+        route!(get, Access::read()),
+        route!(update, Access::write()),
+        route!(delete, Access::write()),
+    ]
 }

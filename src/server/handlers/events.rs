@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 
 use super::unknown_product;
-use crate::api::{ApiKeyId, ErrorBody, Event, EventId, EventListQuery, Page, ProductId};
+use crate::api::{ApiKeyId, Event, EventId, EventListQuery, Page, ProductId};
 use crate::server::auth::Principal;
 use crate::server::error::ApiResult;
 use crate::server::extract::ApiQuery;
@@ -14,8 +14,8 @@ use crate::server::store::{self, event_log::KeyFilter};
 
 /// List events oldest first, filtered by product, resource, key, action and time. A
 /// product-scoped key sees only its products' events.
-#[utoipa::path(get, path = "/v1/events", tag = "access", params(EventListQuery),
-    responses((status = 200, body = Page<Event>), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/events", operation_id = "listEvents", tag = "access", params(EventListQuery),
+    responses((status = 200, body = Page<Event>)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -64,4 +64,10 @@ pub async fn list(
     };
     let rows = store::event_log::list(&mut conn, org, &filter).await?;
     Ok(Json(page.finish(rows, |e| e.id.as_str())))
+}
+
+/// This module's routes: handler and access rule, declared once.
+pub fn routes() -> Vec<crate::server::routes::Route> {
+    use crate::server::routes::{Access, route};
+    vec![route!(list, Access::read())]
 }

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::error::{ApiError, ApiResult};
+pub(crate) use super::not_found::{unknown_device, unknown_product};
 use super::store::{self, Conn};
 use crate::api::{Cohort, CohortId, FieldError, Product};
 
@@ -109,18 +110,6 @@ async fn filter_cohort_id(
         None => CohortId::parse(reference)
             .ok_or_else(|| ApiError::not_found(format!("no cohort `{reference}`"))),
     }
-}
-
-/// 404 for a product; also what a scoped key gets for a product outside its scope.
-pub(crate) fn unknown_product(reference: &str) -> ApiError {
-    ApiError::not_found(format!("no product `{reference}`"))
-        .with_hint("list products with `fleet product list --all-states`")
-}
-
-/// 404 for a device; also what a scoped key gets for a device outside its scope.
-pub(crate) fn unknown_device(reference: &str) -> ApiError {
-    ApiError::not_found(format!("no device `{reference}`"))
-        .with_hint("list devices with `fleet device list`")
 }
 
 /// The cohort `reference` (name or ID) of `product`; `None` when the product has no such cohort.
