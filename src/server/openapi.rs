@@ -14,6 +14,8 @@ use utoipa::openapi::{
 use utoipa::{Modify, OpenApi};
 
 use super::routes::{self, Access, Body};
+use crate::api::firmware::PART_SHA256_HEADER;
+use crate::api::page::{DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT};
 use crate::api::{self, IDEMPOTENCY_KEY_HEADER};
 
 #[derive(OpenApi)]
@@ -66,6 +68,9 @@ fn describe(operation: &mut Operation, path: &str, method: &Method, access: Acce
     if public {
         // An empty requirement: no key needed.
         operation.security = Some(vec![SecurityRequirement::default()]);
+    }
+    for parameter in operation.parameters.iter_mut().flatten() {
+        refine(parameter);
     }
     let write = matches!(
         *method,
@@ -155,6 +160,30 @@ fn errors(
     }
     errors.push((500, "The service failed; the request may be retried"));
     errors
+}
+
+/// Declares the formats the service enforces on parameters every route shares by name.
+fn refine(parameter: &mut Parameter) {
+    let schema = match (&parameter.parameter_in, parameter.name.as_str()) {
+        (ParameterIn::Query, "limit") => {
+            parameter.description = Some(format!(
+                "Page size, {MIN_LIMIT}–{MAX_LIMIT}; {DEFAULT_LIMIT} when absent"
+            ));
+            ObjectBuilder::new()
+                .schema_type(SchemaType::new(Type::Integer))
+                .minimum(Some(MIN_LIMIT))
+                .maximum(Some(MAX_LIMIT))
+        }
+        // A revision in quotes, weak or not, or `*` (any revision).
+        (ParameterIn::Header, "If-Match") => ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .pattern(Some(r#"^(\*|(W/)?"[+-]?[0-9]{1,18}")$"#)),
+        (ParameterIn::Header, name) if name == PART_SHA256_HEADER => ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .pattern(Some("^[0-9a-fA-F]{64}$")),
+        _ => return,
+    };
+    parameter.schema = Some(schema.build().into());
 }
 
 /// The optional `Idempotency-Key` header every write behind the idempotency step accepts.
