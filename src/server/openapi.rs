@@ -174,6 +174,12 @@ fn refine(parameter: &mut Parameter) {
                 .minimum(Some(MIN_LIMIT))
                 .maximum(Some(MAX_LIMIT))
         }
+        // base64url of the last ID of a page: only a `next_cursor` this list handed out is
+        // accepted (400 otherwise).
+        (ParameterIn::Query, "cursor") => ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .min_length(Some(1))
+            .pattern(Some("^[A-Za-z0-9_-]+$")),
         // A revision in quotes, weak or not, or `*` (any revision).
         (ParameterIn::Header, "If-Match") => ObjectBuilder::new()
             .schema_type(SchemaType::new(Type::String))
