@@ -191,7 +191,8 @@ pub async fn list(
 /// Show an API key by ID, prefix (`fleet_…`) or name. Never the secret.
 #[utoipa::path(get, path = "/v1/api-keys/{key}", operation_id = "getApiKey", tag = "access",
     params(("key" = String, Path, description = "Key ID, prefix or name")),
-    responses((status = 200, body = ApiKey)))]
+    responses((status = 200, body = ApiKey),
+        (status = 409, body = crate::api::ErrorBody, description = "The name fits more than one key")))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
