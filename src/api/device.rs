@@ -39,16 +39,32 @@ pub struct Device {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateDevice {
+    #[cfg_attr(
+        feature = "server",
+        schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9._:-]+$")
+    )]
     pub identifier: String,
     /// Product name or ID.
     pub product: String,
     /// Cohort name or ID; must be a cohort of `product`.
     #[serde(default)]
     pub cohort: Option<String>,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 1024,
+            pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+        )
+    )]
     #[serde(default)]
     pub description: Option<String>,
+    #[cfg_attr(feature = "server", schema(max_items = 50))]
     #[serde(default)]
     pub tags: Vec<String>,
+    #[cfg_attr(
+        feature = "server",
+        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")
+    )]
     #[serde(default)]
     pub target: Option<String>,
 }

@@ -329,6 +329,7 @@ pub struct CreateRelease {
     /// Bundle name or ID; must belong to the cohort's product (409 otherwise).
     pub bundle: String,
     /// Default 100.
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 100))]
     #[serde(default)]
     pub rollout_percent: Option<u8>,
     #[serde(default)]
@@ -340,6 +341,7 @@ pub struct CreateRelease {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRelease {
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 100))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout_percent: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -28,9 +28,25 @@ pub struct Product {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateProduct {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[a-z0-9._-]*[a-z0-9_-][a-z0-9._-]*$"
+        )
+    )]
     pub name: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 1024,
+            pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+        )
+    )]
     #[serde(default)]
     pub description: Option<String>,
+    #[cfg_attr(feature = "server", schema(max_items = 50))]
     #[serde(default)]
     pub tags: Vec<String>,
 }
@@ -40,11 +56,27 @@ pub struct CreateProduct {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProduct {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[a-z0-9._-]*[a-z0-9_-][a-z0-9._-]*$"
+        )
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 1024,
+            pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+        )
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Replaces the whole tag set.
+    #[cfg_attr(feature = "server", schema(max_items = 50))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

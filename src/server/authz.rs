@@ -1,13 +1,17 @@
-//! Authorization: one table says, for every authenticated route, the least role it needs and
-//! whether product-scoped keys may use it at all; one middleware enforces it, and also keeps
-//! scoped keys out of other products' resources named in the path (`{product}`, `{device}`),
-//! answering 404 so their existence does not leak. Handlers only filter lists and check
-//! products named in request bodies ([`super::auth::Principal::check_writable`]).
+//! Authorization: every route carries its [`Access`] (declared beside its handler in the route
+//! registry, [`super::routes`]): the least role it needs and whether product-scoped keys may use
+//! it at all. The router binds each path's rules to the middleware in front of it, which
+//! enforces them and also keeps scoped keys out of other products' resources named in the path
+//! (`{product}`, `{device}`), answering 404 so their existence does not leak. Handlers only
+//! filter lists and check products named in request bodies
+//! ([`super::auth::Principal::check_writable`]).
 //!
-//! A route missing from [`RULES`] is refused (fail closed), and tests compare the table with the
-//! OpenAPI document, so a new route cannot silently skip authorization.
+//! A method with no rule on a guarded path is refused (fail closed), and a route cannot be
+//! declared without its access, so none can silently skip authorization.
 
-use axum::extract::{FromRequestParts as _, MatchedPath, RawPathParams, Request, State};
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts as _, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
@@ -16,6 +20,7 @@ use serde_json::json;
 
 use super::auth::Principal;
 use super::error::ApiError;
+use super::not_found::{unknown_device, unknown_product};
 use super::state::AppState;
 use super::store;
 use crate::api::{AuditAction, ErrorCode, OrgId, ProductId, Role};
@@ -29,179 +34,92 @@ pub enum Scope {
     OrgWide,
 }
 
-#[derive(Debug, Clone, Copy)]
-pub struct Rule {
-    pub method: &'static str,
-    /// The route exactly as the router spells it.
-    pub path: &'static str,
-    pub role: Role,
-    pub scope: Scope,
+/// What a route demands of its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No API key at all: liveness and the OpenAPI document.
+    Public,
+    /// An API key of at least `role`; `scope` says whether product-scoped keys may use it.
+    Key { role: Role, scope: Scope },
 }
 
-const fn rule(method: &'static str, path: &'static str, role: Role, scope: Scope) -> Rule {
-    Rule {
-        method,
-        path,
-        role,
-        scope,
+impl Access {
+    pub const fn public() -> Access {
+        Access::Public
+    }
+
+    /// Any key; scoped keys see their own products.
+    pub const fn read() -> Access {
+        Access::Key {
+            role: Role::Read,
+            scope: Scope::Products,
+        }
+    }
+
+    pub const fn write() -> Access {
+        Access::Key {
+            role: Role::Write,
+            scope: Scope::Products,
+        }
+    }
+
+    pub const fn admin() -> Access {
+        Access::Key {
+            role: Role::Admin,
+            scope: Scope::Products,
+        }
+    }
+
+    /// The same role, refused to product-scoped keys.
+    pub const fn org_wide(self) -> Access {
+        match self {
+            Access::Public => Access::Public,
+            Access::Key { role, .. } => Access::Key {
+                role,
+                scope: Scope::OrgWide,
+            },
+        }
     }
 }
 
-use Role::{Admin, Read, Write};
-use Scope::{OrgWide, Products};
-
-/// Every authenticated route. API-key routes are `Products` because a scoped admin manages keys
-/// within its own products; the handlers narrow that further.
-pub const RULES: &[Rule] = &[
-    rule("GET", "/v1/whoami", Read, Products),
-    rule("GET", "/v1/products", Read, Products),
-    rule("POST", "/v1/products", Write, OrgWide),
-    rule("GET", "/v1/products/{product}", Read, Products),
-    rule("PATCH", "/v1/products/{product}", Write, Products),
-    rule("DELETE", "/v1/products/{product}", Write, OrgWide),
-    rule("GET", "/v1/products/{product}/cohorts", Read, Products),
-    rule("POST", "/v1/products/{product}/cohorts", Write, Products),
-    rule(
-        "GET",
-        "/v1/products/{product}/cohorts/{cohort}",
-        Read,
-        Products,
-    ),
-    rule(
-        "PATCH",
-        "/v1/products/{product}/cohorts/{cohort}",
-        Write,
-        Products,
-    ),
-    rule(
-        "DELETE",
-        "/v1/products/{product}/cohorts/{cohort}",
-        Write,
-        Products,
-    ),
-    rule("GET", "/v1/cohorts", Read, Products),
-    rule("GET", "/v1/devices", Read, Products),
-    rule("POST", "/v1/devices", Write, Products),
-    rule("GET", "/v1/devices/{device}", Read, Products),
-    rule("PATCH", "/v1/devices/{device}", Write, Products),
-    rule("DELETE", "/v1/devices/{device}", Write, Products),
-    rule("GET", "/v1/events", Read, Products),
-    rule("GET", "/v1/api-keys", Admin, Products),
-    rule("POST", "/v1/api-keys", Admin, Products),
-    rule("GET", "/v1/api-keys/{key}", Admin, Products),
-    rule("POST", "/v1/api-keys/{key}/revoke", Admin, Products),
-    // Bulk operations (issue 3): write role; every product and device they touch is checked
-    // against the scope by their handlers.
-    rule("POST", "/v1/bulk/move", Write, Products),
-    rule("POST", "/v1/bulk/assign", Write, Products),
-    rule("POST", "/v1/bulk/unassign", Write, Products),
-    rule("POST", "/v1/bulk/import", Write, Products),
-    // Firmware (issue 4). Binary routes name no product in the path: their handlers check the
-    // binary's product against the scope. Signing keys are organization-wide.
-    rule("GET", "/v1/products/{product}/artifacts", Read, Products),
-    rule("POST", "/v1/products/{product}/artifacts", Write, Products),
-    rule(
-        "GET",
-        "/v1/products/{product}/artifacts/{artifact}",
-        Read,
-        Products,
-    ),
-    rule(
-        "GET",
-        "/v1/products/{product}/artifacts/{artifact}/versions",
-        Read,
-        Products,
-    ),
-    rule(
-        "POST",
-        "/v1/products/{product}/artifacts/{artifact}/versions",
-        Write,
-        Products,
-    ),
-    rule(
-        "GET",
-        "/v1/products/{product}/artifacts/{artifact}/versions/{version}",
-        Read,
-        Products,
-    ),
-    rule(
-        "POST",
-        "/v1/products/{product}/artifacts/{artifact}/versions/{version}/binaries",
-        Write,
-        Products,
-    ),
-    rule(
-        "GET",
-        "/v1/products/{product}/firmware-policy",
-        Read,
-        Products,
-    ),
-    rule(
-        "PUT",
-        "/v1/products/{product}/firmware-policy",
-        Admin,
-        Products,
-    ),
-    rule("GET", "/v1/products/{product}/bundles", Read, Products),
-    rule("POST", "/v1/products/{product}/bundles", Write, Products),
-    rule(
-        "GET",
-        "/v1/products/{product}/bundles/{bundle}",
-        Read,
-        Products,
-    ),
-    rule("GET", "/v1/products/{product}/releases", Read, Products),
-    rule("POST", "/v1/products/{product}/releases", Write, Products),
-    rule(
-        "GET",
-        "/v1/products/{product}/releases/{release}",
-        Read,
-        Products,
-    ),
-    rule(
-        "PATCH",
-        "/v1/products/{product}/releases/{release}",
-        Write,
-        Products,
-    ),
-    rule("GET", "/v1/binaries", Read, Products),
-    rule("GET", "/v1/binaries/{binary}", Read, Products),
-    rule("GET", "/v1/binaries/{binary}/parts", Read, Products),
-    rule(
-        "PUT",
-        "/v1/binaries/{binary}/parts/{number}",
-        Write,
-        Products,
-    ),
-    rule("POST", "/v1/binaries/{binary}/complete", Write, Products),
-    rule("GET", "/v1/binaries/{binary}/download", Read, Products),
-    rule("POST", "/v1/binaries/{binary}/signatures", Write, Products),
-    rule("GET", "/v1/signing-keys", Read, Products),
-    rule("POST", "/v1/signing-keys", Write, OrgWide),
-    rule("GET", "/v1/signing-keys/{key}", Read, Products),
-    rule("DELETE", "/v1/signing-keys/{key}", Admin, OrgWide),
-];
-
-/// The rule for a matched route; HEAD is treated as GET.
-pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {
-    let method = if method == Method::HEAD {
-        "GET"
-    } else {
-        method.as_str()
-    };
-    RULES
-        .iter()
-        .find(|rule| rule.method == method && rule.path == path)
+/// The access rules of one routed path, by method, as the registry declared them.
+#[derive(Debug)]
+pub struct PathRules {
+    /// The route exactly as the router spells it.
+    pub path: String,
+    pub methods: Vec<(Method, Access)>,
 }
 
-/// Middleware, inside authentication: applies [`RULES`] to the matched route.
-pub async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
+impl PathRules {
+    /// The rule for `method`; HEAD is treated as GET.
+    pub fn rule_for(&self, method: &Method) -> Option<Access> {
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        self.methods
+            .iter()
+            .find(|(m, _)| m == method)
+            .map(|(_, access)| *access)
+    }
+}
+
+/// The state of a guarded path's middleware: the service, and the rules it enforces.
+#[derive(Clone)]
+pub struct Guard {
+    pub state: AppState,
+    pub rules: Arc<PathRules>,
+}
+
+/// Middleware, inside authentication: applies the path's rules to the request.
+pub async fn authorize(State(guard): State<Guard>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     // Taken out and put back rather than cloned: the path parameters below need `&mut parts`.
     let Some(principal) = parts.extensions.remove::<Principal>() else {
         return ApiError::unauthorized("missing API key").into_response();
     };
-    match check(&state, &principal, &mut parts).await {
+    match check(&guard, &principal, &mut parts).await {
         Ok(()) => {
             parts.extensions.insert(principal);
             next.run(Request::from_parts(parts, body)).await
@@ -210,44 +128,22 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
     }
 }
 
-/// Applies the matched route's rule to `principal`: `Err` is the refusal (403, 404, 405).
+/// Applies the path's rule for the request's method to `principal`: `Err` is the refusal
+/// (403, 404, 405).
 pub(super) async fn check(
-    state: &AppState,
+    guard: &Guard,
     principal: &Principal,
     parts: &mut Parts,
 ) -> Result<(), Response> {
+    let (state, rules) = (&guard.state, &guard.rules);
     let method = &parts.method;
-    let route = parts
-        .extensions
-        .get::<MatchedPath>()
-        .map_or("", MatchedPath::as_str);
-    let Some(rule) = rule_for(method, route) else {
-        // The path is routed but not for this method: axum's 405 would come next; answer it
-        // here, from the rules, so a method added without a rule is refused too.
-        let allowed: Vec<&str> = RULES
-            .iter()
-            .filter(|r| r.path == route)
-            .map(|r| r.method)
-            .collect();
-        if !allowed.is_empty() {
-            let mut response =
-                ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED).into_response();
-            if let Ok(value) = axum::http::HeaderValue::try_from(allowed.join(",")) {
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::ALLOW, value);
-            }
-            return Err(response);
-        }
-        tracing::error!(%method, route, "route has no access rule; refusing it");
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::Forbidden,
-            "this route has no access rule, so no key may use it",
-        )
-        .into_response());
+    let route = rules.path.as_str();
+    let (role, scope) = match rules.rule_for(method) {
+        Some(Access::Key { role, scope }) => (role, scope),
+        Some(Access::Public) => return Ok(()),
+        None => return Err(method_not_allowed(rules)),
     };
-    if principal.role < rule.role {
+    if principal.role < role {
         let details = denial_details(parts, principal, 403, "role");
         record_denial(state, &principal.org_id, principal.actor(), None, details).await;
         return Err(ApiError::new(
@@ -255,7 +151,7 @@ pub(super) async fn check(
             ErrorCode::Forbidden,
             format!(
                 "this API key has role `{}`; {method} {route} needs `{}`",
-                principal.role, rule.role
+                principal.role, role
             ),
         )
         .with_hint("use a key with a higher role (`fleet whoami` shows this one)")
@@ -264,7 +160,7 @@ pub(super) async fn check(
     if principal.scope().is_none() {
         return Ok(());
     }
-    if rule.scope == OrgWide {
+    if scope == Scope::OrgWide {
         let details = denial_details(parts, principal, 403, "scope");
         record_denial(state, &principal.org_id, principal.actor(), None, details).await;
         return Err(ApiError::new(
@@ -289,6 +185,31 @@ pub(super) async fn check(
         }
         Err(err) => Err(err.into_response()),
     }
+}
+
+/// The path is routed but not for this method: axum's 405 would come next; answer it here,
+/// from the rules, so a method served without a rule is refused too.
+fn method_not_allowed(rules: &PathRules) -> Response {
+    let allowed: Vec<&str> = rules.methods.iter().map(|(m, _)| m.as_str()).collect();
+    let mut response = ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED).into_response();
+    if let Ok(value) = axum::http::HeaderValue::try_from(allowed.join(",")) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::ALLOW, value);
+    }
+    if allowed.is_empty() {
+        tracing::error!(
+            route = rules.path,
+            "guarded route has no access rule; refusing it"
+        );
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "this route has no access rule, so no key may use it",
+        )
+        .into_response();
+    }
+    response
 }
 
 /// The `auth.denied` details of a request refused by a rule (`reason`: `role` or `scope`).
@@ -331,9 +252,9 @@ async fn hidden_path_resource(
             continue;
         };
         let not_found = if name == "product" {
-            super::handlers::unknown_product(value)
+            unknown_product(value)
         } else {
-            super::handlers::unknown_device(value)
+            unknown_device(value)
         };
         return Ok(Some((Some(product), not_found)));
     }
@@ -368,50 +289,24 @@ pub async fn record_denial(
 mod tests {
     use super::*;
 
-    /// Every operation the OpenAPI document lists, apart from the public ones, has exactly one
-    /// rule, and every rule documents a real operation: the table cannot drift from the API.
     #[test]
-    fn rules_match_the_documented_routes() {
-        let doc = serde_json::to_value(super::super::openapi::document()).expect("document");
-        let paths = doc["paths"].as_object().expect("paths");
-        let mut documented = Vec::new();
-        for (path, ops) in paths {
-            for (method, op) in ops.as_object().expect("operations") {
-                let public = op["security"].as_array().is_some_and(|s| {
-                    s.iter()
-                        .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
-                });
-                if !public {
-                    documented.push((method.to_uppercase(), path.clone()));
-                }
-            }
-        }
-        for (method, path) in &documented {
-            let matching = RULES
-                .iter()
-                .filter(|r| r.method == method && r.path == path)
-                .count();
-            assert_eq!(matching, 1, "{method} {path} needs exactly one access rule");
-        }
-        for rule in RULES {
-            let known = documented
-                .iter()
-                .any(|(m, p)| m == rule.method && p == rule.path);
-            assert!(
-                known,
-                "rule {} {} has no such route",
-                rule.method, rule.path
-            );
-        }
-    }
-
-    #[test]
-    fn roles_are_ordered() {
+    fn roles_are_ordered_and_head_reads_as_get() {
         assert!(Role::Read < Role::Write && Role::Write < Role::Admin);
+        let rules = PathRules {
+            path: "/v1/products".to_owned(),
+            methods: vec![
+                (Method::GET, Access::read()),
+                (Method::POST, Access::write().org_wide()),
+            ],
+        };
+        assert_eq!(rules.rule_for(&Method::HEAD), Some(Access::read()));
         assert_eq!(
-            rule_for(&Method::HEAD, "/v1/products").map(|r| r.role),
-            Some(Role::Read)
+            rules.rule_for(&Method::POST),
+            Some(Access::Key {
+                role: Role::Write,
+                scope: Scope::OrgWide
+            })
         );
-        assert!(rule_for(&Method::PUT, "/v1/products").is_none());
+        assert!(rules.rule_for(&Method::PUT).is_none());
     }
 }

@@ -15,10 +15,12 @@ mod hex;
 mod idempotency;
 mod key_cache;
 mod limiter;
+mod not_found;
 mod offline;
 mod openapi;
 mod pagination;
 mod router;
+mod routes;
 mod state;
 mod store;
 
@@ -83,6 +85,9 @@ impl Server {
                 config.data_dir.display()
             )
         })?;
+        if let Err(problems) = routes::check(&routes::all()) {
+            anyhow::bail!("the route registry is unsound: {}", problems.join("; "));
+        }
         let pool = store::open(&config.data_dir.join(DB_FILE)).await?;
         let key = auth::generate_key();
         let key_id = crate::api::ApiKeyId::generate();

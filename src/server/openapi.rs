@@ -1,75 +1,26 @@
-//! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes and the wire
-//! types in `api/`.
+//! The OpenAPI document, derived from the route registry ([`super::routes`]): each route's
+//! operation comes from its handler's `#[utoipa::path]`, and the registry adds what follows
+//! from how the route is served: who may call it, the `Idempotency-Key` header of writes, and
+//! every error status its layers and extractors can answer.
 
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use std::sync::OnceLock;
+
+use axum::http::Method;
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ContentBuilder, ObjectBuilder, Ref, Required, ResponseBuilder, Type, schema::SchemaType,
+};
 use utoipa::{Modify, OpenApi};
 
-use super::handlers::bulk;
-use super::handlers::firmware;
-use super::handlers::{api_keys, events};
-use super::handlers::{cohorts, devices, meta, products};
-use crate::api;
+use super::routes::{self, Access, Body};
+use crate::api::firmware::PART_SHA256_HEADER;
+use crate::api::page::{DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT};
+use crate::api::{self, IDEMPOTENCY_KEY_HEADER};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "fleet", description = "Products, cohorts and devices of embedded-device fleets."),
-    paths(
-        meta::health,
-        meta::openapi_json,
-        products::list,
-        products::create,
-        products::get,
-        products::update,
-        products::delete,
-        cohorts::list_all,
-        cohorts::list,
-        cohorts::create,
-        cohorts::get,
-        cohorts::update,
-        cohorts::delete,
-        devices::list,
-        devices::create,
-        devices::get,
-        devices::update,
-        devices::delete,
-        api_keys::whoami,
-        api_keys::list,
-        api_keys::create,
-        api_keys::get,
-        api_keys::revoke,
-        events::list,
-        bulk::moves::move_devices,
-        bulk::cohorts::assign,
-        bulk::cohorts::unassign,
-        bulk::import::import,
-        firmware::artifacts::list,
-        firmware::artifacts::create,
-        firmware::artifacts::get,
-        firmware::artifacts::list_versions,
-        firmware::artifacts::create_version,
-        firmware::artifacts::get_version,
-        firmware::binaries::create,
-        firmware::binaries::list,
-        firmware::binaries::get,
-        firmware::binaries::parts,
-        firmware::upload::put_part,
-        firmware::binaries::complete,
-        firmware::binaries::download,
-        firmware::signing::sign,
-        firmware::signing::list,
-        firmware::signing::create,
-        firmware::signing::get,
-        firmware::signing::delete,
-        firmware::policy::get,
-        firmware::policy::put,
-        firmware::bundles::list,
-        firmware::bundles::create,
-        firmware::bundles::get,
-        firmware::releases::list,
-        firmware::releases::create,
-        firmware::releases::get,
-        firmware::releases::update,
-    ),
     components(schemas(api::ErrorBody, api::ErrorCode, api::FieldError, api::ProductState)),
     modifiers(&BearerAuth),
     security(("api_key" = [])),
@@ -88,8 +39,176 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Built once: the registry does not change while the service runs.
 pub fn document() -> utoipa::openapi::OpenApi {
+    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOCUMENT.get_or_init(build).clone()
+}
+
+fn build() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let components = doc.components.get_or_insert_with(Default::default);
+    for mut route in routes::all() {
+        components
+            .schemas
+            .extend(std::mem::take(&mut route.schemas));
+        let (access, body) = (route.access, route.body);
+        for (path, method, operation) in route.operations_mut() {
+            describe(operation, path, &method, access, body);
+        }
+        doc.paths.merge(route.paths);
+    }
     doc
+}
+
+/// Adds to `operation` what its registration says about it.
+fn describe(operation: &mut Operation, path: &str, method: &Method, access: Access, body: Body) {
+    let public = access == Access::Public;
+    if public {
+        // An empty requirement: no key needed.
+        operation.security = Some(vec![SecurityRequirement::default()]);
+    }
+    for parameter in operation.parameters.iter_mut().flatten() {
+        refine(parameter);
+    }
+    let write = matches!(
+        *method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
+    let idempotent_step = !public && write && body != Body::Stream;
+    if idempotent_step {
+        operation
+            .parameters
+            .get_or_insert_with(Vec::new)
+            .push(idempotency_key());
+    }
+    for (status, description) in errors(operation, path, public, write, idempotent_step, body) {
+        let content = ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("ErrorBody")))
+            .build();
+        let response = ResponseBuilder::new()
+            .description(description)
+            .content("application/json", content)
+            .build();
+        operation
+            .responses
+            .responses
+            .entry(status.to_string())
+            .or_insert(response.into());
+    }
+}
+
+/// Every error status the route can answer, with why.
+fn errors(
+    operation: &Operation,
+    path: &str,
+    public: bool,
+    write: bool,
+    idempotent_step: bool,
+    body: Body,
+) -> Vec<(u16, &'static str)> {
+    let params = operation.parameters.as_deref().unwrap_or_default();
+    let has = |place: ParameterIn| params.iter().any(|p| p.parameter_in == place);
+    let has_body = operation.request_body.is_some();
+    let json_body = has_body && body != Body::Stream;
+    let path_params = path.contains('{');
+    let if_match = params.iter().any(|p| p.name == "If-Match");
+    let mut errors = Vec::new();
+    if path_params || has(ParameterIn::Query) || has(ParameterIn::Header) || has_body {
+        errors.push((
+            400,
+            "The request could not be parsed (query, header, path or body)",
+        ));
+    }
+    if !public {
+        errors.push((401, "Missing, unknown, expired or revoked API key"));
+        errors.push((
+            403,
+            "The API key's role or product scope does not allow this",
+        ));
+    }
+    if path_params || has_body || has(ParameterIn::Query) {
+        errors.push((
+            404,
+            "A resource named in the path, query or body does not exist",
+        ));
+    }
+    if write {
+        errors.push((409, "Conflicts with the current state, or a request with the same Idempotency-Key is in progress"));
+    }
+    if if_match {
+        errors.push((412, "The If-Match revision is not the current one"));
+    }
+    if json_body || idempotent_step || body == Body::Stream {
+        errors.push((413, "The request body is larger than the limit"));
+    }
+    if json_body {
+        errors.push((415, "The request body is not JSON"));
+    }
+    if json_body || has(ParameterIn::Query) || idempotent_step {
+        errors.push((
+            422,
+            "The request is invalid; `fields` says which field and why",
+        ));
+    }
+    if !public {
+        errors.push((
+            429,
+            "Too many failed authentication attempts from this address",
+        ));
+    }
+    errors.push((500, "The service failed; the request may be retried"));
+    errors
+}
+
+/// Declares the formats the service enforces on parameters every route shares by name.
+fn refine(parameter: &mut Parameter) {
+    let schema = match (&parameter.parameter_in, parameter.name.as_str()) {
+        (ParameterIn::Query, "limit") => {
+            parameter.description = Some(format!(
+                "Page size, {MIN_LIMIT}–{MAX_LIMIT}; {DEFAULT_LIMIT} when absent"
+            ));
+            ObjectBuilder::new()
+                .schema_type(SchemaType::new(Type::Integer))
+                .minimum(Some(MIN_LIMIT))
+                .maximum(Some(MAX_LIMIT))
+        }
+        // base64url of the last ID of a page: only a `next_cursor` this list handed out is
+        // accepted (400 otherwise).
+        (ParameterIn::Query, "cursor") => ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .min_length(Some(1))
+            .pattern(Some("^[A-Za-z0-9_-]+$")),
+        // A revision in quotes, weak or not, or `*` (any revision).
+        (ParameterIn::Header, "If-Match") => ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .pattern(Some(r#"^(\*|(W/)?"[+-]?[0-9]{1,18}")$"#)),
+        (ParameterIn::Header, name) if name == PART_SHA256_HEADER => ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .pattern(Some("^[0-9a-fA-F]{64}$")),
+        _ => return,
+    };
+    parameter.schema = Some(schema.build().into());
+}
+
+/// The optional `Idempotency-Key` header every write behind the idempotency step accepts.
+fn idempotency_key() -> Parameter {
+    let schema = ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .min_length(Some(1))
+        .max_length(Some(255))
+        // Visible ASCII, no surrounding blanks: what the service keeps as the key.
+        .pattern(Some("^[!-~]([ -~]*[!-~])?$"))
+        .build();
+    ParameterBuilder::new()
+        .name(IDEMPOTENCY_KEY_HEADER)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: a repeat with the same key, method, path and body gets the \
+             first response again (kept for 24 hours)",
+        ))
+        .schema(Some(schema))
+        .build()
 }

@@ -1,75 +1,43 @@
-//! The route table and the layers around it: request tracing, panic capture, body limit,
-//! authentication, idempotency, and JSON for every error the framework itself produces.
+//! The router, built from the route registry ([`super::routes`]), and the layers around it:
+//! request tracing, panic capture, body limit, each path's access layer (authentication,
+//! authorization against the path's declared rules, idempotency), and JSON for every error the
+//! framework itself produces.
 
 use std::any::Any;
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::MethodRouter;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use super::access;
+use super::authz::{Guard, PathRules};
 use super::error::ApiError;
-use super::handlers::{api_keys, events};
-use super::handlers::{cohorts, devices, meta, products};
+use super::routes::{self, Access, Body as BodyKind};
 use super::state::AppState;
+use super::{access, auth, authz};
 
 pub fn build(state: AppState) -> Router {
     build_with(state, Router::new())
 }
 
 /// [`build`] with `extra` routes under the same outer layers (tracing, errors, body limit) but
-/// none of the authenticated routes' layers: for the benchmark server ([`super::bench`]) only.
+/// none of the registry's access layers: for the benchmark server ([`super::bench`]) only.
 pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
     let max_body = state.max_body_bytes;
-    let authenticated = Router::new()
-        .route("/v1/products", get(products::list).post(products::create))
-        .route(
-            "/v1/products/{product}",
-            get(products::get)
-                .patch(products::update)
-                .delete(products::delete),
-        )
-        .route(
-            "/v1/products/{product}/cohorts",
-            get(cohorts::list).post(cohorts::create),
-        )
-        .route(
-            "/v1/products/{product}/cohorts/{cohort}",
-            get(cohorts::get)
-                .patch(cohorts::update)
-                .delete(cohorts::delete),
-        )
-        .route("/v1/cohorts", get(cohorts::list_all))
-        .route("/v1/devices", get(devices::list).post(devices::create))
-        .route(
-            "/v1/devices/{device}",
-            get(devices::get)
-                .patch(devices::update)
-                .delete(devices::delete),
-        )
-        .route("/v1/whoami", get(api_keys::whoami))
-        .route("/v1/api-keys", get(api_keys::list).post(api_keys::create))
-        .route("/v1/api-keys/{key}", get(api_keys::get))
-        .route("/v1/api-keys/{key}/revoke", post(api_keys::revoke))
-        .route("/v1/events", get(events::list))
-        // Authentication, then authorization (the route's rule in `authz::RULES`), then
-        // idempotency (needs the org), in one layer.
-        .route_layer(middleware::from_fn_with_state(state.clone(), access::layer));
-
-    Router::new()
-        .route("/v1/health", get(meta::health))
-        .route("/v1/openapi.json", get(meta::openapi_json))
-        .merge(authenticated)
-        // Bulk routes carry their own layers: they read bodies under the larger bulk limit.
-        .merge(super::handlers::bulk::routes(&state))
-        .merge(super::handlers::firmware::routes(&state))
+    let mut router = Router::new();
+    for (path, declared) in by_path(routes::all()) {
+        router = router.route(&path, guarded(&state, path.clone(), declared));
+    }
+    router
         .merge(extra)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
@@ -81,6 +49,97 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// The routes of one path: one middleware guards them all, so a method the path does not
+/// serve is answered (405) after authentication, like the others.
+struct PathRoutes {
+    body: BodyKind,
+    rules: Vec<(Method, Access)>,
+    handler: MethodRouter<AppState>,
+}
+
+fn by_path(routes: Vec<routes::Route>) -> BTreeMap<String, PathRoutes> {
+    let mut paths: BTreeMap<String, PathRoutes> = BTreeMap::new();
+    for route in routes {
+        let operations: Vec<(String, Method)> = route
+            .operations()
+            .into_iter()
+            .map(|(path, method, _)| (path.to_owned(), method))
+            .collect();
+        let Some((path, _)) = operations.first() else {
+            continue;
+        };
+        let rules = operations
+            .iter()
+            .map(|(_, method)| (method.clone(), route.access));
+        match paths.entry(path.clone()) {
+            Entry::Occupied(mut entry) => {
+                let existing = entry.get_mut();
+                existing.rules.extend(rules);
+                let handler = std::mem::replace(&mut existing.handler, MethodRouter::new());
+                existing.handler = handler.merge(route.handler);
+            }
+            Entry::Vacant(entry) => {
+                entry.insert(PathRoutes {
+                    body: route.body,
+                    rules: rules.collect(),
+                    handler: route.handler,
+                });
+            }
+        }
+    }
+    paths
+}
+
+/// A path's handlers behind the layers its declarations ask for, bound to its access rules.
+fn guarded(state: &AppState, path: String, declared: PathRoutes) -> MethodRouter<AppState> {
+    let PathRoutes {
+        body,
+        rules,
+        handler,
+    } = declared;
+    if rules.iter().all(|(_, access)| *access == Access::Public) {
+        return handler;
+    }
+    let rules = Arc::new(PathRules {
+        path,
+        methods: rules,
+    });
+    match body {
+        BodyKind::Json => handler.layer(middleware::from_fn_with_state(
+            Guard {
+                state: state.clone(),
+                rules,
+            },
+            access::layer,
+        )),
+        // Bulk bodies may be far larger than other requests': their handlers and the
+        // idempotency step read them under the bulk limit.
+        BodyKind::Bulk => {
+            let bulk_state = state.with_max_body_bytes(state.bulk.max_body_bytes);
+            let guard = Guard {
+                state: bulk_state.clone(),
+                rules,
+            };
+            handler
+                .with_state(bulk_state)
+                .layer(middleware::from_fn_with_state(guard, access::layer))
+        }
+        // A part PUT is idempotent by itself (same number, same bytes, same result).
+        BodyKind::Stream => {
+            let guard = Guard {
+                state: state.clone(),
+                rules,
+            };
+            handler
+                .layer(middleware::from_fn_with_state(guard, authz::authorize))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    auth::require_key,
+                ))
+        }
+    }
 }
 
 async fn not_found(request: Request) -> ApiError {

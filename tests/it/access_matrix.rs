@@ -1,7 +1,9 @@
 //! The role × endpoint matrix: every route the service documents is called with an admin, a
 //! write and a read key, a write key scoped to the target product ("in") and one scoped to
 //! another product ("out"), and each status is asserted. The route list comes from the served
-//! OpenAPI document, so a new route without a row here fails the test.
+//! OpenAPI document, so a new route without a row here fails the test; the document is derived
+//! from the same route registry as the router (the unit tests of `server::routes` hold them
+//! equal), so every served route has a row.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};

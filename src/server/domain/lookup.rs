@@ -53,17 +53,7 @@ pub async fn filter_cohort_id(
     }
 }
 
-/// 404 for a product; also what a scoped key gets for a product outside its scope.
-pub fn unknown_product(reference: &str) -> ApiError {
-    ApiError::not_found(format!("no product `{reference}`"))
-        .with_hint("list products with `fleet product list --all-states`")
-}
-
-/// 404 for a device; also what a scoped key gets for a device outside its scope.
-pub fn unknown_device(reference: &str) -> ApiError {
-    ApiError::not_found(format!("no device `{reference}`"))
-        .with_hint("list devices with `fleet device list`")
-}
+pub use crate::server::not_found::{unknown_device, unknown_product};
 
 /// The cohort `reference` (name or ID) of `product`; `None` when the product has no such cohort.
 pub async fn find_cohort(

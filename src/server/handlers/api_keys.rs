@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::api::{ApiKey, ApiKeyListQuery, CreateApiKey, CreatedApiKey, ErrorBody, Page, Whoami};
+use crate::api::{ApiKey, ApiKeyListQuery, CreateApiKey, CreatedApiKey, Page, Whoami};
 use crate::server::auth::Principal;
 use crate::server::domain::{self, api_keys::Creator};
 use crate::server::error::ApiResult;
@@ -14,9 +14,8 @@ use crate::server::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::server::state::AppState;
 
 /// Create an API key. The secret is in this response only.
-#[utoipa::path(post, path = "/v1/api-keys", tag = "access", request_body = CreateApiKey,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = CreatedApiKey), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/api-keys", operation_id = "createApiKey", tag = "access", request_body = CreateApiKey,
+    responses((status = 201, body = CreatedApiKey)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -37,8 +36,8 @@ pub async fn create(
 }
 
 /// List API keys in creation order (not revoked ones unless `revoked=true`).
-#[utoipa::path(get, path = "/v1/api-keys", tag = "access", params(ApiKeyListQuery),
-    responses((status = 200, body = Page<ApiKey>), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/api-keys", operation_id = "listApiKeys", tag = "access", params(ApiKeyListQuery),
+    responses((status = 200, body = Page<ApiKey>)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -49,9 +48,10 @@ pub async fn list(
 }
 
 /// Show an API key by ID, prefix (`fleet_…`) or name. Never the secret.
-#[utoipa::path(get, path = "/v1/api-keys/{key}", tag = "access",
+#[utoipa::path(get, path = "/v1/api-keys/{key}", operation_id = "getApiKey", tag = "access",
     params(("key" = String, Path, description = "Key ID, prefix or name")),
-    responses((status = 200, body = ApiKey), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = ApiKey),
+        (status = 409, body = crate::api::ErrorBody, description = "The name fits more than one key")))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -63,9 +63,9 @@ pub async fn get(
 
 /// Revoke an API key: it stops working with the next request, on every replica. Revoking a
 /// revoked key changes nothing and answers the same.
-#[utoipa::path(post, path = "/v1/api-keys/{key}/revoke", tag = "access",
+#[utoipa::path(post, path = "/v1/api-keys/{key}/revoke", operation_id = "revokeApiKey", tag = "access",
     params(("key" = String, Path, description = "Key ID, prefix or name")),
-    responses((status = 200, body = ApiKey), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = ApiKey)))]
 pub async fn revoke(
     State(state): State<AppState>,
     principal: Principal,
@@ -80,8 +80,8 @@ pub async fn revoke(
 }
 
 /// The API key making this request: its name, role, product scope and organization.
-#[utoipa::path(get, path = "/v1/whoami", tag = "access",
-    responses((status = 200, body = Whoami), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/whoami", operation_id = "whoami", tag = "access",
+    responses((status = 200, body = Whoami)))]
 pub async fn whoami(
     State(state): State<AppState>,
     principal: Principal,
@@ -89,4 +89,16 @@ pub async fn whoami(
     Ok(Json(
         domain::api_keys::whoami(&state.pool, &principal).await?,
     ))
+}
+
+/// This module's routes: handler and access rule, declared once.
+pub fn routes() -> Vec<crate::server::routes::Route> {
+    use crate::server::routes::{Access, route};
+    vec![
+        route!(whoami, Access::read()),
+        route!(list, Access::admin()),
+        route!(create, Access::admin()),
+        route!(get, Access::admin()),
+        route!(revoke, Access::admin()),
+    ]
 }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::resource;
-use crate::api::{Cohort, CohortListQuery, CreateCohort, ErrorBody, Page, UpdateCohort};
+use crate::api::{Cohort, CohortListQuery, CreateCohort, Page, UpdateCohort};
 use crate::server::auth::Principal;
 use crate::server::domain;
 use crate::server::error::{ApiError, ApiResult};
@@ -14,8 +14,8 @@ use crate::server::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use crate::server::state::AppState;
 
 /// List cohorts across all products, or of one with `product=`.
-#[utoipa::path(get, path = "/v1/cohorts", tag = "cohorts", params(CohortListQuery),
-    responses((status = 200, body = Page<Cohort>), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/cohorts", operation_id = "listAllCohorts", tag = "cohorts", params(CohortListQuery),
+    responses((status = 200, body = Page<Cohort>)))]
 pub async fn list_all(
     State(state): State<AppState>,
     principal: Principal,
@@ -33,9 +33,9 @@ pub async fn list_all(
 }
 
 /// List the cohorts of one product.
-#[utoipa::path(get, path = "/v1/products/{product}/cohorts", tag = "cohorts",
+#[utoipa::path(get, path = "/v1/products/{product}/cohorts", operation_id = "listCohorts", tag = "cohorts",
     params(("product" = String, Path, description = "Product name or ID"), CohortListQuery),
-    responses((status = 200, body = Page<Cohort>), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Page<Cohort>)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -59,10 +59,9 @@ pub async fn list(
 }
 
 /// Create a cohort in a product; names are unique within the product.
-#[utoipa::path(post, path = "/v1/products/{product}/cohorts", tag = "cohorts", request_body = CreateCohort,
-    params(("product" = String, Path, description = "Product name or ID"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = Cohort), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/products/{product}/cohorts", operation_id = "createCohort", tag = "cohorts", request_body = CreateCohort,
+    params(("product" = String, Path, description = "Product name or ID"),),
+    responses((status = 201, body = Cohort)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -80,10 +79,10 @@ pub async fn create(
 }
 
 /// Show a cohort by name or ID within its product.
-#[utoipa::path(get, path = "/v1/products/{product}/cohorts/{cohort}", tag = "cohorts",
+#[utoipa::path(get, path = "/v1/products/{product}/cohorts/{cohort}", operation_id = "getCohort", tag = "cohorts",
     params(("product" = String, Path, description = "Product name or ID"),
         ("cohort" = String, Path, description = "Cohort name or ID")),
-    responses((status = 200, body = Cohort), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Cohort)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -94,11 +93,11 @@ pub async fn get(
 }
 
 /// Rename or describe a cohort. Honours `If-Match`.
-#[utoipa::path(patch, path = "/v1/products/{product}/cohorts/{cohort}", tag = "cohorts", request_body = UpdateCohort,
+#[utoipa::path(patch, path = "/v1/products/{product}/cohorts/{cohort}", operation_id = "updateCohort", tag = "cohorts", request_body = UpdateCohort,
     params(("product" = String, Path, description = "Product name or ID"),
         ("cohort" = String, Path, description = "Cohort name or ID"),
         ("If-Match" = Option<String>, Header, description = "Quoted revision, e.g. \"3\"")),
-    responses((status = 200, body = Cohort), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Cohort)))]
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -112,11 +111,11 @@ pub async fn update(
 }
 
 /// Delete a cohort; its devices stay in the product with no cohort. Honours `If-Match`.
-#[utoipa::path(delete, path = "/v1/products/{product}/cohorts/{cohort}", tag = "cohorts",
+#[utoipa::path(delete, path = "/v1/products/{product}/cohorts/{cohort}", operation_id = "deleteCohort", tag = "cohorts",
     params(("product" = String, Path, description = "Product name or ID"),
         ("cohort" = String, Path, description = "Cohort name or ID"),
         ("If-Match" = Option<String>, Header, description = "Quoted revision, e.g. \"3\"")),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    responses((status = 204)))]
 pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
@@ -126,4 +125,17 @@ pub async fn delete(
     let names = (product.as_str(), cohort.as_str());
     domain::cohorts::delete(&state.pool, &principal, names, if_match.0).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// This module's routes: handler and access rule, declared once.
+pub fn routes() -> Vec<crate::server::routes::Route> {
+    use crate::server::routes::{Access, route};
+    vec![
+        route!(list_all, Access::read()),
+        route!(list, Access::read()),
+        route!(create, Access::write()),
+        route!(get, Access::read()),
+        route!(update, Access::write()),
+        route!(delete, Access::write()),
+    ]
 }

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::resource;
-use crate::api::{CreateDevice, Device, DeviceListQuery, ErrorBody, Page, UpdateDevice};
+use crate::api::{CreateDevice, Device, DeviceListQuery, Page, UpdateDevice};
 use crate::server::auth::Principal;
 use crate::server::domain;
 use crate::server::error::ApiResult;
@@ -15,8 +15,8 @@ use crate::server::state::AppState;
 
 /// List devices in creation order, filtered by product, cohort, tags (all must match), target
 /// and quarantine state.
-#[utoipa::path(get, path = "/v1/devices", tag = "devices", params(DeviceListQuery),
-    responses((status = 200, body = Page<Device>), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/devices", operation_id = "listDevices", tag = "devices", params(DeviceListQuery),
+    responses((status = 200, body = Page<Device>)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -27,9 +27,8 @@ pub async fn list(
 }
 
 /// Register a device in a product (and optionally one of its cohorts).
-#[utoipa::path(post, path = "/v1/devices", tag = "devices", request_body = CreateDevice,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = Device), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/devices", operation_id = "createDevice", tag = "devices", request_body = CreateDevice,
+    responses((status = 201, body = Device)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -46,9 +45,9 @@ pub async fn create(
 }
 
 /// Show a device by identifier or ID.
-#[utoipa::path(get, path = "/v1/devices/{device}", tag = "devices",
+#[utoipa::path(get, path = "/v1/devices/{device}", operation_id = "getDevice", tag = "devices",
     params(("device" = String, Path, description = "Device identifier or ID")),
-    responses((status = 200, body = Device), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Device)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -60,10 +59,10 @@ pub async fn get(
 
 /// Update a device: cohort (within its product; `null` clears), tags, target, quarantine,
 /// description. Honours `If-Match`.
-#[utoipa::path(patch, path = "/v1/devices/{device}", tag = "devices", request_body = UpdateDevice,
+#[utoipa::path(patch, path = "/v1/devices/{device}", operation_id = "updateDevice", tag = "devices", request_body = UpdateDevice,
     params(("device" = String, Path, description = "Device identifier or ID"),
         ("If-Match" = Option<String>, Header, description = "Quoted revision, e.g. \"3\"")),
-    responses((status = 200, body = Device), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Device)))]
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -77,10 +76,10 @@ pub async fn update(
 }
 
 /// Delete a device. Honours `If-Match`.
-#[utoipa::path(delete, path = "/v1/devices/{device}", tag = "devices",
+#[utoipa::path(delete, path = "/v1/devices/{device}", operation_id = "deleteDevice", tag = "devices",
     params(("device" = String, Path, description = "Device identifier or ID"),
         ("If-Match" = Option<String>, Header, description = "Quoted revision, e.g. \"3\"")),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    responses((status = 204)))]
 pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
@@ -89,4 +88,16 @@ pub async fn delete(
 ) -> ApiResult<Response> {
     domain::devices::delete(&state.pool, &principal, &reference, if_match.0).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// This module's routes: handler and access rule, declared once.
+pub fn routes() -> Vec<crate::server::routes::Route> {
+    use crate::server::routes::{Access, route};
+    vec![
+        route!(list, Access::read()),
+        route!(create, Access::write()),
+        route!(get, Access::read()),
+        route!(update, Access::write()),
+        route!(delete, Access::write()),
+    ]
 }

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 
-use crate::api::{ErrorBody, Event, EventListQuery, Page};
+use crate::api::{Event, EventListQuery, Page};
 use crate::server::auth::Principal;
 use crate::server::domain;
 use crate::server::error::ApiResult;
@@ -12,8 +12,8 @@ use crate::server::state::AppState;
 
 /// List events oldest first, filtered by product, resource, key, action and time. A
 /// product-scoped key sees only its products' events.
-#[utoipa::path(get, path = "/v1/events", tag = "access", params(EventListQuery),
-    responses((status = 200, body = Page<Event>), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/events", operation_id = "listEvents", tag = "access", params(EventListQuery),
+    responses((status = 200, body = Page<Event>)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -22,4 +22,10 @@ pub async fn list(
     Ok(Json(
         domain::events::list(&state.pool, &principal, &query).await?,
     ))
+}
+
+/// This module's routes: handler and access rule, declared once.
+pub fn routes() -> Vec<crate::server::routes::Route> {
+    use crate::server::routes::{Access, route};
+    vec![route!(list, Access::read())]
 }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::resource;
-use crate::api::{CreateProduct, ErrorBody, Page, Product, ProductListQuery, UpdateProduct};
+use crate::api::{CreateProduct, Page, Product, ProductListQuery, UpdateProduct};
 use crate::server::auth::Principal;
 use crate::server::domain;
 use crate::server::error::ApiResult;
@@ -14,8 +14,8 @@ use crate::server::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use crate::server::state::AppState;
 
 /// List products in creation order.
-#[utoipa::path(get, path = "/v1/products", tag = "products", params(ProductListQuery),
-    responses((status = 200, body = Page<Product>), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/products", operation_id = "listProducts", tag = "products", params(ProductListQuery),
+    responses((status = 200, body = Page<Product>)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -26,9 +26,8 @@ pub async fn list(
 }
 
 /// Create a product; its name must be unique in the organization.
-#[utoipa::path(post, path = "/v1/products", tag = "products", request_body = CreateProduct,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = Product), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/products", operation_id = "createProduct", tag = "products", request_body = CreateProduct,
+    responses((status = 201, body = Product)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -45,9 +44,9 @@ pub async fn create(
 }
 
 /// Show a product by name or ID.
-#[utoipa::path(get, path = "/v1/products/{product}", tag = "products",
+#[utoipa::path(get, path = "/v1/products/{product}", operation_id = "getProduct", tag = "products",
     params(("product" = String, Path, description = "Product name or ID")),
-    responses((status = 200, body = Product), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Product)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -58,10 +57,10 @@ pub async fn get(
 }
 
 /// Update a product: rename, describe, retag, archive or unarchive. Honours `If-Match`.
-#[utoipa::path(patch, path = "/v1/products/{product}", tag = "products", request_body = UpdateProduct,
+#[utoipa::path(patch, path = "/v1/products/{product}", operation_id = "updateProduct", tag = "products", request_body = UpdateProduct,
     params(("product" = String, Path, description = "Product name or ID"),
         ("If-Match" = Option<String>, Header, description = "Quoted revision, e.g. \"3\"")),
-    responses((status = 200, body = Product), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Product)))]
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -75,10 +74,10 @@ pub async fn update(
 }
 
 /// Delete a product and its cohorts; refused (409) while it has devices. Honours `If-Match`.
-#[utoipa::path(delete, path = "/v1/products/{product}", tag = "products",
+#[utoipa::path(delete, path = "/v1/products/{product}", operation_id = "deleteProduct", tag = "products",
     params(("product" = String, Path, description = "Product name or ID"),
         ("If-Match" = Option<String>, Header, description = "Quoted revision, e.g. \"3\"")),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    responses((status = 204)))]
 pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
@@ -87,4 +86,16 @@ pub async fn delete(
 ) -> ApiResult<Response> {
     domain::products::delete(&state.pool, &principal, &reference, if_match.0).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// This module's routes: handler and access rule, declared once.
+pub fn routes() -> Vec<crate::server::routes::Route> {
+    use crate::server::routes::{Access, route};
+    vec![
+        route!(list, Access::read()),
+        route!(create, Access::write().org_wide()),
+        route!(get, Access::read()),
+        route!(update, Access::write()),
+        route!(delete, Access::write().org_wide()),
+    ]
 }

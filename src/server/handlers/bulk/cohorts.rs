@@ -9,7 +9,7 @@ use super::{
     missing_refusals, plan, product_or_404, select, some_of,
 };
 use crate::api::bulk::SAMPLE_MAX;
-use crate::api::{AssignCohort, BulkResult, ErrorBody, Refusal, UnassignCohort};
+use crate::api::{AssignCohort, BulkResult, Refusal, UnassignCohort};
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::ApiJson;
@@ -19,9 +19,8 @@ use crate::server::store::bulk::{self as sql, Change};
 /// Assign the selected devices to a cohort, all or none. Every selected device must be in the
 /// cohort's product (409 lists those that are not); a filter selection without `product` is
 /// limited to it.
-#[utoipa::path(post, path = "/v1/bulk/assign", tag = "bulk", request_body = AssignCohort,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 200, body = BulkResult), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/bulk/assign", operation_id = "assignCohort", tag = "bulk", request_body = AssignCohort,
+    responses((status = 200, body = BulkResult)))]
 pub async fn assign(
     State(state): State<AppState>,
     principal: Principal,
@@ -82,9 +81,8 @@ pub async fn assign(
 }
 
 /// Take the selected devices out of their cohorts, all or none.
-#[utoipa::path(post, path = "/v1/bulk/unassign", tag = "bulk", request_body = UnassignCohort,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 200, body = BulkResult), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/bulk/unassign", operation_id = "unassignCohort", tag = "bulk", request_body = UnassignCohort,
+    responses((status = 200, body = BulkResult)))]
 pub async fn unassign(
     State(state): State<AppState>,
     principal: Principal,

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use super::{begin, find_cohort, product_or_404};
 use crate::api::bulk::{MAX_SELECTED, SAMPLE_MAX};
 use crate::api::{
-    BulkResult, DeviceId, ErrorBody, ErrorCode, FieldError, ImportDevices, OrgId, Product, validate,
+    BulkResult, DeviceId, ErrorCode, FieldError, ImportDevices, OrgId, Product, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::domain::devices::new_device_problems;
@@ -26,9 +26,8 @@ use crate::server::store::{self, Conn, tags_to_text};
 /// Import devices into a product, all or none. Rows naming an existing identical device are
 /// skipped; an identifier taken by a different device is a conflict (409) unless `update` is
 /// set and the device is in the same product.
-#[utoipa::path(post, path = "/v1/bulk/import", tag = "bulk", request_body = ImportDevices,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 200, body = BulkResult), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/bulk/import", operation_id = "importDevices", tag = "bulk", request_body = ImportDevices,
+    responses((status = 200, body = BulkResult)))]
 pub async fn import(
     State(state): State<AppState>,
     principal: Principal,

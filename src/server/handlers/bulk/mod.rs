@@ -6,39 +6,25 @@ pub mod cohorts;
 pub mod import;
 pub mod moves;
 
-use axum::Router;
-use axum::middleware;
-use axum::routing::post;
-
 use super::{Validator, filter_cohort_id, find_cohort, product_or_404, visible_product};
 use crate::api::bulk::{MAX_SELECTED, SAMPLE_MAX};
 use crate::api::{BulkResult, CohortId, DeviceId, Product, Refusal, Selection, validate};
-use crate::server::access;
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
 use crate::server::store::bulk::{self as sql, Change, CohortFilter, Filter};
 use crate::server::store::{self, Conn, Tx};
 
-use cohorts::{assign, unassign};
-use import::import;
-use moves::move_devices;
-
-/// The bulk routes, with authentication and idempotency of their own: their bodies may be far
-/// larger than other requests', so they read them under the bulk limit.
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let bulk_state = state.with_max_body_bytes(state.bulk.max_body_bytes);
-    Router::new()
-        .route("/v1/bulk/move", post(move_devices))
-        .route("/v1/bulk/assign", post(assign))
-        .route("/v1/bulk/unassign", post(unassign))
-        .route("/v1/bulk/import", post(import))
-        // The same layer as the other authenticated routes, under the bulk body limit.
-        .route_layer(middleware::from_fn_with_state(
-            bulk_state.clone(),
-            access::layer,
-        ))
-        .with_state(bulk_state)
+/// The bulk routes: their bodies may be far larger than other requests', so they read them
+/// under the bulk limit.
+pub fn routes() -> Vec<crate::server::routes::Route> {
+    use crate::server::routes::{Access, route};
+    vec![
+        route!(moves::move_devices, Access::write()).bulk(),
+        route!(cohorts::assign, Access::write()).bulk(),
+        route!(cohorts::unassign, Access::write()).bulk(),
+        route!(import::import, Access::write()).bulk(),
+    ]
 }
 
 /// A dry run only reads (and fills temporary tables), so it need not queue for the write lock.

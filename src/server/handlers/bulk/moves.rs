@@ -9,7 +9,7 @@ use super::{
     Validator, apply_and_commit, begin, check_selection, find_cohort, missing_error,
     missing_refusals, plan, product_or_404, select,
 };
-use crate::api::{BulkResult, ErrorBody, MoveDevices};
+use crate::api::{BulkResult, MoveDevices};
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::ApiJson;
@@ -18,9 +18,8 @@ use crate::server::store::bulk::Change;
 
 /// Move the selected devices to another product, all or none. Refused (409) when the target is
 /// archived, when `to_cohort` is not a cohort of it, or when a named device does not exist.
-#[utoipa::path(post, path = "/v1/bulk/move", tag = "bulk", request_body = MoveDevices,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 200, body = BulkResult), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/bulk/move", operation_id = "moveDevices", tag = "bulk", request_body = MoveDevices,
+    responses((status = 200, body = BulkResult)))]
 pub async fn move_devices(
     State(state): State<AppState>,
     principal: Principal,

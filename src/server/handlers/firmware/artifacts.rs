@@ -8,8 +8,8 @@ use axum::response::Response;
 use super::check_active;
 use crate::api::firmware::validate_version;
 use crate::api::{
-    Artifact, ArtifactId, ArtifactVersion, AuditAction, CreateArtifact, CreateVersion, ErrorBody,
-    Page, PageQuery, Product, VersionId, validate,
+    Artifact, ArtifactId, ArtifactVersion, AuditAction, CreateArtifact, CreateVersion, Page,
+    PageQuery, Product, VersionId, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
@@ -55,9 +55,9 @@ pub(super) async fn version_or_404(
 }
 
 /// List a product's artifacts.
-#[utoipa::path(get, path = "/v1/products/{product}/artifacts", tag = "firmware",
+#[utoipa::path(get, path = "/v1/products/{product}/artifacts", operation_id = "listArtifacts", tag = "firmware",
     params(("product" = String, Path, description = "Product name or ID"), PageQuery),
-    responses((status = 200, body = Page<Artifact>), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Page<Artifact>)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -76,10 +76,10 @@ pub async fn list(
 }
 
 /// Create an artifact (a firmware type, e.g. `app`); names are unique within the product.
-#[utoipa::path(post, path = "/v1/products/{product}/artifacts", tag = "firmware",
+#[utoipa::path(post, path = "/v1/products/{product}/artifacts", operation_id = "createArtifact", tag = "firmware",
     request_body = CreateArtifact,
     params(("product" = String, Path, description = "Product name or ID")),
-    responses((status = 201, body = Artifact), (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = Artifact)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -139,10 +139,10 @@ pub async fn create(
 }
 
 /// Show an artifact by name or ID.
-#[utoipa::path(get, path = "/v1/products/{product}/artifacts/{artifact}", tag = "firmware",
+#[utoipa::path(get, path = "/v1/products/{product}/artifacts/{artifact}", operation_id = "getArtifact", tag = "firmware",
     params(("product" = String, Path, description = "Product name or ID"),
         ("artifact" = String, Path, description = "Artifact name or ID")),
-    responses((status = 200, body = Artifact), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Artifact)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -155,10 +155,10 @@ pub async fn get(
 }
 
 /// List an artifact's versions, oldest first.
-#[utoipa::path(get, path = "/v1/products/{product}/artifacts/{artifact}/versions", tag = "firmware",
+#[utoipa::path(get, path = "/v1/products/{product}/artifacts/{artifact}/versions", operation_id = "listArtifactVersions", tag = "firmware",
     params(("product" = String, Path, description = "Product name or ID"),
         ("artifact" = String, Path, description = "Artifact name or ID"), PageQuery),
-    responses((status = 200, body = Page<ArtifactVersion>), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Page<ArtifactVersion>)))]
 pub async fn list_versions(
     State(state): State<AppState>,
     principal: Principal,
@@ -178,11 +178,11 @@ pub async fn list_versions(
 }
 
 /// Create a version of an artifact; version strings are unique within the artifact.
-#[utoipa::path(post, path = "/v1/products/{product}/artifacts/{artifact}/versions", tag = "firmware",
+#[utoipa::path(post, path = "/v1/products/{product}/artifacts/{artifact}/versions", operation_id = "createArtifactVersion", tag = "firmware",
     request_body = CreateVersion,
     params(("product" = String, Path, description = "Product name or ID"),
         ("artifact" = String, Path, description = "Artifact name or ID")),
-    responses((status = 201, body = ArtifactVersion), (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = ArtifactVersion)))]
 pub async fn create_version(
     State(state): State<AppState>,
     principal: Principal,
@@ -249,12 +249,12 @@ pub async fn create_version(
 }
 
 /// Show a version by version string or ID.
-#[utoipa::path(get, path = "/v1/products/{product}/artifacts/{artifact}/versions/{version}",
+#[utoipa::path(get, path = "/v1/products/{product}/artifacts/{artifact}/versions/{version}", operation_id = "getArtifactVersion",
     tag = "firmware",
     params(("product" = String, Path, description = "Product name or ID"),
         ("artifact" = String, Path, description = "Artifact name or ID"),
         ("version" = String, Path, description = "Version string or ID")),
-    responses((status = 200, body = ArtifactVersion), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = ArtifactVersion)))]
 pub async fn get_version(
     State(state): State<AppState>,
     principal: Principal,

@@ -16,7 +16,7 @@ use super::{
 use crate::api::firmware::{SHA256_HEADER, validate_sha256};
 use crate::api::{
     ArtifactId, AuditAction, Binary, BinaryId, BinaryListQuery, BinaryParts, BinaryState,
-    BinaryUpload, CreateBinary, ErrorBody, Page, PartTarget, ReceivedPart, validate,
+    BinaryUpload, CreateBinary, Page, PartTarget, ReceivedPart, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::domain::firmware::{Firmware, running::Running};
@@ -61,13 +61,12 @@ fn new_prefix(id: &BinaryId) -> String {
 /// Declare a binary (size and SHA-256) for one target of a version, and get its part URLs.
 /// 201: new upload. 200: this file is already there (ready) or partly uploaded (resume), or an
 /// unfinished upload of another file was started over. 409: a ready binary with another digest.
-#[utoipa::path(post, path = "/v1/products/{product}/artifacts/{artifact}/versions/{version}/binaries",
+#[utoipa::path(post, path = "/v1/products/{product}/artifacts/{artifact}/versions/{version}/binaries", operation_id = "createBinary",
     tag = "firmware", request_body = CreateBinary,
     params(("product" = String, Path, description = "Product name or ID"),
         ("artifact" = String, Path, description = "Artifact name or ID"),
         ("version" = String, Path, description = "Version string or ID")),
-    responses((status = 201, body = BinaryUpload), (status = 200, body = BinaryUpload),
-        (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = BinaryUpload), (status = 200, body = BinaryUpload)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -185,8 +184,8 @@ pub async fn create(
 }
 
 /// List binaries, filtered by product, artifact, version, target and state.
-#[utoipa::path(get, path = "/v1/binaries", tag = "firmware", params(BinaryListQuery),
-    responses((status = 200, body = Page<Binary>), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/binaries", operation_id = "listBinaries", tag = "firmware", params(BinaryListQuery),
+    responses((status = 200, body = Page<Binary>)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -228,9 +227,9 @@ pub async fn list(
 }
 
 /// Show a binary.
-#[utoipa::path(get, path = "/v1/binaries/{binary}", tag = "firmware",
+#[utoipa::path(get, path = "/v1/binaries/{binary}", operation_id = "getBinary", tag = "firmware",
     params(("binary" = String, Path, description = "Binary ID")),
-    responses((status = 200, body = Binary), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Binary)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -242,9 +241,9 @@ pub async fn get(
 }
 
 /// The parts the service holds for a binary, to resume an upload.
-#[utoipa::path(get, path = "/v1/binaries/{binary}/parts", tag = "firmware",
+#[utoipa::path(get, path = "/v1/binaries/{binary}/parts", operation_id = "listBinaryParts", tag = "firmware",
     params(("binary" = String, Path, description = "Binary ID")),
-    responses((status = 200, body = BinaryParts), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = BinaryParts)))]
 pub async fn parts(
     State(state): State<AppState>,
     principal: Principal,
@@ -264,9 +263,9 @@ pub async fn parts(
 
 /// Finish an upload: every part must be there and the SHA-256 over all of them must be the
 /// declared one; only then is the binary ready. A ready binary answers 200 again.
-#[utoipa::path(post, path = "/v1/binaries/{binary}/complete", tag = "firmware",
+#[utoipa::path(post, path = "/v1/binaries/{binary}/complete", operation_id = "completeBinary", tag = "firmware",
     params(("binary" = String, Path, description = "Binary ID")),
-    responses((status = 200, body = Binary), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Binary)))]
 pub async fn complete(
     State(state): State<AppState>,
     principal: Principal,
@@ -414,10 +413,9 @@ pub(super) fn blob_error(err: object_store::Error) -> ApiError {
 }
 
 /// Download a ready binary: its bytes, with `Content-Length` and `x-fleet-sha256`.
-#[utoipa::path(get, path = "/v1/binaries/{binary}/download", tag = "firmware",
+#[utoipa::path(get, path = "/v1/binaries/{binary}/download", operation_id = "downloadBinary", tag = "firmware",
     params(("binary" = String, Path, description = "Binary ID")),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
-        (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)))]
 pub async fn download(
     State(state): State<AppState>,
     principal: Principal,

@@ -7,8 +7,8 @@ use axum::response::Response;
 
 use super::check_active;
 use crate::api::{
-    AuditAction, BinaryId, BinaryState, Bundle, BundleId, CreateBundle, ErrorBody, Page, PageQuery,
-    Product, validate,
+    AuditAction, BinaryId, BinaryState, Bundle, BundleId, CreateBundle, Page, PageQuery, Product,
+    validate,
 };
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
@@ -42,9 +42,9 @@ pub(super) async fn bundle_or_404(
 }
 
 /// List a product's bundles.
-#[utoipa::path(get, path = "/v1/products/{product}/bundles", tag = "firmware",
+#[utoipa::path(get, path = "/v1/products/{product}/bundles", operation_id = "listBundles", tag = "firmware",
     params(("product" = String, Path, description = "Product name or ID"), PageQuery),
-    responses((status = 200, body = Page<Bundle>), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Page<Bundle>)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -63,10 +63,10 @@ pub async fn list(
 }
 
 /// Show a bundle by name or ID.
-#[utoipa::path(get, path = "/v1/products/{product}/bundles/{bundle}", tag = "firmware",
+#[utoipa::path(get, path = "/v1/products/{product}/bundles/{bundle}", operation_id = "getBundle", tag = "firmware",
     params(("product" = String, Path, description = "Product name or ID"),
         ("bundle" = String, Path, description = "Bundle name or ID")),
-    responses((status = 200, body = Bundle), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Bundle)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -79,10 +79,10 @@ pub async fn get(
 }
 
 /// Create a bundle from ready binaries of this product, in order.
-#[utoipa::path(post, path = "/v1/products/{product}/bundles", tag = "firmware",
+#[utoipa::path(post, path = "/v1/products/{product}/bundles", operation_id = "createBundle", tag = "firmware",
     request_body = CreateBundle,
     params(("product" = String, Path, description = "Product name or ID")),
-    responses((status = 201, body = Bundle), (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = Bundle)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,

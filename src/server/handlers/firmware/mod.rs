@@ -12,84 +12,51 @@ pub mod releases;
 pub mod signing;
 pub mod upload;
 
-use axum::routing::{get, post, put};
-use axum::{Router, middleware};
-
 use super::product_or_404;
 use crate::api::{BinaryId, Product};
 use crate::server::auth::Principal;
+use crate::server::authz;
 pub(crate) use crate::server::domain::firmware::{MAX_PARTS, legacy_part_key, part_key, read_part};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
 use crate::server::store::firmware::binaries::Stored;
 use crate::server::store::{self, Conn};
-use crate::server::{access, auth, authz};
 
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let p = "/v1/products/{product}";
-    let json = Router::new()
-        .route(
-            &format!("{p}/artifacts"),
-            get(artifacts::list).post(artifacts::create),
-        )
-        .route(&format!("{p}/artifacts/{{artifact}}"), get(artifacts::get))
-        .route(
-            &format!("{p}/artifacts/{{artifact}}/versions"),
-            get(artifacts::list_versions).post(artifacts::create_version),
-        )
-        .route(
-            &format!("{p}/artifacts/{{artifact}}/versions/{{version}}"),
-            get(artifacts::get_version),
-        )
-        .route(
-            &format!("{p}/artifacts/{{artifact}}/versions/{{version}}/binaries"),
-            post(binaries::create),
-        )
-        .route(
-            &format!("{p}/firmware-policy"),
-            get(policy::get).put(policy::put),
-        )
-        .route(
-            &format!("{p}/bundles"),
-            get(bundles::list).post(bundles::create),
-        )
-        .route(&format!("{p}/bundles/{{bundle}}"), get(bundles::get))
-        .route(
-            &format!("{p}/releases"),
-            get(releases::list).post(releases::create),
-        )
-        .route(
-            &format!("{p}/releases/{{release}}"),
-            get(releases::get).patch(releases::update),
-        )
-        .route("/v1/binaries", get(binaries::list))
-        .route("/v1/binaries/{binary}", get(binaries::get))
-        .route("/v1/binaries/{binary}/parts", get(binaries::parts))
-        .route("/v1/binaries/{binary}/complete", post(binaries::complete))
-        .route("/v1/binaries/{binary}/download", get(binaries::download))
-        .route("/v1/binaries/{binary}/signatures", post(signing::sign))
-        .route("/v1/signing-keys", get(signing::list).post(signing::create))
-        .route(
-            "/v1/signing-keys/{key}",
-            get(signing::get).delete(signing::delete),
-        )
-        .route_layer(middleware::from_fn_with_state(state.clone(), access::layer));
-    // Part uploads skip the idempotency layer, which would buffer the body under the JSON
-    // limit: a part PUT is idempotent by itself (same number, same bytes, same result).
-    let parts = Router::new()
-        .route(
-            "/v1/binaries/{binary}/parts/{number}",
-            put(upload::put_part),
-        )
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            authz::authorize,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_key,
-        ));
-    json.merge(parts)
+/// The firmware routes. Binary routes name no product in the path: their handlers check the
+/// binary's product against the scope. Signing keys are organization-wide.
+pub fn routes() -> Vec<crate::server::routes::Route> {
+    use crate::server::routes::{Access, route};
+    vec![
+        route!(artifacts::list, Access::read()),
+        route!(artifacts::create, Access::write()),
+        route!(artifacts::get, Access::read()),
+        route!(artifacts::list_versions, Access::read()),
+        route!(artifacts::create_version, Access::write()),
+        route!(artifacts::get_version, Access::read()),
+        route!(binaries::create, Access::write()),
+        route!(binaries::list, Access::read()),
+        route!(binaries::get, Access::read()),
+        route!(binaries::parts, Access::read()),
+        // Its body is streamed; it needs no idempotency step, being idempotent by itself
+        // (same number, same bytes, same result).
+        route!(upload::put_part, Access::write()).streamed(),
+        route!(binaries::complete, Access::write()),
+        route!(binaries::download, Access::read()),
+        route!(signing::sign, Access::write()),
+        route!(signing::list, Access::read()),
+        route!(signing::create, Access::write().org_wide()),
+        route!(signing::get, Access::read()),
+        route!(signing::delete, Access::admin().org_wide()),
+        route!(policy::get, Access::read()),
+        route!(policy::put, Access::admin()),
+        route!(bundles::list, Access::read()),
+        route!(bundles::create, Access::write()),
+        route!(bundles::get, Access::read()),
+        route!(releases::list, Access::read()),
+        route!(releases::create, Access::write()),
+        route!(releases::get, Access::read()),
+        route!(releases::update, Access::write()),
+    ]
 }
 
 /// 404 for a binary; also what a scoped key gets for one outside its products.

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 
-use crate::api::{AuditAction, ErrorBody, FirmwarePolicy};
+use crate::api::{AuditAction, FirmwarePolicy};
 use crate::server::auth::Principal;
 use crate::server::error::ApiResult;
 use crate::server::extract::{ApiJson, ApiPath};
@@ -12,9 +12,9 @@ use crate::server::state::AppState;
 use crate::server::store::{self, firmware as fw};
 
 /// Show a product's firmware policy.
-#[utoipa::path(get, path = "/v1/products/{product}/firmware-policy", tag = "firmware",
+#[utoipa::path(get, path = "/v1/products/{product}/firmware-policy", operation_id = "getFirmwarePolicy", tag = "firmware",
     params(("product" = String, Path, description = "Product name or ID")),
-    responses((status = 200, body = FirmwarePolicy), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = FirmwarePolicy)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -29,10 +29,10 @@ pub async fn get(
 }
 
 /// Replace a product's firmware policy.
-#[utoipa::path(put, path = "/v1/products/{product}/firmware-policy", tag = "firmware",
+#[utoipa::path(put, path = "/v1/products/{product}/firmware-policy", operation_id = "putFirmwarePolicy", tag = "firmware",
     request_body = FirmwarePolicy,
     params(("product" = String, Path, description = "Product name or ID")),
-    responses((status = 200, body = FirmwarePolicy), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = FirmwarePolicy)))]
 pub async fn put(
     State(state): State<AppState>,
     principal: Principal,

@@ -9,7 +9,7 @@ use axum::response::Response;
 use super::bundles::bundle_or_404;
 use super::check_active;
 use crate::api::{
-    AuditAction, BundleId, CohortId, CreateRelease, ErrorBody, Page, Product, Release, ReleaseId,
+    AuditAction, BundleId, CohortId, CreateRelease, Page, Product, Release, ReleaseId,
     ReleaseListQuery, UpdateRelease,
 };
 use crate::server::auth::Principal;
@@ -64,9 +64,9 @@ async fn release_or_404(conn: &mut Conn, product: &Product, reference: &str) -> 
 }
 
 /// List a product's releases (of one cohort with `cohort=`), oldest first.
-#[utoipa::path(get, path = "/v1/products/{product}/releases", tag = "firmware",
+#[utoipa::path(get, path = "/v1/products/{product}/releases", operation_id = "listReleases", tag = "firmware",
     params(("product" = String, Path, description = "Product name or ID"), ReleaseListQuery),
-    responses((status = 200, body = Page<Release>), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Page<Release>)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -89,10 +89,10 @@ pub async fn list(
 }
 
 /// Show a release.
-#[utoipa::path(get, path = "/v1/products/{product}/releases/{release}", tag = "firmware",
+#[utoipa::path(get, path = "/v1/products/{product}/releases/{release}", operation_id = "getRelease", tag = "firmware",
     params(("product" = String, Path, description = "Product name or ID"),
         ("release" = String, Path, description = "Release ID")),
-    responses((status = 200, body = Release), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Release)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -106,10 +106,10 @@ pub async fn get(
 
 /// Release a bundle to a cohort. The bundle must be of the cohort's product (409 otherwise);
 /// with the product's `require_signed_firmware`, every binary in it must be signed (409).
-#[utoipa::path(post, path = "/v1/products/{product}/releases", tag = "firmware",
+#[utoipa::path(post, path = "/v1/products/{product}/releases", operation_id = "createRelease", tag = "firmware",
     request_body = CreateRelease,
     params(("product" = String, Path, description = "Product name or ID")),
-    responses((status = 201, body = Release), (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = Release)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -198,12 +198,12 @@ pub async fn create(
 }
 
 /// Change a release's rollout percentage or `required`. Honours `If-Match`.
-#[utoipa::path(patch, path = "/v1/products/{product}/releases/{release}", tag = "firmware",
+#[utoipa::path(patch, path = "/v1/products/{product}/releases/{release}", operation_id = "updateRelease", tag = "firmware",
     request_body = UpdateRelease,
     params(("product" = String, Path, description = "Product name or ID"),
         ("release" = String, Path, description = "Release ID"),
         ("If-Match" = Option<String>, Header, description = "Quoted revision, e.g. \"3\"")),
-    responses((status = 200, body = Release), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Release)))]
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,

@@ -12,8 +12,8 @@ use ed25519_dalek::{Signature, VerifyingKey};
 
 use super::{binary_or_404, check_active, product_of};
 use crate::api::{
-    AddSignature, AuditAction, Binary, BinaryState, CreateSigningKey, ErrorBody, OrgId, Page,
-    PageQuery, SigningKey, SigningKeyId, validate,
+    AddSignature, AuditAction, Binary, BinaryState, CreateSigningKey, OrgId, Page, PageQuery,
+    SigningKey, SigningKeyId, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::domain::audit;
@@ -51,8 +51,8 @@ async fn key_or_404(conn: &mut Conn, org_id: &OrgId, reference: &str) -> ApiResu
 }
 
 /// Register an Ed25519 public key for signing firmware.
-#[utoipa::path(post, path = "/v1/signing-keys", tag = "firmware", request_body = CreateSigningKey,
-    responses((status = 201, body = SigningKey), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/signing-keys", operation_id = "createSigningKey", tag = "firmware", request_body = CreateSigningKey,
+    responses((status = 201, body = SigningKey)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -111,8 +111,8 @@ async fn record(
 }
 
 /// List the organization's signing keys.
-#[utoipa::path(get, path = "/v1/signing-keys", tag = "firmware", params(PageQuery),
-    responses((status = 200, body = Page<SigningKey>), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/signing-keys", operation_id = "listSigningKeys", tag = "firmware", params(PageQuery),
+    responses((status = 200, body = Page<SigningKey>)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -129,9 +129,9 @@ pub async fn list(
 }
 
 /// Show a signing key by name or ID.
-#[utoipa::path(get, path = "/v1/signing-keys/{key}", tag = "firmware",
+#[utoipa::path(get, path = "/v1/signing-keys/{key}", operation_id = "getSigningKey", tag = "firmware",
     params(("key" = String, Path, description = "Signing key name or ID")),
-    responses((status = 200, body = SigningKey), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = SigningKey)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -142,9 +142,9 @@ pub async fn get(
 }
 
 /// Delete a signing key; the signatures made with it go too.
-#[utoipa::path(delete, path = "/v1/signing-keys/{key}", tag = "firmware",
+#[utoipa::path(delete, path = "/v1/signing-keys/{key}", operation_id = "deleteSigningKey", tag = "firmware",
     params(("key" = String, Path, description = "Signing key name or ID")),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    responses((status = 204)))]
 pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
@@ -160,10 +160,10 @@ pub async fn delete(
 
 /// Add a signature to a ready binary: Ed25519 over the 32 raw bytes of its SHA-256 digest,
 /// verified against the named key before it is stored (422 when it does not verify).
-#[utoipa::path(post, path = "/v1/binaries/{binary}/signatures", tag = "firmware",
+#[utoipa::path(post, path = "/v1/binaries/{binary}/signatures", operation_id = "signBinary", tag = "firmware",
     request_body = AddSignature,
     params(("binary" = String, Path, description = "Binary ID")),
-    responses((status = 201, body = Binary), (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = Binary)))]
 pub async fn sign(
     State(state): State<AppState>,
     principal: Principal,

@@ -12,7 +12,7 @@ use sha2::{Digest as _, Sha256};
 use super::binaries::blob_error;
 use super::{binary_or_404, check_active, part_key, product_of};
 use crate::api::firmware::{PART_SHA256_HEADER, validate_sha256};
-use crate::api::{AuditAction, BinaryState, ErrorBody, ReceivedPart};
+use crate::api::{AuditAction, BinaryState, ReceivedPart};
 use crate::server::auth::Principal;
 use crate::server::blobs::BlobWriter;
 use crate::server::error::{ApiError, ApiResult};
@@ -25,12 +25,12 @@ use crate::server::store::firmware::binaries::{self as sql, Stored};
 
 /// Upload one part (raw bytes) with its SHA-256 in `x-fleet-part-sha256`. Sending a part again
 /// replaces it. 422 when the length or digest is wrong; nothing is stored then.
-#[utoipa::path(put, path = "/v1/binaries/{binary}/parts/{number}", tag = "firmware",
+#[utoipa::path(put, path = "/v1/binaries/{binary}/parts/{number}", operation_id = "uploadBinaryPart", tag = "firmware",
     params(("binary" = String, Path, description = "Binary ID"),
         ("number" = u64, Path, description = "Part number, from 1"),
         ("x-fleet-part-sha256" = String, Header, description = "Lowercase hex SHA-256 of the part")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 200, body = ReceivedPart), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = ReceivedPart)))]
 pub async fn put_part(
     State(state): State<AppState>,
     principal: Principal,
