@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::commands;
+use crate::output::{ColorChoice, OutputFormat};
 
 /// Administer fleets of embedded devices: products, cohorts and devices, and the fleet service.
 #[derive(Debug, Parser)]
@@ -94,25 +95,6 @@ pub struct GlobalArgs {
     /// Directory holding config.toml and credentials.toml
     #[arg(long, global = true, env = "FLEET_CONFIG_DIR", value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// Aligned columns for people
-    Table,
-    /// JSON: the API object, or an array for lists
-    Json,
-    /// One JSON object per line
-    Ndjson,
-    /// One ID per line
-    Id,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]

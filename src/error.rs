@@ -4,6 +4,8 @@
 use std::fmt;
 
 /// What went wrong, as far as a script is concerned: each kind is one exit code (DESIGN.md §5).
+/// Code 5 is not used: every bulk operation is one transaction, so none can partly fail. It
+/// stays unassigned rather than renumbering the codes after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// Anything not covered below (exit 1).
@@ -14,8 +16,6 @@ pub enum ErrorKind {
     Cancelled,
     /// Missing, unknown or insufficient credentials (exit 4).
     Auth,
-    /// A bulk operation applied to some items and failed for others (exit 5).
-    Partial,
     /// The named resource does not exist (exit 6).
     NotFound,
     /// The service refused the request: conflict or invalid input (exit 7).
@@ -31,7 +31,6 @@ impl ErrorKind {
             ErrorKind::Usage => 2,
             ErrorKind::Cancelled => 3,
             ErrorKind::Auth => 4,
-            ErrorKind::Partial => 5,
             ErrorKind::NotFound => 6,
             ErrorKind::Rejected => 7,
             ErrorKind::Unavailable => 8,
@@ -112,4 +111,24 @@ impl std::error::Error for Error {}
 /// Wraps an I/O failure on a named local path.
 pub fn io_error(action: &str, path: &std::path::Path, err: std::io::Error) -> Error {
     Error::failure(format!("could not {action} `{}`", path.display())).with_source(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+
+    #[test]
+    fn exit_codes_keep_their_numbers_and_5_stays_unused() {
+        let codes = [
+            ErrorKind::Failure,
+            ErrorKind::Usage,
+            ErrorKind::Cancelled,
+            ErrorKind::Auth,
+            ErrorKind::NotFound,
+            ErrorKind::Rejected,
+            ErrorKind::Unavailable,
+        ]
+        .map(ErrorKind::exit_code);
+        assert_eq!(codes, [1, 2, 3, 4, 6, 7, 8]);
+    }
 }

@@ -1,9 +1,13 @@
 //! `fleet`: a CLI for embedded-device fleets and the service it talks to, in one crate.
 //!
-//! Data flows one way: clap args ([`cli`]) → a command ([`commands`]) → the typed client
-//! ([`client`]) → HTTP → the service's handlers ([`server`]) → its store.
+//! Data flows one way: clap args ([`cli`]) → a command ([`commands`], dispatched by `app`) →
+//! the typed client ([`client`]) → HTTP → the service's handlers ([`server`]) → its store.
+//!
+//! Imports follow the layers, never back up: `app` → `cli` → `commands` → `context`/`prompt` →
+//! `client`, `config`, `output` → `api`, `error`. The service (`server`) uses only `api`.
 
 pub mod api;
+mod app;
 pub mod cli;
 pub mod client;
 pub mod commands;
@@ -20,5 +24,5 @@ pub use cli::Cli;
 /// Runs a parsed command line to completion and returns the process exit code. Errors are
 /// rendered here, once, on stderr.
 pub fn run(cli: Cli) -> u8 {
-    commands::run(cli)
+    app::run(cli)
 }

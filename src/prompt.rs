@@ -11,13 +11,13 @@ use crate::error::{Error, Result};
 
 /// Whether a person can be asked.
 pub fn can_prompt(ctx: &Context) -> bool {
-    !ctx.global.no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+    !ctx.options.no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
 /// Asks before a destructive action; `what` reads like "delete product `x`". `--yes` answers
 /// for the user; without a terminal the action is refused (exit 3).
 pub fn confirm(ctx: &Context, what: &str) -> Result<()> {
-    if ctx.global.yes {
+    if ctx.options.yes {
         return Ok(());
     }
     if !can_prompt(ctx) {

@@ -1,6 +1,7 @@
 //! The typed HTTP client of the fleet service: one sub-client per resource, retries with
 //! backoff for requests that are safe to repeat, and the mapping from HTTP failures to
-//! [`crate::error::Error`] kinds (and so exit codes).
+//! [`crate::error::Error`] kinds (and so exit codes). Each attempt is reported as a `tracing`
+//! debug event, which `-v` prints.
 
 mod api_keys;
 mod bulk;
@@ -30,8 +31,7 @@ pub use firmware::Firmware;
 pub use products::Products;
 
 use crate::api;
-use crate::error::{Error, Result};
-use crate::output::Printer;
+use crate::error::{Error, ErrorKind, Result};
 use error::Attempt;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -52,7 +52,6 @@ struct Inner {
     base: Url,
     /// Where the key came from ("profile `local`"), for hints when it is rejected.
     key_source: String,
-    printer: Option<Printer>,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -66,17 +65,11 @@ impl std::fmt::Debug for ApiClient {
 impl ApiClient {
     /// A client for the service at `api_url` (e.g. `http://127.0.0.1:4040`) using `api_key`.
     pub fn new(api_url: &str, api_key: &str) -> Result<Self> {
-        Self::build(api_url, api_key, String::new(), None)
+        Self::build(api_url, api_key, String::new())
     }
 
-    /// Like [`ApiClient::new`], with a description of where the key came from (used in hints)
-    /// and a printer for `-v` request logs.
-    pub fn build(
-        api_url: &str,
-        api_key: &str,
-        key_source: String,
-        printer: Option<Printer>,
-    ) -> Result<Self> {
+    /// Like [`ApiClient::new`], with a description of where the key came from (used in hints).
+    pub fn build(api_url: &str, api_key: &str, key_source: String) -> Result<Self> {
         let base = Url::parse(api_url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
@@ -86,7 +79,7 @@ impl ApiClient {
             })?;
         let mut auth = HeaderValue::from_str(&format!("Bearer {api_key}")).map_err(|_| {
             Error::new(
-                crate::error::ErrorKind::Auth,
+                ErrorKind::Auth,
                 "the API key contains characters that cannot be sent in a header",
             )
         })?;
@@ -105,7 +98,6 @@ impl ApiClient {
                 http,
                 base,
                 key_source,
-                printer,
             }),
         })
     }
@@ -202,15 +194,15 @@ impl ApiClient {
                     .body(body.clone());
             }
             let result = request.send().await;
-            if let Some(printer) = &self.inner.printer {
+            if tracing::enabled!(tracing::Level::DEBUG) {
                 let outcome = match &result {
                     Ok(response) => response.status().to_string(),
                     Err(err) => error::transport_reason(err),
                 };
-                printer.debug(&format!(
+                tracing::debug!(
                     "{method} {url} -> {outcome} ({} ms)",
                     started.elapsed().as_millis()
-                ));
+                );
             }
             Attempt::check(result).await
         };

@@ -1,7 +1,7 @@
 //! `fleet completions <shell>`: the completion script for a shell, generated from the clap tree
 //! (the same output as the checked-in files in `completions/`).
 
-use clap::{Args, CommandFactory};
+use clap::Args;
 
 use crate::error::Result;
 use crate::output::Printer;
@@ -16,8 +16,9 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-pub fn run(printer: &Printer, args: CompletionsArgs) -> Result<()> {
+/// Prints the script for `command`, the whole clap tree of `fleet`.
+pub fn run(printer: &Printer, args: CompletionsArgs, mut command: clap::Command) -> Result<()> {
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut crate::Cli::command(), "fleet", &mut script);
+    clap_complete::generate(args.shell, &mut command, "fleet", &mut script);
     printer.raw(&script)
 }

@@ -15,9 +15,8 @@ pub use paths::{PathEnv, config_dir_from};
 pub use settings::{Origin, Overrides, Settings, origin, profile_names, profiles_hint, resolve};
 
 use crate::error::{Error, Result};
-use crate::output::ProfileView;
 
-/// `--config-dir` / `FLEET_CONFIG_DIR` (both arrive via clap as `GlobalArgs.config_dir`) >
+/// `--config-dir` / `FLEET_CONFIG_DIR` (both arrive via clap as one flag value) >
 /// `$XDG_CONFIG_HOME/fleet` > the `directories` config dir.
 pub fn resolve_config_dir(flag: Option<&Path>) -> Result<PathBuf> {
     config_dir_from(flag, &PathEnv::from_process()).ok_or_else(|| {
@@ -146,14 +145,23 @@ fn ensure_exists(config_dir: &Path, name: &str) -> Result<()> {
     }
 }
 
+/// A profile as the config files describe it. Never holds the key itself.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub api_url: Option<String>,
+    pub has_api_key: bool,
+    pub default: bool,
+}
+
 /// Every profile with its URL, whether a key is stored, and whether it is the default. The
 /// second value is a permission warning for the credentials file, if any.
-pub fn list_profiles(config_dir: &Path) -> Result<(Vec<ProfileView>, Option<String>)> {
+pub fn list_profiles(config_dir: &Path) -> Result<(Vec<Profile>, Option<String>)> {
     let config = load_config(config_dir)?;
     let (credentials, warning) = load_credentials(config_dir)?;
     let views = profile_names(&config, &credentials)
         .into_iter()
-        .map(|name| ProfileView {
+        .map(|name| Profile {
             api_url: config.profiles.get(&name).and_then(|p| p.api_url.clone()),
             has_api_key: credentials
                 .profiles

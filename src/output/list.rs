@@ -8,8 +8,7 @@ use std::pin::pin;
 use futures_util::{Stream, StreamExt};
 
 use super::resources::{Resource, write_table};
-use super::{Printer, json_error, write_error};
-use crate::cli::OutputFormat;
+use super::{OutputFormat, Printer, json_error, write_error};
 use crate::error::Error;
 
 /// Rows a table holds before printing them; later chunks keep the widths seen so far.

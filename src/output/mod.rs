@@ -7,18 +7,20 @@
 mod access;
 mod firmware;
 mod list;
+mod options;
 mod progress;
+pub mod request_log;
 mod resources;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 
 pub use access::{WhoamiView, scope_text};
 pub use firmware::{PolicyView, PushResult, Released};
 pub use list::ListWriter;
+pub use options::{ColorChoice, OutputFormat};
 pub use progress::Progress;
 pub use resources::{ProfileView, Resource};
 
-use crate::cli::{ColorChoice, GlobalArgs, OutputFormat};
 use crate::error::Error;
 
 /// Decides where each kind of message goes and how it looks. Cheap to clone.
@@ -26,7 +28,6 @@ use crate::error::Error;
 pub struct Printer {
     format: OutputFormat,
     quiet: bool,
-    verbose: u8,
     color: bool,
 }
 
@@ -34,21 +35,14 @@ pub struct Printer {
 const RED: &str = "1;31";
 const YELLOW: &str = "1;33";
 const CYAN: &str = "1;36";
-const DIM: &str = "2";
 
 impl Printer {
-    /// `no_color` is whether `NO_COLOR` is set (to anything non-empty).
-    pub fn new(global: &GlobalArgs, no_color: bool) -> Self {
-        let color = match global.color {
-            _ if no_color => false,
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => io::stderr().is_terminal(),
-        };
+    /// `color` is whether labels on stderr get colour (see [`ColorChoice::enabled`]); `quiet`
+    /// silences status lines and hints.
+    pub fn new(format: OutputFormat, color: bool, quiet: bool) -> Self {
         Printer {
-            format: global.output,
-            quiet: global.quiet,
-            verbose: global.verbose,
+            format,
+            quiet,
             color,
         }
     }
@@ -85,17 +79,6 @@ impl Printer {
     pub fn hint(&self, msg: &str) {
         if !self.quiet {
             eprintln!("{} {msg}", self.label("hint", CYAN));
-        }
-    }
-
-    /// Request-level detail shown with `-v`.
-    pub fn debug(&self, msg: &str) {
-        if self.verbose > 0 && !self.quiet {
-            if self.color {
-                eprintln!("\x1b[{DIM}m{msg}\x1b[0m");
-            } else {
-                eprintln!("{msg}");
-            }
         }
     }
 

@@ -52,7 +52,7 @@ pub struct ServerConfig {
     pub max_bulk_body_bytes: usize,
     /// Testing only: a bulk write fails inside its transaction once it touched more than this
     /// many rows, so tests can show that nothing of it survives.
-    #[doc(hidden)]
+    #[cfg(feature = "test-hooks")]
     pub fail_bulk_after_rows: Option<u64>,
     /// Size of firmware upload parts (the last part of a file may be shorter); the part routes
     /// take bodies up to this size. Default 8 MiB.
@@ -65,6 +65,7 @@ impl ServerConfig {
             data_dir: data_dir.into(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_bulk_body_bytes: DEFAULT_MAX_BULK_BODY_BYTES,
+            #[cfg(feature = "test-hooks")]
             fail_bulk_after_rows: None,
             part_size_bytes: DEFAULT_PART_SIZE_BYTES,
         }
@@ -108,7 +109,10 @@ impl Server {
         let mut state = state::AppState::new(pool, config.max_body_bytes, keys);
         state.shared_mut().bulk = state::BulkLimits {
             max_body_bytes: config.max_bulk_body_bytes,
-            fail_after_rows: config.fail_bulk_after_rows,
+            #[cfg(feature = "test-hooks")]
+            fail_after_rows: store::bulk::FailAfterRows(config.fail_bulk_after_rows),
+            #[cfg(not(feature = "test-hooks"))]
+            fail_after_rows: store::bulk::FailAfterRows::default(),
         };
         state.shared_mut().firmware = std::sync::Arc::new(domain::firmware::Firmware::new(
             blobs::Blobs::local(&config.data_dir)?,

@@ -7,6 +7,7 @@ use std::time::Instant;
 use super::key_cache::KeyCache;
 use super::limiter::FailureLimiter;
 use super::store::Pool;
+use super::store::bulk::FailAfterRows;
 
 /// Cloned several times per request (every layer and `State` extractor), so it is one pointer:
 /// cloning a handful of `Arc`s instead cost measurable time under load on two cores.
@@ -39,11 +40,11 @@ pub struct Shared {
     pub firmware: Arc<super::domain::firmware::Firmware>,
 }
 
-/// The bulk routes' own body limit, and the test-only failure injection.
+/// The bulk routes' own body limit, and the failure injection of the tests.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BulkLimits {
     pub max_body_bytes: usize,
-    pub fail_after_rows: Option<u64>,
+    pub fail_after_rows: FailAfterRows,
 }
 
 impl AppState {
@@ -56,7 +57,7 @@ impl AppState {
             limiter: Arc::default(),
             bulk: BulkLimits {
                 max_body_bytes,
-                fail_after_rows: None,
+                fail_after_rows: FailAfterRows::default(),
             },
             firmware: Arc::new(super::domain::firmware::Firmware::in_memory()),
         }))

@@ -2,6 +2,7 @@
 
 use crate::common::cli::Cli;
 use crate::common::server::TestServer;
+use crate::common::snapshot;
 
 #[test]
 fn archive_needs_yes_without_a_terminal() {
@@ -9,7 +10,8 @@ fn archive_needs_yes_without_a_terminal() {
     let cli = Cli::against(&server);
     cli.run(&["product", "create", "p1"]).success();
     let run = cli.run(&["product", "archive", "p1"]).failure(3);
-    assert!(run.stderr.contains("--yes"), "{run:#?}");
+    let _filters = snapshot::settings_for(&server.url).bind_to_scope();
+    insta::assert_snapshot!("confirmation_needed", run.stderr);
     let shown = cli.run(&["product", "show", "p1", "-o", "json"]).success();
     assert_eq!(shown.json()["archived"], false, "nothing changed");
 

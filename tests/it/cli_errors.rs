@@ -1,8 +1,9 @@
 //! Failures of the real binary: each maps to its exit code, says what went wrong on stderr,
-//! and prints nothing on stdout.
+//! and prints nothing on stdout. The messages are checked whole against snapshots.
 
 use crate::common::cli::{Cli, dead_url};
 use crate::common::server::TestServer;
+use crate::common::snapshot;
 
 #[test]
 fn duplicate_product_name_exits_7_and_names_the_conflict() {
@@ -12,7 +13,8 @@ fn duplicate_product_name_exits_7_and_names_the_conflict() {
     let run = cli
         .run(&["product", "create", "indoor-sensor", "-o", "json"])
         .failure(7);
-    assert!(run.stderr.contains("indoor-sensor"), "{run:#?}");
+    let _filters = snapshot::settings_for(&server.url).bind_to_scope();
+    insta::assert_snapshot!("conflict", run.stderr);
     let listed = cli.run(&["product", "list", "-o", "id"]).success();
     assert_eq!(listed.lines().len(), 1, "nothing was created");
 }
@@ -22,7 +24,8 @@ fn invalid_input_exits_7_with_the_field() {
     let server = TestServer::start();
     let cli = Cli::against(&server);
     let run = cli.run(&["product", "create", "Not Valid"]).failure(7);
-    assert!(run.stderr.contains("name"), "{run:#?}");
+    let _filters = snapshot::settings_for(&server.url).bind_to_scope();
+    insta::assert_snapshot!("invalid_input", run.stderr);
 }
 
 #[test]
@@ -30,7 +33,8 @@ fn unknown_resources_exit_6() {
     let server = TestServer::start();
     let cli = Cli::against(&server);
     let run = cli.run(&["product", "show", "no-such-product"]).failure(6);
-    assert!(run.stderr.contains("no-such-product"), "{run:#?}");
+    let _filters = snapshot::settings_for(&server.url).bind_to_scope();
+    insta::assert_snapshot!("not_found", run.stderr);
     cli.run(&["device", "show", "sn-none"]).failure(6);
     cli.run(&["cohort", "show", "beta", "--product", "no-such-product"])
         .failure(6);
@@ -43,10 +47,9 @@ fn bad_api_key_exits_4() {
     let server = TestServer::start();
     let cli = Cli::with_profile(&server.url, "fleet_wrong_key");
     let run = cli.run(&["product", "list"]).failure(4);
-    assert!(
-        run.stderr.contains("profile `test`"),
-        "the hint names the key's source: {run:#?}"
-    );
+    // The hint names the key's source.
+    let _filters = snapshot::settings_for(&server.url).bind_to_scope();
+    insta::assert_snapshot!("unknown_api_key", run.stderr);
 }
 
 #[test]
@@ -56,7 +59,8 @@ fn missing_api_key_exits_4() {
     let run = cli
         .run(&["product", "list", "--api-url", &server.url])
         .failure(4);
-    assert!(run.stderr.contains("no API key"), "{run:#?}");
+    let _filters = snapshot::settings_for(&server.url).bind_to_scope();
+    insta::assert_snapshot!("missing_api_key", run.stderr);
 }
 
 #[test]
@@ -65,10 +69,9 @@ fn server_down_exits_8_with_the_url() {
     let cli = Cli::with_profile(&url, "key");
     let run = cli.run(&["product", "list", "-o", "json"]).failure(8);
     assert!(run.stderr.contains(&url), "{run:#?}");
-    assert!(
-        run.stderr.contains("fleet server"),
-        "hint to start one: {run:#?}"
-    );
+    // With a hint to start one.
+    let _filters = snapshot::settings_for(&url).bind_to_scope();
+    insta::assert_snapshot!("service_down", run.stderr);
     // Writes fail the same way.
     cli.run(&["product", "create", "x"]).failure(8);
 }
@@ -79,7 +82,8 @@ fn bad_flag_exits_2() {
     let run = cli.run(&["product", "list", "--no-such-flag"]);
     assert_eq!(run.code, 2, "{run:#?}");
     assert_eq!(run.stdout, "");
-    assert!(run.stderr.contains("--no-such-flag"), "{run:#?}");
+    let _filters = snapshot::settings().bind_to_scope();
+    insta::assert_snapshot!("unknown_flag", run.stderr);
     let run = cli.run(&["product", "list", "--limit", "0"]);
     assert_eq!(run.code, 2, "{run:#?}");
 }
@@ -88,8 +92,8 @@ fn bad_flag_exits_2() {
 fn nothing_configured_exits_2_with_a_hint() {
     let cli = Cli::new();
     let run = cli.run(&["product", "list"]).failure(2);
-    assert!(run.stderr.contains("hint: "), "{run:#?}");
-    assert!(run.stderr.contains("fleet server"), "{run:#?}");
+    let _filters = snapshot::settings().bind_to_scope();
+    insta::assert_snapshot!("nothing_configured", run.stderr);
 }
 
 #[test]
@@ -99,6 +103,8 @@ fn delete_refused_while_devices_exist_exits_7() {
     cli.run(&["product", "create", "p1"]).success();
     cli.run(&["device", "create", "sn-1", "--product", "p1"])
         .success();
-    cli.run(&["product", "delete", "p1", "--yes"]).failure(7);
+    let run = cli.run(&["product", "delete", "p1", "--yes"]).failure(7);
+    let _filters = snapshot::settings_for(&server.url).bind_to_scope();
+    insta::assert_snapshot!("delete_conflict", run.stderr);
     cli.run(&["product", "show", "p1"]).success();
 }

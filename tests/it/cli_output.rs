@@ -3,6 +3,7 @@
 
 use crate::common::cli::{Cli, dead_url};
 use crate::common::server::TestServer;
+use crate::common::snapshot;
 
 fn create_products(cli: &Cli, names: &[&str]) {
     for name in names {
@@ -125,10 +126,8 @@ fn limit_stops_early_and_says_so() {
         .run(&["product", "list", "--limit", "2", "-o", "id"])
         .success();
     assert_eq!(run.lines().len(), 2);
-    assert!(
-        run.stderr.contains("showing the first 2 products"),
-        "{run:#?}"
-    );
+    let _filters = snapshot::settings_for(&server.url).bind_to_scope();
+    insta::assert_snapshot!("limit_hint", run.stderr);
 
     let all = cli.run(&["product", "list", "--all", "-o", "id"]).success();
     assert_eq!(all.lines().len(), 3);
@@ -263,9 +262,11 @@ fn cohorts_and_devices_by_name_or_id() {
 #[test]
 fn update_without_changes_is_a_usage_error() {
     // A dead service: reaching it would exit 8, so exit 2 proves nothing was sent.
-    let cli = Cli::with_profile(&dead_url(), "key");
+    let url = dead_url();
+    let cli = Cli::with_profile(&url, "key");
     let run = cli.run(&["device", "update", "sn-1"]).failure(2);
-    assert!(run.stderr.contains("nothing to update"), "{run:#?}");
+    let _filters = snapshot::settings_for(&url).bind_to_scope();
+    insta::assert_snapshot!("nothing_to_update", run.stderr);
     cli.run(&["product", "update", "p"]).failure(2);
 }
 

@@ -3,6 +3,7 @@
 
 use crate::common::cli::{Cli, dead_url};
 use crate::common::server::TestServer;
+use crate::common::snapshot;
 
 const KEY: &str = "fleet_secret_key_do_not_print";
 
@@ -64,7 +65,8 @@ fn add_without_terminal_or_stdin_flag_fails_with_a_hint() {
             "http://127.0.0.1:4040",
         ])
         .failure(2);
-    assert!(run.stderr.contains("--api-key-stdin"), "{run:#?}");
+    let _filters = snapshot::settings().bind_to_scope();
+    insta::assert_snapshot!("add_needs_a_key", run.stderr);
     assert!(!cli.config_file("credentials.toml").exists());
 }
 
@@ -124,7 +126,8 @@ fn unknown_selected_profile_exits_2_listing_profiles() {
     let run = cli
         .run(&["product", "list", "--profile", "nope"])
         .failure(2);
-    assert!(run.stderr.contains("existing profiles: test"), "{run:#?}");
+    let _filters = snapshot::settings().bind_to_scope();
+    insta::assert_snapshot!("unknown_profile", run.stderr);
     let run = cli.run_with_env(&["product", "list"], &[("FLEET_PROFILE", "nope")]);
     assert_eq!(run.code, 2, "{run:#?}");
 }
@@ -203,7 +206,7 @@ fn readable_credentials_give_a_warning() {
     assert!(!quiet.stderr.contains("warning"), "{quiet:#?}");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let run = cli.run(&["profile", "list"]).success();
-    assert!(run.stderr.contains("warning: "), "{run:#?}");
-    assert!(run.stderr.contains("chmod 600"), "{run:#?}");
+    let _filters = snapshot::settings().bind_to_scope();
+    insta::assert_snapshot!("readable_credentials", run.stderr);
     assert!(!run.stdout.contains("warning"));
 }

@@ -46,7 +46,7 @@ pub(crate) async fn execute<O: Operation>(ctx: &Context, op: &O, dry_run: bool) 
         let plan = op.call(client, true).await?;
         return print_plan(ctx, op, &plan);
     }
-    if !ctx.global.yes {
+    if !ctx.options.yes {
         let preview = op.call(client, true).await?;
         if preview.refused == 0 {
             if preview.matched == 0 {

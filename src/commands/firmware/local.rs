@@ -1,5 +1,5 @@
 //! The local side of a push or pull: hashing files in a blocking thread, reading one part at a
-//! time, noticing that a file changed, Ed25519 key files, and the test hooks.
+//! time, noticing that a file changed, and Ed25519 key files.
 
 use std::fs::File;
 use std::io::{Read as _, Seek as _, SeekFrom};
@@ -17,12 +17,6 @@ use crate::error::{Error, Result, io_error};
 use crate::output::Progress;
 
 const CHUNK: usize = 1024 * 1024;
-
-/// Stops a push after this many uploaded parts, as if it were killed (tests only).
-pub const STOP_AFTER_PARTS_ENV: &str = "FLEET_TEST_STOP_AFTER_PARTS";
-/// Flips the first byte of the file right after hashing it, as a concurrent writer would
-/// (tests only).
-pub const MUTATE_AFTER_HASH_ENV: &str = "FLEET_TEST_MUTATE_AFTER_HASH";
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -236,22 +230,6 @@ impl RangeReader {
         self.left -= len as u64;
         Ok(Some(Bytes::from(buf)))
     }
-}
-
-/// The test hook behind [`MUTATE_AFTER_HASH_ENV`].
-pub fn mutate_for_test(path: &Path) -> Result<()> {
-    if std::env::var_os(MUTATE_AFTER_HASH_ENV).is_none() {
-        return Ok(());
-    }
-    let mut bytes = std::fs::read(path).map_err(|err| io_error("read", path, err))?;
-    if let Some(first) = bytes.first_mut() {
-        *first ^= 0xff;
-    }
-    std::fs::write(path, bytes).map_err(|err| io_error("write", path, err))
-}
-
-pub fn stop_after_parts() -> Option<usize> {
-    std::env::var(STOP_AFTER_PARTS_ENV).ok()?.parse().ok()
 }
 
 /// An Ed25519 private key from a PKCS#8 PEM file (`BEGIN PRIVATE KEY`, as written by

@@ -7,6 +7,7 @@ mod pull;
 mod push;
 mod show;
 mod steps;
+mod test_hooks;
 
 use clap::Subcommand;
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{local, steps};
+use super::{local, steps, test_hooks};
 use crate::api::{BinaryState, CreateBinary};
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
@@ -78,7 +78,7 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
     let digests = local::hash_file(&args.file, local::EXPECTED_PART_SIZE, &progress).await?;
     progress.finish();
     let sha256 = digests.whole.clone();
-    local::mutate_for_test(&args.file)?;
+    test_hooks::mutate_after_hash(&args.file)?;
     steps::ensure_version(
         client,
         &args.product,

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::Signer as _;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 
-use super::local;
+use super::{local, test_hooks};
 use crate::api::firmware::digest_bytes;
 use crate::api::{
     AddSignature, Binary, BinaryUpload, Bundle, CreateArtifact, CreateBundle, CreateRelease,
@@ -118,7 +118,7 @@ pub async fn upload_missing(
         ));
     }
     let needed = todo.len();
-    let stop = local::stop_after_parts();
+    let stop = test_hooks::stop_after_parts();
     if let Some(stop) = stop {
         todo.truncate(stop);
     }
@@ -148,7 +148,7 @@ pub async fn upload_missing(
     if stop.is_some() && sent < needed {
         return Err(Error::failure(format!(
             "stopped after {sent} of {needed} parts ({})",
-            local::STOP_AFTER_PARTS_ENV
+            test_hooks::stop_reason()
         )));
     }
     Ok(sent)

@@ -2,11 +2,11 @@
 
 use clap::Args;
 
-use crate::cli::OutputFormat;
+use super::view;
 use crate::config;
 use crate::context::Context;
 use crate::error::Result;
-use crate::output::ProfileView;
+use crate::output::{OutputFormat, ProfileView};
 
 /// List profiles; the default one is marked with `*`
 #[derive(Debug, Args)]
@@ -14,13 +14,13 @@ use crate::output::ProfileView;
 pub struct ListArgs {}
 
 pub fn run(ctx: &Context, _args: ListArgs) -> Result<()> {
-    let (views, warning) = config::list_profiles(&ctx.config_dir)?;
+    let (profiles, warning) = config::list_profiles(&ctx.config_dir)?;
     if let Some(warning) = warning {
         ctx.printer.warn(&warning);
     }
     let mut writer = ctx.printer.list::<ProfileView>();
-    for view in &views {
-        writer.push(view)?;
+    for profile in profiles {
+        writer.push(&view(profile))?;
     }
     let count = writer.finish()?;
     if count == 0 && ctx.printer.format() == OutputFormat::Table {

@@ -9,8 +9,10 @@ mod use_profile;
 
 use clap::Subcommand;
 
+use crate::config::Profile;
 use crate::context::Context;
 use crate::error::Result;
+use crate::output::ProfileView;
 
 #[derive(Debug, Subcommand)]
 pub enum ProfileCommand {
@@ -33,5 +35,15 @@ pub fn run(ctx: &Context, command: ProfileCommand) -> Result<()> {
         ProfileCommand::Show(args) => show::run(ctx, args),
         ProfileCommand::Use(args) => use_profile::run(ctx, args),
         ProfileCommand::Remove(args) => remove::run(ctx, args),
+    }
+}
+
+/// How a profile from the config files is printed.
+fn view(profile: Profile) -> ProfileView {
+    ProfileView {
+        name: profile.name,
+        api_url: profile.api_url,
+        has_api_key: profile.has_api_key,
+        default: profile.default,
     }
 }

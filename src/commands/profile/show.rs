@@ -2,6 +2,7 @@
 
 use clap::Args;
 
+use super::view;
 use crate::config;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -16,22 +17,22 @@ pub struct ShowArgs {
 }
 
 pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
-    let (views, warning) = config::list_profiles(&ctx.config_dir)?;
+    let (profiles, warning) = config::list_profiles(&ctx.config_dir)?;
     if let Some(warning) = warning {
         ctx.printer.warn(&warning);
     }
     let wanted = args
         .name
-        .or_else(|| ctx.global.profile.clone())
-        .or_else(|| views.iter().find(|v| v.default).map(|v| v.name.clone()));
+        .or_else(|| ctx.options.profile.clone())
+        .or_else(|| profiles.iter().find(|p| p.default).map(|p| p.name.clone()));
     let Some(wanted) = wanted else {
         return Err(
             Error::usage("no profile is selected and there is no default profile")
                 .hint("name one: `fleet profile show NAME`, or see `fleet profile list`"),
         );
     };
-    let Some(view) = views.iter().find(|v| v.name == wanted) else {
-        let names: Vec<&str> = views.iter().map(|v| v.name.as_str()).collect();
+    let Some(profile) = profiles.iter().find(|p| p.name == wanted) else {
+        let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
         let hint = if names.is_empty() {
             "there are no profiles yet: `fleet server` creates profile `local`, or run `fleet profile add NAME --api-url URL`".to_owned()
         } else {
@@ -39,5 +40,5 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
         };
         return Err(Error::usage(format!("profile `{wanted}` does not exist")).hint(hint));
     };
-    ctx.printer.show(view)
+    ctx.printer.show(&view(profile.clone()))
 }

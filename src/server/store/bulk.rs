@@ -243,7 +243,7 @@ pub async fn apply(
     conn: &mut Conn,
     change: &Change<'_>,
     stamp: &Stamp<'_>,
-    fail_after: Option<u64>,
+    fail_after: FailAfterRows,
 ) -> sqlx::Result<u64> {
     record_events(conn, change, stamp).await?;
     let mut qb = QueryBuilder::new("UPDATE devices SET ");
@@ -278,14 +278,22 @@ pub async fn apply(
     Ok(changed)
 }
 
-/// Testing hook: fails once a write touched more than `limit` rows, inside the transaction.
-pub fn inject_failure(limit: Option<u64>, rows: u64) -> sqlx::Result<()> {
-    match limit {
-        Some(limit) if rows > limit => Err(sqlx::Error::Protocol(format!(
+/// Fault injection for tests: a bulk write fails inside its transaction once it touched more
+/// than this many rows, so tests can show that nothing of it survives. Without the `test-hooks`
+/// feature it holds nothing and never fires.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FailAfterRows(#[cfg(feature = "test-hooks")] pub Option<u64>);
+
+/// Fails once a write touched more rows than `limit` allows, inside the transaction.
+pub fn inject_failure(limit: FailAfterRows, rows: u64) -> sqlx::Result<()> {
+    #[cfg(feature = "test-hooks")]
+    if let Some(limit) = limit.0.filter(|limit| rows > *limit) {
+        return Err(sqlx::Error::Protocol(format!(
             "injected failure after {limit} of {rows} rows"
-        ))),
-        _ => Ok(()),
+        )));
     }
+    let _ = (limit, rows);
+    Ok(())
 }
 
 /// A JSON string literal for SQL text: `'"' || <expr> || '"'`, or `null` when NULL.

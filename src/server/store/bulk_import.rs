@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::bulk::{Stamp, inject_failure};
+use super::bulk::{FailAfterRows, Stamp, inject_failure};
 use super::{Conn, parse_id};
 use crate::api::{AuditAction, BulkDevice, DeviceId, EventId, EventResult, OrgId, ProductId};
 
@@ -145,7 +145,7 @@ pub async fn apply(
     product_id: &ProductId,
     update: bool,
     stamp: &Stamp<'_>,
-    fail_after: Option<u64>,
+    fail_after: FailAfterRows,
 ) -> sqlx::Result<(u64, u64)> {
     let created = sqlx::query(
         "INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, tags, \
