@@ -38,3 +38,4 @@ mod firmware_matrix;
 mod firmware_push;
 mod firmware_support;
 mod generated;
+mod layers;
