@@ -19,8 +19,7 @@ use serde::Serialize;
 // importing them from here.
 pub(crate) use super::domain::audit::record as audit;
 pub(crate) use super::domain::lookup::{
-    archived, filter_cohort_id, find_cohort, product_or_404, unknown_device, unknown_product,
-    visible_product,
+    archived, find_cohort, product_or_404, unknown_device, unknown_product,
 };
 pub(crate) use super::domain::{Validator, unique_or};
 
