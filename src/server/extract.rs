@@ -167,16 +167,3 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             .ok_or_else(bad)
     }
 }
-
-impl IfMatch {
-    /// 412 unless the caller's revision (if any) is the current one.
-    pub fn check(&self, what: &str, current: i64) -> Result<(), ApiError> {
-        match self.0 {
-            Some(expected) if expected != current => Err(ApiError::precondition_failed(format!(
-                "{what} is at revision {current}, not {expected}: it changed since you read it"
-            ))
-            .with_hint("fetch it again and retry with the new revision")),
-            _ => Ok(()),
-        }
-    }
-}

@@ -18,9 +18,7 @@ use serde::Serialize;
 // The shared lookups and helpers moved to the domain layer; the handlers not yet split keep
 // importing them from here.
 pub(crate) use super::domain::audit::record as audit;
-pub(crate) use super::domain::lookup::{
-    archived, find_cohort, product_or_404, unknown_device, unknown_product,
-};
+pub(crate) use super::domain::lookup::{archived, product_or_404, unknown_device, unknown_product};
 pub(crate) use super::domain::{Validator, unique_or};
 
 /// A single resource with `ETag: "<revision>"` and, for creates, its `Location`.

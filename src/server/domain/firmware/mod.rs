@@ -1,13 +1,21 @@
-//! The firmware storage service: where binaries' blobs go, the part size of uploads, the
-//! running digests of uploads in progress, and how part objects are keyed. Part of the shared
-//! state, so it lives below the handlers. (The firmware routes' rules are still in
-//! `handlers::firmware`.)
+//! Firmware: artifacts, versions, bundles, releases and the product firmware policy, one file
+//! each (the rules of binaries, uploads and signing keys are still in `handlers::firmware`).
+//! This module owns the storage service (where binaries' blobs go, the part size of uploads,
+//! the running digests of uploads in progress, how part objects are keyed; part of the shared
+//! state) and the checks every firmware file shares.
 
+pub mod artifacts;
+pub mod bundles;
+pub mod policy;
+pub mod releases;
 pub mod running;
 
 use std::sync::Arc;
 
+use super::lookup::archived;
+use crate::api::Product;
 use crate::server::blobs::{BlobError, Blobs, ByteStream};
+use crate::server::error::ApiResult;
 
 /// Most parts one binary may have (so a plan stays a reasonable JSON document).
 pub const MAX_PARTS: u64 = 10_000;
@@ -58,4 +66,12 @@ pub async fn read_part(
         Err(BlobError::NotFound { .. }) => blobs.read(&legacy_part_key(prefix, number)).await,
         other => other,
     }
+}
+
+/// 409 unless the product takes new firmware.
+fn check_active(product: &Product) -> ApiResult<()> {
+    if product.archived {
+        return Err(archived(product, "firmware or releases"));
+    }
+    Ok(())
 }

@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use sha2::{Digest as _, Sha256};
 
-use super::artifacts::{artifact_or_404, version_or_404};
 use super::{
     MAX_PARTS, binary_or_404, check_active, legacy_part_key, part_key, product_of, read_part,
 };
@@ -19,6 +18,7 @@ use crate::api::{
     BinaryUpload, CreateBinary, ErrorBody, Page, PartTarget, ReceivedPart, validate,
 };
 use crate::server::auth::Principal;
+use crate::server::domain::firmware::artifacts::{artifact_or_404, version_or_404};
 use crate::server::domain::firmware::{Firmware, running::Running};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery};
