@@ -15,11 +15,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-// The shared lookups and helpers moved to the domain layer; the handlers not yet split keep
-// importing them from here.
-pub(crate) use super::domain::audit::record as audit;
-pub(crate) use super::domain::lookup::{archived, product_or_404, unknown_device, unknown_product};
-pub(crate) use super::domain::{Validator, unique_or};
+// authz answers a scoped key's out-of-scope product or device with these same 404s.
+pub(crate) use super::domain::lookup::{unknown_device, unknown_product};
 
 /// A single resource with `ETag: "<revision>"` and, for creates, its `Location`.
 fn resource<T: Serialize>(

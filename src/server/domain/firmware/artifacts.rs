@@ -15,7 +15,7 @@ use crate::server::pagination::PageRequest;
 use crate::server::store::firmware::{self as fw, Page as Bounds};
 use crate::server::store::{self, Conn, Pool};
 
-pub(crate) async fn artifact_or_404(
+pub(super) async fn artifact_or_404(
     conn: &mut Conn,
     product: &Product,
     reference: &str,
@@ -34,7 +34,7 @@ pub(crate) async fn artifact_or_404(
         })
 }
 
-pub(crate) async fn version_or_404(
+pub(super) async fn version_or_404(
     conn: &mut Conn,
     artifact: &Artifact,
     reference: &str,
