@@ -170,8 +170,7 @@ pub(super) async fn authenticate(state: &AppState, parts: &Parts) -> Result<Prin
             "status": 401, "reason": reason, "method": parts.method.as_str(),
             "path": parts.uri.path(),
         });
-        super::authz::record_denial(state, &principal.org_id, principal.actor(), None, details)
-            .await;
+        super::domain::audit::record_denial(&state.pool, principal, None, details).await;
         return Err(ApiError::unauthorized(message)
             .with_hint("ask an admin for a new key (`fleet api-key create`)")
             .into_response());

@@ -19,11 +19,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::auth::Principal;
+use super::domain::audit::record_denial;
 use super::error::ApiError;
 use super::not_found::{unknown_device, unknown_product};
 use super::state::AppState;
 use super::store;
-use crate::api::{AuditAction, ErrorCode, OrgId, ProductId, Role};
+use crate::api::{ErrorCode, ProductId, Role};
 
 /// Who may use a route with a product-scoped key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +146,7 @@ pub(super) async fn check(
     };
     if principal.role < role {
         let details = denial_details(parts, principal, 403, "role");
-        record_denial(state, &principal.org_id, principal.actor(), None, details).await;
+        record_denial(&state.pool, principal, None, details).await;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
@@ -162,7 +163,7 @@ pub(super) async fn check(
     }
     if scope == Scope::OrgWide {
         let details = denial_details(parts, principal, 403, "scope");
-        record_denial(state, &principal.org_id, principal.actor(), None, details).await;
+        record_denial(&state.pool, principal, None, details).await;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
@@ -179,8 +180,7 @@ pub(super) async fn check(
         Ok(None) => Ok(()),
         Ok(Some((product, not_found))) => {
             let details = denial_details(parts, principal, 404, "scope");
-            let (org, actor) = (&principal.org_id, principal.actor());
-            record_denial(state, org, actor, product.as_ref(), details).await;
+            record_denial(&state.pool, principal, product.as_ref(), details).await;
             Err(not_found.into_response())
         }
         Err(err) => Err(err.into_response()),
@@ -259,30 +259,6 @@ async fn hidden_path_resource(
         return Ok(Some((Some(product), not_found)));
     }
     Ok(None)
-}
-
-/// Appends an `auth.denied` event in a transaction of its own (the request changes nothing
-/// else). A failure is logged, never turned into an error: the client gets its denial anyway.
-pub async fn record_denial(
-    state: &AppState,
-    org_id: &OrgId,
-    actor: store::events::Actor<'_>,
-    product: Option<&ProductId>,
-    details: serde_json::Value,
-) {
-    let result = async {
-        let mut tx = store::begin_write(&state.pool).await?;
-        store::events::AuditEvent::new(org_id, actor, AuditAction::AuthDenied, details)
-            .product(product)
-            .denied()
-            .record(&mut tx)
-            .await?;
-        tx.commit().await
-    }
-    .await;
-    if let Err(err) = result {
-        tracing::warn!(error = %err, "could not record a denied request");
-    }
 }
 
 #[cfg(test)]

@@ -69,7 +69,9 @@ fn json_rejection(rejection: &JsonRejection, limit: usize) -> ApiError {
             ErrorCode::ValidationFailed,
             rejection.body_text(),
         ),
-        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => payload_too_large(limit),
+        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::payload_too_large(limit)
+        }
         _ => ApiError::bad_request(rejection.body_text()),
     }
 }
@@ -96,17 +98,9 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
         }
     }
     if seen > limit {
-        return Err(payload_too_large(limit));
+        return Err(ApiError::payload_too_large(limit));
     }
     Ok(Bytes::from(buf))
-}
-
-pub fn payload_too_large(limit: usize) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::PayloadTooLarge,
-        format!("the request body is larger than the limit of {limit} bytes"),
-    )
 }
 
 /// A query string, with repeated keys (`tag=a&tag=b`) collected into lists; 400 when it does not
@@ -165,18 +159,5 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             .and_then(|t| t.parse().ok())
             .map(|revision| IfMatch(Some(revision)))
             .ok_or_else(bad)
-    }
-}
-
-impl IfMatch {
-    /// 412 unless the caller's revision (if any) is the current one.
-    pub fn check(&self, what: &str, current: i64) -> Result<(), ApiError> {
-        match self.0 {
-            Some(expected) if expected != current => Err(ApiError::precondition_failed(format!(
-                "{what} is at revision {current}, not {expected}: it changed since you read it"
-            ))
-            .with_hint("fetch it again and retry with the new revision")),
-            _ => Ok(()),
-        }
     }
 }

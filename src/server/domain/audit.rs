@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::api::{AuditAction, ProductId};
 use crate::server::auth::Principal;
 use crate::server::error::ApiResult;
-use crate::server::store::{Conn, events::AuditEvent};
+use crate::server::store::{self, Conn, Pool, events::AuditEvent};
 
 /// Appends the event of a successful `action` by `principal` on `resource_id` in `product_id`.
 pub async fn record(
@@ -39,4 +39,33 @@ pub async fn record_org_wide(
         .record(conn)
         .await?;
     Ok(())
+}
+
+/// Appends the `auth.denied` event of a refused request (a bad key, a role or scope refusal, a
+/// resource outside the key's scope) in a transaction of its own: the request changes nothing
+/// else, and the refusal stands whether or not the event could be written.
+pub async fn record_denial(
+    pool: &Pool,
+    principal: &Principal,
+    product: Option<&ProductId>,
+    details: Value,
+) {
+    let result = async {
+        let mut tx = store::begin_write(pool).await?;
+        AuditEvent::new(
+            &principal.org_id,
+            principal.actor(),
+            AuditAction::AuthDenied,
+            details,
+        )
+        .product(product)
+        .denied()
+        .record(&mut tx)
+        .await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(err) = result {
+        tracing::warn!(error = %err, "could not record a denied request");
+    }
 }

@@ -15,6 +15,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod bulk;
 pub mod cohorts;
 pub mod devices;
 pub mod events;

@@ -15,14 +15,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-// The shared lookups and helpers moved to the domain layer; the handlers not yet split keep
-// importing them from here.
-pub(crate) use super::domain::audit::record as audit;
-pub(crate) use super::domain::lookup::{
-    archived, filter_cohort_id, find_cohort, product_or_404, unknown_product, visible_product,
-};
-pub(crate) use super::domain::{Validator, unique_or};
-
 /// A single resource with `ETag: "<revision>"` and, for creates, its `Location`.
 fn resource<T: Serialize>(
     status: StatusCode,

@@ -1,13 +1,31 @@
-//! The firmware storage service: where binaries' blobs go, the part size of uploads, the
-//! running digests of uploads in progress, and how part objects are keyed. Part of the shared
-//! state, so it lives below the handlers. (The firmware routes' rules are still in
-//! `handlers::firmware`.)
+//! Firmware: artifacts, versions, binaries (parted upload, completion, download), signing keys
+//! and signatures, bundles, releases and the product firmware policy, one file each. This
+//! module owns the storage service (where binaries' blobs go, the part size of uploads, the
+//! running digests of uploads in progress, how part objects are keyed; part of the shared
+//! state) and the lookups every firmware file shares.
+//!
+//! Binaries are addressed by ID (`/v1/binaries/{binary}`), so the scope check that authz does
+//! for `{product}` paths happens here: a binary outside a scoped key's products is a 404.
 
+pub mod artifacts;
+pub mod binaries;
+pub mod bundles;
+pub mod policy;
+pub mod releases;
 pub mod running;
+pub mod signing;
+pub mod upload;
 
 use std::sync::Arc;
 
+use super::audit;
+use super::lookup::{archived, product_or_404};
+use crate::api::{BinaryId, Product};
+use crate::server::auth::Principal;
 use crate::server::blobs::{BlobError, Blobs, ByteStream};
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::store::firmware::binaries::Stored;
+use crate::server::store::{self, Conn, Pool};
 
 /// Most parts one binary may have (so a plan stays a reasonable JSON document).
 pub const MAX_PARTS: u64 = 10_000;
@@ -58,4 +76,48 @@ pub async fn read_part(
         Err(BlobError::NotFound { .. }) => blobs.read(&legacy_part_key(prefix, number)).await,
         other => other,
     }
+}
+
+/// 404 for a binary; also what a scoped key gets for one outside its products.
+fn unknown_binary(reference: &str) -> ApiError {
+    ApiError::not_found(format!("no binary `{reference}`"))
+        .with_hint("list binaries with `fleet firmware list`")
+}
+
+/// The binary `reference` as the caller may see it: 404 when missing or out of scope (and the
+/// denial recorded). Uses a connection of its own (a denial is recorded in its own
+/// transaction): call it before starting a write transaction, and re-read inside that.
+async fn binary_or_404(pool: &Pool, principal: &Principal, reference: &str) -> ApiResult<Stored> {
+    let id = BinaryId::parse(reference).ok_or_else(|| unknown_binary(reference))?;
+    let mut conn = pool.acquire().await?;
+    let stored = store::firmware::binaries::get(&mut conn, &principal.org_id, &id)
+        .await?
+        .ok_or_else(|| unknown_binary(reference))?;
+    drop(conn);
+    if !principal.sees(&stored.binary.product_id) {
+        let details = serde_json::json!({ "status": 404, "reason": "scope", "binary": reference });
+        let product = Some(&stored.binary.product_id);
+        audit::record_denial(pool, principal, product, details).await;
+        return Err(unknown_binary(reference));
+    }
+    Ok(stored)
+}
+
+/// 409 unless the product takes new firmware.
+fn check_active(product: &Product) -> ApiResult<()> {
+    if product.archived {
+        return Err(archived(product, "firmware or releases"));
+    }
+    Ok(())
+}
+
+/// The product of a stored binary, for the archived check.
+async fn product_of(conn: &mut Conn, principal: &Principal, stored: &Stored) -> ApiResult<Product> {
+    product_or_404(conn, &principal.org_id, stored.binary.product_id.as_str()).await
+}
+
+/// A failing blob store: logged, and a 500 to the caller.
+fn blob_error(err: BlobError) -> ApiError {
+    tracing::error!(error = %err, "blob store error");
+    ApiError::internal()
 }

@@ -1,20 +1,14 @@
-//! `POST /v1/bulk/move`: devices change product. Per the domain rules a move is a
-//! re-provisioning: cohort cleared (or set to a cohort of the target), credentials revoked,
-//! `needs_provisioning` set, one `device.moved` event per device with both products.
+//! `POST /v1/bulk/move`: devices change product (a re-provisioning; see `domain::bulk::moves`).
 
 use axum::Json;
 use axum::extract::State;
 
-use super::{
-    Validator, apply_and_commit, begin, check_selection, find_cohort, missing_error,
-    missing_refusals, plan, product_or_404, select,
-};
 use crate::api::{BulkResult, MoveDevices};
 use crate::server::auth::Principal;
-use crate::server::error::{ApiError, ApiResult};
+use crate::server::domain::bulk;
+use crate::server::error::ApiResult;
 use crate::server::extract::ApiJson;
 use crate::server::state::AppState;
-use crate::server::store::bulk::Change;
 
 /// Move the selected devices to another product, all or none. Refused (409) when the target is
 /// archived, when `to_cohort` is not a cohort of it, or when a named device does not exist.
@@ -25,52 +19,7 @@ pub async fn move_devices(
     principal: Principal,
     ApiJson(body): ApiJson<MoveDevices>,
 ) -> ApiResult<Json<BulkResult>> {
-    let mut v = Validator::default();
-    check_selection(&mut v, &body.selection, false);
-    v.finish()?;
-
-    let org = &principal.org_id;
-    let mut tx = begin(&state, body.dry_run).await?;
-    let target = product_or_404(&mut tx, org, &body.to_product).await?;
-    principal.check_writable(Some(&target.id), &target.name)?;
-    if target.archived {
-        return Err(ApiError::conflict(format!(
-            "product `{}` is archived; devices cannot be moved into it",
-            target.name
-        ))
-        .with_hint(format!("fleet product unarchive {}", target.name)));
-    }
-    let to_cohort = match &body.to_cohort {
-        Some(reference) => Some(
-            find_cohort(&mut tx, org, &target, reference)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::conflict(format!(
-                        "product `{}` has no cohort `{reference}`; moved devices can only join a cohort of their new product",
-                        target.name
-                    ))
-                    .with_hint(format!(
-                        "list its cohorts with `fleet cohort list --product {}`",
-                        target.name
-                    ))
-                })?,
-        ),
-        None => None,
-    };
-    let missing = select(&mut tx, &principal, &body.selection, None).await?;
-    let change = Change::Move {
-        to_product: &target,
-        to_cohort: to_cohort.as_ref(),
-    };
-    if body.dry_run {
-        let refusals = missing_refusals(&missing);
-        return Ok(Json(
-            plan(&mut tx, &change, missing.len() as u64, refusals).await?,
-        ));
-    }
-    if !missing.is_empty() {
-        return Err(missing_error(&missing, "moved"));
-    }
-    let result = apply_and_commit(tx, &state, &principal, &change).await?;
+    let fail_after_rows = state.bulk.fail_after_rows;
+    let result = bulk::moves::move_devices(&state.pool, &principal, &body, fail_after_rows).await?;
     Ok(Json(result))
 }

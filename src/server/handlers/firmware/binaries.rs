@@ -1,62 +1,20 @@
-//! Binaries: declaring an upload, listing and showing, received parts, completion (the whole
-//! digest verified over the stored parts) and download.
+//! Binaries: declaring an upload, listing and showing, received parts, completion and
+//! download, adapters over `domain::firmware::binaries` (the download's stream becomes the
+//! response body here).
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::{StreamExt as _, TryStreamExt as _};
-use sha2::{Digest as _, Sha256};
 
-use super::artifacts::{artifact_or_404, version_or_404};
-use super::{
-    MAX_PARTS, binary_or_404, check_active, legacy_part_key, part_key, product_of, read_part,
-};
-use crate::api::firmware::{SHA256_HEADER, validate_sha256};
-use crate::api::{
-    ArtifactId, AuditAction, Binary, BinaryId, BinaryListQuery, BinaryParts, BinaryState,
-    BinaryUpload, CreateBinary, Page, PartTarget, ReceivedPart, validate,
-};
+use crate::api::firmware::SHA256_HEADER;
+use crate::api::{Binary, BinaryListQuery, BinaryParts, BinaryUpload, CreateBinary, Page};
 use crate::server::auth::Principal;
-use crate::server::domain::firmware::{Firmware, running::Running};
-use crate::server::error::{ApiError, ApiResult};
+use crate::server::domain::firmware::binaries;
+use crate::server::error::ApiResult;
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::server::handlers::{Validator, audit, product_or_404, unknown_product};
-use crate::server::hex::hex;
-use crate::server::pagination::PageRequest;
 use crate::server::state::AppState;
-use crate::server::store;
-use crate::server::store::firmware::binaries::{self as sql, Stored, Upload, part_count};
-
-/// The upload plan of a binary: every part's URL (none once ready).
-fn plan(binary: Binary) -> BinaryUpload {
-    let id = binary.id.clone();
-    let parts = if binary.state == BinaryState::Ready {
-        Vec::new()
-    } else {
-        (1..=binary.part_count)
-            .map(|number| {
-                let offset = (number - 1) * binary.part_size;
-                PartTarget {
-                    number,
-                    offset,
-                    size: binary.part_size.min(binary.size - offset),
-                    url: format!("/v1/binaries/{id}/parts/{number}"),
-                }
-            })
-            .collect()
-    };
-    BinaryUpload {
-        binary,
-        parts,
-        complete_url: format!("/v1/binaries/{id}/complete"),
-    }
-}
-
-fn new_prefix(id: &BinaryId) -> String {
-    format!("binaries/{id}/{}", uuid::Uuid::now_v7().simple())
-}
 
 /// Declare a binary (size and SHA-256) for one target of a version, and get its part URLs.
 /// 201: new upload. 200: this file is already there (ready) or partly uploaded (resume), or an
@@ -73,114 +31,14 @@ pub async fn create(
     ApiPath((product, artifact, version)): ApiPath<(String, String, String)>,
     ApiJson(body): ApiJson<CreateBinary>,
 ) -> ApiResult<Response> {
-    let part_size = state.firmware.part_size;
-    let mut v = Validator::default();
-    v.check("target", validate::target(&body.target));
-    v.check("sha256", validate_sha256(&body.sha256));
-    if part_count(body.size, part_size) > MAX_PARTS {
-        v.check(
-            "size",
-            Err(format!(
-                "{} bytes is more than this service takes ({MAX_PARTS} parts of {part_size} bytes)",
-                body.size
-            )),
-        );
-    }
-    v.finish()?;
-    let org = &principal.org_id;
-    let mut tx = store::begin_write(&state.pool).await?;
-    let product = product_or_404(&mut tx, org, &product).await?;
-    check_active(&product)?;
-    let artifact = artifact_or_404(&mut tx, &product, &artifact).await?;
-    let version = version_or_404(&mut tx, &artifact, &version).await?;
-    let existing = sql::get_for_target(&mut tx, &version.id, &body.target).await?;
-    let same = |s: &Stored| s.binary.sha256 == body.sha256 && s.binary.size == body.size;
-    let (status, id, stale_prefix) = match existing {
-        Some(s) if same(&s) => (StatusCode::OK, s.binary.id, None),
-        Some(s) if s.binary.state == BinaryState::Ready => {
-            return Err(ApiError::conflict(format!(
-                "{} {} already has a ready binary for target `{}` with SHA-256 {}; a ready \
-                 binary is immutable",
-                artifact.name, version.version, body.target, s.binary.sha256
-            ))
-            .with_hint("publish the new file as a new version"));
-        }
-        Some(s) => {
-            let prefix = new_prefix(&s.binary.id);
-            let upload = Upload {
-                size: body.size,
-                sha256: &body.sha256,
-                part_size,
-                blob_prefix: &prefix,
-            };
-            sql::restart(&mut tx, &s.binary.id, &upload).await?;
-            let details = serde_json::json!({
-                "previous_sha256": s.binary.sha256, "sha256": body.sha256, "size": body.size,
-            });
-            let (bid, pid) = (s.binary.id.as_str(), &product.id);
-            audit(
-                &mut tx,
-                &principal,
-                AuditAction::BinaryRestarted,
-                bid,
-                pid,
-                details,
-            )
-            .await?;
-            (StatusCode::OK, s.binary.id, Some(s.blob_prefix))
-        }
-        None => {
-            let id = BinaryId::generate();
-            let prefix = new_prefix(&id);
-            let upload = Upload {
-                size: body.size,
-                sha256: &body.sha256,
-                part_size,
-                blob_prefix: &prefix,
-            };
-            sql::insert(
-                &mut tx,
-                org,
-                &id,
-                &version,
-                &body.target,
-                &upload,
-                store::now(),
-            )
-            .await
-            .map_err(|err| {
-                super::super::unique_or(err, || {
-                    ApiError::conflict("another upload of this binary started just now")
-                        .with_hint("retry")
-                })
-            })?;
-            let details = serde_json::json!({
-                "artifact": artifact.name, "version": version.version, "target": body.target,
-                "size": body.size, "sha256": body.sha256,
-            });
-            audit(
-                &mut tx,
-                &principal,
-                AuditAction::BinaryCreated,
-                id.as_str(),
-                &product.id,
-                details,
-            )
-            .await?;
-            (StatusCode::CREATED, id, None)
-        }
+    let names = (product.as_str(), artifact.as_str(), version.as_str());
+    let declared = binaries::declare(&state.pool, &state.firmware, &principal, names, body).await?;
+    let status = if declared.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
     };
-    let stored = sql::get(&mut tx, org, &id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
-    tx.commit().await?;
-    if let Some(prefix) = stale_prefix {
-        // Best effort: a leftover part of an abandoned upload is garbage, not a fault.
-        if let Err(err) = state.firmware.blobs.delete_prefix(&prefix).await {
-            tracing::warn!(error = %err, prefix, "could not delete an abandoned upload's parts");
-        }
-    }
-    Ok((status, Json(plan(stored.binary))).into_response())
+    Ok((status, Json(declared.upload)).into_response())
 }
 
 /// List binaries, filtered by product, artifact, version, target and state.
@@ -191,39 +49,7 @@ pub async fn list(
     principal: Principal,
     ApiQuery(query): ApiQuery<BinaryListQuery>,
 ) -> ApiResult<Json<Page<Binary>>> {
-    let page = PageRequest::new(query.limit, query.cursor.as_deref(), BinaryId::parse)?;
-    let org = &principal.org_id;
-    let mut conn = state.pool.acquire().await?;
-    let product = match &query.product {
-        Some(reference) => {
-            let product = product_or_404(&mut conn, org, reference).await?;
-            if !principal.sees(&product.id) {
-                return Err(unknown_product(reference));
-            }
-            Some(product)
-        }
-        None => None,
-    };
-    let artifact_id = match (&query.artifact, &product) {
-        (Some(reference), Some(product)) => {
-            Some(artifact_or_404(&mut conn, product, reference).await?.id)
-        }
-        (Some(reference), None) => Some(ArtifactId::parse(reference).ok_or_else(|| {
-            ApiError::bad_request("an artifact name needs `product` too; or pass the artifact's ID")
-        })?),
-        (None, _) => None,
-    };
-    let filter = sql::ListFilter {
-        product_id: product.as_ref().map(|p| &p.id),
-        artifact_id: artifact_id.as_ref(),
-        version: query.version.as_deref(),
-        target: query.target.as_deref(),
-        state: query.state,
-        after: page.after.as_deref(),
-        limit: page.fetch(),
-    };
-    let rows = sql::list_within(&mut conn, org, &filter, principal.scope()).await?;
-    Ok(Json(page.finish(rows, |b| b.id.as_str())))
+    Ok(Json(binaries::list(&state.pool, &principal, &query).await?))
 }
 
 /// Show a binary.
@@ -235,9 +61,7 @@ pub async fn get(
     principal: Principal,
     ApiPath(binary): ApiPath<String>,
 ) -> ApiResult<Json<Binary>> {
-    Ok(Json(
-        binary_or_404(&state, &principal, &binary).await?.binary,
-    ))
+    Ok(Json(binaries::get(&state.pool, &principal, &binary).await?))
 }
 
 /// The parts the service holds for a binary, to resume an upload.
@@ -249,16 +73,9 @@ pub async fn parts(
     principal: Principal,
     ApiPath(binary): ApiPath<String>,
 ) -> ApiResult<Json<BinaryParts>> {
-    let stored = binary_or_404(&state, &principal, &binary).await?;
-    let mut conn = state.pool.acquire().await?;
-    let received = sql::parts(&mut conn, &stored.binary.id).await?;
-    Ok(Json(BinaryParts {
-        binary_id: stored.binary.id,
-        state: stored.binary.state,
-        part_size: stored.binary.part_size,
-        part_count: stored.binary.part_count,
-        received,
-    }))
+    Ok(Json(
+        binaries::parts(&state.pool, &principal, &binary).await?,
+    ))
 }
 
 /// Finish an upload: every part must be there and the SHA-256 over all of them must be the
@@ -271,145 +88,8 @@ pub async fn complete(
     principal: Principal,
     ApiPath(binary): ApiPath<String>,
 ) -> ApiResult<Json<Binary>> {
-    let stored = binary_or_404(&state, &principal, &binary).await?;
-    if stored.binary.state == BinaryState::Ready {
-        return Ok(Json(stored.binary));
-    }
-    let received = {
-        let mut conn = state.pool.acquire().await?;
-        check_active(&product_of(&mut conn, &principal, &stored).await?)?;
-        sql::parts(&mut conn, &stored.binary.id).await?
-    };
-    let b = &stored.binary;
-    let missing: Vec<u64> = (1..=b.part_count)
-        .filter(|n| !received.iter().any(|p| p.number == *n))
-        .collect();
-    if !missing.is_empty() {
-        let shown: Vec<String> = missing.iter().take(20).map(u64::to_string).collect();
-        return Err(ApiError::conflict(format!(
-            "binary {} is missing {} of {} parts ({}{})",
-            b.id,
-            missing.len(),
-            b.part_count,
-            shown.join(", "),
-            if missing.len() > 20 { ", …" } else { "" }
-        ))
-        .with_hint("upload them (GET …/parts lists what arrived), then complete again"));
-    }
-    // Hold the running digest (waiting for a part being hashed now) until this is decided.
-    let running = state.firmware.running.lock(&b.id).await;
-    let (digest, size) = digest_of(&state.firmware, &stored, &received, running.as_deref()).await?;
-    if digest != b.sha256 || size != b.size {
-        return Err(ApiError::invalid_field(
-            "sha256",
-            format!(
-                "the uploaded parts have SHA-256 {digest} ({size} bytes), not the declared {} \
-                 ({} bytes); the binary stays incomplete",
-                b.sha256, b.size
-            ),
-        )
-        .with_hint(
-            "the file changed during the upload, or the declared digest is wrong: push it again",
-        ));
-    }
-    let mut tx = store::begin_write(&state.pool).await?;
-    let current = sql::get(&mut tx, &principal.org_id, &b.id)
-        .await?
-        .ok_or_else(|| super::unknown_binary(&binary))?;
-    if current.blob_prefix != stored.blob_prefix || sql::parts(&mut tx, &b.id).await? != received {
-        return Err(part_changed());
-    }
-    if current.binary.state != BinaryState::Ready {
-        sql::mark_ready(&mut tx, &b.id, store::now()).await?;
-        let details = serde_json::json!({ "sha256": b.sha256, "size": b.size });
-        audit(
-            &mut tx,
-            &principal,
-            AuditAction::BinaryReady,
-            b.id.as_str(),
-            &b.product_id,
-            details,
-        )
-        .await?;
-    }
-    let ready = sql::get(&mut tx, &principal.org_id, &b.id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
-    tx.commit().await?;
-    state.firmware.running.remove(&b.id);
-    drop(running);
-    remove_unreferenced(&state.firmware, &stored.blob_prefix, &received).await;
-    Ok(Json(ready.binary))
-}
-
-fn part_changed() -> ApiError {
-    ApiError::conflict("the upload was started over, or a part was sent again, while completing")
-        .with_hint("complete again (or push again)")
-}
-
-/// SHA-256 (hex) and length of the stored parts `received` (all of them, in order): the
-/// running digest's share if it agrees with them, plus the rest read from the store.
-async fn digest_of(
-    firmware: &Firmware,
-    stored: &Stored,
-    received: &[ReceivedPart],
-    running: Option<&Running>,
-) -> ApiResult<(String, u64)> {
-    let digests: Vec<String> = received.iter().map(|p| p.sha256.clone()).collect();
-    let (mut hasher, mut size, done) = running
-        .and_then(|r| r.usable_for(&stored.blob_prefix, &digests))
-        .unwrap_or_else(|| (Sha256::new(), 0, 0));
-    for part in &received[done..] {
-        let read = read_part(
-            &firmware.blobs,
-            &stored.blob_prefix,
-            part.number,
-            &part.sha256,
-        );
-        let mut stream = match read.await {
-            Err(object_store::Error::NotFound { .. }) => return Err(part_changed()),
-            other => other.map_err(blob_error)?,
-        };
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(blob_error)?;
-            size += chunk.len() as u64;
-            hasher.update(&chunk);
-        }
-    }
-    Ok((hex(&hasher.finalize()), size))
-}
-
-/// Best effort: deletes the objects of parts that were replaced by others (garbage, not a
-/// fault if it lingers). Runs once the binary is ready, when no part can be recorded any more.
-async fn remove_unreferenced(firmware: &Firmware, prefix: &str, parts: &[ReceivedPart]) {
-    let keep: std::collections::HashSet<String> = parts
-        .iter()
-        .flat_map(|p| {
-            let legacy = legacy_part_key(prefix, p.number);
-            [part_key(prefix, p.number, &p.sha256), legacy]
-        })
-        .collect();
-    let result = async {
-        let stale: Vec<String> = firmware
-            .blobs
-            .keys(prefix)
-            .await?
-            .into_iter()
-            .filter(|key| !keep.contains(key))
-            .collect();
-        if !stale.is_empty() {
-            firmware.blobs.delete_keys(stale).await?;
-        }
-        Ok::<_, object_store::Error>(())
-    };
-    if let Err(err) = result.await {
-        tracing::warn!(error = %err, prefix, "could not delete replaced parts");
-    }
-}
-
-pub(super) fn blob_error(err: object_store::Error) -> ApiError {
-    tracing::error!(error = %err, "blob store error");
-    ApiError::internal()
+    let ready = binaries::complete(&state.pool, &state.firmware, &principal, &binary).await?;
+    Ok(Json(ready))
 }
 
 /// Download a ready binary: its bytes, with `Content-Length` and `x-fleet-sha256`.
@@ -421,27 +101,8 @@ pub async fn download(
     principal: Principal,
     ApiPath(binary): ApiPath<String>,
 ) -> ApiResult<Response> {
-    let stored = binary_or_404(&state, &principal, &binary).await?;
-    let b = &stored.binary;
-    if b.state != BinaryState::Ready {
-        return Err(ApiError::conflict(format!(
-            "binary {} is still uploading; only ready binaries can be downloaded",
-            b.id
-        )));
-    }
-    let parts = {
-        let mut conn = state.pool.acquire().await?;
-        sql::parts(&mut conn, &b.id).await?
-    };
-    let blobs = state.firmware.blobs.clone();
-    let prefix = stored.blob_prefix.clone();
-    let body = futures_util::stream::iter(parts)
-        .then(move |part| {
-            let (blobs, prefix) = (blobs.clone(), prefix.clone());
-            async move { read_part(&blobs, &prefix, part.number, &part.sha256).await }
-        })
-        .try_flatten();
-    let mut response = Body::from_stream(body).into_response();
+    let (b, bytes) = binaries::download(&state.pool, &state.firmware, &principal, &binary).await?;
+    let mut response = Body::from_stream(bytes).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

@@ -1,15 +1,14 @@
-//! `/v1/products/{product}/firmware-policy`: whether released bundles must be signed.
+//! `/v1/products/{product}/firmware-policy`, adapters over `domain::firmware::policy`.
 
 use axum::Json;
 use axum::extract::State;
 
-use crate::api::{AuditAction, FirmwarePolicy};
+use crate::api::FirmwarePolicy;
 use crate::server::auth::Principal;
+use crate::server::domain::firmware::policy;
 use crate::server::error::ApiResult;
 use crate::server::extract::{ApiJson, ApiPath};
-use crate::server::handlers::{audit, product_or_404};
 use crate::server::state::AppState;
-use crate::server::store::{self, firmware as fw};
 
 /// Show a product's firmware policy.
 #[utoipa::path(get, path = "/v1/products/{product}/firmware-policy", operation_id = "getFirmwarePolicy", tag = "firmware",
@@ -20,12 +19,7 @@ pub async fn get(
     principal: Principal,
     ApiPath(product): ApiPath<String>,
 ) -> ApiResult<Json<FirmwarePolicy>> {
-    let mut conn = state.pool.acquire().await?;
-    let product = product_or_404(&mut conn, &principal.org_id, &product).await?;
-    let require_signed_firmware = fw::requires_signed(&mut conn, &product.id).await?;
-    Ok(Json(FirmwarePolicy {
-        require_signed_firmware,
-    }))
+    Ok(Json(policy::get(&state.pool, &principal, &product).await?))
 }
 
 /// Replace a product's firmware policy.
@@ -39,12 +33,7 @@ pub async fn put(
     ApiPath(product): ApiPath<String>,
     ApiJson(body): ApiJson<FirmwarePolicy>,
 ) -> ApiResult<Json<FirmwarePolicy>> {
-    let mut tx = store::begin_write(&state.pool).await?;
-    let product = product_or_404(&mut tx, &principal.org_id, &product).await?;
-    fw::set_requires_signed(&mut tx, &product.id, body.require_signed_firmware).await?;
-    let details = serde_json::json!({ "require_signed_firmware": body.require_signed_firmware });
-    let (id, action) = (&product.id, AuditAction::FirmwarePolicyUpdated);
-    audit(&mut tx, &principal, action, id.as_str(), id, details).await?;
-    tx.commit().await?;
-    Ok(Json(body))
+    Ok(Json(
+        policy::put(&state.pool, &principal, &product, body).await?,
+    ))
 }

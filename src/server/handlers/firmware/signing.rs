@@ -1,54 +1,18 @@
-//! `/v1/signing-keys` (an organization's Ed25519 public keys) and
-//! `POST /v1/binaries/{binary}/signatures` (a signature, verified before it is stored).
+//! `/v1/signing-keys` and `POST /v1/binaries/{binary}/signatures`, adapters over
+//! `domain::firmware::signing`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::pkcs8::DecodePublicKey as _;
-use ed25519_dalek::{Signature, VerifyingKey};
 
-use super::{binary_or_404, check_active, product_of};
-use crate::api::{
-    AddSignature, AuditAction, Binary, BinaryState, CreateSigningKey, OrgId, Page, PageQuery,
-    SigningKey, SigningKeyId, validate,
-};
+use crate::api::{AddSignature, Binary, CreateSigningKey, Page, PageQuery, SigningKey};
 use crate::server::auth::Principal;
-use crate::server::domain::audit;
-use crate::server::error::{ApiError, ApiResult};
+use crate::server::domain::firmware::signing;
+use crate::server::error::ApiResult;
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::server::handlers::{Validator, resource, unique_or};
-use crate::server::pagination::PageRequest;
+use crate::server::handlers::resource;
 use crate::server::state::AppState;
-use crate::server::store::firmware::{self as fw, Page as Bounds};
-use crate::server::store::{self, Conn};
-
-/// Parses a public key given as base64 of its 32 bytes or as an SPKI PEM.
-pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
-    let text = text.trim();
-    if text.starts_with("-----BEGIN") {
-        return VerifyingKey::from_public_key_pem(text)
-            .map_err(|err| format!("not an Ed25519 public key PEM: {err}"));
-    }
-    let bytes = STANDARD
-        .decode(text)
-        .map_err(|_| "expected base64 of a 32-byte Ed25519 public key, or a PEM".to_owned())?;
-    let bytes: [u8; 32] = bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| format!("an Ed25519 public key has 32 bytes, not {}", b.len()))?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| "not a valid Ed25519 public key".to_owned())
-}
-
-async fn key_or_404(conn: &mut Conn, org_id: &OrgId, reference: &str) -> ApiResult<SigningKey> {
-    fw::keys::get(conn, org_id, reference)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format!("no signing key `{reference}`"))
-                .with_hint("list keys with `fleet signing-key list`")
-        })
-}
 
 /// Register an Ed25519 public key for signing firmware.
 #[utoipa::path(post, path = "/v1/signing-keys", operation_id = "createSigningKey", tag = "firmware", request_body = CreateSigningKey,
@@ -58,56 +22,9 @@ pub async fn create(
     principal: Principal,
     ApiJson(body): ApiJson<CreateSigningKey>,
 ) -> ApiResult<Response> {
-    let mut v = Validator::default();
-    v.check(
-        "name",
-        validate::name("signing key", SigningKeyId::PREFIX, &body.name),
-    );
-    let key = parse_public_key(&body.public_key);
-    if let Err(message) = &key {
-        v.check("public_key", Err(message.clone()));
-    }
-    v.finish()?;
-    let public_key = key
-        .map(|k| STANDARD.encode(k.as_bytes()))
-        .unwrap_or_default();
-    let org = &principal.org_id;
-    let mut tx = store::begin_write(&state.pool).await?;
-    let duplicate = || {
-        ApiError::conflict(format!(
-            "a signing key named `{}` already exists",
-            body.name
-        ))
-    };
-    if fw::keys::get(&mut tx, org, &body.name).await?.is_some() {
-        return Err(duplicate());
-    }
-    if let Some(existing) = fw::keys::by_public_key(&mut tx, org, &public_key).await? {
-        return Err(ApiError::conflict(format!(
-            "this public key is already registered as `{}`",
-            existing.name
-        )));
-    }
-    let id = SigningKeyId::generate();
-    fw::keys::insert(&mut tx, org, &id, &body.name, &public_key, store::now())
-        .await
-        .map_err(|err| unique_or(err, duplicate))?;
-    let key = key_or_404(&mut tx, org, id.as_str()).await?;
-    record(&mut tx, &principal, AuditAction::SigningKeyCreated, &key).await?;
-    tx.commit().await?;
-    let location = format!("/v1/signing-keys/{id}");
+    let key = signing::create(&state.pool, &principal, body).await?;
+    let location = format!("/v1/signing-keys/{}", key.id);
     Ok(resource(StatusCode::CREATED, &key, 1, Some(location)))
-}
-
-/// Signing keys are organization-wide: their events carry no product.
-async fn record(
-    conn: &mut Conn,
-    principal: &Principal,
-    action: AuditAction,
-    key: &SigningKey,
-) -> ApiResult<()> {
-    let details = serde_json::json!({ "name": key.name, "fingerprint": key.fingerprint });
-    audit::record_org_wide(conn, principal, action, key.id.as_str(), details).await
 }
 
 /// List the organization's signing keys.
@@ -118,14 +35,9 @@ pub async fn list(
     principal: Principal,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<SigningKey>>> {
-    let page = PageRequest::new(query.limit, query.cursor.as_deref(), SigningKeyId::parse)?;
-    let mut conn = state.pool.acquire().await?;
-    let bounds = Bounds {
-        after: page.after.as_deref(),
-        limit: page.fetch(),
-    };
-    let rows = fw::keys::list(&mut conn, &principal.org_id, &bounds).await?;
-    Ok(Json(page.finish(rows, |k| k.id.as_str())))
+    let (limit, cursor) = (query.limit, query.cursor.as_deref());
+    let page = signing::list(&state.pool, &principal, limit, cursor).await?;
+    Ok(Json(page))
 }
 
 /// Show a signing key by name or ID.
@@ -137,8 +49,7 @@ pub async fn get(
     principal: Principal,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<SigningKey>> {
-    let mut conn = state.pool.acquire().await?;
-    Ok(Json(key_or_404(&mut conn, &principal.org_id, &key).await?))
+    Ok(Json(signing::get(&state.pool, &principal, &key).await?))
 }
 
 /// Delete a signing key; the signatures made with it go too.
@@ -150,11 +61,7 @@ pub async fn delete(
     principal: Principal,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Response> {
-    let mut tx = store::begin_write(&state.pool).await?;
-    let key = key_or_404(&mut tx, &principal.org_id, &key).await?;
-    fw::keys::delete(&mut tx, &key.id).await?;
-    record(&mut tx, &principal, AuditAction::SigningKeyDeleted, &key).await?;
-    tx.commit().await?;
+    signing::delete(&state.pool, &principal, &key).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -170,57 +77,6 @@ pub async fn sign(
     ApiPath(binary): ApiPath<String>,
     ApiJson(body): ApiJson<AddSignature>,
 ) -> ApiResult<Response> {
-    let signature = STANDARD
-        .decode(body.signature.trim())
-        .ok()
-        .and_then(|bytes| Signature::from_slice(&bytes).ok())
-        .ok_or_else(|| {
-            ApiError::invalid_field(
-                "signature",
-                "expected standard base64 of a 64-byte Ed25519 signature",
-            )
-        })?;
-    let stored = binary_or_404(&state, &principal, &binary).await?;
-    let b = &stored.binary;
-    if b.state != BinaryState::Ready {
-        return Err(ApiError::conflict(format!(
-            "binary {} is still uploading; sign it once it is ready",
-            b.id
-        )));
-    }
-    let org = &principal.org_id;
-    let mut tx = store::begin_write(&state.pool).await?;
-    check_active(&product_of(&mut tx, &principal, &stored).await?)?;
-    let key = key_or_404(&mut tx, org, &body.key).await?;
-    let verifying = parse_public_key(&key.public_key).map_err(|_| ApiError::internal())?;
-    let digest = crate::api::firmware::digest_bytes(&b.sha256).ok_or_else(ApiError::internal)?;
-    if verifying.verify_strict(&digest, &signature).is_err() {
-        return Err(ApiError::invalid_field(
-            "signature",
-            format!(
-                "the signature does not verify with key `{}` over SHA-256 {}; nothing was stored",
-                key.name, b.sha256
-            ),
-        )
-        .with_hint(
-            "sign the binary's raw SHA-256 digest (32 bytes) with the matching private key",
-        ));
-    }
-    let text = STANDARD.encode(signature.to_bytes());
-    fw::binaries::add_signature(&mut tx, &b.id, &key.id, &text, store::now()).await?;
-    let details = serde_json::json!({ "key": key.name, "key_id": key.id });
-    super::super::audit(
-        &mut tx,
-        &principal,
-        AuditAction::BinarySigned,
-        b.id.as_str(),
-        &b.product_id,
-        details,
-    )
-    .await?;
-    let signed = fw::binaries::get(&mut tx, org, &b.id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(signed.binary)).into_response())
+    let signed = signing::sign(&state.pool, &principal, &binary, body).await?;
+    Ok((StatusCode::CREATED, Json(signed)).into_response())
 }

@@ -1,27 +1,18 @@
-//! `PUT /v1/binaries/{binary}/parts/{number}`: one part, hashed and written to its object while
-//! it arrives (a few chunks in memory), kept only when its length and SHA-256 are the expected
-//! ones; then the upload's running whole-file digest moves on in the background.
+//! `PUT /v1/binaries/{binary}/parts/{number}`: the part's digest header and its body stream,
+//! handed to `domain::firmware::upload`, which hashes and stores the bytes as they arrive.
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use futures_util::StreamExt as _;
-use sha2::{Digest as _, Sha256};
 
-use super::binaries::blob_error;
-use super::{binary_or_404, check_active, part_key, product_of};
+use crate::api::ReceivedPart;
 use crate::api::firmware::{PART_SHA256_HEADER, validate_sha256};
-use crate::api::{AuditAction, BinaryState, ReceivedPart};
 use crate::server::auth::Principal;
-use crate::server::blobs::BlobWriter;
+use crate::server::domain::firmware::upload;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::extract::{ApiPath, payload_too_large};
-use crate::server::handlers::audit;
-use crate::server::hex::hex;
+use crate::server::extract::ApiPath;
 use crate::server::state::AppState;
-use crate::server::store;
-use crate::server::store::firmware::binaries::{self as sql, Stored};
 
 /// Upload one part (raw bytes) with its SHA-256 in `x-fleet-part-sha256`. Sending a part again
 /// replaces it. 422 when the length or digest is wrong; nothing is stored then.
@@ -49,139 +40,9 @@ pub async fn put_part(
             "header `{PART_SHA256_HEADER}` must carry the part's SHA-256: {message}"
         )));
     }
-    let stored = binary_or_404(&state, &principal, &binary).await?;
-    let b = &stored.binary;
-    if b.state == BinaryState::Ready {
-        return Err(ApiError::conflict(format!(
-            "binary {} is ready and immutable; it takes no more parts",
-            b.id
-        )));
-    }
-    if number == 0 || number > b.part_count {
-        return Err(ApiError::invalid_field(
-            "number",
-            format!(
-                "binary {} has parts 1 to {}; there is no part {number}",
-                b.id, b.part_count
-            ),
-        ));
-    }
-    {
-        let mut conn = state.pool.acquire().await?;
-        check_active(&product_of(&mut conn, &principal, &stored).await?)?;
-    }
-    let expected = b.part_size.min(b.size - (number - 1) * b.part_size);
-    let digest = receive(&state, &stored, number, expected, &declared, body).await?;
-    let part = ReceivedPart {
-        number,
-        size: expected,
-        sha256: digest,
-    };
-    let mut tx = store::begin_write(&state.pool).await?;
-    let current = sql::get(&mut tx, &principal.org_id, &b.id).await?;
-    match current {
-        Some(c) if c.blob_prefix != stored.blob_prefix => {
-            return Err(ApiError::conflict(
-                "the upload was started over with another file while this part arrived",
-            )
-            .with_hint("push again"));
-        }
-        // Completed meanwhile: its parts are final (this part was stored under its own key,
-        // which a ready binary only references if it holds these very bytes).
-        Some(c) if c.binary.state == BinaryState::Ready => {
-            return Err(ApiError::conflict(format!(
-                "binary {} became ready while this part arrived; it takes no more parts",
-                b.id
-            )));
-        }
-        Some(_) => {}
-        None => return Err(ApiError::internal()),
-    }
-    sql::record_part(&mut tx, &b.id, &part, store::now()).await?;
-    let details = serde_json::json!({ "number": number, "size": expected });
-    audit(
-        &mut tx,
-        &principal,
-        AuditAction::BinaryPartReceived,
-        b.id.as_str(),
-        &b.product_id,
-        details,
-    )
-    .await?;
-    tx.commit().await?;
-    let firmware = &state.firmware;
-    firmware.running.part_stored(
-        &firmware.blobs,
-        &b.id,
-        &stored.blob_prefix,
-        number,
-        &part.sha256,
-    );
-    Ok(Json(part))
-}
-
-/// Streams part `number` into its object while hashing it; the object appears only when the
-/// body had exactly `expected` bytes with SHA-256 `declared`. Returns that digest.
-async fn receive(
-    state: &AppState,
-    stored: &Stored,
-    number: u64,
-    expected: u64,
-    declared: &str,
-    body: Body,
-) -> ApiResult<String> {
-    let key = part_key(&stored.blob_prefix, number, declared);
-    let blobs = &state.firmware.blobs;
-    let mut writer = blobs.writer(&key).await.map_err(blob_error)?;
-    match stream_into(&mut writer, number, expected, declared, body).await {
-        Ok(()) => {
-            writer.finish().await.map_err(blob_error)?;
-            Ok(declared.to_owned())
-        }
-        Err(err) => {
-            writer.abort().await;
-            Err(err)
-        }
-    }
-}
-
-async fn stream_into(
-    writer: &mut BlobWriter,
-    number: u64,
-    expected: u64,
-    declared: &str,
-    body: Body,
-) -> ApiResult<()> {
-    let limit = usize::try_from(expected).unwrap_or(usize::MAX);
-    let mut received = 0usize;
-    let mut hasher = Sha256::new();
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|err| ApiError::bad_request(format!("could not read the part: {err}")))?;
-        if received + chunk.len() > limit {
-            return Err(payload_too_large(limit));
-        }
-        received += chunk.len();
-        hasher.update(&chunk);
-        writer.write(chunk).await.map_err(blob_error)?;
-    }
-    if received != limit {
-        return Err(ApiError::invalid_field(
-            "body",
-            format!("part {number} must be {expected} bytes; {received} arrived"),
-        ));
-    }
-    let digest = hex(&hasher.finalize());
-    if digest != declared {
-        return Err(ApiError::invalid_field(
-            PART_SHA256_HEADER,
-            format!(
-                "part {number} arrived with SHA-256 {digest}, not the declared {declared}: it was \
-                 corrupted on the way or the header is wrong; nothing was stored"
-            ),
-        )
-        .with_hint("send the part again"));
-    }
-    Ok(())
+    let (pool, firmware) = (&state.pool, &state.firmware);
+    let part = (binary.as_str(), number);
+    let bytes = body.into_data_stream();
+    let received = upload::put_part(pool, firmware, &principal, part, &declared, bytes).await?;
+    Ok(Json(received))
 }

@@ -1,0 +1,102 @@
+//! Cohort assign and unassign: put devices into a cohort of their product, or take them out of
+//! theirs. Devices already where they should be are left alone.
+
+use super::{
+    apply_and_commit, begin, check_selection, missing_error, missing_refusals, plan, select,
+    some_of,
+};
+use crate::api::bulk::SAMPLE_MAX;
+use crate::api::{AssignCohort, BulkResult, Refusal, UnassignCohort};
+use crate::server::auth::Principal;
+use crate::server::domain::Validator;
+use crate::server::domain::lookup::{find_cohort, product_or_404};
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::store::Pool;
+use crate::server::store::bulk::FailAfterRows;
+use crate::server::store::bulk::{self as sql, Change};
+
+/// Assigns the selected devices to a cohort, all or none (or plans it, for a dry run). Every
+/// selected device must be in the cohort's product (409 lists those that are not); a filter
+/// selection without `product` is limited to it.
+pub async fn assign(
+    pool: &Pool,
+    principal: &Principal,
+    body: &AssignCohort,
+    fail_after_rows: FailAfterRows,
+) -> ApiResult<BulkResult> {
+    let mut v = Validator::default();
+    check_selection(&mut v, &body.selection, true);
+    v.finish()?;
+
+    let org = &principal.org_id;
+    let mut tx = begin(pool, body.dry_run).await?;
+    let product = product_or_404(&mut tx, org, &body.product).await?;
+    principal.check_writable(Some(&product.id), &product.name)?;
+    let cohort = find_cohort(&mut tx, org, &product, &body.cohort)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "product `{}` has no cohort `{}`",
+                product.name, body.cohort
+            ))
+            .with_hint(format!(
+                "create it with `fleet cohort create {} --product {}`",
+                body.cohort, product.name
+            ))
+        })?;
+    let missing = select(&mut tx, principal, &body.selection, Some(&product)).await?;
+    let (outside, examples) = sql::outside_product(&mut tx, &product.id, SAMPLE_MAX).await?;
+    let change = Change::Assign { cohort: &cohort };
+    if body.dry_run {
+        let mut refusals = missing_refusals(&missing);
+        refusals.extend(examples.into_iter().map(|(device, in_product)| Refusal {
+            device,
+            reason: format!("in product `{in_product}`, not `{}`", product.name),
+        }));
+        refusals.truncate(SAMPLE_MAX);
+        let refused = missing.len() as u64 + outside;
+        return plan(&mut tx, &change, refused, refusals).await;
+    }
+    if !missing.is_empty() {
+        return Err(missing_error(&missing, "assigned"));
+    }
+    if outside > 0 {
+        let names: Vec<String> = examples.into_iter().map(|(device, _)| device).collect();
+        let noun = if outside == 1 {
+            "device is"
+        } else {
+            "devices are"
+        };
+        return Err(ApiError::conflict(format!(
+            "{outside} selected {noun} not in product `{}`: {}; a device's cohort must be in its product; nothing was assigned",
+            product.name,
+            some_of(&names, outside)
+        ))
+        .with_hint("move them first with `fleet device move`, or leave them out"));
+    }
+    apply_and_commit(tx, principal, &change, fail_after_rows).await
+}
+
+/// Takes the selected devices out of their cohorts, all or none (or plans it, for a dry run).
+pub async fn unassign(
+    pool: &Pool,
+    principal: &Principal,
+    body: &UnassignCohort,
+    fail_after_rows: FailAfterRows,
+) -> ApiResult<BulkResult> {
+    let mut v = Validator::default();
+    check_selection(&mut v, &body.selection, false);
+    v.finish()?;
+
+    let mut tx = begin(pool, body.dry_run).await?;
+    let missing = select(&mut tx, principal, &body.selection, None).await?;
+    let change = Change::Unassign;
+    if body.dry_run {
+        let refusals = missing_refusals(&missing);
+        return plan(&mut tx, &change, missing.len() as u64, refusals).await;
+    }
+    if !missing.is_empty() {
+        return Err(missing_error(&missing, "unassigned"));
+    }
+    apply_and_commit(tx, principal, &change, fail_after_rows).await
+}

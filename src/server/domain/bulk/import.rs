@@ -1,0 +1,244 @@
+//! Device import: create devices in one product from rows. Every row is validated first (with
+//! the same rules as a single new device) and all bad rows are reported together (nothing is
+//! created if any is bad); existing identical devices are skipped, so re-importing a file
+//! changes nothing. The rows are loaded into a table and written set-based.
+
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+
+use super::begin;
+use crate::api::bulk::{MAX_SELECTED, SAMPLE_MAX};
+use crate::api::{
+    BulkResult, DeviceId, ErrorCode, FieldError, ImportDevices, OrgId, Product, Refusal, validate,
+};
+use crate::server::auth::Principal;
+use crate::server::domain::devices::new_device_problems;
+use crate::server::domain::lookup::{archived, find_cohort, product_or_404};
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::store::bulk::FailAfterRows;
+use crate::server::store::bulk::{Stamp, id_base};
+use crate::server::store::bulk_import::{self as sql, Row};
+use crate::server::store::{self, Conn, Pool, tags_to_text};
+
+/// Imports devices into a product, all or none (or plans it, for a dry run). Rows naming an
+/// existing identical device are skipped; an identifier taken by a different device is a
+/// conflict (409) unless `update` is set and the device is in the same product.
+pub async fn import(
+    pool: &Pool,
+    principal: &Principal,
+    body: &ImportDevices,
+    fail_after_rows: FailAfterRows,
+) -> ApiResult<BulkResult> {
+    if body.devices.len() > MAX_SELECTED {
+        return Err(ApiError::invalid_field(
+            "devices",
+            format!(
+                "{} rows given; the limit is {MAX_SELECTED} per request",
+                body.devices.len()
+            ),
+        ));
+    }
+    let org = &principal.org_id;
+    let mut tx = begin(pool, body.dry_run).await?;
+    let product = product_or_404(&mut tx, org, &body.product).await?;
+    principal.check_writable(Some(&product.id), &product.name)?;
+    if product.archived {
+        return Err(archived(&product, "devices"));
+    }
+    let mut cohorts = CohortCache::default();
+    let default_cohort = match &body.cohort {
+        Some(reference) => Some(
+            cohorts
+                .resolve(&mut tx, org, &product, reference)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::invalid_field(
+                        "cohort",
+                        format!("product `{}` has no cohort `{reference}`", product.name),
+                    )
+                })?,
+        ),
+        None => None,
+    };
+
+    // Normalized tags, by row, kept alive for the borrowed rows below.
+    let tags: Vec<Option<Vec<String>>> = body
+        .devices
+        .iter()
+        .map(|r| r.tags.clone().map(validate::normalize_tags))
+        .collect();
+    let mut bad = Vec::new();
+    let mut rows = Vec::with_capacity(body.devices.len());
+    let mut first_line: HashMap<&str, u64> = HashMap::with_capacity(body.devices.len());
+    for (index, (row, tags)) in body.devices.iter().zip(&tags).enumerate() {
+        let line = row.line.unwrap_or(index as u64 + 1);
+        let mut problems = Vec::new();
+        let rules = new_device_problems(
+            &row.identifier,
+            row.description.as_deref(),
+            tags.as_deref(),
+            row.target.as_deref(),
+        );
+        let identifier_valid = rules
+            .first()
+            .is_none_or(|(field, _)| *field != "identifier");
+        if identifier_valid && let Some(first) = first_line.insert(&row.identifier, line) {
+            problems.push(format!(
+                "identifier `{}` already appears on line {first}",
+                row.identifier
+            ));
+        }
+        problems.extend(rules.into_iter().map(|(_, message)| message));
+        let cohort_id = match &row.cohort {
+            Some(reference) => match cohorts.resolve(&mut tx, org, &product, reference).await? {
+                Some(id) => Some(id),
+                None => {
+                    problems.push(format!(
+                        "product `{}` has no cohort `{reference}`",
+                        product.name
+                    ));
+                    None
+                }
+            },
+            None => default_cohort.clone(),
+        };
+        if !problems.is_empty() {
+            bad.push(FieldError {
+                field: format!("line {line}"),
+                message: problems.join("; "),
+            });
+            continue;
+        }
+        rows.push((line, row, tags, cohort_id));
+    }
+    if !bad.is_empty() {
+        return Err(invalid_rows(bad, body.devices.len()));
+    }
+    let rows: Vec<Row<'_>> = rows
+        .iter()
+        .map(|(line, row, tags, cohort_id)| Row {
+            line: *line,
+            identifier: &row.identifier,
+            description: row.description.as_deref(),
+            tags: tags.as_deref().map(tags_to_text),
+            target: row.target.as_deref(),
+            cohort_id: cohort_id.as_deref(),
+        })
+        .collect();
+
+    sql::load(&mut tx, org, &rows, &id_base(DeviceId::generate().as_str())).await?;
+    let counts = sql::counts(&mut tx, &product.id).await?;
+    let conflicts = sql::conflicts(&mut tx, &product.id, body.update).await?;
+    let updating = if body.update { counts.differing } else { 0 };
+    let mut result = BulkResult {
+        dry_run: body.dry_run,
+        matched: rows.len() as u64,
+        unchanged: counts.same,
+        ..BulkResult::default()
+    };
+    if body.dry_run {
+        result.created = counts.new;
+        result.updated = updating;
+        result.changed = counts.new + updating;
+        result.refused = conflicts.len() as u64;
+        result.refusals = conflicts
+            .iter()
+            .take(SAMPLE_MAX)
+            .map(|c| Refusal {
+                device: c.identifier.clone(),
+                reason: conflict_reason(c, &product),
+            })
+            .collect();
+        result.devices = sql::written(&mut tx, &product.id, body.update, Some(SAMPLE_MAX)).await?;
+        return Ok(result);
+    }
+    if !conflicts.is_empty() {
+        return Err(conflict_error(&conflicts, &product));
+    }
+    let stamp = Stamp {
+        org_id: org,
+        actor: principal.actor(),
+        now: store::now(),
+    };
+    let (created, updated) =
+        sql::apply(&mut tx, &product.id, body.update, &stamp, fail_after_rows).await?;
+    result.created = created;
+    result.updated = updated;
+    result.changed = created + updated;
+    result.devices = sql::written(&mut tx, &product.id, body.update, None).await?;
+    tx.commit().await?;
+    Ok(result)
+}
+
+/// Cohort references resolved once each: a file names the same few cohorts on many rows.
+#[derive(Default)]
+struct CohortCache(HashMap<String, Option<String>>);
+
+impl CohortCache {
+    async fn resolve(
+        &mut self,
+        conn: &mut Conn,
+        org: &OrgId,
+        product: &Product,
+        reference: &str,
+    ) -> ApiResult<Option<String>> {
+        if let Some(found) = self.0.get(reference) {
+            return Ok(found.clone());
+        }
+        let found = find_cohort(conn, org, product, reference)
+            .await?
+            .map(|c| c.id.as_str().to_owned());
+        self.0.insert(reference.to_owned(), found.clone());
+        Ok(found)
+    }
+}
+
+fn invalid_rows(bad: Vec<FieldError>, total: usize) -> ApiError {
+    let count = bad.len();
+    let mut err = ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+        format!(
+            "{count} of {total} rows {} invalid; nothing was imported",
+            if count == 1 { "is" } else { "are" }
+        ),
+    );
+    err.body.fields = bad;
+    err.with_hint("fix the rows listed and import the file again")
+}
+
+fn conflict_reason(conflict: &sql::Existing, product: &Product) -> String {
+    if conflict.elsewhere {
+        format!(
+            "a device with this identifier is in product `{}`",
+            conflict.product
+        )
+    } else {
+        format!(
+            "a device with this identifier exists in `{}` with different values",
+            product.name
+        )
+    }
+}
+
+fn conflict_error(conflicts: &[sql::Existing], product: &Product) -> ApiError {
+    let count = conflicts.len();
+    let mut err = ApiError::conflict(format!(
+        "{count} {} identifiers of existing devices with different values or in another product; nothing was imported",
+        if count == 1 { "row names" } else { "rows name" }
+    ));
+    err.body.fields = conflicts
+        .iter()
+        .map(|c| FieldError {
+            field: format!("line {}", c.line),
+            message: format!("`{}`: {}", c.identifier, conflict_reason(c, product)),
+        })
+        .collect();
+    let hint = if conflicts.iter().all(|c| !c.elsewhere) {
+        "pass --update (`update: true`) to overwrite them with the file's values"
+    } else {
+        "devices in another product move with `fleet device move`; leave those rows out"
+    };
+    err.with_hint(hint)
+}

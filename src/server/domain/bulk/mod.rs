@@ -1,0 +1,213 @@
+//! Bulk writes: device move, cohort assign/unassign and device import. Each request runs in one
+//! transaction, set-based over a selection table (no per-device round trips: a request may
+//! touch 100,000 devices), and is all-or-nothing. This module owns resolving a [`Selection`]
+//! into that table, dry-run plans, applying a change, and the refusal messages.
+
+pub mod cohorts;
+pub mod import;
+pub mod moves;
+
+use super::Validator;
+use super::lookup::{filter_cohort_id, visible_product};
+use crate::api::bulk::{MAX_SELECTED, SAMPLE_MAX};
+use crate::api::{BulkResult, CohortId, DeviceId, Product, Refusal, Selection, validate};
+use crate::server::auth::Principal;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::store::bulk::FailAfterRows;
+use crate::server::store::bulk::{self as sql, Change, CohortFilter, Filter};
+use crate::server::store::{self, Conn, Pool, Tx};
+
+/// A dry run only reads (and fills temporary tables), so it need not queue for the write lock.
+async fn begin(pool: &Pool, dry_run: bool) -> ApiResult<Tx> {
+    Ok(if dry_run {
+        pool.begin().await?
+    } else {
+        store::begin_write(pool).await?
+    })
+}
+
+/// Checks a selection's shape before any database work.
+fn check_selection(v: &mut Validator, selection: &Selection, implied_product: bool) {
+    let filters = selection.has_filters();
+    match &selection.devices {
+        Some(_) if filters => v.check(
+            "selection",
+            Err("name devices or filter them, not both".into()),
+        ),
+        Some(devices) if devices.len() > MAX_SELECTED => v.check(
+            "selection.devices",
+            Err(format!(
+                "{} devices named; the limit is {MAX_SELECTED} per request",
+                devices.len()
+            )),
+        ),
+        Some(devices) if devices.iter().any(|d| d.trim().is_empty()) => v.check(
+            "selection.devices",
+            Err("device references must not be empty".into()),
+        ),
+        None if !filters => v.check(
+            "selection",
+            Err("select devices: list them in `devices`, or set a filter \
+                 (product, cohort, no_cohort, tag, target)"
+                .into()),
+        ),
+        _ => {}
+    }
+    v.check("selection.tag", validate::tags(&selection.tag));
+    if selection.cohort.is_some() && selection.no_cohort {
+        v.check(
+            "selection.no_cohort",
+            Err("`cohort` and `no_cohort` exclude each other".into()),
+        );
+    }
+    let cohort_name = selection
+        .cohort
+        .as_deref()
+        .is_some_and(|c| CohortId::parse(c).is_none());
+    if cohort_name && selection.product.is_none() && !implied_product {
+        v.check(
+            "selection.cohort",
+            Err("a cohort name needs `product` too; or pass the cohort's ID".into()),
+        );
+    }
+}
+
+/// Fills the selection table. Returns the named devices that do not exist (none for filters).
+/// `implied_product` limits a filter selection that names no product.
+async fn select(
+    conn: &mut Conn,
+    principal: &Principal,
+    selection: &Selection,
+    implied_product: Option<&Product>,
+) -> ApiResult<Vec<String>> {
+    let org = &principal.org_id;
+    sql::reset_selection(conn).await?;
+    if let Some(devices) = &selection.devices {
+        let (ids, identifiers): (Vec<String>, Vec<String>) = devices
+            .iter()
+            .map(|d| d.trim().to_owned())
+            .partition(|d| DeviceId::parse(d).is_some());
+        sql::select_named(conn, org, &ids, &identifiers).await?;
+        // A product-scoped key cannot see other products' devices: to it they do not exist.
+        if let Some(scope) = principal.scope() {
+            sql::restrict_to(conn, scope).await?;
+        }
+        let mut missing = sql::missing(conn, &ids, &identifiers).await?;
+        let mut seen = std::collections::HashSet::new();
+        missing.retain(|m| seen.insert(m.clone()));
+        return Ok(missing);
+    }
+    let product = match &selection.product {
+        Some(reference) => Some(visible_product(conn, principal, reference).await?),
+        None => implied_product.cloned(),
+    };
+    let cohort_id = match &selection.cohort {
+        Some(reference) => Some(filter_cohort_id(conn, org, product.as_ref(), reference).await?),
+        None => None,
+    };
+    let cohort = match (&cohort_id, selection.no_cohort) {
+        (Some(id), _) => CohortFilter::Is(id),
+        (None, true) => CohortFilter::None,
+        (None, false) => CohortFilter::Any,
+    };
+    let filter = Filter {
+        product_id: product.as_ref().map(|p| &p.id),
+        cohort,
+        tags: &selection.tag,
+        target: selection.target.as_deref(),
+    };
+    sql::select_filtered(conn, org, &filter).await?;
+    if let Some(scope) = principal.scope() {
+        sql::restrict_to(conn, scope).await?;
+    }
+    Ok(Vec::new())
+}
+
+/// "`a`, `b`, `c` and 17 more": the first few of `total` items.
+fn some_of(items: &[String], total: u64) -> String {
+    let shown: Vec<String> = items
+        .iter()
+        .take(SAMPLE_MAX)
+        .map(|i| format!("`{i}`"))
+        .collect();
+    let rest = total.saturating_sub(shown.len() as u64);
+    if rest == 0 {
+        shown.join(", ")
+    } else {
+        format!("{} and {rest} more", shown.join(", "))
+    }
+}
+
+/// 409 for named devices that do not exist.
+fn missing_error(missing: &[String], verb: &str) -> ApiError {
+    let count = missing.len();
+    let noun = if count == 1 {
+        "device does"
+    } else {
+        "devices do"
+    };
+    ApiError::conflict(format!(
+        "{count} selected {noun} not exist: {}; nothing was {verb}",
+        some_of(missing, count as u64)
+    ))
+    .with_hint("check the identifiers with `fleet device show`, or leave them out")
+}
+
+fn missing_refusals(missing: &[String]) -> Vec<Refusal> {
+    missing
+        .iter()
+        .take(SAMPLE_MAX)
+        .map(|device| Refusal {
+            device: device.clone(),
+            reason: "no such device".into(),
+        })
+        .collect()
+}
+
+/// The answer to a dry run of `change`: counts, a sample of what would change, refusals.
+async fn plan(
+    conn: &mut Conn,
+    change: &Change<'_>,
+    refused: u64,
+    refusals: Vec<Refusal>,
+) -> ApiResult<BulkResult> {
+    let (matched, changing) = sql::counts(conn, change).await?;
+    let devices = sql::affected(conn, change, Some(SAMPLE_MAX)).await?;
+    Ok(BulkResult {
+        dry_run: true,
+        matched,
+        changed: changing,
+        unchanged: matched.saturating_sub(changing),
+        refused,
+        refusals,
+        devices,
+        ..BulkResult::default()
+    })
+}
+
+/// Applies `change` to the selection as `principal`, commits, and answers with every changed
+/// device: the one way a move, assign or unassign ends. `fail_after_rows` is the tests' fault
+/// injection (the transaction fails after that many rows, to show nothing is half-applied).
+async fn apply_and_commit(
+    mut tx: Tx,
+    principal: &Principal,
+    change: &Change<'_>,
+    fail_after_rows: FailAfterRows,
+) -> ApiResult<BulkResult> {
+    let stamp = sql::Stamp {
+        org_id: &principal.org_id,
+        actor: principal.actor(),
+        now: store::now(),
+    };
+    let (matched, _) = sql::counts(&mut tx, change).await?;
+    let changed = sql::apply(&mut tx, change, &stamp, fail_after_rows).await?;
+    let devices = sql::affected(&mut tx, change, None).await?;
+    tx.commit().await?;
+    Ok(BulkResult {
+        matched,
+        changed,
+        unchanged: matched.saturating_sub(changed),
+        devices,
+        ..BulkResult::default()
+    })
+}
