@@ -144,6 +144,12 @@ const RULES: &[Rule] = &[
         why: "the domain takes typed inputs; extracting and shaping HTTP is the handlers' job",
     },
     Rule {
+        governs: "server/handlers/",
+        except: &[],
+        forbidden: &["server::store", "store::"],
+        why: "handlers are HTTP adapters: every read and write goes through the domain",
+    },
+    Rule {
         governs: "server/state.rs",
         except: &[],
         forbidden: &["handlers", "server::routes"],
