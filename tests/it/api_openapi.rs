@@ -138,3 +138,36 @@ async fn every_documented_route_is_served() {
         }
     }
 }
+
+/// A list's cursor is the ID of the previous page's last item, so the document gives every
+/// `cursor` parameter the schema of the listed items' ID: exactly what the service accepts.
+#[tokio::test]
+async fn every_cursor_is_declared_as_the_id_of_the_listed_items() {
+    let api = Api::start();
+    let doc = api
+        .send(api.anonymous(Method::GET, "/v1/openapi.json"))
+        .await
+        .body;
+    let mut cursors = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        let Some(params) = item["get"]["parameters"].as_array() else {
+            continue;
+        };
+        let Some(cursor) = params.iter().find(|p| p["name"] == "cursor") else {
+            continue;
+        };
+        cursors += 1;
+        let page = item["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .expect("a page schema")
+            .rsplit('/')
+            .next()
+            .expect("name");
+        let listed = doc["components"]["schemas"][page]["properties"]["data"]["items"]
+            ["properties"]["id"]["$ref"]
+            .clone();
+        assert!(listed.is_string(), "{path}: items without an ID reference");
+        assert_eq!(cursor["schema"]["$ref"], listed, "{path}: {cursor}");
+    }
+    assert_eq!(cursors, 12, "every list has a cursor");
+}
