@@ -46,7 +46,7 @@ pub struct CreateProduct {
     )]
     #[serde(default)]
     pub description: Option<String>,
-    #[cfg_attr(feature = "server", schema(max_items = 50))]
+    #[cfg_attr(feature = "server", schema(value_type = Vec<super::validate::Tag>, max_items = 50))]
     #[serde(default)]
     pub tags: Vec<String>,
 }
@@ -76,7 +76,7 @@ pub struct UpdateProduct {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Replaces the whole tag set.
-    #[cfg_attr(feature = "server", schema(max_items = 50))]
+    #[cfg_attr(feature = "server", schema(value_type = Option<Vec<super::validate::Tag>>, max_items = 50))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,6 +114,7 @@ pub struct ProductListQuery {
     #[serde(default)]
     pub state: Option<ProductState>,
     /// Repeatable; every tag must match.
+    #[cfg_attr(feature = "server", param(value_type = Vec<super::validate::Tag>, max_items = 50))]
     #[serde(default)]
     pub tag: Vec<String>,
     pub limit: Option<u32>,

@@ -12,6 +12,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder, Type};
 use utoipa::{Modify, OpenApi};
 
+use super::domain::firmware::MAX_PARTS;
 use super::routes::{self, Access, Body};
 use crate::api::firmware::PART_SHA256_HEADER;
 use crate::api::page::{DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT};
@@ -59,7 +60,26 @@ fn build() -> utoipa::openapi::OpenApi {
         }
         doc.paths.merge(route.paths);
     }
+    bound_binary_size(&mut components.schemas);
     doc
+}
+
+/// A binary is uploaded in at most [`MAX_PARTS`] parts, so its size is bounded by the part
+/// size: the one `fleet server` uses (the library's default; only tests set another).
+fn bound_binary_size(schemas: &mut Schemas) {
+    let Some(RefOr::T(Schema::Object(create))) = schemas.get_mut("CreateBinary") else {
+        return;
+    };
+    if let Some(RefOr::T(Schema::Object(size))) = create.properties.get_mut("size") {
+        let max = MAX_PARTS.saturating_mul(super::DEFAULT_PART_SIZE_BYTES);
+        size.maximum = Some(utoipa::Number::UInt(
+            usize::try_from(max).unwrap_or(usize::MAX),
+        ));
+        size.description = Some(format!(
+            "Bytes; at most {MAX_PARTS} parts of the service's part size ({} bytes)",
+            super::DEFAULT_PART_SIZE_BYTES
+        ));
+    }
 }
 
 /// Adds to `operation` what its registration says about it.
@@ -146,7 +166,7 @@ fn errors(
     if json_body {
         errors.push((415, "The request body is not JSON"));
     }
-    if json_body || has(ParameterIn::Query) || idempotent_step {
+    if json_body || has(ParameterIn::Query) || idempotent_step || body == Body::Stream {
         errors.push((
             422,
             "The request is invalid; `fields` says which field and why",

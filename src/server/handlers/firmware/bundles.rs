@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::check_active;
+use crate::api::firmware::BUNDLE_BINARIES_MAX as MAX_BINARIES;
 use crate::api::{
     AuditAction, BinaryId, BinaryState, Bundle, BundleId, CreateBundle, Page, PageQuery, Product,
     validate,
@@ -18,9 +19,6 @@ use crate::server::pagination::PageRequest;
 use crate::server::state::AppState;
 use crate::server::store::firmware::{self as fw, Page as Bounds};
 use crate::server::store::{self, Conn};
-
-/// Most binaries in one bundle.
-const MAX_BINARIES: usize = 100;
 
 pub(super) async fn bundle_or_404(
     conn: &mut Conn,
