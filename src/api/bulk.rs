@@ -11,7 +11,9 @@ pub const MAX_SELECTED: usize = 100_000;
 pub const SAMPLE_MAX: usize = 20;
 
 /// Which devices a bulk request acts on: either `devices` (IDs or identifiers, all of which must
-/// exist) or the filters, which the service resolves like the device list does.
+/// exist) or the filters, which the service resolves like the device list does. Exactly one of
+/// the two is given; `cohort` and `no_cohort` exclude each other; a cohort given by name (not
+/// ID) needs `product`, unless the operation names the product itself. Otherwise: 422.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
