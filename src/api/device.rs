@@ -39,6 +39,7 @@ pub struct Device {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateDevice {
+    /// Letters, digits, `-`, `_`, `.`, `:`; not shaped like a device ID (`dev_` and 32 hex digits).
     #[cfg_attr(
         feature = "server",
         schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9._:-]+$")

@@ -35,6 +35,7 @@ pub struct Artifact {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateArtifact {
+    /// Lowercase letters, digits, `-`, `_`, `.`; not only dots; not shaped like an ID (`art_` and 32 hex digits).
     #[cfg_attr(
         feature = "server",
         schema(
@@ -296,6 +297,7 @@ pub struct SigningKey {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateSigningKey {
+    /// Lowercase letters, digits, `-`, `_`, `.`; not only dots; not shaped like an ID (`sgk_` and 32 hex digits).
     #[cfg_attr(
         feature = "server",
         schema(
@@ -350,6 +352,7 @@ pub struct Bundle {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateBundle {
+    /// Lowercase letters, digits, `-`, `_`, `.`; not only dots; not shaped like an ID (`bnd_` and 32 hex digits).
     #[cfg_attr(
         feature = "server",
         schema(

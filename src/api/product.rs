@@ -28,6 +28,7 @@ pub struct Product {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateProduct {
+    /// Lowercase letters, digits, `-`, `_`, `.`; not only dots; not shaped like an ID (`prd_` and 32 hex digits).
     #[cfg_attr(
         feature = "server",
         schema(
@@ -56,6 +57,7 @@ pub struct CreateProduct {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProduct {
+    /// Lowercase letters, digits, `-`, `_`, `.`; not only dots; not shaped like an ID (`prd_` and 32 hex digits).
     #[cfg_attr(
         feature = "server",
         schema(
