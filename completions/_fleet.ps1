@@ -1864,6 +1864,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         'fleet;server' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address and port to listen on')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]')
+            [CompletionResult]::new('--auth-failures-per-minute', '--auth-failures-per-minute', [CompletionResultType]::ParameterName, 'Invalid API keys one client address may present per minute; after that it gets 429 until the minute is over, even with a valid key')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')

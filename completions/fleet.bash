@@ -5525,7 +5525,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__server)
-            opts="-p -o -q -v -y -h -V --listen --data-dir --no-profile --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key help"
+            opts="-p -o -q -v -y -h -V --listen --data-dir --no-profile --auth-failures-per-minute --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5536,6 +5536,10 @@ _fleet() {
                     return 0
                     ;;
                 --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-failures-per-minute)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

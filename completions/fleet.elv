@@ -1734,6 +1734,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;server'= {
             cand --listen 'Address and port to listen on'
             cand --data-dir 'Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]'
+            cand --auth-failures-per-minute 'Invalid API keys one client address may present per minute; after that it gets 429 until the minute is over, even with a valid key'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'

@@ -1306,6 +1306,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand completions" -s h -l help -d
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l listen -d 'Address and port to listen on' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l data-dir -d 'Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l auth-failures-per-minute -d 'Invalid API keys one client address may present per minute; after that it gets 429 until the minute is over, even with a valid key' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r

@@ -77,12 +77,21 @@ pub struct ApiKey {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
+    /// 1–64 characters, no control characters, no surrounding blanks.
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]([^\\u0000-\\u001F\\u007F-\\u009F]*[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000])?$"
+        )
+    )]
     pub name: String,
     pub role: Role,
     /// Product names or IDs; absent or `null` for every product (not allowed for scoped admins).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub products: Option<Vec<String>>,
-    /// When the key stops working; absent for never.
+    /// When the key stops working; absent for never. Must be in the future (422 otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
 }

@@ -11,7 +11,9 @@ pub const MAX_SELECTED: usize = 100_000;
 pub const SAMPLE_MAX: usize = 20;
 
 /// Which devices a bulk request acts on: either `devices` (IDs or identifiers, all of which must
-/// exist) or the filters, which the service resolves like the device list does.
+/// exist) or the filters, which the service resolves like the device list does. Exactly one of
+/// the two is given; `cohort` and `no_cohort` exclude each other; a cohort given by name (not
+/// ID) needs `product`, unless the operation names the product itself. Otherwise: 422.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -29,6 +31,7 @@ pub struct Selection {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_cohort: bool,
     /// Every tag must match.
+    #[cfg_attr(feature = "server", schema(value_type = Vec<super::validate::Tag>, max_items = 50))]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tag: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,14 +115,34 @@ pub struct ImportDevices {
 #[serde(deny_unknown_fields)]
 pub struct ImportRow {
     /// Where the row came from (a CSV line number), echoed in errors; else its 1-based index.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::whole::optional"
+    )]
     pub line: Option<u64>,
+    #[cfg_attr(
+        feature = "server",
+        schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9._:-]+$")
+    )]
     pub identifier: String,
     /// Absent fields take defaults on create and are left alone on `update`.
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 1024,
+            pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+        )
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[cfg_attr(feature = "server", schema(value_type = Option<Vec<super::validate::Tag>>, max_items = 50))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
+    #[cfg_attr(
+        feature = "server",
+        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// Cohort name or ID of the import's product; overrides the import's `cohort`.

@@ -27,6 +27,7 @@ pub struct Cohort {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateCohort {
+    /// Lowercase letters, digits, `-`, `_`, `.`; not only dots; not shaped like an ID (`coh_` and 32 hex digits).
     #[cfg_attr(
         feature = "server",
         schema(
@@ -51,6 +52,7 @@ pub struct CreateCohort {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCohort {
+    /// Lowercase letters, digits, `-`, `_`, `.`; not only dots; not shaped like an ID (`coh_` and 32 hex digits).
     #[cfg_attr(
         feature = "server",
         schema(

@@ -39,6 +39,7 @@ pub struct Device {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateDevice {
+    /// Letters, digits, `-`, `_`, `.`, `:`; not shaped like a device ID (`dev_` and 32 hex digits).
     #[cfg_attr(
         feature = "server",
         schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9._:-]+$")
@@ -58,7 +59,7 @@ pub struct CreateDevice {
     )]
     #[serde(default)]
     pub description: Option<String>,
-    #[cfg_attr(feature = "server", schema(max_items = 50))]
+    #[cfg_attr(feature = "server", schema(value_type = Vec<super::validate::Tag>, max_items = 50))]
     #[serde(default)]
     pub tags: Vec<String>,
     #[cfg_attr(
@@ -74,6 +75,13 @@ pub struct CreateDevice {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateDevice {
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 1024,
+            pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+        )
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Cohort name or ID within the device's product; `null` removes the device from its cohort.
@@ -85,10 +93,13 @@ pub struct UpdateDevice {
     #[cfg_attr(feature = "server", schema(value_type = Option<String>))]
     pub cohort: Option<Option<String>>,
     /// Replaces the whole tag set (applied before `add_tags` / `remove_tags`).
+    #[cfg_attr(feature = "server", schema(value_type = Option<Vec<super::validate::Tag>>, max_items = 50))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
+    #[cfg_attr(feature = "server", schema(value_type = Vec<super::validate::Tag>, max_items = 50))]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub add_tags: Vec<String>,
+    #[cfg_attr(feature = "server", schema(value_type = Vec<super::validate::Tag>, max_items = 50))]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub remove_tags: Vec<String>,
     #[serde(
@@ -96,7 +107,15 @@ pub struct UpdateDevice {
         skip_serializing_if = "Option::is_none",
         with = "super::double_option"
     )]
-    #[cfg_attr(feature = "server", schema(value_type = Option<String>))]
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            value_type = Option<String>,
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[A-Za-z0-9._-]+$"
+        )
+    )]
     pub target: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quarantined: Option<bool>,
@@ -113,6 +132,7 @@ pub struct DeviceListQuery {
     /// Cohort ID, or cohort name together with `product`.
     pub cohort: Option<String>,
     /// Repeatable; every tag must match.
+    #[cfg_attr(feature = "server", param(value_type = Vec<super::validate::Tag>, max_items = 50))]
     #[serde(default)]
     pub tag: Vec<String>,
     pub target: Option<String>,

@@ -35,7 +35,23 @@ pub struct Artifact {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateArtifact {
+    /// Lowercase letters, digits, `-`, `_`, `.`; not only dots; not shaped like an ID (`art_` and 32 hex digits).
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[a-z0-9._-]*[a-z0-9_-][a-z0-9._-]*$"
+        )
+    )]
     pub name: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 1024,
+            pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+        )
+    )]
     #[serde(default)]
     pub description: Option<String>,
 }
@@ -59,7 +75,23 @@ pub struct ArtifactVersion {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateVersion {
+    /// Letters, digits, `.`, `-`, `_`, `+` and `~`; not only dots.
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[A-Za-z0-9._+~-]*[A-Za-z0-9_+~-][A-Za-z0-9._+~-]*$"
+        )
+    )]
     pub version: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 1024,
+            pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+        )
+    )]
     #[serde(default)]
     pub description: Option<String>,
 }
@@ -127,9 +159,15 @@ pub struct Binary {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateBinary {
+    #[cfg_attr(
+        feature = "server",
+        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")
+    )]
     pub target: String,
+    #[serde(deserialize_with = "super::whole::required")]
     pub size: u64,
     /// Lowercase hex SHA-256 of the whole file.
+    #[cfg_attr(feature = "server", schema(pattern = "^[0-9a-f]{64}$"))]
     pub sha256: String,
 }
 
@@ -229,7 +267,14 @@ impl PagedQuery for BinaryListQuery {
 pub struct AddSignature {
     /// Signing key name or ID.
     pub key: String,
-    /// Standard base64 of the 64-byte Ed25519 signature over the raw SHA-256 digest.
+    /// Standard base64 (padded) of the 64-byte Ed25519 signature over the raw SHA-256 digest;
+    /// surrounding blanks are ignored.
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            pattern = "^[\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[A-Za-z0-9+/]{85}[AQgw]==[\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$"
+        )
+    )]
     pub signature: String,
 }
 
@@ -252,8 +297,25 @@ pub struct SigningKey {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateSigningKey {
+    /// Lowercase letters, digits, `-`, `_`, `.`; not only dots; not shaped like an ID (`sgk_` and 32 hex digits).
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[a-z0-9._-]*[a-z0-9_-][a-z0-9._-]*$"
+        )
+    )]
     pub name: String,
-    /// Standard base64 of the 32-byte public key, or an SPKI PEM (`BEGIN PUBLIC KEY`).
+    /// Standard base64 (padded) of the 32-byte public key, or an SPKI PEM (`BEGIN PUBLIC KEY`);
+    /// surrounding blanks are ignored. The 32 bytes must encode a point of Ed25519's curve,
+    /// which a pattern cannot say: other values get 422.
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            pattern = "^[\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*([A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=[\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*|-----BEGIN[\\s\\S]*)$"
+        )
+    )]
     pub public_key: String,
 }
 
@@ -290,10 +352,30 @@ pub struct Bundle {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateBundle {
+    /// Lowercase letters, digits, `-`, `_`, `.`; not only dots; not shaped like an ID (`bnd_` and 32 hex digits).
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[a-z0-9._-]*[a-z0-9_-][a-z0-9._-]*$"
+        )
+    )]
     pub name: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 1024,
+            pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+        )
+    )]
     #[serde(default)]
     pub description: Option<String>,
-    /// Binary IDs, in order; each ready and of this product.
+    /// Binary IDs, in order, each once; each ready and of this product.
+    #[cfg_attr(
+        feature = "server",
+        schema(schema_with = bundle_binaries_schema)
+    )]
     pub binaries: Vec<String>,
 }
 
@@ -309,6 +391,7 @@ pub struct Release {
     pub bundle_id: BundleId,
     pub bundle: String,
     /// Share of the cohort's devices that should install it, 0–100.
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 100))]
     pub rollout_percent: u8,
     /// Devices must install it (no opting out).
     pub required: bool,
@@ -330,7 +413,7 @@ pub struct CreateRelease {
     pub bundle: String,
     /// Default 100.
     #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 100))]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::whole::optional")]
     pub rollout_percent: Option<u8>,
     #[serde(default)]
     pub required: Option<bool>,
@@ -342,7 +425,11 @@ pub struct CreateRelease {
 #[serde(deny_unknown_fields)]
 pub struct UpdateRelease {
     #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 100))]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::whole::optional"
+    )]
     pub rollout_percent: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
@@ -407,6 +494,23 @@ impl PagedQuery for PageQuery {
         push_page_pairs(&mut pairs, self.limit, &self.cursor);
         pairs
     }
+}
+
+/// Most binaries one bundle holds.
+pub const BUNDLE_BINARIES_MAX: usize = 100;
+
+/// A bundle's `binaries`: 1 to [`BUNDLE_BINARIES_MAX`] distinct binary IDs.
+#[cfg(feature = "server")]
+fn bundle_binaries_schema() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(<BinaryId as utoipa::PartialSchema>::schema())
+        .min_items(Some(1))
+        .max_items(Some(BUNDLE_BINARIES_MAX))
+        .unique_items(true)
+        .description(Some(
+            "Binary IDs, in order, each once; each ready and of this product",
+        ))
+        .build()
 }
 
 pub const VERSION_MAX: usize = 64;

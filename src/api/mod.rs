@@ -12,6 +12,7 @@ pub mod ids;
 pub mod page;
 pub mod product;
 pub mod validate;
+pub mod whole;
 
 pub use api_key::{
     ApiKey, ApiKeyListQuery, CreateApiKey, CreatedApiKey, Role, ScopedProduct, Whoami,

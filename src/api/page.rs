@@ -13,7 +13,8 @@ pub const DEFAULT_LIMIT: u32 = 100;
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub data: Vec<T>,
-    /// Opaque; pass it back as `cursor` to get the next page. `null` on the last page.
+    /// The ID of this page's last item when another page follows; pass it back as `cursor` to
+    /// get the next page. `null` on the last page.
     pub next_cursor: Option<String>,
 }
 

@@ -28,6 +28,7 @@ pub struct Product {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateProduct {
+    /// Lowercase letters, digits, `-`, `_`, `.`; not only dots; not shaped like an ID (`prd_` and 32 hex digits).
     #[cfg_attr(
         feature = "server",
         schema(
@@ -46,7 +47,7 @@ pub struct CreateProduct {
     )]
     #[serde(default)]
     pub description: Option<String>,
-    #[cfg_attr(feature = "server", schema(max_items = 50))]
+    #[cfg_attr(feature = "server", schema(value_type = Vec<super::validate::Tag>, max_items = 50))]
     #[serde(default)]
     pub tags: Vec<String>,
 }
@@ -56,6 +57,7 @@ pub struct CreateProduct {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProduct {
+    /// Lowercase letters, digits, `-`, `_`, `.`; not only dots; not shaped like an ID (`prd_` and 32 hex digits).
     #[cfg_attr(
         feature = "server",
         schema(
@@ -76,7 +78,7 @@ pub struct UpdateProduct {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Replaces the whole tag set.
-    #[cfg_attr(feature = "server", schema(max_items = 50))]
+    #[cfg_attr(feature = "server", schema(value_type = Option<Vec<super::validate::Tag>>, max_items = 50))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,6 +116,7 @@ pub struct ProductListQuery {
     #[serde(default)]
     pub state: Option<ProductState>,
     /// Repeatable; every tag must match.
+    #[cfg_attr(feature = "server", param(value_type = Vec<super::validate::Tag>, max_items = 50))]
     #[serde(default)]
     pub tag: Vec<String>,
     pub limit: Option<u32>,

@@ -138,6 +138,30 @@ pub fn tag(value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// [`tag`] as a JSON-Schema pattern, for the OpenAPI document.
+pub const TAG_PATTERN: &str = "^[A-Za-z0-9._/-]{1,64}:[A-Za-z0-9._/:@+=-]{1,128}$";
+
+/// The OpenAPI schema of one tag (the wire type is a plain string).
+#[cfg(feature = "server")]
+pub struct Tag;
+
+#[cfg(feature = "server")]
+impl utoipa::PartialSchema for Tag {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(format!(
+                "`key:value`: a key of 1–{TAG_KEY_MAX} letters, digits, `-`, `_`, `.` or `/`, \
+                 then a value of 1–{TAG_VALUE_MAX} letters, digits or `-_./:@+=`"
+            )))
+            .pattern(Some(TAG_PATTERN))
+            .into()
+    }
+}
+
+#[cfg(feature = "server")]
+impl utoipa::ToSchema for Tag {}
+
 pub fn tags(values: &[String]) -> Result<(), String> {
     if values.len() > TAGS_MAX {
         return Err(format!(
@@ -183,6 +207,10 @@ mod tests {
         assert!(tag("site:").is_err());
         assert!(tag("site:ber\"lin").is_err());
         assert!(tag("si%te:x").is_err());
+        let longest = format!("{}:{}", "k".repeat(TAG_KEY_MAX), "v".repeat(TAG_VALUE_MAX));
+        assert!(tag(&longest).is_ok());
+        assert!(TAG_PATTERN.contains(&format!("{{1,{TAG_KEY_MAX}}}:")));
+        assert!(TAG_PATTERN.ends_with(&format!("{{1,{TAG_VALUE_MAX}}}$")));
     }
 
     #[test]

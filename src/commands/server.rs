@@ -46,6 +46,17 @@ pub struct ServerArgs {
     #[arg(long)]
     pub no_profile: bool,
 
+    /// Invalid API keys one client address may present per minute; after that it gets 429
+    /// until the minute is over, even with a valid key
+    #[arg(
+        long,
+        env = "FLEET_AUTH_FAILURES_PER_MINUTE",
+        value_name = "N",
+        default_value_t = crate::server::DEFAULT_AUTH_FAILURES_PER_MINUTE,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub auth_failures_per_minute: u32,
+
     #[command(subcommand)]
     pub command: Option<super::server_keys::ServerCommand>,
 }
@@ -68,26 +79,32 @@ pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|err| Error::failure("could not start the async runtime").with_source(err))?;
-    runtime.block_on(serve(ctx, args.listen, &data_dir, args.no_profile))
+    let mut config = ServerConfig::new(&data_dir);
+    config.auth_failures_per_minute = args.auth_failures_per_minute;
+    runtime.block_on(serve(ctx, args.listen, config, args.no_profile))
 }
 
-async fn serve(ctx: &Context, listen: SocketAddr, data_dir: &Path, no_profile: bool) -> Result<()> {
+async fn serve(
+    ctx: &Context,
+    listen: SocketAddr,
+    config: ServerConfig,
+    no_profile: bool,
+) -> Result<()> {
+    let data_dir = config.data_dir.clone();
     // Bind before opening the database, so a busy port does not use up the one-time bootstrap.
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|err| bind_error(listen, err))?;
     let local = listener.local_addr().unwrap_or(listen);
-    let (server, new_key) = Server::open(ServerConfig::new(data_dir))
-        .await
-        .map_err(|err| {
-            Error::failure(format!(
-                "could not open the fleet database in `{}`",
-                data_dir.display()
-            ))
-            .with_source(err)
-        })?;
+    let (server, new_key) = Server::open(config).await.map_err(|err| {
+        Error::failure(format!(
+            "could not open the fleet database in `{}`",
+            data_dir.display()
+        ))
+        .with_source(err)
+    })?;
     if let Some(key) = new_key {
-        hand_over_key(ctx, &key, &api_url(local), data_dir, no_profile)?;
+        hand_over_key(ctx, &key, &api_url(local), &data_dir, no_profile)?;
     }
     ctx.printer.status(&format!(
         "fleet service listening on {} (data in `{}`); Ctrl-C stops it",

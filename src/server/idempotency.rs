@@ -49,6 +49,18 @@ pub(super) async fn run(state: &AppState, request: Request, next: Next) -> Respo
     }
 }
 
+/// The key format the OpenAPI document declares: 1–255 printable ASCII characters, neither
+/// starting nor ending with a space. Checked as sent, so the key kept is the key received.
+fn well_formed(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    let visible = |b: &u8| b.is_ascii_graphic();
+    !bytes.is_empty()
+        && bytes.len() <= KEY_MAX
+        && bytes.iter().all(|b| visible(b) || *b == b' ')
+        && bytes.first().is_some_and(visible)
+        && bytes.last().is_some_and(visible)
+}
+
 async fn run_once(
     state: &AppState,
     principal: &Principal,
@@ -59,11 +71,11 @@ async fn run_once(
     let key = key
         .to_str()
         .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= KEY_MAX)
+        .filter(|k| well_formed(k))
         .ok_or_else(|| {
             ApiError::bad_request(format!(
-                "Idempotency-Key must be 1–{KEY_MAX} visible ASCII characters"
+                "Idempotency-Key must be 1–{KEY_MAX} visible ASCII characters (inner spaces \
+                 allowed)"
             ))
             .into_response()
         })?
@@ -175,5 +187,23 @@ fn replay(status: u16, headers: &str, body: Vec<u8>) -> Response {
 async fn release(state: &AppState, principal: &Principal, key: &str) {
     if let Err(err) = store::idempotency::release(&state.pool, &principal.org_id, key).await {
         tracing::error!(error = %err, "could not release an idempotency key");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_checked_as_sent() {
+        assert!(well_formed("k-1"));
+        assert!(well_formed("a b"));
+        assert!(well_formed(&"k".repeat(KEY_MAX)));
+        assert!(!well_formed(""));
+        assert!(!well_formed(&"k".repeat(KEY_MAX + 1)));
+        assert!(!well_formed(" k"));
+        assert!(!well_formed("k "));
+        assert!(!well_formed("a\tb"));
+        assert!(!well_formed("k\u{e9}"));
     }
 }

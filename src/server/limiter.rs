@@ -10,16 +10,23 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Invalid keys one client may present per window before it is refused.
-pub const MAX_FAILURES: u32 = 10;
+/// Invalid keys one client may present per window before it is refused, unless the operator
+/// sets another budget (`fleet server --auth-failures-per-minute`).
+pub const DEFAULT_MAX_FAILURES: u32 = 10;
 /// The window; a blocked client waits at most this long.
 pub const WINDOW: Duration = Duration::from_secs(60);
 /// Past this many tracked clients, expired entries are dropped on the next failure.
 const PRUNE_AT: usize = 10_000;
 
-#[derive(Default)]
 pub struct FailureLimiter {
+    max_failures: u32,
     clients: Mutex<HashMap<IpAddr, Window>>,
+}
+
+impl Default for FailureLimiter {
+    fn default() -> Self {
+        FailureLimiter::new(DEFAULT_MAX_FAILURES)
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -29,12 +36,21 @@ struct Window {
 }
 
 impl FailureLimiter {
+    /// A limiter that refuses a client once it presented `max_failures` invalid keys in one
+    /// window.
+    pub fn new(max_failures: u32) -> Self {
+        FailureLimiter {
+            max_failures,
+            clients: Mutex::default(),
+        }
+    }
+
     /// `Some(wait)` when `ip` has used up its failures in the current window.
     pub fn blocked(&self, ip: IpAddr, now: Instant) -> Option<Duration> {
         let clients = self.lock();
         let window = clients.get(&ip)?;
         let ends = window.started + WINDOW;
-        (window.failures >= MAX_FAILURES && now < ends).then(|| ends - now)
+        (window.failures >= self.max_failures && now < ends).then(|| ends - now)
     }
 
     /// Counts one invalid key from `ip`.
@@ -73,7 +89,7 @@ mod tests {
         let ip: IpAddr = [10, 0, 0, 1].into();
         let other: IpAddr = [10, 0, 0, 2].into();
         let t0 = Instant::now();
-        for _ in 0..MAX_FAILURES - 1 {
+        for _ in 0..DEFAULT_MAX_FAILURES - 1 {
             limiter.record_failure(ip, t0);
         }
         assert_eq!(limiter.blocked(ip, t0), None);
@@ -90,5 +106,16 @@ mod tests {
             None,
             "a new window starts afresh"
         );
+    }
+
+    #[test]
+    fn the_budget_is_configurable() {
+        let limiter = FailureLimiter::new(2);
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        let t0 = Instant::now();
+        limiter.record_failure(ip, t0);
+        assert_eq!(limiter.blocked(ip, t0), None);
+        limiter.record_failure(ip, t0);
+        assert_eq!(limiter.blocked(ip, t0), Some(WINDOW));
     }
 }

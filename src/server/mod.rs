@@ -40,6 +40,8 @@ pub const DB_FILE: &str = "fleet.db";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Largest bulk request body accepted by default: 64 MiB.
 pub const DEFAULT_MAX_BULK_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Invalid API keys one client address may present per minute by default.
+pub const DEFAULT_AUTH_FAILURES_PER_MINUTE: u32 = limiter::DEFAULT_MAX_FAILURES;
 /// Firmware upload part size by default: 8 MiB.
 pub const DEFAULT_PART_SIZE_BYTES: u64 = 8 * 1024 * 1024;
 
@@ -57,6 +59,9 @@ pub struct ServerConfig {
     /// Size of firmware upload parts (the last part of a file may be shorter); the part routes
     /// take bodies up to this size. Default 8 MiB.
     pub part_size_bytes: u64,
+    /// Invalid API keys one client address may present per minute before it gets 429 for the
+    /// rest of that minute (brute-force protection).
+    pub auth_failures_per_minute: u32,
 }
 
 impl ServerConfig {
@@ -68,6 +73,7 @@ impl ServerConfig {
             #[cfg(feature = "test-hooks")]
             fail_bulk_after_rows: None,
             part_size_bytes: DEFAULT_PART_SIZE_BYTES,
+            auth_failures_per_minute: DEFAULT_AUTH_FAILURES_PER_MINUTE,
         }
     }
 }
@@ -117,6 +123,9 @@ impl Server {
         state.shared_mut().firmware = std::sync::Arc::new(domain::firmware::Firmware::new(
             blobs::Blobs::local(&config.data_dir)?,
             config.part_size_bytes,
+        ));
+        state.shared_mut().limiter = std::sync::Arc::new(limiter::FailureLimiter::new(
+            config.auth_failures_per_minute,
         ));
         let server = Server { state };
         Ok((server, created.then_some(key)))

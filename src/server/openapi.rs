@@ -7,12 +7,12 @@ use std::sync::OnceLock;
 
 use axum::http::Method;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ArrayItems, Schema, SchemaType};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{
-    ContentBuilder, ObjectBuilder, Ref, Required, ResponseBuilder, Type, schema::SchemaType,
-};
+use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder, Type};
 use utoipa::{Modify, OpenApi};
 
+use super::domain::firmware::MAX_PARTS;
 use super::routes::{self, Access, Body};
 use crate::api::firmware::PART_SHA256_HEADER;
 use crate::api::page::{DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT};
@@ -56,10 +56,30 @@ fn build() -> utoipa::openapi::OpenApi {
         let (access, body) = (route.access, route.body);
         for (path, method, operation) in route.operations_mut() {
             describe(operation, path, &method, access, body);
+            type_cursor(operation, &components.schemas);
         }
         doc.paths.merge(route.paths);
     }
+    bound_binary_size(&mut components.schemas);
     doc
+}
+
+/// A binary is uploaded in at most [`MAX_PARTS`] parts, so its size is bounded by the part
+/// size: the one `fleet server` uses (the library's default; only tests set another).
+fn bound_binary_size(schemas: &mut Schemas) {
+    let Some(RefOr::T(Schema::Object(create))) = schemas.get_mut("CreateBinary") else {
+        return;
+    };
+    if let Some(RefOr::T(Schema::Object(size))) = create.properties.get_mut("size") {
+        let max = MAX_PARTS.saturating_mul(super::DEFAULT_PART_SIZE_BYTES);
+        size.maximum = Some(utoipa::Number::UInt(
+            usize::try_from(max).unwrap_or(usize::MAX),
+        ));
+        size.description = Some(format!(
+            "Bytes; at most {MAX_PARTS} parts of the service's part size ({} bytes)",
+            super::DEFAULT_PART_SIZE_BYTES
+        ));
+    }
 }
 
 /// Adds to `operation` what its registration says about it.
@@ -146,7 +166,7 @@ fn errors(
     if json_body {
         errors.push((415, "The request body is not JSON"));
     }
-    if json_body || has(ParameterIn::Query) || idempotent_step {
+    if json_body || has(ParameterIn::Query) || idempotent_step || body == Body::Stream {
         errors.push((
             422,
             "The request is invalid; `fields` says which field and why",
@@ -174,12 +194,6 @@ fn refine(parameter: &mut Parameter) {
                 .minimum(Some(MIN_LIMIT))
                 .maximum(Some(MAX_LIMIT))
         }
-        // base64url of the last ID of a page: only a `next_cursor` this list handed out is
-        // accepted (400 otherwise).
-        (ParameterIn::Query, "cursor") => ObjectBuilder::new()
-            .schema_type(SchemaType::new(Type::String))
-            .min_length(Some(1))
-            .pattern(Some("^[A-Za-z0-9_-]+$")),
         // A revision in quotes, weak or not, or `*` (any revision).
         (ParameterIn::Header, "If-Match") => ObjectBuilder::new()
             .schema_type(SchemaType::new(Type::String))
@@ -190,6 +204,64 @@ fn refine(parameter: &mut Parameter) {
         _ => return,
     };
     parameter.schema = Some(schema.build().into());
+}
+
+/// A list's `cursor` is the ID of the last item of the previous page, and the service accepts
+/// any well-formed ID of the listed type there: the parameter takes the schema of the items'
+/// `id`, found through the page schema of the 200 response.
+fn type_cursor(operation: &mut Operation, schemas: &Schemas) {
+    let Some(id) = listed_id_schema(operation, schemas) else {
+        return;
+    };
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if parameter.parameter_in == ParameterIn::Query && parameter.name == "cursor" {
+            parameter.description = Some(
+                "The `next_cursor` of the previous page: the ID of its last item; the page \
+                 starts after that ID"
+                    .to_owned(),
+            );
+            parameter.schema = Some(id.clone());
+        }
+    }
+}
+
+type Schemas = std::collections::BTreeMap<String, RefOr<Schema>>;
+
+/// The schema of `data[].id` in the operation's 200 response, when that is a page of items.
+fn listed_id_schema(operation: &Operation, schemas: &Schemas) -> Option<RefOr<Schema>> {
+    let RefOr::T(response) = operation.responses.responses.get("200")? else {
+        return None;
+    };
+    let page = response.content.get("application/json")?.schema.as_ref()?;
+    let Schema::Object(page) = resolve(page, schemas)? else {
+        return None;
+    };
+    let RefOr::T(Schema::Array(data)) = page.properties.get("data")? else {
+        return None;
+    };
+    let ArrayItems::RefOrSchema(item) = &data.items else {
+        return None;
+    };
+    let Schema::Object(item) = resolve(item, schemas)? else {
+        return None;
+    };
+    item.properties.get("id").cloned()
+}
+
+/// Follows a reference into the document's component schemas.
+fn resolve<'a>(schema: &'a RefOr<Schema>, schemas: &'a Schemas) -> Option<&'a Schema> {
+    match schema {
+        RefOr::T(schema) => Some(schema),
+        RefOr::Ref(reference) => {
+            let name = reference
+                .ref_location
+                .strip_prefix("#/components/schemas/")?;
+            match schemas.get(name)? {
+                RefOr::T(schema) => Some(schema),
+                RefOr::Ref(_) => None,
+            }
+        }
+    }
 }
 
 /// The optional `Idempotency-Key` header every write behind the idempotency step accepts.

@@ -1,9 +1,11 @@
-//! Keyset pagination: `limit` checks and the opaque cursor (base64url of the last ID returned).
+//! Keyset pagination: `limit` checks and the cursor, which is the ID of the last item returned.
+//!
+//! The cursor is that plain ID, not an encoding of it, so the OpenAPI document can state exactly
+//! which cursors a list accepts (any well-formed ID of the list's item type) and every such
+//! cursor is served: the next page starts after that ID, whether or not it still exists.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::error::ApiError;
 use crate::api::Page;
@@ -16,8 +18,8 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
-    /// Checks `limit` (422 outside 1–1000) and decodes `cursor` (400 unless it is a cursor this
-    /// list handed out: base64url of an ID that `parse_id` accepts).
+    /// Checks `limit` (422 outside 1–1000) and `cursor` (400 unless it is an ID that `parse_id`
+    /// accepts, i.e. an ID of this list's item type).
     pub fn new<I>(
         limit: Option<u32>,
         cursor: Option<&str>,
@@ -59,7 +61,7 @@ impl PageRequest {
 
 /// A list response whose `data` array was rendered elsewhere (by the store, as JSON text).
 pub fn raw_page_response(items_json: String, next_cursor: Option<String>) -> Response {
-    // Cursors are base64url, so they need no JSON escaping.
+    // Cursors are IDs (prefix, `_`, hex digits), so they need no JSON escaping.
     let cursor = match next_cursor {
         Some(cursor) => format!("\"{cursor}\""),
         None => "null".to_owned(),
@@ -68,18 +70,14 @@ pub fn raw_page_response(items_json: String, next_cursor: Option<String>) -> Res
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// The cursor that continues a list after the item with this ID.
 pub fn encode_cursor(id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(id.as_bytes())
+    id.to_owned()
 }
 
 fn decode_cursor<I>(cursor: &str, parse_id: fn(&str) -> Option<I>) -> Result<String, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor.as_bytes())
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|id| parse_id(id).is_some())
-        .ok_or_else(|| {
-            ApiError::bad_request("the cursor is not valid for this list")
-                .with_hint("pass back the `next_cursor` of the previous page unchanged")
-        })
+    parse_id(cursor).map(|_| cursor.to_owned()).ok_or_else(|| {
+        ApiError::bad_request("the cursor is not valid for this list")
+            .with_hint("pass back the `next_cursor` of the previous page unchanged")
+    })
 }

@@ -138,3 +138,96 @@ async fn every_documented_route_is_served() {
         }
     }
 }
+
+/// A list's cursor is the ID of the previous page's last item, so the document gives every
+/// `cursor` parameter the schema of the listed items' ID: exactly what the service accepts.
+#[tokio::test]
+async fn every_cursor_is_declared_as_the_id_of_the_listed_items() {
+    let api = Api::start();
+    let doc = api
+        .send(api.anonymous(Method::GET, "/v1/openapi.json"))
+        .await
+        .body;
+    let mut cursors = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        let Some(params) = item["get"]["parameters"].as_array() else {
+            continue;
+        };
+        let Some(cursor) = params.iter().find(|p| p["name"] == "cursor") else {
+            continue;
+        };
+        cursors += 1;
+        let page = item["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .expect("a page schema")
+            .rsplit('/')
+            .next()
+            .expect("name");
+        let listed = doc["components"]["schemas"][page]["properties"]["data"]["items"]
+            ["properties"]["id"]["$ref"]
+            .clone();
+        assert!(listed.is_string(), "{path}: items without an ID reference");
+        assert_eq!(cursor["schema"]["$ref"], listed, "{path}: {cursor}");
+    }
+    assert_eq!(cursors, 12, "every list has a cursor");
+}
+
+/// The field rules the service enforces are in the document, so a client (or a fuzzer) that
+/// follows it is not refused.
+#[tokio::test]
+async fn enforced_field_rules_are_declared() {
+    let api = Api::start();
+    let doc = api
+        .send(api.anonymous(Method::GET, "/v1/openapi.json"))
+        .await
+        .body;
+    let schemas = &doc["components"]["schemas"];
+    let tag = &schemas["Tag"];
+    assert_eq!(tag["pattern"], fleet::api::validate::TAG_PATTERN, "{tag}");
+    for (schema, field) in [
+        ("CreateProduct", "tags"),
+        ("CreateDevice", "tags"),
+        ("UpdateDevice", "add_tags"),
+        ("UpdateDevice", "remove_tags"),
+    ] {
+        let items = &schemas[schema]["properties"][field]["items"]["$ref"];
+        assert_eq!(items, "#/components/schemas/Tag", "{schema}.{field}");
+    }
+    let list_tag = doc["paths"]["/v1/devices"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "tag")
+        .expect("tag filter")
+        .clone();
+    assert_eq!(list_tag["schema"]["maxItems"], 50, "{list_tag}");
+    let bundle = &schemas["CreateBundle"]["properties"]["binaries"];
+    assert_eq!(
+        (
+            &bundle["minItems"],
+            &bundle["maxItems"],
+            &bundle["uniqueItems"]
+        ),
+        (&1.into(), &100.into(), &true.into()),
+        "{bundle}"
+    );
+    assert_eq!(
+        schemas["CreateBinary"]["properties"]["sha256"]["pattern"],
+        "^[0-9a-f]{64}$"
+    );
+    assert!(schemas["CreateBinary"]["properties"]["size"]["maximum"].is_u64());
+    assert_eq!(
+        schemas["Release"]["properties"]["rollout_percent"]["maximum"],
+        100
+    );
+    let nested_cohorts = doc["paths"]["/v1/products/{product}/cohorts"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .clone();
+    assert!(
+        !nested_cohorts
+            .iter()
+            .any(|p| p["in"] == "query" && p["name"] == "product"),
+        "the product is in the path: {nested_cohorts:?}"
+    );
+}

@@ -122,3 +122,27 @@ async fn limits_and_cursors_are_validated() {
         .await
         .assert_error(400, "bad_request");
 }
+
+/// The cursor is the ID of the last item seen; any well-formed ID of the listed type is served,
+/// even one that names nothing, so the OpenAPI pattern is exactly what the service accepts.
+#[tokio::test]
+async fn any_well_formed_id_is_a_cursor() {
+    let api = Api::start();
+    for name in ["p1", "p2", "p3"] {
+        api.product(name).await;
+    }
+    let first = api.get("/v1/products?limit=1").await;
+    let first_id = first.body["data"][0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(first.body["next_cursor"], first_id.as_str());
+    let rest = api.get(&format!("/v1/products?cursor={first_id}")).await;
+    assert_eq!(rest.status, 200);
+    assert_eq!(rest.body["data"].as_array().expect("data").len(), 2);
+    let none_after = format!("prd_{}", "f".repeat(32));
+    let empty = api.get(&format!("/v1/products?cursor={none_after}")).await;
+    assert_eq!(empty.status, 200);
+    assert_eq!(empty.body["data"], serde_json::json!([]));
+    let all = api
+        .get(&format!("/v1/products?cursor=prd_{}", "0".repeat(32)))
+        .await;
+    assert_eq!(all.body["data"].as_array().expect("data").len(), 3);
+}

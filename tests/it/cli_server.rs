@@ -150,3 +150,28 @@ fn no_profile_writes_the_key_to_a_private_file_instead() {
     let (status, _) = terminate(running);
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test]
+async fn auth_failures_per_minute_sets_the_brute_force_budget() {
+    let cli = Cli::new();
+    let data = tempfile::tempdir().expect("data dir");
+    let running = start(
+        &cli,
+        data.path(),
+        &["--no-profile", "--auth-failures-per-minute", "2"],
+    );
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for attempt in 0..3 {
+        let response = client
+            .get(format!("{}/v1/products", running.url))
+            .bearer_auth(format!("fleet_guess{attempt}"))
+            .send()
+            .await
+            .expect("request");
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 429], "two guesses, then refused");
+    let (status, _) = terminate(running);
+    assert!(status.success(), "{status:?}");
+}

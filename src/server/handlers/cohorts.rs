@@ -34,7 +34,7 @@ pub async fn list_all(
 
 /// List the cohorts of one product.
 #[utoipa::path(get, path = "/v1/products/{product}/cohorts", operation_id = "listCohorts", tag = "cohorts",
-    params(("product" = String, Path, description = "Product name or ID"), CohortListQuery),
+    params(("product" = String, Path, description = "Product name or ID"), crate::api::firmware::PageQuery),
     responses((status = 200, body = Page<Cohort>)))]
 pub async fn list(
     State(state): State<AppState>,

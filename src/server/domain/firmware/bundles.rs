@@ -12,8 +12,7 @@ use crate::server::pagination::PageRequest;
 use crate::server::store::firmware::{self as fw, Page as Bounds};
 use crate::server::store::{self, Conn, Pool};
 
-/// Most binaries in one bundle.
-const MAX_BINARIES: usize = 100;
+use crate::api::firmware::BUNDLE_BINARIES_MAX as MAX_BINARIES;
 
 pub(super) async fn bundle_or_404(
     conn: &mut Conn,

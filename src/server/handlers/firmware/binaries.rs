@@ -95,7 +95,8 @@ pub async fn complete(
 /// Download a ready binary: its bytes, with `Content-Length` and `x-fleet-sha256`.
 #[utoipa::path(get, path = "/v1/binaries/{binary}/download", operation_id = "downloadBinary", tag = "firmware",
     params(("binary" = String, Path, description = "Binary ID")),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)))]
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 409, description = "The binary is still uploading", body = crate::api::ErrorBody)))]
 pub async fn download(
     State(state): State<AppState>,
     principal: Principal,
