@@ -7,6 +7,7 @@ mod access_events;
 mod access_keys;
 mod access_matrix;
 mod access_replicas;
+mod access_scope_leaks;
 mod access_support;
 mod api_auth;
 mod api_bad_input;
