@@ -394,3 +394,30 @@ async fn a_scoped_admin_cannot_tell_hidden_products_from_missing_ones_when_creat
     .await;
     assert_eq!(replaced(&c, theirs_id, "X"), replaced(&b, "nosuch", "X"));
 }
+
+/// A device an org-wide key moves into the scope from a hidden product: the scoped key sees the
+/// move, not where the device came from.
+#[tokio::test]
+async fn a_move_event_does_not_name_the_hidden_product_a_device_came_from() {
+    let w = World::new().await;
+    let moved = w
+        .api
+        .post(
+            "/v1/bulk/move",
+            json!({ "to_product": "mine", "selection": { "devices": ["their-dev"] } }),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let path = "/v1/events?action=device.moved";
+    let seen = call(&w.api, &w.scoped, Method::GET, path, None).await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    let events = seen.body["data"].as_array().expect("data");
+    assert_eq!(events.len(), 1, "{}", seen.body);
+    assert_eq!(events[0]["details"]["identifier"], "their-dev");
+    assert_eq!(events[0]["details"]["to_product"], "mine");
+    assert!(events[0]["details"]["from_product"].is_null());
+    w.assert_hides(&seen, &[]);
+    // The org-wide key still sees both ends of the move.
+    let all = w.api.get(path).await;
+    assert_eq!(all.body["data"][0]["details"]["from_product"], "theirs");
+}
