@@ -421,3 +421,80 @@ async fn a_move_event_does_not_name_the_hidden_product_a_device_came_from() {
     let all = w.api.get(path).await;
     assert_eq!(all.body["data"][0]["details"]["from_product"], "theirs");
 }
+
+/// Firmware addressed by ID (binaries) or naming other firmware (bundles): a hidden binary is a
+/// missing one.
+#[tokio::test]
+async fn firmware_of_a_hidden_product_looks_missing() {
+    let w = World::new().await;
+    let mut binary = String::new();
+    for product in ["mine", "theirs"] {
+        let base = format!("/v1/products/{product}/artifacts");
+        let artifact = w.api.post(&base, json!({ "name": "app" })).await;
+        assert_eq!(artifact.status, 201, "{}", artifact.body);
+        let version = w
+            .api
+            .post(&format!("{base}/app/versions"), json!({ "version": "1.0" }))
+            .await;
+        assert_eq!(version.status, 201, "{}", version.body);
+        let declared = w
+            .api
+            .post(
+                &format!("{base}/app/versions/1.0/binaries"),
+                json!({ "target": "armv7", "size": 3, "sha256": "a".repeat(64) }),
+            )
+            .await;
+        assert_eq!(declared.status, 201, "{}", declared.body);
+        binary = declared.body["binary"]["id"]
+            .as_str()
+            .expect("binary id")
+            .to_owned();
+    }
+    let hidden = binary;
+    let absent = "bin_00000000000000000000000000000000";
+    let pairs: Vec<Pair> = vec![
+        (
+            Method::GET,
+            format!("/v1/binaries/{hidden}"),
+            format!("/v1/binaries/{absent}"),
+            None,
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/v1/binaries/{hidden}/parts"),
+            format!("/v1/binaries/{absent}/parts"),
+            None,
+            None,
+        ),
+        (
+            Method::GET,
+            "/v1/binaries?product=theirs".into(),
+            "/v1/binaries?product=nosuch".into(),
+            None,
+            None,
+        ),
+        (
+            Method::POST,
+            "/v1/products/mine/bundles".into(),
+            "/v1/products/mine/bundles".into(),
+            Some(json!({ "name": "b", "binaries": [hidden] })),
+            Some(json!({ "name": "b", "binaries": [absent] })),
+        ),
+    ];
+    for (method, hidden_path, absent_path, hidden_body, absent_body) in pairs {
+        let a = call(&w.api, &w.scoped, method.clone(), &hidden_path, hidden_body).await;
+        let b = call(&w.api, &w.scoped, method, &absent_path, absent_body).await;
+        w.assert_hides(&a, &["theirs"]);
+        assert_eq!(a.status, 404, "{hidden_path}: {}", a.body);
+        let normalize = |r: &Resp| {
+            r.body
+                .to_string()
+                .replace(&hidden, "X")
+                .replace(absent, "X")
+                .replace("theirs", "X")
+                .replace("nosuch", "X")
+        };
+        assert_eq!(normalize(&a), normalize(&b), "{hidden_path}");
+    }
+}
