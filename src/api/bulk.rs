@@ -123,7 +123,11 @@ pub struct ImportRow {
     pub line: Option<u64>,
     #[cfg_attr(
         feature = "server",
-        schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9._:-]+$")
+        schema(
+            min_length = 1,
+            max_length = 128,
+            pattern = "^[A-Za-z0-9._:-]*[A-Za-z0-9_:-][A-Za-z0-9._:-]*$"
+        )
     )]
     pub identifier: String,
     /// Absent fields take defaults on create and are left alone on `update`.
@@ -141,7 +145,11 @@ pub struct ImportRow {
     pub tags: Option<Vec<String>>,
     #[cfg_attr(
         feature = "server",
-        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[A-Za-z0-9._-]*[A-Za-z0-9_-][A-Za-z0-9._-]*$"
+        )
     )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,

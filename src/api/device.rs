@@ -42,7 +42,11 @@ pub struct CreateDevice {
     /// Letters, digits, `-`, `_`, `.`, `:`; not shaped like a device ID (`dev_` and 32 hex digits).
     #[cfg_attr(
         feature = "server",
-        schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9._:-]+$")
+        schema(
+            min_length = 1,
+            max_length = 128,
+            pattern = "^[A-Za-z0-9._:-]*[A-Za-z0-9_:-][A-Za-z0-9._:-]*$"
+        )
     )]
     pub identifier: String,
     /// Product name or ID.
@@ -64,7 +68,11 @@ pub struct CreateDevice {
     pub tags: Vec<String>,
     #[cfg_attr(
         feature = "server",
-        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[A-Za-z0-9._-]*[A-Za-z0-9_-][A-Za-z0-9._-]*$"
+        )
     )]
     #[serde(default)]
     pub target: Option<String>,
@@ -113,7 +121,7 @@ pub struct UpdateDevice {
             value_type = Option<String>,
             min_length = 1,
             max_length = 64,
-            pattern = "^[A-Za-z0-9._-]+$"
+            pattern = "^[A-Za-z0-9._-]*[A-Za-z0-9_-][A-Za-z0-9._-]*$"
         )
     )]
     pub target: Option<Option<String>>,

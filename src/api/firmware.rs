@@ -161,7 +161,11 @@ pub struct Binary {
 pub struct CreateBinary {
     #[cfg_attr(
         feature = "server",
-        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[A-Za-z0-9._-]*[A-Za-z0-9_-][A-Za-z0-9._-]*$"
+        )
     )]
     pub target: String,
     #[serde(deserialize_with = "super::whole::required")]

@@ -1,6 +1,8 @@
 //! Field rules for names, identifiers, tags and descriptions. The service enforces them; the
 //! client may check early to fail before a round trip. Each check returns a message for people.
 
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory as _};
+
 use super::ids::has_id_shape;
 
 pub const NAME_MAX: usize = 64;
@@ -10,6 +12,19 @@ pub const TAG_KEY_MAX: usize = 64;
 pub const TAG_VALUE_MAX: usize = 128;
 pub const TAGS_MAX: usize = 50;
 pub const TARGET_MAX: usize = 64;
+
+/// Characters a name must not hold because they do not show: control characters (Unicode Cc)
+/// and invisible formatting characters (Cf: bidirectional overrides and isolates, zero-width
+/// spaces and joiners, the byte-order mark, …), which can make one name look like another.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control() || c.general_category() == GeneralCategory::Format
+}
+
+/// `.` and `..` (any run of only dots) cannot be a URL path segment, even percent-encoded, nor a
+/// file name.
+fn only_dots(value: &str) -> bool {
+    value.chars().all(|c| c == '.')
+}
 
 /// Product and cohort names: lowercase letters, digits, `-`, `_`, `.`; 1–64 characters.
 pub fn name(kind: &str, prefix: &str, value: &str) -> Result<(), String> {
@@ -30,8 +45,7 @@ pub fn name(kind: &str, prefix: &str, value: &str) -> Result<(), String> {
             "{kind} name `{value}` contains {bad:?}; use lowercase letters, digits, `-`, `_` and `.`"
         ));
     }
-    // `.` and `..` cannot be a URL path segment, even percent-encoded.
-    if value.chars().all(|c| c == '.') {
+    if only_dots(value) {
         return Err(format!(
             "{kind} name `{value}` is only dots; include a letter or digit"
         ));
@@ -52,7 +66,8 @@ pub fn cohort_name(value: &str) -> Result<(), String> {
     name("cohort", super::CohortId::PREFIX, value)
 }
 
-/// Device identifiers (serial numbers): ASCII letters, digits, `-`, `_`, `.`, `:`; 1–128 characters.
+/// Device identifiers (serial numbers): ASCII letters, digits, `-`, `_`, `.`, `:`; 1–128
+/// characters; not only dots.
 pub fn device_identifier(value: &str) -> Result<(), String> {
     if value.is_empty() {
         return Err("device identifier must not be empty".into());
@@ -69,6 +84,11 @@ pub fn device_identifier(value: &str) -> Result<(), String> {
     {
         return Err(format!(
             "device identifier `{value}` contains {bad:?}; use letters, digits, `-`, `_`, `.` and `:`"
+        ));
+    }
+    if only_dots(value) {
+        return Err(format!(
+            "device identifier `{value}` is only dots; include a letter or digit"
         ));
     }
     if has_id_shape(super::DeviceId::PREFIX, value) {
@@ -95,7 +115,26 @@ pub fn description(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Hardware target triple, e.g. `aarch64-unknown-linux-gnu`.
+/// API key names: 1–64 characters of any kind that shows, no surrounding blanks.
+pub fn api_key_name(name: &str) -> Result<(), String> {
+    let chars = name.chars().count();
+    if chars == 0 || chars > NAME_MAX {
+        return Err(format!("must be 1–{NAME_MAX} characters"));
+    }
+    if let Some(bad) = name.chars().find(|c| is_invisible(*c)) {
+        return Err(format!(
+            "contains {bad:?}, which does not show; control and invisible formatting characters \
+             (bidirectional overrides, zero-width spaces, …) are not allowed"
+        ));
+    }
+    if name.trim() != name {
+        return Err("must not start or end with spaces".into());
+    }
+    Ok(())
+}
+
+/// Hardware target triple, e.g. `aarch64-unknown-linux-gnu`: ASCII letters, digits, `-`, `_`,
+/// `.`; not only dots (as for names: such a value is no usable path segment or file name).
 pub fn target(value: &str) -> Result<(), String> {
     if value.is_empty() || value.len() > TARGET_MAX {
         return Err(format!("target must be 1–{TARGET_MAX} characters"));
@@ -106,6 +145,11 @@ pub fn target(value: &str) -> Result<(), String> {
     {
         return Err(format!(
             "target `{value}` contains {bad:?}; use letters, digits, `-`, `_` and `.`"
+        ));
+    }
+    if only_dots(value) {
+        return Err(format!(
+            "target `{value}` is only dots; include a letter or digit"
         ));
     }
     Ok(())
@@ -219,5 +263,43 @@ mod tests {
         assert!(device_identifier("SN:00:42").is_ok());
         assert!(device_identifier("sn 42").is_err());
         assert!(device_identifier(&format!("dev_{}", "a".repeat(32))).is_err());
+        assert!(device_identifier(".").is_err());
+        assert!(device_identifier("..").is_err());
+        assert!(device_identifier("...").is_err());
+        assert!(device_identifier(".hidden").is_ok());
+    }
+
+    #[test]
+    fn targets_are_not_only_dots() {
+        assert!(target("aarch64-unknown-linux-gnu").is_ok());
+        assert!(target("v1.0").is_ok());
+        assert!(target(".").is_err());
+        assert!(target("..").is_err());
+    }
+
+    #[test]
+    fn invisible_characters() {
+        for c in [
+            '\u{202a}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{200b}',
+            '\u{200f}',
+            '\u{feff}',
+            '\u{2060}',
+            '\u{2064}',
+            '\u{ad}',
+            '\u{e0001}',
+            '\0',
+            '\n',
+            '\u{7f}',
+            '\u{9f}',
+        ] {
+            assert!(is_invisible(c), "{c:?}");
+        }
+        for c in ['a', ' ', 'é', '\u{a0}', '\u{2028}', '\u{1f600}'] {
+            assert!(!is_invisible(c), "{c:?}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod access;
+mod escape;
 mod firmware;
 mod list;
 mod options;

@@ -1,10 +1,13 @@
 //! How each resource looks: its table columns, its key/value view for `show`, and its ID.
 //! JSON output is the API object itself, so only the human views are defined here.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use tabled::builder::Builder;
 use tabled::settings::{Padding, Style};
 
+use super::escape::visible;
 use crate::api::{Cohort, Device, Product};
 
 /// A thing the CLI can print in every `-o` format.
@@ -198,15 +201,23 @@ impl Resource for ProfileView {
     }
 }
 
-/// Aligned `label  value` lines.
+/// Aligned `label  value` lines; values escaped (see [`visible`]).
 pub(super) fn write_fields(out: &mut Vec<u8>, fields: &[(&'static str, String)]) {
     let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (label, value) in fields {
+        let value = visible(value);
         out.extend_from_slice(format!("{label:<width$}  {value}\n").as_bytes());
     }
 }
 
-/// Renders rows as a borderless table. `widths` carries column widths between chunks of one
+fn escaped(cell: String) -> String {
+    match visible(&cell) {
+        Cow::Borrowed(_) => cell,
+        Cow::Owned(escaped) => escaped,
+    }
+}
+
+/// Renders rows as a borderless table, cells escaped (see [`visible`]). `widths` carries column widths between chunks of one
 /// list so later chunks line up with the first; it is updated with this chunk's widths.
 pub(super) fn write_table(
     headers: &[&str],
@@ -214,6 +225,10 @@ pub(super) fn write_table(
     with_header: bool,
     widths: &mut Vec<usize>,
 ) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|row| row.into_iter().map(escaped).collect())
+        .collect();
     widths.resize(headers.len(), 0);
     for (i, header) in headers.iter().enumerate() {
         widths[i] = widths[i].max(header.chars().count());

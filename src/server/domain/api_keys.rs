@@ -8,7 +8,7 @@ use super::lookup::unknown_product;
 use super::{Validator, audit};
 use crate::api::{
     ApiKey, ApiKeyId, ApiKeyListQuery, AuditAction, CreateApiKey, CreatedApiKey, ErrorCode, OrgId,
-    Page, ProductId, Whoami,
+    Page, ProductId, Whoami, validate,
 };
 use crate::server::auth::{self, Principal};
 use crate::server::error::{ApiError, ApiResult};
@@ -41,17 +41,6 @@ impl Creator<'_> {
 
 fn forbidden(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
-}
-
-fn validate_name(name: &str) -> Result<(), String> {
-    let chars = name.chars().count();
-    if chars == 0 || chars > 64 {
-        return Err("must be 1–64 characters".into());
-    }
-    if name.chars().any(char::is_control) || name.trim() != name {
-        return Err("must not contain control characters or surrounding spaces".into());
-    }
-    Ok(())
 }
 
 /// The one key `reference` (ID, `fleet_…` prefix or name) names among those within `scope`;
@@ -126,7 +115,7 @@ pub async fn create(
     body: CreateApiKey,
 ) -> ApiResult<CreatedApiKey> {
     let mut v = Validator::default();
-    v.check("name", validate_name(&body.name));
+    v.check("name", validate::api_key_name(&body.name));
     if body.expires_at.is_some_and(|at| at <= store::now()) {
         v.check("expires_at", Err("must be in the future".into()));
     }

@@ -3,8 +3,9 @@
 
 use super::lookup::{
     archived, filter_cohort_id, find_cohort, product_or_404, unknown_device, visible_product,
+    writable_product,
 };
-use super::{Validator, audit, check_revision, unique_or};
+use super::{Validator, audit, check_revision, out_of_scope, unique_or};
 use crate::api::{AuditAction, validate};
 use crate::api::{
     Cohort, CohortId, CreateDevice, Device, DeviceId, DeviceListQuery, OrgId, Product, UpdateDevice,
@@ -19,6 +20,20 @@ fn duplicate(identifier: &str) -> ApiError {
         "a device with identifier `{identifier}` already exists"
     ))
     .with_hint(format!("show it with `fleet device show {identifier}`"))
+}
+
+/// The refusal for an identifier some device holds: `duplicate` when the caller sees that
+/// device, else the scoped refusal that does not say it exists.
+async fn identifier_refusal(
+    conn: &mut Conn,
+    principal: &Principal,
+    identifier: &str,
+) -> ApiResult<ApiError> {
+    let holder = store::devices::resolve(conn, &principal.org_id, identifier).await?;
+    Ok(match holder {
+        Some(device) if !principal.sees(&device.product_id) => out_of_scope::identifier(identifier),
+        _ => duplicate(identifier),
+    })
 }
 
 /// The rules every new device's fields follow, through the API or bulk import: each broken one
@@ -48,17 +63,21 @@ async fn device_or_404(conn: &mut Conn, org_id: &OrgId, reference: &str) -> ApiR
 }
 
 /// The cohort a device body names: it must be a cohort of the device's product (422 otherwise).
+/// A cohort of a product the caller cannot see is answered as if there were none.
 async fn cohort_for_device(
     conn: &mut Conn,
-    org_id: &OrgId,
+    principal: &Principal,
     product: &Product,
     reference: &str,
 ) -> ApiResult<Cohort> {
+    let org_id = &principal.org_id;
     if let Some(cohort) = find_cohort(conn, org_id, product, reference).await? {
         return Ok(cohort);
     }
     let elsewhere = match CohortId::parse(reference) {
-        Some(id) => store::cohorts::get(conn, org_id, &id).await?,
+        Some(id) => store::cohorts::get(conn, org_id, &id)
+            .await?
+            .filter(|other| principal.sees(&other.product_id)),
         None => None,
     };
     let message = match elsewhere {
@@ -157,19 +176,16 @@ pub async fn create(pool: &Pool, principal: &Principal, body: CreateDevice) -> A
 
     let org = &principal.org_id;
     let mut tx = store::begin_write(pool).await?;
-    let found = product_or_404(&mut tx, org, &body.product).await;
-    // A scoped key learns nothing about products outside its scope: 403 whether or not it exists.
-    principal.check_writable(found.as_ref().ok().map(|p| &p.id), &body.product)?;
-    let product = found?;
+    let product = writable_product(&mut tx, principal, &body.product).await?;
     if product.archived {
         return Err(archived(&product, "devices"));
     }
     let cohort = match &body.cohort {
-        Some(reference) => Some(cohort_for_device(&mut tx, org, &product, reference).await?),
+        Some(reference) => Some(cohort_for_device(&mut tx, principal, &product, reference).await?),
         None => None,
     };
     if store::devices::identifier_taken(&mut tx, org, &body.identifier).await? {
-        return Err(duplicate(&body.identifier));
+        return Err(identifier_refusal(&mut tx, principal, &body.identifier).await?);
     }
     let id = DeviceId::generate();
     let fields = Fields {
@@ -182,7 +198,13 @@ pub async fn create(pool: &Pool, principal: &Principal, body: CreateDevice) -> A
     };
     store::devices::insert(&mut tx, org, &id, &body.identifier, &fields, store::now())
         .await
-        .map_err(|err| unique_or(err, || duplicate(&body.identifier)))?;
+        .map_err(|err| {
+            // Taken since the check above: by a device the caller may not see, for all it knows.
+            unique_or(err, || match principal.scope() {
+                Some(_) => out_of_scope::identifier(&body.identifier),
+                None => duplicate(&body.identifier),
+            })
+        })?;
     let device = device_or_404(&mut tx, org, id.as_str()).await?;
     let details = serde_json::json!({ "identifier": device.identifier, "cohort": device.cohort });
     let (did, pid) = (id.as_str(), &product.id);
@@ -238,7 +260,11 @@ pub async fn update(
         Some(None) => None,
         Some(Some(cohort)) => {
             let product = product_or_404(&mut tx, org, current.product_id.as_str()).await?;
-            Some(cohort_for_device(&mut tx, org, &product, cohort).await?.id)
+            Some(
+                cohort_for_device(&mut tx, principal, &product, cohort)
+                    .await?
+                    .id,
+            )
         }
     };
     let mut tags = body.tags.clone().unwrap_or_else(|| current.tags.clone());

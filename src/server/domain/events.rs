@@ -55,6 +55,27 @@ pub async fn list(
         after: page.after.as_deref(),
         limit: page.fetch(),
     };
-    let rows = store::event_log::list(&mut conn, org, &filter).await?;
+    let mut rows = store::event_log::list(&mut conn, org, &filter).await?;
+    for event in &mut rows {
+        hide_origin(principal, event);
+    }
     Ok(page.finish(rows, |e| e.id.as_str()))
+}
+
+/// A device moved into the caller's scope from a product outside it: the event is the
+/// caller's, where the device came from is not (its product and cohort become `null`).
+fn hide_origin(principal: &Principal, event: &mut Event) {
+    let Some(details) = event.details.as_object_mut() else {
+        return;
+    };
+    let hidden = details
+        .get("from_product_id")
+        .and_then(|id| id.as_str())
+        .and_then(ProductId::parse)
+        .is_some_and(|id| !principal.sees(&id));
+    if hidden {
+        for field in ["from_product_id", "from_product", "from_cohort_id"] {
+            details.insert(field.to_owned(), serde_json::Value::Null);
+        }
+    }
 }

@@ -17,6 +17,18 @@ pub async fn product_or_404(
         .ok_or_else(|| unknown_product(reference))
 }
 
+/// The product a write's body names: a scoped key gets the same 403 whether it is outside its
+/// scope or missing, so the refusal does not tell which; other keys get 404 when it is missing.
+pub async fn writable_product(
+    conn: &mut Conn,
+    principal: &Principal,
+    reference: &str,
+) -> ApiResult<Product> {
+    let found = product_or_404(conn, &principal.org_id, reference).await;
+    principal.check_writable(found.as_ref().ok().map(|p| &p.id), reference)?;
+    found
+}
+
 /// The product a list or selection filters by: 404 when missing or outside the key's scope.
 pub async fn visible_product(
     conn: &mut Conn,

@@ -21,6 +21,7 @@ pub mod devices;
 pub mod events;
 pub mod firmware;
 pub mod lookup;
+pub mod out_of_scope;
 pub mod products;
 
 use crate::api::FieldError;

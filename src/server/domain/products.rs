@@ -8,7 +8,7 @@ use crate::server::pagination::PageRequest;
 use crate::server::store::{self, Pool, products::Fields};
 
 use super::lookup::product_or_404;
-use super::{Validator, audit, check_revision, unique_or};
+use super::{Validator, audit, check_revision, out_of_scope, unique_or};
 
 fn duplicate(name: &str) -> ApiError {
     ApiError::conflict(format!("a product named `{name}` already exists"))
@@ -122,11 +122,20 @@ pub async fn update(
         return Ok(current);
     }
     if name != current.name && store::products::name_taken(&mut tx, org, &name).await? {
-        return Err(duplicate(&name));
+        let holder = store::products::resolve(&mut tx, org, &name).await?;
+        return Err(match holder {
+            Some(other) if !principal.sees(&other.id) => out_of_scope::product_name(&name),
+            _ => duplicate(&name),
+        });
     }
     store::products::update(&mut tx, org, &current.id, &fields, store::now())
         .await
-        .map_err(|err| unique_or(err, || duplicate(&name)))?;
+        .map_err(|err| {
+            unique_or(err, || match principal.scope() {
+                Some(_) => out_of_scope::product_name(&name),
+                None => duplicate(&name),
+            })
+        })?;
     let product = product_or_404(&mut tx, org, current.id.as_str()).await?;
     let details = serde_json::json!({
         "name": product.name, "previous_name": current.name, "archived": product.archived,

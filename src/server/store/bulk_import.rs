@@ -27,6 +27,7 @@ pub struct Existing {
     pub identifier: String,
     /// The product the device is in.
     pub product: String,
+    pub product_id: ProductId,
     /// In another product: always a conflict. Else it differs from the row.
     pub elsewhere: bool,
 }
@@ -115,8 +116,9 @@ pub async fn conflicts(
     product_id: &ProductId,
     update: bool,
 ) -> sqlx::Result<Vec<Existing>> {
-    let rows: Vec<(i64, String, String, bool)> = sqlx::query_as(
-        "SELECT line, identifier, existing_product, existing_product_id <> $1 \
+    let rows: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
+        "SELECT line, identifier, existing_product, existing_product_id, \
+         existing_product_id <> $1 \
          FROM temp.bulk_import WHERE existing_id IS NOT NULL \
          AND (existing_product_id <> $1 OR (differs AND NOT $2)) ORDER BY seq",
     )
@@ -124,15 +126,17 @@ pub async fn conflicts(
     .bind(update)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(line, identifier, product, elsewhere)| Existing {
-            line: u64::try_from(line).unwrap_or(0),
-            identifier,
-            product,
-            elsewhere,
+    rows.into_iter()
+        .map(|(line, identifier, product, product_id, elsewhere)| {
+            Ok(Existing {
+                line: u64::try_from(line).unwrap_or(0),
+                identifier,
+                product,
+                product_id: parse_id!(ProductId, product_id)?,
+                elsewhere,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Which rows an import writes: new ones, and differing ones when updating.

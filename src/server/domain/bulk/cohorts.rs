@@ -9,7 +9,7 @@ use crate::api::bulk::SAMPLE_MAX;
 use crate::api::{AssignCohort, BulkResult, Refusal, UnassignCohort};
 use crate::server::auth::Principal;
 use crate::server::domain::Validator;
-use crate::server::domain::lookup::{find_cohort, product_or_404};
+use crate::server::domain::lookup::{find_cohort, writable_product};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::store::Pool;
 use crate::server::store::bulk::FailAfterRows;
@@ -30,8 +30,7 @@ pub async fn assign(
 
     let org = &principal.org_id;
     let mut tx = begin(pool, body.dry_run).await?;
-    let product = product_or_404(&mut tx, org, &body.product).await?;
-    principal.check_writable(Some(&product.id), &product.name)?;
+    let product = writable_product(&mut tx, principal, &body.product).await?;
     let cohort = find_cohort(&mut tx, org, &product, &body.cohort)
         .await?
         .ok_or_else(|| {

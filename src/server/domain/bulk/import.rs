@@ -14,7 +14,8 @@ use crate::api::{
 };
 use crate::server::auth::Principal;
 use crate::server::domain::devices::new_device_problems;
-use crate::server::domain::lookup::{archived, find_cohort, product_or_404};
+use crate::server::domain::lookup::{archived, find_cohort, writable_product};
+use crate::server::domain::out_of_scope;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::store::bulk::FailAfterRows;
 use crate::server::store::bulk::{Stamp, id_base};
@@ -41,8 +42,7 @@ pub async fn import(
     }
     let org = &principal.org_id;
     let mut tx = begin(pool, body.dry_run).await?;
-    let product = product_or_404(&mut tx, org, &body.product).await?;
-    principal.check_writable(Some(&product.id), &product.name)?;
+    let product = writable_product(&mut tx, principal, &body.product).await?;
     if product.archived {
         return Err(archived(&product, "devices"));
     }
@@ -147,14 +147,14 @@ pub async fn import(
             .take(SAMPLE_MAX)
             .map(|c| Refusal {
                 device: c.identifier.clone(),
-                reason: conflict_reason(c, &product),
+                reason: conflict_reason(c, &product, principal),
             })
             .collect();
         result.devices = sql::written(&mut tx, &product.id, body.update, Some(SAMPLE_MAX)).await?;
         return Ok(result);
     }
     if !conflicts.is_empty() {
-        return Err(conflict_error(&conflicts, &product));
+        return Err(conflict_error(&conflicts, &product, principal));
     }
     let stamp = Stamp {
         org_id: org,
@@ -208,8 +208,15 @@ fn invalid_rows(bad: Vec<FieldError>, total: usize) -> ApiError {
     err.with_hint("fix the rows listed and import the file again")
 }
 
-fn conflict_reason(conflict: &sql::Existing, product: &Product) -> String {
-    if conflict.elsewhere {
+/// A device the caller cannot see holds the row's identifier.
+fn hidden(conflict: &sql::Existing, principal: &Principal) -> bool {
+    conflict.elsewhere && !principal.sees(&conflict.product_id)
+}
+
+fn conflict_reason(conflict: &sql::Existing, product: &Product, principal: &Principal) -> String {
+    if hidden(conflict, principal) {
+        out_of_scope::IDENTIFIER_REASON.to_owned()
+    } else if conflict.elsewhere {
         format!(
             "a device with this identifier is in product `{}`",
             conflict.product
@@ -222,20 +229,35 @@ fn conflict_reason(conflict: &sql::Existing, product: &Product) -> String {
     }
 }
 
-fn conflict_error(conflicts: &[sql::Existing], product: &Product) -> ApiError {
+fn conflict_error(
+    conflicts: &[sql::Existing],
+    product: &Product,
+    principal: &Principal,
+) -> ApiError {
     let count = conflicts.len();
-    let mut err = ApiError::conflict(format!(
-        "{count} {} identifiers of existing devices with different values or in another product; nothing was imported",
-        if count == 1 { "row names" } else { "rows name" }
-    ));
+    let rows = if count == 1 { "row names" } else { "rows name" };
+    let any_hidden = conflicts.iter().any(|c| hidden(c, principal));
+    let mut err = ApiError::conflict(if any_hidden {
+        format!("{count} {rows} identifiers this import may not use; nothing was imported")
+    } else {
+        format!(
+            "{count} {rows} identifiers of existing devices with different values or in another product; nothing was imported"
+        )
+    });
     err.body.fields = conflicts
         .iter()
         .map(|c| FieldError {
             field: format!("line {}", c.line),
-            message: format!("`{}`: {}", c.identifier, conflict_reason(c, product)),
+            message: format!(
+                "`{}`: {}",
+                c.identifier,
+                conflict_reason(c, product, principal)
+            ),
         })
         .collect();
-    let hint = if conflicts.iter().all(|c| !c.elsewhere) {
+    let hint = if any_hidden {
+        "leave the rows listed out, or give those devices other identifiers"
+    } else if conflicts.iter().all(|c| !c.elsewhere) {
         "pass --update (`update: true`) to overwrite them with the file's values"
     } else {
         "devices in another product move with `fleet device move`; leave those rows out"

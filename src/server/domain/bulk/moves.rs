@@ -8,7 +8,7 @@ use super::{
 use crate::api::{BulkResult, MoveDevices};
 use crate::server::auth::Principal;
 use crate::server::domain::Validator;
-use crate::server::domain::lookup::{find_cohort, product_or_404};
+use crate::server::domain::lookup::{find_cohort, writable_product};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::store::Pool;
 use crate::server::store::bulk::Change;
@@ -29,8 +29,7 @@ pub async fn move_devices(
 
     let org = &principal.org_id;
     let mut tx = begin(pool, body.dry_run).await?;
-    let target = product_or_404(&mut tx, org, &body.to_product).await?;
-    principal.check_writable(Some(&target.id), &target.name)?;
+    let target = writable_product(&mut tx, principal, &body.to_product).await?;
     if target.archived {
         return Err(ApiError::conflict(format!(
             "product `{}` is archived; devices cannot be moved into it",
