@@ -34,6 +34,7 @@ mod cli_tables;
 mod common;
 mod firmware_api;
 mod firmware_digest;
+mod firmware_lifecycle;
 mod firmware_matrix;
 mod firmware_push;
 mod firmware_support;
