@@ -33,6 +33,7 @@ mod cli_server;
 mod cli_tables;
 mod common;
 mod firmware_api;
+mod firmware_concurrent;
 mod firmware_digest;
 mod firmware_lifecycle;
 mod firmware_matrix;
