@@ -45,7 +45,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('device', 'device', [CompletionResultType]::ParameterValue, 'Manage devices')
             [CompletionResult]::new('api-key', 'api-key', [CompletionResultType]::ParameterValue, 'Manage API keys: roles, product scopes, expiry, revocation')
             [CompletionResult]::new('event', 'event', [CompletionResultType]::ParameterValue, 'Read the audit log: every write and refused request')
-            [CompletionResult]::new('firmware', 'firmware', [CompletionResultType]::ParameterValue, 'Push, list, show and pull firmware binaries')
+            [CompletionResult]::new('firmware', 'firmware', [CompletionResultType]::ParameterValue, 'Push, list, show, pull and abandon firmware binaries')
             [CompletionResult]::new('signing-key', 'signing-key', [CompletionResultType]::ParameterValue, 'Manage Ed25519 keys that sign firmware')
             [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Manage bundles: ordered sets of a product''s binaries')
             [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Manage releases: bundles rolled out to cohorts')
@@ -1048,6 +1048,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one binary')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download a ready binary to a file, verifying its SHA-256')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Show or change a product''s firmware policy (signed firmware required?)')
+            [CompletionResult]::new('abandon', 'abandon', [CompletionResultType]::ParameterValue, 'Give up an unfinished upload: delete the binary and the parts it received')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -1199,12 +1200,41 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'fleet;firmware;abandon' {
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
+            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
+            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Artifact name or ID')
+            [CompletionResult]::new('--artifact', '--artifact', [CompletionResultType]::ParameterName, 'Artifact name or ID')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Version string')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Version string')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Hardware target')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Hardware target')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and tables (never when NO_COLOR is set)')
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.toml and credentials.toml')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive commands without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive commands without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail instead when input would be needed')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'fleet;firmware;help' {
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Upload a firmware file (resumable, verified), optionally sign and release it')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List binaries')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one binary')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download a ready binary to a file, verifying its SHA-256')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Show or change a product''s firmware policy (signed firmware required?)')
+            [CompletionResult]::new('abandon', 'abandon', [CompletionResultType]::ParameterValue, 'Give up an unfinished upload: delete the binary and the parts it received')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -1221,6 +1251,9 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;firmware;help;policy' {
+            break
+        }
+        'fleet;firmware;help;abandon' {
             break
         }
         'fleet;firmware;help;help' {
@@ -1865,6 +1898,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address and port to listen on')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]')
             [CompletionResult]::new('--auth-failures-per-minute', '--auth-failures-per-minute', [CompletionResultType]::ParameterName, 'Invalid API keys one client address may present per minute; after that it gets 429 until the minute is over, even with a valid key')
+            [CompletionResult]::new('--upload-expiry', '--upload-expiry', [CompletionResultType]::ParameterName, 'Abandon an unfinished firmware upload after it saw no activity for this long (its parts are deleted), e.g. 24h, 90m; the same sweep deletes orphaned part files')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
@@ -1970,7 +2004,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('device', 'device', [CompletionResultType]::ParameterValue, 'Manage devices')
             [CompletionResult]::new('api-key', 'api-key', [CompletionResultType]::ParameterValue, 'Manage API keys: roles, product scopes, expiry, revocation')
             [CompletionResult]::new('event', 'event', [CompletionResultType]::ParameterValue, 'Read the audit log: every write and refused request')
-            [CompletionResult]::new('firmware', 'firmware', [CompletionResultType]::ParameterValue, 'Push, list, show and pull firmware binaries')
+            [CompletionResult]::new('firmware', 'firmware', [CompletionResultType]::ParameterValue, 'Push, list, show, pull and abandon firmware binaries')
             [CompletionResult]::new('signing-key', 'signing-key', [CompletionResultType]::ParameterValue, 'Manage Ed25519 keys that sign firmware')
             [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Manage bundles: ordered sets of a product''s binaries')
             [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Manage releases: bundles rolled out to cohorts')
@@ -2106,6 +2140,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one binary')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download a ready binary to a file, verifying its SHA-256')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Show or change a product''s firmware policy (signed firmware required?)')
+            [CompletionResult]::new('abandon', 'abandon', [CompletionResultType]::ParameterValue, 'Give up an unfinished upload: delete the binary and the parts it received')
             break
         }
         'fleet;help;firmware;push' {
@@ -2121,6 +2156,9 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;help;firmware;policy' {
+            break
+        }
+        'fleet;help;firmware;abandon' {
             break
         }
         'fleet;help;signing-key' {

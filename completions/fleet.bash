@@ -220,6 +220,9 @@ _fleet() {
             fleet__subcmd__event__subcmd__help,list)
                 cmd="fleet__subcmd__event__subcmd__help__subcmd__list"
                 ;;
+            fleet__subcmd__firmware,abandon)
+                cmd="fleet__subcmd__firmware__subcmd__abandon"
+                ;;
             fleet__subcmd__firmware,help)
                 cmd="fleet__subcmd__firmware__subcmd__help"
                 ;;
@@ -237,6 +240,9 @@ _fleet() {
                 ;;
             fleet__subcmd__firmware,show)
                 cmd="fleet__subcmd__firmware__subcmd__show"
+                ;;
+            fleet__subcmd__firmware__subcmd__help,abandon)
+                cmd="fleet__subcmd__firmware__subcmd__help__subcmd__abandon"
                 ;;
             fleet__subcmd__firmware__subcmd__help,help)
                 cmd="fleet__subcmd__firmware__subcmd__help__subcmd__help"
@@ -363,6 +369,9 @@ _fleet() {
                 ;;
             fleet__subcmd__help__subcmd__event,list)
                 cmd="fleet__subcmd__help__subcmd__event__subcmd__list"
+                ;;
+            fleet__subcmd__help__subcmd__firmware,abandon)
+                cmd="fleet__subcmd__help__subcmd__firmware__subcmd__abandon"
                 ;;
             fleet__subcmd__help__subcmd__firmware,list)
                 cmd="fleet__subcmd__help__subcmd__firmware__subcmd__list"
@@ -2777,7 +2786,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__firmware)
-            opts="-p -o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version push list show pull policy help"
+            opts="-p -o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version push list show pull policy abandon help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2822,9 +2831,101 @@ _fleet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        fleet__subcmd__firmware__subcmd__help)
-            opts="push list show pull policy help"
+        fleet__subcmd__firmware__subcmd__abandon)
+            opts="-P -a -V -t -p -o -q -v -y -h --product --artifact --version --target --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --product)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -P)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --artifact)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -V)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__firmware__subcmd__help)
+            opts="push list show pull policy abandon help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__firmware__subcmd__help__subcmd__abandon)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -3733,8 +3834,22 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__firmware)
-            opts="push list show pull policy"
+            opts="push list show pull policy abandon"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__help__subcmd__firmware__subcmd__abandon)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -5525,7 +5640,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__server)
-            opts="-p -o -q -v -y -h -V --listen --data-dir --no-profile --auth-failures-per-minute --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key help"
+            opts="-p -o -q -v -y -h -V --listen --data-dir --no-profile --auth-failures-per-minute --upload-expiry --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5540,6 +5655,10 @@ _fleet() {
                     return 0
                     ;;
                 --auth-failures-per-minute)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upload-expiry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -42,7 +42,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand device 'Manage devices'
             cand api-key 'Manage API keys: roles, product scopes, expiry, revocation'
             cand event 'Read the audit log: every write and refused request'
-            cand firmware 'Push, list, show and pull firmware binaries'
+            cand firmware 'Push, list, show, pull and abandon firmware binaries'
             cand signing-key 'Manage Ed25519 keys that sign firmware'
             cand bundle 'Manage bundles: ordered sets of a product''s binaries'
             cand release 'Manage releases: bundles rolled out to cohorts'
@@ -977,6 +977,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand show 'Show one binary'
             cand pull 'Download a ready binary to a file, verifying its SHA-256'
             cand policy 'Show or change a product''s firmware policy (signed firmware required?)'
+            cand abandon 'Give up an unfinished upload: delete the binary and the parts it received'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;firmware;push'= {
@@ -1122,12 +1123,40 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'fleet;firmware;abandon'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -a 'Artifact name or ID'
+            cand --artifact 'Artifact name or ID'
+            cand -V 'Version string'
+            cand --version 'Version string'
+            cand -t 'Hardware target'
+            cand --target 'Hardware target'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'fleet;firmware;help'= {
             cand push 'Upload a firmware file (resumable, verified), optionally sign and release it'
             cand list 'List binaries'
             cand show 'Show one binary'
             cand pull 'Download a ready binary to a file, verifying its SHA-256'
             cand policy 'Show or change a product''s firmware policy (signed firmware required?)'
+            cand abandon 'Give up an unfinished upload: delete the binary and the parts it received'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;firmware;help;push'= {
@@ -1139,6 +1168,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;firmware;help;pull'= {
         }
         &'fleet;firmware;help;policy'= {
+        }
+        &'fleet;firmware;help;abandon'= {
         }
         &'fleet;firmware;help;help'= {
         }
@@ -1735,6 +1766,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --listen 'Address and port to listen on'
             cand --data-dir 'Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]'
             cand --auth-failures-per-minute 'Invalid API keys one client address may present per minute; after that it gets 429 until the minute is over, even with a valid key'
+            cand --upload-expiry 'Abandon an unfinished firmware upload after it saw no activity for this long (its parts are deleted), e.g. 24h, 90m; the same sweep deletes orphaned part files'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -1830,7 +1862,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand device 'Manage devices'
             cand api-key 'Manage API keys: roles, product scopes, expiry, revocation'
             cand event 'Read the audit log: every write and refused request'
-            cand firmware 'Push, list, show and pull firmware binaries'
+            cand firmware 'Push, list, show, pull and abandon firmware binaries'
             cand signing-key 'Manage Ed25519 keys that sign firmware'
             cand bundle 'Manage bundles: ordered sets of a product''s binaries'
             cand release 'Manage releases: bundles rolled out to cohorts'
@@ -1934,6 +1966,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand show 'Show one binary'
             cand pull 'Download a ready binary to a file, verifying its SHA-256'
             cand policy 'Show or change a product''s firmware policy (signed firmware required?)'
+            cand abandon 'Give up an unfinished upload: delete the binary and the parts it received'
         }
         &'fleet;help;firmware;push'= {
         }
@@ -1944,6 +1977,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;help;firmware;pull'= {
         }
         &'fleet;help;firmware;policy'= {
+        }
+        &'fleet;help;firmware;abandon'= {
         }
         &'fleet;help;signing-key'= {
             cand generate 'Make a new key pair: private key to a file (0600), public key registered'

@@ -46,7 +46,7 @@ complete -c fleet -n "__fish_fleet_needs_command" -f -a "cohort" -d 'Manage coho
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "device" -d 'Manage devices'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "event" -d 'Read the audit log: every write and refused request'
-complete -c fleet -n "__fish_fleet_needs_command" -f -a "firmware" -d 'Push, list, show and pull firmware binaries'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "firmware" -d 'Push, list, show, pull and abandon firmware binaries'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "signing-key" -d 'Manage Ed25519 keys that sign firmware'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "bundle" -d 'Manage bundles: ordered sets of a product\'s binaries'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "release" -d 'Manage releases: bundles rolled out to cohorts'
@@ -726,29 +726,30 @@ complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subco
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit events, oldest first'
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -l no-input -d 'Never prompt; fail instead when input would be needed'
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -f -a "push" -d 'Upload a firmware file (resumable, verified), optionally sign and release it'
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -f -a "list" -d 'List binaries'
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -f -a "show" -d 'Show one binary'
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -f -a "pull" -d 'Download a ready binary to a file, verifying its SHA-256'
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -f -a "policy" -d 'Show or change a product\'s firmware policy (signed firmware required?)'
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -f -a "push" -d 'Upload a firmware file (resumable, verified), optionally sign and release it'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -f -a "list" -d 'List binaries'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -f -a "show" -d 'Show one binary'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -f -a "pull" -d 'Download a ready binary to a file, verifying its SHA-256'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -f -a "policy" -d 'Show or change a product\'s firmware policy (signed firmware required?)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -f -a "abandon" -d 'Give up an unfinished upload: delete the binary and the parts it received'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s P -l product -d 'Product name or ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s a -l artifact -d 'Artifact (firmware type, e.g. `app`); created when missing' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s V -l version -d 'Version string, e.g. 1.4.0; created when missing' -r
@@ -858,11 +859,32 @@ complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -s a -l artifact -d 'Artifact name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -s V -l version -d 'Version string' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -s t -l target -d 'Hardware target' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from help" -f -a "push" -d 'Upload a firmware file (resumable, verified), optionally sign and release it'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from help" -f -a "list" -d 'List binaries'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one binary'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from help" -f -a "pull" -d 'Download a ready binary to a file, verifying its SHA-256'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Show or change a product\'s firmware policy (signed firmware required?)'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from help" -f -a "abandon" -d 'Give up an unfinished upload: delete the binary and the parts it received'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
@@ -1307,6 +1329,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand completions" -s V -l version
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l listen -d 'Address and port to listen on' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l data-dir -d 'Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l auth-failures-per-minute -d 'Invalid API keys one client address may present per minute; after that it gets 429 until the minute is over, even with a valid key' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l upload-expiry -d 'Abandon an unfinished firmware upload after it saw no activity for this long (its parts are deleted), e.g. 24h, 90m; the same sweep deletes orphaned part files' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1353,7 +1376,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "device" -d 'Manage devices'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "event" -d 'Read the audit log: every write and refused request'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "firmware" -d 'Push, list, show and pull firmware binaries'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "firmware" -d 'Push, list, show, pull and abandon firmware binaries'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "signing-key" -d 'Manage Ed25519 keys that sign firmware'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "bundle" -d 'Manage bundles: ordered sets of a product\'s binaries'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "release" -d 'Manage releases: bundles rolled out to cohorts'
@@ -1393,6 +1416,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcom
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from firmware" -f -a "show" -d 'Show one binary'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from firmware" -f -a "pull" -d 'Download a ready binary to a file, verifying its SHA-256'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from firmware" -f -a "policy" -d 'Show or change a product\'s firmware policy (signed firmware required?)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from firmware" -f -a "abandon" -d 'Give up an unfinished upload: delete the binary and the parts it received'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from signing-key" -f -a "generate" -d 'Make a new key pair: private key to a file (0600), public key registered'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from signing-key" -f -a "register" -d 'Register an existing public key (or the public half of a private key file)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from signing-key" -f -a "list" -d 'List registered keys'

@@ -114,7 +114,7 @@ pub enum Command {
     /// Read the audit log: every write and refused request
     #[command(subcommand)]
     Event(commands::event::EventCommand),
-    /// Push, list, show and pull firmware binaries
+    /// Push, list, show, pull and abandon firmware binaries
     #[command(subcommand)]
     Firmware(commands::firmware::FirmwareCommand),
     /// Manage Ed25519 keys that sign firmware

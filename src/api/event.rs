@@ -37,6 +37,8 @@ pub enum AuditAction {
     ApiKeyRevoked,
     ArtifactCreated,
     AuthDenied,
+    /// An unfinished upload was given up: by a caller, or by the service once it expired.
+    BinaryAbandoned,
     BinaryCreated,
     BinaryPartReceived,
     BinaryReady,
@@ -70,6 +72,7 @@ impl AuditAction {
             AuditAction::ApiKeyRevoked => "api_key.revoked",
             AuditAction::ArtifactCreated => "artifact.created",
             AuditAction::AuthDenied => "auth.denied",
+            AuditAction::BinaryAbandoned => "binary.abandoned",
             AuditAction::BinaryCreated => "binary.created",
             AuditAction::BinaryPartReceived => "binary.part_received",
             AuditAction::BinaryReady => "binary.ready",

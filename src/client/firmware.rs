@@ -117,6 +117,11 @@ impl<'a> Firmware<'a> {
         paging::stream(self.client.clone(), vec!["binaries".into()], query, max)
     }
 
+    /// Abandons an unfinished upload (the service refuses a ready binary).
+    pub async fn abandon(&self, id: &str) -> Result<()> {
+        self.client.delete(self.url(&["binaries", id])?).await
+    }
+
     pub async fn parts(&self, id: &str) -> Result<BinaryParts> {
         self.client.get(self.url(&["binaries", id, "parts"])?).await
     }

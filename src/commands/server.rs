@@ -57,6 +57,17 @@ pub struct ServerArgs {
     )]
     pub auth_failures_per_minute: u32,
 
+    /// Abandon an unfinished firmware upload after it saw no activity for this long (its parts
+    /// are deleted), e.g. 24h, 90m; the same sweep deletes orphaned part files
+    #[arg(
+        long,
+        env = "FLEET_UPLOAD_EXPIRY",
+        value_name = "DURATION",
+        default_value = "24h",
+        value_parser = parse_upload_expiry
+    )]
+    pub upload_expiry: std::time::Duration,
+
     #[command(subcommand)]
     pub command: Option<super::server_keys::ServerCommand>,
 }
@@ -81,6 +92,7 @@ pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
         .map_err(|err| Error::failure("could not start the async runtime").with_source(err))?;
     let mut config = ServerConfig::new(&data_dir);
     config.auth_failures_per_minute = args.auth_failures_per_minute;
+    config.upload_expiry = args.upload_expiry;
     runtime.block_on(serve(ctx, args.listen, config, args.no_profile))
 }
 
@@ -204,6 +216,15 @@ fn bind_error(addr: SocketAddr, err: io::Error) -> Error {
         _ => Error::failure(message),
     };
     error.with_source(err)
+}
+
+/// A positive duration such as `24h` or `90m`.
+fn parse_upload_expiry(text: &str) -> std::result::Result<std::time::Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|err| err.to_string())?;
+    if duration.is_zero() {
+        return Err("must be longer than zero, e.g. 24h".to_owned());
+    }
+    Ok(duration)
 }
 
 /// Logs to stderr; the filter comes from `FLEET_LOG`, else `RUST_LOG`, else `info`.

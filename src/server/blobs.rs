@@ -3,7 +3,7 @@
 //! objects; a binary's content is its parts read in order, so completing an upload never copies it.
 
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -29,6 +29,10 @@ pub type ByteStream = BoxStream<'static, Result<Bytes, BlobError>>;
 #[derive(Clone, Debug)]
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
+    /// The directory of a local store. Its writes in progress are files `<key>#<n>` that the
+    /// store's listing hides; a crash leaves them behind, so cleaning up reaches for them here.
+    /// (A bucket's unfinished multipart uploads expire by its own lifecycle rule instead.)
+    local_root: Option<PathBuf>,
 }
 
 impl Blobs {
@@ -41,6 +45,7 @@ impl Blobs {
             .with_context(|| format!("could not open the blob store `{}`", root.display()))?;
         Ok(Blobs {
             store: Arc::new(store),
+            local_root: Some(root),
         })
     }
 
@@ -48,6 +53,7 @@ impl Blobs {
     pub fn in_memory() -> Self {
         Blobs {
             store: Arc::new(object_store::memory::InMemory::new()),
+            local_root: None,
         }
     }
 
@@ -92,7 +98,8 @@ impl Blobs {
         Ok(())
     }
 
-    /// Deletes every object under `prefix` (a restarted or abandoned upload's parts).
+    /// Deletes every object under `prefix` (a restarted or abandoned upload's parts), writes
+    /// left unfinished there included.
     pub async fn delete_prefix(&self, prefix: &str) -> Result<(), BlobError> {
         let prefix = ObjectPath::from(prefix);
         let locations = self
@@ -104,7 +111,103 @@ impl Blobs {
             .delete_stream(locations)
             .try_collect::<Vec<_>>()
             .await?;
+        if let Some(dir) = self.local_dir(&prefix) {
+            remove_tree(dir).await?;
+        }
         Ok(())
+    }
+
+    /// The "directories" directly under `prefix`, e.g. `binaries/<id>` under `binaries`.
+    pub async fn children(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
+        let listed = self
+            .store
+            .list_with_delimiter(Some(&ObjectPath::from(prefix)))
+            .await?;
+        Ok(listed
+            .common_prefixes
+            .into_iter()
+            .map(|p| p.to_string())
+            .collect())
+    }
+
+    /// Deletes the writes under `prefix` that never finished (their files in a local store):
+    /// only where no write can still be running, e.g. the parts of a ready binary. How many.
+    pub async fn delete_unfinished(&self, prefix: &str) -> Result<usize, BlobError> {
+        let Some(dir) = self.local_dir(&ObjectPath::from(prefix)) else {
+            return Ok(0);
+        };
+        tokio::task::spawn_blocking(move || {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+                Err(err) => return Err(local_error(&dir, &err)),
+            };
+            let mut removed = 0;
+            for entry in entries {
+                let path = entry.map_err(|err| local_error(&dir, &err))?.path();
+                if is_unfinished_write(&path) {
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => removed += 1,
+                        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(err) => return Err(local_error(&path, &err)),
+                    }
+                }
+            }
+            Ok(removed)
+        })
+        .await
+        .map_err(|err| BlobError::Generic {
+            store: "local",
+            source: err.into(),
+        })?
+    }
+
+    fn local_dir(&self, prefix: &ObjectPath) -> Option<PathBuf> {
+        let root = self.local_root.as_ref()?;
+        let mut dir = root.clone();
+        dir.extend(prefix.parts().map(|part| part.as_ref().to_owned()));
+        Some(dir)
+    }
+}
+
+/// A local store's file of a write in progress (or left by a crash): `<name>#<digits>`.
+fn is_unfinished_write(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    match name.rsplit_once('#') {
+        Some((_, suffix)) => !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()),
+        None => false,
+    }
+}
+
+/// Removes `dir` with everything in it, then its parent if that is left empty (a binary's
+/// directory once its last upload prefix is gone).
+async fn remove_tree(dir: PathBuf) -> Result<(), BlobError> {
+    tokio::task::spawn_blocking(move || {
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(local_error(&dir, &err)),
+        }
+        if let Some(parent) = dir.parent() {
+            // Fails when other uploads' directories are still there: that is fine.
+            let _ = std::fs::remove_dir(parent);
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|err| BlobError::Generic {
+        store: "local",
+        source: err.into(),
+    })?
+}
+
+fn local_error(path: &Path, err: &std::io::Error) -> BlobError {
+    BlobError::Generic {
+        store: "local",
+        source: format!("could not clean up `{}`: {err}", path.display()).into(),
     }
 }
 

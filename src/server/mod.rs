@@ -23,13 +23,16 @@ mod router;
 mod routes;
 mod state;
 mod store;
+mod sweeper;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context as _;
 
 pub use auth::KEY_PREFIX;
+pub use domain::firmware::lifecycle::SweepReport;
 pub use idempotency::REPLAYED_HEADER;
 pub use key_cache::{EPOCH_FILE as AUTH_EPOCH_FILE, bump_epoch as invalidate_cached_keys};
 pub use offline::{OfflineKey, create_key_offline};
@@ -44,6 +47,8 @@ pub const DEFAULT_MAX_BULK_BODY_BYTES: usize = 64 * 1024 * 1024;
 pub const DEFAULT_AUTH_FAILURES_PER_MINUTE: u32 = limiter::DEFAULT_MAX_FAILURES;
 /// Firmware upload part size by default: 8 MiB.
 pub const DEFAULT_PART_SIZE_BYTES: u64 = 8 * 1024 * 1024;
+/// Unfinished firmware uploads idle longer than this are abandoned by default: 24 hours.
+pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 
 pub struct ServerConfig {
     /// Holds `fleet.db` (and its WAL files); created when missing.
@@ -62,6 +67,10 @@ pub struct ServerConfig {
     /// Invalid API keys one client address may present per minute before it gets 429 for the
     /// rest of that minute (brute-force protection).
     pub auth_failures_per_minute: u32,
+    /// Firmware lifecycle: an unfinished upload idle for longer than this is abandoned (its
+    /// row and parts deleted) by the service's periodic sweep, which also collects orphaned
+    /// part objects. Default 24 hours.
+    pub upload_expiry: Duration,
 }
 
 impl ServerConfig {
@@ -74,6 +83,7 @@ impl ServerConfig {
             fail_bulk_after_rows: None,
             part_size_bytes: DEFAULT_PART_SIZE_BYTES,
             auth_failures_per_minute: DEFAULT_AUTH_FAILURES_PER_MINUTE,
+            upload_expiry: DEFAULT_UPLOAD_EXPIRY,
         }
     }
 }
@@ -120,10 +130,13 @@ impl Server {
             #[cfg(not(feature = "test-hooks"))]
             fail_after_rows: store::bulk::FailAfterRows::default(),
         };
-        state.shared_mut().firmware = std::sync::Arc::new(domain::firmware::Firmware::new(
-            blobs::Blobs::local(&config.data_dir)?,
-            config.part_size_bytes,
-        ));
+        state.shared_mut().firmware = std::sync::Arc::new(
+            domain::firmware::Firmware::new(
+                blobs::Blobs::local(&config.data_dir)?,
+                config.part_size_bytes,
+            )
+            .with_upload_expiry(config.upload_expiry),
+        );
         state.shared_mut().limiter = std::sync::Arc::new(limiter::FailureLimiter::new(
             config.auth_failures_per_minute,
         ));
@@ -131,14 +144,21 @@ impl Server {
         Ok((server, created.then_some(key)))
     }
 
-    /// Serves HTTP on `listener` until `shutdown` resolves, then drains gracefully.
+    /// Serves HTTP on `listener` until `shutdown` resolves, then drains gracefully. The
+    /// housekeeping sweep runs alongside and stops when `shutdown` resolves.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        use futures_util::FutureExt as _;
         let app = router::build(self.state.clone());
-        self.serve_app(app, listener, shutdown).await
+        let shutdown = shutdown.shared();
+        let clock: sweeper::Clock = std::sync::Arc::new(store::now);
+        let sweeper = sweeper::Sweeper::start(self.state.clone(), clock, shutdown.clone());
+        let served = self.serve_app(app, listener, shutdown).await;
+        sweeper.join().await;
+        served
     }
 
     async fn serve_app(
@@ -162,6 +182,23 @@ impl Server {
     pub fn openapi_json() -> anyhow::Result<String> {
         Ok(openapi::document().to_pretty_json()?)
     }
+}
+
+/// Runs the firmware sweep of the service once, at time `now`, on the database and blobs
+/// under `data_dir`: abandons unfinished uploads idle for longer than `expiry` and deletes
+/// orphaned part objects; the same code the running service sweeps with. For tests, which
+/// pick `now` instead of waiting. Safe while a server runs on the same data dir.
+#[doc(hidden)]
+pub async fn sweep_firmware(
+    data_dir: &Path,
+    now: chrono::DateTime<chrono::Utc>,
+    expiry: Duration,
+) -> anyhow::Result<SweepReport> {
+    let pool = store::open(&data_dir.join(DB_FILE)).await?;
+    let firmware = domain::firmware::Firmware::new(blobs::Blobs::local(data_dir)?, 1);
+    let report = domain::firmware::lifecycle::sweep(&pool, &firmware, now, expiry).await;
+    pool.close().await;
+    report.map_err(|err| anyhow::anyhow!(err.body.message))
 }
 
 /// Inserts `count` devices named `<prefix>-000000`… into product `product` (name or ID) of

@@ -117,6 +117,7 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ),
     ("GET", "/v1/binaries", READ),
     ("GET", "/v1/binaries/{binary}", READ),
+    ("DELETE", "/v1/binaries/{binary}", [204, 204, 403, 204, 404]),
     ("GET", "/v1/binaries/{binary}/parts", READ),
     (
         "PUT",

@@ -65,6 +65,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/v1/products/{product}/releases/{release}"),
     ("get", "/v1/binaries"),
     ("get", "/v1/binaries/{binary}"),
+    ("delete", "/v1/binaries/{binary}"),
     ("get", "/v1/binaries/{binary}/parts"),
     ("put", "/v1/binaries/{binary}/parts/{number}"),
     ("post", "/v1/binaries/{binary}/complete"),

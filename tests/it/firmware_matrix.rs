@@ -122,7 +122,8 @@ pub fn request(
     cohort: &str,
     fw: &FwFixture,
 ) -> (String, Option<Value>) {
-    let binary = if route.ends_with("/parts/{number}") {
+    // Parts go to the upload in progress, and only an unfinished upload can be abandoned.
+    let binary = if route.ends_with("/parts/{number}") || method == "DELETE" {
         &fw.uploading
     } else {
         &fw.ready

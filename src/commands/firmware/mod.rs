@@ -1,5 +1,6 @@
-//! `fleet firmware …`: push, list, show and pull binaries; the product firmware policy.
+//! `fleet firmware …`: push, list, show, pull and abandon binaries; the product firmware policy.
 
+mod abandon;
 mod list;
 pub(crate) mod local;
 mod policy;
@@ -26,6 +27,8 @@ pub enum FirmwareCommand {
     Pull(pull::PullArgs),
     /// Show or change a product's firmware policy (signed firmware required?)
     Policy(policy::PolicyArgs),
+    /// Give up an unfinished upload: delete the binary and the parts it received
+    Abandon(abandon::AbandonArgs),
 }
 
 pub async fn run(ctx: &Context, command: FirmwareCommand) -> Result<()> {
@@ -35,5 +38,6 @@ pub async fn run(ctx: &Context, command: FirmwareCommand) -> Result<()> {
         FirmwareCommand::Show(args) => show::run(ctx, args).await,
         FirmwareCommand::Pull(args) => pull::run(ctx, args).await,
         FirmwareCommand::Policy(args) => policy::run(ctx, args).await,
+        FirmwareCommand::Abandon(args) => abandon::run(ctx, args).await,
     }
 }

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{local, steps, test_hooks};
-use crate::api::{BinaryState, CreateBinary};
+use crate::api::{Binary, BinaryState, CreateBinary};
+use crate::client::ApiClient;
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::output::{PushResult, Released};
@@ -104,36 +105,55 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
         ));
     } else {
         let parallel = usize::from(args.parallel);
-        let sent = steps::upload_missing(client, printer, &args.file, &upload, &digests, parallel)
-            .await
-            // Parts are sent with the digests taken while hashing: a file changed since then
-            // shows up as a refused part, which is not what to tell the user.
-            .map_err(|err| match local::snapshot(&args.file) {
-                Ok(now) if now == before => err,
-                _ => changed(&args.file),
-            })?;
-        if local::snapshot(&args.file)? != before {
-            return Err(changed(&args.file));
+        let uploaded = async {
+            let sent =
+                steps::upload_missing(client, printer, &args.file, &upload, &digests, parallel)
+                    .await
+                    // Parts are sent with the digests taken while hashing: a file changed since
+                    // then shows up as a refused part, which is not what to tell the user.
+                    .map_err(|err| match local::snapshot(&args.file) {
+                        Ok(now) if now == before => err,
+                        _ => changed(&args.file),
+                    })?;
+            if local::snapshot(&args.file)? != before {
+                return Err(changed(&args.file));
+            }
+            let ready = client
+                .firmware()
+                .complete(binary.id.as_str())
+                .await
+                .map_err(|err| match err.kind {
+                    ErrorKind::Rejected => {
+                        err.hint("run the same command again: it re-hashes the file")
+                    }
+                    _ => err,
+                })?;
+            Ok((sent, ready))
+        };
+        match uploaded.await {
+            Ok((sent, ready)) => {
+                binary = ready;
+                printer.status(&format!(
+                    "uploaded {} {} for {} ({} bytes, {sent} of {} parts sent, sha256 {sha256}): {}",
+                    args.artifact,
+                    args.version,
+                    args.target,
+                    before.size,
+                    upload.parts.len(),
+                    binary.id
+                ));
+            }
+            // Another push of this very file finished first: its result is what was asked.
+            Err(err) if err.kind == ErrorKind::Rejected => {
+                binary = finished_by_another(client, &binary, err).await?;
+                printer.status(&format!(
+                    "already uploaded: {} {} for {} ({}, sha256 {sha256}), by another push \
+                     that finished first",
+                    args.artifact, args.version, args.target, binary.id
+                ));
+            }
+            Err(err) => return Err(err),
         }
-        binary = client
-            .firmware()
-            .complete(binary.id.as_str())
-            .await
-            .map_err(|err| match err.kind {
-                ErrorKind::Rejected => {
-                    err.hint("run the same command again: it re-hashes the file")
-                }
-                _ => err,
-            })?;
-        printer.status(&format!(
-            "uploaded {} {} for {} ({} bytes, {sent} of {} parts sent, sha256 {sha256}): {}",
-            args.artifact,
-            args.version,
-            args.target,
-            before.size,
-            upload.parts.len(),
-            binary.id
-        ));
     }
     let signatures = binary.signatures.len();
     binary = steps::sign(client, binary, &args.sign_key).await?;
@@ -160,6 +180,21 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
         None => PushResult::Binary(Box::new(binary)),
     };
     ctx.printer.show(&result)
+}
+
+/// The binary as another push left it, when that push completed this very file (same size
+/// and SHA-256) while this one was uploading; otherwise `err`, the refusal this push got.
+async fn finished_by_another(client: &ApiClient, ours: &Binary, err: Error) -> Result<Binary> {
+    match client.firmware().binary(ours.id.as_str()).await {
+        Ok(now)
+            if now.state == BinaryState::Ready
+                && now.sha256 == ours.sha256
+                && now.size == ours.size =>
+        {
+            Ok(now)
+        }
+        _ => Err(err),
+    }
 }
 
 fn changed(file: &std::path::Path) -> Error {

@@ -124,10 +124,14 @@ pub async fn upload_missing(
     }
     let total: u64 = todo.iter().map(|p| p.size).sum();
     let progress = printer.progress("uploading", total);
-    let sent = futures_util::stream::iter(todo)
-        .map(|part| {
-            let (progress, digest_of) = (&progress, &digest_of);
-            async move {
+    let later = match test_hooks::pause_after_parts() {
+        Some(pause) if pause < todo.len() => todo.split_off(pause),
+        _ => Vec::new(),
+    };
+    let send = |parts: Vec<PartTarget>| {
+        let (progress, digest_of) = (&progress, &digest_of);
+        futures_util::stream::iter(parts)
+            .map(move |part| async move {
                 let digest = digest_of(&part).await?;
                 let body = || {
                     let stream = local::range_stream(path, part.offset, part.size);
@@ -138,11 +142,17 @@ pub async fn upload_missing(
                     .await?;
                 progress.add(part.size);
                 Ok::<_, Error>(())
-            }
-        })
-        .buffer_unordered(parallel.max(1))
-        .try_fold(0usize, |n, ()| async move { Ok(n + 1) })
-        .await;
+            })
+            .buffer_unordered(parallel.max(1))
+            .try_fold(0usize, |n, ()| async move { Ok(n + 1) })
+    };
+    let mut sent = send(todo).await;
+    if !later.is_empty() {
+        if let Ok(first) = sent {
+            test_hooks::pause().await?;
+            sent = send(later).await.map(|rest| first + rest);
+        }
+    }
     progress.finish();
     let sent = sent?;
     if stop.is_some() && sent < needed {

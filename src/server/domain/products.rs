@@ -3,6 +3,8 @@
 use crate::api::{AuditAction, validate};
 use crate::api::{CreateProduct, Page, Product, ProductId, ProductListQuery, UpdateProduct};
 use crate::server::auth::Principal;
+use crate::server::blobs::Blobs;
+use crate::server::domain::firmware::lifecycle;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::pagination::PageRequest;
 use crate::server::store::{self, Pool, products::Fields};
@@ -146,10 +148,11 @@ pub async fn update(
     Ok(product)
 }
 
-/// Deletes a product at revision `if_match` (when given) with its cohorts; refused (409) while
-/// it has devices.
+/// Deletes a product at revision `if_match` (when given) with its cohorts and firmware;
+/// refused (409) while it has devices. Its binaries' blobs are deleted once that committed.
 pub async fn delete(
     pool: &Pool,
+    blobs: &Blobs,
     principal: &Principal,
     reference: &str,
     if_match: Option<i64>,
@@ -174,10 +177,13 @@ pub async fn delete(
             product.name
         )));
     }
+    let blob_prefixes =
+        store::firmware::binaries::prefixes_of_product(&mut tx, &product.id).await?;
     store::products::delete(&mut tx, org, &product.id).await?;
     let details = serde_json::json!({ "name": product.name });
     let (id, action) = (&product.id, AuditAction::ProductDeleted);
     audit::record(&mut tx, principal, action, id.as_str(), id, details).await?;
     tx.commit().await?;
+    lifecycle::free_prefixes(blobs, &blob_prefixes).await;
     Ok(())
 }

@@ -73,7 +73,8 @@ pub async fn update(
     Ok(resource(StatusCode::OK, &product, product.revision, None))
 }
 
-/// Delete a product and its cohorts; refused (409) while it has devices. Honours `If-Match`.
+/// Delete a product with its cohorts and firmware; refused (409) while it has devices. Honours
+/// `If-Match`.
 #[utoipa::path(delete, path = "/v1/products/{product}", operation_id = "deleteProduct", tag = "products",
     params(("product" = String, Path, description = "Product name or ID"),
         ("If-Match" = Option<String>, Header, description = "Quoted revision, e.g. \"3\"")),
@@ -84,7 +85,8 @@ pub async fn delete(
     ApiPath(reference): ApiPath<String>,
     if_match: IfMatch,
 ) -> ApiResult<Response> {
-    domain::products::delete(&state.pool, &principal, &reference, if_match.0).await?;
+    let blobs = &state.firmware.blobs;
+    domain::products::delete(&state.pool, blobs, &principal, &reference, if_match.0).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

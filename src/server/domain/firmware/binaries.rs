@@ -8,8 +8,8 @@ use sha2::{Digest as _, Sha256};
 use super::artifacts::{artifact_or_404, version_or_404};
 use super::running::Running;
 use super::{
-    Firmware, MAX_PARTS, binary_or_404, blob_error, check_active, legacy_part_key, part_key,
-    product_of, read_part, unknown_binary,
+    Firmware, MAX_PARTS, binary_or_404, blob_error, check_active, lifecycle, product_of, read_part,
+    unknown_binary,
 };
 use crate::api::firmware::validate_sha256;
 use crate::api::{
@@ -113,7 +113,7 @@ pub async fn declare(
                 part_size,
                 blob_prefix: &prefix,
             };
-            sql::restart(&mut tx, &s.binary.id, &upload).await?;
+            sql::restart(&mut tx, &s.binary.id, &upload, store::now()).await?;
             let details = serde_json::json!({
                 "previous_sha256": s.binary.sha256, "sha256": body.sha256, "size": body.size,
             });
@@ -357,30 +357,11 @@ async fn digest_of(
     Ok((hex(&hasher.finalize()), size))
 }
 
-/// Best effort: deletes the objects of parts that were replaced by others (garbage, not a
-/// fault if it lingers). Runs once the binary is ready, when no part can be recorded any more.
+/// Best effort: deletes the objects of parts that were replaced by others and writes left
+/// unfinished (garbage, not a fault if it lingers: the sweep collects it). Runs once the
+/// binary is ready, when no part can be recorded any more.
 async fn remove_unreferenced(firmware: &Firmware, prefix: &str, parts: &[ReceivedPart]) {
-    let keep: std::collections::HashSet<String> = parts
-        .iter()
-        .flat_map(|p| {
-            let legacy = legacy_part_key(prefix, p.number);
-            [part_key(prefix, p.number, &p.sha256), legacy]
-        })
-        .collect();
-    let result = async {
-        let stale: Vec<String> = firmware
-            .blobs
-            .keys(prefix)
-            .await?
-            .into_iter()
-            .filter(|key| !keep.contains(key))
-            .collect();
-        if !stale.is_empty() {
-            firmware.blobs.delete_keys(stale).await?;
-        }
-        Ok::<_, object_store::Error>(())
-    };
-    if let Err(err) = result.await {
+    if let Err(err) = lifecycle::remove_unreferenced(&firmware.blobs, prefix, parts).await {
         tracing::warn!(error = %err, prefix, "could not delete replaced parts");
     }
 }

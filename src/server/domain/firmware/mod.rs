@@ -10,6 +10,7 @@
 pub mod artifacts;
 pub mod binaries;
 pub mod bundles;
+pub mod lifecycle;
 pub mod policy;
 pub mod releases;
 pub mod running;
@@ -17,6 +18,7 @@ pub mod signing;
 pub mod upload;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::audit;
 use super::lookup::{archived, product_or_404};
@@ -37,6 +39,8 @@ pub struct Firmware {
     pub blobs: Blobs,
     pub part_size: u64,
     pub running: Arc<running::RunningDigests>,
+    /// Unfinished uploads idle for longer are abandoned by the sweep.
+    pub upload_expiry: Duration,
 }
 
 impl Firmware {
@@ -45,7 +49,13 @@ impl Firmware {
             blobs,
             part_size: part_size.max(1),
             running: Arc::default(),
+            upload_expiry: crate::server::DEFAULT_UPLOAD_EXPIRY,
         }
+    }
+
+    pub fn with_upload_expiry(mut self, expiry: Duration) -> Self {
+        self.upload_expiry = expiry;
+        self
     }
 
     /// Blobs in memory: the placeholder until the server opens its data dir's store.

@@ -8,7 +8,9 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt as _};
 use sha2::{Digest as _, Sha256};
 
-use super::{Firmware, binary_or_404, blob_error, check_active, part_key, product_of};
+use super::{
+    Firmware, binary_or_404, blob_error, check_active, part_key, product_of, unknown_binary,
+};
 use crate::api::firmware::PART_SHA256_HEADER;
 use crate::api::{AuditAction, BinaryState, ReceivedPart};
 use crate::server::auth::Principal;
@@ -76,7 +78,8 @@ pub async fn put_part<E: Display>(
             )));
         }
         Some(_) => {}
-        None => return Err(ApiError::internal()),
+        // Abandoned (or expired) while this part arrived: its object is collected later.
+        None => return Err(unknown_binary(binary)),
     }
     sql::record_part(&mut tx, &b.id, &part, store::now()).await?;
     let details = serde_json::json!({ "number": number, "size": expected });

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use crate::api::firmware::SHA256_HEADER;
 use crate::api::{Binary, BinaryListQuery, BinaryParts, BinaryUpload, CreateBinary, Page};
 use crate::server::auth::Principal;
-use crate::server::domain::firmware::binaries;
+use crate::server::domain::firmware::{binaries, lifecycle};
 use crate::server::error::ApiResult;
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::server::state::AppState;
@@ -62,6 +62,21 @@ pub async fn get(
     ApiPath(binary): ApiPath<String>,
 ) -> ApiResult<Json<Binary>> {
     Ok(Json(binaries::get(&state.pool, &principal, &binary).await?))
+}
+
+/// Abandon an unfinished upload: the binary, its received parts and their stored bytes go.
+/// 409 for a ready binary (immutable: bundles, releases and devices may rely on it).
+#[utoipa::path(delete, path = "/v1/binaries/{binary}", operation_id = "abandonBinary", tag = "firmware",
+    params(("binary" = String, Path, description = "Binary ID")),
+    responses((status = 204, description = "The upload was abandoned"),
+        (status = 409, description = "The binary is ready", body = crate::api::ErrorBody)))]
+pub async fn abandon(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(binary): ApiPath<String>,
+) -> ApiResult<Response> {
+    lifecycle::abandon(&state.pool, &state.firmware, &principal, &binary).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// The parts the service holds for a binary, to resume an upload.

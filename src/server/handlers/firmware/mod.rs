@@ -24,6 +24,7 @@ pub fn routes() -> Vec<crate::server::routes::Route> {
         route!(binaries::create, Access::write()),
         route!(binaries::list, Access::read()),
         route!(binaries::get, Access::read()),
+        route!(binaries::abandon, Access::write()),
         route!(binaries::parts, Access::read()),
         // Its body is streamed; it needs no idempotency step, being idempotent by itself
         // (same number, same bytes, same result).

@@ -190,8 +190,8 @@ pub async fn insert(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO binaries (id, org_id, product_id, artifact_id, version_id, target, size, \
-         sha256, part_size, state, blob_prefix, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'uploading', $10, $11)",
+         sha256, part_size, state, blob_prefix, created_at, active_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'uploading', $10, $11, $11)",
     )
     .bind(id.as_str())
     .bind(org_id.as_str())
@@ -210,19 +210,25 @@ pub async fn insert(
 }
 
 /// Starts an unfinished upload over with another declared file: its parts are forgotten.
-pub async fn restart(conn: &mut Conn, id: &BinaryId, upload: &Upload<'_>) -> sqlx::Result<()> {
+pub async fn restart(
+    conn: &mut Conn,
+    id: &BinaryId,
+    upload: &Upload<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM binary_parts WHERE binary_id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
         .await?;
     sqlx::query(
-        "UPDATE binaries SET size = $1, sha256 = $2, part_size = $3, blob_prefix = $4 \
-         WHERE id = $5 AND state = 'uploading'",
+        "UPDATE binaries SET size = $1, sha256 = $2, part_size = $3, blob_prefix = $4, \
+         active_at = $5 WHERE id = $6 AND state = 'uploading'",
     )
     .bind(to_i64(upload.size))
     .bind(upload.sha256)
     .bind(to_i64(upload.part_size))
     .bind(upload.blob_prefix)
+    .bind(now)
     .bind(id.as_str())
     .execute(&mut *conn)
     .await?;
@@ -230,7 +236,7 @@ pub async fn restart(conn: &mut Conn, id: &BinaryId, upload: &Upload<'_>) -> sql
 }
 
 pub async fn mark_ready(conn: &mut Conn, id: &BinaryId, now: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query("UPDATE binaries SET state = 'ready', ready_at = $1 WHERE id = $2")
+    sqlx::query("UPDATE binaries SET state = 'ready', ready_at = $1, active_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id.as_str())
         .execute(&mut *conn)
@@ -274,6 +280,11 @@ pub async fn record_part(
     .bind(now)
     .execute(&mut *conn)
     .await?;
+    sqlx::query("UPDATE binaries SET active_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -317,4 +328,97 @@ pub async fn add_signature(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Deletes an unfinished binary with its received parts; with `idle_before`, only if its last
+/// activity is older than that. A ready binary stays. Whether a row went.
+pub async fn delete_unfinished(
+    conn: &mut Conn,
+    id: &BinaryId,
+    idle_before: Option<DateTime<Utc>>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM binaries WHERE id = $1 AND state = 'uploading' \
+         AND ($2 IS NULL OR COALESCE(active_at, created_at) < $2)",
+    )
+    .bind(id.as_str())
+    .bind(idle_before)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// An unfinished upload nobody touched since before a cutoff, in any organization.
+pub struct StaleUpload {
+    pub org_id: OrgId,
+    pub stored: Stored,
+    pub active_at: DateTime<Utc>,
+}
+
+/// Up to `limit` unfinished uploads whose last activity is before `cutoff`, oldest first.
+pub async fn stale_uploads(
+    conn: &mut Conn,
+    cutoff: DateTime<Utc>,
+    limit: u32,
+) -> sqlx::Result<Vec<StaleUpload>> {
+    let columns = ", b.org_id, COALESCE(b.active_at, b.created_at) AS active_at FROM binaries";
+    let sql = format!(
+        "{} WHERE b.state = 'uploading' AND COALESCE(b.active_at, b.created_at) < $1 \
+         ORDER BY active_at, b.id LIMIT $2",
+        SELECT.replacen(" FROM binaries", columns, 1)
+    );
+    let rows: Vec<StaleRow> = sqlx::query_as(&sql)
+        .bind(cutoff)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(StaleUpload {
+                org_id: parse_id!(OrgId, row.org_id)?,
+                active_at: row.active_at,
+                stored: row.row.into_stored()?,
+            })
+        })
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct StaleRow {
+    #[sqlx(flatten)]
+    row: Row,
+    org_id: String,
+    active_at: DateTime<Utc>,
+}
+
+/// Whether a binary is ready and where its parts live, in any organization (the sweep's view
+/// of a blob prefix it found).
+pub async fn state_and_prefix(
+    conn: &mut Conn,
+    id: &BinaryId,
+) -> sqlx::Result<Option<(BinaryState, String)>> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT state, blob_prefix FROM binaries WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.map(|(state, prefix)| {
+        let state = if state == "ready" {
+            BinaryState::Ready
+        } else {
+            BinaryState::Uploading
+        };
+        (state, prefix)
+    }))
+}
+
+/// The blob prefixes of every binary of a product (what deleting the product frees).
+pub async fn prefixes_of_product(
+    conn: &mut Conn,
+    product_id: &ProductId,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT blob_prefix FROM binaries WHERE product_id = $1 ORDER BY id")
+        .bind(product_id.as_str())
+        .fetch_all(&mut *conn)
+        .await
 }
