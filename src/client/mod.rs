@@ -36,7 +36,8 @@ use error::Attempt;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Retries after the first attempt, for connect errors, 429 and 502/503/504.
+/// Retries after the first attempt, for connect errors, 429 and 502/503/504, and for reads
+/// whose connection dropped before the answer.
 const RETRIES: usize = 3;
 /// A server asking for a longer pause than this is treated as unavailable for this run.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
@@ -213,7 +214,9 @@ impl ApiClient {
             .with_jitter();
         attempt
             .retry(backoff)
-            .when(Attempt::is_retryable)
+            .when(|attempt| {
+                attempt.is_retryable() || (method == Method::GET && attempt.dropped_after_sending())
+            })
             .adjust(|attempt, delay| {
                 // Retry-After replaces our own delay, within reason.
                 let wanted = attempt.retry_after();

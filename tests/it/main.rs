@@ -25,6 +25,7 @@ mod bulk_support;
 mod cli_confirm;
 mod cli_errors;
 mod cli_help;
+mod cli_outcome;
 mod cli_output;
 mod cli_paging;
 mod cli_profile;
