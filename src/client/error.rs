@@ -269,6 +269,7 @@ fn status_error(
         );
     }
     let mut error = Error::new(kind, message);
+    error.http_status = Some(status.as_u16());
     if let Some(hint) = hint {
         error = error.hint(hint);
     }

@@ -20,6 +20,7 @@ mod api_products;
 mod api_support;
 mod bulk_assign;
 mod bulk_import;
+mod bulk_import_large;
 mod bulk_move;
 mod bulk_support;
 mod cli_confirm;
