@@ -757,6 +757,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product to import into (name or ID)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Cohort of that product for rows that name none')
             [CompletionResult]::new('--cohort', '--cohort', [CompletionResultType]::ParameterName, 'Cohort of that product for rows that name none')
+            [CompletionResult]::new('--chunk-rows', '--chunk-rows', [CompletionResultType]::ParameterName, 'Send at most N rows per request, each chunk imported in its own transaction (not all or nothing; see below)')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')

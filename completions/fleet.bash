@@ -2274,7 +2274,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__device__subcmd__import)
-            opts="-P -c -p -o -q -v -y -h -V --product --cohort --update --dry-run --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            opts="-P -c -p -o -q -v -y -h -V --product --cohort --update --dry-run --chunk-rows --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2293,6 +2293,10 @@ _fleet() {
                     return 0
                     ;;
                 -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chunk-rows)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -712,6 +712,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --product 'Product to import into (name or ID)'
             cand -c 'Cohort of that product for rows that name none'
             cand --cohort 'Cohort of that product for rows that name none'
+            cand --chunk-rows 'Send at most N rows per request, each chunk imported in its own transaction (not all or nothing; see below)'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'

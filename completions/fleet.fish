@@ -553,6 +553,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s P -l product -d 'Product to import into (name or ID)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s c -l cohort -d 'Cohort of that product for rows that name none' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -l chunk-rows -d 'Send at most N rows per request, each chunk imported in its own transaction (not all or nothing; see below)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r

@@ -4,8 +4,6 @@
 use std::fmt;
 
 /// What went wrong, as far as a script is concerned: each kind is one exit code (DESIGN.md §5).
-/// Code 5 is not used: every bulk operation is one transaction, so none can partly fail. It
-/// stays unassigned rather than renumbering the codes after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// Anything not covered below (exit 1).
@@ -16,6 +14,10 @@ pub enum ErrorKind {
     Cancelled,
     /// Missing, unknown or insufficient credentials (exit 4).
     Auth,
+    /// Part of a bulk operation was applied and the rest was not (exit 5). Every bulk request is
+    /// one transaction; only an import the user asked to send in chunks (`--chunk-rows`, each
+    /// chunk its own transaction) can stop half way.
+    PartlyApplied,
     /// The named resource does not exist (exit 6).
     NotFound,
     /// The service refused the request: conflict or invalid input (exit 7).
@@ -31,6 +33,7 @@ impl ErrorKind {
             ErrorKind::Usage => 2,
             ErrorKind::Cancelled => 3,
             ErrorKind::Auth => 4,
+            ErrorKind::PartlyApplied => 5,
             ErrorKind::NotFound => 6,
             ErrorKind::Rejected => 7,
             ErrorKind::Unavailable => 8,
@@ -45,6 +48,8 @@ pub struct Error {
     pub message: String,
     pub hints: Vec<String>,
     pub source: Option<anyhow::Error>,
+    /// The HTTP status the service answered with, when that is what failed.
+    pub http_status: Option<u16>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -56,6 +61,7 @@ impl Error {
             message: message.into(),
             hints: Vec::new(),
             source: None,
+            http_status: None,
         }
     }
 
@@ -118,17 +124,18 @@ mod tests {
     use super::ErrorKind;
 
     #[test]
-    fn exit_codes_keep_their_numbers_and_5_stays_unused() {
+    fn exit_codes_keep_their_numbers() {
         let codes = [
             ErrorKind::Failure,
             ErrorKind::Usage,
             ErrorKind::Cancelled,
             ErrorKind::Auth,
+            ErrorKind::PartlyApplied,
             ErrorKind::NotFound,
             ErrorKind::Rejected,
             ErrorKind::Unavailable,
         ]
         .map(ErrorKind::exit_code);
-        assert_eq!(codes, [1, 2, 3, 4, 6, 7, 8]);
+        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7, 8]);
     }
 }

@@ -1,9 +1,11 @@
 //! `/v1/bulk/…`: device move, cohort assign/unassign and device import, one request each.
 
+use std::io;
+
 use reqwest::Method;
 
-use super::ApiClient;
-use crate::api::{AssignCohort, BulkResult, ImportDevices, MoveDevices, UnassignCohort};
+use super::{ApiClient, Payload, error, import_body};
+use crate::api::{AssignCohort, BulkResult, ImportDevices, ImportRow, MoveDevices, UnassignCohort};
 use crate::error::Result;
 
 /// Bulk device operations; each is one all-or-nothing request.
@@ -31,8 +33,20 @@ impl<'a> Bulk<'a> {
         self.client.write(Method::POST, url, body).await
     }
 
-    pub async fn import(&self, body: &ImportDevices) -> Result<BulkResult> {
+    /// Imports the rows `rows()` yields with the settings of `head` (whose `devices` are
+    /// ignored), encoding them while they are sent. `rows` is called once per attempt, so each
+    /// attempt reads its rows afresh; a row it cannot read fails the request with that error.
+    pub async fn import<R, I>(&self, head: &ImportDevices, rows: R) -> Result<BulkResult>
+    where
+        R: Fn() -> I + Sync,
+        I: Iterator<Item = io::Result<ImportRow>> + Send + 'static,
+    {
         let url = self.client.url(&["bulk", "import"])?;
-        self.client.write(Method::POST, url, body).await
+        let make = || import_body::body(head, rows());
+        let response = self
+            .client
+            .execute(Method::POST, url, Some(Payload::Stream(&make)))
+            .await?;
+        error::decode(self.client, response).await
     }
 }

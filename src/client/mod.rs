@@ -10,6 +10,7 @@ mod devices;
 mod error;
 mod events;
 mod firmware;
+mod import_body;
 mod paging;
 mod products;
 
@@ -36,10 +37,28 @@ use error::Attempt;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Retries after the first attempt, for connect errors, 429 and 502/503/504.
+/// Retries after the first attempt, for connect errors, 429 and 502/503/504, and for reads
+/// whose connection dropped before the answer.
 const RETRIES: usize = 3;
 /// A server asking for a longer pause than this is treated as unavailable for this run.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// A JSON request body, made afresh for each attempt.
+enum Payload<'a> {
+    /// Encoded up front; shared between attempts without copying.
+    Json(bytes::Bytes),
+    /// Encoded while it is sent, by a function called once per attempt.
+    Stream(&'a (dyn Fn() -> reqwest::Body + Sync)),
+}
+
+impl Payload<'_> {
+    fn make(&self) -> reqwest::Body {
+        match self {
+            Payload::Json(bytes) => bytes.clone().into(),
+            Payload::Stream(make) => make(),
+        }
+    }
+}
 
 /// A client for one service URL and API key. Cheap to clone (shares one connection pool).
 #[derive(Clone)]
@@ -167,7 +186,9 @@ impl ApiClient {
     ) -> Result<T> {
         let body = serde_json::to_vec(body)
             .map_err(|err| Error::failure("could not encode the request").with_source(err))?;
-        let response = self.execute(method, url, Some(body)).await?;
+        let response = self
+            .execute(method, url, Some(Payload::Json(body.into())))
+            .await?;
         error::decode(self, response).await
     }
 
@@ -179,7 +200,12 @@ impl ApiClient {
     /// Sends one logical request, retrying what is safe to retry. GETs are naturally
     /// repeatable; every write carries one `Idempotency-Key` across its attempts so the service
     /// applies it once.
-    async fn execute(&self, method: Method, url: Url, body: Option<Vec<u8>>) -> Result<Response> {
+    async fn execute(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Payload<'_>>,
+    ) -> Result<Response> {
         let idempotency_key =
             (method != Method::GET).then(|| uuid::Uuid::now_v7().hyphenated().to_string());
         let attempt = || async {
@@ -191,7 +217,7 @@ impl ApiClient {
             if let Some(body) = &body {
                 request = request
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone());
+                    .body(body.make());
             }
             let result = request.send().await;
             if tracing::enabled!(tracing::Level::DEBUG) {
@@ -213,7 +239,9 @@ impl ApiClient {
             .with_jitter();
         attempt
             .retry(backoff)
-            .when(Attempt::is_retryable)
+            .when(|attempt| {
+                attempt.is_retryable() || (method == Method::GET && attempt.dropped_after_sending())
+            })
             .adjust(|attempt, delay| {
                 // Retry-After replaces our own delay, within reason.
                 let wanted = attempt.retry_after();

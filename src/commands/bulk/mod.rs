@@ -76,7 +76,7 @@ pub(crate) async fn execute<O: Operation>(ctx: &Context, op: &O, dry_run: bool) 
     print_devices(ctx, &result.devices)
 }
 
-fn print_plan<O: Operation>(ctx: &Context, op: &O, plan: &BulkResult) -> Result<()> {
+pub(crate) fn print_plan<O: Operation>(ctx: &Context, op: &O, plan: &BulkResult) -> Result<()> {
     if plan.matched == 0 && plan.refused == 0 {
         ctx.printer.status(&op.nothing());
         return print_devices(ctx, &[]);

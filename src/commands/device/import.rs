@@ -1,12 +1,16 @@
-//! `fleet device import`: a CSV file of devices into one product, in one request.
+//! `fleet device import`: a CSV file of devices into one product, in one request (or, when
+//! asked, in chunks of rows, one request and one transaction each).
 
+use std::ops::Range;
 use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::api::{BulkResult, ImportDevices, ImportRow};
+use super::import_chunks;
+use super::import_csv::CsvFile;
+use crate::api::bulk::MAX_SELECTED;
+use crate::api::{BulkResult, ImportDevices};
 use crate::client::ApiClient;
-use crate::commands::bulk::selection::{read_source, source_name};
 use crate::commands::bulk::{self, Operation, devices};
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -23,9 +27,17 @@ leave a value unset (or, with --update, as it is).
 Examples:
   fleet device import factory-batch-7.csv --product indoor-sensor --dry-run
   fleet device import factory-batch-7.csv --product indoor-sensor --cohort beta --yes
+  fleet device import all-factories.csv -P indoor-sensor --chunk-rows 50000 -y
 
 An identifier that exists with other values is a conflict (exit 7, nothing imported) unless
---update is given and the device is in the same product."
+--update is given and the device is in the same product.
+
+One request takes at most 100000 rows and the service's body limit
+(64 MiB by default). For a larger file, split it (keeping the header line
+in each part), or pass --chunk-rows N: every chunk is then checked (a dry
+run) before any is imported, but each is imported in its own transaction,
+so a failure part way (exit 5) leaves the earlier chunks imported; running
+the same command again is safe and imports the rest."
 )]
 pub struct ImportArgs {
     /// CSV file (`-` for stdin)
@@ -47,97 +59,38 @@ pub struct ImportArgs {
     /// Check the file and show what would happen; change nothing
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Send at most N rows per request, each chunk imported in its own transaction (not all or
+    /// nothing; see below)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_SELECTED as u64))]
+    pub chunk_rows: Option<u64>,
 }
 
-const COLUMNS: [&str; 5] = ["identifier", "description", "tags", "target", "cohort"];
-
-/// Reads the CSV into rows; file-level problems (no header, unknown columns, broken quoting)
-/// are usage errors listing every bad line. Field values are checked by the service.
-fn parse_csv(text: &str, source: &str) -> Result<Vec<ImportRow>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|err| Error::usage(format!("{source}: could not read the header row: {err}")))?
-        .clone();
-    let position = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    if let Some(unknown) = headers
-        .iter()
-        .find(|h| !COLUMNS.iter().any(|c| h.eq_ignore_ascii_case(c)))
-    {
-        return Err(
-            Error::usage(format!("{source}: unknown column `{unknown}`"))
-                .hint(format!("the columns are: {}", COLUMNS.join(", "))),
-        );
-    }
-    let Some(identifier) = position("identifier") else {
-        return Err(
-            Error::usage(format!("{source}: the header has no `identifier` column"))
-                .hint("the first line names the columns, e.g. `identifier,tags,target`"),
-        );
-    };
-    let [description, tags, target, cohort] =
-        ["description", "tags", "target", "cohort"].map(position);
-    let mut rows = Vec::new();
-    let mut bad = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
-            Err(err) => {
-                bad.push(err.to_string());
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, csv::Position::line);
-        let cell = |index: Option<usize>| {
-            index
-                .and_then(|i| record.get(i))
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        rows.push(ImportRow {
-            line: Some(line),
-            identifier: cell(Some(identifier)).unwrap_or_default(),
-            description: cell(description),
-            tags: cell(tags).map(|t| {
-                t.split(';')
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            }),
-            target: cell(target),
-            cohort: cell(cohort),
-        });
-    }
-    if !bad.is_empty() {
-        return Err(Error::usage(format!(
-            "{source} is not valid CSV:\n  {}",
-            bad.join("\n  ")
-        )));
-    }
-    Ok(rows)
+/// One import request: the settings, and which rows of the file it carries.
+pub(super) struct Import<'a> {
+    pub file: &'a CsvFile,
+    pub head: ImportDevices,
+    pub rows: Range<usize>,
 }
 
-struct Import {
-    body: ImportDevices,
-}
-
-impl Operation for Import {
+impl Operation for Import<'_> {
     async fn call(&self, client: &ApiClient, dry_run: bool) -> Result<BulkResult> {
-        let body = ImportDevices {
+        let head = ImportDevices {
             dry_run,
-            ..self.body.clone()
+            ..self.head.clone()
         };
-        client.bulk().import(&body).await
+        client
+            .bulk()
+            .import(&head, || self.file.read(self.rows.clone()))
+            .await
+            .map_err(|err| split_hint(err, self.file, self.rows.len()))
     }
 
     fn action(&self, count: u64) -> String {
         format!(
             "import {} into product `{}`",
             devices(count),
-            self.body.product
+            self.head.product
         )
     }
 
@@ -145,7 +98,7 @@ impl Operation for Import {
         format!(
             "imported {} into product `{}`: {} created, {} updated, {} unchanged",
             devices(result.changed),
-            self.body.product,
+            self.head.product,
             result.created,
             result.updated,
             result.unchanged
@@ -157,41 +110,58 @@ impl Operation for Import {
     }
 }
 
-pub async fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
-    let source = source_name(&args.file);
-    let rows = parse_csv(&read_source(&args.file)?, &source)?;
-    let op = Import {
-        body: ImportDevices {
-            product: args.product,
-            cohort: args.cohort,
-            devices: rows,
-            update: args.update,
-            dry_run: false,
-        },
-    };
-    bulk::execute(ctx, &op, args.dry_run).await
+/// How to split `file` into parts of at most `rows` rows, each with the header line.
+fn split_advice(file: &CsvFile, rows: usize) -> String {
+    let name = file.name();
+    let shown = if name == "stdin" { "FILE.csv" } else { name };
+    format!(
+        "split {name} into files of at most {rows} rows, each starting with the header line, e.g. \
+         `tail -n +2 {shown} | split -l {rows} - part- && for p in part-??; do {{ head -n 1 {shown}; \
+         cat $p; }} > $p.csv; done` (rows with line breaks inside quotes need a CSV-aware tool), \
+         or pass --chunk-rows {rows} to import it in chunks, each in its own transaction"
+    )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn columns_in_any_order_with_line_numbers() {
-        let text = "tags,identifier,target\n\"site:a;tier:1\",sn-1,\n,sn-2,armv7\n";
-        let rows = parse_csv(text, "f.csv").unwrap_or_default();
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].line, Some(2));
-        assert_eq!(rows[0].tags, Some(vec!["site:a".into(), "tier:1".into()]));
-        assert_eq!(rows[0].target, None);
-        assert_eq!(rows[1].identifier, "sn-2");
-        assert_eq!(rows[1].tags, None);
-        assert_eq!(rows[1].target.as_deref(), Some("armv7"));
+/// A 413 (the body is over the service's limit) gets the advice to split, at half the rows.
+fn split_hint(err: Error, file: &CsvFile, rows: usize) -> Error {
+    if err.http_status == Some(413) {
+        err.hint(split_advice(file, rows.div_ceil(2).max(1)))
+    } else {
+        err
     }
+}
 
-    #[test]
-    fn unknown_column_and_missing_identifier_are_refused() {
-        assert!(parse_csv("identifier,colour\nsn-1,red\n", "f").is_err());
-        assert!(parse_csv("description\nx\n", "f").is_err());
+pub async fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
+    let file = CsvFile::open(&args.file)?;
+    let total = file.row_count();
+    if args.chunk_rows.is_none() && total > MAX_SELECTED {
+        return Err(Error::usage(format!(
+            "{} has {total} rows; one import takes at most {MAX_SELECTED}",
+            file.name()
+        ))
+        .hint(split_advice(&file, MAX_SELECTED)));
     }
+    let head = ImportDevices {
+        product: args.product,
+        cohort: args.cohort,
+        devices: Vec::new(),
+        update: args.update,
+        dry_run: false,
+    };
+    let chunk = args
+        .chunk_rows
+        .map_or(MAX_SELECTED, |n| usize::try_from(n).unwrap_or(MAX_SELECTED));
+    if total <= chunk {
+        let op = Import {
+            file: &file,
+            head,
+            rows: 0..total,
+        };
+        return bulk::execute(ctx, &op, args.dry_run).await;
+    }
+    let chunks: Vec<Range<usize>> = (0..total)
+        .step_by(chunk)
+        .map(|start| start..total.min(start + chunk))
+        .collect();
+    import_chunks::run(ctx, &file, head, &chunks, args.dry_run).await
 }

@@ -3,6 +3,8 @@
 mod create;
 mod delete;
 mod import;
+mod import_chunks;
+mod import_csv;
 mod list;
 mod move_devices;
 mod show;
