@@ -23,6 +23,7 @@ mod router;
 mod routes;
 mod state;
 mod store;
+mod transport;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,10 @@ pub use auth::KEY_PREFIX;
 pub use idempotency::REPLAYED_HEADER;
 pub use key_cache::{EPOCH_FILE as AUTH_EPOCH_FILE, bump_epoch as invalidate_cached_keys};
 pub use offline::{OfflineKey, create_key_offline};
+pub use transport::{
+    DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    IpNet, MAX_HEADER_BYTES, MAX_URI_BYTES, TransportConfig, parse_trusted_proxy,
+};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "fleet.db";
@@ -62,6 +67,9 @@ pub struct ServerConfig {
     /// Invalid API keys one client address may present per minute before it gets 429 for the
     /// rest of that minute (brute-force protection).
     pub auth_failures_per_minute: u32,
+    /// How connections are accepted and served: connection cap, header/body/idle timeouts,
+    /// trusted reverse proxies.
+    pub transport: TransportConfig,
 }
 
 impl ServerConfig {
@@ -74,12 +82,14 @@ impl ServerConfig {
             fail_bulk_after_rows: None,
             part_size_bytes: DEFAULT_PART_SIZE_BYTES,
             auth_failures_per_minute: DEFAULT_AUTH_FAILURES_PER_MINUTE,
+            transport: TransportConfig::default(),
         }
     }
 }
 
 pub struct Server {
     state: state::AppState,
+    transport: TransportConfig,
 }
 
 impl Server {
@@ -127,7 +137,10 @@ impl Server {
         state.shared_mut().limiter = std::sync::Arc::new(limiter::FailureLimiter::new(
             config.auth_failures_per_minute,
         ));
-        let server = Server { state };
+        let server = Server {
+            state,
+            transport: config.transport,
+        };
         Ok((server, created.then_some(key)))
     }
 
@@ -148,12 +161,7 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let pool = self.state.pool.clone();
-        // Connection info gives brute-force protection the client's address.
-        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("the HTTP server failed")?;
+        transport::serve(listener, app, self.transport, shutdown).await;
         pool.close().await;
         Ok(())
     }
