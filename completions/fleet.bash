@@ -5525,7 +5525,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__server)
-            opts="-p -o -q -v -y -h -V --listen --data-dir --no-profile --auth-failures-per-minute --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key help"
+            opts="-p -o -q -v -y -h -V --listen --data-dir --no-profile --auth-failures-per-minute --max-connections --header-timeout --body-timeout --idle-timeout --trusted-proxy --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5540,6 +5540,26 @@ _fleet() {
                     return 0
                     ;;
                 --auth-failures-per-minute)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --body-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-proxy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1734,7 +1734,12 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;server'= {
             cand --listen 'Address and port to listen on'
             cand --data-dir 'Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]'
-            cand --auth-failures-per-minute 'Invalid API keys one client address may present per minute; after that it gets 429 until the minute is over, even with a valid key'
+            cand --auth-failures-per-minute 'Invalid API keys one client address may present per minute; after that its invalid keys get 429 until the minute is over (valid keys keep working)'
+            cand --max-connections 'Connections served at once; when all are taken, the longest-idle one is closed to make room [default: 10000, lowered to fit the open-file limit]'
+            cand --header-timeout 'Time a client has to send a complete request head (request line and headers), counted from the connection opening or the previous response; then the connection is closed'
+            cand --body-timeout 'Time a request body may go without any data arriving; then the request gets 408'
+            cand --idle-timeout 'Time a connection may sit with nothing read or written while no request is being handled (idle keep-alive, a client that stopped reading); then it is closed'
+            cand --trusted-proxy 'A reverse proxy (CIDR range or address) whose X-Forwarded-For names the client, for brute-force protection; repeatable. From other peers the header is ignored'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'

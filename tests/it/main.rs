@@ -31,6 +31,7 @@ mod cli_paging;
 mod cli_profile;
 mod cli_retry;
 mod cli_server;
+mod cli_server_flags;
 mod cli_tables;
 mod common;
 mod firmware_api;
