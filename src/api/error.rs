@@ -17,12 +17,18 @@ pub enum ErrorCode {
     NotFound,
     /// 405: the route exists but not with this method.
     MethodNotAllowed,
+    /// 408: the request body stopped arriving (no data within the service's body timeout).
+    RequestTimeout,
     /// 409: duplicate name, delete refused, archived product, state clash.
     Conflict,
     /// 412: `If-Match` did not match the current revision.
     PreconditionFailed,
     /// 413: the request body is larger than the service accepts.
     PayloadTooLarge,
+    /// 414: the request URI is longer than the service accepts.
+    UriTooLong,
+    /// 431: the request headers are larger than the service accepts.
+    HeadersTooLarge,
     /// 415: the body is not `application/json`.
     UnsupportedMediaType,
     /// 422: well-formed, but a field is invalid; see `fields`.

@@ -3,13 +3,14 @@
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
 use tokio::net::TcpListener;
 
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
-use crate::server::{Server, ServerConfig};
+use crate::server::{Server, ServerConfig, TransportConfig};
 
 /// File in the data dir that receives the bootstrapped admin key with `--no-profile`.
 const KEY_FILE: &str = "admin-api-key";
@@ -46,8 +47,8 @@ pub struct ServerArgs {
     #[arg(long)]
     pub no_profile: bool,
 
-    /// Invalid API keys one client address may present per minute; after that it gets 429
-    /// until the minute is over, even with a valid key
+    /// Invalid API keys one client address may present per minute; after that its invalid
+    /// keys get 429 until the minute is over (valid keys keep working)
     #[arg(
         long,
         env = "FLEET_AUTH_FAILURES_PER_MINUTE",
@@ -67,6 +68,34 @@ pub struct ServerArgs {
         value_parser = parse_upload_expiry
     )]
     pub upload_expiry: std::time::Duration,
+    /// Connections served at once; when all are taken, the longest-idle one is closed to make
+    /// room [default: 10000, lowered to fit the open-file limit]
+    #[arg(long, env = "FLEET_MAX_CONNECTIONS", value_name = "N",
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: Option<u64>,
+
+    /// Time a client has to send a complete request head (request line and headers), counted
+    /// from the connection opening or the previous response; then the connection is closed
+    #[arg(long, env = "FLEET_HEADER_TIMEOUT", value_name = "DURATION", default_value = "10s",
+        value_parser = parse_timeout)]
+    pub header_timeout: Duration,
+
+    /// Time a request body may go without any data arriving; then the request gets 408
+    #[arg(long, env = "FLEET_BODY_TIMEOUT", value_name = "DURATION", default_value = "30s",
+        value_parser = parse_timeout)]
+    pub body_timeout: Duration,
+
+    /// Time a connection may sit with nothing read or written while no request is being
+    /// handled (idle keep-alive, a client that stopped reading); then it is closed
+    #[arg(long, env = "FLEET_IDLE_TIMEOUT", value_name = "DURATION", default_value = "60s",
+        value_parser = parse_timeout)]
+    pub idle_timeout: Duration,
+
+    /// A reverse proxy (CIDR range or address) whose X-Forwarded-For names the client, for
+    /// brute-force protection; repeatable. From other peers the header is ignored
+    #[arg(long = "trusted-proxy", env = "FLEET_TRUSTED_PROXIES", value_name = "CIDR",
+        value_delimiter = ',', value_parser = crate::server::parse_trusted_proxy)]
+    pub trusted_proxies: Vec<crate::server::IpNet>,
 
     #[command(subcommand)]
     pub command: Option<super::server_keys::ServerCommand>,
@@ -93,6 +122,15 @@ pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
     let mut config = ServerConfig::new(&data_dir);
     config.auth_failures_per_minute = args.auth_failures_per_minute;
     config.upload_expiry = args.upload_expiry;
+    config.transport = TransportConfig {
+        max_connections: args
+            .max_connections
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
+        idle_timeout: args.idle_timeout,
+        trusted_proxies: args.trusted_proxies,
+    };
     runtime.block_on(serve(ctx, args.listen, config, args.no_profile))
 }
 
@@ -246,6 +284,15 @@ fn init_logging(ctx: &Context) {
         .with_writer(io::stderr)
         .with_ansi(ansi)
         .try_init();
+}
+
+/// A timeout flag's value: a duration such as `10s` or `2m`, not zero.
+fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
+    let duration = super::api_key::parse_duration(text)?;
+    if duration.is_zero() {
+        return Err("a timeout of zero would close every connection at once; use e.g. 10s".into());
+    }
+    Ok(duration)
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

@@ -23,6 +23,7 @@ use super::hex::hex;
 use super::key_cache::CachedKey;
 use super::state::AppState;
 use super::store;
+use super::transport::ClientIp;
 use crate::api::{ErrorCode, OrgId, ProductId, Role};
 
 /// Every key starts with this, so leaked keys are easy to spot (and to scan for).
@@ -110,7 +111,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
 }
 
 /// Middleware: rejects the request with 401 unless it carries a valid API key (known, not
-/// revoked, not expired), and with 429 when its client has presented too many invalid keys.
+/// revoked, not expired), and an invalid key with 429 when its client has presented too many.
 pub async fn require_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     match authenticate(&state, &parts).await {
@@ -122,8 +123,13 @@ pub async fn require_key(State(state): State<AppState>, request: Request, next: 
     }
 }
 
-/// The peer address; tests that call the router without a socket share one bucket.
+/// The client's address as the connection layer resolved it (behind trusted proxies, from
+/// `X-Forwarded-For`), else the peer's; tests that call the router without a socket share one
+/// bucket.
 fn client_ip(parts: &Parts) -> IpAddr {
+    if let Some(ClientIp(ip)) = parts.extensions.get::<ClientIp>() {
+        return *ip;
+    }
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -138,13 +144,16 @@ pub(super) async fn authenticate(state: &AppState, parts: &Parts) -> Result<Prin
             .into_response()
     })?;
     let ip = client_ip(parts);
-    if let Some(wait) = state.limiter.blocked(ip, Instant::now()) {
-        return Err(too_many_failures(wait));
-    }
+    // The key is checked before the client's failure budget, so a valid key always works: one
+    // address may be many clients (a NAT, a proxy without --trusted-proxy), and one of them
+    // guessing must not lock the others out. Only invalid keys are counted and refused.
     let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
     let key = match cached_or_stored(state, &digest).await? {
         Some(key) => key,
         None => {
+            if let Some(wait) = state.limiter.blocked(ip, Instant::now()) {
+                return Err(too_many_failures(wait));
+            }
             state.limiter.record_failure(ip, Instant::now());
             // No organization is known for an unknown key, so nothing goes to any audit log;
             // the service log notes the client (never the key).
@@ -165,6 +174,9 @@ pub(super) async fn authenticate(state: &AppState, parts: &Parts) -> Result<Prin
     };
     let principal = &key.principal;
     if let Some((reason, message)) = refusal {
+        if let Some(wait) = state.limiter.blocked(ip, Instant::now()) {
+            return Err(too_many_failures(wait));
+        }
         state.limiter.record_failure(ip, Instant::now());
         let details = serde_json::json!({
             "status": 401, "reason": reason, "method": parts.method.as_str(),

@@ -1,5 +1,7 @@
 //! Brute-force protection: counts presented-but-invalid API keys per client IP and answers 429
-//! once a client has guessed too often in one window.
+//! to a client's invalid keys once it has guessed too often in one window (a valid key is
+//! always accepted: see `auth::authenticate`). The client IP is the peer's, or the one a trusted
+//! reverse proxy forwarded (`transport::client_ip`).
 //!
 //! The count is in memory and per replica: a guesser spread over N replicas gets N times the
 //! budget, which still keeps guessing a 256-bit key hopeless while costing no database write per

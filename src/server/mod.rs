@@ -24,6 +24,7 @@ mod routes;
 mod state;
 mod store;
 mod sweeper;
+mod transport;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,10 @@ pub use domain::firmware::lifecycle::SweepReport;
 pub use idempotency::REPLAYED_HEADER;
 pub use key_cache::{EPOCH_FILE as AUTH_EPOCH_FILE, bump_epoch as invalidate_cached_keys};
 pub use offline::{OfflineKey, create_key_offline};
+pub use transport::{
+    DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    IpNet, MAX_HEADER_BYTES, MAX_URI_BYTES, TransportConfig, parse_trusted_proxy,
+};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "fleet.db";
@@ -71,6 +76,9 @@ pub struct ServerConfig {
     /// row and parts deleted) by the service's periodic sweep, which also collects orphaned
     /// part objects. Default 24 hours.
     pub upload_expiry: Duration,
+    /// How connections are accepted and served: connection cap, header/body/idle timeouts,
+    /// trusted reverse proxies.
+    pub transport: TransportConfig,
 }
 
 impl ServerConfig {
@@ -84,12 +92,14 @@ impl ServerConfig {
             part_size_bytes: DEFAULT_PART_SIZE_BYTES,
             auth_failures_per_minute: DEFAULT_AUTH_FAILURES_PER_MINUTE,
             upload_expiry: DEFAULT_UPLOAD_EXPIRY,
+            transport: TransportConfig::default(),
         }
     }
 }
 
 pub struct Server {
     state: state::AppState,
+    transport: TransportConfig,
 }
 
 impl Server {
@@ -140,7 +150,10 @@ impl Server {
         state.shared_mut().limiter = std::sync::Arc::new(limiter::FailureLimiter::new(
             config.auth_failures_per_minute,
         ));
-        let server = Server { state };
+        let server = Server {
+            state,
+            transport: config.transport,
+        };
         Ok((server, created.then_some(key)))
     }
 
@@ -168,12 +181,7 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let pool = self.state.pool.clone();
-        // Connection info gives brute-force protection the client's address.
-        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("the HTTP server failed")?;
+        transport::serve(listener, app, self.transport, shutdown).await;
         pool.close().await;
         Ok(())
     }

@@ -1,5 +1,5 @@
 //! Brute-force protection: a client that keeps presenting invalid keys gets 429 with
-//! Retry-After, even for a valid key, while requests without a key are not counted.
+//! Retry-After for them (a valid key still works), while requests without a key are not counted.
 
 use reqwest::Method;
 
@@ -34,9 +34,10 @@ async fn repeated_bad_keys_are_slowed_down() {
         .parse()
         .expect("seconds");
     assert!((1..=60).contains(&wait), "{wait}");
-    // The right key does not help a client that has been guessing.
+    // A valid key still works from that address (it may be another client behind the same
+    // NAT); only its invalid keys are refused.
     let valid = api.get("/v1/products").await;
-    valid.assert_error(429, "rate_limited");
+    assert_eq!(valid.status, 200, "{}", valid.body);
     // Unauthenticated endpoints still answer.
     assert_eq!(
         api.send(api.anonymous(Method::GET, "/v1/health"))

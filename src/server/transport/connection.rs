@@ -1,0 +1,106 @@
+//! One connection from accept to close: hyper's HTTP/1 with the header timeout, a watchdog for
+//! the idle timeout, closing when the connection cap sheds it, and a graceful finish on
+//! shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::TransportConfig;
+use super::client_ip::IpNet;
+use super::io::WatchedStream;
+use super::service::RequestService;
+use super::slots::Slot;
+
+/// What every connection needs from the configuration.
+pub struct Settings {
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+impl From<TransportConfig> for Settings {
+    fn from(config: TransportConfig) -> Self {
+        Settings {
+            header_timeout: config.header_timeout,
+            body_timeout: config.body_timeout,
+            idle_timeout: config.idle_timeout,
+            trusted_proxies: config.trusted_proxies,
+        }
+    }
+}
+
+/// Serves HTTP/1 on `stream` until the client closes it, a timeout or the connection cap
+/// closes it, or (after `stop`) its request in progress is answered.
+pub async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    slot: Slot,
+    app: axum::Router,
+    settings: Arc<Settings>,
+    mut stop: watch::Receiver<bool>,
+) {
+    // Responses are written whole; waiting for more to coalesce only adds latency.
+    let _ = stream.set_nodelay(true);
+    let activity = Arc::clone(&slot.activity);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(settings.header_timeout);
+    let service = RequestService {
+        app,
+        peer,
+        activity: Arc::clone(&activity),
+        settings: Arc::clone(&settings),
+    };
+    let io = TokioIo::new(WatchedStream::new(stream, Arc::clone(&activity)));
+    let connection = http.serve_connection(io, service);
+    let mut connection = std::pin::pin!(connection);
+    let mut stopping = false;
+    loop {
+        if !stopping && *stop.borrow() {
+            stopping = true;
+            // Without a request in progress (idle, or a head still arriving) there is nothing
+            // to finish: close now rather than wait out the header timeout.
+            if activity.idle_since().is_some() {
+                break;
+            }
+            connection.as_mut().graceful_shutdown();
+        }
+        let idle_deadline = if activity.handling() {
+            // A handler may take its time; check again later.
+            Instant::now() + settings.idle_timeout
+        } else {
+            Instant::from_std(activity.last_io()) + settings.idle_timeout
+        };
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(err) = result {
+                    tracing::debug!(client = %peer, error = %err, "connection ended with an error");
+                }
+                break;
+            }
+            () = tokio::time::sleep_until(idle_deadline) => {
+                let quiet = Instant::from_std(activity.last_io()) + settings.idle_timeout;
+                if !activity.handling() && quiet <= Instant::now() {
+                    tracing::debug!(client = %peer, "closing an idle connection");
+                    break;
+                }
+            }
+            () = activity.shed.notified() => break,
+            changed = stop.changed(), if !stopping => {
+                if changed.is_err() {
+                    // The server is gone without saying stop; finish as if it had.
+                    stopping = true;
+                    connection.as_mut().graceful_shutdown();
+                }
+            }
+        }
+    }
+    drop(slot);
+}
