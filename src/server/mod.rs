@@ -19,6 +19,7 @@ mod not_found;
 mod offline;
 mod openapi;
 mod pagination;
+mod private;
 mod router;
 mod routes;
 mod state;
@@ -33,6 +34,8 @@ pub use auth::KEY_PREFIX;
 pub use idempotency::REPLAYED_HEADER;
 pub use key_cache::{EPOCH_FILE as AUTH_EPOCH_FILE, bump_epoch as invalidate_cached_keys};
 pub use offline::{OfflineKey, create_key_offline};
+#[cfg(feature = "test-hooks")]
+pub use store::write_gate::WriteGate;
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "fleet.db";
@@ -62,6 +65,9 @@ pub struct ServerConfig {
     /// Invalid API keys one client address may present per minute before it gets 429 for the
     /// rest of that minute (brute-force protection).
     pub auth_failures_per_minute: u32,
+    /// Testing only: write transactions stop at this gate once they hold the write lock.
+    #[cfg(feature = "test-hooks")]
+    pub write_gate: Option<std::sync::Arc<WriteGate>>,
 }
 
 impl ServerConfig {
@@ -74,6 +80,8 @@ impl ServerConfig {
             fail_bulk_after_rows: None,
             part_size_bytes: DEFAULT_PART_SIZE_BYTES,
             auth_failures_per_minute: DEFAULT_AUTH_FAILURES_PER_MINUTE,
+            #[cfg(feature = "test-hooks")]
+            write_gate: None,
         }
     }
 }
@@ -86,7 +94,7 @@ impl Server {
     /// Opens/creates the data dir and SQLite db, runs migrations, bootstraps org `default` and an
     /// admin API key on first start. Returns Some(plaintext admin key) only when it was just created.
     pub async fn open(config: ServerConfig) -> anyhow::Result<(Server, Option<String>)> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        private::create_dir(&config.data_dir).with_context(|| {
             format!(
                 "could not create the data directory `{}`",
                 config.data_dir.display()
@@ -95,7 +103,8 @@ impl Server {
         if let Err(problems) = routes::check(&routes::all()) {
             anyhow::bail!("the route registry is unsound: {}", problems.join("; "));
         }
-        let pool = store::open(&config.data_dir.join(DB_FILE)).await?;
+        #[allow(unused_mut)]
+        let mut pool = store::open(&config.data_dir.join(DB_FILE)).await?;
         let key = auth::generate_key();
         let key_id = crate::api::ApiKeyId::generate();
         let created = store::orgs::bootstrap(
@@ -112,6 +121,8 @@ impl Server {
                 key_cache::EPOCH_FILE
             )
         })?;
+        #[cfg(feature = "test-hooks")]
+        pool.set_write_gate(config.write_gate.clone());
         let mut state = state::AppState::new(pool, config.max_body_bytes, keys);
         state.shared_mut().bulk = state::BulkLimits {
             max_body_bytes: config.max_bulk_body_bytes,

@@ -39,3 +39,6 @@ mod firmware_push;
 mod firmware_support;
 mod generated;
 mod layers;
+mod store_contention;
+mod store_disk_full;
+mod store_permissions;
