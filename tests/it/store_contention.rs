@@ -13,6 +13,14 @@ use crate::common::server::TestServer;
 /// take every connection while they wait for the write lock.
 const QUEUED_WRITERS: usize = 16;
 
+struct OpenOnDrop(Arc<WriteGate>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.open();
+    }
+}
+
 #[tokio::test]
 async fn reads_answer_while_a_write_transaction_is_open_and_writers_queue() {
     let gate = Arc::new(WriteGate::new());
@@ -25,6 +33,8 @@ async fn reads_answer_while_a_write_transaction_is_open_and_writers_queue() {
     assert_eq!(api.get("/v1/devices").await.status, 200);
 
     gate.close();
+    // A failing assertion must not leave the held write (and so the server's shutdown) waiting.
+    let _reopen = OpenOnDrop(gate.clone());
     let create = |n: usize| {
         let api = api.clone();
         tokio::spawn(async move {

@@ -107,7 +107,11 @@ async fn full_disk_gives_507_and_recovers_without_restart_needs_root_to_mount_tm
     let tmpfs = match Tmpfs::mount() {
         Ok(tmpfs) => tmpfs,
         Err(why) => {
-            eprintln!("skipped: full_disk_gives_507_and_recovers_without_restart: {why}");
+            // Said on stderr so a run without root shows what it did not test.
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: full_disk_gives_507_and_recovers_without_restart: {why}"
+            );
             return;
         }
     };
