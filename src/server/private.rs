@@ -25,14 +25,19 @@ pub fn create_dir(dir: &Path) -> io::Result<()> {
     builder.create(dir)
 }
 
-/// Sets `path` to `mode` when it exists.
+/// Sets `path` to `mode` when it exists and has another mode (so a file already private needs
+/// no ownership of it).
 pub fn restrict(path: &Path, mode: u32) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-            other => return other,
+        let current = match std::fs::metadata(path) {
+            Ok(meta) => meta.permissions().mode() & 0o7777,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(err) => return Err(err),
+        };
+        if current != mode {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
         }
     }
     #[cfg(not(unix))]

@@ -103,23 +103,26 @@ pub async fn open(path: &Path) -> anyhow::Result<Pool> {
 
 /// Makes the database file 0600 (created empty when missing, which SQLite takes for a new
 /// database) before SQLite opens it: SQLite gives its `-wal` and `-shm` files the database
-/// file's mode, so they follow. Files of an older data dir are tightened too.
+/// file's mode, so they follow. Files of an older data dir are tightened too, where this user
+/// may: another user with access (an operator's `fleet server api-key create`) still opens it.
 fn make_private(path: &Path) -> anyhow::Result<()> {
-    let private = || -> std::io::Result<()> {
-        private::create_file(path)?;
-        for suffix in ["-wal", "-shm"] {
-            let mut companion = path.as_os_str().to_owned();
-            companion.push(suffix);
-            private::restrict(Path::new(&companion), private::FILE_MODE)?;
+    if !path.exists() {
+        private::create_file(path).with_context(|| {
+            format!(
+                "could not create the database `{}` (mode 0600)",
+                path.display()
+            )
+        })?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let file = Path::new(&file);
+        if let Err(err) = private::restrict(file, private::FILE_MODE) {
+            tracing::warn!(file = %file.display(), error = %err, "could not make a database file private (mode 0600)");
         }
-        Ok(())
-    };
-    private().with_context(|| {
-        format!(
-            "could not make the database `{}` private (mode 0600)",
-            path.display()
-        )
-    })
+    }
+    Ok(())
 }
 
 fn pool_options(max_connections: u32) -> SqlitePoolOptions {
