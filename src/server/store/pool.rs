@@ -17,8 +17,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use super::{Db, Tx};
 use crate::server::private;
 
-/// Read connections: reads are short, and two cores serve them; more only adds memory.
-const READERS: u32 = 8;
+/// Read connections per core. Each runs its queries on a thread of its own; many more threads
+/// than cores would crowd out the one writer's thread, and writes would slow down.
+const READERS_PER_CORE: u32 = 1;
+/// Read connections at least, so one slow read never holds up all others.
+const MIN_READERS: u32 = 2;
 /// How long a write waits for the write lock when another process holds it (a seeding script,
 /// `fleet server api-key create` on the same data dir). Writers of this process queue on the
 /// write connection instead and never reach it.
@@ -89,7 +92,12 @@ pub async fn open(path: &Path) -> anyhow::Result<Pool> {
         .with_context(|| format!("could not migrate the database `{}`", path.display()))?;
     // Opened after the writer made the file and switched it to WAL, which is what lets
     // read-only connections read while the writer writes.
-    let reader = pool_options(READERS)
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let readers = u32::try_from(cores)
+        .unwrap_or(u32::MAX)
+        .saturating_mul(READERS_PER_CORE)
+        .max(MIN_READERS);
+    let reader = pool_options(readers)
         .connect_with(options.read_only(true))
         .await
         .with_context(|| format!("could not open the database `{}`", path.display()))?;
