@@ -39,6 +39,8 @@ pub enum ErrorCode {
     Internal,
     /// 503: the service is shutting down or overloaded.
     Unavailable,
+    /// 507: the service's disk is full; writes fail until space is freed, reads still work.
+    InsufficientStorage,
     /// A code this client version does not know yet.
     #[serde(other)]
     Unknown,

@@ -29,23 +29,35 @@ pub type ByteStream = BoxStream<'static, Result<Bytes, BlobError>>;
 #[derive(Clone, Debug)]
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
-    /// The directory of a local store. Its writes in progress are files `<key>#<n>` that the
-    /// store's listing hides; a crash leaves them behind, so cleaning up reaches for them here.
-    /// (A bucket's unfinished multipart uploads expire by its own lifecycle rule instead.)
-    local_root: Option<PathBuf>,
+    /// The same store when it is a local directory, whose files are made owner-only.
+    local: Option<Local>,
+}
+
+#[derive(Clone, Debug)]
+struct Local {
+    store: Arc<LocalFileSystem>,
+    /// The directory as the store resolved it (canonical), so object paths start with it. Its
+    /// writes in progress are files `<key>#<n>` that the store's listing hides; a crash leaves
+    /// them behind, so cleaning up reaches for them here. (A bucket's unfinished multipart
+    /// uploads expire by its own lifecycle rule instead.)
+    root: PathBuf,
 }
 
 impl Blobs {
     /// A store in `<data_dir>/blobs`, created when missing.
     pub fn local(data_dir: &Path) -> anyhow::Result<Self> {
         let root = data_dir.join(BLOBS_DIR);
-        std::fs::create_dir_all(&root)
-            .with_context(|| format!("could not create `{}`", root.display()))?;
+        super::private::create_dir(&root)
+            .and_then(|()| super::private::restrict(&root, super::private::DIR_MODE))
+            .with_context(|| format!("could not create `{}` (mode 0700)", root.display()))?;
         let store = LocalFileSystem::new_with_prefix(&root)
             .with_context(|| format!("could not open the blob store `{}`", root.display()))?;
+        let root = std::fs::canonicalize(&root)
+            .with_context(|| format!("could not resolve `{}`", root.display()))?;
+        let store = Arc::new(store);
         Ok(Blobs {
-            store: Arc::new(store),
-            local_root: Some(root),
+            store: store.clone(),
+            local: Some(Local { store, root }),
         })
     }
 
@@ -53,16 +65,25 @@ impl Blobs {
     pub fn in_memory() -> Self {
         Blobs {
             store: Arc::new(object_store::memory::InMemory::new()),
-            local_root: None,
+            local: None,
         }
     }
 
     /// Starts writing `key` piece by piece: nothing is visible under `key` until
     /// [`BlobWriter::finish`], and memory stays at a few chunks whatever the object's size.
     pub async fn writer(&self, key: &str) -> Result<BlobWriter, BlobError> {
-        let upload = self.store.put_multipart(&ObjectPath::from(key)).await?;
+        let location = ObjectPath::from(key);
+        let upload = self.store.put_multipart(&location).await?;
+        let file = match &self.local {
+            Some(local) => Some((
+                local.store.path_to_filesystem(&location)?,
+                local.root.clone(),
+            )),
+            None => None,
+        };
         Ok(BlobWriter {
             inner: WriteMultipart::new_with_chunk_size(upload, WRITE_CHUNK),
+            file,
         })
     }
 
@@ -163,8 +184,7 @@ impl Blobs {
     }
 
     fn local_dir(&self, prefix: &ObjectPath) -> Option<PathBuf> {
-        let root = self.local_root.as_ref()?;
-        let mut dir = root.clone();
+        let mut dir = self.local.as_ref()?.root.clone();
         dir.extend(prefix.parts().map(|part| part.as_ref().to_owned()));
         Some(dir)
     }
@@ -214,6 +234,8 @@ fn local_error(path: &Path, err: &std::io::Error) -> BlobError {
 /// An object being written; dropping it without [`BlobWriter::finish`] leaves nothing behind.
 pub struct BlobWriter {
     inner: WriteMultipart,
+    /// The finished object's file and the store's root, for a local store.
+    file: Option<(PathBuf, PathBuf)>,
 }
 
 impl BlobWriter {
@@ -227,6 +249,14 @@ impl BlobWriter {
     /// Makes the object visible under its key, replacing what was there.
     pub async fn finish(self) -> Result<(), BlobError> {
         self.inner.finish().await?;
+        if let Some((file, root)) = &self.file {
+            // The store creates files and directories as the umask says; a few chmods after
+            // the rename are cheap next to writing the part.
+            super::private::restrict_below(root, file).map_err(|err| BlobError::Generic {
+                store: "local",
+                source: format!("could not make `{}` private: {err}", file.display()).into(),
+            })?;
+        }
         Ok(())
     }
 
@@ -236,6 +266,20 @@ impl BlobWriter {
             tracing::warn!(error = %err, "could not discard a partly written blob");
         }
     }
+}
+
+/// Whether `err` comes from a full file system: the write cannot succeed until space is freed.
+pub fn is_disk_full(err: &BlobError) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = cause {
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::StorageFull {
+                return true;
+            }
+        }
+        cause = current.source();
+    }
+    false
 }
 
 fn read_file(mut file: std::fs::File, path: std::path::PathBuf) -> ByteStream {

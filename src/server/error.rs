@@ -4,6 +4,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::store;
 use crate::api::{ErrorBody, ErrorCode, FieldError};
 
 #[derive(Debug)]
@@ -92,6 +93,19 @@ impl ApiError {
         )
     }
 
+    /// 507: the data directory's file system is full. Nothing of the request was kept.
+    pub fn insufficient_storage() -> Self {
+        Self::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            ErrorCode::InsufficientStorage,
+            "the service's disk is full; nothing of this request was stored",
+        )
+        .with_hint(
+            "free space on the file system of the service's data directory; writes work again \
+             as soon as there is room, without a restart (reads keep working meanwhile)",
+        )
+    }
+
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.body.hint = Some(hint.into());
         self
@@ -124,6 +138,7 @@ impl ApiError {
             422 => (ErrorCode::ValidationFailed, "the request is invalid"),
             429 => (ErrorCode::RateLimited, "too many requests; slow down"),
             503 => (ErrorCode::Unavailable, "the service is unavailable"),
+            507 => (ErrorCode::InsufficientStorage, "the service's disk is full"),
             _ if status.is_client_error() => (ErrorCode::BadRequest, "the request was rejected"),
             _ => (
                 ErrorCode::Internal,
@@ -134,9 +149,14 @@ impl ApiError {
     }
 }
 
-/// Database failures are the service's fault: log the detail, tell the client only that it failed.
+/// Database failures are the service's fault: log the detail, tell the client only that it
+/// failed, or that the disk is full, which the operator must fix before writes can work.
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
+        if store::is_disk_full(&err) {
+            tracing::error!(error = %err, "database write failed: the disk is full");
+            return ApiError::insufficient_storage();
+        }
         tracing::error!(error = %err, "database error");
         ApiError::internal()
     }

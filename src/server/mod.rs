@@ -19,6 +19,7 @@ mod not_found;
 mod offline;
 mod openapi;
 mod pagination;
+mod private;
 mod router;
 mod routes;
 mod state;
@@ -37,6 +38,8 @@ pub use domain::firmware::lifecycle::SweepReport;
 pub use idempotency::REPLAYED_HEADER;
 pub use key_cache::{EPOCH_FILE as AUTH_EPOCH_FILE, bump_epoch as invalidate_cached_keys};
 pub use offline::{OfflineKey, create_key_offline};
+#[cfg(feature = "test-hooks")]
+pub use store::write_gate::WriteGate;
 pub use transport::{
     DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     IpNet, MAX_HEADER_BYTES, MAX_URI_BYTES, TransportConfig, parse_trusted_proxy,
@@ -79,6 +82,9 @@ pub struct ServerConfig {
     /// How connections are accepted and served: connection cap, header/body/idle timeouts,
     /// trusted reverse proxies.
     pub transport: TransportConfig,
+    /// Testing only: write transactions stop at this gate once they hold the write lock.
+    #[cfg(feature = "test-hooks")]
+    pub write_gate: Option<std::sync::Arc<WriteGate>>,
 }
 
 impl ServerConfig {
@@ -93,6 +99,8 @@ impl ServerConfig {
             auth_failures_per_minute: DEFAULT_AUTH_FAILURES_PER_MINUTE,
             upload_expiry: DEFAULT_UPLOAD_EXPIRY,
             transport: TransportConfig::default(),
+            #[cfg(feature = "test-hooks")]
+            write_gate: None,
         }
     }
 }
@@ -106,7 +114,7 @@ impl Server {
     /// Opens/creates the data dir and SQLite db, runs migrations, bootstraps org `default` and an
     /// admin API key on first start. Returns Some(plaintext admin key) only when it was just created.
     pub async fn open(config: ServerConfig) -> anyhow::Result<(Server, Option<String>)> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        private::create_dir(&config.data_dir).with_context(|| {
             format!(
                 "could not create the data directory `{}`",
                 config.data_dir.display()
@@ -115,7 +123,8 @@ impl Server {
         if let Err(problems) = routes::check(&routes::all()) {
             anyhow::bail!("the route registry is unsound: {}", problems.join("; "));
         }
-        let pool = store::open(&config.data_dir.join(DB_FILE)).await?;
+        #[allow(unused_mut)]
+        let mut pool = store::open(&config.data_dir.join(DB_FILE)).await?;
         let key = auth::generate_key();
         let key_id = crate::api::ApiKeyId::generate();
         let created = store::orgs::bootstrap(
@@ -132,6 +141,8 @@ impl Server {
                 key_cache::EPOCH_FILE
             )
         })?;
+        #[cfg(feature = "test-hooks")]
+        pool.set_write_gate(config.write_gate.clone());
         let mut state = state::AppState::new(pool, config.max_body_bytes, keys);
         state.shared_mut().bulk = state::BulkLimits {
             max_body_bytes: config.max_bulk_body_bytes,

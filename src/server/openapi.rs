@@ -179,6 +179,12 @@ fn errors(
         ));
     }
     errors.push((500, "The service failed; the request may be retried"));
+    if write {
+        errors.push((
+            507,
+            "The service's disk is full; nothing was stored. Retrying will not help until space is freed",
+        ));
+    }
     errors
 }
 

@@ -92,9 +92,7 @@ mod tests {
     /// A state whose sweeps fail at once (an empty in-memory database): only the schedule
     /// matters here; what a sweep does is tested against a real data dir.
     fn state(dir: &std::path::Path, expiry: Duration) -> AppState {
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .connect_lazy("sqlite::memory:")
-            .expect("lazy pool");
+        let pool = crate::server::store::Pool::unconnected();
         let keys = KeyCache::open(dir).expect("key cache");
         let mut state = AppState::new(pool, 1024, keys);
         let firmware = crate::server::domain::firmware::Firmware::in_memory();

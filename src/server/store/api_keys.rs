@@ -29,7 +29,7 @@ pub async fn find_by_hash(pool: &Pool, hash: &str) -> sqlx::Result<Option<KeyAut
          AS scope FROM api_keys k WHERE k.hash = $1",
     )
     .bind(hash)
-    .fetch_optional(pool)
+    .fetch_optional(pool.reader())
     .await
 }
 
@@ -37,7 +37,7 @@ pub async fn touch(pool: &Pool, id: &str, at: DateTime<Utc>) -> sqlx::Result<()>
     sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
         .bind(at)
         .bind(id)
-        .execute(pool)
+        .execute(pool.writer())
         .await?;
     Ok(())
 }

@@ -97,7 +97,7 @@ pub async fn complete(
         .bind(body)
         .bind(org_id.as_str())
         .bind(key)
-        .execute(pool)
+        .execute(pool.writer())
         .await?;
     Ok(())
 }
@@ -107,7 +107,7 @@ pub async fn release(pool: &Pool, org_id: &OrgId, key: &str) -> sqlx::Result<()>
     sqlx::query("DELETE FROM idempotency_keys WHERE org_id = $1 AND key = $2 AND status IS NULL")
         .bind(org_id.as_str())
         .bind(key)
-        .execute(pool)
+        .execute(pool.writer())
         .await?;
     Ok(())
 }

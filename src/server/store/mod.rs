@@ -13,48 +13,19 @@ pub mod idempotency;
 pub mod orgs;
 pub mod products;
 
-use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
+mod pool;
+#[cfg(feature = "test-hooks")]
+pub mod write_gate;
 
-use anyhow::Context as _;
 use chrono::{DateTime, SubsecRound, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use pool::{Pool, begin_write, is_disk_full, open};
 
 /// The database the store speaks; the one place a second backend would branch.
 pub type Db = sqlx::Sqlite;
-pub type Pool = sqlx::Pool<Db>;
 pub type Conn = <Db as sqlx::Database>::Connection;
 pub type Tx = sqlx::Transaction<'static, Db>;
 pub type QueryBuilder<'a> = sqlx::QueryBuilder<'a, Db>;
-
-/// Opens (creating if needed) the SQLite database at `path` and applies the embedded migrations.
-pub async fn open(path: &Path) -> anyhow::Result<Pool> {
-    let options = SqliteConnectOptions::from_str("sqlite:")?
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await
-        .with_context(|| format!("could not open the database `{}`", path.display()))?;
-    sqlx::migrate!("src/server/store/migrations")
-        .run(&pool)
-        .await
-        .with_context(|| format!("could not migrate the database `{}`", path.display()))?;
-    Ok(pool)
-}
-
-/// Starts a write transaction that takes the write lock up front. A deferred `BEGIN` that reads
-/// and then writes fails with SQLITE_BUSY when another writer committed in between; taking the
-/// lock first makes concurrent writers queue on the busy timeout instead.
-pub async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
-    pool.begin_with("BEGIN IMMEDIATE").await
-}
 
 /// Timestamps are kept at microsecond precision, what PostgreSQL stores, so a value reads back
 /// exactly as it was written on either backend.

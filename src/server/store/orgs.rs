@@ -52,7 +52,7 @@ pub async fn bootstrap(
 pub async fn id_by_name(pool: &Pool, name: &str) -> sqlx::Result<Option<OrgId>> {
     let row: Option<(String,)> = sqlx::query_as("SELECT id FROM organizations WHERE name = $1")
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(pool.reader())
         .await?;
     Ok(row.and_then(|(id,)| OrgId::parse(&id)))
 }

@@ -126,8 +126,12 @@ async fn product_of(conn: &mut Conn, principal: &Principal, stored: &Stored) -> 
     product_or_404(conn, &principal.org_id, stored.binary.product_id.as_str()).await
 }
 
-/// A failing blob store: logged, and a 500 to the caller.
+/// A failing blob store: logged, and a 500 to the caller (507 when its disk is full).
 fn blob_error(err: BlobError) -> ApiError {
+    if crate::server::blobs::is_disk_full(&err) {
+        tracing::error!(error = %err, "blob write failed: the disk is full");
+        return ApiError::insufficient_storage();
+    }
     tracing::error!(error = %err, "blob store error");
     ApiError::internal()
 }

@@ -1,0 +1,284 @@
+//! The database connections: a pool of read-only connections for reads and exactly one write
+//! connection that every writing transaction queues for, and how a failed one is thrown away.
+//!
+//! SQLite in WAL mode lets any number of readers run beside one writer. With one shared pool,
+//! writers waiting on the write lock held connections that readers then waited for; here writers
+//! queue inside the service for the one write connection and readers never wait behind them.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::Connection as _;
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{Db, Tx};
+use crate::server::private;
+
+/// Read connections per core. Each runs its queries on a thread of its own; many more threads
+/// than cores would crowd out the one writer's thread, and writes would slow down.
+const READERS_PER_CORE: u32 = 1;
+/// Read connections at least, so one slow read never holds up all others.
+const MIN_READERS: u32 = 2;
+/// How long a write waits for the write lock when another process holds it (a seeding script,
+/// `fleet server api-key create` on the same data dir). Writers of this process queue on the
+/// write connection instead and never reach it.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Both pools of the service's database. Cloning is cheap (two `Arc`s).
+#[derive(Clone)]
+pub struct Pool {
+    reader: sqlx::Pool<Db>,
+    writer: sqlx::Pool<Db>,
+    #[cfg(feature = "test-hooks")]
+    gate: Option<std::sync::Arc<super::write_gate::WriteGate>>,
+}
+
+impl Pool {
+    /// A read-only connection. Anything that writes goes through [`begin_write`].
+    pub async fn acquire(&self) -> sqlx::Result<PoolConnection<Db>> {
+        self.reader.acquire().await
+    }
+
+    /// A read-only transaction: one consistent snapshot over several queries (temporary tables
+    /// are allowed: they live in the connection, not in the database file).
+    pub async fn begin(&self) -> sqlx::Result<Tx> {
+        self.reader.begin().await
+    }
+
+    /// The read pool, for a single query.
+    pub fn reader(&self) -> &sqlx::Pool<Db> {
+        &self.reader
+    }
+
+    /// The write connection's pool, for a single writing statement outside a transaction.
+    pub fn writer(&self) -> &sqlx::Pool<Db> {
+        &self.writer
+    }
+
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    /// Unit tests only: pools that connect on first use to an empty in-memory database, for
+    /// tests where only the code around the store matters.
+    #[cfg(test)]
+    pub fn unconnected() -> Pool {
+        let lazy = || {
+            SqlitePoolOptions::new()
+                .connect_lazy("sqlite::memory:")
+                .expect("an in-memory database URL parses")
+        };
+        Pool {
+            reader: lazy(),
+            writer: lazy(),
+            #[cfg(feature = "test-hooks")]
+            gate: None,
+        }
+    }
+
+    /// Testing only: writes stop at `gate` once they hold the write lock.
+    #[cfg(feature = "test-hooks")]
+    pub fn set_write_gate(&mut self, gate: Option<std::sync::Arc<super::write_gate::WriteGate>>) {
+        self.gate = gate;
+    }
+}
+
+/// Opens (creating if needed) the SQLite database at `path` and applies the embedded migrations.
+pub async fn open(path: &Path) -> anyhow::Result<Pool> {
+    make_private(path)?;
+    let options = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(path)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT);
+    let write_options = options
+        .clone()
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal);
+    let writer = pool_options(1)
+        .connect_with(write_options)
+        .await
+        .with_context(|| format!("could not open the database `{}`", path.display()))?;
+    sqlx::migrate!("src/server/store/migrations")
+        .run(&writer)
+        .await
+        .with_context(|| format!("could not migrate the database `{}`", path.display()))?;
+    // Opened after the writer made the file and switched it to WAL, which is what lets
+    // read-only connections read while the writer writes.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let readers = u32::try_from(cores)
+        .unwrap_or(u32::MAX)
+        .saturating_mul(READERS_PER_CORE)
+        .max(MIN_READERS);
+    let reader = pool_options(readers)
+        .connect_with(options.read_only(true))
+        .await
+        .with_context(|| format!("could not open the database `{}`", path.display()))?;
+    Ok(Pool {
+        reader,
+        writer,
+        #[cfg(feature = "test-hooks")]
+        gate: None,
+    })
+}
+
+/// Makes the database file 0600 (created empty when missing, which SQLite takes for a new
+/// database) before SQLite opens it: SQLite gives its `-wal` and `-shm` files the database
+/// file's mode, so they follow. Files of an older data dir are tightened too, where this user
+/// may: another user with access (an operator's `fleet server api-key create`) still opens it.
+fn make_private(path: &Path) -> anyhow::Result<()> {
+    if !path.exists() {
+        private::create_file(path).with_context(|| {
+            format!(
+                "could not create the database `{}` (mode 0600)",
+                path.display()
+            )
+        })?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let file = Path::new(&file);
+        if let Err(err) = private::restrict(file, private::FILE_MODE) {
+            tracing::warn!(file = %file.display(), error = %err, "could not make a database file private (mode 0600)");
+        }
+    }
+    Ok(())
+}
+
+fn pool_options(max_connections: u32) -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(max_connections)
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                // A transaction dropped without commit queues its ROLLBACK on the connection;
+                // the ping runs after it, so what is still open now failed to end. That happens
+                // when SQLite already rolled back by itself (a full disk fails COMMIT, and the
+                // ROLLBACK that follows finds no transaction): such a connection would refuse
+                // every later BEGIN, so it is closed and the next acquire opens a fresh one.
+                conn.ping().await?;
+                let clean = !conn.is_in_transaction();
+                if !clean {
+                    tracing::warn!(
+                        "closing a database connection left inside a failed transaction"
+                    );
+                }
+                Ok(clean)
+            })
+        })
+}
+
+/// Starts a write transaction on the write connection, taking the write lock up front. Writers
+/// of this service queue for the one write connection; `IMMEDIATE` still matters against other
+/// processes on the same file: a deferred `BEGIN` that reads and then writes fails with
+/// SQLITE_BUSY when another writer committed in between.
+pub async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
+    #[cfg(feature = "test-hooks")]
+    if let Some(gate) = &pool.gate {
+        gate.arrive();
+    }
+    let tx = pool.writer.begin_with("BEGIN IMMEDIATE").await?;
+    #[cfg(feature = "test-hooks")]
+    if let Some(gate) = &pool.gate {
+        gate.pass().await;
+    }
+    Ok(tx)
+}
+
+/// SQLite's primary result code for "database or disk is full".
+const SQLITE_FULL: i64 = 13;
+
+/// Whether `err` says the database's file system is full: writes cannot succeed until space is
+/// freed, and nothing of the failed write was kept.
+pub fn is_disk_full(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i64>().ok())
+            .is_some_and(|code| code & 0xff == SQLITE_FULL),
+        sqlx::Error::Io(io) => io.kind() == std::io::ErrorKind::StorageFull,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn fresh() -> (tempfile::TempDir, Pool) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pool = open(&dir.path().join("test.db")).await.expect("open");
+        (dir, pool)
+    }
+
+    /// The state a COMMIT that failed on a full disk leaves: SQLite rolled back by itself, so
+    /// the connection believes it is inside a transaction that no longer exists, and neither
+    /// COMMIT nor ROLLBACK can end it.
+    async fn wedge_the_write_connection(pool: &Pool) {
+        let mut tx = begin_write(pool).await.expect("begin");
+        sqlx::query("ROLLBACK")
+            .execute(&mut *tx)
+            .await
+            .expect("roll back behind the transaction's back");
+        assert!(
+            tx.commit().await.is_err(),
+            "a commit with no transaction fails"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_whose_transaction_failed_to_end_is_not_reused() {
+        let (_dir, pool) = fresh().await;
+        wedge_the_write_connection(&pool).await;
+        // The next write gets a working connection: a reused one would fail to BEGIN.
+        let mut tx = begin_write(&pool)
+            .await
+            .expect("a write after the failure begins");
+        sqlx::query("CREATE TABLE after_failure (x INTEGER)")
+            .execute(&mut *tx)
+            .await
+            .expect("write");
+        tx.commit().await.expect("commit");
+    }
+
+    #[tokio::test]
+    async fn a_rolled_back_transaction_keeps_its_connection() {
+        let (_dir, pool) = fresh().await;
+        // A temporary table lives as long as its connection: it marks the write connection.
+        let mut conn = pool.writer().acquire().await.expect("acquire");
+        sqlx::query("CREATE TEMP TABLE marker (x INTEGER)")
+            .execute(&mut *conn)
+            .await
+            .expect("mark the connection");
+        drop(conn);
+        let tx = begin_write(&pool).await.expect("begin");
+        drop(tx);
+        let mut conn = pool.writer().acquire().await.expect("acquire");
+        sqlx::query("SELECT x FROM marker")
+            .execute(&mut *conn)
+            .await
+            .expect("the same connection came back after an ordinary rollback");
+    }
+
+    #[tokio::test]
+    async fn reads_cannot_write() {
+        let (_dir, pool) = fresh().await;
+        let mut conn = pool.acquire().await.expect("acquire");
+        let err = sqlx::query("CREATE TABLE nope (x INTEGER)")
+            .execute(&mut *conn)
+            .await
+            .expect_err("a read connection refuses writes");
+        assert!(err.to_string().contains("readonly"), "{err}");
+    }
+
+    #[test]
+    fn disk_full_is_recognised_by_its_primary_code() {
+        let io = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::StorageFull));
+        assert!(is_disk_full(&io));
+        assert!(!is_disk_full(&sqlx::Error::RowNotFound));
+    }
+}
