@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::Resource;
 use super::resources::or_dash;
+use super::table::table_time;
 use crate::api::{ApiKey, CreatedApiKey, Event, ScopedProduct};
 
 /// `all` for an org-wide key, else the product names.
@@ -63,6 +64,10 @@ impl Resource for ApiKey {
         ]
     }
 
+    fn wide_only() -> &'static [&'static str] {
+        &["ID"]
+    }
+
     fn row(&self) -> Vec<String> {
         vec![
             self.name.clone(),
@@ -71,7 +76,7 @@ impl Resource for ApiKey {
             self.role.to_string(),
             scope_text(self.products.as_deref()),
             state(self),
-            or_dash(self.expires_at.map(|t| t.to_rfc3339())),
+            or_dash(self.expires_at.map(table_time)),
         ]
     }
 
@@ -87,6 +92,10 @@ impl Resource for CreatedApiKey {
 
     fn headers() -> &'static [&'static str] {
         ApiKey::headers()
+    }
+
+    fn wide_only() -> &'static [&'static str] {
+        ApiKey::wide_only()
     }
 
     fn row(&self) -> Vec<String> {
@@ -111,7 +120,7 @@ impl Resource for Event {
 
     fn row(&self) -> Vec<String> {
         vec![
-            self.occurred_at.to_rfc3339(),
+            table_time(self.occurred_at),
             self.action.clone(),
             self.result.as_str().to_owned(),
             or_dash(self.key_name.as_deref()),

@@ -38,6 +38,7 @@ mod cli_retry;
 mod cli_server;
 mod cli_server_flags;
 mod cli_tables;
+mod cli_tables_fit;
 mod common;
 mod firmware_api;
 mod firmware_concurrent;
