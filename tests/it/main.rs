@@ -30,6 +30,7 @@ mod cli_confirm;
 mod cli_errors;
 mod cli_escaping;
 mod cli_help;
+mod cli_help_globals;
 mod cli_outcome;
 mod cli_output;
 mod cli_paging;
