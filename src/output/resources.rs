@@ -164,6 +164,7 @@ impl Resource for Device {
             ("tags", tags(&self.tags)),
             ("target", or_dash(self.target.as_deref())),
             ("quarantined", yes_no(self.quarantined)),
+            ("needs provisioning", yes_no(self.needs_provisioning)),
             ("created", self.created_at.to_rfc3339()),
             ("updated", self.updated_at.to_rfc3339()),
             ("revision", self.revision.to_string()),

@@ -44,6 +44,21 @@ fn seed(cli: &Cli) {
     ] {
         cli.run(args).success();
     }
+    // A read-only key trying to write: an `auth.denied` event with its route and reason.
+    let secret = cli
+        .run(&[
+            "api-key", "create", "reader", "--role", "read", "-o", "json",
+        ])
+        .success()
+        .json()["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let denied = cli.run_with_env(
+        &["product", "create", "not-allowed"],
+        &[("FLEET_API_KEY", secret.as_str())],
+    );
+    assert_ne!(denied.code, 0, "{denied:#?}");
 }
 
 /// IDs cut to fit keep their prefix and length but lose their random digits.
@@ -83,6 +98,57 @@ fn tables_fit_80_and_120_columns() {
             insta::assert_snapshot!(format!("{name}_{columns}"), mask_cut_ids(&run.stdout));
         }
     }
+}
+
+#[test]
+fn events_name_their_resources_and_denials_say_route_and_reason() {
+    let server = TestServer::start();
+    let cli = Cli::against(&server);
+    seed(&cli);
+    let run = cli.run(&["event", "list", "-o", "wide"]).success();
+    let line = |action: &str| -> String {
+        run.lines()
+            .into_iter()
+            .find(|line| line.contains(action))
+            .unwrap_or_else(|| panic!("no {action} in {run:#?}"))
+            .to_owned()
+    };
+    assert!(line("device.created").contains(" sn-0001 "), "{run:#?}");
+    assert!(line("cohort.created").contains(" beta "), "{run:#?}");
+    assert!(
+        line("product.created").contains(" indoor-climate-sensor-with-a-long-name "),
+        "{run:#?}"
+    );
+    let denied = line("auth.denied");
+    assert!(denied.contains(" reader "), "{denied}");
+    assert!(denied.contains(" POST /v1/products (role)"), "{denied}");
+    assert!(!denied.contains("coh_") && !line("device.created").contains("dev_"));
+}
+
+#[test]
+fn device_show_says_whether_it_needs_provisioning() {
+    let server = TestServer::start();
+    let cli = Cli::against(&server);
+    seed(&cli);
+    let line = |run: &Run| {
+        run.lines()
+            .into_iter()
+            .find(|line| line.starts_with("needs provisioning"))
+            .map(str::to_owned)
+    };
+    let before = cli.run(&["device", "show", "sn-0002"]).success();
+    assert_eq!(line(&before).as_deref(), Some("needs provisioning  no"));
+    cli.run(&[
+        "device",
+        "move",
+        "sn-0002",
+        "--to-product",
+        "indoor-climate-sensor-with-a-long-name",
+        "--yes",
+    ])
+    .success();
+    let after = cli.run(&["device", "show", "sn-0002"]).success();
+    assert_eq!(line(&after).as_deref(), Some("needs provisioning  yes"));
 }
 
 #[test]
