@@ -13,6 +13,7 @@ mod progress;
 pub mod request_log;
 mod resources;
 mod table;
+pub mod wording;
 
 use std::io::{self, Write};
 

@@ -40,6 +40,7 @@ mod cli_server;
 mod cli_server_flags;
 mod cli_tables;
 mod cli_tables_fit;
+mod cli_wording;
 mod common;
 mod firmware_api;
 mod firmware_concurrent;
