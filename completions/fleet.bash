@@ -655,11 +655,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -701,11 +701,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -759,11 +759,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -893,11 +893,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -939,11 +939,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -985,11 +985,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1031,11 +1031,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1101,11 +1101,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1229,11 +1229,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1283,11 +1283,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1329,11 +1329,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1407,11 +1407,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1469,11 +1469,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1523,11 +1523,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1707,11 +1707,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1761,11 +1761,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1839,11 +1839,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1905,11 +1905,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1951,11 +1951,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1997,11 +1997,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2079,11 +2079,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2125,11 +2125,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2317,11 +2317,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2395,11 +2395,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2481,11 +2481,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2527,11 +2527,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2609,11 +2609,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2655,11 +2655,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2767,11 +2767,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2813,11 +2813,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2891,11 +2891,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3085,11 +3085,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3143,11 +3143,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3229,11 +3229,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3331,11 +3331,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3409,11 +3409,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -4365,11 +4365,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -4411,11 +4411,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -4473,11 +4473,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -4519,11 +4519,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -4703,11 +4703,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -4749,11 +4749,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -4795,11 +4795,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -4861,11 +4861,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -4907,11 +4907,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -4953,11 +4953,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -5097,11 +5097,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -5143,11 +5143,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -5189,11 +5189,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -5235,11 +5235,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -5281,11 +5281,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -5355,11 +5355,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -5505,11 +5505,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -5559,11 +5559,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -5621,11 +5621,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -5703,11 +5703,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -5749,11 +5749,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -5807,11 +5807,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -5951,11 +5951,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -5997,11 +5997,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -6051,11 +6051,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -6185,11 +6185,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -6239,11 +6239,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -6285,11 +6285,11 @@ _fleet() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson id" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -27,7 +27,8 @@ end
 complete -c fleet -n "__fish_fleet_needs_command" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_needs_command" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_needs_command" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_needs_command" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_needs_command" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -58,7 +59,8 @@ complete -c fleet -n "__fish_fleet_needs_command" -f -a "help" -d 'Print this me
 complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -85,7 +87,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -104,7 +107,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -124,7 +128,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -144,7 +149,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -162,7 +168,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from archive" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -179,7 +186,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from unarchive" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -196,7 +204,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -221,7 +230,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -248,7 +258,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -267,7 +278,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -286,7 +298,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -306,7 +319,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -324,7 +338,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -346,7 +361,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from assign" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -370,7 +386,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -397,7 +414,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -427,7 +445,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -449,7 +468,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -468,7 +488,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -491,7 +512,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -511,7 +533,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -535,7 +558,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from move" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -557,7 +581,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -584,7 +609,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -609,7 +635,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -627,7 +654,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -646,7 +674,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -663,7 +692,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -685,7 +715,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and not __fish_seen_subcommand_from list help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -710,7 +741,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subco
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -730,7 +762,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subco
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and not __fish_seen_subcommand_from push list show pull policy abandon help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -763,7 +796,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -784,7 +818,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -806,7 +841,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -827,7 +863,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -846,7 +883,8 @@ false\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from policy" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -867,7 +905,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from abandon" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -890,7 +929,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and not __fish_seen_subcommand_from generate register list delete help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -913,7 +953,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from generate" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -931,7 +972,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -949,7 +991,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -967,7 +1010,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -989,7 +1033,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and not __fish_seen_subcommand_from create list show help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1013,7 +1058,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1032,7 +1078,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1051,7 +1098,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1072,7 +1120,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1098,7 +1147,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1119,7 +1169,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1138,7 +1189,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1159,7 +1211,8 @@ false\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1181,7 +1234,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand whoami" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand whoami" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand whoami" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand whoami" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand whoami" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1198,7 +1252,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand whoami" -s V -l version -d '
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen_subcommand_from add list show use remove help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1221,7 +1276,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand profile; and not __fish_seen
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1239,7 +1295,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1256,7 +1313,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1273,7 +1331,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1290,7 +1349,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1313,7 +1373,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand completions" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1339,7 +1400,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
@@ -1359,7 +1421,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -s o -l output -d 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from api-key" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"

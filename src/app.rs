@@ -11,14 +11,15 @@ use crate::commands::{
 };
 use crate::context::{Context, Options};
 use crate::error::{Error, Result};
-use crate::output::{self, Printer};
+use crate::output::{self, Printer, TableLayout};
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> u8 {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let global = cli.global;
     let color = global.color.enabled(no_color);
-    let printer = Printer::new(global.output, color, global.quiet);
+    let printer = Printer::new(global.output, color, global.quiet)
+        .with_table_layout(TableLayout::for_stdout(global.color, no_color));
     match dispatch(cli.command, global, color, &printer) {
         Ok(()) => 0,
         // The reader of stdout went away (`| head`): it has what it wanted.

@@ -55,7 +55,7 @@ pub struct GlobalArgs {
     )]
     pub api_key: Option<String>,
 
-    /// Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs
+    /// Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs
     #[arg(
         short = 'o',
         long,

@@ -14,6 +14,7 @@ pub mod commands;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod help;
 pub mod output;
 pub mod prompt;
 #[cfg(feature = "server")]

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    ExitCode::from(fleet::run(fleet::Cli::parse()))
+    ExitCode::from(fleet::run(fleet::help::parse()))
 }

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::Resource;
 use super::resources::or_dash;
+use super::table::table_time;
 use crate::api::{ApiKey, CreatedApiKey, Event, ScopedProduct};
 
 /// `all` for an org-wide key, else the product names.
@@ -63,6 +64,10 @@ impl Resource for ApiKey {
         ]
     }
 
+    fn wide_only() -> &'static [&'static str] {
+        &["ID"]
+    }
+
     fn row(&self) -> Vec<String> {
         vec![
             self.name.clone(),
@@ -71,7 +76,7 @@ impl Resource for ApiKey {
             self.role.to_string(),
             scope_text(self.products.as_deref()),
             state(self),
-            or_dash(self.expires_at.map(|t| t.to_rfc3339())),
+            or_dash(self.expires_at.map(table_time)),
         ]
     }
 
@@ -89,6 +94,10 @@ impl Resource for CreatedApiKey {
         ApiKey::headers()
     }
 
+    fn wide_only() -> &'static [&'static str] {
+        ApiKey::wide_only()
+    }
+
     fn row(&self) -> Vec<String> {
         self.key.row()
     }
@@ -97,6 +106,40 @@ impl Resource for CreatedApiKey {
         let mut fields = key_fields(&self.key);
         fields.push(("secret", self.secret.clone()));
         fields
+    }
+}
+
+/// What an event was about, for people: for `auth.denied` the route and the reason
+/// (`POST /v1/products (role)`); otherwise the name the event's details carry for its resource
+/// (`name`, a device's `identifier`, …), falling back to the resource ID.
+fn event_subject(event: &Event) -> String {
+    let text = |key: &str| event.details.get(key).and_then(|v| v.as_str());
+    if event.action == "auth.denied" {
+        let route = match (text("method"), text("path")) {
+            (Some(method), Some(path)) => Some(format!("{method} {path}")),
+            _ => text("binary").map(|binary| format!("binary {binary}")),
+        };
+        return match (route, text("reason")) {
+            (Some(route), Some(reason)) => format!("{route} ({reason})"),
+            (Some(route), None) => route,
+            (None, Some(reason)) => reason.to_owned(),
+            (None, None) => or_dash(event.resource_id.as_deref()),
+        };
+    }
+    ["name", "identifier", "artifact"]
+        .into_iter()
+        .find_map(text)
+        .map_or_else(|| or_dash(event.resource_id.as_deref()), str::to_owned)
+}
+
+/// The product's name when the event carries it (events about a product), else its ID.
+fn event_product(event: &Event) -> String {
+    let about_product = event.action.starts_with("product.")
+        && event.resource_id.is_some()
+        && event.resource_id == event.product_id;
+    match event.details.get("name").and_then(|v| v.as_str()) {
+        Some(name) if about_product => name.to_owned(),
+        _ => or_dash(event.product_id.as_deref()),
     }
 }
 
@@ -109,14 +152,19 @@ impl Resource for Event {
         &["TIME", "ACTION", "RESULT", "KEY", "RESOURCE", "PRODUCT"]
     }
 
+    /// Most events carry only the product's ID, which crowds out the resource in a terminal.
+    fn wide_only() -> &'static [&'static str] {
+        &["PRODUCT"]
+    }
+
     fn row(&self) -> Vec<String> {
         vec![
-            self.occurred_at.to_rfc3339(),
+            table_time(self.occurred_at),
             self.action.clone(),
             self.result.as_str().to_owned(),
             or_dash(self.key_name.as_deref()),
-            or_dash(self.resource_id.as_deref()),
-            or_dash(self.product_id.as_deref()),
+            event_subject(self),
+            event_product(self),
         ]
     }
 

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::resources::{Resource, yes_no};
+use super::table::table_time;
 use crate::api::{Binary, Bundle, FirmwarePolicy, Release, SigningKey};
 
 fn size(bytes: u64) -> String {
@@ -84,12 +85,16 @@ impl Resource for SigningKey {
         &["NAME", "ID", "FINGERPRINT", "CREATED"]
     }
 
+    fn wide_only() -> &'static [&'static str] {
+        &["ID"]
+    }
+
     fn row(&self) -> Vec<String> {
         vec![
             self.name.clone(),
             self.id.to_string(),
             self.fingerprint.clone(),
-            self.created_at.to_rfc3339(),
+            table_time(self.created_at),
         ]
     }
 
@@ -111,6 +116,10 @@ impl Resource for Bundle {
 
     fn headers() -> &'static [&'static str] {
         &["NAME", "ID", "PRODUCT", "BINARIES"]
+    }
+
+    fn wide_only() -> &'static [&'static str] {
+        &["ID"]
     }
 
     fn row(&self) -> Vec<String> {
@@ -164,7 +173,7 @@ impl Resource for Release {
             self.bundle.clone(),
             format!("{}%", self.rollout_percent),
             yes_no(self.required),
-            self.created_at.to_rfc3339(),
+            table_time(self.created_at),
         ]
     }
 

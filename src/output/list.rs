@@ -7,7 +7,8 @@ use std::pin::pin;
 
 use futures_util::{Stream, StreamExt};
 
-use super::resources::{Resource, write_table};
+use super::resources::Resource;
+use super::table::{TableLayout, write_table};
 use super::{OutputFormat, Printer, json_error, write_error};
 use crate::error::Error;
 
@@ -22,11 +23,20 @@ pub struct ListWriter<R> {
     scratch: Vec<u8>,
     rows: Vec<Vec<String>>,
     widths: Vec<usize>,
+    layout: TableLayout,
     _item: PhantomData<fn(&R)>,
 }
 
 impl<R: Resource> ListWriter<R> {
-    pub(super) fn new(format: OutputFormat) -> Self {
+    pub(super) fn new(format: OutputFormat, layout: TableLayout) -> Self {
+        // `wide` is the whole table, never cut.
+        let layout = match format {
+            OutputFormat::Wide => TableLayout {
+                max_width: None,
+                ..layout
+            },
+            _ => layout,
+        };
         ListWriter {
             format,
             out: BufWriter::with_capacity(64 * 1024, io::stdout()),
@@ -34,6 +44,7 @@ impl<R: Resource> ListWriter<R> {
             scratch: Vec::new(),
             rows: Vec::new(),
             widths: Vec::new(),
+            layout,
             _item: PhantomData,
         }
     }
@@ -46,8 +57,8 @@ impl<R: Resource> ListWriter<R> {
     pub fn push(&mut self, item: &R) -> Result<(), Error> {
         self.count += 1;
         match self.format {
-            OutputFormat::Table => {
-                self.rows.push(item.row());
+            OutputFormat::Table | OutputFormat::Wide => {
+                self.rows.push(self.shown_cells(item.row()));
                 if self.rows.len() >= TABLE_CHUNK {
                     self.flush_table()?;
                 }
@@ -80,10 +91,29 @@ impl<R: Resource> ListWriter<R> {
         Ok(())
     }
 
+    /// Whether column `title` is shown in this format (see [`Resource::wide_only`]).
+    fn shows(&self, title: &str) -> bool {
+        self.format == OutputFormat::Wide || !R::wide_only().contains(&title)
+    }
+
+    fn shown_cells(&self, row: Vec<String>) -> Vec<String> {
+        R::headers()
+            .iter()
+            .zip(row)
+            .filter(|(title, _)| self.shows(title))
+            .map(|(_, cell)| cell)
+            .collect()
+    }
+
     fn flush_table(&mut self) -> Result<(), Error> {
         let header = self.widths.is_empty();
         let rows = std::mem::take(&mut self.rows);
-        let text = write_table(R::headers(), rows, header, &mut self.widths);
+        let headers: Vec<&str> = R::headers()
+            .iter()
+            .copied()
+            .filter(|title| self.shows(title))
+            .collect();
+        let text = write_table(&headers, rows, header, &mut self.widths, self.layout);
         self.out.write_all(text.as_bytes()).map_err(write_error)
     }
 
@@ -94,7 +124,9 @@ impl<R: Resource> ListWriter<R> {
                 self.out.write_all(b"[]\n").map_err(write_error)?;
             }
             OutputFormat::Json => self.out.write_all(b"\n]\n").map_err(write_error)?,
-            OutputFormat::Table if !self.rows.is_empty() => self.flush_table()?,
+            OutputFormat::Table | OutputFormat::Wide if !self.rows.is_empty() => {
+                self.flush_table()?;
+            }
             _ => {}
         }
         self.out.flush().map_err(write_error)?;
@@ -132,7 +164,7 @@ impl Printer {
             self.hint(&format!(
                 "showing the first {count} {plural}; pass --limit N or --all to see more"
             ));
-        } else if count == 0 && self.format() == OutputFormat::Table {
+        } else if count == 0 && self.format().is_table() {
             self.status(&format!("no {plural}"));
         }
         Ok(count)

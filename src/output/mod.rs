@@ -12,6 +12,8 @@ mod options;
 mod progress;
 pub mod request_log;
 mod resources;
+mod table;
+pub mod wording;
 
 use std::io::{self, Write};
 
@@ -21,6 +23,7 @@ pub use list::ListWriter;
 pub use options::{ColorChoice, OutputFormat};
 pub use progress::Progress;
 pub use resources::{ProfileView, Resource};
+pub use table::TableLayout;
 
 use crate::error::Error;
 
@@ -30,6 +33,7 @@ pub struct Printer {
     format: OutputFormat,
     quiet: bool,
     color: bool,
+    table: TableLayout,
 }
 
 /// The label colours, as ANSI SGR parameters.
@@ -45,7 +49,14 @@ impl Printer {
             format,
             quiet,
             color,
+            table: TableLayout::default(),
         }
+    }
+
+    /// How tables on stdout are drawn (width and colour); the default never cuts nor colours.
+    pub fn with_table_layout(mut self, table: TableLayout) -> Self {
+        self.table = table;
+        self
     }
 
     pub fn format(&self) -> OutputFormat {
@@ -103,7 +114,9 @@ impl Printer {
     pub fn show<R: Resource>(&self, item: &R) -> Result<(), Error> {
         let mut out = Vec::with_capacity(512);
         match self.format {
-            OutputFormat::Table => resources::write_fields(&mut out, &item.fields()),
+            OutputFormat::Table | OutputFormat::Wide => {
+                resources::write_fields(&mut out, &item.fields())
+            }
             OutputFormat::Json => {
                 serde_json::to_writer_pretty(&mut out, item).map_err(json_error)?;
                 out.push(b'\n');
@@ -122,7 +135,7 @@ impl Printer {
 
     /// Starts a streamed list in the chosen format; call [`ListWriter::finish`] at the end.
     pub fn list<R: Resource>(&self) -> ListWriter<R> {
-        ListWriter::new(self.format)
+        ListWriter::new(self.format, self.table)
     }
 
     /// Writes bytes to stdout as they are (completion scripts).

@@ -1,11 +1,7 @@
 //! How each resource looks: its table columns, its key/value view for `show`, and its ID.
 //! JSON output is the API object itself, so only the human views are defined here.
 
-use std::borrow::Cow;
-
 use serde::Serialize;
-use tabled::builder::Builder;
-use tabled::settings::{Padding, Style};
 
 use super::escape::visible;
 use crate::api::{Cohort, Device, Product};
@@ -16,6 +12,11 @@ pub trait Resource: Serialize {
     fn id(&self) -> &str;
     /// Column titles of the list table.
     fn headers() -> &'static [&'static str];
+    /// Titles among [`Resource::headers`] shown only with `-o wide` (IDs, mostly): columns a
+    /// person rarely needs in an 80-column terminal.
+    fn wide_only() -> &'static [&'static str] {
+        &[]
+    }
     /// One list-table row, matching [`Resource::headers`].
     fn row(&self) -> Vec<String>;
     /// The `show` view: label and value, in reading order.
@@ -51,6 +52,10 @@ impl Resource for Product {
         &["NAME", "ID", "DEVICES", "ARCHIVED", "TAGS"]
     }
 
+    fn wide_only() -> &'static [&'static str] {
+        &["ID"]
+    }
+
     fn row(&self) -> Vec<String> {
         vec![
             self.name.clone(),
@@ -83,6 +88,10 @@ impl Resource for Cohort {
 
     fn headers() -> &'static [&'static str] {
         &["NAME", "ID", "PRODUCT", "DEVICES"]
+    }
+
+    fn wide_only() -> &'static [&'static str] {
+        &["ID"]
     }
 
     fn row(&self) -> Vec<String> {
@@ -121,7 +130,12 @@ impl Resource for Device {
             "TARGET",
             "TAGS",
             "QUARANTINED",
+            "ID",
         ]
+    }
+
+    fn wide_only() -> &'static [&'static str] {
+        &["ID"]
     }
 
     fn row(&self) -> Vec<String> {
@@ -132,6 +146,7 @@ impl Resource for Device {
             or_dash(self.target.as_deref()),
             tags(&self.tags),
             yes_no(self.quarantined),
+            self.id.to_string(),
         ]
     }
 
@@ -149,6 +164,7 @@ impl Resource for Device {
             ("tags", tags(&self.tags)),
             ("target", or_dash(self.target.as_deref())),
             ("quarantined", yes_no(self.quarantined)),
+            ("needs provisioning", yes_no(self.needs_provisioning)),
             ("created", self.created_at.to_rfc3339()),
             ("updated", self.updated_at.to_rfc3339()),
             ("revision", self.revision.to_string()),
@@ -210,81 +226,9 @@ pub(super) fn write_fields(out: &mut Vec<u8>, fields: &[(&'static str, String)])
     }
 }
 
-fn escaped(cell: String) -> String {
-    match visible(&cell) {
-        Cow::Borrowed(_) => cell,
-        Cow::Owned(escaped) => escaped,
-    }
-}
-
-/// Renders rows as a borderless table, cells escaped (see [`visible`]). `widths` carries column widths between chunks of one
-/// list so later chunks line up with the first; it is updated with this chunk's widths.
-pub(super) fn write_table(
-    headers: &[&str],
-    rows: Vec<Vec<String>>,
-    with_header: bool,
-    widths: &mut Vec<usize>,
-) -> String {
-    let rows: Vec<Vec<String>> = rows
-        .into_iter()
-        .map(|row| row.into_iter().map(escaped).collect())
-        .collect();
-    widths.resize(headers.len(), 0);
-    for (i, header) in headers.iter().enumerate() {
-        widths[i] = widths[i].max(header.chars().count());
-    }
-    for row in &rows {
-        for (i, cell) in row.iter().enumerate().take(widths.len()) {
-            widths[i] = widths[i].max(cell.chars().count());
-        }
-    }
-    // Cells are padded here rather than by tabled, so every chunk uses the same widths.
-    let pad = |cells: Vec<String>| -> Vec<String> {
-        cells
-            .into_iter()
-            .zip(widths.iter())
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect()
-    };
-    let mut builder = Builder::default();
-    if with_header {
-        builder.push_record(pad(headers.iter().map(|h| (*h).to_owned()).collect()));
-    }
-    for row in rows {
-        builder.push_record(pad(row));
-    }
-    let mut table = builder.build();
-    table.with(Style::blank()).with(Padding::new(0, 1, 0, 0));
-    let mut text = String::with_capacity(table.total_width() * 16);
-    for line in table.to_string().lines() {
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn table_chunks_share_column_widths() {
-        let mut widths = Vec::new();
-        let first = write_table(
-            &["NAME", "ID"],
-            vec![vec!["a-long-name".into(), "1".into()]],
-            true,
-            &mut widths,
-        );
-        let second = write_table(
-            &["NAME", "ID"],
-            vec![vec!["b".into(), "2".into()]],
-            false,
-            &mut widths,
-        );
-        assert_eq!(first, "NAME         ID\na-long-name  1\n");
-        assert_eq!(second, "b            2\n");
-    }
 
     #[test]
     fn fields_align_values() {

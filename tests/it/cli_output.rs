@@ -70,8 +70,11 @@ fn table_has_headers_and_show_has_fields() {
     create_products(&cli, &["indoor-sensor"]);
     let table = cli.run(&["product", "list"]).success();
     let header: Vec<&str> = table.lines()[0].split_whitespace().collect();
-    assert_eq!(header, ["NAME", "ID", "DEVICES", "ARCHIVED", "TAGS"]);
+    assert_eq!(header, ["NAME", "DEVICES", "ARCHIVED", "TAGS"]);
     assert!(table.lines()[1].starts_with("indoor-sensor "), "{table:#?}");
+    let wide = cli.run(&["product", "list", "-o", "wide"]).success();
+    let header: Vec<&str> = wide.lines()[0].split_whitespace().collect();
+    assert_eq!(header, ["NAME", "ID", "DEVICES", "ARCHIVED", "TAGS"]);
 
     let show = cli.run(&["product", "show", "indoor-sensor"]).success();
     assert!(

@@ -36,7 +36,7 @@ fn man_pages() -> BTreeMap<String, Vec<u8>> {
         man.render(&mut page).expect("render man page");
         pages.insert(man.get_filename(), page);
     }
-    let mut cmd = fleet::Cli::command().disable_help_subcommand(true);
+    let mut cmd = fleet::help::command().disable_help_subcommand(true);
     cmd.build();
     let mut pages = BTreeMap::new();
     walk(cmd, &mut pages);
@@ -111,4 +111,5 @@ fn man_pages_are_up_to_date() {
 #[test]
 fn the_clap_tree_is_consistent() {
     fleet::Cli::command().debug_assert();
+    fleet::help::command().debug_assert();
 }

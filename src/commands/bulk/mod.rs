@@ -4,7 +4,7 @@
 
 pub mod selection;
 
-use crate::api::{BulkDevice, BulkResult};
+use crate::api::{BulkDevice, BulkResult, CohortId, ProductId};
 use crate::client::ApiClient;
 use crate::context::Context;
 use crate::error::Result;
@@ -29,12 +29,50 @@ pub(crate) trait Operation {
     }
 }
 
-/// "1 device", "3 devices".
-pub fn devices(count: u64) -> String {
-    if count == 1 {
-        "1 device".to_owned()
+pub use crate::output::wording::devices;
+use crate::output::wording::is_or_are;
+
+/// "all 3 devices are already as requested", "the device is already as requested".
+pub(crate) fn all_as_requested(matched: u64) -> String {
+    if matched == 1 {
+        "the device is already as requested; nothing changed".to_owned()
     } else {
-        format!("{count} devices")
+        format!(
+            "all {} {} already as requested; nothing changed",
+            devices(matched),
+            is_or_are(matched)
+        )
+    }
+}
+
+/// The product's name when the user gave its ID (`prd_…`), for messages; otherwise, or when it
+/// cannot be looked up (the operation itself then says why), the text as given.
+pub(crate) async fn product_name(ctx: &Context, given: &str) -> String {
+    if ProductId::parse(given).is_none() {
+        return given.to_owned();
+    }
+    match ctx.client() {
+        Ok(client) => client
+            .products()
+            .get(given)
+            .await
+            .map_or_else(|_| given.to_owned(), |product| product.name),
+        Err(_) => given.to_owned(),
+    }
+}
+
+/// [`product_name`] for a cohort of `product`.
+pub(crate) async fn cohort_name(ctx: &Context, product: &str, given: &str) -> String {
+    if CohortId::parse(given).is_none() {
+        return given.to_owned();
+    }
+    match ctx.client() {
+        Ok(client) => client
+            .cohorts()
+            .get(product, given)
+            .await
+            .map_or_else(|_| given.to_owned(), |cohort| cohort.name),
+        Err(_) => given.to_owned(),
     }
 }
 
@@ -54,10 +92,7 @@ pub(crate) async fn execute<O: Operation>(ctx: &Context, op: &O, dry_run: bool) 
                 return print_devices(ctx, &[]);
             }
             if preview.changed == 0 {
-                ctx.printer.status(&format!(
-                    "all {} already as requested; nothing changed",
-                    devices(preview.matched)
-                ));
+                ctx.printer.status(&all_as_requested(preview.matched));
                 return print_devices(ctx, &[]);
             }
             let question = match op.caution() {
@@ -88,8 +123,9 @@ pub(crate) fn print_plan<O: Operation>(ctx: &Context, op: &O, plan: &BulkResult)
     );
     if plan.unchanged > 0 {
         line.push_str(&format!(
-            "; {} already as requested",
-            devices(plan.unchanged)
+            "; {} {} already as requested",
+            devices(plan.unchanged),
+            is_or_are(plan.unchanged)
         ));
     }
     ctx.printer.status(&format!("{line}; nothing was changed"));

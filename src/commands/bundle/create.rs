@@ -5,6 +5,7 @@ use clap::Args;
 use crate::api::CreateBundle;
 use crate::context::Context;
 use crate::error::Result;
+use crate::output::wording::count_of;
 
 /// Create a bundle: an immutable, ordered set of ready binaries of one product
 #[derive(Debug, Args)]
@@ -44,9 +45,9 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> Result<()> {
         .await?;
     ctx.printer.show(&bundle)?;
     ctx.printer.status(&format!(
-        "created bundle `{}` with {} binaries ({})",
+        "created bundle `{}` with {} ({})",
         bundle.name,
-        bundle.binaries.len(),
+        count_of(bundle.binaries.len() as u64, "binary", "binaries"),
         bundle.id
     ));
     Ok(())

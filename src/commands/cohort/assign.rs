@@ -37,6 +37,9 @@ pub struct AssignArgs {
 
 struct Assign {
     body: AssignCohort,
+    /// The cohort's and product's names, for messages (the user may have given IDs).
+    cohort_name: String,
+    product_name: String,
 }
 
 impl Operation for Assign {
@@ -52,8 +55,8 @@ impl Operation for Assign {
         format!(
             "assign {} to cohort `{}` of product `{}`",
             devices(count),
-            self.body.cohort,
-            self.body.product
+            self.cohort_name,
+            self.product_name
         )
     }
 
@@ -61,7 +64,11 @@ impl Operation for Assign {
         let mut line = format!(
             "assigned {} to cohort `{}`",
             devices(result.changed),
-            self.body.cohort
+            result
+                .devices
+                .iter()
+                .find_map(|d| d.cohort.as_deref())
+                .unwrap_or(&self.cohort_name)
         );
         if result.unchanged > 0 {
             line.push_str(&format!(" ({} already in it)", devices(result.unchanged)));
@@ -71,7 +78,11 @@ impl Operation for Assign {
 }
 
 pub async fn run(ctx: &Context, args: AssignArgs) -> Result<()> {
+    let product_name = bulk::product_name(ctx, &args.product).await;
+    let cohort_name = bulk::cohort_name(ctx, &args.product, &args.cohort_name).await;
     let op = Assign {
+        cohort_name,
+        product_name,
         body: AssignCohort {
             selection: args.selection.into_selection(None)?,
             product: args.product,

@@ -8,6 +8,7 @@ use crate::commands::bulk::selection::SelectionArgs;
 use crate::commands::bulk::{self, Operation, devices};
 use crate::context::Context;
 use crate::error::Result;
+use crate::output::wording::was_or_were;
 
 /// Take devices out of their cohorts, all or none. Devices in no cohort are left alone.
 #[derive(Debug, Args)]
@@ -41,15 +42,28 @@ impl Operation for Unassign {
     }
 
     fn action(&self, count: u64) -> String {
-        format!("take {} out of their cohorts", devices(count))
+        format!("take {}", out_of_cohorts(count))
     }
 
     fn done(&self, result: &BulkResult) -> String {
-        let mut line = format!("took {} out of their cohorts", devices(result.changed));
+        let mut line = format!("took {}", out_of_cohorts(result.changed));
         if result.unchanged > 0 {
-            line.push_str(&format!(" ({} were in none)", devices(result.unchanged)));
+            line.push_str(&format!(
+                " ({} {} in none)",
+                devices(result.unchanged),
+                was_or_were(result.unchanged)
+            ));
         }
         line
+    }
+}
+
+/// "1 device out of its cohort", "3 devices out of their cohorts".
+fn out_of_cohorts(count: u64) -> String {
+    if count == 1 {
+        "1 device out of its cohort".to_owned()
+    } else {
+        format!("{} out of their cohorts", devices(count))
     }
 }
 

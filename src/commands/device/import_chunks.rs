@@ -9,7 +9,7 @@ use super::import::Import;
 use super::import_csv::CsvFile;
 use crate::api::bulk::SAMPLE_MAX;
 use crate::api::{BulkDevice, BulkResult, ImportDevices};
-use crate::commands::bulk::{Operation, devices, print_plan};
+use crate::commands::bulk::{self, Operation, devices, print_plan};
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::prompt;
@@ -69,10 +69,7 @@ pub async fn run(
         ));
     }
     if plan.changed == 0 {
-        ctx.printer.status(&format!(
-            "all {} already as requested; nothing changed",
-            devices(plan.matched)
-        ));
+        ctx.printer.status(&bulk::all_as_requested(plan.matched));
         return Ok(());
     }
     prompt::confirm(

@@ -8,6 +8,7 @@ use crate::commands::bulk::selection::SelectionArgs;
 use crate::commands::bulk::{self, Operation, devices};
 use crate::context::Context;
 use crate::error::Result;
+use crate::output::wording::it_or_they;
 
 /// Move devices to another product, all or none. Moved devices leave their cohort (or join
 /// --to-cohort), lose their credentials and must be provisioned again.
@@ -42,6 +43,8 @@ pub struct MoveArgs {
 
 struct Move {
     body: MoveDevices,
+    /// The target product's name, for messages (the user may have given its ID).
+    to_product_name: String,
 }
 
 impl Operation for Move {
@@ -57,7 +60,7 @@ impl Operation for Move {
         let mut action = format!(
             "move {} to product `{}`",
             devices(count),
-            self.body.to_product
+            self.to_product_name
         );
         if let Some(cohort) = &self.body.to_cohort {
             action.push_str(&format!(", cohort `{cohort}`"));
@@ -67,9 +70,13 @@ impl Operation for Move {
 
     fn done(&self, result: &BulkResult) -> String {
         let mut line = format!(
-            "moved {} to product `{}`; they must be re-provisioned",
+            "moved {} to product `{}`; {} must be re-provisioned",
             devices(result.changed),
-            self.body.to_product
+            result
+                .devices
+                .first()
+                .map_or(self.to_product_name.as_str(), |d| d.product.as_str()),
+            it_or_they(result.changed)
         );
         if result.unchanged > 0 {
             line.push_str(&format!(
@@ -86,7 +93,9 @@ impl Operation for Move {
 }
 
 pub async fn run(ctx: &Context, args: MoveArgs) -> Result<()> {
+    let to_product_name = bulk::product_name(ctx, &args.to_product).await;
     let op = Move {
+        to_product_name,
         body: MoveDevices {
             selection: args.selection.into_selection(args.product)?,
             to_product: args.to_product,

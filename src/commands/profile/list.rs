@@ -6,7 +6,7 @@ use super::view;
 use crate::config;
 use crate::context::Context;
 use crate::error::Result;
-use crate::output::{OutputFormat, ProfileView};
+use crate::output::ProfileView;
 
 /// List profiles; the default one is marked with `*`
 #[derive(Debug, Args)]
@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, _args: ListArgs) -> Result<()> {
         writer.push(&view(profile))?;
     }
     let count = writer.finish()?;
-    if count == 0 && ctx.printer.format() == OutputFormat::Table {
+    if count == 0 && ctx.printer.format().is_table() {
         ctx.printer.status("no profiles");
         ctx.printer.hint(
             "`fleet server` creates profile `local`, or run `fleet profile add NAME --api-url URL`",

@@ -14,6 +14,8 @@ pub fn settings() -> insta::Settings {
             r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
             "YYYY-MM-DDTHH:MM:SSZ",
         ),
+        // Tables show times to the minute.
+        (r"\b\d{4}-\d\d-\d\d \d\d:\d\d\b", "YYYY-MM-DD HH:MM"),
         (r"\(\d+ ms\)", "(N ms)"),
         (r"/[^\s\]`']*\.tmp[A-Za-z0-9]{6}", "[tempdir]"),
     ] {

@@ -1,0 +1,81 @@
+//! The command tree as `fleet` parses and documents it (help and man pages): the derived tree
+//! from `cli.rs`, with the global options described once, under `fleet --help`, and a one-line
+//! pointer to them in every subcommand instead of the same sixty lines again.
+
+use clap::{Command, CommandFactory, FromArgMatches};
+
+use crate::cli::Cli;
+
+/// The tree for parsing, help and man pages. Completions use [`Cli::command`] itself, so global
+/// options still complete after every subcommand.
+pub fn command() -> Command {
+    let root = without_env_values(Cli::command());
+    let globals: Vec<clap::Arg> = root
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .map(|arg| arg.clone().hide(true))
+        .collect();
+    let names: Vec<String> = globals
+        .iter()
+        .filter_map(|arg| {
+            arg.get_short()
+                .map(|short| format!("-{short}"))
+                .or_else(|| arg.get_long().map(|long| format!("--{long}")))
+        })
+        .collect();
+    let pointer = format!("Global options ({}): see `fleet --help`", names.join(", "));
+    let mut root = root;
+    for sub in root.get_subcommands_mut() {
+        let taken = std::mem::take(sub);
+        *sub = for_subcommand(taken, &globals, &pointer);
+    }
+    root
+}
+
+/// Parses the process's arguments with [`command`]; help, version and usage errors end the
+/// process the way clap does.
+pub fn parse() -> Cli {
+    let mut matches = command().get_matches();
+    match Cli::from_arg_matches_mut(&mut matches) {
+        Ok(cli) => cli,
+        Err(err) => err.format(&mut command()).exit(),
+    }
+}
+
+/// Shows `[env: FLEET_X]` rather than clap's `[env: FLEET_X=<current value>]`, which printed a
+/// stray `=` when the variable is unset and the reader's own settings in help and man pages.
+fn without_env_values(cmd: Command) -> Command {
+    cmd.mut_args(|arg| {
+        if arg.get_env().is_some() {
+            arg.hide_env_values(true)
+        } else {
+            arg
+        }
+    })
+}
+
+/// Gives `cmd` hidden copies of the global options before clap builds the tree: clap copies
+/// a global option into a subcommand only where the subcommand has none of that name, so these
+/// copies parse exactly as the propagated ones would, and stay out of the help. Like clap, an
+/// option of the subcommand's own (`profile add --api-url`) wins, for it and below it.
+fn for_subcommand(cmd: Command, globals: &[clap::Arg], pointer: &str) -> Command {
+    let globals: Vec<clap::Arg> = globals
+        .iter()
+        .filter(|global| {
+            !cmd.get_arguments()
+                .any(|own| own.get_id() == global.get_id())
+        })
+        .cloned()
+        .collect();
+    let mut cmd = without_env_values(cmd).args(globals.iter().cloned());
+    let after = match cmd.get_after_help() {
+        Some(existing) => format!("{pointer}\n\n{existing}"),
+        None => pointer.to_owned(),
+    };
+    cmd = cmd.after_help(after);
+    for sub in cmd.get_subcommands_mut() {
+        let taken = std::mem::take(sub);
+        *sub = for_subcommand(taken, &globals, pointer);
+    }
+    cmd
+}
