@@ -1781,7 +1781,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --output 'Output format: `table` for people, `json`/`ndjson` for programs, `id` for xargs'
             cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
             cand --config-dir 'Directory holding config.toml and credentials.toml'
-            cand --no-profile 'Do not save a new admin key as profile `local`; write it to <DIR>/admin-api-key (mode 0600)'
+            cand --no-profile 'Do not save a new admin key as a profile; write it to <DIR>/admin-api-key (mode 0600)'
             cand -q 'Print only data and errors: no status lines, hints or progress'
             cand --quiet 'Print only data and errors: no status lines, hints or progress'
             cand -v 'Print more about what is happening (requests, timings)'

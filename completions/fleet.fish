@@ -1347,7 +1347,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l no-profile -d 'Do not save a new admin key as profile `local`; write it to <DIR>/admin-api-key (mode 0600)'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l no-profile -d 'Do not save a new admin key as a profile; write it to <DIR>/admin-api-key (mode 0600)'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'

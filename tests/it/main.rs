@@ -37,6 +37,7 @@ mod cli_profile;
 mod cli_retry;
 mod cli_server;
 mod cli_server_flags;
+mod cli_server_profiles;
 mod cli_tables;
 mod common;
 mod firmware_api;
