@@ -45,6 +45,7 @@ mod firmware_concurrent;
 mod firmware_digest;
 mod firmware_lifecycle;
 mod firmware_matrix;
+mod firmware_preflight;
 mod firmware_push;
 mod firmware_support;
 mod generated;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{local, steps, test_hooks};
+use super::{local, preflight, steps, test_hooks};
 use crate::api::{Binary, BinaryState, CreateBinary};
 use crate::client::ApiClient;
 use crate::context::Context;
@@ -15,6 +15,7 @@ use crate::output::{PushResult, Released};
 /// service lacks, verify, sign, and optionally release it to a cohort
 ///
 /// Pushing the same file again uploads nothing. An interrupted push resumes where it stopped.
+/// The key files, product, cohort and firmware policy are checked before anything is uploaded.
 #[derive(Debug, Args)]
 #[command(
     disable_version_flag = true,
@@ -75,6 +76,15 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
     let client = ctx.client()?;
     let printer = &ctx.printer;
     let before = local::snapshot(&args.file)?;
+    let plan = preflight::Plan {
+        product: &args.product,
+        artifact: &args.artifact,
+        version: &args.version,
+        target: &args.target,
+        sign_keys: &args.sign_key,
+        release_to: args.release_to.as_deref(),
+    };
+    let keys = preflight::check(client, &plan).await?;
     let progress = printer.progress("hashing", before.size);
     let digests = local::hash_file(&args.file, local::EXPECTED_PART_SIZE, &progress).await?;
     progress.finish();
@@ -156,7 +166,7 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
         }
     }
     let signatures = binary.signatures.len();
-    binary = steps::sign(client, binary, &args.sign_key).await?;
+    binary = steps::sign(client, binary, &keys).await?;
     if binary.signatures.len() > signatures {
         printer.status(&format!(
             "signed with {} key(s)",
