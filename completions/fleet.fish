@@ -756,8 +756,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s V -l version -d 'Version string, e.g. 1.4.0; created when missing' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s t -l target -d 'Hardware target, e.g. armv7-unknown-linux-gnueabihf' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l sign-key -d 'Sign with this Ed25519 private key (PKCS#8 PEM); repeatable' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l release-to -d 'Release the binary to this cohort of the product (as a one-binary bundle)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l rollout -d 'Share of the cohort\'s devices to roll out to, with --release-to' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l release-to -d 'Release the binary to this cohort of the product (as a one-binary bundle); needs --rollout, e.g. `--release-to beta --rollout 10`' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l rollout -d 'Share of the cohort\'s devices to roll out to (0–100), required with --release-to: start small (e.g. 10) and raise it later with `fleet release update ID --rollout 50`' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s d -l description -d 'Description of the version, when it is created' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l parallel -d 'Parts uploaded at once; memory use is about this many parts' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r

@@ -100,3 +100,19 @@ fn a_release_the_policy_would_refuse_fails_before_uploading() {
     // Without a release the policy does not apply: an unsigned upload is allowed.
     fw.push(&file, "p1", "1.0", &[]).success();
 }
+
+#[test]
+fn a_release_needs_an_explicit_rollout() {
+    let fw = setup();
+    let file = fw.file("a.img", &content(2 * PART, 5));
+    let run = fw
+        .push(&file, "p1", "1.0", &["--release-to", "beta"])
+        .failure(2);
+    assert!(run.stderr.contains("--rollout <PERCENT>"), "{run:#?}");
+    assert_nothing_uploaded(&fw, &run);
+    let help = fw.cli.run(&["firmware", "push", "--help"]).success();
+    assert!(
+        help.stdout.contains("required with --release-to"),
+        "{help:#?}"
+    );
+}

@@ -53,14 +53,16 @@ pub struct PushArgs {
     #[arg(long, value_name = "KEYFILE")]
     pub sign_key: Vec<PathBuf>,
 
-    /// Release the binary to this cohort of the product (as a one-binary bundle)
-    #[arg(long, value_name = "COHORT")]
+    /// Release the binary to this cohort of the product (as a one-binary bundle); needs
+    /// --rollout, e.g. `--release-to beta --rollout 10`
+    #[arg(long, value_name = "COHORT", requires = "rollout")]
     pub release_to: Option<String>,
 
-    /// Share of the cohort's devices to roll out to, with --release-to
-    #[arg(long, value_name = "PERCENT", requires = "release_to", default_value_t = 100,
+    /// Share of the cohort's devices to roll out to (0–100), required with --release-to: start
+    /// small (e.g. 10) and raise it later with `fleet release update ID --rollout 50`
+    #[arg(long, value_name = "PERCENT", requires = "release_to",
         value_parser = clap::value_parser!(u8).range(0..=100))]
-    pub rollout: u8,
+    pub rollout: Option<u8>,
 
     /// Description of the version, when it is created
     #[arg(long, short = 'd')]
@@ -173,10 +175,10 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
             binary.signatures.len() - signatures
         ));
     }
-    let result = match &args.release_to {
-        Some(cohort) => {
+    let result = match (&args.release_to, args.rollout) {
+        (Some(cohort), Some(rollout)) => {
             let (bundle, release) =
-                steps::release(client, printer, &binary, cohort, args.rollout).await?;
+                steps::release(client, printer, &binary, cohort, rollout).await?;
             printer.status(&format!(
                 "released bundle `{}` to cohort `{cohort}` at {}% ({})",
                 bundle.name, release.rollout_percent, release.id
@@ -187,7 +189,8 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
                 release,
             }))
         }
-        None => PushResult::Binary(Box::new(binary)),
+        // clap makes --release-to and --rollout come together.
+        _ => PushResult::Binary(Box::new(binary)),
     };
     ctx.printer.show(&result)
 }
