@@ -27,6 +27,7 @@ mod bulk_import_large;
 mod bulk_move;
 mod bulk_support;
 mod cli_confirm;
+mod cli_confirm_checks;
 mod cli_errors;
 mod cli_escaping;
 mod cli_help;
