@@ -823,7 +823,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s a -l artifact -d 'Artifact name or ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s V -l version -d 'Version string' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s t -l target -d 'Hardware target' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s O -l out -d 'Where to write the file (replaced only once the download verified)' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s O -l out -d 'Where to write the file; an existing file is refused unless --force' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -835,6 +835,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_su
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l force -d 'Replace FILE if it exists (only once the download verified)'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'

@@ -47,6 +47,7 @@ mod firmware_digest;
 mod firmware_lifecycle;
 mod firmware_matrix;
 mod firmware_preflight;
+mod firmware_pull_out;
 mod firmware_push;
 mod firmware_support;
 mod generated;
