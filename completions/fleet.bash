@@ -4930,7 +4930,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__profile__subcmd__add)
-            opts="-p -o -q -v -y -h -V --api-url --api-key-stdin --profile --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            opts="-p -o -q -v -y -h -V --api-url --api-key-stdin --force --profile --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

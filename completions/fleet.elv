@@ -1627,6 +1627,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
             cand --config-dir 'Directory holding config.toml and credentials.toml'
             cand --api-key-stdin 'Read the API key from the first line of stdin instead of prompting'
+            cand --force 'Replace the profile if it exists, without asking'
             cand -q 'Print only data and errors: no status lines, hints or progress'
             cand --quiet 'Print only data and errors: no status lines, hints or progress'
             cand -v 'Print more about what is happening (requests, timings)'

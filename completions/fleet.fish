@@ -1231,6 +1231,7 @@ always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -l api-key-stdin -d 'Read the API key from the first line of stdin instead of prompting'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -l force -d 'Replace the profile if it exists, without asking'
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'

@@ -35,6 +35,7 @@ mod cli_outcome;
 mod cli_output;
 mod cli_paging;
 mod cli_profile;
+mod cli_profile_replace;
 mod cli_retry;
 mod cli_server;
 mod cli_server_flags;
