@@ -1956,7 +1956,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;server;api-key;create' {
-            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The service''s data directory (holding fleet.db)')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The service''s data directory (holding fleet.db) [default: the same as `fleet server`''s, the platform data directory, e.g. ~/.local/share/fleet]')
             [CompletionResult]::new('--role', '--role', [CompletionResultType]::ParameterName, 'The key''s role: `read`, `write` or `admin`')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'A name for the key')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')

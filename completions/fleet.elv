@@ -1822,7 +1822,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;server;api-key;create'= {
-            cand --data-dir 'The service''s data directory (holding fleet.db)'
+            cand --data-dir 'The service''s data directory (holding fleet.db) [default: the same as `fleet server`''s, the platform data directory, e.g. ~/.local/share/fleet]'
             cand --role 'The key''s role: `read`, `write` or `admin`'
             cand --name 'A name for the key'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'

@@ -107,15 +107,7 @@ pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
         return super::server_keys::run(ctx, command);
     }
     init_logging(ctx);
-    let data_dir = match args.data_dir {
-        Some(dir) => dir,
-        None => directories::ProjectDirs::from("", "", "fleet")
-            .map(|dirs| dirs.data_dir().to_path_buf())
-            .ok_or_else(|| {
-                Error::usage("could not determine a data directory for this platform")
-                    .hint("pass --data-dir DIR")
-            })?,
-    };
+    let data_dir = data_dir_or_default(args.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -171,6 +163,20 @@ async fn serve(
         .map_err(|err| Error::failure("the fleet service failed").with_source(err))?;
     ctx.printer.status("fleet service stopped");
     Ok(())
+}
+
+/// `--data-dir`, else the platform data directory (e.g. ~/.local/share/fleet): the one rule for
+/// `fleet server` and `fleet server api-key create`, so both find the same database.
+pub fn data_dir_or_default(flag: Option<PathBuf>) -> Result<PathBuf> {
+    match flag {
+        Some(dir) => Ok(dir),
+        None => directories::ProjectDirs::from("", "", "fleet")
+            .map(|dirs| dirs.data_dir().to_path_buf())
+            .ok_or_else(|| {
+                Error::usage("could not determine a data directory for this platform")
+                    .hint("pass --data-dir DIR")
+            }),
+    }
 }
 
 /// The URL clients use: an unspecified listen address (0.0.0.0) is reached via loopback.

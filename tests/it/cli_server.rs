@@ -23,11 +23,18 @@ pub fn start(cli: &Cli, data_dir: &Path, extra: &[&str]) -> Running {
 
 /// Like [`start`], listening on `listen`.
 pub fn start_on(cli: &Cli, listen: &str, data_dir: &Path, extra: &[&str]) -> Running {
+    let data_dir = data_dir.to_str().expect("utf-8 data dir");
+    let mut args = vec!["--listen", listen, "--data-dir", data_dir];
+    args.extend_from_slice(extra);
+    start_with(cli, &args)
+}
+
+/// `fleet server ARGS`, returned once it is listening.
+pub fn start_with(cli: &Cli, args: &[&str]) -> Running {
     let mut child = cli
         .std_command()
-        .args(["server", "--listen", listen, "--data-dir"])
-        .arg(data_dir)
-        .args(extra)
+        .arg("server")
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

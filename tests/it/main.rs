@@ -38,6 +38,7 @@ mod cli_profile;
 mod cli_profile_replace;
 mod cli_retry;
 mod cli_server;
+mod cli_server_data_dir;
 mod cli_server_flags;
 mod cli_server_profiles;
 mod cli_tables;
