@@ -16,7 +16,7 @@ fn product_delete_with_devices_refuses_before_asking() {
     let run = cli.run(&["product", "delete", "p1"]).failure(7);
     assert!(
         run.stderr
-            .starts_with("error: product `p1` has 1 device; only a product without devices"),
+            .starts_with("error: product `p1` still has 1 device; only a product without devices"),
         "{run:#?}"
     );
     assert!(!run.stderr.contains("needs confirmation"), "{run:#?}");

@@ -28,7 +28,7 @@ pub async fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
         return Err(Error::new(
             ErrorKind::Rejected,
             format!(
-                "product `{}` has {} {noun}; only a product without devices can be deleted",
+                "product `{}` still has {} {noun}; only a product without devices can be deleted",
                 product.name, product.device_count
             ),
         )
