@@ -3166,7 +3166,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__firmware__subcmd__pull)
-            opts="-P -a -V -t -O -p -o -q -v -y -h --product --artifact --version --target --out --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help"
+            opts="-P -a -V -t -O -p -o -q -v -y -h --product --artifact --version --target --out --force --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4930,7 +4930,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__profile__subcmd__add)
-            opts="-p -o -q -v -y -h -V --api-url --api-key-stdin --profile --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            opts="-p -o -q -v -y -h -V --api-url --api-key-stdin --force --profile --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

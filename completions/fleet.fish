@@ -789,8 +789,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s V -l version -d 'Version string, e.g. 1.4.0; created when missing' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s t -l target -d 'Hardware target, e.g. armv7-unknown-linux-gnueabihf' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l sign-key -d 'Sign with this Ed25519 private key (PKCS#8 PEM); repeatable' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l release-to -d 'Release the binary to this cohort of the product (as a one-binary bundle)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l rollout -d 'Share of the cohort\'s devices to roll out to, with --release-to' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l release-to -d 'Release the binary to this cohort of the product (as a one-binary bundle); needs --rollout, e.g. `--release-to beta --rollout 10`' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l rollout -d 'Share of the cohort\'s devices to roll out to (0–100), required with --release-to: start small (e.g. 10) and raise it later with `fleet release update ID --rollout 50`' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s d -l description -d 'Description of the version, when it is created' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -l parallel -d 'Parts uploaded at once; memory use is about this many parts' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from push" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
@@ -859,7 +859,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s a -l artifact -d 'Artifact name or ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s V -l version -d 'Version string' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s t -l target -d 'Hardware target' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s O -l out -d 'Where to write the file (replaced only once the download verified)' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s O -l out -d 'Where to write the file; an existing file is refused unless --force' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -872,6 +872,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_su
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -l force -d 'Replace FILE if it exists (only once the download verified)'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from pull" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
@@ -1286,6 +1287,7 @@ always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -l api-key-stdin -d 'Read the API key from the first line of stdin instead of prompting'
+complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -l force -d 'Replace the profile if it exists, without asking'
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
 complete -c fleet -n "__fish_fleet_using_subcommand profile; and __fish_seen_subcommand_from add" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
@@ -1409,7 +1411,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l no-profile -d 'Do not save a new admin key as profile `local`; write it to <DIR>/admin-api-key (mode 0600)'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -l no-profile -d 'Do not save a new admin key as a profile; write it to <DIR>/admin-api-key (mode 0600)'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'

@@ -50,6 +50,8 @@ pub struct Error {
     pub source: Option<anyhow::Error>,
     /// The HTTP status the service answered with, when that is what failed.
     pub http_status: Option<u16>,
+    /// The user answered "no" to a confirmation: not a failure to report, just the end.
+    pub declined: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -62,6 +64,7 @@ impl Error {
             hints: Vec::new(),
             source: None,
             http_status: None,
+            declined: false,
         }
     }
 
@@ -75,6 +78,14 @@ impl Error {
 
     pub fn cancelled(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Cancelled, message)
+    }
+
+    /// The user said no to a confirmation (exit 3): shown as a plain "cancelled", not an error.
+    pub fn declined() -> Self {
+        Error {
+            declined: true,
+            ..Self::cancelled("cancelled")
+        }
     }
 
     /// Adds a `hint:` line telling the user what to do next.

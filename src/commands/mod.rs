@@ -16,6 +16,8 @@ pub mod release;
 pub mod server;
 #[cfg(feature = "server")]
 pub mod server_keys;
+#[cfg(feature = "server")]
+pub mod server_profile;
 pub mod signing_key;
 pub mod whoami;
 

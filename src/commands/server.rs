@@ -14,14 +14,15 @@ use crate::server::{Server, ServerConfig, TransportConfig};
 
 /// File in the data dir that receives the bootstrapped admin key with `--no-profile`.
 const KEY_FILE: &str = "admin-api-key";
-/// Profile the bootstrapped admin key is saved as.
-const PROFILE: &str = "local";
+use super::server_profile::{self, BOOTSTRAP_PROFILE};
 
 /// Run the fleet service: the HTTP API over an embedded SQLite database.
 ///
 /// On the first start with an empty data directory it creates organization `default` and an
 /// admin API key, prints the key once, and saves it as profile `local` so the next `fleet`
-/// command works. Logs go to stderr; set `FLEET_LOG` (or `RUST_LOG`), e.g. `FLEET_LOG=debug`.
+/// command works; when `local` already exists (another server's), as `local-<PORT>` instead.
+/// On every start it warns about profiles pointing at this address whose key this data
+/// directory does not know. Logs go to stderr; set `FLEET_LOG` (or `RUST_LOG`), e.g. `FLEET_LOG=debug`.
 /// Stops gracefully on Ctrl-C or SIGTERM.
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -43,7 +44,7 @@ pub struct ServerArgs {
     #[arg(long, env = "FLEET_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Do not save a new admin key as profile `local`; write it to <DIR>/admin-api-key (mode 0600)
+    /// Do not save a new admin key as a profile; write it to <DIR>/admin-api-key (mode 0600)
     #[arg(long)]
     pub no_profile: bool,
 
@@ -106,15 +107,7 @@ pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
         return super::server_keys::run(ctx, command);
     }
     init_logging(ctx);
-    let data_dir = match args.data_dir {
-        Some(dir) => dir,
-        None => directories::ProjectDirs::from("", "", "fleet")
-            .map(|dirs| dirs.data_dir().to_path_buf())
-            .ok_or_else(|| {
-                Error::usage("could not determine a data directory for this platform")
-                    .hint("pass --data-dir DIR")
-            })?,
-    };
+    let data_dir = data_dir_or_default(args.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -153,9 +146,12 @@ async fn serve(
         ))
         .with_source(err)
     })?;
-    if let Some(key) = new_key {
-        hand_over_key(ctx, &key, &api_url(local), &data_dir, no_profile)?;
-    }
+    let url = api_url(local);
+    let saved_as = match new_key {
+        Some(key) => hand_over_key(ctx, &key, &url, local.port(), &data_dir, no_profile)?,
+        None => None,
+    };
+    warn_about_stale_profiles(ctx, &server, &url, &data_dir, saved_as.as_deref()).await;
     ctx.printer.status(&format!(
         "fleet service listening on {} (data in `{}`); Ctrl-C stops it",
         api_url(local),
@@ -169,6 +165,20 @@ async fn serve(
     Ok(())
 }
 
+/// `--data-dir`, else the platform data directory (e.g. ~/.local/share/fleet): the one rule for
+/// `fleet server` and `fleet server api-key create`, so both find the same database.
+pub fn data_dir_or_default(flag: Option<PathBuf>) -> Result<PathBuf> {
+    match flag {
+        Some(dir) => Ok(dir),
+        None => directories::ProjectDirs::from("", "", "fleet")
+            .map(|dirs| dirs.data_dir().to_path_buf())
+            .ok_or_else(|| {
+                Error::usage("could not determine a data directory for this platform")
+                    .hint("pass --data-dir DIR")
+            }),
+    }
+}
+
 /// The URL clients use: an unspecified listen address (0.0.0.0) is reached via loopback.
 fn api_url(addr: SocketAddr) -> String {
     let ip = match addr.ip() {
@@ -179,39 +189,48 @@ fn api_url(addr: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
-/// Shows the new admin key once and stores it: as profile `local`, or in the data dir with
-/// `--no-profile` (also the fallback when the profile cannot be written, so the key is never lost).
+/// Shows the new admin key once and stores it: as a new profile (`local`, or `local-<PORT>`
+/// when `local` exists), or in the data dir with `--no-profile` (also the fallback when the
+/// profile cannot be written, so the key is never lost). Returns the profile's name if saved.
 fn hand_over_key(
     ctx: &Context,
     key: &str,
     url: &str,
+    port: u16,
     data_dir: &Path,
     no_profile: bool,
-) -> Result<()> {
+) -> Result<Option<String>> {
     ctx.printer.status(&format!(
         "created organization `default` and its admin API key (shown only this once):\n  {key}"
     ));
     if !no_profile {
-        match crate::config::save_profile(&ctx.config_dir, PROFILE, url, key) {
-            Ok(saved) => {
+        match server_profile::save_bootstrap(&ctx.config_dir, url, port, key) {
+            Ok((name, saved)) => {
                 let default = if saved.became_default {
                     ", now the default profile"
                 } else {
                     ""
                 };
+                if name != BOOTSTRAP_PROFILE {
+                    ctx.printer.status(&format!(
+                        "profile `{BOOTSTRAP_PROFILE}` already exists and was left as it is"
+                    ));
+                }
                 ctx.printer.status(&format!(
-                    "saved it as profile `{PROFILE}`{default} ({} and {})",
+                    "saved it as profile `{name}`{default} ({} and {})",
                     saved.config_path.display(),
                     saved.credentials_path.display()
                 ));
                 if !saved.became_default {
-                    ctx.printer.hint(&format!("use it with `fleet --profile {PROFILE} ...` or `fleet profile use {PROFILE}`"));
+                    ctx.printer.hint(&format!(
+                        "use it with `fleet --profile {name} ...` or `fleet profile use {name}`"
+                    ));
                 }
-                return Ok(());
+                return Ok(Some(name));
             }
             Err(err) => ctx
                 .printer
-                .warn(&format!("could not save profile `{PROFILE}`: {err}")),
+                .warn(&format!("could not save the key as a profile: {err}")),
         }
     }
     let path = write_key_file(data_dir, key)?;
@@ -220,10 +239,56 @@ fn hand_over_key(
         path.display()
     ));
     ctx.printer.hint(&format!(
-        "add a profile with `fleet profile add {PROFILE} --api-url {url} --api-key-stdin < {}`",
+        "add a profile with `fleet profile add {BOOTSTRAP_PROFILE} --api-url {url} --api-key-stdin < {}`",
         path.display()
     ));
-    Ok(())
+    Ok(None)
+}
+
+/// Warns about each profile that points at `url` but whose key this data dir does not accept
+/// (a key of another data dir, or a revoked one): commands using it would get 401. Only a
+/// warning: the service serves either way, and the config files are left alone.
+async fn warn_about_stale_profiles(
+    ctx: &Context,
+    server: &Server,
+    url: &str,
+    data_dir: &Path,
+    just_saved: Option<&str>,
+) {
+    let profiles = match server_profile::profiles_at(&ctx.config_dir, url) {
+        Ok(profiles) => profiles,
+        Err(err) => {
+            ctx.printer
+                .warn(&format!("could not check the saved profiles: {err}"));
+            return;
+        }
+    };
+    for profile in profiles {
+        if Some(profile.name.as_str()) == just_saved {
+            continue;
+        }
+        match server.accepts_key(&profile.api_key).await {
+            Ok(true) => {}
+            Ok(false) => {
+                ctx.printer.warn(&format!(
+                    "profile `{}` points at {url}, but its API key is not a valid key of the data in `{}`",
+                    profile.name,
+                    data_dir.display()
+                ));
+                ctx.printer.hint(&format!(
+                    "was the key made by a server with another --data-dir? Start that one, or make a key here with \
+                     `fleet server api-key create --data-dir {} --role admin` and store it with \
+                     `fleet profile add {} --api-url {url} --api-key-stdin --force`",
+                    data_dir.display(),
+                    profile.name
+                ));
+            }
+            Err(err) => ctx.printer.warn(&format!(
+                "could not check the key of profile `{}`: {err}",
+                profile.name
+            )),
+        }
+    }
 }
 
 /// Writes `<data_dir>/admin-api-key` atomically; the temporary file is created 0600.

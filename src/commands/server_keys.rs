@@ -29,9 +29,10 @@ pub enum OfflineKeyCommand {
 #[command(after_help = "Example:\n  \
     fleet server api-key create --data-dir /var/lib/fleet --role admin --name recovery")]
 pub struct OfflineCreateArgs {
-    /// The service's data directory (holding fleet.db)
+    /// The service's data directory (holding fleet.db) [default: the same as `fleet server`'s,
+    /// the platform data directory, e.g. ~/.local/share/fleet]
     #[arg(long, env = "FLEET_DATA_DIR", value_name = "DIR")]
-    pub data_dir: PathBuf,
+    pub data_dir: Option<PathBuf>,
 
     /// The key's role: `read`, `write` or `admin`
     #[arg(long, value_parser = parse_role)]
@@ -48,20 +49,19 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 pub fn run(ctx: &Context, command: ServerCommand) -> Result<()> {
     let ServerCommand::ApiKey(OfflineKeyCommand::Create(args)) = command;
+    let data_dir = super::server::data_dir_or_default(args.data_dir)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|err| Error::failure("could not start the async runtime").with_source(err))?;
     let key = runtime
         .block_on(crate::server::create_key_offline(
-            &args.data_dir,
-            &args.name,
-            args.role,
+            &data_dir, &args.name, args.role,
         ))
         .map_err(|err| {
             Error::failure(format!(
                 "could not create an API key in `{}`",
-                args.data_dir.display()
+                data_dir.display()
             ))
             .with_source(err)
         })?;
@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, command: ServerCommand) -> Result<()> {
         args.name,
         key.id,
         args.role,
-        args.data_dir.display()
+        data_dir.display()
     ));
     ctx.printer
         .warn("the secret is shown only this once: store it now (e.g. `fleet profile add NAME --api-url URL --api-key-stdin`)");

@@ -28,7 +28,10 @@ pub fn resolve_config_dir(flag: Option<&Path>) -> Result<PathBuf> {
 /// What [`save_profile`] did.
 #[derive(Debug, Clone)]
 pub struct SavedProfile {
+    /// It was not the default before and is now.
     pub became_default: bool,
+    /// It is the default profile after saving (newly or as before).
+    pub is_default: bool,
     pub config_path: PathBuf,
     pub credentials_path: PathBuf,
 }
@@ -66,6 +69,7 @@ pub fn save_profile(
         Ok(())
     })?;
     let mut became_default = false;
+    let mut is_default = false;
     let config_path = files::edit(config_dir, CONFIG_FILE, false, |doc| {
         files::set_string(files::profile_table(doc, name)?, "api_url", api_url);
         let current = doc
@@ -73,16 +77,19 @@ pub fn save_profile(
             .and_then(|d| d.as_str())
             .map(str::to_owned);
         match current {
-            Some(current) if current == name || has_profile(doc, &current) => {}
+            Some(current) if current == name => is_default = true,
+            Some(current) if has_profile(doc, &current) => {}
             _ => {
                 set_default_in(doc, name);
                 became_default = true;
+                is_default = true;
             }
         }
         Ok(())
     })?;
     Ok(SavedProfile {
         became_default,
+        is_default,
         config_path,
         credentials_path,
     })
@@ -190,7 +197,12 @@ mod tests {
         assert!(saved.became_default);
         let second = save_profile(dir.path(), "other", "http://o", "k2").expect("save");
         save_profile(dir.path(), "old", "http://old2", "k0").expect("replace");
-        assert!(!second.became_default);
+        assert!(!second.became_default && !second.is_default);
+        let again = save_profile(dir.path(), "new", "http://new2", "k1").expect("replace");
+        assert!(
+            !again.became_default && again.is_default,
+            "still the default"
+        );
         let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).expect("read");
         assert!(text.contains("# my fleet settings"), "{text}");
         assert!(text.contains("# keep me"), "{text}");

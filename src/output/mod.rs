@@ -97,6 +97,17 @@ impl Printer {
     /// Renders an error the way every command fails: `error:`, `caused by:` lines, then hints
     /// after a blank line. Hints are shown even with `-q`: they belong to the error.
     pub fn error(&self, err: &Error) {
+        let _ = io::stderr()
+            .lock()
+            .write_all(self.render_error(err).as_bytes());
+    }
+
+    /// The text [`Printer::error`] writes. A declined confirmation is a plain `cancelled`
+    /// line: the user chose it, so there is nothing to flag in red.
+    pub fn render_error(&self, err: &Error) -> String {
+        if err.declined {
+            return format!("{}\n", err.message);
+        }
         let mut out = format!("{} {}\n", self.label("error", RED), err.message);
         for cause in err.causes() {
             out.push_str(&format!("  caused by: {cause}\n"));
@@ -107,7 +118,7 @@ impl Printer {
                 out.push_str(&format!("{} {hint}\n", self.label("hint", CYAN)));
             }
         }
-        let _ = io::stderr().lock().write_all(out.as_bytes());
+        out
     }
 
     /// Prints one resource per `-o`: a key/value view for tables, the API object for JSON.

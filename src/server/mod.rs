@@ -197,6 +197,17 @@ impl Server {
         Ok(())
     }
 
+    /// Whether `key` is a usable API key of this data dir (present, not revoked, not expired).
+    /// The database holds only key hashes, so this is how `fleet server` tells whether a saved
+    /// profile's key belongs to the data it serves.
+    pub async fn accepts_key(&self, key: &str) -> anyhow::Result<bool> {
+        let row = store::api_keys::find_by_hash(&self.state.pool, &auth::hash_key(key)).await?;
+        let now = store::now();
+        Ok(row.is_some_and(|row| {
+            row.revoked_at.is_none() && row.expires_at.is_none_or(|expires| expires > now)
+        }))
+    }
+
     /// The OpenAPI document the service serves at `/v1/openapi.json`.
     pub fn openapi_json() -> anyhow::Result<String> {
         Ok(openapi::document().to_pretty_json()?)

@@ -46,7 +46,8 @@ fn deletes_need_yes_without_a_terminal() {
     cli.run(&["device", "delete", "sn-1"]).failure(3);
     cli.run(&["cohort", "delete", "beta", "--product", "p1"])
         .failure(3);
-    cli.run(&["product", "delete", "p1"]).failure(3);
+    // A product with devices is refused before any question (see cli_confirm_checks).
+    cli.run(&["product", "delete", "p1"]).failure(7);
     cli.run(&["device", "show", "sn-1"]).success();
     cli.run(&["cohort", "show", "beta", "--product", "p1"])
         .success();

@@ -87,6 +87,8 @@ fn use_and_remove_edit_both_files_and_keep_comments() {
                 "--api-url",
                 "http://x",
                 "--api-key-stdin",
+                // `a` exists (hand-written): replacing it is deliberate.
+                "--force",
             ],
             "k\n",
         )

@@ -10,19 +10,31 @@ use std::process::{Child, Stdio};
 use crate::common::cli::Cli;
 
 /// A `fleet server` child process and the stderr lines it printed up to "listening on".
-struct Running {
+pub struct Running {
     child: Child,
-    url: String,
-    startup: Vec<String>,
+    pub url: String,
+    pub startup: Vec<String>,
     rest: std::thread::JoinHandle<Vec<String>>,
 }
 
-fn start(cli: &Cli, data_dir: &Path, extra: &[&str]) -> Running {
+pub fn start(cli: &Cli, data_dir: &Path, extra: &[&str]) -> Running {
+    start_on(cli, "127.0.0.1:0", data_dir, extra)
+}
+
+/// Like [`start`], listening on `listen`.
+pub fn start_on(cli: &Cli, listen: &str, data_dir: &Path, extra: &[&str]) -> Running {
+    let data_dir = data_dir.to_str().expect("utf-8 data dir");
+    let mut args = vec!["--listen", listen, "--data-dir", data_dir];
+    args.extend_from_slice(extra);
+    start_with(cli, &args)
+}
+
+/// `fleet server ARGS`, returned once it is listening.
+pub fn start_with(cli: &Cli, args: &[&str]) -> Running {
     let mut child = cli
         .std_command()
-        .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .args(extra)
+        .arg("server")
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -55,7 +67,7 @@ fn start(cli: &Cli, data_dir: &Path, extra: &[&str]) -> Running {
 }
 
 /// Sends SIGTERM and returns the exit status and the remaining stderr.
-fn terminate(mut running: Running) -> (std::process::ExitStatus, Vec<String>) {
+pub fn terminate(mut running: Running) -> (std::process::ExitStatus, Vec<String>) {
     let pid = running.child.id().to_string();
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &pid])

@@ -4,6 +4,7 @@ mod abandon;
 mod list;
 pub(crate) mod local;
 mod policy;
+mod preflight;
 mod pull;
 mod push;
 mod show;

@@ -23,12 +23,19 @@ use crate::error::{Error, Result, io_error};
 pub struct PullArgs {
     #[command(flatten)]
     pub binary: BinaryRef,
-    /// Where to write the file (replaced only once the download verified)
+    /// Where to write the file; an existing file is refused unless --force
     #[arg(long, short = 'O', value_name = "FILE")]
     pub out: PathBuf,
+    /// Replace FILE if it exists (only once the download verified)
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub async fn run(ctx: &Context, args: PullArgs) -> Result<()> {
+    // Checked before downloading anything, and again by the final no-clobber rename.
+    if !args.force && args.out.symlink_metadata().is_ok() {
+        return Err(exists(&args.out));
+    }
     let client = ctx.client()?;
     let binary = find(client, &args.binary).await?;
     let dir = match args.out.parent() {
@@ -74,11 +81,25 @@ pub async fn run(ctx: &Context, args: PullArgs) -> Result<()> {
     temp.as_file()
         .sync_all()
         .map_err(|err| io_error("write", temp.path(), err))?;
-    temp.persist(&args.out)
-        .map_err(|err| io_error("write", &args.out, err.error))?;
+    let persisted = if args.force {
+        temp.persist(&args.out)
+    } else {
+        temp.persist_noclobber(&args.out)
+    };
+    persisted.map_err(|err| match err.error.kind() {
+        std::io::ErrorKind::AlreadyExists => exists(&args.out),
+        _ => io_error("write", &args.out, err.error),
+    })?;
     ctx.printer.status(&format!(
         "wrote `{}` ({size} bytes, sha256 {digest} verified)",
         args.out.display()
     ));
     Ok(())
+}
+
+/// An existing `--out` file is a usage error (exit 2): the command line needs another path or
+/// `--force`; nothing was asked of the service.
+fn exists(path: &std::path::Path) -> Error {
+    Error::usage(format!("`{}` already exists", path.display()))
+        .hint("pass --force to replace it, or choose another --out FILE")
 }

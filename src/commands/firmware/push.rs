@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{local, steps, test_hooks};
+use super::{local, preflight, steps, test_hooks};
 use crate::api::{Binary, BinaryState, CreateBinary};
 use crate::client::ApiClient;
 use crate::context::Context;
@@ -15,6 +15,7 @@ use crate::output::{PushResult, Released};
 /// service lacks, verify, sign, and optionally release it to a cohort
 ///
 /// Pushing the same file again uploads nothing. An interrupted push resumes where it stopped.
+/// The key files, product, cohort and firmware policy are checked before anything is uploaded.
 #[derive(Debug, Args)]
 #[command(
     disable_version_flag = true,
@@ -52,14 +53,16 @@ pub struct PushArgs {
     #[arg(long, value_name = "KEYFILE")]
     pub sign_key: Vec<PathBuf>,
 
-    /// Release the binary to this cohort of the product (as a one-binary bundle)
-    #[arg(long, value_name = "COHORT")]
+    /// Release the binary to this cohort of the product (as a one-binary bundle); needs
+    /// --rollout, e.g. `--release-to beta --rollout 10`
+    #[arg(long, value_name = "COHORT", requires = "rollout")]
     pub release_to: Option<String>,
 
-    /// Share of the cohort's devices to roll out to, with --release-to
-    #[arg(long, value_name = "PERCENT", requires = "release_to", default_value_t = 100,
+    /// Share of the cohort's devices to roll out to (0–100), required with --release-to: start
+    /// small (e.g. 10) and raise it later with `fleet release update ID --rollout 50`
+    #[arg(long, value_name = "PERCENT", requires = "release_to",
         value_parser = clap::value_parser!(u8).range(0..=100))]
-    pub rollout: u8,
+    pub rollout: Option<u8>,
 
     /// Description of the version, when it is created
     #[arg(long, short = 'd')]
@@ -75,6 +78,15 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
     let client = ctx.client()?;
     let printer = &ctx.printer;
     let before = local::snapshot(&args.file)?;
+    let plan = preflight::Plan {
+        product: &args.product,
+        artifact: &args.artifact,
+        version: &args.version,
+        target: &args.target,
+        sign_keys: &args.sign_key,
+        release_to: args.release_to.as_deref(),
+    };
+    let keys = preflight::check(client, &plan).await?;
     let progress = printer.progress("hashing", before.size);
     let digests = local::hash_file(&args.file, local::EXPECTED_PART_SIZE, &progress).await?;
     progress.finish();
@@ -156,17 +168,17 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
         }
     }
     let signatures = binary.signatures.len();
-    binary = steps::sign(client, binary, &args.sign_key).await?;
+    binary = steps::sign(client, binary, &keys).await?;
     if binary.signatures.len() > signatures {
         printer.status(&format!(
             "signed with {} key(s)",
             binary.signatures.len() - signatures
         ));
     }
-    let result = match &args.release_to {
-        Some(cohort) => {
+    let result = match (&args.release_to, args.rollout) {
+        (Some(cohort), Some(rollout)) => {
             let (bundle, release) =
-                steps::release(client, printer, &binary, cohort, args.rollout).await?;
+                steps::release(client, printer, &binary, cohort, rollout).await?;
             printer.status(&format!(
                 "released bundle `{}` to cohort `{cohort}` at {}% ({})",
                 bundle.name, release.rollout_percent, release.id
@@ -177,7 +189,8 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
                 release,
             }))
         }
-        None => PushResult::Binary(Box::new(binary)),
+        // clap makes --release-to and --rollout come together.
+        _ => PushResult::Binary(Box::new(binary)),
     };
     ctx.printer.show(&result)
 }

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::Signer as _;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 
+use super::preflight::ReadyKey;
 use super::{local, test_hooks};
 use crate::api::firmware::digest_bytes;
 use crate::api::{
@@ -164,41 +165,21 @@ pub async fn upload_missing(
     Ok(sent)
 }
 
-/// Adds a signature per key file, skipping keys that already signed this binary.
-pub async fn sign(
-    client: &ApiClient,
-    binary: Binary,
-    key_files: &[std::path::PathBuf],
-) -> Result<Binary> {
-    if key_files.is_empty() {
+/// Adds a signature per key, skipping keys that already signed this binary.
+pub async fn sign(client: &ApiClient, binary: Binary, keys: &[ReadyKey]) -> Result<Binary> {
+    if keys.is_empty() {
         return Ok(binary);
     }
-    let registered: Vec<_> = client.firmware().keys_up_to(None).try_collect().await?;
     let digest = digest_bytes(&binary.sha256)
         .ok_or_else(|| Error::failure("the service returned a malformed digest"))?;
     let mut binary = binary;
-    for path in key_files {
-        let key = local::load_private_key(path)?;
-        let public = local::public_key_b64(&key);
-        let Some(found) = registered.iter().find(|k| k.public_key == public) else {
-            return Err(Error::new(
-                ErrorKind::NotFound,
-                format!(
-                    "the key in `{}` is not registered with the service",
-                    path.display()
-                ),
-            )
-            .hint(format!(
-                "register it with `fleet signing-key register NAME --key {}`",
-                path.display()
-            )));
-        };
-        if binary.signatures.iter().any(|s| s.key_id == found.id) {
+    for ready in keys {
+        if binary.signatures.iter().any(|s| s.key_id == ready.id) {
             continue;
         }
         let body = AddSignature {
-            key: found.id.to_string(),
-            signature: STANDARD.encode(key.sign(&digest).to_bytes()),
+            key: ready.id.to_string(),
+            signature: STANDARD.encode(ready.key.sign(&digest).to_bytes()),
         };
         binary = client.firmware().sign(binary.id.as_str(), &body).await?;
     }

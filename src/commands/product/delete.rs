@@ -3,11 +3,11 @@
 use clap::Args;
 
 use crate::context::Context;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::prompt;
 
-/// Delete a product and its cohorts. The service refuses while the product has devices.
-/// Asks first; pass --yes without a terminal.
+/// Delete a product and its cohorts. Refused while the product has devices (checked before
+/// asking). Asks first; pass --yes without a terminal.
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  fleet product delete product-prototype --yes")]
 pub struct DeleteArgs {
@@ -16,8 +16,29 @@ pub struct DeleteArgs {
 }
 
 pub async fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
+    let products = ctx.client()?.products();
+    // Refuse what the service would refuse before asking; the service still decides.
+    let product = products.get(&args.product).await?;
+    if product.device_count > 0 {
+        let noun = if product.device_count == 1 {
+            "device"
+        } else {
+            "devices"
+        };
+        return Err(Error::new(
+            ErrorKind::Rejected,
+            format!(
+                "product `{}` still has {} {noun}; only a product without devices can be deleted",
+                product.name, product.device_count
+            ),
+        )
+        .hint(format!(
+            "move the devices to another product or delete them first (`fleet device list --product {}`), or archive the product instead",
+            product.name
+        )));
+    }
     prompt::confirm(ctx, &format!("delete product `{}`", args.product))?;
-    ctx.client()?.products().delete(&args.product).await?;
+    products.delete(&args.product).await?;
     ctx.printer
         .status(&format!("deleted product `{}`", args.product));
     Ok(())

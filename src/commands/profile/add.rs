@@ -10,8 +10,9 @@ use crate::error::{Error, Result};
 use crate::output::ProfileView;
 use crate::prompt;
 
-/// Add a profile, or replace one with the same name. The API key is asked for without echo,
-/// or read from stdin with --api-key-stdin; it is stored in credentials.toml (mode 0600).
+/// Add a profile. Replacing one with the same name asks first on a terminal, and needs --force
+/// otherwise. The API key is asked for without echo, or read from stdin with --api-key-stdin;
+/// it is stored in credentials.toml (mode 0600).
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  fleet profile add prod --api-url https://fleet.example.com\n  echo \"$FLEET_PROD_KEY\" | fleet profile add prod --api-url https://fleet.example.com --api-key-stdin"
@@ -27,6 +28,10 @@ pub struct AddArgs {
     /// Read the API key from the first line of stdin instead of prompting
     #[arg(long)]
     pub api_key_stdin: bool,
+
+    /// Replace the profile if it exists, without asking
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn run(ctx: &Context, args: AddArgs) -> Result<()> {
@@ -38,6 +43,9 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<()> {
             Error::usage(format!("`{}` is not a valid API URL", args.api_url))
                 .hint("use the form http://HOST:PORT, e.g. http://127.0.0.1:4040"),
         );
+    }
+    if !args.force {
+        confirm_replace(ctx, &args.name)?;
     }
     let key = if args.api_key_stdin {
         read_key_line()?
@@ -55,7 +63,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<()> {
         name: args.name.clone(),
         api_url: Some(args.api_url),
         has_api_key: true,
-        default: saved.became_default,
+        default: saved.is_default,
     })?;
     ctx.printer.status(&format!(
         "saved profile `{}` in `{}`",
@@ -65,8 +73,28 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<()> {
     if saved.became_default {
         ctx.printer
             .status(&format!("profile `{}` is now the default", args.name));
+    } else if saved.is_default {
+        ctx.printer
+            .status(&format!("profile `{}` is still the default", args.name));
     }
     Ok(())
+}
+
+/// An existing profile is replaced only when the user says so: asked on a terminal, `--force`
+/// (or `--yes`) otherwise. Asked before the key, so a "no" costs nothing.
+fn confirm_replace(ctx: &Context, name: &str) -> Result<()> {
+    let (profiles, _) = config::list_profiles(&ctx.config_dir)?;
+    let Some(existing) = profiles.iter().find(|p| p.name == name) else {
+        return Ok(());
+    };
+    let url = existing.api_url.as_deref().unwrap_or("no URL");
+    if ctx.options.yes || prompt::can_prompt(ctx) {
+        return prompt::confirm(ctx, &format!("replace profile `{name}` ({url})"));
+    }
+    Err(
+        Error::cancelled(format!("profile `{name}` already exists ({url})"))
+            .hint("pass --force to replace it, or choose another name"),
+    )
 }
 
 fn read_key_line() -> Result<String> {
