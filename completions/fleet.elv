@@ -109,7 +109,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;product;list'= {
             cand -t 'Only products with this `key:value` tag (repeatable; all must match)'
             cand --tag 'Only products with this `key:value` tag (repeatable; all must match)'
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -327,7 +327,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;cohort;list'= {
             cand -P 'Only cohorts of this product (name or ID)'
             cand --product 'Only cohorts of this product (name or ID)'
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -576,7 +576,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -t 'Only devices with this `key:value` tag (repeatable; all must match)'
             cand --tag 'Only devices with this `key:value` tag (repeatable; all must match)'
             cand --target 'Only devices with this hardware target'
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -812,7 +812,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;api-key;list'= {
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -923,7 +923,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --action 'Only events of this action, e.g. `product.created`, or a prefix such as `device.*`'
             cand --key 'Only events by this API key (ID or name)'
             cand --since 'Only events in the last DURATION, e.g. 1h, 7d'
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -1023,7 +1023,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Only this version'
             cand -t 'Only this target'
             cand --target 'Only this target'
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -1247,7 +1247,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;signing-key;list'= {
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -1362,7 +1362,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;bundle;list'= {
             cand -P 'Product name or ID'
             cand --product 'Product name or ID'
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -1481,7 +1481,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --product 'Product name or ID'
             cand -c 'Only this cohort''s releases (name or ID)'
             cand --cohort 'Only this cohort''s releases (name or ID)'
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
