@@ -93,6 +93,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_sub
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -l if-not-exists -d 'If the product exists with the same description and tags (a flag not given means empty), print it and exit 0; if they differ, exit 7 naming the fields'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
@@ -256,6 +257,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -l if-not-exists -d 'If the cohort exists in the product with the same description (not given means empty), print it and exit 0; if it differs, exit 7 naming the field'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
@@ -435,6 +437,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -l if-not-exists -d 'If the device exists with the same product, cohort, tags, target and description (a flag not given means none), print it and exit 0; if any differ, exit 7 naming them'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'

@@ -9,6 +9,7 @@ pub mod completions;
 pub mod device;
 pub mod event;
 pub mod firmware;
+pub mod if_not_exists;
 pub mod product;
 pub mod profile;
 pub mod release;
