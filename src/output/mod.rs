@@ -16,7 +16,7 @@ mod resources;
 use std::io::{self, Write};
 
 pub use access::{WhoamiView, scope_text};
-pub use firmware::{PolicyView, PushResult, Released};
+pub use firmware::{PushResult, Released};
 pub use list::{ListWriter, Paging};
 pub use options::{ColorChoice, OutputFormat};
 pub use progress::Progress;

@@ -32,6 +32,7 @@ mod cli_errors;
 mod cli_escaping;
 mod cli_help;
 mod cli_if_not_exists;
+mod cli_json_results;
 mod cli_outcome;
 mod cli_output;
 mod cli_paging;

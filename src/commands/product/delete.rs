@@ -17,8 +17,14 @@ pub struct DeleteArgs {
 
 pub async fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
     prompt::confirm(ctx, &format!("delete product `{}`", args.product))?;
-    ctx.client()?.products().delete(&args.product).await?;
-    ctx.printer
-        .status(&format!("deleted product `{}`", args.product));
-    Ok(())
+    // Read before deleting so scripts get the deleted object (as `api-key revoke` gives the
+    // revoked key); deleting by the ID read makes the object shown the one deleted.
+    let products = ctx.client()?.products();
+    let product = products.get(&args.product).await?;
+    products.delete(product.id.as_str()).await?;
+    ctx.printer.status(&format!(
+        "deleted product `{}` ({})",
+        product.name, product.id
+    ));
+    ctx.printer.show(&product)
 }
