@@ -30,6 +30,7 @@ mod cli_complete_lists;
 mod cli_confirm;
 mod cli_errors;
 mod cli_escaping;
+mod cli_exit_codes;
 mod cli_help;
 mod cli_if_not_exists;
 mod cli_json_results;
