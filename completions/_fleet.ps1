@@ -1488,8 +1488,8 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;bundle;show' {
-            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
-            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID; not needed with a bundle ID')
+            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID; not needed with a bundle ID')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
@@ -1616,8 +1616,8 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;release;show' {
-            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
-            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
+            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
@@ -1640,8 +1640,8 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;release;update' {
-            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
-            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
+            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
             [CompletionResult]::new('--rollout', '--rollout', [CompletionResultType]::ParameterName, 'New rollout percentage')
             [CompletionResult]::new('--required', '--required', [CompletionResultType]::ParameterName, 'Whether devices must install it')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')

@@ -1388,8 +1388,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;bundle;show'= {
-            cand -P 'Product name or ID'
-            cand --product 'Product name or ID'
+            cand -P 'Product name or ID; not needed with a bundle ID'
+            cand --product 'Product name or ID; not needed with a bundle ID'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -1507,8 +1507,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;release;show'= {
-            cand -P 'Product name or ID'
-            cand --product 'Product name or ID'
+            cand -P 'Product name or ID (optional: the release is found by its ID)'
+            cand --product 'Product name or ID (optional: the release is found by its ID)'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -1530,8 +1530,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;release;update'= {
-            cand -P 'Product name or ID'
-            cand --product 'Product name or ID'
+            cand -P 'Product name or ID (optional: the release is found by its ID)'
+            cand --product 'Product name or ID (optional: the release is found by its ID)'
             cand --rollout 'New rollout percentage'
             cand --required 'Whether devices must install it'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'

@@ -1050,7 +1050,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID; not needed with a bundle ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1137,7 +1137,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID (optional: the release is found by its ID)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1155,7 +1155,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s P -l product -d 'Product name or ID (optional: the release is found by its ID)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l rollout -d 'New rollout percentage' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l required -d 'Whether devices must install it' -r -f -a "true\t''
 false\t''"

@@ -26,6 +26,7 @@ mod bulk_import;
 mod bulk_import_large;
 mod bulk_move;
 mod bulk_support;
+mod cli_by_id;
 mod cli_complete_lists;
 mod cli_confirm;
 mod cli_errors;
