@@ -99,6 +99,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and tables (never when NO_COLOR is set)')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.toml and credentials.toml')
+            [CompletionResult]::new('--if-not-exists', '--if-not-exists', [CompletionResultType]::ParameterName, 'If the product exists with the same description and tags (a flag not given means empty), print it and exit 0; if they differ, exit 7 naming the fields')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
@@ -115,7 +116,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         'fleet;product;list' {
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only products with this `key:value` tag (repeatable; all must match)')
             [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'Only products with this `key:value` tag (repeatable; all must match)')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
@@ -334,6 +335,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and tables (never when NO_COLOR is set)')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.toml and credentials.toml')
+            [CompletionResult]::new('--if-not-exists', '--if-not-exists', [CompletionResultType]::ParameterName, 'If the cohort exists in the product with the same description (not given means empty), print it and exit 0; if it differs, exit 7 naming the field')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
@@ -350,7 +352,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         'fleet;cohort;list' {
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Only cohorts of this product (name or ID)')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Only cohorts of this product (name or ID)')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
@@ -595,6 +597,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and tables (never when NO_COLOR is set)')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.toml and credentials.toml')
+            [CompletionResult]::new('--if-not-exists', '--if-not-exists', [CompletionResultType]::ParameterName, 'If the device exists with the same product, cohort, tags, target and description (a flag not given means none), print it and exit 0; if any differ, exit 7 naming them')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
@@ -616,7 +619,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only devices with this `key:value` tag (repeatable; all must match)')
             [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'Only devices with this `key:value` tag (repeatable; all must match)')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Only devices with this hardware target')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
@@ -869,7 +872,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;api-key;list' {
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
@@ -990,7 +993,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--action', '--action', [CompletionResultType]::ParameterName, 'Only events of this action, e.g. `product.created`, or a prefix such as `device.*`')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Only events by this API key (ID or name)')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only events in the last DURATION, e.g. 1h, 7d')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
@@ -1096,7 +1099,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Only this version')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only this target')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Only this target')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
@@ -1337,7 +1340,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;signing-key;list' {
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
@@ -1462,7 +1465,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         'fleet;bundle;list' {
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
@@ -1486,8 +1489,8 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;bundle;show' {
-            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
-            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID; not needed with a bundle ID')
+            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID; not needed with a bundle ID')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
@@ -1590,7 +1593,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Only this cohort''s releases (name or ID)')
             [CompletionResult]::new('--cohort', '--cohort', [CompletionResultType]::ParameterName, 'Only this cohort''s releases (name or ID)')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
@@ -1614,8 +1617,8 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;release;show' {
-            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
-            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
+            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
@@ -1638,8 +1641,8 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;release;update' {
-            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
-            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
+            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
             [CompletionResult]::new('--rollout', '--rollout', [CompletionResultType]::ParameterName, 'New rollout percentage')
             [CompletionResult]::new('--required', '--required', [CompletionResultType]::ParameterName, 'Whether devices must install it')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')

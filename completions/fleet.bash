@@ -1430,7 +1430,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__cohort__subcmd__create)
-            opts="-P -d -p -o -q -v -y -h -V --product --description --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            opts="-P -d -p -o -q -v -y -h -V --product --description --if-not-exists --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2020,7 +2020,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__device__subcmd__create)
-            opts="-P -c -t -d -p -o -q -v -y -h -V --product --cohort --tag --target --description --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            opts="-P -c -t -d -p -o -q -v -y -h -V --product --cohort --tag --target --description --if-not-exists --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4434,7 +4434,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__product__subcmd__create)
-            opts="-d -t -p -o -q -v -y -h -V --description --tag --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            opts="-d -t -p -o -q -v -y -h -V --description --tag --if-not-exists --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -94,6 +94,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
             cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
             cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --if-not-exists 'If the product exists with the same description and tags (a flag not given means empty), print it and exit 0; if they differ, exit 7 naming the fields'
             cand -q 'Print only data and errors: no status lines, hints or progress'
             cand --quiet 'Print only data and errors: no status lines, hints or progress'
             cand -v 'Print more about what is happening (requests, timings)'
@@ -109,7 +110,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;product;list'= {
             cand -t 'Only products with this `key:value` tag (repeatable; all must match)'
             cand --tag 'Only products with this `key:value` tag (repeatable; all must match)'
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -312,6 +313,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
             cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
             cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --if-not-exists 'If the cohort exists in the product with the same description (not given means empty), print it and exit 0; if it differs, exit 7 naming the field'
             cand -q 'Print only data and errors: no status lines, hints or progress'
             cand --quiet 'Print only data and errors: no status lines, hints or progress'
             cand -v 'Print more about what is happening (requests, timings)'
@@ -327,7 +329,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;cohort;list'= {
             cand -P 'Only cohorts of this product (name or ID)'
             cand --product 'Only cohorts of this product (name or ID)'
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -556,6 +558,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
             cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
             cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --if-not-exists 'If the device exists with the same product, cohort, tags, target and description (a flag not given means none), print it and exit 0; if any differ, exit 7 naming them'
             cand -q 'Print only data and errors: no status lines, hints or progress'
             cand --quiet 'Print only data and errors: no status lines, hints or progress'
             cand -v 'Print more about what is happening (requests, timings)'
@@ -576,7 +579,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -t 'Only devices with this `key:value` tag (repeatable; all must match)'
             cand --tag 'Only devices with this `key:value` tag (repeatable; all must match)'
             cand --target 'Only devices with this hardware target'
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -812,7 +815,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;api-key;list'= {
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -923,7 +926,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --action 'Only events of this action, e.g. `product.created`, or a prefix such as `device.*`'
             cand --key 'Only events by this API key (ID or name)'
             cand --since 'Only events in the last DURATION, e.g. 1h, 7d'
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -1023,7 +1026,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Only this version'
             cand -t 'Only this target'
             cand --target 'Only this target'
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -1248,7 +1251,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;signing-key;list'= {
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -1363,7 +1366,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;bundle;list'= {
             cand -P 'Product name or ID'
             cand --product 'Product name or ID'
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -1386,8 +1389,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;bundle;show'= {
-            cand -P 'Product name or ID'
-            cand --product 'Product name or ID'
+            cand -P 'Product name or ID; not needed with a bundle ID'
+            cand --product 'Product name or ID; not needed with a bundle ID'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -1482,7 +1485,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --product 'Product name or ID'
             cand -c 'Only this cohort''s releases (name or ID)'
             cand --cohort 'Only this cohort''s releases (name or ID)'
-            cand --limit 'Print at most N items'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -1505,8 +1508,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;release;show'= {
-            cand -P 'Product name or ID'
-            cand --product 'Product name or ID'
+            cand -P 'Product name or ID (optional: the release is found by its ID)'
+            cand --product 'Product name or ID (optional: the release is found by its ID)'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
@@ -1528,8 +1531,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;release;update'= {
-            cand -P 'Product name or ID'
-            cand --product 'Product name or ID'
+            cand -P 'Product name or ID (optional: the release is found by its ID)'
+            cand --product 'Product name or ID (optional: the release is found by its ID)'
             cand --rollout 'New rollout percentage'
             cand --required 'Whether devices must install it'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'

@@ -96,6 +96,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_sub
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -l if-not-exists -d 'If the product exists with the same description and tags (a flag not given means empty), print it and exit 0; if they differ, exit 7 naming the fields'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
@@ -103,7 +104,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -s t -l tag -d 'Only products with this `key:value` tag (repeatable; all must match)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -267,6 +268,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -l if-not-exists -d 'If the cohort exists in the product with the same description (not given means empty), print it and exit 0; if it differs, exit 7 naming the field'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
@@ -274,7 +276,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -s P -l product -d 'Only cohorts of this product (name or ID)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -454,6 +456,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -l if-not-exists -d 'If the device exists with the same product, cohort, tags, target and description (a flag not given means none), print it and exit 0; if any differ, exit 7 naming them'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
@@ -464,7 +467,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s c -l cohort -d 'Only devices in this cohort (ID, or name together with --product)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s t -l tag -d 'Only devices with this `key:value` tag (repeatable; all must match)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l target -d 'Only devices with this hardware target' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -650,7 +653,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -737,7 +740,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subco
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l action -d 'Only events of this action, e.g. `product.created`, or a prefix such as `device.*`' -r
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l key -d 'Only events by this API key (ID or name)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l since -d 'Only events in the last DURATION, e.g. 1h, 7d' -r
-complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand event; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -814,7 +817,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s a -l artifact -d 'Only this artifact (name with --product, or ID)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s V -l version -d 'Only this version' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s t -l target -d 'Only this target' -r
-complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand firmware; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -988,7 +991,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from register" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand signing-key; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1075,7 +1078,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s P -l product -d 'Product name or ID' -r
-complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1095,7 +1098,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID; not needed with a bundle ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1166,7 +1169,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s P -l product -d 'Product name or ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s c -l cohort -d 'Only this cohort\'s releases (name or ID)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1186,7 +1189,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID (optional: the release is found by its ID)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1205,7 +1208,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s P -l product -d 'Product name or ID (optional: the release is found by its ID)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l rollout -d 'New rollout percentage' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l required -d 'Whether devices must install it' -r -f -a "true\t''
 false\t''"

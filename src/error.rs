@@ -125,14 +125,38 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Wraps an I/O failure on a named local path.
+/// Wraps an I/O failure on a named local path. A path that does not exist is a usage error
+/// (exit 2): the user named it, and the fix is on the command line, not a retry.
 pub fn io_error(action: &str, path: &std::path::Path, err: std::io::Error) -> Error {
+    if err.kind() == std::io::ErrorKind::NotFound {
+        return Error::usage(format!(
+            "could not {action} `{}`: no such file or directory",
+            path.display()
+        ))
+        .with_source(err)
+        .hint("check the path");
+    }
     Error::failure(format!("could not {action} `{}`", path.display())).with_source(err)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::ErrorKind;
+    use super::{ErrorKind, io_error};
+
+    #[test]
+    fn a_missing_local_file_is_a_usage_error_naming_the_path() {
+        let path = std::path::Path::new("no/such/file.csv");
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let err = io_error("read", path, missing);
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.message.contains("`no/such/file.csv`"),
+            "{}",
+            err.message
+        );
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert_eq!(io_error("read", path, denied).exit_code(), 1);
+    }
 
     #[test]
     fn exit_codes_keep_their_numbers() {

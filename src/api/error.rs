@@ -61,7 +61,9 @@ pub struct ErrorBody {
     pub code: ErrorCode,
     /// What happened, to what: written for people.
     pub message: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The invalid fields; always present, empty when the error is not about a field.
+    #[serde(default)]
+    #[cfg_attr(feature = "server", schema(required = true))]
     pub fields: Vec<FieldError>,
     /// What to do next, when the service knows.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -467,13 +467,25 @@ impl PagedQuery for ReleaseListQuery {
     }
 }
 
-/// A product's firmware rules: `GET`/`PUT /v1/products/{product}/firmware-policy`.
+/// A product's firmware rules as set: the body of `PUT /v1/products/{product}/firmware-policy`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FirmwarePolicy {
     /// Every binary of a released bundle must carry at least one verified signature.
     #[serde(default)]
+    pub require_signed_firmware: bool,
+}
+
+/// A product's firmware rules with the product they belong to: the answer of `GET` and `PUT
+/// /v1/products/{product}/firmware-policy`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ProductFirmwarePolicy {
+    pub product_id: ProductId,
+    /// The product's name.
+    pub product: String,
+    /// Every binary of a released bundle must carry at least one verified signature.
     pub require_signed_firmware: bool,
 }
 

@@ -29,7 +29,7 @@ pub use firmware::{
     AddSignature, Artifact, ArtifactVersion, Binary, BinaryListQuery, BinaryParts, BinarySignature,
     BinaryState, BinaryUpload, Bundle, BundleItem, CreateArtifact, CreateBinary, CreateBundle,
     CreateRelease, CreateSigningKey, CreateVersion, FirmwarePolicy, PageQuery, PartTarget,
-    ReceivedPart, Release, ReleaseListQuery, SigningKey, UpdateRelease,
+    ProductFirmwarePolicy, ReceivedPart, Release, ReleaseListQuery, SigningKey, UpdateRelease,
 };
 pub use ids::ApiKeyId;
 pub use ids::{ArtifactId, BinaryId, BundleId, ReleaseId, SigningKeyId, VersionId};

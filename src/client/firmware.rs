@@ -16,8 +16,8 @@ use crate::api::firmware::PART_SHA256_HEADER;
 use crate::api::{
     AddSignature, Artifact, ArtifactVersion, Binary, BinaryListQuery, BinaryParts, BinaryUpload,
     Bundle, CreateArtifact, CreateBinary, CreateBundle, CreateRelease, CreateSigningKey,
-    CreateVersion, FirmwarePolicy, Page, PageQuery, PagedQuery, ReceivedPart, Release,
-    ReleaseListQuery, SigningKey, UpdateRelease,
+    CreateVersion, FirmwarePolicy, Page, PageQuery, PagedQuery, ProductFirmwarePolicy,
+    ReceivedPart, Release, ReleaseListQuery, SigningKey, UpdateRelease,
 };
 use crate::error::Result;
 
@@ -206,6 +206,10 @@ impl<'a> Firmware<'a> {
         paging::stream(self.client.clone(), path, PageQuery::default(), max)
     }
 
+    pub async fn key(&self, key: &str) -> Result<SigningKey> {
+        self.client.get(self.url(&["signing-keys", key])?).await
+    }
+
     pub async fn delete_key(&self, key: &str) -> Result<()> {
         self.client.delete(self.url(&["signing-keys", key])?).await
     }
@@ -259,12 +263,16 @@ impl<'a> Firmware<'a> {
         paging::stream(self.client.clone(), path, query, max)
     }
 
-    pub async fn policy(&self, product: &str) -> Result<FirmwarePolicy> {
+    pub async fn policy(&self, product: &str) -> Result<ProductFirmwarePolicy> {
         let url = self.url(&["products", product, "firmware-policy"])?;
         self.client.get(url).await
     }
 
-    pub async fn set_policy(&self, product: &str, body: &FirmwarePolicy) -> Result<FirmwarePolicy> {
+    pub async fn set_policy(
+        &self,
+        product: &str,
+        body: &FirmwarePolicy,
+    ) -> Result<ProductFirmwarePolicy> {
         let url = self.url(&["products", product, "firmware-policy"])?;
         self.client.write(Method::PUT, url, body).await
     }

@@ -4,11 +4,13 @@
 pub mod api_key;
 pub mod bulk;
 pub mod bundle;
+pub mod by_id;
 pub mod cohort;
 pub mod completions;
 pub mod device;
 pub mod event;
 pub mod firmware;
+pub mod if_not_exists;
 pub mod product;
 pub mod profile;
 pub mod release;
@@ -23,21 +25,33 @@ pub mod whoami;
 
 use clap::Args;
 
+use crate::output::{OutputFormat, Paging};
+
 /// `--limit` / `--all`, shared by every list command.
 #[derive(Debug, Clone, Args)]
 pub struct PageArgs {
-    /// Print at most N items
-    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
-    pub limit: u64,
+    /// Print at most N items [default: 100 in a table; json, ndjson and id print every item]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
 
     /// Print every item, following pages to the end (streams; memory stays flat)
     #[arg(long, conflicts_with = "limit")]
     pub all: bool,
 }
 
+/// Items a table shows when neither `--limit` nor `--all` is given.
+pub const TABLE_PAGE: u64 = 100;
+
 impl PageArgs {
-    /// The most items to print; `None` for everything.
-    pub fn max(&self) -> Option<u64> {
-        (!self.all).then_some(self.limit)
+    /// How much of the list to print in `format`. Machine formats are complete unless the user
+    /// set `--limit`: a script reading JSON cannot see a "there is more" hint on stderr, so a
+    /// silent default page would look like the whole list.
+    pub fn paging(&self, format: OutputFormat) -> Paging {
+        match (self.limit, self.all) {
+            (Some(limit), _) => Paging::Limit(limit),
+            (None, true) => Paging::All,
+            (None, false) if format == OutputFormat::Table => Paging::DefaultPage(TABLE_PAGE),
+            (None, false) => Paging::All,
+        }
     }
 }

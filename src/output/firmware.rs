@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::resources::{Resource, yes_no};
 use super::table::table_time;
-use crate::api::{Binary, Bundle, FirmwarePolicy, Release, SigningKey};
+use crate::api::{Binary, Bundle, ProductFirmwarePolicy, Release, SigningKey};
 
 fn size(bytes: u64) -> String {
     const MIB: f64 = 1024.0 * 1024.0;
@@ -198,18 +198,9 @@ impl Resource for Release {
     }
 }
 
-/// A product's firmware policy, shown by `fleet firmware policy`.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
-pub struct PolicyView {
-    pub policy: FirmwarePolicy,
-    #[serde(skip)]
-    pub product: String,
-}
-
-impl Resource for PolicyView {
+impl Resource for ProductFirmwarePolicy {
     fn id(&self) -> &str {
-        &self.product
+        self.product_id.as_str()
     }
 
     fn headers() -> &'static [&'static str] {
@@ -219,7 +210,7 @@ impl Resource for PolicyView {
     fn row(&self) -> Vec<String> {
         vec![
             self.product.clone(),
-            self.policy.require_signed_firmware.to_string(),
+            self.require_signed_firmware.to_string(),
         ]
     }
 
@@ -228,7 +219,7 @@ impl Resource for PolicyView {
             ("product", self.product.clone()),
             (
                 "require signed firmware",
-                yes_no(self.policy.require_signed_firmware),
+                yes_no(self.require_signed_firmware),
             ),
         ]
     }

@@ -15,6 +15,27 @@ use crate::error::Error;
 /// Rows a table holds before printing them; later chunks keep the widths seen so far.
 const TABLE_CHUNK: usize = 1000;
 
+/// How much of a list to print, and where that bound came from (which decides the hint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// Every item.
+    All,
+    /// The first page a table shows when the user asked for no bound.
+    DefaultPage(u64),
+    /// The user's `--limit`.
+    Limit(u64),
+}
+
+impl Paging {
+    /// The most items to fetch and print; `None` for everything.
+    pub fn max(self) -> Option<u64> {
+        match self {
+            Paging::All => None,
+            Paging::DefaultPage(max) | Paging::Limit(max) => Some(max),
+        }
+    }
+}
+
 pub struct ListWriter<R> {
     format: OutputFormat,
     out: BufWriter<Stdout>,
@@ -135,13 +156,13 @@ impl<R: Resource> ListWriter<R> {
 }
 
 impl Printer {
-    /// Prints a stream of resources in the chosen format, at most `limit` of them, and says on
-    /// stderr when the list was cut short. `plural` names the items ("devices"). Returns how
+    /// Prints a stream of resources in the chosen format, as much as `paging` allows, and says
+    /// on stderr when the list was cut short. `plural` names the items ("devices"). Returns how
     /// many were printed.
     pub async fn print_stream<R, S>(
         &self,
         stream: S,
-        limit: Option<u64>,
+        paging: Paging,
         plural: &str,
     ) -> Result<u64, Error>
     where
@@ -150,6 +171,7 @@ impl Printer {
     {
         let mut stream = pin!(stream);
         let mut writer = self.list::<R>();
+        let limit = paging.max();
         let mut more = false;
         while let Some(item) = stream.next().await {
             let item = item?;
@@ -161,9 +183,15 @@ impl Printer {
         }
         let count = writer.finish()?;
         if more {
-            self.hint(&format!(
-                "showing the first {count} {plural}; pass --limit N or --all to see more"
-            ));
+            match paging {
+                // The user chose the bound, so only say that more exist.
+                Paging::Limit(_) => self.status(&format!(
+                    "showing the first {count} {plural} (--limit {count}); more exist"
+                )),
+                _ => self.hint(&format!(
+                    "showing the first {count} {plural}; pass --limit N or --all to see more"
+                )),
+            }
         } else if count == 0 && self.format().is_table() {
             self.status(&format!("no {plural}"));
         }

@@ -18,8 +18,8 @@ pub mod wording;
 use std::io::{self, Write};
 
 pub use access::{WhoamiView, scope_text};
-pub use firmware::{PolicyView, PushResult, Released};
-pub use list::ListWriter;
+pub use firmware::{PushResult, Released};
+pub use list::{ListWriter, Paging};
 pub use options::{ColorChoice, OutputFormat};
 pub use progress::Progress;
 pub use resources::{ProfileView, Resource};

@@ -10,6 +10,8 @@ use crate::common::stub::{self, Step};
 
 const DISK_FULL: &str = r#"{"code":"insufficient_storage","message":"the database could not be written: no space left on device","hint":"writes resume once the data directory has room"}"#;
 const EMPTY_PAGE: &str = r#"{"data":[],"next_cursor":null}"#;
+/// What `device delete` reads before it deletes.
+const DEVICE: &str = r#"{"id":"dev_0190c2d4a8f47d8e9b2f3c4d5e6f7a8b","identifier":"sn-1","product_id":"prd_0190c2d4a8f47d8e9b2f3c4d5e6f7a8b","product":"p","cohort_id":null,"cohort":null,"description":"","tags":[],"target":null,"quarantined":false,"needs_provisioning":false,"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z","revision":1}"#;
 
 #[test]
 fn a_full_disk_is_said_plainly_once_with_exit_8() {
@@ -70,9 +72,11 @@ fn other_writes_without_an_answer_say_to_check_first() {
         "{run:#?}"
     );
 
-    let (url, _) = stub::serve(vec![Step::Close]);
+    let (url, seen) = stub::serve(vec![Step::Answer(200, "", DEVICE), Step::Close]);
     let cli = Cli::with_profile(&url, "k");
     let run = cli.run(&["device", "delete", "sn-1", "--yes"]).failure(8);
+    let seen = seen.lock().expect("lock").clone();
+    assert!(seen[1].request_line.starts_with("DELETE "), "{seen:#?}");
     assert!(run.stderr.contains("the outcome is unknown"), "{run:#?}");
     assert!(run.stderr.contains("it answers not found"), "{run:#?}");
 }

@@ -24,8 +24,8 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         revoked: args.revoked.then_some(true),
         ..Default::default()
     };
-    let max = args.page.max();
-    let stream = ctx.client()?.api_keys().list_up_to(query, max);
-    ctx.printer.print_stream(stream, max, "API keys").await?;
+    let paging = args.page.paging(ctx.printer.format());
+    let stream = ctx.client()?.api_keys().list_up_to(query, paging.max());
+    ctx.printer.print_stream(stream, paging, "API keys").await?;
     Ok(())
 }

@@ -18,8 +18,11 @@ pub struct ListArgs {
 }
 
 pub async fn run(ctx: &Context, args: ListArgs) -> Result<()> {
-    let max = args.page.max();
-    let stream = ctx.client()?.firmware().bundles_up_to(&args.product, max);
-    ctx.printer.print_stream(stream, max, "bundles").await?;
+    let paging = args.page.paging(ctx.printer.format());
+    let stream = ctx
+        .client()?
+        .firmware()
+        .bundles_up_to(&args.product, paging.max());
+    ctx.printer.print_stream(stream, paging, "bundles").await?;
     Ok(())
 }

@@ -26,13 +26,16 @@ pub async fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
             args.cohort, args.product
         ),
     )?;
-    ctx.client()?
-        .cohorts()
-        .delete(&args.product, &args.cohort)
+    // Read before deleting so scripts get the deleted object (as `api-key revoke` gives the
+    // revoked key); deleting by the ID read makes the object shown the one deleted.
+    let cohorts = ctx.client()?.cohorts();
+    let cohort = cohorts.get(&args.product, &args.cohort).await?;
+    cohorts
+        .delete(cohort.product_id.as_str(), cohort.id.as_str())
         .await?;
     ctx.printer.status(&format!(
-        "deleted cohort `{}` of product `{}`",
-        args.cohort, args.product
+        "deleted cohort `{}` of product `{}` ({})",
+        cohort.name, cohort.product, cohort.id
     ));
-    Ok(())
+    ctx.printer.show(&cohort)
 }

@@ -26,8 +26,8 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         product: args.product,
         ..Default::default()
     };
-    let max = args.page.max();
-    let stream = ctx.client()?.cohorts().list_up_to(query, max);
-    ctx.printer.print_stream(stream, max, "cohorts").await?;
+    let paging = args.page.paging(ctx.printer.format());
+    let stream = ctx.client()?.cohorts().list_up_to(query, paging.max());
+    ctx.printer.print_stream(stream, paging, "cohorts").await?;
     Ok(())
 }

@@ -16,8 +16,14 @@ pub struct DeleteArgs {
 
 pub async fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
     prompt::confirm(ctx, &format!("delete device `{}`", args.device))?;
-    ctx.client()?.devices().delete(&args.device).await?;
-    ctx.printer
-        .status(&format!("deleted device `{}`", args.device));
-    Ok(())
+    // Read before deleting so scripts get the deleted object (as `api-key revoke` gives the
+    // revoked key); deleting by the ID read makes the object shown the one deleted.
+    let devices = ctx.client()?.devices();
+    let device = devices.get(&args.device).await?;
+    devices.delete(device.id.as_str()).await?;
+    ctx.printer.status(&format!(
+        "deleted device `{}` ({})",
+        device.identifier, device.id
+    ));
+    ctx.printer.show(&device)
 }

@@ -46,8 +46,8 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         quarantined: args.quarantined.then_some(true),
         ..Default::default()
     };
-    let max = args.page.max();
-    let stream = ctx.client()?.devices().list_up_to(query, max);
-    ctx.printer.print_stream(stream, max, "devices").await?;
+    let paging = args.page.paging(ctx.printer.format());
+    let stream = ctx.client()?.devices().list_up_to(query, paging.max());
+    ctx.printer.print_stream(stream, paging, "devices").await?;
     Ok(())
 }

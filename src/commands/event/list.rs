@@ -60,8 +60,8 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         since,
         ..Default::default()
     };
-    let max = args.page.max();
-    let stream = ctx.client()?.events().list_up_to(query, max);
-    ctx.printer.print_stream(stream, max, "events").await?;
+    let paging = args.page.paging(ctx.printer.format());
+    let stream = ctx.client()?.events().list_up_to(query, paging.max());
+    ctx.printer.print_stream(stream, paging, "events").await?;
     Ok(())
 }

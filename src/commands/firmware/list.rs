@@ -48,8 +48,8 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         state: args.ready.then_some(BinaryState::Ready),
         ..Default::default()
     };
-    let max = args.page.max();
-    let stream = ctx.client()?.firmware().binaries_up_to(query, max);
-    ctx.printer.print_stream(stream, max, "binaries").await?;
+    let paging = args.page.paging(ctx.printer.format());
+    let stream = ctx.client()?.firmware().binaries_up_to(query, paging.max());
+    ctx.printer.print_stream(stream, paging, "binaries").await?;
     Ok(())
 }

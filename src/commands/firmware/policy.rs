@@ -5,7 +5,6 @@ use clap::Args;
 use crate::api::FirmwarePolicy;
 use crate::context::Context;
 use crate::error::Result;
-use crate::output::PolicyView;
 
 /// Show a product's firmware policy, or change it
 #[derive(Debug, Args)]
@@ -30,14 +29,11 @@ pub async fn run(ctx: &Context, args: PolicyArgs) -> Result<()> {
             let policy = fw.set_policy(&args.product, &body).await?;
             ctx.printer.status(&format!(
                 "updated the firmware policy of `{}`",
-                args.product
+                policy.product
             ));
             policy
         }
         None => fw.policy(&args.product).await?,
     };
-    ctx.printer.show(&PolicyView {
-        policy,
-        product: args.product,
-    })
+    ctx.printer.show(&policy)
 }

@@ -168,7 +168,9 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
         }
     }
     let signatures = binary.signatures.len();
-    binary = steps::sign(client, binary, &keys).await?;
+    binary = steps::sign(client, binary.clone(), &keys)
+        .await
+        .map_err(|err| left_unsigned(err, &args, &binary))?;
     if binary.signatures.len() > signatures {
         printer.status(&format!(
             "signed with {} key(s)",
@@ -208,6 +210,24 @@ async fn finished_by_another(client: &ApiClient, ours: &Binary, err: Error) -> R
         }
         _ => Err(err),
     }
+}
+
+/// A signing failure after the upload: the error keeps its own exit code (2 for an unusable key
+/// file, 6 for a key the service does not know, 8 for the network), never 1, and says what the
+/// push left behind and how to finish it.
+fn left_unsigned(err: Error, args: &PushArgs, binary: &Binary) -> Error {
+    let (released, finish) = match &args.release_to {
+        Some(cohort) => (
+            format!(", and nothing was released to `{cohort}`"),
+            "signs and releases",
+        ),
+        None => (String::new(), "signs"),
+    };
+    err.hint(format!(
+        "{} {} for {} is uploaded and ready ({}) but not signed with every --sign-key{released}; \
+         once the key works, run the same push again: it uploads nothing and only {finish}",
+        args.artifact, args.version, args.target, binary.id,
+    ))
 }
 
 fn changed(file: &std::path::Path) -> Error {

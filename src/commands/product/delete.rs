@@ -38,8 +38,12 @@ pub async fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
         )));
     }
     prompt::confirm(ctx, &format!("delete product `{}`", args.product))?;
-    products.delete(&args.product).await?;
-    ctx.printer
-        .status(&format!("deleted product `{}`", args.product));
-    Ok(())
+    // Read before deleting so scripts get the deleted object (as `api-key revoke` gives the
+    // revoked key); deleting by the ID read makes the object shown the one deleted.
+    products.delete(product.id.as_str()).await?;
+    ctx.printer.status(&format!(
+        "deleted product `{}` ({})",
+        product.name, product.id
+    ));
+    ctx.printer.show(&product)
 }

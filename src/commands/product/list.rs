@@ -42,8 +42,8 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         tag: args.tags,
         ..Default::default()
     };
-    let max = args.page.max();
-    let stream = ctx.client()?.products().list_up_to(query, max);
-    ctx.printer.print_stream(stream, max, "products").await?;
+    let paging = args.page.paging(ctx.printer.format());
+    let stream = ctx.client()?.products().list_up_to(query, paging.max());
+    ctx.printer.print_stream(stream, paging, "products").await?;
     Ok(())
 }

@@ -26,11 +26,11 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         cohort: args.cohort,
         ..Default::default()
     };
-    let max = args.page.max();
+    let paging = args.page.paging(ctx.printer.format());
     let stream = ctx
         .client()?
         .firmware()
-        .releases_up_to(&args.product, query, max);
-    ctx.printer.print_stream(stream, max, "releases").await?;
+        .releases_up_to(&args.product, query, paging.max());
+    ctx.printer.print_stream(stream, paging, "releases").await?;
     Ok(())
 }

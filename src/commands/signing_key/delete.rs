@@ -18,8 +18,12 @@ pub async fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
         ctx,
         &format!("delete signing key `{}` and its signatures", args.key),
     )?;
-    ctx.client()?.firmware().delete_key(&args.key).await?;
+    // Read before deleting so scripts get the deleted object (as `api-key revoke` gives the
+    // revoked key); deleting by the ID read makes the object shown the one deleted.
+    let firmware = ctx.client()?.firmware();
+    let key = firmware.key(&args.key).await?;
+    firmware.delete_key(key.id.as_str()).await?;
     ctx.printer
-        .status(&format!("deleted signing key `{}`", args.key));
-    Ok(())
+        .status(&format!("deleted signing key `{}` ({})", key.name, key.id));
+    ctx.printer.show(&key)
 }

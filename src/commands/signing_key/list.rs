@@ -15,10 +15,10 @@ pub struct ListArgs {
 }
 
 pub async fn run(ctx: &Context, args: ListArgs) -> Result<()> {
-    let max = args.page.max();
-    let stream = ctx.client()?.firmware().keys_up_to(max);
+    let paging = args.page.paging(ctx.printer.format());
+    let stream = ctx.client()?.firmware().keys_up_to(paging.max());
     ctx.printer
-        .print_stream(stream, max, "signing keys")
+        .print_stream(stream, paging, "signing keys")
         .await?;
     Ok(())
 }

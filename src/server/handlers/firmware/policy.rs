@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 
-use crate::api::FirmwarePolicy;
+use crate::api::{FirmwarePolicy, ProductFirmwarePolicy};
 use crate::server::auth::Principal;
 use crate::server::domain::firmware::policy;
 use crate::server::error::ApiResult;
@@ -13,12 +13,12 @@ use crate::server::state::AppState;
 /// Show a product's firmware policy.
 #[utoipa::path(get, path = "/v1/products/{product}/firmware-policy", operation_id = "getFirmwarePolicy", tag = "firmware",
     params(("product" = String, Path, description = "Product name or ID")),
-    responses((status = 200, body = FirmwarePolicy)))]
+    responses((status = 200, body = ProductFirmwarePolicy)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(product): ApiPath<String>,
-) -> ApiResult<Json<FirmwarePolicy>> {
+) -> ApiResult<Json<ProductFirmwarePolicy>> {
     Ok(Json(policy::get(&state.pool, &principal, &product).await?))
 }
 
@@ -26,13 +26,13 @@ pub async fn get(
 #[utoipa::path(put, path = "/v1/products/{product}/firmware-policy", operation_id = "putFirmwarePolicy", tag = "firmware",
     request_body = FirmwarePolicy,
     params(("product" = String, Path, description = "Product name or ID")),
-    responses((status = 200, body = FirmwarePolicy)))]
+    responses((status = 200, body = ProductFirmwarePolicy)))]
 pub async fn put(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(product): ApiPath<String>,
     ApiJson(body): ApiJson<FirmwarePolicy>,
-) -> ApiResult<Json<FirmwarePolicy>> {
+) -> ApiResult<Json<ProductFirmwarePolicy>> {
     Ok(Json(
         policy::put(&state.pool, &principal, &product, body).await?,
     ))
