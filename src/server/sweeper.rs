@@ -89,10 +89,10 @@ mod tests {
     use super::*;
     use crate::server::key_cache::KeyCache;
 
-    /// A state whose sweeps fail at once (an empty in-memory database): only the schedule
+    /// A state whose sweeps fail at once (closed database pools): only the schedule
     /// matters here; what a sweep does is tested against a real data dir.
-    fn state(dir: &std::path::Path, expiry: Duration) -> AppState {
-        let pool = crate::server::store::Pool::unconnected();
+    async fn state(dir: &std::path::Path, expiry: Duration) -> AppState {
+        let pool = crate::server::store::Pool::closed().await;
         let keys = KeyCache::open(dir).expect("key cache");
         let mut state = AppState::new(pool, 1024, keys);
         let firmware = crate::server::domain::firmware::Firmware::in_memory();
@@ -117,7 +117,7 @@ mod tests {
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let started = tokio::time::Instant::now();
-        let sweeper = Sweeper::start(state(dir.path(), expiry), clock, async {
+        let sweeper = Sweeper::start(state(dir.path(), expiry).await, clock, async {
             let _ = stop_rx.await;
         });
 

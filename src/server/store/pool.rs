@@ -63,21 +63,24 @@ impl Pool {
         self.writer.close().await;
     }
 
-    /// Unit tests only: pools that connect on first use to an empty in-memory database, for
-    /// tests where only the code around the store matters.
+    /// Unit tests only: closed pools, for tests where only the code around the store matters.
+    /// Every use fails at once with `PoolClosed`, never after connecting on a worker thread:
+    /// under tokio's paused clock such a wait would let time jump ahead.
     #[cfg(test)]
-    pub fn unconnected() -> Pool {
+    pub async fn closed() -> Pool {
         let lazy = || {
             SqlitePoolOptions::new()
                 .connect_lazy("sqlite::memory:")
                 .expect("an in-memory database URL parses")
         };
-        Pool {
+        let pool = Pool {
             reader: lazy(),
             writer: lazy(),
             #[cfg(feature = "test-hooks")]
             gate: None,
-        }
+        };
+        pool.close().await;
+        pool
     }
 
     /// Testing only: writes stop at `gate` once they hold the write lock.
