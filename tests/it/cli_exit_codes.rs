@@ -2,9 +2,7 @@
 //! a push that uploaded but could not sign keeps its cause's code (never 1) and says the binary
 //! is uploaded, ready and unsigned, and how to finish.
 
-use std::process::Stdio;
-
-use crate::firmware_support::{PART, content, setup};
+use crate::firmware_support::{PART, content, pause_dir, paused_push, resume, setup};
 
 #[test]
 fn pushing_a_missing_file_is_a_usage_error_naming_it() {
@@ -76,39 +74,17 @@ fn a_push_that_uploaded_but_could_not_sign_says_what_it_left() {
         .success();
     // The push checks its keys before uploading, so the key disappears while it uploads: the
     // push pauses after its first part, the key is deleted, then the push goes on.
-    let pause = fw.dir.path().join("pause");
-    std::fs::create_dir_all(&pause).expect("pause dir");
-    let file_s = file.to_str().expect("utf-8");
-    let mut child = fw
-        .cli
-        .std_command()
-        .args([
-            "firmware", "push", file_s, "-P", "p1", "-a", "app", "-V", "1.0",
-        ])
-        .args(["-t", "armv7", "--parallel", "1", "--sign-key", key_s])
-        .env("FLEET_TEST_PAUSE_AFTER_PARTS", "1")
-        .env("FLEET_TEST_PAUSE_DIR", &pause)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start fleet");
-    while !pause.join("paused").exists() {
-        if let Some(status) = child.try_wait().expect("poll fleet") {
-            panic!("the push ended before its pause point: {status}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    let pause = pause_dir(&fw);
+    let child = paused_push(&fw, &file, 1, &pause, &["--sign-key", key_s]);
     fw.cli
         .run(&["signing-key", "delete", "release", "--yes"])
         .success();
-    std::fs::write(pause.join("resume"), b"").expect("resume");
-    let output = child.wait_with_output().expect("wait for fleet");
-    let code = output.status.code().unwrap_or(-1);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let run = resume(child, &pause);
+    let stderr = &run.stderr;
 
-    assert_ne!(code, 1, "{stderr}");
+    assert_ne!(run.code, 1, "{stderr}");
     assert_eq!(
-        code, 6,
+        run.code, 6,
         "a key the service no longer has is not found: {stderr}"
     );
     let binary = fw.binary("p1", "1.0").expect("uploaded");

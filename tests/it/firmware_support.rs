@@ -2,6 +2,7 @@
 //! parts), a CLI against it, files with known content, and counting the parts that arrived.
 
 use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
 
 use crate::common::cli::{Cli, Run};
 use crate::common::server::TestServer;
@@ -96,4 +97,64 @@ impl Fw {
             .first()
             .cloned()
     }
+}
+
+/// `fleet firmware push FILE -P p1 -a app -V 1.0 -t armv7 --parallel 1 EXTRA…`, started in the
+/// background and paused once `parts` parts are sent: it creates `<dir>/paused`, and goes on once
+/// `<dir>/resume` exists.
+pub fn paused_push(fw: &Fw, file: &Path, parts: usize, dir: &Path, extra: &[&str]) -> Child {
+    let file = file.to_str().expect("utf-8");
+    let args = [
+        "firmware",
+        "push",
+        file,
+        "-P",
+        "p1",
+        "-a",
+        "app",
+        "-V",
+        "1.0",
+        "-t",
+        "armv7",
+        "--parallel",
+        "1",
+    ];
+    let mut child = fw
+        .cli
+        .std_command()
+        .args(args)
+        .args(extra)
+        .env("FLEET_TEST_PAUSE_AFTER_PARTS", parts.to_string())
+        .env("FLEET_TEST_PAUSE_DIR", dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start fleet");
+    let paused = dir.join("paused");
+    // Waits for the push to reach its pause point (it says so by creating the file).
+    while !paused.exists() {
+        if let Some(status) = child.try_wait().expect("poll fleet") {
+            panic!("the push ended before its pause point: {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child
+}
+
+/// Lets a paused push go on and waits for it to end.
+pub fn resume(child: Child, dir: &Path) -> Run {
+    std::fs::write(dir.join("resume"), b"").expect("resume");
+    let output = child.wait_with_output().expect("wait for fleet");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The folder a paused push and its test meet in.
+pub fn pause_dir(fw: &Fw) -> PathBuf {
+    let dir = fw.dir.path().join("pause");
+    std::fs::create_dir_all(&dir).expect("pause dir");
+    dir
 }

@@ -4,6 +4,7 @@ use clap::Args;
 
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
+use crate::output::wording;
 use crate::prompt;
 
 /// Delete a product and its cohorts. Refused while the product has devices (checked before
@@ -20,16 +21,12 @@ pub async fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
     // Refuse what the service would refuse before asking; the service still decides.
     let product = products.get(&args.product).await?;
     if product.device_count > 0 {
-        let noun = if product.device_count == 1 {
-            "device"
-        } else {
-            "devices"
-        };
         return Err(Error::new(
             ErrorKind::Rejected,
             format!(
-                "product `{}` still has {} {noun}; only a product without devices can be deleted",
-                product.name, product.device_count
+                "product `{}` still has {}; only a product without devices can be deleted",
+                product.name,
+                wording::devices(product.device_count)
             ),
         )
         .hint(format!(
