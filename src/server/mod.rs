@@ -1,6 +1,6 @@
-//! The fleet service: an HTTP API over an embedded SQLite database. `Server::open` prepares the
-//! database (migrations, first-start bootstrap); `Server::serve` answers requests until told to
-//! stop. Nothing outside `commands::server` (and tests) uses this module.
+//! The fleet service: an HTTP API over an embedded SQLite database, or PostgreSQL and an
+//! S3-compatible bucket when scaled out (`storage`). `Server::open` prepares the database
+//! (migrations, first-start bootstrap); `Server::serve` answers requests until told to stop. Nothing outside `commands::server` (and tests) uses this module.
 
 mod access;
 mod auth;
@@ -23,12 +23,13 @@ mod private;
 mod router;
 mod routes;
 mod state;
+mod storage;
 mod store;
 mod sweeper;
 mod transport;
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -38,6 +39,7 @@ pub use domain::firmware::lifecycle::SweepReport;
 pub use idempotency::REPLAYED_HEADER;
 pub use key_cache::{EPOCH_FILE as AUTH_EPOCH_FILE, bump_epoch as invalidate_cached_keys};
 pub use offline::{OfflineKey, create_key_offline};
+pub use storage::{BlobStore, Database, Storage};
 #[cfg(feature = "test-hooks")]
 pub use store::write_gate::WriteGate;
 pub use transport::{
@@ -59,8 +61,13 @@ pub const DEFAULT_PART_SIZE_BYTES: u64 = 8 * 1024 * 1024;
 pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 
 pub struct ServerConfig {
-    /// Holds `fleet.db` (and its WAL files); created when missing.
+    /// Holds `fleet.db` (and its WAL files) and `blobs/` unless `database` and `blob_store`
+    /// say otherwise; created when missing.
     pub data_dir: PathBuf,
+    /// SQLite in the data dir (default) or PostgreSQL.
+    pub database: Database,
+    /// `<data-dir>/blobs` (default) or an S3-compatible bucket.
+    pub blob_store: BlobStore,
     /// Larger request bodies get 413.
     pub max_body_bytes: usize,
     /// The body limit of the bulk routes (`/v1/bulk/…`), which carry up to 100,000 devices.
@@ -88,9 +95,20 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
+    /// Where this configuration keeps its state.
+    pub fn storage(&self) -> Storage {
+        Storage {
+            data_dir: self.data_dir.clone(),
+            database: self.database.clone(),
+            blob_store: self.blob_store.clone(),
+        }
+    }
+
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         ServerConfig {
             data_dir: data_dir.into(),
+            database: Database::default(),
+            blob_store: BlobStore::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_bulk_body_bytes: DEFAULT_MAX_BULK_BODY_BYTES,
             #[cfg(feature = "test-hooks")]
@@ -123,8 +141,9 @@ impl Server {
         if let Err(problems) = routes::check(&routes::all()) {
             anyhow::bail!("the route registry is unsound: {}", problems.join("; "));
         }
+        let storage = config.storage();
         #[allow(unused_mut)]
-        let mut pool = store::open(&config.data_dir.join(DB_FILE)).await?;
+        let mut pool = storage.open_database().await?;
         let key = auth::generate_key();
         let key_id = crate::api::ApiKeyId::generate();
         let created = store::orgs::bootstrap(
@@ -152,11 +171,8 @@ impl Server {
             fail_after_rows: store::bulk::FailAfterRows::default(),
         };
         state.shared_mut().firmware = std::sync::Arc::new(
-            domain::firmware::Firmware::new(
-                blobs::Blobs::local(&config.data_dir)?,
-                config.part_size_bytes,
-            )
-            .with_upload_expiry(config.upload_expiry),
+            domain::firmware::Firmware::new(storage.open_blobs()?, config.part_size_bytes)
+                .with_upload_expiry(config.upload_expiry),
         );
         state.shared_mut().limiter = std::sync::Arc::new(limiter::FailureLimiter::new(
             config.auth_failures_per_minute,
@@ -215,34 +231,35 @@ impl Server {
 }
 
 /// Runs the firmware sweep of the service once, at time `now`, on the database and blobs
-/// under `data_dir`: abandons unfinished uploads idle for longer than `expiry` and deletes
+/// of `storage` (a data dir converts into its local storage): abandons unfinished uploads idle for longer than `expiry` and deletes
 /// orphaned part objects; the same code the running service sweeps with. For tests, which
 /// pick `now` instead of waiting. Safe while a server runs on the same data dir.
 #[doc(hidden)]
 pub async fn sweep_firmware(
-    data_dir: &Path,
+    storage: impl Into<Storage>,
     now: chrono::DateTime<chrono::Utc>,
     expiry: Duration,
 ) -> anyhow::Result<SweepReport> {
-    let pool = store::open(&data_dir.join(DB_FILE)).await?;
-    let firmware = domain::firmware::Firmware::new(blobs::Blobs::local(data_dir)?, 1);
+    let storage = storage.into();
+    let pool = storage.open_database().await?;
+    let firmware = domain::firmware::Firmware::new(storage.open_blobs()?, 1);
     let report = domain::firmware::lifecycle::sweep(&pool, &firmware, now, expiry).await;
     pool.close().await;
     report.map_err(|err| anyhow::anyhow!(err.body.message))
 }
 
 /// Inserts `count` devices named `<prefix>-000000`… into product `product` (name or ID) of
-/// organization `default`, in one transaction, straight into the database under `data_dir`:
-/// seeding for tests and benchmarks, where one API call per device would dominate the run.
-/// Safe while a server runs on the same data dir (SQLite WAL).
+/// organization `default`, in one transaction, straight into the database of `storage` (a data
+/// dir converts into its local storage): seeding for tests and benchmarks, where one API call
+/// per device would dominate the run. Safe while a server runs on the same database.
 #[doc(hidden)]
 pub async fn seed_devices(
-    data_dir: &Path,
+    storage: impl Into<Storage>,
     product: &str,
     prefix: &str,
     count: usize,
 ) -> anyhow::Result<()> {
-    let pool = store::open(&data_dir.join(DB_FILE)).await?;
+    let pool = storage.into().open_database().await?;
     let org_id = store::orgs::id_by_name(&pool, store::orgs::DEFAULT_ORG)
         .await?
         .context("the database has no `default` organization yet")?;

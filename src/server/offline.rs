@@ -2,12 +2,10 @@
 //! lost. Safe while a server runs on the same data dir (SQLite WAL); the server sees the key on
 //! its next request because keys are looked up per request.
 
-use std::path::Path;
-
 use anyhow::Context as _;
 
 use super::domain::{self, api_keys::Creator};
-use super::{DB_FILE, store};
+use super::{Storage, store};
 use crate::api::{ApiKeyId, CreateApiKey, Role};
 
 /// A key made offline.
@@ -18,21 +16,21 @@ pub struct OfflineKey {
 }
 
 /// Creates an org-wide key with `role` named `name` in organization `default` of the database
-/// under `data_dir`, and records an `api_key.created` event without an actor: the same rules
+/// of `storage` (a data dir converts into its local storage), and records an `api_key.created` event without an actor: the same rules
 /// and the same code as a key created through the API.
 pub async fn create_key_offline(
-    data_dir: &Path,
+    storage: impl Into<Storage>,
     name: &str,
     role: Role,
 ) -> anyhow::Result<OfflineKey> {
-    let db = data_dir.join(DB_FILE);
+    let storage = storage.into();
     anyhow::ensure!(
-        db.is_file(),
+        storage.database_exists(),
         "there is no fleet database at `{}` (start `fleet server --data-dir {}` once to create one)",
-        db.display(),
-        data_dir.display()
+        storage.describe_database(),
+        storage.data_dir.display()
     );
-    let pool = store::open(&db).await?;
+    let pool = storage.open_database().await?;
     let org_id = store::orgs::id_by_name(&pool, store::orgs::DEFAULT_ORG)
         .await?
         .context("the database has no `default` organization yet")?;

@@ -9,9 +9,9 @@ use tokio::sync::oneshot;
 
 /// A replica serving `data_dir` on 127.0.0.1:0 in this runtime; dropping the sender stops it.
 async fn replica(data_dir: &std::path::Path) -> (SocketAddr, Option<String>, oneshot::Sender<()>) {
-    let (server, key) = Server::open(ServerConfig::new(data_dir))
-        .await
-        .expect("open a replica");
+    let mut config = ServerConfig::new(data_dir);
+    crate::common::backend::apply(&mut config);
+    let (server, key) = Server::open(config).await.expect("open a replica");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind 127.0.0.1:0");
@@ -109,9 +109,13 @@ async fn a_key_created_offline_works_at_once_on_a_running_replica() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (a, _, _stop) = replica(dir.path()).await;
     let client = reqwest::Client::new();
-    let offline = fleet::server::create_key_offline(dir.path(), "rescue", fleet::api::Role::Admin)
-        .await
-        .expect("offline key");
+    let offline = fleet::server::create_key_offline(
+        crate::common::backend::storage(dir.path()),
+        "rescue",
+        fleet::api::Role::Admin,
+    )
+    .await
+    .expect("offline key");
     // An unknown key is never cached, so the new one needs no invalidation.
     let (status, body) = send(
         &client,

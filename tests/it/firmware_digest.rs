@@ -28,6 +28,7 @@ fn hex(bytes: &[u8]) -> String {
 async fn replica(data_dir: &std::path::Path) -> (SocketAddr, Option<String>, oneshot::Sender<()>) {
     let mut config = ServerConfig::new(data_dir);
     config.part_size_bytes = PART as u64;
+    crate::common::backend::apply(&mut config);
     let (server, key) = Server::open(config).await.expect("open a replica");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -94,13 +94,13 @@ fn api(fw: &Fw, method: reqwest::Method, path: &str) -> (u16, Value) {
 
 /// The service's sweep at time `now` with upload expiry `expiry`, on the test server's data.
 fn sweep(fw: &Fw, now: DateTime<Utc>, expiry: Duration) -> fleet::server::SweepReport {
-    let dir = fw.server.data_dir.path().to_path_buf();
+    let storage = fw.server.storage.clone();
     std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime")
-            .block_on(fleet::server::sweep_firmware(&dir, now, expiry))
+            .block_on(fleet::server::sweep_firmware(storage, now, expiry))
     })
     .join()
     .expect("sweep thread")

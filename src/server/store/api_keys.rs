@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Pool, QueryBuilder, parse_id};
+use super::{Conn, Pool, Query, parse_id, query};
 use crate::api::{ApiKey, ApiKeyId, OrgId, ProductId, Role, ScopedProduct};
 
 /// What authentication needs about a key, in one statement: its scope rides along as a
@@ -23,21 +23,21 @@ pub struct KeyAuthRow {
 }
 
 pub async fn find_by_hash(pool: &Pool, hash: &str) -> sqlx::Result<Option<KeyAuthRow>> {
-    sqlx::query_as(
+    query(
         "SELECT k.id, k.org_id, k.name, k.role, k.hash, k.expires_at, k.revoked_at, k.scoped, \
          (SELECT group_concat(kp.product_id) FROM api_key_products kp WHERE kp.key_id = k.id) \
          AS scope FROM api_keys k WHERE k.hash = $1",
     )
     .bind(hash)
-    .fetch_optional(pool.reader())
+    .fetch_optional(&mut pool.acquire().await?)
     .await
 }
 
 pub async fn touch(pool: &Pool, id: &str, at: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+    query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
         .bind(at)
         .bind(id)
-        .execute(pool.writer())
+        .execute(&mut pool.acquire_writer().await?)
         .await?;
     Ok(())
 }
@@ -56,7 +56,7 @@ pub struct NewKey<'a> {
 }
 
 pub async fn insert(conn: &mut Conn, key: &NewKey<'_>, now: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO api_keys (id, org_id, name, role, hash, prefix, created_at, expires_at, \
          created_by, scoped) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
@@ -73,7 +73,7 @@ pub async fn insert(conn: &mut Conn, key: &NewKey<'_>, now: DateTime<Utc>) -> sq
     .execute(&mut *conn)
     .await?;
     for product in key.products.unwrap_or_default() {
-        sqlx::query("INSERT INTO api_key_products (key_id, product_id) VALUES ($1, $2)")
+        query("INSERT INTO api_key_products (key_id, product_id) VALUES ($1, $2)")
             .bind(key.id.as_str())
             .bind(product.as_str())
             .execute(&mut *conn)
@@ -122,16 +122,13 @@ async fn scopes(conn: &mut Conn, ids: &[String]) -> sqlx::Result<Vec<(String, Sc
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut qb = QueryBuilder::new(
+    let mut qb = query(
         "SELECT kp.key_id, p.id, p.name FROM api_key_products kp \
          JOIN products p ON p.id = kp.product_id WHERE kp.key_id IN (",
     );
-    let mut list = qb.separated(", ");
-    for id in ids {
-        list.push_bind(id.clone());
-    }
+    qb.push_list(ids.iter().cloned());
     qb.push(") ORDER BY p.name");
-    let rows: Vec<(String, String, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let rows: Vec<(String, String, String)> = qb.fetch_all(&mut *conn).await?;
     rows.into_iter()
         .map(|(key, id, name)| {
             Ok((
@@ -170,17 +167,14 @@ pub struct ListFilter<'a> {
     pub limit: u32,
 }
 
-fn push_within(qb: &mut QueryBuilder<'_>, within: &[ProductId]) {
+fn push_within(qb: &mut Query<'_>, within: &[ProductId]) {
     qb.push(
         " AND k.scoped = TRUE AND NOT EXISTS (SELECT 1 FROM api_key_products kp \
          WHERE kp.key_id = k.id",
     );
     if !within.is_empty() {
         qb.push(" AND kp.product_id NOT IN (");
-        let mut list = qb.separated(", ");
-        for id in within {
-            list.push_bind(id.as_str().to_owned());
-        }
+        qb.push_list(within.iter().map(|id| id.as_str().to_owned()));
         qb.push(")");
     }
     qb.push(")");
@@ -191,7 +185,7 @@ pub async fn list(
     org_id: &OrgId,
     filter: &ListFilter<'_>,
 ) -> sqlx::Result<Vec<ApiKey>> {
-    let mut qb = QueryBuilder::new(SELECT);
+    let mut qb = query(SELECT);
     qb.push(" WHERE k.org_id = ")
         .push_bind(org_id.as_str().to_owned());
     if !filter.include_revoked {
@@ -205,7 +199,7 @@ pub async fn list(
     }
     qb.push(" ORDER BY k.id LIMIT ")
         .push_bind(i64::from(filter.limit));
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let rows: Vec<Row> = qb.fetch_all(&mut *conn).await?;
     into_api(conn, rows).await
 }
 
@@ -224,7 +218,7 @@ pub async fn resolve(
     } else {
         "k.name"
     };
-    let mut qb = QueryBuilder::new(SELECT);
+    let mut qb = query(SELECT);
     qb.push(" WHERE k.org_id = ")
         .push_bind(org_id.as_str().to_owned());
     qb.push(format_args!(" AND {column} = "))
@@ -233,19 +227,18 @@ pub async fn resolve(
         push_within(&mut qb, within);
     }
     qb.push(" ORDER BY k.id LIMIT 10");
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let rows: Vec<Row> = qb.fetch_all(&mut *conn).await?;
     into_api(conn, rows).await
 }
 
 /// Marks the key revoked now, unless it already is (revoking twice keeps the first time).
 pub async fn revoke(conn: &mut Conn, id: &ApiKeyId, now: DateTime<Utc>) -> sqlx::Result<bool> {
-    let done =
-        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id.as_str())
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
+    let done = query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
     Ok(done > 0)
 }
 
@@ -258,15 +251,12 @@ pub async fn scoped_products(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut qb = QueryBuilder::new("SELECT id, name FROM products WHERE org_id = ");
+    let mut qb = query("SELECT id, name FROM products WHERE org_id = ");
     qb.push_bind(org_id.as_str().to_owned())
         .push(" AND id IN (");
-    let mut list = qb.separated(", ");
-    for id in ids {
-        list.push_bind(id.as_str().to_owned());
-    }
+    qb.push_list(ids.iter().map(|id| id.as_str().to_owned()));
     qb.push(") ORDER BY name");
-    let rows: Vec<(String, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let rows: Vec<(String, String)> = qb.fetch_all(&mut *conn).await?;
     rows.into_iter()
         .map(|(id, name)| {
             Ok(ScopedProduct {
@@ -312,7 +302,7 @@ async fn one_product_id(
     org_id: &OrgId,
     reference: &str,
 ) -> sqlx::Result<Option<ProductId>> {
-    let row: Option<(String,)> = sqlx::query_as(sql)
+    let row: Option<(String,)> = query(sql)
         .bind(org_id.as_str())
         .bind(reference)
         .fetch_optional(&mut *conn)
@@ -322,7 +312,7 @@ async fn one_product_id(
 
 /// Organization name by ID (for whoami).
 pub async fn org_name(conn: &mut Conn, org_id: &OrgId) -> sqlx::Result<String> {
-    let (name,): (String,) = sqlx::query_as("SELECT name FROM organizations WHERE id = $1")
+    let (name,): (String,) = query("SELECT name FROM organizations WHERE id = $1")
         .bind(org_id.as_str())
         .fetch_one(&mut *conn)
         .await?;
@@ -331,15 +321,14 @@ pub async fn org_name(conn: &mut Conn, org_id: &OrgId) -> sqlx::Result<String> {
 
 /// Appends `AND <column> IN (<scope>)` for a product-scoped key; nothing for an org-wide one.
 /// An empty scope matches nothing.
-pub fn push_scope(qb: &mut QueryBuilder<'_>, column: &str, within: Option<&[ProductId]>) {
+pub fn push_scope(qb: &mut Query<'_>, column: &str, within: Option<&[ProductId]>) {
     let Some(within) = within else {
         return;
     };
     qb.push(format_args!(" AND {column} IN ("));
-    let mut list = qb.separated(", ");
-    list.push_bind(String::new());
-    for id in within {
-        list.push_bind(id.as_str().to_owned());
-    }
+    // An empty scope matches nothing: `IN ('')`.
+    qb.push_list(
+        std::iter::once(String::new()).chain(within.iter().map(|id| id.as_str().to_owned())),
+    );
     qb.push(")");
 }

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, QueryBuilder, parse_id, push_tag_filter};
+use super::{Conn, Query, parse_id, push_tag_filter, query};
 use crate::api::{
     AuditAction, BulkDevice, Cohort, CohortId, DeviceId, EventId, EventResult, OrgId, Product,
     ProductId,
@@ -18,13 +18,13 @@ use crate::server::store::events::Actor;
 
 /// Creates (once per connection) and empties the selection table.
 pub async fn reset_selection(conn: &mut Conn) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "CREATE TEMP TABLE IF NOT EXISTS bulk_selected (id TEXT PRIMARY KEY, \
          identifier TEXT NOT NULL UNIQUE, product_id TEXT NOT NULL, cohort_id TEXT)",
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM temp.bulk_selected")
+    query("DELETE FROM temp.bulk_selected")
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -53,7 +53,7 @@ pub async fn select_named(
              SELECT d.id, d.identifier, d.product_id, d.cohort_id FROM json_each($2) j \
              CROSS JOIN devices d ON d.org_id = $1 AND d.{column} = j.value"
         );
-        sqlx::query(&sql)
+        query(&sql)
             .bind(org_id.as_str())
             .bind(json_list(list))
             .execute(&mut *conn)
@@ -65,7 +65,7 @@ pub async fn select_named(
 /// Drops selected devices outside `products` (a product-scoped key's view).
 pub async fn restrict_to(conn: &mut Conn, products: &[ProductId]) -> sqlx::Result<()> {
     let ids: Vec<String> = products.iter().map(|p| p.as_str().to_owned()).collect();
-    sqlx::query(
+    query(
         "DELETE FROM temp.bulk_selected WHERE product_id NOT IN (SELECT value FROM json_each($1))",
     )
     .bind(json_list(&ids))
@@ -90,7 +90,7 @@ pub async fn missing(
             "SELECT j.value FROM json_each($1) j WHERE NOT EXISTS \
              (SELECT 1 FROM temp.bulk_selected s WHERE s.{column} = j.value) ORDER BY j.key"
         );
-        let rows: Vec<(String,)> = sqlx::query_as(&sql)
+        let rows: Vec<(String,)> = query(&sql)
             .bind(json_list(list))
             .fetch_all(&mut *conn)
             .await?;
@@ -120,7 +120,7 @@ pub async fn select_filtered(
     org_id: &OrgId,
     filter: &Filter<'_>,
 ) -> sqlx::Result<()> {
-    let mut qb = QueryBuilder::new(
+    let mut qb = query(
         "INSERT INTO temp.bulk_selected (id, identifier, product_id, cohort_id) \
          SELECT d.id, d.identifier, d.product_id, d.cohort_id FROM devices d WHERE d.org_id = ",
     );
@@ -139,11 +139,11 @@ pub async fn select_filtered(
                 .push_bind(id.as_str().to_owned());
         }
     }
-    push_tag_filter(&mut qb, "d.tags", filter.tags);
+    push_tag_filter(&mut qb, conn.backend(), "d.tags", filter.tags);
     if let Some(target) = filter.target {
         qb.push(" AND d.target = ").push_bind(target.to_owned());
     }
-    qb.build().execute(&mut *conn).await?;
+    qb.execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -162,7 +162,7 @@ pub enum Change<'a> {
 
 impl Change<'_> {
     /// Appends the condition (on `s`, a `bulk_selected` row) under which a device changes.
-    fn push_predicate(&self, qb: &mut QueryBuilder<'_>) {
+    fn push_predicate(&self, qb: &mut Query<'_>) {
         match self {
             Change::Move { to_product, .. } => {
                 qb.push("s.product_id <> ")
@@ -189,10 +189,10 @@ impl Change<'_> {
 
 /// How many devices are selected, and how many of them `change` would change.
 pub async fn counts(conn: &mut Conn, change: &Change<'_>) -> sqlx::Result<(u64, u64)> {
-    let mut qb = QueryBuilder::new("SELECT COUNT(*), COALESCE(SUM(CASE WHEN ");
+    let mut qb = query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN ");
     change.push_predicate(&mut qb);
     qb.push(" THEN 1 ELSE 0 END), 0) FROM temp.bulk_selected s");
-    let (total, changing): (i64, i64) = qb.build_query_as().fetch_one(&mut *conn).await?;
+    let (total, changing): (i64, i64) = qb.fetch_one(&mut *conn).await?;
     Ok((to_u64(total), to_u64(changing)))
 }
 
@@ -206,12 +206,11 @@ pub async fn outside_product(
     product_id: &ProductId,
     limit: usize,
 ) -> sqlx::Result<(u64, Vec<(String, String)>)> {
-    let (count,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM temp.bulk_selected WHERE product_id <> $1")
-            .bind(product_id.as_str())
-            .fetch_one(&mut *conn)
-            .await?;
-    let rows: Vec<(String, String)> = sqlx::query_as(
+    let (count,): (i64,) = query("SELECT COUNT(*) FROM temp.bulk_selected WHERE product_id <> $1")
+        .bind(product_id.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows: Vec<(String, String)> = query(
         "SELECT s.identifier, p.name FROM temp.bulk_selected s \
          JOIN products p ON p.id = s.product_id WHERE s.product_id <> $1 ORDER BY s.id LIMIT $2",
     )
@@ -246,7 +245,7 @@ pub async fn apply(
     fail_after: FailAfterRows,
 ) -> sqlx::Result<u64> {
     record_events(conn, change, stamp).await?;
-    let mut qb = QueryBuilder::new("UPDATE devices SET ");
+    let mut qb = query("UPDATE devices SET ");
     match change {
         Change::Move {
             to_product,
@@ -273,7 +272,7 @@ pub async fn apply(
     qb.push(", revision = revision + 1 WHERE id IN (SELECT s.id FROM temp.bulk_selected s WHERE ");
     change.push_predicate(&mut qb);
     qb.push(")");
-    let changed = qb.build().execute(&mut *conn).await?.rows_affected();
+    let changed = qb.execute(&mut *conn).await?.rows_affected();
     inject_failure(fail_after, changed)?;
     Ok(changed)
 }
@@ -314,7 +313,7 @@ async fn record_events(
     stamp: &Stamp<'_>,
 ) -> sqlx::Result<()> {
     let base = id_base(EventId::generate().as_str());
-    let mut qb = QueryBuilder::new(
+    let mut qb = query(
         "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, resource_id, \
          product_id, result, details) SELECT 'evt_' || ",
     );
@@ -369,7 +368,7 @@ async fn record_events(
     }
     qb.push(" FROM temp.bulk_selected s JOIN products sp ON sp.id = s.product_id WHERE ");
     change.push_predicate(&mut qb);
-    qb.build().execute(&mut *conn).await?;
+    qb.execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -382,7 +381,7 @@ pub async fn affected(
     change: &Change<'_>,
     limit: Option<usize>,
 ) -> sqlx::Result<Vec<BulkDevice>> {
-    let mut qb = QueryBuilder::new(
+    let mut qb = query(
         "SELECT s.id, s.identifier, p.name FROM temp.bulk_selected s \
          JOIN products p ON p.id = s.product_id WHERE ",
     );
@@ -392,7 +391,7 @@ pub async fn affected(
         qb.push(" LIMIT ")
             .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
     }
-    let rows: Vec<(String, String, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let rows: Vec<(String, String, String)> = qb.fetch_all(&mut *conn).await?;
     let (product, cohort) = match change {
         Change::Move {
             to_product,

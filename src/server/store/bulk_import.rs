@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::bulk::{FailAfterRows, Stamp, inject_failure};
-use super::{Conn, parse_id};
+use super::{Conn, parse_id, query};
 use crate::api::{AuditAction, BulkDevice, DeviceId, EventId, EventResult, OrgId, ProductId};
 
 /// One validated row, as it enters SQL.
@@ -53,7 +53,7 @@ pub async fn load(
     rows: &[Row<'_>],
     id_base: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "CREATE TEMP TABLE IF NOT EXISTS bulk_import (seq INTEGER PRIMARY KEY, \
          line INTEGER NOT NULL, identifier TEXT NOT NULL UNIQUE, description TEXT, tags TEXT, \
          target TEXT, cohort_id TEXT, new_id TEXT NOT NULL, existing_id TEXT, \
@@ -61,11 +61,11 @@ pub async fn load(
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM temp.bulk_import")
+    query("DELETE FROM temp.bulk_import")
         .execute(&mut *conn)
         .await?;
     let json = serde_json::to_string(rows).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
-    sqlx::query(
+    query(
         "INSERT INTO temp.bulk_import (seq, line, identifier, description, tags, target, \
          cohort_id, new_id) \
          SELECT j.key, json_extract(j.value, '$.line'), json_extract(j.value, '$.identifier'), \
@@ -83,7 +83,7 @@ pub async fn load(
          FROM devices d JOIN products p ON p.id = d.product_id \
          WHERE d.org_id = $1 AND d.identifier = i.identifier"
     );
-    sqlx::query(&sql)
+    query(&sql)
         .bind(org_id.as_str())
         .execute(&mut *conn)
         .await?;
@@ -91,7 +91,7 @@ pub async fn load(
 }
 
 pub async fn counts(conn: &mut Conn, product_id: &ProductId) -> sqlx::Result<Counts> {
-    let (new, differing, same): (i64, i64, i64) = sqlx::query_as(
+    let (new, differing, same): (i64, i64, i64) = query(
         "SELECT \
          COALESCE(SUM(CASE WHEN existing_id IS NULL THEN 1 ELSE 0 END), 0), \
          COALESCE(SUM(CASE WHEN existing_product_id = $1 AND differs THEN 1 ELSE 0 END), 0), \
@@ -116,7 +116,7 @@ pub async fn conflicts(
     product_id: &ProductId,
     update: bool,
 ) -> sqlx::Result<Vec<Existing>> {
-    let rows: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
+    let rows: Vec<(i64, String, String, String, bool)> = query(
         "SELECT line, identifier, existing_product, existing_product_id, \
          existing_product_id <> $1 \
          FROM temp.bulk_import WHERE existing_id IS NOT NULL \
@@ -151,7 +151,7 @@ pub async fn apply(
     stamp: &Stamp<'_>,
     fail_after: FailAfterRows,
 ) -> sqlx::Result<(u64, u64)> {
-    let created = sqlx::query(
+    let created = query(
         "INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, tags, \
          target, quarantined, created_at, updated_at, revision) \
          SELECT new_id, $1, $2, cohort_id, identifier, COALESCE(description, ''), \
@@ -166,7 +166,7 @@ pub async fn apply(
     .rows_affected();
     inject_failure(fail_after, created)?;
     let updated = if update {
-        sqlx::query(
+        query(
             "UPDATE devices AS d SET description = COALESCE(i.description, d.description), \
              tags = COALESCE(i.tags, d.tags), target = COALESCE(i.target, d.target), \
              cohort_id = COALESCE(i.cohort_id, d.cohort_id), updated_at = $1, \
@@ -192,7 +192,7 @@ pub async fn apply(
          json_object('identifier', i.identifier, 'via', 'import', 'line', i.line) \
          FROM temp.bulk_import i WHERE {WRITTEN} ORDER BY i.seq"
     );
-    sqlx::query(&sql)
+    query(&sql)
         .bind(product_id.as_str())
         .bind(update)
         .bind(base)
@@ -224,7 +224,7 @@ pub async fn written(
          WHERE {WRITTEN} ORDER BY i.seq LIMIT $3"
     );
     let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
-    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&sql)
+    let rows: Vec<(String, String, String, Option<String>)> = query(&sql)
         .bind(product_id.as_str())
         .bind(update)
         .bind(limit)

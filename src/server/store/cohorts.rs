@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, QueryBuilder, parse_id};
+use super::{Conn, parse_id, query};
 use crate::api::{Cohort, CohortId, OrgId, ProductId};
 
 const SELECT: &str = "SELECT c.id, c.product_id, p.name AS product, c.name, c.description, \
@@ -42,7 +42,7 @@ impl Row {
 /// A cohort by ID anywhere in the organization (callers check which product it is in).
 pub async fn get(conn: &mut Conn, org_id: &OrgId, id: &CohortId) -> sqlx::Result<Option<Cohort>> {
     let sql = format!("{SELECT} WHERE c.org_id = $1 AND c.id = $2");
-    let row: Option<Row> = sqlx::query_as(&sql)
+    let row: Option<Row> = query(&sql)
         .bind(org_id.as_str())
         .bind(id.as_str())
         .fetch_optional(&mut *conn)
@@ -56,7 +56,7 @@ pub async fn get_by_name(
     name: &str,
 ) -> sqlx::Result<Option<Cohort>> {
     let sql = format!("{SELECT} WHERE c.product_id = $1 AND c.name = $2");
-    let row: Option<Row> = sqlx::query_as(&sql)
+    let row: Option<Row> = query(&sql)
         .bind(product_id.as_str())
         .bind(name)
         .fetch_optional(&mut *conn)
@@ -77,7 +77,7 @@ pub async fn list_within(
     filter: &ListFilter<'_>,
     within: Option<&[ProductId]>,
 ) -> sqlx::Result<Vec<Cohort>> {
-    let mut qb = QueryBuilder::new(SELECT);
+    let mut qb = query(SELECT);
     qb.push(" WHERE c.org_id = ")
         .push_bind(org_id.as_str().to_owned());
     super::api_keys::push_scope(&mut qb, "c.product_id", within);
@@ -90,7 +90,7 @@ pub async fn list_within(
     }
     qb.push(" ORDER BY c.id LIMIT ")
         .push_bind(i64::from(filter.limit));
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let rows: Vec<Row> = qb.fetch_all(&mut *conn).await?;
     rows.into_iter().map(Row::into_api).collect()
 }
 
@@ -103,7 +103,7 @@ pub async fn insert(
     description: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO cohorts (id, org_id, product_id, name, description, created_at, updated_at, revision) \
          VALUES ($1, $2, $3, $4, $5, $6, $6, 1)",
     )
@@ -126,7 +126,7 @@ pub async fn update(
     description: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "UPDATE cohorts SET name = $1, description = $2, updated_at = $3, revision = revision + 1 \
          WHERE id = $4",
     )
@@ -142,7 +142,7 @@ pub async fn update(
 /// Deletes the cohort after taking its devices out of it (each such device is a change, so its
 /// revision moves too); returns how many devices were released.
 pub async fn delete(conn: &mut Conn, id: &CohortId, now: DateTime<Utc>) -> sqlx::Result<u64> {
-    let released = sqlx::query(
+    let released = query(
         "UPDATE devices SET cohort_id = NULL, updated_at = $1, revision = revision + 1 \
          WHERE cohort_id = $2",
     )
@@ -151,7 +151,7 @@ pub async fn delete(conn: &mut Conn, id: &CohortId, now: DateTime<Utc>) -> sqlx:
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    sqlx::query("DELETE FROM cohorts WHERE id = $1")
+    query("DELETE FROM cohorts WHERE id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
         .await?;

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, QueryBuilder, parse_id, push_tag_filter, tags_from_text, tags_to_text};
+use super::{Backend, Conn, Query, parse_id, push_tag_filter, query, tags_from_text, tags_to_text};
 use crate::api::{CohortId, Device, DeviceId, OrgId, ProductId};
 
 const SELECT: &str = "SELECT d.id, d.identifier, d.product_id, p.name AS product, d.cohort_id, \
@@ -66,7 +66,7 @@ pub async fn resolve(
         "identifier"
     };
     let sql = format!("{SELECT} WHERE d.org_id = $1 AND d.{by} = $2");
-    let row: Option<Row> = sqlx::query_as(&sql)
+    let row: Option<Row> = query(&sql)
         .bind(org_id.as_str())
         .bind(reference)
         .fetch_optional(&mut *conn)
@@ -80,7 +80,7 @@ pub async fn identifier_taken(
     identifier: &str,
 ) -> sqlx::Result<bool> {
     let row: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM devices WHERE org_id = $1 AND identifier = $2")
+        query("SELECT id FROM devices WHERE org_id = $1 AND identifier = $2")
             .bind(org_id.as_str())
             .bind(identifier)
             .fetch_optional(&mut *conn)
@@ -89,7 +89,7 @@ pub async fn identifier_taken(
 }
 
 pub async fn count_in_product(conn: &mut Conn, product_id: &ProductId) -> sqlx::Result<u64> {
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM devices WHERE product_id = $1")
+    let (count,): (i64,) = query("SELECT COUNT(*) FROM devices WHERE product_id = $1")
         .bind(product_id.as_str())
         .fetch_one(&mut *conn)
         .await?;
@@ -132,7 +132,8 @@ const DEVICE_JSON: &str = "json_object(\
 
 /// Appends the list filters (and a scoped key's product limit) as `AND …` clauses on `d`.
 fn push_list_filter(
-    qb: &mut QueryBuilder<'_>,
+    qb: &mut Query<'_>,
+    backend: Backend,
     filter: &ListFilter<'_>,
     within: Option<&[ProductId]>,
 ) {
@@ -145,7 +146,7 @@ fn push_list_filter(
         qb.push(" AND d.cohort_id = ")
             .push_bind(cohort_id.as_str().to_owned());
     }
-    push_tag_filter(qb, "d.tags", filter.tags);
+    push_tag_filter(qb, backend, "d.tags", filter.tags);
     if let Some(target) = filter.target {
         qb.push(" AND d.target = ").push_bind(target.to_owned());
     }
@@ -168,31 +169,29 @@ pub async fn list_page_json(
     filter: &ListFilter<'_>,
     within: Option<&[ProductId]>,
 ) -> sqlx::Result<JsonPage> {
-    let mut qb = QueryBuilder::new(format!(
+    let mut qb = query(format!(
         "SELECT json_group_array(json(item) ORDER BY id), count(*), max(id) FROM (\
          SELECT d.id AS id, {DEVICE_JSON} AS item \
          FROM devices d JOIN products p ON p.id = d.product_id \
          LEFT JOIN cohorts c ON c.id = d.cohort_id WHERE d.org_id = "
     ));
     qb.push_bind(org_id.as_str().to_owned());
-    push_list_filter(&mut qb, filter, within);
+    push_list_filter(&mut qb, conn.backend(), filter, within);
     if let Some(after) = filter.after {
         qb.push(" AND d.id > ").push_bind(after.to_owned());
     }
     qb.push(" ORDER BY d.id LIMIT ")
         .push_bind(i64::from(filter.limit))
         .push(")");
-    let (items, count, last_id): (String, i64, Option<String>) =
-        qb.build_query_as().fetch_one(&mut *conn).await?;
+    let (items, count, last_id): (String, i64, Option<String>) = qb.fetch_one(&mut *conn).await?;
 
     let more = match &last_id {
         Some(last) if count >= i64::from(filter.limit) => {
-            let mut qb =
-                QueryBuilder::new("SELECT EXISTS (SELECT 1 FROM devices d WHERE d.org_id = ");
+            let mut qb = query("SELECT EXISTS (SELECT 1 FROM devices d WHERE d.org_id = ");
             qb.push_bind(org_id.as_str().to_owned());
-            push_list_filter(&mut qb, filter, within);
+            push_list_filter(&mut qb, conn.backend(), filter, within);
             qb.push(" AND d.id > ").push_bind(last.clone()).push(")");
-            let (exists,): (bool,) = qb.build_query_as().fetch_one(&mut *conn).await?;
+            let (exists,): (bool,) = qb.fetch_one(&mut *conn).await?;
             exists
         }
         _ => false,
@@ -222,7 +221,7 @@ pub async fn insert(
     fields: &Fields<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, tags, \
          target, quarantined, created_at, updated_at, revision) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1)",
@@ -249,7 +248,7 @@ pub async fn update(
     fields: &Fields<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "UPDATE devices SET product_id = $1, cohort_id = $2, description = $3, tags = $4, \
          target = $5, quarantined = $6, updated_at = $7, revision = revision + 1 WHERE id = $8",
     )
@@ -267,7 +266,7 @@ pub async fn update(
 }
 
 pub async fn delete(conn: &mut Conn, id: &DeviceId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM devices WHERE id = $1")
+    query("DELETE FROM devices WHERE id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
         .await?;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, QueryBuilder, parse_id};
+use super::{Conn, parse_id, query};
 use crate::api::{Event, EventId, EventResult, OrgId, ProductId};
 
 #[derive(sqlx::FromRow)]
@@ -71,7 +71,7 @@ pub async fn list(
     org_id: &OrgId,
     filter: &ListFilter<'_>,
 ) -> sqlx::Result<Vec<Event>> {
-    let mut qb = QueryBuilder::new(
+    let mut qb = query(
         "SELECT id, occurred_at, key_id, key_name, action, resource_id, product_id, result, \
          details FROM events WHERE org_id = ",
     );
@@ -81,12 +81,10 @@ pub async fn list(
     }
     if let Some(within) = filter.within {
         qb.push(" AND product_id IN (");
-        let mut list = qb.separated(", ");
         // An empty scope matches nothing: `IN ('')`.
-        list.push_bind(String::new());
-        for id in within {
-            list.push_bind(id.as_str().to_owned());
-        }
+        qb.push_list(
+            std::iter::once(String::new()).chain(within.iter().map(|id| id.as_str().to_owned())),
+        );
         qb.push(")");
     }
     if let Some(resource) = filter.resource_id {
@@ -126,6 +124,6 @@ pub async fn list(
     }
     qb.push(" ORDER BY id LIMIT ")
         .push_bind(i64::from(filter.limit));
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let rows: Vec<Row> = qb.fetch_all(&mut *conn).await?;
     rows.into_iter().map(Row::into_api).collect()
 }

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{Conn, now};
+use super::{Conn, now, query};
 use crate::api::{AuditAction, EventId, EventResult, OrgId, ProductId};
 
 /// Who acted: the API key's ID and name, when one authenticated.
@@ -62,7 +62,7 @@ impl<'a> AuditEvent<'a> {
     /// Appends the event. Call it on the transaction that makes the change.
     pub async fn record(&self, conn: &mut Conn) -> sqlx::Result<EventId> {
         let id = EventId::generate();
-        sqlx::query(
+        query(
             "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, resource_id, \
              product_id, result, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Pool, begin_write};
+use super::{Pool, begin_write, query};
 use crate::api::OrgId;
 
 /// What a write with an `Idempotency-Key` should do.
@@ -41,16 +41,16 @@ pub async fn claim(
     expired_before: DateTime<Utc>,
 ) -> sqlx::Result<Claim> {
     let mut tx = begin_write(pool).await?;
-    sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+    query("DELETE FROM idempotency_keys WHERE created_at < $1")
         .bind(expired_before)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
-    let existing: Option<Stored> = sqlx::query_as(
+    let existing: Option<Stored> = query(
         "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE org_id = $1 AND key = $2",
     )
     .bind(org_id.as_str())
     .bind(key)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut tx)
     .await?;
     let claim = match existing {
         Some(stored) if stored.request_hash != request_hash => Claim::Mismatch,
@@ -66,14 +66,14 @@ pub async fn claim(
         },
         Some(_) => Claim::InProgress,
         None => {
-            sqlx::query(
+            query(
                 "INSERT INTO idempotency_keys (org_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4)",
             )
             .bind(org_id.as_str())
             .bind(key)
             .bind(request_hash)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
             Claim::Fresh
         }
@@ -91,23 +91,23 @@ pub async fn complete(
     headers: &str,
     body: &[u8],
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE idempotency_keys SET status = $1, headers = $2, body = $3 WHERE org_id = $4 AND key = $5")
+    query("UPDATE idempotency_keys SET status = $1, headers = $2, body = $3 WHERE org_id = $4 AND key = $5")
         .bind(i64::from(status))
         .bind(headers)
         .bind(body)
         .bind(org_id.as_str())
         .bind(key)
-        .execute(pool.writer())
+        .execute(&mut pool.acquire_writer().await?)
         .await?;
     Ok(())
 }
 
 /// Gives `key` up after a failure the client should be able to retry (a 5xx).
 pub async fn release(pool: &Pool, org_id: &OrgId, key: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE org_id = $1 AND key = $2 AND status IS NULL")
+    query("DELETE FROM idempotency_keys WHERE org_id = $1 AND key = $2 AND status IS NULL")
         .bind(org_id.as_str())
         .bind(key)
-        .execute(pool.writer())
+        .execute(&mut pool.acquire_writer().await?)
         .await?;
     Ok(())
 }

@@ -1,5 +1,7 @@
-//! All SQL of the service, one file per resource. Handlers call these functions and never see
-//! SQL; the statements are plain SQL with `$n` placeholders so PostgreSQL can follow later.
+//! All SQL of the service, one file per resource, for both backends: SQLite (the default) and
+//! PostgreSQL. The domain calls these functions and never sees SQL. Statements are written once
+//! with `$n` placeholders where both engines accept the same text; where they differ, the
+//! spelling comes from `dialect`, chosen by the connection's [`Backend`].
 
 pub mod api_keys;
 pub mod bulk;
@@ -13,19 +15,19 @@ pub mod idempotency;
 pub mod orgs;
 pub mod products;
 
+mod conn;
+pub mod dialect;
 mod pool;
+pub mod postgres;
+pub mod sql;
 #[cfg(feature = "test-hooks")]
 pub mod write_gate;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
+pub use conn::{Backend, Conn, Tx};
 pub use pool::{Pool, begin_write, is_disk_full, open};
-
-/// The database the store speaks; the one place a second backend would branch.
-pub type Db = sqlx::Sqlite;
-pub type Conn = <Db as sqlx::Database>::Connection;
-pub type Tx = sqlx::Transaction<'static, Db>;
-pub type QueryBuilder<'a> = sqlx::QueryBuilder<'a, Db>;
+pub use sql::{Query, query};
 
 /// Timestamps are kept at microsecond precision, what PostgreSQL stores, so a value reads back
 /// exactly as it was written on either backend.
@@ -58,9 +60,12 @@ pub(crate) fn tags_from_text(text: &str) -> sqlx::Result<Vec<String>> {
 /// appears in the JSON text exactly when the tag is an element. `instr` is used rather than
 /// `LIKE` because SQLite's `LIKE` ignores ASCII case and tags are case-sensitive; this is the one
 /// dialect-specific predicate (PostgreSQL: `strpos`).
-pub(crate) fn push_tag_filter(qb: &mut QueryBuilder<'_>, column: &str, tags: &[String]) {
+pub(crate) fn push_tag_filter(qb: &mut Query<'_>, backend: Backend, column: &str, tags: &[String]) {
     for tag in tags {
-        qb.push(format_args!(" AND instr({column}, "));
+        qb.push(format_args!(
+            " AND {}({column}, ",
+            dialect::position(backend)
+        ));
         qb.push_bind(format!("\"{tag}\""));
         qb.push(") > 0");
     }

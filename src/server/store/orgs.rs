@@ -1,6 +1,6 @@
 //! Organizations (tenants) and the first-start bootstrap of org `default` with its admin key.
 
-use super::{Pool, begin_write, now};
+use super::{Pool, begin_write, now, query};
 use crate::api::OrgId;
 
 /// Name of the organization created on first start.
@@ -18,21 +18,21 @@ pub async fn bootstrap(
     prefix: &str,
 ) -> sqlx::Result<bool> {
     let mut tx = begin_write(pool).await?;
-    let (orgs,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organizations")
-        .fetch_one(&mut *tx)
+    let (orgs,): (i64,) = query("SELECT COUNT(*) FROM organizations")
+        .fetch_one(&mut tx)
         .await?;
     if orgs > 0 {
         return Ok(false);
     }
     let org_id = OrgId::generate();
     let now = now();
-    sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+    query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(org_id.as_str())
         .bind(DEFAULT_ORG)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
-    sqlx::query(
+    query(
         "INSERT INTO api_keys (id, org_id, name, role, hash, prefix, created_at) \
          VALUES ($1, $2, $3, 'admin', $4, $5, $6)",
     )
@@ -42,7 +42,7 @@ pub async fn bootstrap(
     .bind(key_hash)
     .bind(prefix)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     tx.commit().await?;
     Ok(true)
@@ -50,9 +50,9 @@ pub async fn bootstrap(
 
 /// `None` also when the stored ID is malformed, which no writer of this service produces.
 pub async fn id_by_name(pool: &Pool, name: &str) -> sqlx::Result<Option<OrgId>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM organizations WHERE name = $1")
+    let row: Option<(String,)> = query("SELECT id FROM organizations WHERE name = $1")
         .bind(name)
-        .fetch_optional(pool.reader())
+        .fetch_optional(&mut pool.acquire().await?)
         .await?;
     Ok(row.and_then(|(id,)| OrgId::parse(&id)))
 }

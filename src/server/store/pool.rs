@@ -1,5 +1,6 @@
-//! The database connections: a pool of read-only connections for reads and exactly one write
-//! connection that every writing transaction queues for, and how a failed one is thrown away.
+//! The database connections. SQLite: a pool of read-only connections for reads and exactly one
+//! write connection that every writing transaction queues for, and how a failed one is thrown
+//! away. PostgreSQL: one pool, writers serialized by an advisory lock (opened in `postgres`).
 //!
 //! SQLite in WAL mode lets any number of readers run beside one writer. With one shared pool,
 //! writers waiting on the write lock held connections that readers then waited for; here writers
@@ -11,10 +12,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use sqlx::Connection as _;
-use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{Db, Tx};
+use sqlx::{Postgres, Sqlite};
+
+use super::conn::{Conn, Tx};
 use crate::server::private;
 
 /// Read connections per core. Each runs its queries on a thread of its own; many more threads
@@ -27,40 +29,71 @@ const MIN_READERS: u32 = 2;
 /// write connection instead and never reach it.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Both pools of the service's database. Cloning is cheap (two `Arc`s).
+/// The service's database connections. Cloning is cheap (`Arc`s inside).
 #[derive(Clone)]
 pub struct Pool {
-    reader: sqlx::Pool<Db>,
-    writer: sqlx::Pool<Db>,
+    engine: Engine,
     #[cfg(feature = "test-hooks")]
     gate: Option<std::sync::Arc<super::write_gate::WriteGate>>,
 }
 
+#[derive(Clone)]
+enum Engine {
+    /// Read-only connections for reads, and the one write connection writers queue for.
+    Sqlite {
+        reader: sqlx::Pool<Sqlite>,
+        writer: sqlx::Pool<Sqlite>,
+    },
+    /// One pool; writers serialize on an advisory lock (see [`begin_write`]).
+    Postgres { pool: sqlx::Pool<Postgres> },
+}
+
 impl Pool {
-    /// A read-only connection. Anything that writes goes through [`begin_write`].
-    pub async fn acquire(&self) -> sqlx::Result<PoolConnection<Db>> {
-        self.reader.acquire().await
+    pub(super) fn postgres(pool: sqlx::Pool<Postgres>) -> Pool {
+        Pool {
+            engine: Engine::Postgres { pool },
+            #[cfg(feature = "test-hooks")]
+            gate: None,
+        }
+    }
+
+    /// A connection for reads. Anything that writes goes through [`begin_write`] or
+    /// [`Pool::acquire_writer`].
+    pub async fn acquire(&self) -> sqlx::Result<Conn> {
+        Ok(match &self.engine {
+            Engine::Sqlite { reader, .. } => reader.acquire().await?.into(),
+            Engine::Postgres { pool } => pool.acquire().await?.into(),
+        })
     }
 
     /// A read-only transaction: one consistent snapshot over several queries (temporary tables
-    /// are allowed: they live in the connection, not in the database file).
+    /// are allowed: they live in the connection, not in the database).
     pub async fn begin(&self) -> sqlx::Result<Tx> {
-        self.reader.begin().await
+        Ok(match &self.engine {
+            Engine::Sqlite { reader, .. } => reader.begin().await?.into(),
+            Engine::Postgres { pool } => pool
+                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                .await?
+                .into(),
+        })
     }
 
-    /// The read pool, for a single query.
-    pub fn reader(&self) -> &sqlx::Pool<Db> {
-        &self.reader
-    }
-
-    /// The write connection's pool, for a single writing statement outside a transaction.
-    pub fn writer(&self) -> &sqlx::Pool<Db> {
-        &self.writer
+    /// A connection that may write, for a single writing statement outside a transaction.
+    pub async fn acquire_writer(&self) -> sqlx::Result<Conn> {
+        Ok(match &self.engine {
+            Engine::Sqlite { writer, .. } => writer.acquire().await?.into(),
+            Engine::Postgres { pool } => pool.acquire().await?.into(),
+        })
     }
 
     pub async fn close(&self) {
-        self.reader.close().await;
-        self.writer.close().await;
+        match &self.engine {
+            Engine::Sqlite { reader, writer } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Engine::Postgres { pool } => pool.close().await,
+        }
     }
 
     /// Unit tests only: closed pools, for tests where only the code around the store matters.
@@ -74,8 +107,10 @@ impl Pool {
                 .expect("an in-memory database URL parses")
         };
         let pool = Pool {
-            reader: lazy(),
-            writer: lazy(),
+            engine: Engine::Sqlite {
+                reader: lazy(),
+                writer: lazy(),
+            },
             #[cfg(feature = "test-hooks")]
             gate: None,
         };
@@ -106,7 +141,7 @@ pub async fn open(path: &Path) -> anyhow::Result<Pool> {
         .connect_with(write_options)
         .await
         .with_context(|| format!("could not open the database `{}`", path.display()))?;
-    sqlx::migrate!("src/server/store/migrations")
+    sqlx::migrate!("src/server/store/migrations/sqlite")
         .run(&writer)
         .await
         .with_context(|| format!("could not migrate the database `{}`", path.display()))?;
@@ -122,8 +157,7 @@ pub async fn open(path: &Path) -> anyhow::Result<Pool> {
         .await
         .with_context(|| format!("could not open the database `{}`", path.display()))?;
     Ok(Pool {
-        reader,
-        writer,
+        engine: Engine::Sqlite { reader, writer },
         #[cfg(feature = "test-hooks")]
         gate: None,
     })
@@ -175,22 +209,45 @@ fn pool_options(max_connections: u32) -> SqlitePoolOptions {
         })
 }
 
-/// Starts a write transaction on the write connection, taking the write lock up front. Writers
-/// of this service queue for the one write connection; `IMMEDIATE` still matters against other
-/// processes on the same file: a deferred `BEGIN` that reads and then writes fails with
-/// SQLITE_BUSY when another writer committed in between.
+/// Starts a write transaction holding the database's write lock from its first statement, so
+/// a transaction's checks and writes see no other writer in between on either backend.
+///
+/// SQLite: writers of this service queue for the one write connection; `IMMEDIATE` still
+/// matters against other processes on the same file: a deferred `BEGIN` that reads and then
+/// writes fails with SQLITE_BUSY when another writer committed in between.
+///
+/// PostgreSQL: every replica's writers take one transaction-scoped advisory lock, the same
+/// one-writer-at-a-time rule SQLite has, so the domain's check-then-write rules (names, counts,
+/// archived products) hold across replicas without serialization failures to retry. Reads
+/// never take it.
 pub async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
     #[cfg(feature = "test-hooks")]
     if let Some(gate) = &pool.gate {
         gate.arrive();
     }
-    let tx = pool.writer.begin_with("BEGIN IMMEDIATE").await?;
+    let tx: Tx = match &pool.engine {
+        Engine::Sqlite { writer, .. } => writer.begin_with("BEGIN IMMEDIATE").await?.into(),
+        Engine::Postgres { pool } => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITE_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            tx.into()
+        }
+    };
     #[cfg(feature = "test-hooks")]
     if let Some(gate) = &pool.gate {
         gate.pass().await;
     }
     Ok(tx)
 }
+
+/// The advisory lock every PostgreSQL write transaction holds ("fleet" in ASCII).
+const WRITE_LOCK: i64 = 0x0066_6c65_6574;
+
+/// PostgreSQL's SQLSTATE for "disk full".
+const PG_DISK_FULL: &str = "53100";
 
 /// SQLite's primary result code for "database or disk is full".
 const SQLITE_FULL: i64 = 13;
@@ -199,10 +256,12 @@ const SQLITE_FULL: i64 = 13;
 /// freed, and nothing of the failed write was kept.
 pub fn is_disk_full(err: &sqlx::Error) -> bool {
     match err {
-        sqlx::Error::Database(db) => db
-            .code()
-            .and_then(|code| code.parse::<i64>().ok())
-            .is_some_and(|code| code & 0xff == SQLITE_FULL),
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code == PG_DISK_FULL
+                || code
+                    .parse::<i64>()
+                    .is_ok_and(|code| code & 0xff == SQLITE_FULL)
+        }),
         sqlx::Error::Io(io) => io.kind() == std::io::ErrorKind::StorageFull,
         _ => false,
     }
@@ -223,8 +282,8 @@ mod tests {
     /// COMMIT nor ROLLBACK can end it.
     async fn wedge_the_write_connection(pool: &Pool) {
         let mut tx = begin_write(pool).await.expect("begin");
-        sqlx::query("ROLLBACK")
-            .execute(&mut *tx)
+        crate::server::store::query("ROLLBACK")
+            .execute(&mut tx)
             .await
             .expect("roll back behind the transaction's back");
         assert!(
@@ -241,8 +300,8 @@ mod tests {
         let mut tx = begin_write(&pool)
             .await
             .expect("a write after the failure begins");
-        sqlx::query("CREATE TABLE after_failure (x INTEGER)")
-            .execute(&mut *tx)
+        crate::server::store::query("CREATE TABLE after_failure (x INTEGER)")
+            .execute(&mut tx)
             .await
             .expect("write");
         tx.commit().await.expect("commit");
@@ -252,17 +311,17 @@ mod tests {
     async fn a_rolled_back_transaction_keeps_its_connection() {
         let (_dir, pool) = fresh().await;
         // A temporary table lives as long as its connection: it marks the write connection.
-        let mut conn = pool.writer().acquire().await.expect("acquire");
-        sqlx::query("CREATE TEMP TABLE marker (x INTEGER)")
-            .execute(&mut *conn)
+        let mut conn = pool.acquire_writer().await.expect("acquire");
+        crate::server::store::query("CREATE TEMP TABLE marker (x INTEGER)")
+            .execute(&mut conn)
             .await
             .expect("mark the connection");
         drop(conn);
         let tx = begin_write(&pool).await.expect("begin");
         drop(tx);
-        let mut conn = pool.writer().acquire().await.expect("acquire");
-        sqlx::query("SELECT x FROM marker")
-            .execute(&mut *conn)
+        let mut conn = pool.acquire_writer().await.expect("acquire");
+        crate::server::store::query("SELECT x FROM marker")
+            .execute(&mut conn)
             .await
             .expect("the same connection came back after an ordinary rollback");
     }
@@ -271,8 +330,8 @@ mod tests {
     async fn reads_cannot_write() {
         let (_dir, pool) = fresh().await;
         let mut conn = pool.acquire().await.expect("acquire");
-        let err = sqlx::query("CREATE TABLE nope (x INTEGER)")
-            .execute(&mut *conn)
+        let err = crate::server::store::query("CREATE TABLE nope (x INTEGER)")
+            .execute(&mut conn)
             .await
             .expect_err("a read connection refuses writes");
         assert!(err.to_string().contains("readonly"), "{err}");

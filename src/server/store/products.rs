@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, QueryBuilder, parse_id, push_tag_filter, tags_from_text, tags_to_text};
+use super::{Conn, parse_id, push_tag_filter, query, tags_from_text, tags_to_text};
 use crate::api::{OrgId, Product, ProductId, ProductState};
 
 const SELECT: &str = "SELECT p.id, p.name, p.description, p.tags, p.archived, \
@@ -51,7 +51,7 @@ pub async fn resolve(
         "name"
     };
     let sql = format!("{SELECT} WHERE p.org_id = $1 AND p.{by} = $2");
-    let row: Option<Row> = sqlx::query_as(&sql)
+    let row: Option<Row> = query(&sql)
         .bind(org_id.as_str())
         .bind(reference)
         .fetch_optional(&mut *conn)
@@ -60,12 +60,11 @@ pub async fn resolve(
 }
 
 pub async fn name_taken(conn: &mut Conn, org_id: &OrgId, name: &str) -> sqlx::Result<bool> {
-    let row: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM products WHERE org_id = $1 AND name = $2")
-            .bind(org_id.as_str())
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let row: Option<(String,)> = query("SELECT id FROM products WHERE org_id = $1 AND name = $2")
+        .bind(org_id.as_str())
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
     Ok(row.is_some())
 }
 
@@ -84,7 +83,7 @@ pub async fn list_within(
     filter: &ListFilter<'_>,
     within: Option<&[ProductId]>,
 ) -> sqlx::Result<Vec<Product>> {
-    let mut qb = QueryBuilder::new(SELECT);
+    let mut qb = query(SELECT);
     qb.push(" WHERE p.org_id = ")
         .push_bind(org_id.as_str().to_owned());
     super::api_keys::push_scope(&mut qb, "p.id", within);
@@ -97,13 +96,13 @@ pub async fn list_within(
         }
         ProductState::All => {}
     }
-    push_tag_filter(&mut qb, "p.tags", filter.tags);
+    push_tag_filter(&mut qb, conn.backend(), "p.tags", filter.tags);
     if let Some(after) = filter.after {
         qb.push(" AND p.id > ").push_bind(after.to_owned());
     }
     qb.push(" ORDER BY p.id LIMIT ")
         .push_bind(i64::from(filter.limit));
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let rows: Vec<Row> = qb.fetch_all(&mut *conn).await?;
     rows.into_iter().map(Row::into_api).collect()
 }
 
@@ -122,7 +121,7 @@ pub async fn insert(
     fields: &Fields<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO products (id, org_id, name, description, tags, archived, created_at, updated_at, revision) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1)",
     )
@@ -146,7 +145,7 @@ pub async fn update(
     fields: &Fields<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "UPDATE products SET name = $1, description = $2, tags = $3, archived = $4, \
          updated_at = $5, revision = revision + 1 WHERE org_id = $6 AND id = $7",
     )
@@ -165,11 +164,11 @@ pub async fn update(
 /// Deletes the product and its cohorts. The caller has checked that no device remains; the
 /// devices' foreign key refuses the delete should one slip in.
 pub async fn delete(conn: &mut Conn, org_id: &OrgId, id: &ProductId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM cohorts WHERE product_id = $1")
+    query("DELETE FROM cohorts WHERE product_id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM products WHERE org_id = $1 AND id = $2")
+    query("DELETE FROM products WHERE org_id = $1 AND id = $2")
         .bind(org_id.as_str())
         .bind(id.as_str())
         .execute(&mut *conn)

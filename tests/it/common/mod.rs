@@ -1,7 +1,8 @@
-//! Shared test harness: `server` starts the real service in-process, `cli` runs the real binary
+//! Shared test harness: `backend` picks the database of a run, `server` starts the real service in-process, `cli` runs the real binary
 //! in a sealed environment against it, `snapshot` holds the insta filters, `stub` scripts
 //! failures.
 
+pub mod backend;
 pub mod cli;
 pub mod server;
 pub mod snapshot;

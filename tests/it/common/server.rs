@@ -13,6 +13,8 @@ pub struct TestServer {
     /// The admin key bootstrapped into the fresh data dir.
     pub api_key: String,
     pub data_dir: tempfile::TempDir,
+    /// Where the server keeps its state in this run (SQLite in `data_dir`, or PostgreSQL).
+    pub storage: fleet::server::Storage,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -26,6 +28,7 @@ impl TestServer {
     pub fn start_with(configure: impl FnOnce(&mut ServerConfig) + Send + 'static) -> TestServer {
         let data_dir = tempfile::tempdir().expect("create a temp data dir");
         let path = data_dir.path().to_path_buf();
+        let (storage_tx, storage_rx) = mpsc::channel();
         let (ready_tx, ready_rx) = mpsc::channel();
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -37,6 +40,10 @@ impl TestServer {
             runtime.block_on(async move {
                 let mut config = ServerConfig::new(path);
                 configure(&mut config);
+                super::backend::apply(&mut config);
+                storage_tx
+                    .send(config.storage())
+                    .expect("report the storage");
                 let (server, key) = Server::open(config).await.expect("open the server");
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await
@@ -53,11 +60,13 @@ impl TestServer {
                     .expect("serve");
             });
         });
+        let storage = storage_rx.recv().expect("the server thread configured");
         let (addr, api_key) = ready_rx.recv().expect("the server thread started");
         TestServer {
             url: format!("http://{addr}"),
             api_key,
             data_dir,
+            storage,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
         }
@@ -66,7 +75,7 @@ impl TestServer {
     /// Inserts `count` devices `<prefix>-000000`… into `product` straight into the database.
     #[allow(dead_code)]
     pub fn seed_devices(&self, product: &str, prefix: &str, count: usize) {
-        let dir = self.data_dir.path().to_path_buf();
+        let storage = self.storage.clone();
         let product = product.to_owned();
         let prefix = prefix.to_owned();
         // A thread of its own: callers may be inside an async test's runtime.
@@ -75,7 +84,9 @@ impl TestServer {
                 .enable_all()
                 .build()
                 .expect("build a seeding runtime")
-                .block_on(fleet::server::seed_devices(&dir, &product, &prefix, count))
+                .block_on(fleet::server::seed_devices(
+                    storage, &product, &prefix, count,
+                ))
         })
         .join()
         .expect("seeding thread")

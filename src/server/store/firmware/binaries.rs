@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::super::{Conn, QueryBuilder, parse_id};
+use super::super::{Conn, parse_id, query};
 use super::{to_i64, to_u64};
 use crate::api::{
     ArtifactId, Binary, BinaryId, BinarySignature, BinaryState, OrgId, ProductId, ReceivedPart,
@@ -93,7 +93,7 @@ async fn with_signatures(conn: &mut Conn, mut stored: Stored) -> sqlx::Result<St
 
 pub async fn get(conn: &mut Conn, org_id: &OrgId, id: &BinaryId) -> sqlx::Result<Option<Stored>> {
     let sql = format!("{SELECT} WHERE b.org_id = $1 AND b.id = $2");
-    let row: Option<Row> = sqlx::query_as(&sql)
+    let row: Option<Row> = query(&sql)
         .bind(org_id.as_str())
         .bind(id.as_str())
         .fetch_optional(&mut *conn)
@@ -110,7 +110,7 @@ pub async fn get_for_target(
     target: &str,
 ) -> sqlx::Result<Option<Stored>> {
     let sql = format!("{SELECT} WHERE b.version_id = $1 AND b.target = $2");
-    let row: Option<Row> = sqlx::query_as(&sql)
+    let row: Option<Row> = query(&sql)
         .bind(version_id.as_str())
         .bind(target)
         .fetch_optional(&mut *conn)
@@ -137,7 +137,7 @@ pub async fn list_within(
     filter: &ListFilter<'_>,
     within: Option<&[ProductId]>,
 ) -> sqlx::Result<Vec<Binary>> {
-    let mut qb = QueryBuilder::new(SELECT);
+    let mut qb = query(SELECT);
     qb.push(" WHERE b.org_id = ")
         .push_bind(org_id.as_str().to_owned());
     super::super::api_keys::push_scope(&mut qb, "b.product_id", within);
@@ -163,7 +163,7 @@ pub async fn list_within(
     }
     qb.push(" ORDER BY b.id LIMIT ")
         .push_bind(i64::from(filter.limit));
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let rows: Vec<Row> = qb.fetch_all(&mut *conn).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         out.push(with_signatures(conn, row.into_stored()?).await?.binary);
@@ -188,7 +188,7 @@ pub async fn insert(
     upload: &Upload<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO binaries (id, org_id, product_id, artifact_id, version_id, target, size, \
          sha256, part_size, state, blob_prefix, created_at, active_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'uploading', $10, $11, $11)",
@@ -216,11 +216,11 @@ pub async fn restart(
     upload: &Upload<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM binary_parts WHERE binary_id = $1")
+    query("DELETE FROM binary_parts WHERE binary_id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
+    query(
         "UPDATE binaries SET size = $1, sha256 = $2, part_size = $3, blob_prefix = $4, \
          active_at = $5 WHERE id = $6 AND state = 'uploading'",
     )
@@ -236,7 +236,7 @@ pub async fn restart(
 }
 
 pub async fn mark_ready(conn: &mut Conn, id: &BinaryId, now: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query("UPDATE binaries SET state = 'ready', ready_at = $1, active_at = $1 WHERE id = $2")
+    query("UPDATE binaries SET state = 'ready', ready_at = $1, active_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id.as_str())
         .execute(&mut *conn)
@@ -245,12 +245,11 @@ pub async fn mark_ready(conn: &mut Conn, id: &BinaryId, now: DateTime<Utc>) -> s
 }
 
 pub async fn parts(conn: &mut Conn, id: &BinaryId) -> sqlx::Result<Vec<ReceivedPart>> {
-    let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-        "SELECT number, size, sha256 FROM binary_parts WHERE binary_id = $1 ORDER BY number",
-    )
-    .bind(id.as_str())
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows: Vec<(i64, i64, String)> =
+        query("SELECT number, size, sha256 FROM binary_parts WHERE binary_id = $1 ORDER BY number")
+            .bind(id.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
     Ok(rows
         .into_iter()
         .map(|(number, size, sha256)| ReceivedPart {
@@ -268,7 +267,7 @@ pub async fn record_part(
     part: &ReceivedPart,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO binary_parts (binary_id, number, size, sha256, received_at) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (binary_id, number) DO UPDATE \
          SET size = excluded.size, sha256 = excluded.sha256, received_at = excluded.received_at",
@@ -280,7 +279,7 @@ pub async fn record_part(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE binaries SET active_at = $1 WHERE id = $2")
+    query("UPDATE binaries SET active_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id.as_str())
         .execute(&mut *conn)
@@ -289,7 +288,7 @@ pub async fn record_part(
 }
 
 pub async fn signatures(conn: &mut Conn, id: &BinaryId) -> sqlx::Result<Vec<BinarySignature>> {
-    let rows: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
+    let rows: Vec<(String, String, String, DateTime<Utc>)> = query(
         "SELECT s.key_id, k.name, s.signature, s.created_at FROM binary_signatures s \
          JOIN signing_keys k ON k.id = s.key_id WHERE s.binary_id = $1 ORDER BY s.created_at, k.name",
     )
@@ -316,7 +315,7 @@ pub async fn add_signature(
     signature: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO binary_signatures (binary_id, key_id, signature, created_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (binary_id, key_id) DO UPDATE \
          SET signature = excluded.signature, created_at = excluded.created_at",
@@ -337,7 +336,7 @@ pub async fn delete_unfinished(
     id: &BinaryId,
     idle_before: Option<DateTime<Utc>>,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = query(
         "DELETE FROM binaries WHERE id = $1 AND state = 'uploading' \
          AND ($2 IS NULL OR COALESCE(active_at, created_at) < $2)",
     )
@@ -367,7 +366,7 @@ pub async fn stale_uploads(
          ORDER BY active_at, b.id LIMIT $2",
         SELECT.replacen(" FROM binaries", columns, 1)
     );
-    let rows: Vec<StaleRow> = sqlx::query_as(&sql)
+    let rows: Vec<StaleRow> = query(&sql)
         .bind(cutoff)
         .bind(i64::from(limit))
         .fetch_all(&mut *conn)
@@ -398,7 +397,7 @@ pub async fn state_and_prefix(
     id: &BinaryId,
 ) -> sqlx::Result<Option<(BinaryState, String)>> {
     let row: Option<(String, String)> =
-        sqlx::query_as("SELECT state, blob_prefix FROM binaries WHERE id = $1")
+        query("SELECT state, blob_prefix FROM binaries WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&mut *conn)
             .await?;
@@ -417,8 +416,10 @@ pub async fn prefixes_of_product(
     conn: &mut Conn,
     product_id: &ProductId,
 ) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT blob_prefix FROM binaries WHERE product_id = $1 ORDER BY id")
-        .bind(product_id.as_str())
-        .fetch_all(&mut *conn)
-        .await
+    let rows: Vec<(String,)> =
+        query("SELECT blob_prefix FROM binaries WHERE product_id = $1 ORDER BY id")
+            .bind(product_id.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(rows.into_iter().map(|(prefix,)| prefix).collect())
 }

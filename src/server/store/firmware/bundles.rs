@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::super::{Conn, parse_id};
+use super::super::{Conn, parse_id, query};
 use super::{Page, to_i64, to_u64};
 use crate::api::{BinaryId, Bundle, BundleId, BundleItem, OrgId, ProductId};
 
@@ -47,7 +47,7 @@ struct ItemRow {
 }
 
 async fn items(conn: &mut Conn, id: &BundleId) -> sqlx::Result<Vec<BundleItem>> {
-    let rows: Vec<ItemRow> = sqlx::query_as(
+    let rows: Vec<ItemRow> = query(
         "SELECT b.id AS binary_id, a.name AS artifact, v.version, b.target, b.size, b.sha256, \
          (SELECT COUNT(*) FROM binary_signatures s WHERE s.binary_id = b.id) AS signatures \
          FROM bundle_binaries bb JOIN binaries b ON b.id = bb.binary_id \
@@ -84,7 +84,7 @@ pub async fn get(
         "name"
     };
     let sql = format!("{SELECT} WHERE bn.product_id = $1 AND bn.{by} = $2");
-    let row: Option<Row> = sqlx::query_as(&sql)
+    let row: Option<Row> = query(&sql)
         .bind(product_id.as_str())
         .bind(reference)
         .fetch_optional(&mut *conn)
@@ -102,7 +102,7 @@ pub async fn product_of(
     org_id: &OrgId,
     id: &BundleId,
 ) -> sqlx::Result<Option<(ProductId, String)>> {
-    let row: Option<(String, String)> = sqlx::query_as(
+    let row: Option<(String, String)> = query(
         "SELECT p.id, p.name FROM bundles bn JOIN products p ON p.id = bn.product_id \
          WHERE bn.org_id = $1 AND bn.id = $2",
     )
@@ -120,7 +120,7 @@ pub async fn list(
     page: &Page<'_>,
 ) -> sqlx::Result<Vec<Bundle>> {
     let sql = format!("{SELECT} WHERE bn.product_id = $1 AND bn.id > $2 ORDER BY bn.id LIMIT $3");
-    let rows: Vec<Row> = sqlx::query_as(&sql)
+    let rows: Vec<Row> = query(&sql)
         .bind(product_id.as_str())
         .bind(page.after.unwrap_or(""))
         .bind(i64::from(page.limit))
@@ -154,7 +154,7 @@ pub async fn insert(
         description,
         binaries,
     } = *new;
-    sqlx::query(
+    query(
         "INSERT INTO bundles (id, org_id, product_id, name, description, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -167,14 +167,12 @@ pub async fn insert(
     .execute(&mut *conn)
     .await?;
     for (position, binary) in binaries.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO bundle_binaries (bundle_id, position, binary_id) VALUES ($1, $2, $3)",
-        )
-        .bind(id.as_str())
-        .bind(to_i64(position as u64))
-        .bind(binary.as_str())
-        .execute(&mut *conn)
-        .await?;
+        query("INSERT INTO bundle_binaries (bundle_id, position, binary_id) VALUES ($1, $2, $3)")
+            .bind(id.as_str())
+            .bind(to_i64(position as u64))
+            .bind(binary.as_str())
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }

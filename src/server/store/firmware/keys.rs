@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
 
-use super::super::{Conn, parse_id};
+use super::super::{Conn, parse_id, query};
 use super::Page;
 use crate::api::{OrgId, SigningKey, SigningKeyId};
 use crate::server::hex::hex;
@@ -47,7 +47,7 @@ pub async fn get(
         "name"
     };
     let sql = format!("{SELECT} WHERE org_id = $1 AND {by} = $2");
-    let row: Option<Row> = sqlx::query_as(&sql)
+    let row: Option<Row> = query(&sql)
         .bind(org_id.as_str())
         .bind(reference)
         .fetch_optional(&mut *conn)
@@ -62,7 +62,7 @@ pub async fn by_public_key(
     public_key: &str,
 ) -> sqlx::Result<Option<SigningKey>> {
     let sql = format!("{SELECT} WHERE org_id = $1 AND public_key = $2");
-    let row: Option<Row> = sqlx::query_as(&sql)
+    let row: Option<Row> = query(&sql)
         .bind(org_id.as_str())
         .bind(public_key)
         .fetch_optional(&mut *conn)
@@ -76,7 +76,7 @@ pub async fn list(
     page: &Page<'_>,
 ) -> sqlx::Result<Vec<SigningKey>> {
     let sql = format!("{SELECT} WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3");
-    let rows: Vec<Row> = sqlx::query_as(&sql)
+    let rows: Vec<Row> = query(&sql)
         .bind(org_id.as_str())
         .bind(page.after.unwrap_or(""))
         .bind(i64::from(page.limit))
@@ -93,7 +93,7 @@ pub async fn insert(
     public_key: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO signing_keys (id, org_id, name, public_key, created_at) \
          VALUES ($1, $2, $3, $4, $5)",
     )
@@ -109,12 +109,11 @@ pub async fn insert(
 
 /// Deletes the key and (by cascade) the signatures made with it; returns how many there were.
 pub async fn delete(conn: &mut Conn, id: &SigningKeyId) -> sqlx::Result<u64> {
-    let (signatures,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM binary_signatures WHERE key_id = $1")
-            .bind(id.as_str())
-            .fetch_one(&mut *conn)
-            .await?;
-    sqlx::query("DELETE FROM signing_keys WHERE id = $1")
+    let (signatures,): (i64,) = query("SELECT COUNT(*) FROM binary_signatures WHERE key_id = $1")
+        .bind(id.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    query("DELETE FROM signing_keys WHERE id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
         .await?;

@@ -8,7 +8,7 @@ pub mod releases;
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, parse_id};
+use super::{Conn, parse_id, query};
 use crate::api::{Artifact, ArtifactId, ArtifactVersion, OrgId, ProductId, VersionId};
 
 /// Keyset page bounds shared by the firmware lists.
@@ -63,7 +63,7 @@ pub async fn artifact(
         "name"
     };
     let sql = format!("{ARTIFACT_SELECT} WHERE a.product_id = $1 AND a.{by} = $2");
-    let row: Option<ArtifactRow> = sqlx::query_as(&sql)
+    let row: Option<ArtifactRow> = query(&sql)
         .bind(product_id.as_str())
         .bind(reference)
         .fetch_optional(&mut *conn)
@@ -78,7 +78,7 @@ pub async fn artifacts(
 ) -> sqlx::Result<Vec<Artifact>> {
     let sql =
         format!("{ARTIFACT_SELECT} WHERE a.product_id = $1 AND a.id > $2 ORDER BY a.id LIMIT $3");
-    let rows: Vec<ArtifactRow> = sqlx::query_as(&sql)
+    let rows: Vec<ArtifactRow> = query(&sql)
         .bind(product_id.as_str())
         .bind(page.after.unwrap_or(""))
         .bind(i64::from(page.limit))
@@ -96,7 +96,7 @@ pub async fn insert_artifact(
     description: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO artifacts (id, org_id, product_id, name, description, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -152,7 +152,7 @@ pub async fn version(
         "version"
     };
     let sql = format!("{VERSION_SELECT} WHERE v.artifact_id = $1 AND v.{by} = $2");
-    let row: Option<VersionRow> = sqlx::query_as(&sql)
+    let row: Option<VersionRow> = query(&sql)
         .bind(artifact_id.as_str())
         .bind(reference)
         .fetch_optional(&mut *conn)
@@ -167,7 +167,7 @@ pub async fn versions(
 ) -> sqlx::Result<Vec<ArtifactVersion>> {
     let sql =
         format!("{VERSION_SELECT} WHERE v.artifact_id = $1 AND v.id > $2 ORDER BY v.id LIMIT $3");
-    let rows: Vec<VersionRow> = sqlx::query_as(&sql)
+    let rows: Vec<VersionRow> = query(&sql)
         .bind(artifact_id.as_str())
         .bind(page.after.unwrap_or(""))
         .bind(i64::from(page.limit))
@@ -185,7 +185,7 @@ pub async fn insert_version(
     description: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO artifact_versions (id, org_id, product_id, artifact_id, version, description, \
          created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -203,12 +203,11 @@ pub async fn insert_version(
 
 /// Whether `product_id` requires signed firmware in releases (false when never set).
 pub async fn requires_signed(conn: &mut Conn, product_id: &ProductId) -> sqlx::Result<bool> {
-    let row: Option<(bool,)> = sqlx::query_as(
-        "SELECT require_signed_firmware FROM firmware_policies WHERE product_id = $1",
-    )
-    .bind(product_id.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row: Option<(bool,)> =
+        query("SELECT require_signed_firmware FROM firmware_policies WHERE product_id = $1")
+            .bind(product_id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
     Ok(row.is_some_and(|(required,)| required))
 }
 
@@ -217,7 +216,7 @@ pub async fn set_requires_signed(
     product_id: &ProductId,
     required: bool,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO firmware_policies (product_id, require_signed_firmware) VALUES ($1, $2) \
          ON CONFLICT (product_id) DO UPDATE SET require_signed_firmware = excluded.require_signed_firmware",
     )

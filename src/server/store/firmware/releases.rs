@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::super::{Conn, parse_id};
+use super::super::{Conn, parse_id, query};
 use super::Page;
 use crate::api::{BundleId, CohortId, OrgId, ProductId, Release, ReleaseId};
 
@@ -59,7 +59,7 @@ pub async fn get(
     id: &str,
 ) -> sqlx::Result<Option<Release>> {
     let sql = format!("{SELECT} WHERE r.product_id = $1 AND r.id = $2");
-    let row: Option<Row> = sqlx::query_as(&sql)
+    let row: Option<Row> = query(&sql)
         .bind(product_id.as_str())
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -77,7 +77,7 @@ pub async fn list(
         "{SELECT} WHERE r.product_id = $1 AND ($2 = '' OR r.cohort_id = $2) AND r.id > $3 \
          ORDER BY r.id LIMIT $4"
     );
-    let rows: Vec<Row> = sqlx::query_as(&sql)
+    let rows: Vec<Row> = query(&sql)
         .bind(product_id.as_str())
         .bind(cohort_id.map_or("", CohortId::as_str))
         .bind(page.after.unwrap_or(""))
@@ -90,7 +90,7 @@ pub async fn list(
 /// The cohort's current (newest) release.
 pub async fn latest(conn: &mut Conn, cohort_id: &CohortId) -> sqlx::Result<Option<ReleaseId>> {
     let row: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM releases WHERE cohort_id = $1 ORDER BY id DESC LIMIT 1")
+        query("SELECT id FROM releases WHERE cohort_id = $1 ORDER BY id DESC LIMIT 1")
             .bind(cohort_id.as_str())
             .fetch_optional(&mut *conn)
             .await?;
@@ -113,7 +113,7 @@ pub async fn insert(
     new: &NewRelease<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO releases (id, org_id, product_id, cohort_id, bundle_id, rollout_percent, \
          required, previous_release_id, created_at, updated_at, revision) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1)",
@@ -139,7 +139,7 @@ pub async fn update(
     required: bool,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    query(
         "UPDATE releases SET rollout_percent = $1, required = $2, updated_at = $3, \
          revision = revision + 1 WHERE id = $4",
     )

@@ -1,0 +1,12 @@
+//! The SQL that SQLite and PostgreSQL spell differently, one named function per difference, so
+//! a statement's text says what it means and the backend decides how it is written.
+
+use super::Backend;
+
+/// `f(haystack, needle)`: the 1-based position of `needle` in `haystack`, 0 when absent.
+pub fn position(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "instr",
+        Backend::Postgres => "strpos",
+    }
+}

@@ -1,0 +1,7 @@
+-- The PostgreSQL twin of ../sqlite/0003_bulk.sql: the same tables and meaning, PostgreSQL types.
+-- Bulk device operations: a device moved to another product loses its credentials and must be
+-- provisioned again before it may talk to the service.
+
+ALTER TABLE devices ADD COLUMN needs_provisioning BOOLEAN NOT NULL DEFAULT FALSE;
+-- When the device's credentials were last revoked (by a move); NULL if never.
+ALTER TABLE devices ADD COLUMN credentials_revoked_at TIMESTAMPTZ;

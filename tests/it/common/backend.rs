@@ -1,0 +1,67 @@
+//! Which database (and later blob store) the in-process servers of this suite use: SQLite and
+//! local blobs by default, PostgreSQL when `FLEET_TEST_DATABASE_URL` is set (as `.ci/run` does).
+//! Replicas opened on one data dir share one PostgreSQL schema, named after that dir.
+
+use std::hash::{DefaultHasher, Hash as _, Hasher as _};
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Once;
+
+use fleet::server::{Database, ServerConfig, Storage};
+
+/// The PostgreSQL server the suite runs against, when it does.
+pub const DATABASE_URL_VAR: &str = "FLEET_TEST_DATABASE_URL";
+
+fn database_url() -> Option<String> {
+    std::env::var(DATABASE_URL_VAR)
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// Whether this run uses PostgreSQL.
+#[allow(dead_code)]
+pub fn is_postgres() -> bool {
+    database_url().is_some()
+}
+
+/// Points `config` at this run's database: for PostgreSQL, a schema of its own derived from
+/// the data dir (so two servers on one data dir are replicas of one deployment).
+pub fn apply(config: &mut ServerConfig) {
+    if config.database != Database::Sqlite {
+        return;
+    }
+    match database_url() {
+        Some(url) => {
+            config.database = Database::Postgres {
+                url,
+                schema: Some(schema_for(&config.data_dir)),
+            }
+        }
+        None => say_skipped(),
+    }
+}
+
+/// The storage a server on `data_dir` uses in this run (for seeding and offline tools).
+pub fn storage(data_dir: &Path) -> Storage {
+    let mut config = ServerConfig::new(data_dir);
+    apply(&mut config);
+    config.storage()
+}
+
+fn schema_for(data_dir: &Path) -> String {
+    let mut hasher = DefaultHasher::new();
+    data_dir.hash(&mut hasher);
+    format!("t_{}_{:016x}", std::process::id(), hasher.finish())
+}
+
+/// Says once per run, past libtest's output capture, that the PostgreSQL run was not made.
+fn say_skipped() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: the PostgreSQL run of the integration suite ({DATABASE_URL_VAR} is not set); \
+             this run used SQLite. `bash .ci/run` runs both, or set {DATABASE_URL_VAR}=postgres://…"
+        );
+    });
+}
