@@ -10,3 +10,11 @@ pub fn position(backend: Backend) -> &'static str {
         Backend::Postgres => "strpos",
     }
 }
+
+/// The aggregate joining `expr` over a group with commas (NULL for no rows on both engines).
+pub fn comma_list(backend: Backend, expr: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("group_concat({expr}, ',')"),
+        Backend::Postgres => format!("string_agg({expr}, ',')"),
+    }
+}

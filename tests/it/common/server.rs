@@ -26,6 +26,7 @@ impl TestServer {
 
     /// Like [`TestServer::start`], with the config adjusted first (e.g. failure injection).
     pub fn start_with(configure: impl FnOnce(&mut ServerConfig) + Send + 'static) -> TestServer {
+        log_when_asked();
         let data_dir = tempfile::tempdir().expect("create a temp data dir");
         let path = data_dir.path().to_path_buf();
         let (storage_tx, storage_rx) = mpsc::channel();
@@ -102,5 +103,16 @@ impl Drop for TestServer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+/// With `FLEET_TEST_LOG=error` (any tracing filter), the in-process servers log to stderr:
+/// how to see why a request failed with 500 inside a test.
+fn log_when_asked() {
+    if let Ok(filter) = std::env::var("FLEET_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
     }
 }
