@@ -31,8 +31,16 @@ pub fn start_on(cli: &Cli, listen: &str, data_dir: &Path, extra: &[&str]) -> Run
 
 /// `fleet server ARGS`, returned once it is listening.
 pub fn start_with(cli: &Cli, args: &[&str]) -> Running {
-    let mut child = cli
-        .std_command()
+    start_with_env(cli, args, &[])
+}
+
+/// Like [`start_with`], with `env` added to the sealed environment.
+pub fn start_with_env(cli: &Cli, args: &[&str], env: &[(&str, &Path)]) -> Running {
+    let mut command = cli.std_command();
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command
         .arg("server")
         .args(args)
         .stdout(Stdio::null())
@@ -64,6 +72,12 @@ pub fn start_with(cli: &Cli, args: &[&str]) -> Running {
         startup,
         rest,
     }
+}
+
+/// SIGKILL, as a crash or the OOM killer would end it.
+pub fn kill(mut running: Running) {
+    running.child.kill().expect("kill -9 the server");
+    let _ = running.child.wait();
 }
 
 /// Sends SIGTERM and returns the exit status and the remaining stderr.

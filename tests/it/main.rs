@@ -62,6 +62,8 @@ mod firmware_push;
 mod firmware_support;
 mod generated;
 mod layers;
+mod scale_replicas;
+mod scale_support;
 mod store_contention;
 mod store_disk_full;
 mod store_permissions;

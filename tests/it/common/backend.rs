@@ -48,6 +48,23 @@ pub fn storage(data_dir: &Path) -> Storage {
     config.storage()
 }
 
+/// The flags a `fleet server` process needs to serve the deployment on `data_dir` in this
+/// run (none for SQLite: the data dir says it all).
+#[allow(dead_code)]
+pub fn server_args(data_dir: &Path) -> Vec<String> {
+    match database_url() {
+        Some(url) => {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            let schema = schema_for(data_dir);
+            vec![
+                "--database-url".to_owned(),
+                format!("{url}{separator}options=-c%20search_path%3D{schema}"),
+            ]
+        }
+        None => Vec::new(),
+    }
+}
+
 fn schema_for(data_dir: &Path) -> String {
     let mut hasher = DefaultHasher::new();
     data_dir.hash(&mut hasher);

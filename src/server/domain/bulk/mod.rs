@@ -4,6 +4,7 @@
 //! into that table, dry-run plans, applying a change, and the refusal messages.
 
 pub mod cohorts;
+mod hold;
 pub mod import;
 pub mod moves;
 
@@ -202,6 +203,7 @@ async fn apply_and_commit(
     let (matched, _) = sql::counts(&mut tx, change).await?;
     let changed = sql::apply(&mut tx, change, &stamp, fail_after_rows).await?;
     let devices = sql::affected(&mut tx, change, None).await?;
+    hold::before_commit().await;
     tx.commit().await?;
     Ok(BulkResult {
         matched,
