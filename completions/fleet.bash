@@ -439,6 +439,9 @@ _fleet() {
             fleet__subcmd__help__subcmd__server,api-key)
                 cmd="fleet__subcmd__help__subcmd__server__subcmd__api__subcmd__key"
                 ;;
+            fleet__subcmd__help__subcmd__server,migrate)
+                cmd="fleet__subcmd__help__subcmd__server__subcmd__migrate"
+                ;;
             fleet__subcmd__help__subcmd__server__subcmd__api__subcmd__key,create)
                 cmd="fleet__subcmd__help__subcmd__server__subcmd__api__subcmd__key__subcmd__create"
                 ;;
@@ -574,6 +577,9 @@ _fleet() {
             fleet__subcmd__server,help)
                 cmd="fleet__subcmd__server__subcmd__help"
                 ;;
+            fleet__subcmd__server,migrate)
+                cmd="fleet__subcmd__server__subcmd__migrate"
+                ;;
             fleet__subcmd__server__subcmd__api__subcmd__key,create)
                 cmd="fleet__subcmd__server__subcmd__api__subcmd__key__subcmd__create"
                 ;;
@@ -591,6 +597,9 @@ _fleet() {
                 ;;
             fleet__subcmd__server__subcmd__help,help)
                 cmd="fleet__subcmd__server__subcmd__help__subcmd__help"
+                ;;
+            fleet__subcmd__server__subcmd__help,migrate)
+                cmd="fleet__subcmd__server__subcmd__help__subcmd__migrate"
                 ;;
             fleet__subcmd__server__subcmd__help__subcmd__api__subcmd__key,create)
                 cmd="fleet__subcmd__server__subcmd__help__subcmd__api__subcmd__key__subcmd__create"
@@ -4216,7 +4225,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__server)
-            opts="api-key"
+            opts="api-key migrate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4246,6 +4255,20 @@ _fleet() {
         fleet__subcmd__help__subcmd__server__subcmd__api__subcmd__key__subcmd__create)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__help__subcmd__server__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -5644,7 +5667,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__server)
-            opts="-p -o -q -v -y -h -V --listen --data-dir --no-profile --auth-failures-per-minute --upload-expiry --max-connections --header-timeout --body-timeout --idle-timeout --trusted-proxy --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key help"
+            opts="-p -o -q -v -y -h -V --listen --data-dir --database-url --no-profile --auth-failures-per-minute --upload-expiry --max-connections --header-timeout --body-timeout --idle-timeout --trusted-proxy --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key migrate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5655,6 +5678,10 @@ _fleet() {
                     return 0
                     ;;
                 --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -5772,13 +5799,17 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__server__subcmd__api__subcmd__key__subcmd__create)
-            opts="-p -o -q -v -y -h -V --data-dir --role --name --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            opts="-p -o -q -v -y -h -V --data-dir --database-url --role --name --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -5872,7 +5903,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__server__subcmd__help)
-            opts="api-key help"
+            opts="api-key migrate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5920,6 +5951,82 @@ _fleet() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__server__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__server__subcmd__migrate)
+            opts="-p -o -q -v -y -h -V --from --to --from-data-dir --to-data-dir --replace --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

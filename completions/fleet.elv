@@ -49,7 +49,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand whoami 'Show the profile, URL and API key in effect and where each came from'
             cand profile 'Manage connection profiles (service URL + API key)'
             cand completions 'Print a shell completion script'
-            cand server 'Run the fleet service: the HTTP API over an embedded SQLite database'
+            cand server 'Run the fleet service: the HTTP API over an embedded SQLite database, or over PostgreSQL with `--database-url`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;product'= {
@@ -1771,6 +1771,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;server'= {
             cand --listen 'Address and port to listen on'
             cand --data-dir 'Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]'
+            cand --database-url 'PostgreSQL database for the service''s state, e.g. postgres://fleet:PASSWORD@db.internal:5432/fleet; replicas share one [default: SQLite, fleet.db in the data directory]'
             cand --auth-failures-per-minute 'Invalid API keys one client address may present per minute; after that its invalid keys get 429 until the minute is over (valid keys keep working)'
             cand --upload-expiry 'Abandon an unfinished firmware upload after it saw no activity for this long (its parts are deleted), e.g. 24h, 90m; the same sweep deletes orphaned part files'
             cand --max-connections 'Connections served at once; when all are taken, the longest-idle one is closed to make room [default: 10000, lowered to fit the open-file limit]'
@@ -1799,6 +1800,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand api-key 'Manage API keys directly in the database, without a running service'
+            cand migrate 'Copy a deployment to another database (e.g. SQLite to PostgreSQL) and verify the copy'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;server;api-key'= {
@@ -1826,6 +1828,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;server;api-key;create'= {
             cand --data-dir 'The service''s data directory (holding fleet.db) [default: the same as `fleet server`''s, the platform data directory, e.g. ~/.local/share/fleet]'
+            cand --database-url 'PostgreSQL database for the service''s state, e.g. postgres://fleet:PASSWORD@db.internal:5432/fleet; replicas share one [default: SQLite, fleet.db in the data directory]'
             cand --role 'The key''s role: `read`, `write` or `admin`'
             cand --name 'A name for the key'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
@@ -1856,14 +1859,43 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;server;api-key;help;help'= {
         }
+        &'fleet;server;migrate'= {
+            cand --from 'The deployment to copy: `sqlite:DIR` (a data directory, or the fleet.db in it) or a postgres:// URL'
+            cand --to 'Where to copy it: a postgres:// URL, or `sqlite:DIR` (a data directory, created when missing)'
+            cand --from-data-dir 'With a PostgreSQL --from: the data directory whose blobs/ holds its firmware [default: the platform data directory, e.g. ~/.local/share/fleet]'
+            cand --to-data-dir 'With a PostgreSQL --to: the data directory the new deployment runs with; the firmware blobs are copied into its blobs/ [default: the source''s data directory, whose blobs stay where they are]'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --replace 'Delete what the target database holds (a deployment started there by mistake) instead of refusing to copy into it'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'fleet;server;help'= {
             cand api-key 'Manage API keys directly in the database, without a running service'
+            cand migrate 'Copy a deployment to another database (e.g. SQLite to PostgreSQL) and verify the copy'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;server;help;api-key'= {
             cand create 'Create an org-wide API key in the database (recovery when every admin key is lost)'
         }
         &'fleet;server;help;api-key;create'= {
+        }
+        &'fleet;server;help;migrate'= {
         }
         &'fleet;server;help;help'= {
         }
@@ -1880,7 +1912,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand whoami 'Show the profile, URL and API key in effect and where each came from'
             cand profile 'Manage connection profiles (service URL + API key)'
             cand completions 'Print a shell completion script'
-            cand server 'Run the fleet service: the HTTP API over an embedded SQLite database'
+            cand server 'Run the fleet service: the HTTP API over an embedded SQLite database, or over PostgreSQL with `--database-url`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;help;product'= {
@@ -2053,11 +2085,14 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;help;server'= {
             cand api-key 'Manage API keys directly in the database, without a running service'
+            cand migrate 'Copy a deployment to another database (e.g. SQLite to PostgreSQL) and verify the copy'
         }
         &'fleet;help;server;api-key'= {
             cand create 'Create an org-wide API key in the database (recovery when every admin key is lost)'
         }
         &'fleet;help;server;api-key;create'= {
+        }
+        &'fleet;help;server;migrate'= {
         }
         &'fleet;help;help'= {
         }

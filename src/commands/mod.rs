@@ -18,6 +18,7 @@ pub mod release;
 pub mod server;
 #[cfg(feature = "server")]
 pub mod server_keys;
+pub mod server_migrate;
 #[cfg(feature = "server")]
 pub mod server_profile;
 pub mod signing_key;

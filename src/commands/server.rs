@@ -1,4 +1,5 @@
-//! `fleet server`: run the fleet service on this machine, on an embedded SQLite database.
+//! `fleet server`: run the fleet service on this machine, on an embedded SQLite database or a
+//! PostgreSQL server (`--database-url`).
 
 use std::io;
 use std::net::SocketAddr;
@@ -10,13 +11,16 @@ use tokio::net::TcpListener;
 
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
-use crate::server::{Server, ServerConfig, TransportConfig};
+use crate::server::{
+    Database, DatabaseUrlError, OpenFailure, Server, ServerConfig, Storage, TransportConfig,
+};
 
 /// File in the data dir that receives the bootstrapped admin key with `--no-profile`.
 const KEY_FILE: &str = "admin-api-key";
 use super::server_profile::{self, BOOTSTRAP_PROFILE};
 
-/// Run the fleet service: the HTTP API over an embedded SQLite database.
+/// Run the fleet service: the HTTP API over an embedded SQLite database, or over PostgreSQL
+/// with `--database-url`.
 ///
 /// On the first start with an empty data directory it creates organization `default` and an
 /// admin API key, prints the key once, and saves it as profile `local` so the next `fleet`
@@ -29,7 +33,9 @@ use super::server_profile::{self, BOOTSTRAP_PROFILE};
 #[command(after_help = "Examples:\n  \
     fleet server\n  \
     fleet server api-key create --data-dir /var/lib/fleet --role admin\n  \
-    fleet server --listen 0.0.0.0:4040 --data-dir /var/lib/fleet --no-profile")]
+    fleet server --listen 0.0.0.0:4040 --data-dir /var/lib/fleet --no-profile\n  \
+    FLEET_DATABASE_URL=postgres://fleet:PASSWORD@db.internal/fleet fleet server\n  \
+    fleet server migrate --from sqlite:/var/lib/fleet --to postgres://db/fleet")]
 pub struct ServerArgs {
     /// Address and port to listen on
     #[arg(
@@ -43,6 +49,9 @@ pub struct ServerArgs {
     /// Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]
     #[arg(long, env = "FLEET_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub database: DatabaseFlag,
 
     /// Do not save a new admin key as a profile; write it to <DIR>/admin-api-key (mode 0600)
     #[arg(long)]
@@ -113,6 +122,7 @@ pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
         .build()
         .map_err(|err| Error::failure("could not start the async runtime").with_source(err))?;
     let mut config = ServerConfig::new(&data_dir);
+    config.database = args.database.database()?;
     config.auth_failures_per_minute = args.auth_failures_per_minute;
     config.upload_expiry = args.upload_expiry;
     config.transport = TransportConfig {
@@ -134,28 +144,32 @@ async fn serve(
     no_profile: bool,
 ) -> Result<()> {
     let data_dir = config.data_dir.clone();
+    let storage = config.storage();
     // Bind before opening the database, so a busy port does not use up the one-time bootstrap.
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|err| bind_error(listen, err))?;
     let local = listener.local_addr().unwrap_or(listen);
-    let (server, new_key) = Server::open(config).await.map_err(|err| {
-        Error::failure(format!(
-            "could not open the fleet database in `{}`",
-            data_dir.display()
-        ))
-        .with_source(err)
-    })?;
+    let (server, new_key) = Server::open(config)
+        .await
+        .map_err(|err| open_database_error(&storage, err))?;
     let url = api_url(local);
     let saved_as = match new_key {
         Some(key) => hand_over_key(ctx, &key, &url, local.port(), &data_dir, no_profile)?,
         None => None,
     };
-    warn_about_stale_profiles(ctx, &server, &url, &data_dir, saved_as.as_deref()).await;
+    warn_about_stale_profiles(ctx, &server, &url, &storage, saved_as.as_deref()).await;
+    let place = match &storage.database {
+        Database::Sqlite => format!("data in `{}`", data_dir.display()),
+        Database::Postgres { .. } => format!(
+            "database {}, files in `{}`",
+            storage.describe_database(),
+            data_dir.display()
+        ),
+    };
     ctx.printer.status(&format!(
-        "fleet service listening on {} (data in `{}`); Ctrl-C stops it",
+        "fleet service listening on {} ({place}); Ctrl-C stops it",
         api_url(local),
-        data_dir.display()
     ));
     server
         .serve(listener, shutdown_signal())
@@ -252,7 +266,7 @@ async fn warn_about_stale_profiles(
     ctx: &Context,
     server: &Server,
     url: &str,
-    data_dir: &Path,
+    storage: &Storage,
     just_saved: Option<&str>,
 ) {
     let profiles = match server_profile::profiles_at(&ctx.config_dir, url) {
@@ -270,16 +284,26 @@ async fn warn_about_stale_profiles(
         match server.accepts_key(&profile.api_key).await {
             Ok(true) => {}
             Ok(false) => {
+                let (data, other, create) = match &storage.database {
+                    Database::Sqlite => (
+                        format!("the data in `{}`", storage.data_dir.display()),
+                        "--data-dir",
+                        format!("--data-dir {}", storage.data_dir.display()),
+                    ),
+                    Database::Postgres { .. } => (
+                        format!("the database {}", storage.describe_database()),
+                        "--database-url",
+                        "--database-url URL".to_owned(),
+                    ),
+                };
                 ctx.printer.warn(&format!(
-                    "profile `{}` points at {url}, but its API key is not a valid key of the data in `{}`",
+                    "profile `{}` points at {url}, but its API key is not a valid key of {data}",
                     profile.name,
-                    data_dir.display()
                 ));
                 ctx.printer.hint(&format!(
-                    "was the key made by a server with another --data-dir? Start that one, or make a key here with \
-                     `fleet server api-key create --data-dir {} --role admin` and store it with \
+                    "was the key made by a server with another {other}? Start that one, or make a key here with \
+                     `fleet server api-key create {create} --role admin` and store it with \
                      `fleet profile add {} --api-url {url} --api-key-stdin --force`",
-                    data_dir.display(),
                     profile.name
                 ));
             }
@@ -317,6 +341,77 @@ fn bind_error(addr: SocketAddr, err: io::Error) -> Error {
         io::ErrorKind::AddrNotAvailable => Error::new(ErrorKind::Usage, message)
             .hint("that address is not on this machine; try --listen 127.0.0.1:4040"),
         _ => Error::failure(message),
+    };
+    error.with_source(err)
+}
+
+/// `--database-url`, shared by `fleet server` and `fleet server api-key create`, so both
+/// open the same database.
+#[derive(Debug, Args)]
+pub struct DatabaseFlag {
+    /// PostgreSQL database for the service's state, e.g.
+    /// postgres://fleet:PASSWORD@db.internal:5432/fleet; replicas share one
+    /// [default: SQLite, fleet.db in the data directory]
+    #[arg(
+        long = "database-url",
+        env = "FLEET_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub url: Option<String>,
+}
+
+impl DatabaseFlag {
+    /// The database the flag names; checked here rather than by clap, whose errors would
+    /// repeat the value, password and all.
+    pub fn database(&self) -> Result<Database> {
+        match self.url.as_deref() {
+            None | Some("") => Ok(Database::Sqlite),
+            Some(url) => database_from_url(url, "--database-url"),
+        }
+    }
+}
+
+/// The PostgreSQL database `url` names, or a usage error for `flag` that hides the password.
+pub fn database_from_url(url: &str, flag: &str) -> Result<Database> {
+    crate::server::parse_database_url(url).map_err(|err| {
+        let hint = match &err {
+            DatabaseUrlError::UnknownScheme { scheme } if scheme.starts_with("sqlite") => {
+                "SQLite is the default: leave out --database-url and the service uses fleet.db in \
+                 its --data-dir"
+                    .to_owned()
+            }
+            _ => "use postgres://USER:PASSWORD@HOST:PORT/DATABASE".to_owned(),
+        };
+        Error::usage(format!("invalid value for {flag}: {err}")).hint(hint)
+    })
+}
+
+/// Why `storage`'s database did not open, with the exit code and hint the cause calls for.
+pub fn open_database_error(storage: &Storage, err: anyhow::Error) -> Error {
+    let Database::Postgres { .. } = storage.database else {
+        return Error::failure(format!(
+            "could not open the fleet database in `{}`",
+            storage.data_dir.display()
+        ))
+        .with_source(err);
+    };
+    let message = format!(
+        "could not open the PostgreSQL database {}",
+        storage.describe_database()
+    );
+    let error = match crate::server::open_failure(&err) {
+        OpenFailure::Unreachable => Error::new(ErrorKind::Unavailable, message).hint(
+            "is PostgreSQL running, and are the host and port in the URL right? \
+             `pg_isready -h HOST -p PORT` checks",
+        ),
+        OpenFailure::Refused => Error::new(ErrorKind::Auth, message).hint(
+            "check the user name and password in the URL, and that the user may create \
+             tables in that database",
+        ),
+        OpenFailure::Misconfigured => Error::usage(message)
+            .hint("check the database name in the URL; create it first with `createdb NAME`"),
+        OpenFailure::Other => Error::failure(message),
     };
     error.with_source(err)
 }

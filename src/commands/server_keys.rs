@@ -1,4 +1,5 @@
-//! `fleet server api-key create`: offline recovery of an API key, straight in the database.
+//! `fleet server`'s subcommands, and `fleet server api-key create`: offline recovery of an API
+//! key, straight in the database.
 
 use std::path::PathBuf;
 
@@ -14,6 +15,7 @@ pub enum ServerCommand {
     /// Manage API keys directly in the database, without a running service
     #[command(subcommand)]
     ApiKey(OfflineKeyCommand),
+    Migrate(super::server_migrate::MigrateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -22,17 +24,21 @@ pub enum OfflineKeyCommand {
     Create(OfflineCreateArgs),
 }
 
-/// Create an org-wide API key directly in the database under DIR, for when every admin key is
-/// lost. Needs file access to the data directory, not a running service (a running one sees
-/// the key at once). The secret is printed once on stdout.
+/// Create an org-wide API key directly in the database under DIR (or the PostgreSQL database of
+/// --database-url), for when every admin key is lost. Needs access to the database, not a
+/// running service (a running one sees the key at once). The secret is printed once on stdout.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  \
-    fleet server api-key create --data-dir /var/lib/fleet --role admin --name recovery")]
+#[command(after_help = "Examples:\n  \
+    fleet server api-key create --data-dir /var/lib/fleet --role admin --name recovery\n  \
+    fleet server api-key create --database-url postgres://fleet@db.internal/fleet --role admin")]
 pub struct OfflineCreateArgs {
     /// The service's data directory (holding fleet.db) [default: the same as `fleet server`'s,
     /// the platform data directory, e.g. ~/.local/share/fleet]
     #[arg(long, env = "FLEET_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub database: super::server::DatabaseFlag,
 
     /// The key's role: `read`, `write` or `admin`
     #[arg(long, value_parser = parse_role)]
@@ -48,29 +54,45 @@ fn parse_role(text: &str) -> Result<Role, String> {
 }
 
 pub fn run(ctx: &Context, command: ServerCommand) -> Result<()> {
-    let ServerCommand::ApiKey(OfflineKeyCommand::Create(args)) = command;
+    match command {
+        ServerCommand::ApiKey(OfflineKeyCommand::Create(args)) => create_key(ctx, args),
+        ServerCommand::Migrate(args) => super::server_migrate::run(ctx, args),
+    }
+}
+
+fn create_key(ctx: &Context, args: OfflineCreateArgs) -> Result<()> {
     let data_dir = super::server::data_dir_or_default(args.data_dir)?;
+    let storage = crate::server::Storage {
+        database: args.database.database()?,
+        ..crate::server::Storage::local(&data_dir)
+    };
+    let place = match storage.database {
+        crate::server::Database::Sqlite => format!("`{}`", data_dir.display()),
+        crate::server::Database::Postgres { .. } => storage.describe_database(),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|err| Error::failure("could not start the async runtime").with_source(err))?;
     let key = runtime
         .block_on(crate::server::create_key_offline(
-            &data_dir, &args.name, args.role,
+            storage.clone(),
+            &args.name,
+            args.role,
         ))
         .map_err(|err| {
-            Error::failure(format!(
-                "could not create an API key in `{}`",
-                data_dir.display()
-            ))
-            .with_source(err)
+            // Reaching PostgreSQL failed (unreachable, refused, misconfigured): say which.
+            let connecting = storage.database != crate::server::Database::Sqlite
+                && crate::server::open_failure(&err) != crate::server::OpenFailure::Other;
+            if connecting {
+                super::server::open_database_error(&storage, err)
+            } else {
+                Error::failure(format!("could not create an API key in {place}")).with_source(err)
+            }
         })?;
     ctx.printer.status(&format!(
-        "created API key `{}` ({}, role {}) in `{}`",
-        args.name,
-        key.id,
-        args.role,
-        data_dir.display()
+        "created API key `{}` ({}, role {}) in {place}",
+        args.name, key.id, args.role,
     ));
     ctx.printer
         .warn("the secret is shown only this once: store it now (e.g. `fleet profile add NAME --api-url URL --api-key-stdin`)");

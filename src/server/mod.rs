@@ -7,6 +7,7 @@ mod auth;
 mod authz;
 mod bench;
 mod blobs;
+mod database_url;
 mod domain;
 mod error;
 mod extract;
@@ -15,6 +16,7 @@ mod hex;
 mod idempotency;
 mod key_cache;
 mod limiter;
+mod migrate;
 mod not_found;
 mod offline;
 mod openapi;
@@ -35,11 +37,17 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 pub use auth::KEY_PREFIX;
+pub use database_url::{DatabaseUrlError, OpenFailure, open_failure, parse_database_url};
 pub use domain::firmware::lifecycle::SweepReport;
 pub use idempotency::REPLAYED_HEADER;
 pub use key_cache::{EPOCH_FILE as AUTH_EPOCH_FILE, bump_epoch as invalidate_cached_keys};
+pub use migrate::{
+    BlobReport, MigrateError, Migration, MigrationReport, Place, TableReport, describe_blobs,
+    migrate,
+};
 pub use offline::{OfflineKey, create_key_offline};
 pub use storage::{BlobStore, Database, Storage};
+pub use store::postgres::redact as redact_database_url;
 #[cfg(feature = "test-hooks")]
 pub use store::write_gate::WriteGate;
 pub use transport::{

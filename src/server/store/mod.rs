@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod bulk;
 pub mod bulk_import;
 pub mod cohorts;
+pub mod copy;
 pub mod devices;
 pub mod event_log;
 pub mod events;

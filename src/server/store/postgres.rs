@@ -20,8 +20,12 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 pub async fn open(url: &str, schema: Option<&str>) -> anyhow::Result<Pool> {
     let mut options = PgConnectOptions::from_str(url)
         .with_context(|| format!("`{}` is not a PostgreSQL URL", redact(url)))?;
+    // One plain connection first: the pool would retry a refused connection until its
+    // acquire timeout, while an unreachable server or wrong password should fail at once.
+    probe(&options, schema)
+        .await
+        .with_context(|| format!("could not connect to PostgreSQL at `{}`", redact(url)))?;
     if let Some(schema) = schema {
-        create_schema(&options, schema).await?;
         options = options.options([("search_path", schema)]);
     }
     let pool = PgPoolOptions::new()
@@ -37,29 +41,61 @@ pub async fn open(url: &str, schema: Option<&str>) -> anyhow::Result<Pool> {
     Ok(Pool::postgres(pool))
 }
 
-async fn create_schema(options: &PgConnectOptions, schema: &str) -> anyhow::Result<()> {
+/// Connects once, and creates `schema` when asked for one.
+async fn probe(options: &PgConnectOptions, schema: Option<&str>) -> anyhow::Result<()> {
     use sqlx::Connection as _;
-    let mut conn = sqlx::PgConnection::connect_with(options)
-        .await
-        .context("could not connect to PostgreSQL")?;
-    // Identifiers cannot be bound; the quotes keep any name one identifier.
-    let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
-    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {quoted}"))
-        .execute(&mut conn)
-        .await
-        .with_context(|| format!("could not create the schema `{schema}`"))?;
+    let mut conn = sqlx::PgConnection::connect_with(options).await?;
+    if let Some(schema) = schema {
+        // Identifiers cannot be bound; the quotes keep any name one identifier.
+        let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
+        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {quoted}"))
+            .execute(&mut conn)
+            .await
+            .with_context(|| format!("could not create the schema `{schema}`"))?;
+    }
     conn.close().await.ok();
     Ok(())
 }
 
-/// The URL without its password, for messages and logs.
+/// The URL without its password (in the user part or as `?password=…`), for messages and logs.
 pub fn redact(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        Ok(parsed) => parsed.to_string(),
-        Err(_) => "<unparsable URL>".to_owned(),
+    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+        return "<unparsable URL>".to_owned();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    if parsed.query_pairs().any(|(key, _)| key == "password") {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if key == "password" {
+                    "***".to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_the_password_wherever_the_url_carries_it() {
+        assert_eq!(
+            redact("postgres://fleet:s3cret@db:5432/fleet"),
+            "postgres://fleet:***@db:5432/fleet"
+        );
+        let redacted = redact("postgres://fleet@db/fleet?sslmode=require&password=s3cret");
+        assert!(!redacted.contains("s3cret"), "{redacted}");
+        assert!(redacted.contains("sslmode=require"), "{redacted}");
+        assert_eq!(redact("postgres://db/fleet"), "postgres://db/fleet");
+        assert_eq!(redact("not a url"), "<unparsable URL>");
     }
 }
