@@ -5644,7 +5644,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__server)
-            opts="-p -o -q -v -y -h -V --listen --data-dir --no-profile --auth-failures-per-minute --upload-expiry --max-connections --header-timeout --body-timeout --idle-timeout --trusted-proxy --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key help"
+            opts="-p -o -q -v -y -h -V --listen --data-dir --no-profile --auth-failures-per-minute --upload-expiry --max-connections --header-timeout --body-timeout --idle-timeout --trusted-proxy --blob-store --s3-endpoint --s3-region --s3-path-style --s3-access-key-id --s3-secret-access-key --s3-session-token --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5683,6 +5683,30 @@ _fleet() {
                     return 0
                     ;;
                 --trusted-proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --blob-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-access-key-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-secret-access-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-session-token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

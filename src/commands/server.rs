@@ -98,6 +98,9 @@ pub struct ServerArgs {
         value_delimiter = ',', value_parser = crate::server::parse_trusted_proxy)]
     pub trusted_proxies: Vec<crate::server::IpNet>,
 
+    #[command(flatten)]
+    pub blobs: super::server_blobs::BlobStoreArgs,
+
     #[command(subcommand)]
     pub command: Option<super::server_keys::ServerCommand>,
 }
@@ -113,6 +116,7 @@ pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
         .build()
         .map_err(|err| Error::failure("could not start the async runtime").with_source(err))?;
     let mut config = ServerConfig::new(&data_dir);
+    config.blob_store = args.blobs.blob_store()?;
     config.auth_failures_per_minute = args.auth_failures_per_minute;
     config.upload_expiry = args.upload_expiry;
     config.transport = TransportConfig {
@@ -141,7 +145,7 @@ async fn serve(
     let local = listener.local_addr().unwrap_or(listen);
     let (server, new_key) = Server::open(config).await.map_err(|err| {
         Error::failure(format!(
-            "could not open the fleet database in `{}`",
+            "could not open the fleet service's storage (data dir `{}`)",
             data_dir.display()
         ))
         .with_source(err)

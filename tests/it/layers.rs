@@ -97,7 +97,11 @@ const RULES: &[Rule] = &[
     },
     Rule {
         governs: "commands/",
-        except: &["commands/server.rs", "commands/server_keys.rs"],
+        except: &[
+            "commands/server.rs",
+            "commands/server_keys.rs",
+            "commands/server_blobs.rs",
+        ],
         forbidden: &["crate::server"],
         why: "only `fleet server` itself may reach into the service",
     },

@@ -47,6 +47,7 @@ mod cli_server;
 mod cli_server_data_dir;
 mod cli_server_flags;
 mod cli_server_profiles;
+mod cli_server_s3;
 mod cli_tables;
 mod cli_tables_fit;
 mod cli_wording;
