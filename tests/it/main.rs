@@ -60,6 +60,7 @@ mod firmware_matrix;
 mod firmware_preflight;
 mod firmware_pull_out;
 mod firmware_push;
+mod firmware_replicas;
 mod firmware_support;
 mod generated;
 mod layers;

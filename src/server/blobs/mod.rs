@@ -1,8 +1,11 @@
 //! Firmware blob storage behind the `object_store` interface: a local directory
 //! (`<data-dir>/blobs`, `local.rs`) or an S3-compatible bucket (`s3.rs`), the one interface
-//! the domain sees. A binary's content is its part objects read in order.
+//! the domain sees. Two layouts of a binary's content: separate part objects read in order
+//! (every store), or one object assembled by the store's multipart API from parts uploaded
+//! straight into it (S3, `multipart.rs`).
 
 mod local;
+mod multipart;
 pub mod s3;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +20,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{GetResultPayload, ObjectStore, WriteMultipart};
 
 use local::Local;
+pub use multipart::Multipart;
 
 /// Directory under the data dir that holds the local object store.
 pub const BLOBS_DIR: &str = "blobs";
@@ -33,6 +37,8 @@ pub struct Blobs {
     store: Arc<dyn ObjectStore>,
     /// The same store when it is a local directory, whose files are made owner-only.
     local: Option<Local>,
+    /// The store's multipart API, when it has one the service uses (S3).
+    multipart: Option<Multipart>,
     /// Bytes per chunk of a streamed write: a bucket takes multipart chunks of 5 MiB or more.
     write_chunk: usize,
 }
@@ -52,6 +58,7 @@ impl Blobs {
         Ok(Blobs {
             store: store.clone(),
             local: Some(Local { store, root }),
+            multipart: None,
             write_chunk: LOCAL_WRITE_CHUNK,
         })
     }
@@ -61,6 +68,7 @@ impl Blobs {
         Blobs {
             store: Arc::new(object_store::memory::InMemory::new()),
             local: None,
+            multipart: None,
             write_chunk: LOCAL_WRITE_CHUNK,
         }
     }

@@ -12,7 +12,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
 
-use super::Blobs;
+use super::{Blobs, Multipart};
 
 /// Smallest part S3 accepts in a multipart upload, but for the last one.
 pub const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
@@ -153,13 +153,18 @@ impl Blobs {
             .build()
             .with_context(|| format!("could not set up the S3 client for bucket `{bucket}`"))?;
         let prefix = settings.prefix.as_deref().map(ObjectPath::from);
-        let store: Arc<dyn ObjectStore> = match prefix {
-            Some(prefix) => Arc::new(PrefixStore::new(s3, prefix)),
-            None => Arc::new(s3),
+        let store: Arc<dyn ObjectStore> = match &prefix {
+            Some(prefix) => Arc::new(PrefixStore::new(s3.clone(), prefix.clone())),
+            None => Arc::new(s3.clone()),
         };
         Ok(Blobs {
             store,
             local: None,
+            multipart: Some(Multipart {
+                store: Arc::new(s3),
+                prefix,
+                min_part: MIN_PART_BYTES,
+            }),
             write_chunk: MIN_PART_BYTES as usize,
         })
     }
