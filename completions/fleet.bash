@@ -5667,7 +5667,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__server)
-            opts="-p -o -q -v -y -h -V --listen --data-dir --database-url --no-profile --auth-failures-per-minute --upload-expiry --max-connections --header-timeout --body-timeout --idle-timeout --trusted-proxy --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key migrate help"
+            opts="-p -o -q -v -y -h -V --listen --data-dir --database-url --no-profile --auth-failures-per-minute --upload-expiry --max-connections --header-timeout --body-timeout --idle-timeout --trusted-proxy --blob-store --s3-endpoint --s3-region --s3-path-style --s3-access-key-id --s3-secret-access-key --s3-session-token --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key migrate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5710,6 +5710,30 @@ _fleet() {
                     return 0
                     ;;
                 --trusted-proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --blob-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-access-key-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-secret-access-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-session-token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -5973,7 +5997,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__server__subcmd__migrate)
-            opts="-p -o -q -v -y -h -V --from --to --from-data-dir --to-data-dir --replace --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            opts="-p -o -q -v -y -h -V --from --to --from-data-dir --to-data-dir --blob-store --s3-endpoint --s3-region --s3-path-style --s3-access-key-id --s3-secret-access-key --s3-session-token --replace --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5992,6 +6016,30 @@ _fleet() {
                     return 0
                     ;;
                 --to-data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --blob-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-access-key-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-secret-access-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-session-token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1403,6 +1403,12 @@ complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l body-timeout -d 'Time a request body may go without any data arriving; then the request gets 408' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l idle-timeout -d 'Time a connection may sit with nothing read or written while no request is being handled (idle keep-alive, a client that stopped reading); then it is closed' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l trusted-proxy -d 'A reverse proxy (CIDR range or address) whose X-Forwarded-For names the client, for brute-force protection; repeatable. From other peers the header is ignored' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l blob-store -d 'Keep firmware binaries in an S3-compatible bucket instead of <DIR>/blobs, e.g. s3://fleet-firmware/prod; every replica of one deployment uses the same bucket' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l s3-endpoint -d 'S3-compatible server instead of AWS, e.g. https://minio.example.net:9000 (plain http only to 127.0.0.1, for test servers)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l s3-region -d 'Region of the bucket [default: $AWS_DEFAULT_REGION, else us-east-1]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l s3-access-key-id -d 'Access key ID of the bucket\'s credentials' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l s3-secret-access-key -d 'Secret access key (prefer the variable: a flag shows in the process list)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l s3-session-token -d 'Session token of temporary credentials' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1416,6 +1422,7 @@ always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l no-profile -d 'Do not save a new admin key as a profile; write it to <DIR>/admin-api-key (mode 0600)'
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l s3-path-style -d 'Path-style requests (ENDPOINT/BUCKET/KEY), as MinIO, moto and most self-hosted servers want; without it, virtual-hosted style (BUCKET.ENDPOINT/KEY)'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
@@ -1449,6 +1456,12 @@ complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -l to -d 'Where to copy it: a postgres:// URL, or `sqlite:DIR` (a data directory, created when missing)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -l from-data-dir -d 'With a PostgreSQL --from: the data directory whose blobs/ holds its firmware [default: the platform data directory, e.g. ~/.local/share/fleet]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -l to-data-dir -d 'With a PostgreSQL --to: the data directory the new deployment runs with; the firmware blobs are copied into its blobs/ [default: the source\'s data directory, whose blobs stay where they are]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -l blob-store -d 'Keep firmware binaries in an S3-compatible bucket instead of <DIR>/blobs, e.g. s3://fleet-firmware/prod; every replica of one deployment uses the same bucket' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -l s3-endpoint -d 'S3-compatible server instead of AWS, e.g. https://minio.example.net:9000 (plain http only to 127.0.0.1, for test servers)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -l s3-region -d 'Region of the bucket [default: $AWS_DEFAULT_REGION, else us-east-1]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -l s3-access-key-id -d 'Access key ID of the bucket\'s credentials' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -l s3-secret-access-key -d 'Secret access key (prefer the variable: a flag shows in the process list)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -l s3-session-token -d 'Session token of temporary credentials' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1461,6 +1474,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subc
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -l s3-path-style -d 'Path-style requests (ENDPOINT/BUCKET/KEY), as MinIO, moto and most self-hosted servers want; without it, virtual-hosted style (BUCKET.ENDPOINT/KEY)'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -l replace -d 'Delete what the target database holds (a deployment started there by mistake) instead of refusing to copy into it'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from migrate" -s v -l verbose -d 'Print more about what is happening (requests, timings)'

@@ -17,6 +17,8 @@ pub mod release;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]
+pub mod server_blobs;
+#[cfg(feature = "server")]
 pub mod server_keys;
 pub mod server_migrate;
 #[cfg(feature = "server")]

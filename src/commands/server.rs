@@ -107,6 +107,9 @@ pub struct ServerArgs {
         value_delimiter = ',', value_parser = crate::server::parse_trusted_proxy)]
     pub trusted_proxies: Vec<crate::server::IpNet>,
 
+    #[command(flatten)]
+    pub blobs: super::server_blobs::BlobStoreArgs,
+
     #[command(subcommand)]
     pub command: Option<super::server_keys::ServerCommand>,
 }
@@ -123,6 +126,7 @@ pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
         .map_err(|err| Error::failure("could not start the async runtime").with_source(err))?;
     let mut config = ServerConfig::new(&data_dir);
     config.database = args.database.database()?;
+    config.blob_store = args.blobs.blob_store()?;
     config.auth_failures_per_minute = args.auth_failures_per_minute;
     config.upload_expiry = args.upload_expiry;
     config.transport = TransportConfig {
@@ -391,7 +395,7 @@ pub fn database_from_url(url: &str, flag: &str) -> Result<Database> {
 pub fn open_database_error(storage: &Storage, err: anyhow::Error) -> Error {
     let Database::Postgres { .. } = storage.database else {
         return Error::failure(format!(
-            "could not open the fleet database in `{}`",
+            "could not open the fleet service's storage (data dir `{}`)",
             storage.data_dir.display()
         ))
         .with_source(err);
@@ -411,7 +415,10 @@ pub fn open_database_error(storage: &Storage, err: anyhow::Error) -> Error {
         ),
         OpenFailure::Misconfigured => Error::usage(message)
             .hint("check the database name in the URL; create it first with `createdb NAME`"),
-        OpenFailure::Other => Error::failure(message),
+        OpenFailure::Other => Error::failure(format!(
+            "could not open the fleet service's storage (database {})",
+            storage.describe_database()
+        )),
     };
     error.with_source(err)
 }

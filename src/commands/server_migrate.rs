@@ -8,7 +8,7 @@ use clap::Args;
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::output::{OutputFormat, Resource};
-use crate::server::{Database, MigrateError, Migration, MigrationReport, Storage};
+use crate::server::{BlobStore, Database, MigrateError, Migration, MigrationReport, Storage};
 
 /// Copy a deployment to another database (e.g. SQLite to PostgreSQL) and verify the copy
 ///
@@ -22,6 +22,7 @@ use crate::server::{Database, MigrateError, Migration, MigrationReport, Storage}
 #[command(after_help = "Examples:\n  \
     fleet server migrate --from sqlite:/var/lib/fleet --to postgres://db/fleet\n  \
     fleet server migrate --from sqlite:/var/lib/fleet --to postgres://db/fleet --to-data-dir /srv/fleet\n  \
+    fleet server migrate --from sqlite:/var/lib/fleet --to postgres://db/fleet --blob-store s3://fw/prod\n  \
     fleet server migrate --from sqlite:/var/lib/fleet --to sqlite:/mnt/new-disk/fleet")]
 pub struct MigrateArgs {
     /// The deployment to copy: `sqlite:DIR` (a data directory, or the fleet.db in it) or a
@@ -50,15 +51,20 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "DIR")]
     pub to_data_dir: Option<PathBuf>,
 
+    /// Where the target keeps firmware: with a PostgreSQL --to, `--blob-store s3://BUCKET[/PREFIX]`
+    /// (and the `--s3-*` flags) copies the blobs into that bucket
+    #[command(flatten)]
+    pub to_blobs: super::server_blobs::BlobStoreArgs,
+
     /// Delete what the target database holds (a deployment started there by mistake) instead
     /// of refusing to copy into it
     #[arg(long)]
     pub replace: bool,
 }
 
-pub fn run(ctx: &Context, args: MigrateArgs) -> Result<()> {
+pub fn run(ctx: &Context, mut args: MigrateArgs) -> Result<()> {
     let from = source(&args)?;
-    let to = target(&args, &from)?;
+    let to = target(&mut args, &from)?;
     if args.replace {
         crate::prompt::confirm(
             ctx,
@@ -133,12 +139,17 @@ fn source(args: &MigrateArgs) -> Result<Storage> {
 
 /// `--to`: a new data dir, or PostgreSQL with the blobs in `--to-data-dir` (or left in the
 /// source's data dir).
-fn target(args: &MigrateArgs, from: &Storage) -> Result<Storage> {
+fn target(args: &mut MigrateArgs, from: &Storage) -> Result<Storage> {
+    let blob_store = std::mem::take(&mut args.to_blobs).blob_store()?;
     match parse_location(&args.to, "--to")? {
         Location::Sqlite(data_dir) => {
             if args.to_data_dir.is_some() {
                 return Err(Error::usage("--to-data-dir goes with a PostgreSQL --to")
                     .hint("`sqlite:DIR` is the data directory itself"));
+            }
+            if blob_store != BlobStore::Local {
+                return Err(Error::usage("--blob-store goes with a PostgreSQL --to")
+                    .hint("a `sqlite:DIR` deployment keeps its firmware in DIR/blobs"));
             }
             Ok(Storage::local(data_dir))
         }
@@ -149,6 +160,7 @@ fn target(args: &MigrateArgs, from: &Storage) -> Result<Storage> {
                 .unwrap_or_else(|| from.data_dir.clone());
             Ok(Storage {
                 database,
+                blob_store,
                 ..Storage::local(data_dir)
             })
         }

@@ -37,6 +37,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 pub use auth::KEY_PREFIX;
+pub use blobs::s3;
 pub use database_url::{DatabaseUrlError, OpenFailure, open_failure, parse_database_url};
 pub use domain::firmware::lifecycle::SweepReport;
 pub use idempotency::REPLAYED_HEADER;
@@ -46,7 +47,7 @@ pub use migrate::{
     migrate,
 };
 pub use offline::{OfflineKey, create_key_offline};
-pub use storage::{BlobStore, Database, Storage};
+pub use storage::{BlobStore, Database, S3Settings, Storage};
 pub use store::postgres::redact as redact_database_url;
 #[cfg(feature = "test-hooks")]
 pub use store::write_gate::WriteGate;
@@ -178,8 +179,18 @@ impl Server {
             #[cfg(not(feature = "test-hooks"))]
             fail_after_rows: store::bulk::FailAfterRows::default(),
         };
+        let blobs = storage.open_blobs()?;
+        if storage.blob_store != BlobStore::Local {
+            blobs.check().await.with_context(|| {
+                format!(
+                    "could not list the firmware bucket {} (hint: check that the bucket exists, \
+                     the endpoint and region, and that the credentials may read and write it)",
+                    storage.describe_blobs()
+                )
+            })?;
+        }
         state.shared_mut().firmware = std::sync::Arc::new(
-            domain::firmware::Firmware::new(storage.open_blobs()?, config.part_size_bytes)
+            domain::firmware::Firmware::new(blobs, config.part_size_bytes)
                 .with_upload_expiry(config.upload_expiry),
         );
         state.shared_mut().limiter = std::sync::Arc::new(limiter::FailureLimiter::new(

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::{DB_FILE, blobs::Blobs, store};
 
+pub use super::blobs::s3::S3Settings;
+
 /// The database of a deployment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Database {
@@ -28,6 +30,8 @@ pub enum BlobStore {
     /// `<data-dir>/blobs`
     #[default]
     Local,
+    /// An S3-compatible bucket shared by any number of replicas.
+    S3(S3Settings),
 }
 
 /// A deployment's database and blob store, and the data dir that holds the local ones.
@@ -70,6 +74,26 @@ impl Storage {
         }
     }
 
+    /// Where firmware blobs are, for messages.
+    pub fn describe_blobs(&self) -> String {
+        match &self.blob_store {
+            BlobStore::Local => self
+                .data_dir
+                .join(super::blobs::BLOBS_DIR)
+                .display()
+                .to_string(),
+            BlobStore::S3(s3) => {
+                let prefix = s3
+                    .prefix
+                    .as_deref()
+                    .map(|p| format!("/{p}"))
+                    .unwrap_or_default();
+                let endpoint = s3.endpoint.as_deref().unwrap_or("AWS");
+                format!("s3://{}{prefix} at {endpoint}", s3.bucket)
+            }
+        }
+    }
+
     fn sqlite_path(&self) -> PathBuf {
         self.data_dir.join(DB_FILE)
     }
@@ -88,6 +112,7 @@ impl Storage {
     pub(crate) fn open_blobs(&self) -> anyhow::Result<Blobs> {
         match &self.blob_store {
             BlobStore::Local => Blobs::local(&self.data_dir),
+            BlobStore::S3(settings) => Blobs::s3(settings),
         }
     }
 }

@@ -123,6 +123,11 @@ fn events(fw: &Fw, action: &str, resource: &str) -> Vec<Value> {
 
 #[test]
 fn delete_abandons_an_unfinished_upload_with_its_part_files() {
+    if !crate::common::backend::local_blobs(
+        "delete_abandons_an_unfinished_upload_with_its_part_files",
+    ) {
+        return;
+    }
     let fw = setup();
     let binary = unfinished(&fw, "1.0", 4, 2);
     let bin = id(&binary);
@@ -156,6 +161,11 @@ fn delete_abandons_an_unfinished_upload_with_its_part_files() {
 
 #[test]
 fn fleet_firmware_abandon_confirms_then_deletes_and_prints_the_binary() {
+    if !crate::common::backend::local_blobs(
+        "fleet_firmware_abandon_confirms_then_deletes_and_prints_the_binary",
+    ) {
+        return;
+    }
     let fw = setup();
     let binary = unfinished(&fw, "1.0", 3, 1);
     let bin = id(&binary);
@@ -190,6 +200,9 @@ fn fleet_firmware_abandon_confirms_then_deletes_and_prints_the_binary() {
 
 #[test]
 fn a_ready_binary_cannot_be_abandoned() {
+    if !crate::common::backend::local_blobs("a_ready_binary_cannot_be_abandoned") {
+        return;
+    }
     let fw = setup();
     let bytes = content(2 * PART, 3);
     let file = fw.file("a.img", &bytes);
@@ -272,6 +285,9 @@ fn the_sweep_expires_an_idle_upload_and_keeps_a_fresh_one() {
 
 #[test]
 fn an_expired_upload_loses_its_part_files() {
+    if !crate::common::backend::local_blobs("an_expired_upload_loses_its_part_files") {
+        return;
+    }
     let fw = setup();
     let binary = unfinished(&fw, "1.0", 4, 3);
     let bin = id(&binary);
@@ -283,6 +299,11 @@ fn an_expired_upload_loses_its_part_files() {
 
 #[test]
 fn the_sweep_collects_orphaned_part_files_and_keeps_live_ones() {
+    if !crate::common::backend::local_blobs(
+        "the_sweep_collects_orphaned_part_files_and_keeps_live_ones",
+    ) {
+        return;
+    }
     let fw = setup();
     let bytes = content(2 * PART + 7, 4);
     let file = fw.file("a.img", &bytes);
@@ -365,6 +386,9 @@ fn the_sweep_collects_orphaned_part_files_and_keeps_live_ones() {
 
 #[test]
 fn complete_deletes_writes_a_crash_left_behind() {
+    if !crate::common::backend::local_blobs("complete_deletes_writes_a_crash_left_behind") {
+        return;
+    }
     let fw = setup();
     let bytes = content(3 * PART, 5);
     let file = fw.file("a.img", &bytes);
@@ -382,6 +406,9 @@ fn complete_deletes_writes_a_crash_left_behind() {
 
 #[test]
 fn deleting_a_product_deletes_its_firmware_files() {
+    if !crate::common::backend::local_blobs("deleting_a_product_deletes_its_firmware_files") {
+        return;
+    }
     let fw = setup();
     let file = fw.file("a.img", &content(2 * PART, 6));
     let ready = id(&fw

@@ -101,6 +101,7 @@ const RULES: &[Rule] = &[
             "commands/server.rs",
             "commands/server_keys.rs",
             "commands/server_migrate.rs",
+            "commands/server_blobs.rs",
         ],
         forbidden: &["crate::server"],
         why: "only `fleet server` itself may reach into the service",

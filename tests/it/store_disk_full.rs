@@ -104,6 +104,10 @@ fn assert_disk_full(resp: &Resp) {
 
 #[tokio::test]
 async fn full_disk_gives_507_and_recovers_without_restart_needs_root_to_mount_tmpfs() {
+    let name = "full_disk_gives_507_and_recovers_without_restart";
+    if !crate::common::backend::local_blobs(name) {
+        return;
+    }
     let tmpfs = match Tmpfs::mount() {
         Ok(tmpfs) => tmpfs,
         Err(why) => {

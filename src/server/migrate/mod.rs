@@ -88,19 +88,17 @@ fn describe_rows(tables: &[(String, u64)]) -> String {
 
 /// Where a deployment's blobs are, for messages.
 pub fn describe_blobs(storage: &Storage) -> String {
-    match &storage.blob_store {
-        BlobStore::Local => storage
-            .data_dir
-            .join(super::blobs::BLOBS_DIR)
-            .display()
-            .to_string(),
-    }
+    storage.describe_blobs()
 }
 
 /// Whether two deployments keep their blobs in the same place (then there is nothing to copy).
 fn same_blobs(a: &Storage, b: &Storage) -> bool {
     match (&a.blob_store, &b.blob_store) {
         (BlobStore::Local, BlobStore::Local) => same_dir(&a.data_dir, &b.data_dir),
+        (BlobStore::S3(a), BlobStore::S3(b)) => {
+            a.bucket == b.bucket && a.prefix == b.prefix && a.endpoint == b.endpoint
+        }
+        (BlobStore::Local, BlobStore::S3(_)) | (BlobStore::S3(_), BlobStore::Local) => false,
     }
 }
 

@@ -1,13 +1,14 @@
-//! Which database (and later blob store) the in-process servers of this suite use: SQLite and
-//! local blobs by default, PostgreSQL when `FLEET_TEST_DATABASE_URL` is set (as `.ci/run` does).
-//! Replicas opened on one data dir share one PostgreSQL schema, named after that dir.
+//! Which database and blob store the in-process servers of this suite use: SQLite and local
+//! blobs by default, PostgreSQL when `FLEET_TEST_DATABASE_URL` is set, an S3-compatible server
+//! (moto, started by `.ci/s3`) when `FLEET_TEST_S3_ENDPOINT` is set. Replicas opened on one
+//! data dir share one PostgreSQL schema and one bucket prefix, both named after that dir.
 
 use std::hash::{DefaultHasher, Hash as _, Hasher as _};
 use std::io::Write as _;
 use std::path::Path;
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
-use fleet::server::{Database, ServerConfig, Storage};
+use fleet::server::{BlobStore, Database, S3Settings, ServerConfig, Storage};
 
 /// The PostgreSQL server the suite runs against, when it does.
 pub const DATABASE_URL_VAR: &str = "FLEET_TEST_DATABASE_URL";
@@ -24,21 +25,98 @@ pub fn is_postgres() -> bool {
     database_url().is_some()
 }
 
-/// Points `config` at this run's database: for PostgreSQL, a schema of its own derived from
-/// the data dir (so two servers on one data dir are replicas of one deployment).
+/// The S3-compatible server the suite keeps firmware in, when it does.
+pub const S3_ENDPOINT_VAR: &str = "FLEET_TEST_S3_ENDPOINT";
+/// The bucket of every test server; each data dir has a prefix of its own in it.
+const S3_BUCKET: &str = "fleet-test";
+
+fn s3_endpoint() -> Option<String> {
+    std::env::var(S3_ENDPOINT_VAR)
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// Whether this run keeps firmware in S3.
+#[allow(dead_code)]
+pub fn is_s3() -> bool {
+    s3_endpoint().is_some()
+}
+
+/// Whether a test that reads `<data-dir>/blobs` itself can run: true with local blobs; with S3
+/// it says on stderr that `test` was skipped.
+#[allow(dead_code)]
+pub fn local_blobs(test: &str) -> bool {
+    if !is_s3() {
+        return true;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {test} reads the local blob directory; this run keeps firmware in S3"
+    );
+    false
+}
+
+/// Points `config` at this run's database and blob store: for PostgreSQL, a schema of its own
+/// derived from the data dir; for S3, a prefix derived the same way (so two servers on one
+/// data dir are replicas of one deployment).
 pub fn apply(config: &mut ServerConfig) {
-    if config.database != Database::Sqlite {
-        return;
-    }
-    match database_url() {
-        Some(url) => {
-            config.database = Database::Postgres {
-                url,
-                schema: Some(schema_for(&config.data_dir)),
+    if config.database == Database::Sqlite {
+        match database_url() {
+            Some(url) => {
+                config.database = Database::Postgres {
+                    url,
+                    schema: Some(schema_for(&config.data_dir)),
+                }
             }
+            None => say_skipped(),
         }
-        None => say_skipped(),
     }
+    if config.blob_store == BlobStore::Local {
+        match s3_endpoint() {
+            Some(endpoint) => {
+                config.blob_store = BlobStore::S3(s3_settings(&endpoint, &config.data_dir))
+            }
+            None => say_s3_skipped(),
+        }
+    }
+}
+
+/// moto's bucket for this run (created once) and a prefix of the data dir's own.
+fn s3_settings(endpoint: &str, data_dir: &Path) -> S3Settings {
+    static BUCKET: OnceLock<()> = OnceLock::new();
+    BUCKET.get_or_init(|| create_bucket(endpoint));
+    S3Settings {
+        bucket: S3_BUCKET.to_owned(),
+        prefix: Some(schema_for(data_dir)),
+        endpoint: Some(endpoint.to_owned()),
+        region: "us-east-1".to_owned(),
+        access_key_id: "fleet-test".to_owned(),
+        secret_access_key: "fleet-test".to_owned(),
+        session_token: None,
+        path_style: true,
+        allow_http: true,
+    }
+}
+
+/// `PUT /BUCKET` on the test server (moto takes it unsigned); an existing bucket is fine.
+fn create_bucket(endpoint: &str) {
+    let url = format!("{}/{S3_BUCKET}", endpoint.trim_end_matches('/'));
+    // Its own thread and runtime: `apply` runs both inside and outside a tokio runtime.
+    let status = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async { reqwest::Client::new().put(&url).send().await })
+    })
+    .join()
+    .expect("bucket thread")
+    .unwrap_or_else(|err| panic!("could not reach the S3 test server {endpoint}: {err}"));
+    assert!(
+        status.status().is_success() || status.status() == reqwest::StatusCode::CONFLICT,
+        "could not create bucket {S3_BUCKET} on {endpoint}: {}",
+        status.status()
+    );
 }
 
 /// The storage a server on `data_dir` uses in this run (for seeding and offline tools).
@@ -69,6 +147,19 @@ fn schema_for(data_dir: &Path) -> String {
     let mut hasher = DefaultHasher::new();
     data_dir.hash(&mut hasher);
     format!("t_{}_{:016x}", std::process::id(), hasher.finish())
+}
+
+/// Says once per run, past libtest's output capture, that the S3 run was not made.
+fn say_s3_skipped() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: the S3 run of the integration suite ({S3_ENDPOINT_VAR} is not set); this run \
+             kept firmware in local blob directories. Start moto with `bash .ci/s3 start` and set \
+             {S3_ENDPOINT_VAR} to the endpoint it prints"
+        );
+    });
 }
 
 /// Says once per run, past libtest's output capture, that the PostgreSQL run was not made.

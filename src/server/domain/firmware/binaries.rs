@@ -1,6 +1,6 @@
 //! Binaries: declaring an upload (size and SHA-256 of one target of a version), listing and
-//! showing, received parts, completion (the whole digest verified over the stored parts) and
-//! the byte stream of a download.
+//! showing, received parts, completion (the whole digest verified over the stored parts, or
+//! over the object the store's multipart upload assembled) and the byte stream of a download.
 
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use sha2::{Digest as _, Sha256};
@@ -8,8 +8,8 @@ use sha2::{Digest as _, Sha256};
 use super::artifacts::{artifact_or_404, version_or_404};
 use super::running::Running;
 use super::{
-    Firmware, MAX_PARTS, binary_or_404, blob_error, check_active, lifecycle, product_of, read_part,
-    unknown_binary,
+    Firmware, MAX_PARTS, binary_or_404, blob_error, check_active, content_key, lifecycle,
+    product_of, read_part, unknown_binary,
 };
 use crate::api::firmware::validate_sha256;
 use crate::api::{
@@ -23,7 +23,10 @@ use crate::server::domain::{Validator, audit, unique_or};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::hex::hex;
 use crate::server::pagination::PageRequest;
-use crate::server::store::firmware::binaries::{self as sql, Stored, Upload, part_count};
+use crate::server::store::firmware::binaries::{
+    self as sql, BlobLayout, Stored, Upload, part_count,
+};
+use crate::server::store::firmware::digest_claims;
 use crate::server::store::{self, Pool};
 
 /// The upload plan of a binary: every part's URL (none once ready).
@@ -95,7 +98,7 @@ pub async fn declare(
     let version = version_or_404(&mut tx, &artifact, version).await?;
     let existing = sql::get_for_target(&mut tx, &version.id, &body.target).await?;
     let same = |s: &Stored| s.binary.sha256 == body.sha256 && s.binary.size == body.size;
-    let (created, id, stale_prefix) = match existing {
+    let (created, id, stale) = match existing {
         Some(s) if same(&s) => (false, s.binary.id, None),
         Some(s) if s.binary.state == BinaryState::Ready => {
             return Err(ApiError::conflict(format!(
@@ -112,6 +115,7 @@ pub async fn declare(
                 sha256: &body.sha256,
                 part_size,
                 blob_prefix: &prefix,
+                layout: firmware.layout(),
             };
             sql::restart(&mut tx, &s.binary.id, &upload, store::now()).await?;
             let details = serde_json::json!({
@@ -127,7 +131,7 @@ pub async fn declare(
                 details,
             )
             .await?;
-            (false, s.binary.id, Some(s.blob_prefix))
+            (false, s.binary.id.clone(), Some(s))
         }
         None => {
             let id = BinaryId::generate();
@@ -137,6 +141,7 @@ pub async fn declare(
                 sha256: &body.sha256,
                 part_size,
                 blob_prefix: &prefix,
+                layout: firmware.layout(),
             };
             sql::insert(
                 &mut tx,
@@ -174,11 +179,8 @@ pub async fn declare(
         .await?
         .ok_or_else(ApiError::internal)?;
     tx.commit().await?;
-    if let Some(prefix) = stale_prefix {
-        // Best effort: a leftover part of an abandoned upload is garbage, not a fault.
-        if let Err(err) = firmware.blobs.delete_prefix(&prefix).await {
-            tracing::warn!(error = %err, prefix, "could not delete an abandoned upload's parts");
-        }
+    if let Some(stale) = stale {
+        lifecycle::discard(firmware, &stale).await;
     }
     Ok(Declared {
         upload: plan(stored.binary),
@@ -274,31 +276,135 @@ pub async fn complete(
         ))
         .with_hint("upload them (GET …/parts lists what arrived), then complete again"));
     }
+    match stored.layout {
+        BlobLayout::Parts => complete_parts(pool, firmware, principal, &stored, &received).await,
+        BlobLayout::Multipart => {
+            complete_assembled(pool, firmware, principal, &stored, &received).await
+        }
+    }
+}
+
+/// Completes a 'parts' upload: the digest over the stored parts (the running digest's share
+/// where this replica has one), then ready.
+async fn complete_parts(
+    pool: &Pool,
+    firmware: &Firmware,
+    principal: &Principal,
+    stored: &Stored,
+    received: &[ReceivedPart],
+) -> ApiResult<Binary> {
+    let b = &stored.binary;
     // Hold the running digest (waiting for a part being hashed now) until this is decided.
     let running = firmware.running.lock(&b.id).await;
-    let (digest, size) = digest_of(firmware, &stored, &received, running.as_deref()).await?;
-    if digest != b.sha256 || size != b.size {
-        return Err(ApiError::invalid_field(
-            "sha256",
-            format!(
-                "the uploaded parts have SHA-256 {digest} ({size} bytes), not the declared {} \
-                 ({} bytes); the binary stays incomplete",
-                b.sha256, b.size
-            ),
-        )
-        .with_hint(
-            "the file changed during the upload, or the declared digest is wrong: push it again",
-        ));
+    let (digest, size) = digest_of(firmware, stored, received, running.as_deref()).await?;
+    check_digest(b, &digest, size, false)?;
+    let ready = mark_ready(pool, principal, stored, Some(received)).await?;
+    firmware.running.remove(&b.id);
+    drop(running);
+    remove_unreferenced(firmware, stored, received).await;
+    Ok(ready)
+}
+
+/// Completes a 'multipart' upload: the store assembles the recorded parts into the content
+/// object, which is read once to verify the whole digest. The store's upload is used up by
+/// then, so the binary either becomes ready or its upload starts over (parts discarded). An
+/// upload another request (or a replica that died) already assembled is verified the same way.
+async fn complete_assembled(
+    pool: &Pool,
+    firmware: &Firmware,
+    principal: &Principal,
+    stored: &Stored,
+    received: &[ReceivedPart],
+) -> ApiResult<Binary> {
+    let b = &stored.binary;
+    let key = content_key(&stored.blob_prefix);
+    let blobs = &firmware.blobs;
+    match (&stored.multipart_upload_id, received.is_empty()) {
+        (Some(upload_id), false) => {
+            let etags = {
+                let mut conn = pool.acquire().await?;
+                sql::part_etags(&mut conn, &b.id).await?
+            };
+            let etags: Option<Vec<String>> = etags.into_iter().collect();
+            let etags = etags.ok_or_else(part_changed)?;
+            match blobs.complete_upload(&key, upload_id, etags).await {
+                // NotFound: assembled already, by a concurrent complete or one that died.
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(err) => return Err(blob_error(err)),
+            }
+        }
+        // An empty file has no parts to assemble.
+        (_, true) => {
+            let writer = blobs.writer(&key).await.map_err(blob_error)?;
+            writer.finish().await.map_err(blob_error)?;
+        }
+        (None, false) => return Err(part_changed()),
     }
+    let verified = match hash_object(firmware, &key).await {
+        Ok((digest, size)) => check_digest(b, &digest, size, true),
+        Err(object_store::Error::NotFound { .. }) => Err(ApiError::conflict(format!(
+            "the store no longer holds the upload of binary {}; its parts were discarded",
+            b.id
+        ))
+        .with_hint("push it again")),
+        Err(err) => Err(blob_error(err)),
+    };
+    match verified {
+        Ok(()) => mark_ready(pool, principal, stored, None).await,
+        Err(err) => {
+            start_over(pool, firmware, principal, stored).await?;
+            Err(err)
+        }
+    }
+}
+
+/// 422 unless the content has the declared digest and size.
+fn check_digest(b: &Binary, digest: &str, size: u64, discarded: bool) -> ApiResult<()> {
+    if digest == b.sha256 && size == b.size {
+        return Ok(());
+    }
+    let discarded = if discarded {
+        " and its parts were discarded"
+    } else {
+        ""
+    };
+    Err(ApiError::invalid_field(
+        "sha256",
+        format!(
+            "the uploaded parts have SHA-256 {digest} ({size} bytes), not the declared {} \
+             ({} bytes); the binary stays incomplete{discarded}",
+            b.sha256, b.size
+        ),
+    )
+    .with_hint(
+        "the file changed during the upload, or the declared digest is wrong: push it again",
+    ))
+}
+
+/// Marks the upload under `stored`'s prefix ready (with the audit event), unless it was
+/// started over meanwhile or, given `parts`, a part was sent again; returns the binary.
+async fn mark_ready(
+    pool: &Pool,
+    principal: &Principal,
+    stored: &Stored,
+    parts: Option<&[ReceivedPart]>,
+) -> ApiResult<Binary> {
+    let b = &stored.binary;
     let mut tx = store::begin_write(pool).await?;
     let current = sql::get(&mut tx, &principal.org_id, &b.id)
         .await?
-        .ok_or_else(|| unknown_binary(binary))?;
-    if current.blob_prefix != stored.blob_prefix || sql::parts(&mut tx, &b.id).await? != received {
+        .ok_or_else(|| unknown_binary(b.id.as_str()))?;
+    if current.blob_prefix != stored.blob_prefix {
         return Err(part_changed());
+    }
+    if let Some(parts) = parts {
+        if sql::parts(&mut tx, &b.id).await? != parts {
+            return Err(part_changed());
+        }
     }
     if current.binary.state != BinaryState::Ready {
         sql::mark_ready(&mut tx, &b.id, store::now()).await?;
+        digest_claims::release(&mut tx, &b.id).await?;
         let details = serde_json::json!({ "sha256": b.sha256, "size": b.size });
         audit::record(
             &mut tx,
@@ -314,10 +420,63 @@ pub async fn complete(
         .await?
         .ok_or_else(ApiError::internal)?;
     tx.commit().await?;
-    firmware.running.remove(&b.id);
-    drop(running);
-    remove_unreferenced(firmware, &stored.blob_prefix, &received).await;
     Ok(ready.binary)
+}
+
+/// Starts a used-up multipart upload over under a new prefix (same declared file, no parts),
+/// unless it changed meanwhile; the assembled object goes with the old prefix.
+async fn start_over(
+    pool: &Pool,
+    firmware: &Firmware,
+    principal: &Principal,
+    stored: &Stored,
+) -> ApiResult<()> {
+    let b = &stored.binary;
+    let mut tx = store::begin_write(pool).await?;
+    let current = sql::get(&mut tx, &principal.org_id, &b.id).await?;
+    let Some(current) = current.filter(|c| {
+        c.blob_prefix == stored.blob_prefix && c.binary.state == BinaryState::Uploading
+    }) else {
+        return Ok(());
+    };
+    let prefix = new_prefix(&b.id);
+    let upload = Upload {
+        size: current.binary.size,
+        sha256: &current.binary.sha256,
+        part_size: current.binary.part_size,
+        blob_prefix: &prefix,
+        layout: firmware.layout(),
+    };
+    sql::restart(&mut tx, &b.id, &upload, store::now()).await?;
+    let details = serde_json::json!({
+        "previous_sha256": b.sha256, "sha256": b.sha256, "size": b.size,
+        "reason": "the assembled upload did not verify",
+    });
+    let action = AuditAction::BinaryRestarted;
+    audit::record(
+        &mut tx,
+        principal,
+        action,
+        b.id.as_str(),
+        &b.product_id,
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    lifecycle::discard(firmware, stored).await;
+    Ok(())
+}
+
+/// SHA-256 (hex) and length of the object under `key`.
+async fn hash_object(firmware: &Firmware, key: &str) -> Result<(String, u64), object_store::Error> {
+    let mut stream = firmware.blobs.read(key).await?;
+    let (mut hasher, mut size) = (Sha256::new(), 0u64);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        size += chunk.len() as u64;
+        hasher.update(&chunk);
+    }
+    Ok((hex(&hasher.finalize()), size))
 }
 
 fn part_changed() -> ApiError {
@@ -360,8 +519,10 @@ async fn digest_of(
 /// Best effort: deletes the objects of parts that were replaced by others and writes left
 /// unfinished (garbage, not a fault if it lingers: the sweep collects it). Runs once the
 /// binary is ready, when no part can be recorded any more.
-async fn remove_unreferenced(firmware: &Firmware, prefix: &str, parts: &[ReceivedPart]) {
-    if let Err(err) = lifecycle::remove_unreferenced(&firmware.blobs, prefix, parts).await {
+async fn remove_unreferenced(firmware: &Firmware, stored: &Stored, parts: &[ReceivedPart]) {
+    let prefix = &stored.blob_prefix;
+    let blobs = &firmware.blobs;
+    if let Err(err) = lifecycle::remove_unreferenced(blobs, prefix, stored.layout, parts).await {
         tracing::warn!(error = %err, prefix, "could not delete replaced parts");
     }
 }
@@ -381,6 +542,11 @@ pub async fn download(
             "binary {} is still uploading; only ready binaries can be downloaded",
             b.id
         )));
+    }
+    if stored.layout == BlobLayout::Multipart {
+        let key = content_key(&stored.blob_prefix);
+        let body = firmware.blobs.read(&key).await.map_err(blob_error)?;
+        return Ok((stored.binary, body));
     }
     let parts = {
         let mut conn = pool.acquire().await?;

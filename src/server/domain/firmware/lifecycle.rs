@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{Firmware, binary_or_404, legacy_part_key, part_key, unknown_binary};
+use super::{Firmware, binary_or_404, content_key, legacy_part_key, part_key, unknown_binary};
 use crate::api::{AuditAction, Binary, BinaryId, BinaryState, ReceivedPart};
 use crate::server::auth::Principal;
 use crate::server::blobs::{BlobError, Blobs};
 use crate::server::domain::audit;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::store::events::{Actor, AuditEvent};
-use crate::server::store::firmware::binaries::{self as sql, StaleUpload, Stored};
+use crate::server::store::firmware::binaries::{self as sql, BlobLayout, StaleUpload, Stored};
 use crate::server::store::{self, Pool};
 
 /// Where every binary's blobs live: `binaries/<binary id>/<upload prefix>/…`.
@@ -73,7 +73,7 @@ pub async fn abandon(
     )
     .await?;
     tx.commit().await?;
-    forget(firmware, &b.id, &current.blob_prefix).await;
+    forget(firmware, &current).await;
     Ok(current.binary)
 }
 
@@ -86,10 +86,25 @@ fn facts(stored: &Stored, received: &[ReceivedPart]) -> serde_json::Value {
     })
 }
 
-/// After the row is gone: drops the running digest and deletes the part objects (best
-/// effort; what stays is collected by the sweep).
-async fn forget(firmware: &Firmware, id: &BinaryId, prefix: &str) {
-    firmware.running.remove(id);
+/// After the row is gone: drops the running digest and discards the blobs.
+async fn forget(firmware: &Firmware, stored: &Stored) {
+    firmware.running.remove(&stored.binary.id);
+    discard(firmware, stored).await;
+}
+
+/// Discards the blobs of an upload no row refers to any more (abandoned, expired, or started
+/// over under a new prefix): its store multipart upload and every object under its prefix.
+/// Best effort: part objects left behind are collected by the sweep; a multipart upload left
+/// behind, by the bucket's lifecycle rule for incomplete multipart uploads.
+pub async fn discard(firmware: &Firmware, stored: &Stored) {
+    let prefix = &stored.blob_prefix;
+    if let Some(upload_id) = &stored.multipart_upload_id {
+        let key = content_key(prefix);
+        if let Err(err) = firmware.blobs.abort_upload(&key, upload_id).await {
+            // Already completed or aborted (NotFound) is the usual case after a completion.
+            tracing::debug!(error = %err, prefix, "could not abort a multipart upload");
+        }
+    }
     if let Err(err) = firmware.blobs.delete_prefix(prefix).await {
         tracing::warn!(error = %err, prefix, "could not delete an abandoned upload's parts");
     }
@@ -149,8 +164,7 @@ async fn expire(
     let mut expired = 0;
     for upload in stale {
         if expire_one(pool, &upload, cutoff, expiry).await? {
-            let stored = &upload.stored;
-            forget(firmware, &stored.binary.id, &stored.blob_prefix).await;
+            forget(firmware, &upload.stored).await;
             expired += 1;
         }
     }
@@ -203,7 +217,7 @@ async fn collect_orphans(pool: &Pool, blobs: &Blobs, report: &mut SweepReport) -
                 let mut conn = pool.acquire().await?;
                 let row = sql::state_and_prefix(&mut conn, &id).await?;
                 let parts = match &row {
-                    Some((BinaryState::Ready, current)) if *current == prefix => {
+                    Some((BinaryState::Ready, current, _)) if *current == prefix => {
                         sql::parts(&mut conn, &id).await?
                     }
                     _ => Vec::new(),
@@ -211,9 +225,9 @@ async fn collect_orphans(pool: &Pool, blobs: &Blobs, report: &mut SweepReport) -
                 (row, parts)
             };
             match row {
-                Some((BinaryState::Uploading, current)) if current == prefix => {}
-                Some((BinaryState::Ready, current)) if current == prefix => {
-                    report.objects_removed += remove_unreferenced(blobs, &prefix, &parts)
+                Some((BinaryState::Uploading, current, _)) if current == prefix => {}
+                Some((BinaryState::Ready, current, layout)) if current == prefix => {
+                    report.objects_removed += remove_unreferenced(blobs, &prefix, layout, &parts)
                         .await
                         .map_err(gc_error)?;
                 }
@@ -232,22 +246,27 @@ fn gc_error(err: BlobError) -> ApiError {
     ApiError::internal()
 }
 
-/// Deletes the objects under a ready binary's `prefix` that are not its `parts` (parts sent
-/// again with other bytes) and the writes left unfinished there (a crash, or a part that
-/// arrived after completion). Nothing can be recorded for a ready binary any more, so nothing
-/// deleted here is wanted. How many objects went.
+/// Deletes the objects under a ready binary's `prefix` that are not its content (its `parts`,
+/// or the assembled object of a multipart upload): parts sent again with other bytes and the
+/// writes left unfinished there (a crash, or a part that arrived after completion). Nothing
+/// can be recorded for a ready binary any more, so nothing deleted here is wanted. How many
+/// objects went.
 pub async fn remove_unreferenced(
     blobs: &Blobs,
     prefix: &str,
+    layout: BlobLayout,
     parts: &[ReceivedPart],
 ) -> Result<usize, BlobError> {
-    let keep: HashSet<String> = parts
-        .iter()
-        .flat_map(|p| {
-            let legacy = legacy_part_key(prefix, p.number);
-            [part_key(prefix, p.number, &p.sha256), legacy]
-        })
-        .collect();
+    let keep: HashSet<String> = match layout {
+        BlobLayout::Multipart => HashSet::from([content_key(prefix)]),
+        BlobLayout::Parts => parts
+            .iter()
+            .flat_map(|p| {
+                let legacy = legacy_part_key(prefix, p.number);
+                [part_key(prefix, p.number, &p.sha256), legacy]
+            })
+            .collect(),
+    };
     let stale: Vec<String> = blobs
         .keys(prefix)
         .await?

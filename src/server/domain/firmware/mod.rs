@@ -26,7 +26,7 @@ use crate::api::{BinaryId, Product};
 use crate::server::auth::Principal;
 use crate::server::blobs::{BlobError, Blobs, ByteStream};
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::store::firmware::binaries::Stored;
+use crate::server::store::firmware::binaries::{BlobLayout, Stored};
 use crate::server::store::{self, Conn, Pool};
 
 /// Most parts one binary may have (so a plan stays a reasonable JSON document).
@@ -53,6 +53,16 @@ impl Firmware {
         }
     }
 
+    /// How a binary declared now is laid out: straight into the store's multipart upload when
+    /// the store has one and the part size is at least its minimum part (S3: 5 MiB), else as
+    /// separate part objects (local directories, and tiny test part sizes on S3).
+    pub fn layout(&self) -> BlobLayout {
+        match self.blobs.multipart_min_part() {
+            Some(min) if self.part_size >= min => BlobLayout::Multipart,
+            _ => BlobLayout::Parts,
+        }
+    }
+
     pub fn with_upload_expiry(mut self, expiry: Duration) -> Self {
         self.upload_expiry = expiry;
         self
@@ -68,6 +78,11 @@ impl Firmware {
 /// bytes gets another key, so the bytes behind a recorded part never change under a reader.
 pub fn part_key(prefix: &str, number: u64, sha256: &str) -> String {
     format!("{prefix}/part-{number:06}-{sha256}")
+}
+
+/// Object key of a multipart-layout binary's content, assembled on completion.
+pub fn content_key(prefix: &str) -> String {
+    format!("{prefix}/content")
 }
 
 /// Where data dirs written before part keys held digests keep a part.

@@ -1,6 +1,12 @@
-//! The whole-file SHA-256 of uploads in progress, advanced in the background as contiguous
-//! parts arrive, so `complete` hashes at most the parts that came late or out of order instead
-//! of reading the whole binary again.
+//! The whole-file SHA-256 of uploads in progress ('parts' layout), advanced in the background
+//! as contiguous parts are recorded, so `complete` hashes at most the parts that came late or
+//! out of order instead of reading the whole binary again.
+//!
+//! With several replicas on one database this is one replica's job per upload: the replica
+//! that holds the upload's digest claim (a database row with an owner and a heartbeat) hashes
+//! every recorded part in order, whichever replica received it; the others leave it alone,
+//! and take the claim over only once its heartbeat is stale (the owner died). The state lives
+//! in the owner's memory: `complete` on another replica reads the stored parts itself.
 //!
 //! This is only a cache. Part objects are content-addressed (their key holds their digest), so
 //! the bytes behind a hashed part never change; `complete` still checks every hashed part's
@@ -9,8 +15,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
@@ -18,12 +25,17 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 use super::part_key;
 use crate::api::BinaryId;
 use crate::server::blobs::Blobs;
+use crate::server::store::firmware::{binaries, digest_claims};
+use crate::server::store::{self, Pool};
 
 /// Uploads whose running digest is kept; the least recently touched is dropped beyond this
 /// (an abandoned upload then costs a re-read if it is ever completed).
 const MAX_RUNNING: usize = 64;
+/// A digest claim whose owner has not renewed it for this long is free to take: hashing one
+/// part renews it, so only a replica that died (or stalls far beyond a part's read) loses it.
+const CLAIM_STALE_AFTER: Duration = Duration::from_secs(120);
 
-/// The digest of parts `1..=hashed.len()` of one upload, and the parts known to have arrived.
+/// The digest of parts `1..=hashed.len()` of one upload.
 #[derive(Debug)]
 pub struct Running {
     prefix: String,
@@ -31,8 +43,6 @@ pub struct Running {
     size: u64,
     /// SHA-256 of each hashed part, in order.
     hashed: Vec<String>,
-    /// Parts stored by this process (number → SHA-256) that are not hashed yet.
-    arrived: BTreeMap<u64, String>,
 }
 
 impl Running {
@@ -42,7 +52,6 @@ impl Running {
             hasher: Sha256::new(),
             size: 0,
             hashed: Vec::new(),
-            arrived: BTreeMap::new(),
         }
     }
 
@@ -55,6 +64,51 @@ impl Running {
         agrees.then(|| (self.hasher.clone(), self.size, self.hashed.len()))
     }
 
+    /// Whether every hashed part is still the recorded one (`recorded`: number → SHA-256).
+    fn agrees_with(&self, recorded: &BTreeMap<u64, String>) -> bool {
+        self.hashed
+            .iter()
+            .enumerate()
+            .all(|(i, digest)| recorded.get(&(i as u64 + 1)) == Some(digest))
+    }
+
+    /// Starts over when a hashed part is no longer the recorded one (it was sent again).
+    fn follow(&mut self, recorded: &BTreeMap<u64, String>) {
+        if !self.agrees_with(recorded) {
+            *self = Running::new(&self.prefix);
+        }
+    }
+
+    /// Hashes the part after the hashed ones if `recorded` has it: whether it did. A read
+    /// failure drops the state (complete then reads the stored parts itself).
+    async fn hash_next(&mut self, blobs: &Blobs, recorded: &BTreeMap<u64, String>) -> bool {
+        let next = self.hashed.len() as u64 + 1;
+        let Some(digest) = recorded.get(&next) else {
+            return false;
+        };
+        let mut hasher = self.hasher.clone();
+        let mut size = 0u64;
+        let read = async {
+            let mut stream = super::read_part(blobs, &self.prefix, next, digest).await?;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk?;
+                size += chunk.len() as u64;
+                hasher.update(&chunk);
+            }
+            Ok::<_, object_store::Error>(())
+        };
+        if let Err(err) = read.await {
+            let key = part_key(&self.prefix, next, digest);
+            tracing::debug!(error = %err, key, "running digest gave up; complete will re-read");
+            *self = Running::new(&self.prefix);
+            return false;
+        }
+        self.hasher = hasher;
+        self.size += size;
+        self.hashed.push(digest.clone());
+        true
+    }
+
     /// How many leading parts are hashed (tests).
     #[cfg(test)]
     fn hashed_parts(&self) -> usize {
@@ -65,10 +119,21 @@ impl Running {
 /// One upload's running digest, shared between the part handlers and `complete`.
 type Shared = Arc<AsyncMutex<Running>>;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RunningDigests {
+    /// This replica's name in digest claims (random per process).
+    owner: String,
     /// Each with when it was last touched.
     entries: Mutex<HashMap<BinaryId, (Instant, Shared)>>,
+}
+
+impl Default for RunningDigests {
+    fn default() -> Self {
+        RunningDigests {
+            owner: uuid::Uuid::now_v7().simple().to_string(),
+            entries: Mutex::default(),
+        }
+    }
 }
 
 impl RunningDigests {
@@ -93,53 +158,67 @@ impl RunningDigests {
         running.clone()
     }
 
-    /// Notes that part `number` with SHA-256 `digest` of the upload under `prefix` is stored,
-    /// and hashes on in the background as far as the parts are contiguous.
-    pub fn part_stored(
-        self: &Arc<Self>,
-        blobs: &Blobs,
-        id: &BinaryId,
-        prefix: &str,
-        number: u64,
-        digest: &str,
-    ) {
-        let (this, blobs, id) = (self.clone(), blobs.clone(), id.clone());
-        let (prefix, digest) = (prefix.to_owned(), digest.to_owned());
+    /// Notes that a part of the upload under `prefix` was recorded: in the background, this
+    /// replica hashes on over the recorded parts if it holds (or can take) the upload's claim.
+    pub fn part_stored(self: &Arc<Self>, pool: &Pool, blobs: &Blobs, id: &BinaryId, prefix: &str) {
+        let (this, pool, blobs, id) = (self.clone(), pool.clone(), blobs.clone(), id.clone());
+        let prefix = prefix.to_owned();
         tokio::spawn(async move {
-            this.record(&blobs, &id, &prefix, number, digest).await;
+            if let Err(err) = this.advance(&pool, &blobs, &id, &prefix, store::now).await {
+                tracing::debug!(error = %err, %id, "running digest stopped; complete will re-read");
+            }
         });
     }
 
-    /// [`Self::part_stored`], awaited.
-    async fn record(
+    /// Takes or renews this replica's claim on the digest of `id` at time `now`.
+    async fn claim(
         &self,
+        pool: &Pool,
+        id: &BinaryId,
+        prefix: &str,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<bool> {
+        let stale = chrono::Duration::from_std(CLAIM_STALE_AFTER).unwrap_or(chrono::Duration::MAX);
+        let stale_before = now.checked_sub_signed(stale).unwrap_or(now);
+        let mut tx = store::begin_write(pool).await?;
+        let claimed =
+            digest_claims::claim(&mut tx, id, prefix, &self.owner, now, stale_before).await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// [`Self::part_stored`], awaited; `clock` is the time claims are taken and renewed at.
+    async fn advance(
+        &self,
+        pool: &Pool,
         blobs: &Blobs,
         id: &BinaryId,
         prefix: &str,
-        number: u64,
-        digest: String,
-    ) {
+        clock: fn() -> DateTime<Utc>,
+    ) -> sqlx::Result<()> {
+        if !self.claim(pool, id, prefix, clock()).await? {
+            return Ok(()); // Another replica hashes this upload.
+        }
         let mut running = self.entry(id, prefix).lock_owned().await;
         if running.prefix != prefix {
             // The upload was started over with another file.
             *running = Running::new(prefix);
         }
-        let Some(index) = usize::try_from(number).ok().and_then(|n| n.checked_sub(1)) else {
-            return; // Part numbers start at 1 (the handler checked).
-        };
-        if running.hashed.get(index).is_some_and(|d| *d != digest) {
-            // A hashed part was replaced with other bytes: start over from what is known.
-            let mut fresh = Running::new(prefix);
-            fresh.arrived = std::mem::take(&mut running.arrived);
-            for (n, d) in running.hashed.drain(..).enumerate() {
-                fresh.arrived.insert(n as u64 + 1, d);
+        let recorded: BTreeMap<u64, String> = {
+            let mut conn = pool.acquire().await?;
+            binaries::parts(&mut conn, id).await?
+        }
+        .into_iter()
+        .map(|part| (part.number, part.sha256))
+        .collect();
+        running.follow(&recorded);
+        while running.hash_next(blobs, &recorded).await {
+            // Renews the heartbeat; a replica that lost the claim (it stalled) stops.
+            if !self.claim(pool, id, prefix, clock()).await? {
+                break;
             }
-            *running = fresh;
         }
-        if index >= running.hashed.len() {
-            running.arrived.insert(number, digest);
-        }
-        advance(blobs, &mut running).await;
+        Ok(())
     }
 
     /// The running digest of `id`, locked: waits for a part being hashed right now.
@@ -158,40 +237,10 @@ impl RunningDigests {
     }
 }
 
-/// Hashes the next parts while they are there; a read failure forgets the running digest
-/// (complete then reads the stored parts itself).
-async fn advance(blobs: &Blobs, running: &mut Running) {
-    loop {
-        let next = running.hashed.len() as u64 + 1;
-        let Some(digest) = running.arrived.remove(&next) else {
-            return;
-        };
-        let key = part_key(&running.prefix, next, &digest);
-        let mut hasher = running.hasher.clone();
-        let mut size = 0u64;
-        let read = async {
-            let mut stream = blobs.read(&key).await?;
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk?;
-                size += chunk.len() as u64;
-                hasher.update(&chunk);
-            }
-            Ok::<_, object_store::Error>(())
-        };
-        if let Err(err) = read.await {
-            tracing::debug!(error = %err, key, "running digest gave up; complete will re-read");
-            *running = Running::new(&running.prefix);
-            return;
-        }
-        running.hasher = hasher;
-        running.size += size;
-        running.hashed.push(digest);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ReceivedPart;
 
     fn hex(bytes: &[u8]) -> String {
         Sha256::digest(bytes)
@@ -214,22 +263,26 @@ mod tests {
         digest
     }
 
+    async fn hash_all(running: &mut Running, blobs: &Blobs, recorded: &BTreeMap<u64, String>) {
+        running.follow(recorded);
+        while running.hash_next(blobs, recorded).await {}
+    }
+
     #[tokio::test]
-    async fn parts_arriving_out_of_order_are_hashed_in_order_once_contiguous() {
-        let (blobs, digests) = (Blobs::in_memory(), RunningDigests::default());
-        let id = BinaryId::generate();
+    async fn parts_recorded_out_of_order_are_hashed_in_order_once_contiguous() {
+        let blobs = Blobs::in_memory();
+        let mut running = Running::new("p");
         let parts: [&[u8]; 3] = [b"first part ", b"second part ", b"third"];
-        let mut all = Vec::new();
+        let mut recorded = BTreeMap::new();
         for (n, bytes) in [(3u64, parts[2]), (2, parts[1])] {
-            let d = store(&blobs, "p", n, bytes).await;
-            digests.record(&blobs, &id, "p", n, d).await;
+            recorded.insert(n, store(&blobs, "p", n, bytes).await);
+            hash_all(&mut running, &blobs, &recorded).await;
         }
-        assert_eq!(digests.lock(&id).await.expect("entry").hashed_parts(), 0);
-        let d1 = store(&blobs, "p", 1, parts[0]).await;
-        digests.record(&blobs, &id, "p", 1, d1.clone()).await;
-        all.extend(parts.concat());
-        let running = digests.lock(&id).await.expect("entry");
+        assert_eq!(running.hashed_parts(), 0);
+        recorded.insert(1, store(&blobs, "p", 1, parts[0]).await);
+        hash_all(&mut running, &blobs, &recorded).await;
         assert_eq!(running.hashed_parts(), 3);
+        let all = parts.concat();
         let known: Vec<String> = parts.iter().map(|p| hex(p)).collect();
         let (hasher, size, n) = running.usable_for("p", &known).expect("agrees");
         assert_eq!((size, n), (all.len() as u64, 3));
@@ -242,30 +295,122 @@ mod tests {
 
     #[tokio::test]
     async fn a_replaced_hashed_part_restarts_the_running_digest() {
-        let (blobs, digests) = (Blobs::in_memory(), RunningDigests::default());
-        let id = BinaryId::generate();
+        let blobs = Blobs::in_memory();
+        let mut running = Running::new("p");
+        let mut recorded = BTreeMap::new();
         for (n, bytes) in [(1u64, b"aaaa"), (2, b"bbbb")] {
-            let d = store(&blobs, "p", n, bytes).await;
-            digests.record(&blobs, &id, "p", n, d).await;
+            recorded.insert(n, store(&blobs, "p", n, bytes).await);
         }
-        let d1 = store(&blobs, "p", 1, b"AAAA").await;
-        digests.record(&blobs, &id, "p", 1, d1.clone()).await;
-        let running = digests.lock(&id).await.expect("entry");
+        hash_all(&mut running, &blobs, &recorded).await;
+        recorded.insert(1, store(&blobs, "p", 1, b"AAAA").await);
+        hash_all(&mut running, &blobs, &recorded).await;
         assert_eq!(running.hashed_parts(), 2);
-        let known = vec![d1, hex(b"bbbb")];
+        let known = vec![hex(b"AAAA"), hex(b"bbbb")];
         let (hasher, _, _) = running.usable_for("p", &known).expect("agrees");
         assert_eq!(format!("{:x}", hasher.finalize()), hex(b"AAAAbbbb"));
     }
 
     #[tokio::test]
     async fn a_missing_part_object_drops_the_running_digest() {
-        let (blobs, digests) = (Blobs::in_memory(), RunningDigests::default());
-        let id = BinaryId::generate();
-        digests
-            .record(&blobs, &id, "p", 1, hex(b"never stored"))
-            .await;
-        let running = digests.lock(&id).await.expect("entry");
+        let blobs = Blobs::in_memory();
+        let mut running = Running::new("p");
+        let recorded = BTreeMap::from([(1u64, hex(b"never stored"))]);
+        hash_all(&mut running, &blobs, &recorded).await;
         assert_eq!(running.hashed_parts(), 0);
         assert!(running.usable_for("p", &[hex(b"never stored")]).is_some());
+    }
+
+    /// A database with one uploading binary (ID and prefix), its parts under `prefix`.
+    async fn database(dir: &std::path::Path) -> (Pool, BinaryId) {
+        let pool = store::open(&dir.join("fleet.db")).await.expect("open");
+        let id = BinaryId::generate();
+        let now = store::now();
+        let mut tx = store::begin_write(&pool).await.expect("begin");
+        for sql in [
+            "INSERT INTO organizations (id, name, created_at) VALUES ('org_1', 'o', $1)",
+            "INSERT INTO products (id, org_id, name, created_at, updated_at) \
+             VALUES ('prd_1', 'org_1', 'p', $1, $1)",
+            "INSERT INTO artifacts (id, org_id, product_id, name, created_at) \
+             VALUES ('art_1', 'org_1', 'prd_1', 'app', $1)",
+            "INSERT INTO artifact_versions (id, org_id, product_id, artifact_id, version, \
+             created_at) VALUES ('ver_1', 'org_1', 'prd_1', 'art_1', '1.0', $1)",
+        ] {
+            store::query(sql)
+                .bind(now)
+                .execute(&mut tx)
+                .await
+                .expect(sql);
+        }
+        store::query(
+            "INSERT INTO binaries (id, org_id, product_id, artifact_id, version_id, target, \
+             size, sha256, part_size, state, blob_prefix, created_at) VALUES ($1, 'org_1', \
+             'prd_1', 'art_1', 'ver_1', 'armv7', 12, 'x', 4, 'uploading', 'p', $2)",
+        )
+        .bind(id.as_str())
+        .bind(now)
+        .execute(&mut tx)
+        .await
+        .expect("binary");
+        tx.commit().await.expect("commit");
+        (pool, id)
+    }
+
+    async fn record(pool: &Pool, blobs: &Blobs, id: &BinaryId, number: u64, bytes: &[u8]) {
+        let sha256 = store(blobs, "p", number, bytes).await;
+        let part = ReceivedPart {
+            number,
+            size: bytes.len() as u64,
+            sha256,
+        };
+        let mut tx = store::begin_write(pool).await.expect("begin");
+        binaries::record_part(&mut tx, id, &part, None, store::now())
+            .await
+            .expect("record");
+        tx.commit().await.expect("commit");
+    }
+
+    async fn hashed(digests: &RunningDigests, id: &BinaryId) -> Option<usize> {
+        Some(digests.lock(id).await?.hashed_parts())
+    }
+
+    #[tokio::test]
+    async fn only_the_claim_holder_hashes_until_its_heartbeat_goes_stale() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (pool, id) = database(dir.path()).await;
+        let blobs = Blobs::in_memory();
+        let (a, b) = (RunningDigests::default(), RunningDigests::default());
+        record(&pool, &blobs, &id, 1, b"aaaa").await;
+        record(&pool, &blobs, &id, 2, b"bbbb").await; // as if received by replica B
+        a.advance(&pool, &blobs, &id, "p", store::now)
+            .await
+            .expect("a");
+        assert_eq!(
+            hashed(&a, &id).await,
+            Some(2),
+            "A hashes parts it did not receive"
+        );
+        b.advance(&pool, &blobs, &id, "p", store::now)
+            .await
+            .expect("b");
+        assert_eq!(hashed(&b, &id).await, None, "B leaves A's upload alone");
+
+        // Ten minutes later A has not renewed its claim (it died): B takes over.
+        let later = || store::now() + chrono::Duration::minutes(10);
+        record(&pool, &blobs, &id, 3, b"cccc").await;
+        b.advance(&pool, &blobs, &id, "p", later).await.expect("b");
+        assert_eq!(hashed(&b, &id).await, Some(3));
+        let known = [hex(b"aaaa"), hex(b"bbbb"), hex(b"cccc")];
+        let running = b.lock(&id).await.expect("entry");
+        let (hasher, size, _) = running.usable_for("p", &known).expect("agrees");
+        assert_eq!(
+            (format!("{:x}", hasher.finalize()), size),
+            (hex(b"aaaabbbbcccc"), 12)
+        );
+        drop(running);
+        a.advance(&pool, &blobs, &id, "p", store::now)
+            .await
+            .expect("a");
+        assert_eq!(hashed(&a, &id).await, Some(2), "A lost the claim to B");
+        pool.close().await;
     }
 }

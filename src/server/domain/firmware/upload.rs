@@ -1,6 +1,8 @@
-//! Part uploads: one part, hashed and written to its object while it arrives (a few chunks in
-//! memory), kept only when its length and SHA-256 are the expected ones; then the upload's
-//! running whole-file digest moves on in the background.
+//! Part uploads: one part, hashed while it arrives and kept only when its length and SHA-256
+//! are the expected ones. In the 'parts' layout it streams into its own object (a few chunks in
+//! memory) and the upload's running whole-file digest moves on in the background; in the
+//! 'multipart' layout it is buffered (one part in memory) and put into the store's multipart
+//! upload, whose ETag the database keeps, so any replica can take any part.
 
 use std::fmt::Display;
 
@@ -9,16 +11,17 @@ use futures_util::{Stream, StreamExt as _};
 use sha2::{Digest as _, Sha256};
 
 use super::{
-    Firmware, binary_or_404, blob_error, check_active, part_key, product_of, unknown_binary,
+    Firmware, binary_or_404, blob_error, check_active, content_key, part_key, product_of,
+    unknown_binary,
 };
 use crate::api::firmware::PART_SHA256_HEADER;
-use crate::api::{AuditAction, BinaryState, ReceivedPart};
+use crate::api::{AuditAction, BinaryId, BinaryState, OrgId, ReceivedPart};
 use crate::server::auth::Principal;
 use crate::server::blobs::BlobWriter;
 use crate::server::domain::audit;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::hex::hex;
-use crate::server::store::firmware::binaries::{self as sql, Stored};
+use crate::server::store::firmware::binaries::{self as sql, BlobLayout, Stored};
 use crate::server::store::{self, Pool};
 
 /// Stores part `number` of binary `binary` from `body`, whose SHA-256 the caller declared as
@@ -54,11 +57,31 @@ pub async fn put_part<E: Display>(
         check_active(&product_of(&mut conn, principal, &stored).await?)?;
     }
     let expected = b.part_size.min(b.size - (number - 1) * b.part_size);
-    let digest = receive(firmware, &stored, number, expected, declared, body).await?;
+    let etag = match stored.layout {
+        BlobLayout::Parts => {
+            receive(firmware, &stored, number, expected, declared, body).await?;
+            None
+        }
+        BlobLayout::Multipart => {
+            let org = &principal.org_id;
+            let upload_id = multipart_upload(pool, firmware, org, &stored).await?;
+            let mut chunks = Vec::new();
+            let mut sink = Sink::Memory(&mut chunks);
+            stream_into(&mut sink, number, expected, declared, body).await?;
+            let key = content_key(&stored.blob_prefix);
+            let put = firmware
+                .blobs
+                .put_upload_part(&key, &upload_id, number, chunks);
+            Some(put.await.map_err(|err| match err {
+                object_store::Error::NotFound { .. } => being_completed(&b.id),
+                other => blob_error(other),
+            })?)
+        }
+    };
     let part = ReceivedPart {
         number,
         size: expected,
-        sha256: digest,
+        sha256: declared.to_owned(),
     };
     let mut tx = store::begin_write(pool).await?;
     let current = sql::get(&mut tx, &principal.org_id, &b.id).await?;
@@ -81,7 +104,7 @@ pub async fn put_part<E: Display>(
         // Abandoned (or expired) while this part arrived: its object is collected later.
         None => return Err(unknown_binary(binary)),
     }
-    sql::record_part(&mut tx, &b.id, &part, store::now()).await?;
+    sql::record_part(&mut tx, &b.id, &part, etag.as_deref(), store::now()).await?;
     let details = serde_json::json!({ "number": number, "size": expected });
     audit::record(
         &mut tx,
@@ -93,14 +116,55 @@ pub async fn put_part<E: Display>(
     )
     .await?;
     tx.commit().await?;
-    firmware.running.part_stored(
-        &firmware.blobs,
-        &b.id,
-        &stored.blob_prefix,
-        number,
-        &part.sha256,
-    );
+    if stored.layout == BlobLayout::Parts {
+        let running = &firmware.running;
+        running.part_stored(pool, &firmware.blobs, &b.id, &stored.blob_prefix);
+    }
     Ok(part)
+}
+
+fn being_completed(id: &BinaryId) -> ApiError {
+    ApiError::conflict(format!(
+        "binary {id} is being completed (or was started over); it takes no more parts"
+    ))
+    .with_hint("check it with `fleet firmware list`, or push again")
+}
+
+/// The store's multipart upload of a 'multipart' upload: the recorded one, or one created now.
+/// When replicas race to create it, the database keeps the first recorded and the others
+/// discard theirs.
+async fn multipart_upload(
+    pool: &Pool,
+    firmware: &Firmware,
+    org: &OrgId,
+    stored: &Stored,
+) -> ApiResult<String> {
+    if let Some(id) = &stored.multipart_upload_id {
+        return Ok(id.clone());
+    }
+    let (b, prefix) = (&stored.binary, &stored.blob_prefix);
+    let key = content_key(prefix);
+    let created = firmware
+        .blobs
+        .create_upload(&key)
+        .await
+        .map_err(blob_error)?;
+    let mut tx = store::begin_write(pool).await?;
+    let won = sql::set_multipart_upload(&mut tx, &b.id, prefix, &created).await?;
+    let current = sql::get(&mut tx, org, &b.id).await?;
+    tx.commit().await?;
+    if won {
+        return Ok(created);
+    }
+    if let Err(err) = firmware.blobs.abort_upload(&key, &created).await {
+        tracing::debug!(error = %err, "could not discard a multipart upload that lost the race");
+    }
+    match current {
+        Some(c) if c.blob_prefix == *prefix => {
+            c.multipart_upload_id.ok_or_else(|| being_completed(&b.id))
+        }
+        _ => Err(being_completed(&b.id)),
+    }
 }
 
 /// Streams part `number` into its object while hashing it; the object appears only when the
@@ -116,7 +180,8 @@ async fn receive<E: Display>(
     let key = part_key(&stored.blob_prefix, number, declared);
     let blobs = &firmware.blobs;
     let mut writer = blobs.writer(&key).await.map_err(blob_error)?;
-    match stream_into(&mut writer, number, expected, declared, body).await {
+    let mut sink = Sink::Object(&mut writer);
+    match stream_into(&mut sink, number, expected, declared, body).await {
         Ok(()) => {
             writer.finish().await.map_err(blob_error)?;
             Ok(declared.to_owned())
@@ -128,8 +193,28 @@ async fn receive<E: Display>(
     }
 }
 
+/// Where a part's bytes go while they are checked.
+enum Sink<'a> {
+    /// Streamed into the part's own object.
+    Object(&'a mut BlobWriter),
+    /// Kept in memory for the store's multipart API, which takes a part whole.
+    Memory(&'a mut Vec<Bytes>),
+}
+
+impl Sink<'_> {
+    async fn put(&mut self, chunk: Bytes) -> ApiResult<()> {
+        match self {
+            Sink::Object(writer) => writer.write(chunk).await.map_err(blob_error),
+            Sink::Memory(chunks) => {
+                chunks.push(chunk);
+                Ok(())
+            }
+        }
+    }
+}
+
 async fn stream_into<E: Display>(
-    writer: &mut BlobWriter,
+    sink: &mut Sink<'_>,
     number: u64,
     expected: u64,
     declared: &str,
@@ -146,7 +231,7 @@ async fn stream_into<E: Display>(
         }
         received += chunk.len();
         hasher.update(&chunk);
-        writer.write(chunk).await.map_err(blob_error)?;
+        sink.put(chunk).await?;
     }
     if received != limit {
         return Err(ApiError::invalid_field(

@@ -11,7 +11,7 @@ use crate::api::{
 
 const SELECT: &str = "SELECT b.id, b.product_id, p.name AS product, b.artifact_id, \
      a.name AS artifact, b.version_id, v.version, b.target, b.size, b.sha256, b.part_size, \
-     b.state, b.blob_prefix, b.created_at, b.ready_at \
+     b.state, b.blob_prefix, b.blob_layout, b.multipart_upload_id, b.created_at, b.ready_at \
      FROM binaries b JOIN products p ON p.id = b.product_id \
      JOIN artifacts a ON a.id = b.artifact_id JOIN artifact_versions v ON v.id = b.version_id";
 
@@ -20,6 +20,37 @@ const SELECT: &str = "SELECT b.id, b.product_id, p.name AS product, b.artifact_i
 pub struct Stored {
     pub binary: Binary,
     pub blob_prefix: String,
+    pub layout: BlobLayout,
+    /// The store's multipart upload ([`BlobLayout::Multipart`]), once the first part created it.
+    pub multipart_upload_id: Option<String>,
+}
+
+/// How a binary's content lies in the blob store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobLayout {
+    /// One object per part under the upload's prefix, read in order.
+    Parts,
+    /// One object, `<prefix>/content`, assembled by the store's multipart API on completion.
+    Multipart,
+}
+
+impl BlobLayout {
+    fn as_str(self) -> &'static str {
+        match self {
+            BlobLayout::Parts => "parts",
+            BlobLayout::Multipart => "multipart",
+        }
+    }
+
+    fn parse(text: &str) -> sqlx::Result<Self> {
+        match text {
+            "parts" => Ok(BlobLayout::Parts),
+            "multipart" => Ok(BlobLayout::Multipart),
+            other => Err(sqlx::Error::Decode(
+                format!("stored blob layout `{other}` is unknown").into(),
+            )),
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -37,6 +68,8 @@ struct Row {
     part_size: i64,
     state: String,
     blob_prefix: String,
+    blob_layout: String,
+    multipart_upload_id: Option<String>,
     created_at: DateTime<Utc>,
     ready_at: Option<DateTime<Utc>>,
 }
@@ -82,6 +115,8 @@ impl Row {
                 ready_at: self.ready_at,
             },
             blob_prefix: self.blob_prefix,
+            layout: BlobLayout::parse(&self.blob_layout)?,
+            multipart_upload_id: self.multipart_upload_id,
         })
     }
 }
@@ -177,6 +212,7 @@ pub struct Upload<'a> {
     pub sha256: &'a str,
     pub part_size: u64,
     pub blob_prefix: &'a str,
+    pub layout: BlobLayout,
 }
 
 pub async fn insert(
@@ -190,8 +226,8 @@ pub async fn insert(
 ) -> sqlx::Result<()> {
     query(
         "INSERT INTO binaries (id, org_id, product_id, artifact_id, version_id, target, size, \
-         sha256, part_size, state, blob_prefix, created_at, active_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'uploading', $10, $11, $11)",
+         sha256, part_size, state, blob_prefix, blob_layout, created_at, active_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'uploading', $10, $11, $12, $12)",
     )
     .bind(id.as_str())
     .bind(org_id.as_str())
@@ -203,6 +239,7 @@ pub async fn insert(
     .bind(upload.sha256)
     .bind(to_i64(upload.part_size))
     .bind(upload.blob_prefix)
+    .bind(upload.layout.as_str())
     .bind(now)
     .execute(&mut *conn)
     .await?;
@@ -222,12 +259,14 @@ pub async fn restart(
         .await?;
     query(
         "UPDATE binaries SET size = $1, sha256 = $2, part_size = $3, blob_prefix = $4, \
-         active_at = $5 WHERE id = $6 AND state = 'uploading'",
+         blob_layout = $5, multipart_upload_id = NULL, active_at = $6 \
+         WHERE id = $7 AND state = 'uploading'",
     )
     .bind(to_i64(upload.size))
     .bind(upload.sha256)
     .bind(to_i64(upload.part_size))
     .bind(upload.blob_prefix)
+    .bind(upload.layout.as_str())
     .bind(now)
     .bind(id.as_str())
     .execute(&mut *conn)
@@ -260,22 +299,57 @@ pub async fn parts(conn: &mut Conn, id: &BinaryId) -> sqlx::Result<Vec<ReceivedP
         .collect())
 }
 
-/// Records a verified part (a re-sent part replaces the record).
+/// The store's ETag of every recorded part of a multipart upload, in order (`None` for a part
+/// recorded without one).
+pub async fn part_etags(conn: &mut Conn, id: &BinaryId) -> sqlx::Result<Vec<Option<String>>> {
+    let rows: Vec<(Option<String>,)> =
+        query("SELECT etag FROM binary_parts WHERE binary_id = $1 ORDER BY number")
+            .bind(id.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(rows.into_iter().map(|(etag,)| etag).collect())
+}
+
+/// Sets the multipart upload of the upload under `prefix` unless one is set already: whether
+/// this call set it (the first part to arrive on any replica wins).
+pub async fn set_multipart_upload(
+    conn: &mut Conn,
+    id: &BinaryId,
+    prefix: &str,
+    upload_id: &str,
+) -> sqlx::Result<bool> {
+    let done = query(
+        "UPDATE binaries SET multipart_upload_id = $1 WHERE id = $2 AND blob_prefix = $3 \
+         AND state = 'uploading' AND multipart_upload_id IS NULL",
+    )
+    .bind(upload_id)
+    .bind(id.as_str())
+    .bind(prefix)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a verified part, with the store's ETag for a multipart upload (a re-sent part
+/// replaces the record).
 pub async fn record_part(
     conn: &mut Conn,
     id: &BinaryId,
     part: &ReceivedPart,
+    etag: Option<&str>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     query(
-        "INSERT INTO binary_parts (binary_id, number, size, sha256, received_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (binary_id, number) DO UPDATE \
-         SET size = excluded.size, sha256 = excluded.sha256, received_at = excluded.received_at",
+        "INSERT INTO binary_parts (binary_id, number, size, sha256, etag, received_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (binary_id, number) DO UPDATE \
+         SET size = excluded.size, sha256 = excluded.sha256, etag = excluded.etag, \
+         received_at = excluded.received_at",
     )
     .bind(id.as_str())
     .bind(to_i64(part.number))
     .bind(to_i64(part.size))
     .bind(&part.sha256)
+    .bind(etag)
     .bind(now)
     .execute(&mut *conn)
     .await?;
@@ -390,25 +464,26 @@ struct StaleRow {
     active_at: DateTime<Utc>,
 }
 
-/// Whether a binary is ready and where its parts live, in any organization (the sweep's view
-/// of a blob prefix it found).
+/// Whether a binary is ready, where its parts live and how, in any organization (the sweep's
+/// view of a blob prefix it found).
 pub async fn state_and_prefix(
     conn: &mut Conn,
     id: &BinaryId,
-) -> sqlx::Result<Option<(BinaryState, String)>> {
-    let row: Option<(String, String)> =
-        query("SELECT state, blob_prefix FROM binaries WHERE id = $1")
+) -> sqlx::Result<Option<(BinaryState, String, BlobLayout)>> {
+    let row: Option<(String, String, String)> =
+        query("SELECT state, blob_prefix, blob_layout FROM binaries WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&mut *conn)
             .await?;
-    Ok(row.map(|(state, prefix)| {
+    row.map(|(state, prefix, layout)| {
         let state = if state == "ready" {
             BinaryState::Ready
         } else {
             BinaryState::Uploading
         };
-        (state, prefix)
-    }))
+        Ok((state, prefix, BlobLayout::parse(&layout)?))
+    })
+    .transpose()
 }
 
 /// The blob prefixes of every binary of a product (what deleting the product frees).

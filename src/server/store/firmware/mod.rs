@@ -3,6 +3,7 @@
 
 pub mod binaries;
 pub mod bundles;
+pub mod digest_claims;
 pub mod keys;
 pub mod releases;
 

@@ -1,8 +1,13 @@
-//! Firmware blob storage behind the `object_store` interface: a local directory (`<data-dir>/blobs`)
-//! now, an S3-compatible bucket later without touching the handlers. Uploaded parts are separate
-//! objects; a binary's content is its parts read in order, so completing an upload never copies it.
+//! Firmware blob storage behind the `object_store` interface: a local directory
+//! (`<data-dir>/blobs`, `local.rs`) or an S3-compatible bucket (`s3.rs`), the one interface
+//! the domain sees. Two layouts of a binary's content: separate part objects read in order
+//! (every store), or one object assembled by the store's multipart API from parts uploaded
+//! straight into it (S3, `multipart.rs`).
 
-use std::io::Read as _;
+mod local;
+mod multipart;
+pub mod s3;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -14,12 +19,13 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{GetResultPayload, ObjectStore, WriteMultipart};
 
+use local::Local;
+pub use multipart::Multipart;
+
 /// Directory under the data dir that holds the local object store.
 pub const BLOBS_DIR: &str = "blobs";
-/// Bytes per chunk when streaming an object out of a local file.
-const READ_CHUNK: usize = 1024 * 1024;
-/// Bytes buffered before a streamed write hands a chunk to the store.
-const WRITE_CHUNK: usize = 1024 * 1024;
+/// Bytes buffered before a streamed write hands a chunk to a local store.
+const LOCAL_WRITE_CHUNK: usize = 1024 * 1024;
 /// Chunk writes of one streamed object in flight at once (memory: about this many chunks).
 const WRITES_IN_FLIGHT: usize = 2;
 
@@ -31,16 +37,10 @@ pub struct Blobs {
     store: Arc<dyn ObjectStore>,
     /// The same store when it is a local directory, whose files are made owner-only.
     local: Option<Local>,
-}
-
-#[derive(Clone, Debug)]
-struct Local {
-    store: Arc<LocalFileSystem>,
-    /// The directory as the store resolved it (canonical), so object paths start with it. Its
-    /// writes in progress are files `<key>#<n>` that the store's listing hides; a crash leaves
-    /// them behind, so cleaning up reaches for them here. (A bucket's unfinished multipart
-    /// uploads expire by its own lifecycle rule instead.)
-    root: PathBuf,
+    /// The store's multipart API, when it has one the service uses (S3).
+    multipart: Option<Multipart>,
+    /// Bytes per chunk of a streamed write: a bucket takes multipart chunks of 5 MiB or more.
+    write_chunk: usize,
 }
 
 impl Blobs {
@@ -58,6 +58,8 @@ impl Blobs {
         Ok(Blobs {
             store: store.clone(),
             local: Some(Local { store, root }),
+            multipart: None,
+            write_chunk: LOCAL_WRITE_CHUNK,
         })
     }
 
@@ -66,7 +68,15 @@ impl Blobs {
         Blobs {
             store: Arc::new(object_store::memory::InMemory::new()),
             local: None,
+            multipart: None,
+            write_chunk: LOCAL_WRITE_CHUNK,
         }
+    }
+
+    /// Asks the store for a listing, so a missing bucket or wrong credentials fail at start-up
+    /// rather than on the first upload.
+    pub async fn check(&self) -> Result<(), BlobError> {
+        self.store.list_with_delimiter(None).await.map(|_| ())
     }
 
     /// Starts writing `key` piece by piece: nothing is visible under `key` until
@@ -82,7 +92,7 @@ impl Blobs {
             None => None,
         };
         Ok(BlobWriter {
-            inner: WriteMultipart::new_with_chunk_size(upload, WRITE_CHUNK),
+            inner: WriteMultipart::new_with_chunk_size(upload, self.write_chunk),
             file,
         })
     }
@@ -91,9 +101,7 @@ impl Blobs {
     pub async fn read(&self, key: &str) -> Result<ByteStream, BlobError> {
         let result = self.store.get(&ObjectPath::from(key)).await?;
         match result.payload {
-            // object_store reads local files 8 KiB per blocking call; one reader thread with
-            // 1 MiB chunks is several times faster for firmware-sized objects.
-            GetResultPayload::File(file, path) => Ok(read_file(file, path)),
+            GetResultPayload::File(file, path) => Ok(local::read_file(file, path)),
             GetResultPayload::Stream(stream) => Ok(stream),
         }
     }
@@ -133,7 +141,7 @@ impl Blobs {
             .try_collect::<Vec<_>>()
             .await?;
         if let Some(dir) = self.local_dir(&prefix) {
-            remove_tree(dir).await?;
+            local::remove_tree(dir).await?;
         }
         Ok(())
     }
@@ -154,80 +162,16 @@ impl Blobs {
     /// Deletes the writes under `prefix` that never finished (their files in a local store):
     /// only where no write can still be running, e.g. the parts of a ready binary. How many.
     pub async fn delete_unfinished(&self, prefix: &str) -> Result<usize, BlobError> {
-        let Some(dir) = self.local_dir(&ObjectPath::from(prefix)) else {
-            return Ok(0);
-        };
-        tokio::task::spawn_blocking(move || {
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(entries) => entries,
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-                Err(err) => return Err(local_error(&dir, &err)),
-            };
-            let mut removed = 0;
-            for entry in entries {
-                let path = entry.map_err(|err| local_error(&dir, &err))?.path();
-                if is_unfinished_write(&path) {
-                    match std::fs::remove_file(&path) {
-                        Ok(()) => removed += 1,
-                        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(err) => return Err(local_error(&path, &err)),
-                    }
-                }
-            }
-            Ok(removed)
-        })
-        .await
-        .map_err(|err| BlobError::Generic {
-            store: "local",
-            source: err.into(),
-        })?
+        match self.local_dir(&ObjectPath::from(prefix)) {
+            Some(dir) => local::delete_unfinished_in(dir).await,
+            None => Ok(0),
+        }
     }
 
     fn local_dir(&self, prefix: &ObjectPath) -> Option<PathBuf> {
         let mut dir = self.local.as_ref()?.root.clone();
         dir.extend(prefix.parts().map(|part| part.as_ref().to_owned()));
         Some(dir)
-    }
-}
-
-/// A local store's file of a write in progress (or left by a crash): `<name>#<digits>`.
-fn is_unfinished_write(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    match name.rsplit_once('#') {
-        Some((_, suffix)) => !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()),
-        None => false,
-    }
-}
-
-/// Removes `dir` with everything in it, then its parent if that is left empty (a binary's
-/// directory once its last upload prefix is gone).
-async fn remove_tree(dir: PathBuf) -> Result<(), BlobError> {
-    tokio::task::spawn_blocking(move || {
-        match std::fs::remove_dir_all(&dir) {
-            Ok(()) => {}
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => return Err(local_error(&dir, &err)),
-        }
-        if let Some(parent) = dir.parent() {
-            // Fails when other uploads' directories are still there: that is fine.
-            let _ = std::fs::remove_dir(parent);
-        }
-        Ok(())
-    })
-    .await
-    .map_err(|err| BlobError::Generic {
-        store: "local",
-        source: err.into(),
-    })?
-}
-
-fn local_error(path: &Path, err: &std::io::Error) -> BlobError {
-    BlobError::Generic {
-        store: "local",
-        source: format!("could not clean up `{}`: {err}", path.display()).into(),
     }
 }
 
@@ -250,12 +194,7 @@ impl BlobWriter {
     pub async fn finish(self) -> Result<(), BlobError> {
         self.inner.finish().await?;
         if let Some((file, root)) = &self.file {
-            // The store creates files and directories as the umask says; a few chmods after
-            // the rename are cheap next to writing the part.
-            super::private::restrict_below(root, file).map_err(|err| BlobError::Generic {
-                store: "local",
-                source: format!("could not make `{}` private: {err}", file.display()).into(),
-            })?;
+            local::make_private(root, file)?;
         }
         Ok(())
     }
@@ -280,41 +219,4 @@ pub fn is_disk_full(err: &BlobError) -> bool {
         cause = current.source();
     }
     false
-}
-
-fn read_file(mut file: std::fs::File, path: std::path::PathBuf) -> ByteStream {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, BlobError>>(2);
-    tokio::task::spawn_blocking(move || {
-        loop {
-            let mut buf = vec![0u8; READ_CHUNK];
-            let mut filled = 0;
-            // Fill whole chunks so hashing and sending see few, large pieces.
-            while filled < READ_CHUNK {
-                match file.read(&mut buf[filled..]) {
-                    Ok(0) => break,
-                    Ok(n) => filled += n,
-                    Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(err) => {
-                        let err = BlobError::Generic {
-                            store: "local",
-                            source: format!("could not read `{}`: {err}", path.display()).into(),
-                        };
-                        let _ = tx.blocking_send(Err(err));
-                        return;
-                    }
-                }
-            }
-            if filled == 0 {
-                return;
-            }
-            buf.truncate(filled);
-            if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
-                return; // The reader went away (client disconnected).
-            }
-        }
-    });
-    futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    })
-    .boxed()
 }
