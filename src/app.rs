@@ -58,7 +58,7 @@ fn dispatch(command: Command, global: GlobalArgs, color: bool, printer: &Printer
         Command::Whoami(args) => block_on(whoami::run(&ctx, args)),
         // Sync: the service builds its own multi-thread runtime.
         #[cfg(feature = "server")]
-        Command::Server(args) => crate::commands::server::run(&ctx, args),
+        Command::Server(args) => crate::commands::server::run(&ctx, *args),
         Command::Completions(_) => Ok(()),
     }
 }

@@ -135,5 +135,5 @@ pub enum Command {
     Completions(commands::completions::CompletionsArgs),
     // Help comes from `ServerArgs`' own doc comment, which is longer than one line here could be.
     #[cfg(feature = "server")]
-    Server(commands::server::ServerArgs),
+    Server(Box<commands::server::ServerArgs>),
 }
