@@ -1,6 +1,12 @@
 //! Helpers for the bulk tests: a server with two products, and direct reads of its database
 //! (device state and audit events) to prove what changed and what did not.
 
+use std::str::FromStr as _;
+
+use fleet::server::Database;
+use sqlx::Connection as _;
+use sqlx::postgres::PgConnectOptions;
+
 use crate::common::cli::Cli;
 use crate::common::server::TestServer;
 
@@ -24,9 +30,22 @@ pub fn setup(count: usize) -> (TestServer, Cli) {
     setup_with(TestServer::start(), count)
 }
 
-/// Rows of `sql` against the server's database; every column must be TEXT (CAST the rest).
+/// Rows of `sql` against the server's database (SQLite or PostgreSQL, as the run uses); every
+/// column must be TEXT (CAST the rest).
 pub fn rows(server: &TestServer, sql: &str) -> Vec<Vec<Option<String>>> {
-    use sqlx::Row as _;
+    run(server, sql, "ro")
+}
+
+/// Runs the writing statement `sql` on the server's database, behind the service's back: for
+/// states the API cannot make (chosen timestamps).
+#[allow(dead_code)]
+pub fn execute(server: &TestServer, sql: &str) {
+    run(server, sql, "rw");
+}
+
+/// `sqlite_mode`: `ro` or `rw`, how a SQLite database file is opened.
+fn run(server: &TestServer, sql: &str, sqlite_mode: &'static str) -> Vec<Vec<Option<String>>> {
+    let database = server.storage.database.clone();
     let path = server.data_dir.path().join(fleet::server::DB_FILE);
     let sql = sql.to_owned();
     std::thread::spawn(move || {
@@ -35,23 +54,40 @@ pub fn rows(server: &TestServer, sql: &str) -> Vec<Vec<Option<String>>> {
             .build()
             .expect("runtime")
             .block_on(async move {
-                let url = format!("sqlite://{}?mode=ro", path.display());
-                let pool = sqlx::SqlitePool::connect(&url).await.expect("open db");
-                let rows = sqlx::query(&sql).fetch_all(&pool).await.expect("query");
-                let out = rows
-                    .iter()
-                    .map(|row| {
-                        (0..row.len())
-                            .map(|i| row.try_get::<Option<String>, _>(i).expect("text column"))
-                            .collect()
-                    })
-                    .collect();
-                pool.close().await;
-                out
+                match database {
+                    Database::Sqlite => {
+                        let url = format!("sqlite://{}?mode={sqlite_mode}", path.display());
+                        let pool = sqlx::SqlitePool::connect(&url).await.expect("open db");
+                        let rows = sqlx::query(&sql).fetch_all(&pool).await.expect("query");
+                        pool.close().await;
+                        rows.iter().map(text_columns).collect()
+                    }
+                    Database::Postgres { url, schema } => {
+                        let mut options = PgConnectOptions::from_str(&url).expect("database URL");
+                        if let Some(schema) = &schema {
+                            options = options.options([("search_path", schema.as_str())]);
+                        }
+                        let mut conn = sqlx::PgConnection::connect_with(&options)
+                            .await
+                            .expect("connect to PostgreSQL");
+                        let rows = sqlx::query(&sql).fetch_all(&mut conn).await.expect("query");
+                        rows.iter().map(text_columns).collect()
+                    }
+                }
             })
     })
     .join()
     .expect("query thread")
+}
+
+fn text_columns<R: sqlx::Row>(row: &R) -> Vec<Option<String>>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    (0..row.len())
+        .map(|i| row.try_get::<Option<String>, _>(i).expect("text column"))
+        .collect()
 }
 
 /// Every device's product, cohort, revision, provisioning flag and update time.
@@ -59,7 +95,7 @@ pub fn devices(server: &TestServer) -> Vec<Vec<Option<String>>> {
     rows(
         server,
         "SELECT identifier, product_id, cohort_id, CAST(revision AS TEXT), \
-         CAST(needs_provisioning AS TEXT), updated_at FROM devices ORDER BY identifier",
+         CAST(needs_provisioning AS TEXT), CAST(updated_at AS TEXT) FROM devices ORDER BY identifier",
     )
 }
 

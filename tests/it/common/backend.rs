@@ -24,6 +24,21 @@ pub fn is_postgres() -> bool {
     database_url().is_some()
 }
 
+/// Whether a test about SQLite itself (its files, its locking, its disk use) runs: `true` on
+/// the SQLite run; on the PostgreSQL run it says `skipped: <why> (SQLite-specific)` past
+/// libtest's capture and returns `false`, so the test returns without asserting.
+#[allow(dead_code)]
+pub fn sqlite_only(why: &str) -> bool {
+    if !is_postgres() {
+        return true;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {why} (SQLite-specific; this run uses PostgreSQL)"
+    );
+    false
+}
+
 /// Points `config` at this run's database: for PostgreSQL, a schema of its own derived from
 /// the data dir (so two servers on one data dir are replicas of one deployment).
 pub fn apply(config: &mut ServerConfig) {
