@@ -1,12 +1,7 @@
 //! Helpers for the bulk tests: a server with two products, and direct reads of its database
 //! (device state and audit events) to prove what changed and what did not.
 
-use std::str::FromStr as _;
-
-use fleet::server::Database;
-use sqlx::Connection as _;
-use sqlx::postgres::PgConnectOptions;
-
+use crate::common::backend;
 use crate::common::cli::Cli;
 use crate::common::server::TestServer;
 
@@ -33,61 +28,14 @@ pub fn setup(count: usize) -> (TestServer, Cli) {
 /// Rows of `sql` against the server's database (SQLite or PostgreSQL, as the run uses); every
 /// column must be TEXT (CAST the rest).
 pub fn rows(server: &TestServer, sql: &str) -> Vec<Vec<Option<String>>> {
-    run(server, sql, "ro")
+    backend::rows(&server.storage, sql)
 }
 
 /// Runs the writing statement `sql` on the server's database, behind the service's back: for
 /// states the API cannot make (chosen timestamps).
 #[allow(dead_code)]
 pub fn execute(server: &TestServer, sql: &str) {
-    run(server, sql, "rw");
-}
-
-/// `sqlite_mode`: `ro` or `rw`, how a SQLite database file is opened.
-fn run(server: &TestServer, sql: &str, sqlite_mode: &'static str) -> Vec<Vec<Option<String>>> {
-    let database = server.storage.database.clone();
-    let path = server.data_dir.path().join(fleet::server::DB_FILE);
-    let sql = sql.to_owned();
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-            .block_on(async move {
-                match database {
-                    Database::Sqlite => {
-                        let url = format!("sqlite://{}?mode={sqlite_mode}", path.display());
-                        let pool = sqlx::SqlitePool::connect(&url).await.expect("open db");
-                        let rows = sqlx::query(&sql).fetch_all(&pool).await.expect("query");
-                        pool.close().await;
-                        rows.iter().map(text_columns).collect()
-                    }
-                    Database::Postgres { url, schema } => {
-                        let mut options = PgConnectOptions::from_str(&url).expect("database URL");
-                        if let Some(schema) = &schema {
-                            options = options.options([("search_path", schema.as_str())]);
-                        }
-                        let mut conn = sqlx::PgConnection::connect_with(&options)
-                            .await
-                            .expect("connect to PostgreSQL");
-                        let rows = sqlx::query(&sql).fetch_all(&mut conn).await.expect("query");
-                        rows.iter().map(text_columns).collect()
-                    }
-                }
-            })
-    })
-    .join()
-    .expect("query thread")
-}
-
-fn text_columns<R: sqlx::Row>(row: &R) -> Vec<Option<String>>
-where
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    (0..row.len())
-        .map(|i| row.try_get::<Option<String>, _>(i).expect("text column"))
-        .collect()
+    backend::execute(&server.storage, sql);
 }
 
 /// Every device's product, cohort, revision, provisioning flag and update time.
