@@ -1,25 +1,31 @@
 //! First start bootstraps org `default` and one admin key; restarts never add another.
 
-use fleet::server::{Server, ServerConfig};
-use sqlx::Connection as _;
+use fleet::server::{Server, ServerConfig, Storage};
 
-async fn count(db: &std::path::Path, table: &str) -> i64 {
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .expect("open the db");
-    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
-        .fetch_one(&mut conn)
-        .await
-        .expect("count");
-    n
+use crate::common::backend;
+
+/// The config of a server on `dir` in this run (SQLite in `dir`, or PostgreSQL).
+fn config(dir: &std::path::Path) -> ServerConfig {
+    let mut config = ServerConfig::new(dir);
+    backend::apply(&mut config);
+    config
+}
+
+fn count(storage: &Storage, table: &str) -> i64 {
+    let rows = backend::rows(
+        storage,
+        &format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}"),
+    );
+    rows[0][0]
+        .as_deref()
+        .and_then(|n| n.parse().ok())
+        .expect("count")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_happens_once_and_the_first_key_keeps_working() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (first, key) = Server::open(ServerConfig::new(dir.path()))
-        .await
-        .expect("first open");
+    let (first, key) = Server::open(config(dir.path())).await.expect("first open");
     let key = key.expect("the first open of an empty data dir creates a key");
     assert!(key.starts_with("fleet_"), "{key}");
     assert!(
@@ -29,15 +35,25 @@ async fn bootstrap_happens_once_and_the_first_key_keeps_working() {
     );
     drop(first);
 
-    let (second, again) = Server::open(ServerConfig::new(dir.path()))
-        .await
-        .expect("reopen");
+    let (second, again) = Server::open(config(dir.path())).await.expect("reopen");
     assert_eq!(again, None, "a restart must not create another key");
-    let db = dir.path().join("fleet.db");
-    assert_eq!(count(&db, "organizations").await, 1);
-    assert_eq!(count(&db, "api_keys").await, 1);
+    let storage = config(dir.path()).storage();
+    assert_eq!(count(&storage, "organizations"), 1);
+    assert_eq!(count(&storage, "api_keys"), 1);
 
-    // Only the hash is stored: the plaintext key appears in no database file.
+    // Only the hash is stored: the plaintext key appears in no database file (SQLite), in no
+    // column of any key row (PostgreSQL, whose files are not ours to read).
+    if backend::is_postgres() {
+        let stored = backend::rows(&storage, "SELECT CAST(k AS TEXT) FROM api_keys k");
+        assert_eq!(stored.len(), 1);
+        for row in stored {
+            let text = row[0].clone().unwrap_or_default();
+            assert!(
+                !text.contains(&key),
+                "a key row holds the plaintext key: {text}"
+            );
+        }
+    }
     for entry in std::fs::read_dir(dir.path()).expect("list data dir") {
         let path = entry.expect("entry").path();
         if path.is_dir() {

@@ -1,6 +1,7 @@
 //! Helpers for the bulk tests: a server with two products, and direct reads of its database
 //! (device state and audit events) to prove what changed and what did not.
 
+use crate::common::backend;
 use crate::common::cli::Cli;
 use crate::common::server::TestServer;
 
@@ -24,34 +25,17 @@ pub fn setup(count: usize) -> (TestServer, Cli) {
     setup_with(TestServer::start(), count)
 }
 
-/// Rows of `sql` against the server's database; every column must be TEXT (CAST the rest).
+/// Rows of `sql` against the server's database (SQLite or PostgreSQL, as the run uses); every
+/// column must be TEXT (CAST the rest).
 pub fn rows(server: &TestServer, sql: &str) -> Vec<Vec<Option<String>>> {
-    use sqlx::Row as _;
-    let path = server.data_dir.path().join(fleet::server::DB_FILE);
-    let sql = sql.to_owned();
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-            .block_on(async move {
-                let url = format!("sqlite://{}?mode=ro", path.display());
-                let pool = sqlx::SqlitePool::connect(&url).await.expect("open db");
-                let rows = sqlx::query(&sql).fetch_all(&pool).await.expect("query");
-                let out = rows
-                    .iter()
-                    .map(|row| {
-                        (0..row.len())
-                            .map(|i| row.try_get::<Option<String>, _>(i).expect("text column"))
-                            .collect()
-                    })
-                    .collect();
-                pool.close().await;
-                out
-            })
-    })
-    .join()
-    .expect("query thread")
+    backend::rows(&server.storage, sql)
+}
+
+/// Runs the writing statement `sql` on the server's database, behind the service's back: for
+/// states the API cannot make (chosen timestamps).
+#[allow(dead_code)]
+pub fn execute(server: &TestServer, sql: &str) {
+    backend::execute(&server.storage, sql);
 }
 
 /// Every device's product, cohort, revision, provisioning flag and update time.
@@ -59,7 +43,7 @@ pub fn devices(server: &TestServer) -> Vec<Vec<Option<String>>> {
     rows(
         server,
         "SELECT identifier, product_id, cohort_id, CAST(revision AS TEXT), \
-         CAST(needs_provisioning AS TEXT), updated_at FROM devices ORDER BY identifier",
+         CAST(needs_provisioning AS TEXT), CAST(updated_at AS TEXT) FROM devices ORDER BY identifier",
     )
 }
 

@@ -15,6 +15,7 @@ mod api_bad_input;
 mod api_bootstrap;
 mod api_cohorts;
 mod api_devices;
+mod api_devices_bytes;
 mod api_idempotency;
 mod api_names;
 mod api_openapi;

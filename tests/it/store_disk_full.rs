@@ -105,7 +105,11 @@ fn assert_disk_full(resp: &Resp) {
 #[tokio::test]
 async fn full_disk_gives_507_and_recovers_without_restart_needs_root_to_mount_tmpfs() {
     let name = "full_disk_gives_507_and_recovers_without_restart";
-    if !crate::common::backend::local_blobs(name) {
+    // The tmpfs holds the data dir, which holds the database only when it is SQLite, and the
+    // blobs only when they are local.
+    if !crate::common::backend::sqlite_only(&format!("{name}: the database file on a full disk"))
+        || !crate::common::backend::local_blobs(name)
+    {
         return;
     }
     let tmpfs = match Tmpfs::mount() {

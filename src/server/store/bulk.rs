@@ -3,18 +3,24 @@
 //! event per device, the affected list) is one statement over that table, never a loop over
 //! rows. Call everything on one write transaction; the temporary table's rows roll back with it.
 //!
-//! Lists from the request (device references, import rows) enter SQL as one JSON array through
-//! `json_each`: one bound parameter however long the list. That is the dialect-specific part
-//! here (PostgreSQL: `jsonb_array_elements`).
+//! Lists from the request (device references, import rows) enter SQL as one JSON array: one
+//! bound parameter however long the list. How a statement reads such a list, names the
+//! temporary table and formats IDs is spelled per backend (`dialect`).
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Query, parse_id, push_tag_filter, query};
+use super::dialect::{self, hex8, temp_table};
+use super::{Backend, Conn, Query, parse_id, push_tag_filter, query};
 use crate::api::{
     AuditAction, BulkDevice, Cohort, CohortId, DeviceId, EventId, EventResult, OrgId, Product,
     ProductId,
 };
 use crate::server::store::events::Actor;
+
+/// The selection table, as statements name it.
+fn selected(backend: Backend) -> String {
+    temp_table(backend, "bulk_selected")
+}
 
 /// Creates (once per connection) and empties the selection table.
 pub async fn reset_selection(conn: &mut Conn) -> sqlx::Result<()> {
@@ -24,7 +30,7 @@ pub async fn reset_selection(conn: &mut Conn) -> sqlx::Result<()> {
     )
     .execute(&mut *conn)
     .await?;
-    query("DELETE FROM temp.bulk_selected")
+    query(format!("DELETE FROM {}", selected(conn.backend())))
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -46,12 +52,18 @@ pub async fn select_named(
         if list.is_empty() {
             continue;
         }
-        // CROSS JOIN fixes the loop order in SQLite: one index lookup per named device.
-        // Left to itself the planner scans the org's devices and, for each, the whole list.
+        // The join fixes the loop order in SQLite: one index lookup per named device. Left
+        // to itself the planner scans the org's devices and, for each, the whole list.
+        // (`WHERE TRUE` tells SQLite's parser the join's ON ends before ON CONFLICT.)
+        let backend = conn.backend();
         let sql = format!(
-            "INSERT OR IGNORE INTO temp.bulk_selected (id, identifier, product_id, cohort_id) \
-             SELECT d.id, d.identifier, d.product_id, d.cohort_id FROM json_each($2) j \
-             CROSS JOIN devices d ON d.org_id = $1 AND d.{column} = j.value"
+            "INSERT INTO {} (id, identifier, product_id, cohort_id) \
+             SELECT d.id, d.identifier, d.product_id, d.cohort_id FROM {} \
+             {} devices d ON d.org_id = $1 AND d.{column} = j.value WHERE TRUE \
+             ON CONFLICT DO NOTHING",
+            selected(backend),
+            dialect::json_strings(backend, "$2", "j"),
+            dialect::join_in_order(backend),
         );
         query(&sql)
             .bind(org_id.as_str())
@@ -65,12 +77,12 @@ pub async fn select_named(
 /// Drops selected devices outside `products` (a product-scoped key's view).
 pub async fn restrict_to(conn: &mut Conn, products: &[ProductId]) -> sqlx::Result<()> {
     let ids: Vec<String> = products.iter().map(|p| p.as_str().to_owned()).collect();
-    query(
-        "DELETE FROM temp.bulk_selected WHERE product_id NOT IN (SELECT value FROM json_each($1))",
-    )
-    .bind(json_list(&ids))
-    .execute(&mut *conn)
-    .await?;
+    let sql = format!(
+        "DELETE FROM {} WHERE product_id NOT IN (SELECT j.value FROM {})",
+        selected(conn.backend()),
+        dialect::json_strings(conn.backend(), "$1", "j"),
+    );
+    query(sql).bind(json_list(&ids)).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -87,8 +99,10 @@ pub async fn missing(
             continue;
         }
         let sql = format!(
-            "SELECT j.value FROM json_each($1) j WHERE NOT EXISTS \
-             (SELECT 1 FROM temp.bulk_selected s WHERE s.{column} = j.value) ORDER BY j.key"
+            "SELECT j.value FROM {} WHERE NOT EXISTS \
+             (SELECT 1 FROM {} s WHERE s.{column} = j.value) ORDER BY j.key",
+            dialect::json_strings(conn.backend(), "$1", "j"),
+            selected(conn.backend()),
         );
         let rows: Vec<(String,)> = query(&sql)
             .bind(json_list(list))
@@ -120,10 +134,11 @@ pub async fn select_filtered(
     org_id: &OrgId,
     filter: &Filter<'_>,
 ) -> sqlx::Result<()> {
-    let mut qb = query(
-        "INSERT INTO temp.bulk_selected (id, identifier, product_id, cohort_id) \
+    let mut qb = query(format!(
+        "INSERT INTO {} (id, identifier, product_id, cohort_id) \
          SELECT d.id, d.identifier, d.product_id, d.cohort_id FROM devices d WHERE d.org_id = ",
-    );
+        selected(conn.backend()),
+    ));
     qb.push_bind(org_id.as_str().to_owned());
     if let Some(product_id) = filter.product_id {
         qb.push(" AND d.product_id = ")
@@ -191,7 +206,9 @@ impl Change<'_> {
 pub async fn counts(conn: &mut Conn, change: &Change<'_>) -> sqlx::Result<(u64, u64)> {
     let mut qb = query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN ");
     change.push_predicate(&mut qb);
-    qb.push(" THEN 1 ELSE 0 END), 0) FROM temp.bulk_selected s");
+    qb.push(" THEN 1 ELSE 0 END), 0) FROM ")
+        .push(selected(conn.backend()))
+        .push(" s");
     let (total, changing): (i64, i64) = qb.fetch_one(&mut *conn).await?;
     Ok((to_u64(total), to_u64(changing)))
 }
@@ -206,14 +223,17 @@ pub async fn outside_product(
     product_id: &ProductId,
     limit: usize,
 ) -> sqlx::Result<(u64, Vec<(String, String)>)> {
-    let (count,): (i64,) = query("SELECT COUNT(*) FROM temp.bulk_selected WHERE product_id <> $1")
-        .bind(product_id.as_str())
-        .fetch_one(&mut *conn)
-        .await?;
-    let rows: Vec<(String, String)> = query(
-        "SELECT s.identifier, p.name FROM temp.bulk_selected s \
-         JOIN products p ON p.id = s.product_id WHERE s.product_id <> $1 ORDER BY s.id LIMIT $2",
-    )
+    let table = selected(conn.backend());
+    let (count,): (i64,) = query(format!(
+        "SELECT COUNT(*) FROM {table} WHERE product_id <> $1"
+    ))
+    .bind(product_id.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    let rows: Vec<(String, String)> = query(format!(
+        "SELECT s.identifier, p.name FROM {table} s \
+         JOIN products p ON p.id = s.product_id WHERE s.product_id <> $1 ORDER BY s.id LIMIT $2"
+    ))
     .bind(product_id.as_str())
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
     .fetch_all(&mut *conn)
@@ -269,7 +289,9 @@ pub async fn apply(
         }
     }
     qb.push("updated_at = ").push_bind(stamp.now);
-    qb.push(", revision = revision + 1 WHERE id IN (SELECT s.id FROM temp.bulk_selected s WHERE ");
+    qb.push(", revision = revision + 1 WHERE id IN (SELECT s.id FROM ")
+        .push(selected(conn.backend()))
+        .push(" s WHERE ");
     change.push_predicate(&mut qb);
     qb.push(")");
     let changed = qb.execute(&mut *conn).await?.rows_affected();
@@ -318,7 +340,10 @@ async fn record_events(
          product_id, result, details) SELECT 'evt_' || ",
     );
     qb.push_bind(base);
-    qb.push(" || printf('%08x', ROW_NUMBER() OVER (ORDER BY s.id)), ");
+    qb.push(format_args!(
+        " || {}, ",
+        hex8(conn.backend(), "ROW_NUMBER() OVER (ORDER BY s.id)")
+    ));
     qb.push_bind(stamp.org_id.as_str().to_owned()).push(", ");
     qb.push_bind(stamp.now).push(", ");
     qb.push_bind(stamp.actor.key_id.map(str::to_owned))
@@ -366,7 +391,10 @@ async fn record_events(
             ));
         }
     }
-    qb.push(" FROM temp.bulk_selected s JOIN products sp ON sp.id = s.product_id WHERE ");
+    qb.push(format_args!(
+        " FROM {} s JOIN products sp ON sp.id = s.product_id WHERE ",
+        selected(conn.backend())
+    ));
     change.push_predicate(&mut qb);
     qb.execute(&mut *conn).await?;
     Ok(())
@@ -381,10 +409,11 @@ pub async fn affected(
     change: &Change<'_>,
     limit: Option<usize>,
 ) -> sqlx::Result<Vec<BulkDevice>> {
-    let mut qb = query(
-        "SELECT s.id, s.identifier, p.name FROM temp.bulk_selected s \
+    let mut qb = query(format!(
+        "SELECT s.id, s.identifier, p.name FROM {} s \
          JOIN products p ON p.id = s.product_id WHERE ",
-    );
+        selected(conn.backend()),
+    ));
     change.push_predicate(&mut qb);
     qb.push(" ORDER BY s.id");
     if let Some(limit) = limit {

@@ -1,12 +1,13 @@
 //! Device import, set-based: validated rows go into a per-connection temporary table
-//! (`bulk_import`) through one `json_each` statement, one `UPDATE … FROM` matches them to
+//! (`bulk_import`) through one statement reading them as a JSON array, one `UPDATE … FROM` matches them to
 //! existing devices, and creating, updating, the audit events and the result list are one
 //! statement each. Call everything on one write transaction.
 
 use serde::Serialize;
 
 use super::bulk::{FailAfterRows, Stamp, inject_failure};
-use super::{Conn, parse_id, query};
+use super::dialect::{self, Json, hex8, json_field, temp_table};
+use super::{Backend, Conn, Query, parse_id, query};
 use crate::api::{AuditAction, BulkDevice, DeviceId, EventId, EventResult, OrgId, ProductId};
 
 /// One validated row, as it enters SQL.
@@ -45,6 +46,11 @@ const SAME: &str = "d.description = COALESCE(i.description, d.description) \
      AND d.target IS NOT DISTINCT FROM COALESCE(i.target, d.target) \
      AND d.cohort_id IS NOT DISTINCT FROM COALESCE(i.cohort_id, d.cohort_id)";
 
+/// The import table, as statements name it.
+fn imported(backend: Backend) -> String {
+    temp_table(backend, "bulk_import")
+}
+
 /// Loads `rows` and matches them to existing devices by identifier. `id_base` (24 hex digits)
 /// prefixes the IDs of the devices to create.
 pub async fn load(
@@ -53,32 +59,41 @@ pub async fn load(
     rows: &[Row<'_>],
     id_base: &str,
 ) -> sqlx::Result<()> {
-    query(
-        "CREATE TEMP TABLE IF NOT EXISTS bulk_import (seq INTEGER PRIMARY KEY, \
-         line INTEGER NOT NULL, identifier TEXT NOT NULL UNIQUE, description TEXT, tags TEXT, \
+    let backend = conn.backend();
+    let table = imported(backend);
+    query(format!(
+        "CREATE TEMP TABLE IF NOT EXISTS bulk_import (seq {}, \
+         line BIGINT NOT NULL, identifier TEXT NOT NULL UNIQUE, description TEXT, tags TEXT, \
          target TEXT, cohort_id TEXT, new_id TEXT NOT NULL, existing_id TEXT, \
          existing_product_id TEXT, existing_product TEXT, differs BOOLEAN)",
-    )
+        dialect::integer_key(backend),
+    ))
     .execute(&mut *conn)
     .await?;
-    query("DELETE FROM temp.bulk_import")
+    query(format!("DELETE FROM {table}"))
         .execute(&mut *conn)
         .await?;
     let json = serde_json::to_string(rows).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
-    query(
-        "INSERT INTO temp.bulk_import (seq, line, identifier, description, tags, target, \
+    let field = |name: &str| json_field(backend, "j.value", name);
+    query(format!(
+        "INSERT INTO {table} (seq, line, identifier, description, tags, target, \
          cohort_id, new_id) \
-         SELECT j.key, json_extract(j.value, '$.line'), json_extract(j.value, '$.identifier'), \
-         json_extract(j.value, '$.description'), json_extract(j.value, '$.tags'), \
-         json_extract(j.value, '$.target'), json_extract(j.value, '$.cohort_id'), \
-         'dev_' || $2 || printf('%08x', j.key) FROM json_each($1) j",
-    )
+         SELECT j.key, CAST({} AS BIGINT), {}, {}, {}, {}, {}, 'dev_' || $2 || {} FROM {}",
+        field("line"),
+        field("identifier"),
+        field("description"),
+        field("tags"),
+        field("target"),
+        field("cohort_id"),
+        hex8(backend, "j.key"),
+        dialect::json_objects(backend, "$1", "j"),
+    ))
     .bind(json)
     .bind(id_base)
     .execute(&mut *conn)
     .await?;
     let sql = format!(
-        "UPDATE temp.bulk_import AS i SET existing_id = d.id, existing_product_id = d.product_id, \
+        "UPDATE {table} AS i SET existing_id = d.id, existing_product_id = d.product_id, \
          existing_product = p.name, differs = NOT ({SAME}) \
          FROM devices d JOIN products p ON p.id = d.product_id \
          WHERE d.org_id = $1 AND d.identifier = i.identifier"
@@ -91,13 +106,14 @@ pub async fn load(
 }
 
 pub async fn counts(conn: &mut Conn, product_id: &ProductId) -> sqlx::Result<Counts> {
-    let (new, differing, same): (i64, i64, i64) = query(
+    let (new, differing, same): (i64, i64, i64) = query(format!(
         "SELECT \
          COALESCE(SUM(CASE WHEN existing_id IS NULL THEN 1 ELSE 0 END), 0), \
          COALESCE(SUM(CASE WHEN existing_product_id = $1 AND differs THEN 1 ELSE 0 END), 0), \
          COALESCE(SUM(CASE WHEN existing_product_id = $1 AND NOT differs THEN 1 ELSE 0 END), 0) \
-         FROM temp.bulk_import",
-    )
+         FROM {}",
+        imported(conn.backend()),
+    ))
     .bind(product_id.as_str())
     .fetch_one(&mut *conn)
     .await?;
@@ -116,12 +132,13 @@ pub async fn conflicts(
     product_id: &ProductId,
     update: bool,
 ) -> sqlx::Result<Vec<Existing>> {
-    let rows: Vec<(i64, String, String, String, bool)> = query(
+    let rows: Vec<(i64, String, String, String, bool)> = query(format!(
         "SELECT line, identifier, existing_product, existing_product_id, \
          existing_product_id <> $1 \
-         FROM temp.bulk_import WHERE existing_id IS NOT NULL \
+         FROM {} WHERE existing_id IS NOT NULL \
          AND (existing_product_id <> $1 OR (differs AND NOT $2)) ORDER BY seq",
-    )
+        imported(conn.backend()),
+    ))
     .bind(product_id.as_str())
     .bind(update)
     .fetch_all(&mut *conn)
@@ -151,13 +168,15 @@ pub async fn apply(
     stamp: &Stamp<'_>,
     fail_after: FailAfterRows,
 ) -> sqlx::Result<(u64, u64)> {
-    let created = query(
+    let backend = conn.backend();
+    let table = imported(backend);
+    let created = query(format!(
         "INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, tags, \
          target, quarantined, created_at, updated_at, revision) \
          SELECT new_id, $1, $2, cohort_id, identifier, COALESCE(description, ''), \
          COALESCE(tags, '[]'), target, FALSE, $3, $3, 1 \
-         FROM temp.bulk_import WHERE existing_id IS NULL ORDER BY seq",
-    )
+         FROM {table} WHERE existing_id IS NULL ORDER BY seq"
+    ))
     .bind(stamp.org_id.as_str())
     .bind(product_id.as_str())
     .bind(stamp.now)
@@ -166,14 +185,14 @@ pub async fn apply(
     .rows_affected();
     inject_failure(fail_after, created)?;
     let updated = if update {
-        query(
+        query(format!(
             "UPDATE devices AS d SET description = COALESCE(i.description, d.description), \
              tags = COALESCE(i.tags, d.tags), target = COALESCE(i.target, d.target), \
              cohort_id = COALESCE(i.cohort_id, d.cohort_id), updated_at = $1, \
              revision = d.revision + 1 \
-             FROM temp.bulk_import i WHERE d.id = i.existing_id AND i.differs \
-             AND i.existing_product_id = $2",
-        )
+             FROM {table} i WHERE d.id = i.existing_id AND i.differs \
+             AND i.existing_product_id = $2"
+        ))
         .bind(stamp.now)
         .bind(product_id.as_str())
         .execute(&mut *conn)
@@ -186,11 +205,19 @@ pub async fn apply(
     let sql = format!(
         "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, resource_id, \
          product_id, result, details) \
-         SELECT 'evt_' || $3 || printf('%08x', i.seq), $4, $5, $6, $7, \
+         SELECT 'evt_' || $3 || {}, $4, $5, $6, $7, \
          CASE WHEN i.existing_id IS NULL THEN $8 ELSE $9 END, \
-         COALESCE(i.existing_id, i.new_id), $1, $10, \
-         json_object('identifier', i.identifier, 'via', 'import', 'line', i.line) \
-         FROM temp.bulk_import i WHERE {WRITTEN} ORDER BY i.seq"
+         COALESCE(i.existing_id, i.new_id), $1, $10, {} \
+         FROM {table} i WHERE {WRITTEN} ORDER BY i.seq",
+        hex8(backend, "i.seq"),
+        dialect::json_object(
+            backend,
+            &[
+                ("identifier", Json::Text("i.identifier")),
+                ("via", Json::Text("'import'")),
+                ("line", Json::Int("i.line")),
+            ]
+        ),
     );
     query(&sql)
         .bind(product_id.as_str())
@@ -216,20 +243,22 @@ pub async fn written(
     update: bool,
     limit: Option<usize>,
 ) -> sqlx::Result<Vec<BulkDevice>> {
-    let sql = format!(
+    let mut qb: Query<'_> = query(format!(
         "SELECT COALESCE(i.existing_id, i.new_id), i.identifier, p.name, c.name \
-         FROM temp.bulk_import i JOIN products p ON p.id = $1 \
+         FROM {} i JOIN products p ON p.id = $1 \
          LEFT JOIN devices d ON d.id = i.existing_id \
          LEFT JOIN cohorts c ON c.id = COALESCE(i.cohort_id, d.cohort_id) \
-         WHERE {WRITTEN} ORDER BY i.seq LIMIT $3"
-    );
-    let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
-    let rows: Vec<(String, String, String, Option<String>)> = query(&sql)
-        .bind(product_id.as_str())
-        .bind(update)
-        .bind(limit)
-        .fetch_all(&mut *conn)
-        .await?;
+         WHERE {WRITTEN} ORDER BY i.seq",
+        imported(conn.backend()),
+    ))
+    .bind(product_id.as_str())
+    .bind(update);
+    // No LIMIT at all for "every row": PostgreSQL refuses SQLite's `LIMIT -1`.
+    if let Some(limit) = limit {
+        qb.push(" LIMIT ")
+            .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    }
+    let rows: Vec<(String, String, String, Option<String>)> = qb.fetch_all(&mut *conn).await?;
     rows.into_iter()
         .map(|(id, identifier, product, cohort)| {
             Ok(BulkDevice {

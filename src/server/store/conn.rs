@@ -62,11 +62,21 @@ impl From<PoolConnection<Postgres>> for Conn {
 
 /// A transaction of either backend: `&mut tx` is a `&mut Conn`. Dropped without
 /// [`Tx::commit`], it rolls back.
-pub struct Tx(Conn);
+pub struct Tx(Conn, Option<WriterTurn>);
+
+/// A PostgreSQL writer's turn among this replica's writers, held for its whole transaction.
+pub(crate) type WriterTurn = tokio::sync::OwnedMutexGuard<()>;
 
 impl Tx {
+    /// The transaction, holding `turn` until it ends.
+    pub(crate) fn holding(self, turn: WriterTurn) -> Tx {
+        Tx(self.0, Some(turn))
+    }
+
     pub async fn commit(self) -> sqlx::Result<()> {
-        match self.0.0 {
+        // The turn (field 1) is released only after the commit finished.
+        let Tx(conn, _turn) = self;
+        match conn.0 {
             Inner::SqliteTx(tx) => tx.commit().await,
             Inner::PgTx(tx) => tx.commit().await,
             // A pooled connection is never wrapped in a `Tx` (see the `From` impls).
@@ -77,13 +87,13 @@ impl Tx {
 
 impl From<sqlx::Transaction<'static, Sqlite>> for Tx {
     fn from(tx: sqlx::Transaction<'static, Sqlite>) -> Self {
-        Tx(Conn(Inner::SqliteTx(tx)))
+        Tx(Conn(Inner::SqliteTx(tx)), None)
     }
 }
 
 impl From<sqlx::Transaction<'static, Postgres>> for Tx {
     fn from(tx: sqlx::Transaction<'static, Postgres>) -> Self {
-        Tx(Conn(Inner::PgTx(tx)))
+        Tx(Conn(Inner::PgTx(tx)), None)
     }
 }
 

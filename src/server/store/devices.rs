@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::dialect::{self, Json};
 use super::{Backend, Conn, Query, parse_id, push_tag_filter, query, tags_from_text, tags_to_text};
 use crate::api::{CohortId, Device, DeviceId, OrgId, ProductId};
 
@@ -108,7 +109,7 @@ pub struct ListFilter<'a> {
     pub limit: u32,
 }
 
-/// One page of devices, already rendered by SQLite as the JSON array the API returns.
+/// One page of devices, already rendered by the database as the JSON array the API returns.
 pub struct JsonPage {
     /// A JSON array of `api::Device` objects, in ID order.
     pub items: String,
@@ -119,16 +120,29 @@ pub struct JsonPage {
 }
 
 /// The device object exactly as `api::Device` serializes: same keys, same order, timestamps in
-/// serde's RFC 3339 form (`Z`, not the `+00:00` sqlx stores). The list test
-/// `api_devices::list_items_equal_the_single_device_json` keeps the two in step.
-const DEVICE_JSON: &str = "json_object(\
-     'id', d.id, 'identifier', d.identifier, 'product_id', d.product_id, 'product', p.name, \
-     'cohort_id', d.cohort_id, 'cohort', c.name, 'description', d.description, \
-     'tags', json(d.tags), 'target', d.target, \
-     'quarantined', json(CASE WHEN d.quarantined THEN 'true' ELSE 'false' END), \
-     'needs_provisioning', json(CASE WHEN d.needs_provisioning THEN 'true' ELSE 'false' END), \
-     'created_at', replace(d.created_at, '+00:00', 'Z'), \
-     'updated_at', replace(d.updated_at, '+00:00', 'Z'), 'revision', d.revision)";
+/// serde's RFC 3339 form. The list test `api_devices::list_items_equal_the_single_device_json`
+/// keeps the two in step.
+fn device_json(backend: Backend) -> String {
+    dialect::json_object(
+        backend,
+        &[
+            ("id", Json::Text("d.id")),
+            ("identifier", Json::Text("d.identifier")),
+            ("product_id", Json::Text("d.product_id")),
+            ("product", Json::Text("p.name")),
+            ("cohort_id", Json::Text("d.cohort_id")),
+            ("cohort", Json::Text("c.name")),
+            ("description", Json::Text("d.description")),
+            ("tags", Json::Raw("d.tags")),
+            ("target", Json::Text("d.target")),
+            ("quarantined", Json::Bool("d.quarantined")),
+            ("needs_provisioning", Json::Bool("d.needs_provisioning")),
+            ("created_at", Json::Time("d.created_at")),
+            ("updated_at", Json::Time("d.updated_at")),
+            ("revision", Json::Int("d.revision")),
+        ],
+    )
+}
 
 /// Appends the list filters (and a scoped key's product limit) as `AND …` clauses on `d`.
 fn push_list_filter(
@@ -161,19 +175,22 @@ fn push_list_filter(
 /// This is the service's hottest read, so the page is built inside SQLite and crosses from its
 /// worker thread as one row: sqlx hands rows over one at a time between threads, and that
 /// hand-off cost more than the query and the JSON together. The second statement, an index
-/// probe, runs only when the page is full, to tell whether another page follows.
-/// Dialect note: PostgreSQL spells this `json_agg(json_build_object(...) ORDER BY id)`.
+/// probe, runs only when the page is full, to tell whether another page follows. The JSON is
+/// spelled per backend (`dialect::json_object`, `dialect::json_array_agg`).
 pub async fn list_page_json(
     conn: &mut Conn,
     org_id: &OrgId,
     filter: &ListFilter<'_>,
     within: Option<&[ProductId]>,
 ) -> sqlx::Result<JsonPage> {
+    let backend = conn.backend();
     let mut qb = query(format!(
-        "SELECT json_group_array(json(item) ORDER BY id), count(*), max(id) FROM (\
-         SELECT d.id AS id, {DEVICE_JSON} AS item \
+        "SELECT {}, count(*), max(id) FROM (\
+         SELECT d.id AS id, {} AS item \
          FROM devices d JOIN products p ON p.id = d.product_id \
-         LEFT JOIN cohorts c ON c.id = d.cohort_id WHERE d.org_id = "
+         LEFT JOIN cohorts c ON c.id = d.cohort_id WHERE d.org_id = ",
+        dialect::json_array_agg(backend, "item", "id"),
+        device_json(backend),
     ));
     qb.push_bind(org_id.as_str().to_owned());
     push_list_filter(&mut qb, conn.backend(), filter, within);
@@ -182,7 +199,7 @@ pub async fn list_page_json(
     }
     qb.push(" ORDER BY d.id LIMIT ")
         .push_bind(i64::from(filter.limit))
-        .push(")");
+        .push(") page");
     let (items, count, last_id): (String, i64, Option<String>) = qb.fetch_one(&mut *conn).await?;
 
     let more = match &last_id {

@@ -101,11 +101,12 @@ pub async fn list(
         None => {}
     }
     match (filter.action, filter.action_is_prefix) {
-        // substr rather than LIKE: actions contain `_`, a LIKE wildcard.
+        // substr rather than LIKE: actions contain `_`, a LIKE wildcard. The length is cast
+        // because PostgreSQL's substr takes an `integer`, and binds are `bigint`.
         (Some(prefix), true) => {
-            qb.push(" AND substr(action, 1, ")
+            qb.push(" AND substr(action, 1, CAST(")
                 .push_bind(i64::try_from(prefix.len()).unwrap_or(i64::MAX))
-                .push(") = ")
+                .push(" AS INTEGER)) = ")
                 .push_bind(prefix.to_owned());
         }
         (Some(action), false) => {

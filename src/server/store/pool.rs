@@ -1,6 +1,8 @@
 //! The database connections. SQLite: a pool of read-only connections for reads and exactly one
 //! write connection that every writing transaction queues for, and how a failed one is thrown
-//! away. PostgreSQL: one pool, writers serialized by an advisory lock (opened in `postgres`).
+//! away. PostgreSQL: one pool, writers serialized by an advisory lock (opened in `postgres`),
+//! and queued inside the replica first so that waiting writers never hold the pool's
+//! connections that reads need.
 //!
 //! SQLite in WAL mode lets any number of readers run beside one writer. With one shared pool,
 //! writers waiting on the write lock held connections that readers then waited for; here writers
@@ -8,6 +10,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -44,14 +47,21 @@ enum Engine {
         reader: sqlx::Pool<Sqlite>,
         writer: sqlx::Pool<Sqlite>,
     },
-    /// One pool; writers serialize on an advisory lock (see [`begin_write`]).
-    Postgres { pool: sqlx::Pool<Postgres> },
+    /// One pool; writers take turns in this replica (`writers`), then serialize across
+    /// replicas on an advisory lock (see [`begin_write`]).
+    Postgres {
+        pool: sqlx::Pool<Postgres>,
+        writers: Arc<tokio::sync::Mutex<()>>,
+    },
 }
 
 impl Pool {
     pub(super) fn postgres(pool: sqlx::Pool<Postgres>) -> Pool {
         Pool {
-            engine: Engine::Postgres { pool },
+            engine: Engine::Postgres {
+                pool,
+                writers: Arc::default(),
+            },
             #[cfg(feature = "test-hooks")]
             gate: None,
         }
@@ -62,7 +72,7 @@ impl Pool {
     pub async fn acquire(&self) -> sqlx::Result<Conn> {
         Ok(match &self.engine {
             Engine::Sqlite { reader, .. } => reader.acquire().await?.into(),
-            Engine::Postgres { pool } => pool.acquire().await?.into(),
+            Engine::Postgres { pool, .. } => pool.acquire().await?.into(),
         })
     }
 
@@ -71,7 +81,7 @@ impl Pool {
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match &self.engine {
             Engine::Sqlite { reader, .. } => reader.begin().await?.into(),
-            Engine::Postgres { pool } => pool
+            Engine::Postgres { pool, .. } => pool
                 .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ")
                 .await?
                 .into(),
@@ -82,7 +92,7 @@ impl Pool {
     pub async fn acquire_writer(&self) -> sqlx::Result<Conn> {
         Ok(match &self.engine {
             Engine::Sqlite { writer, .. } => writer.acquire().await?.into(),
-            Engine::Postgres { pool } => pool.acquire().await?.into(),
+            Engine::Postgres { pool, .. } => pool.acquire().await?.into(),
         })
     }
 
@@ -92,7 +102,7 @@ impl Pool {
                 reader.close().await;
                 writer.close().await;
             }
-            Engine::Postgres { pool } => pool.close().await,
+            Engine::Postgres { pool, .. } => pool.close().await,
         }
     }
 
@@ -219,7 +229,9 @@ fn pool_options(max_connections: u32) -> SqlitePoolOptions {
 /// PostgreSQL: every replica's writers take one transaction-scoped advisory lock, the same
 /// one-writer-at-a-time rule SQLite has, so the domain's check-then-write rules (names, counts,
 /// archived products) hold across replicas without serialization failures to retry. Reads
-/// never take it.
+/// never take it. Before a connection, a writer waits for its turn among this replica's
+/// writers, as it does for SQLite's one write connection: writers queued on the lock would
+/// otherwise hold every pooled connection, and reads would wait behind them.
 pub async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
     #[cfg(feature = "test-hooks")]
     if let Some(gate) = &pool.gate {
@@ -227,13 +239,14 @@ pub async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
     }
     let tx: Tx = match &pool.engine {
         Engine::Sqlite { writer, .. } => writer.begin_with("BEGIN IMMEDIATE").await?.into(),
-        Engine::Postgres { pool } => {
+        Engine::Postgres { pool, writers } => {
+            let turn = writers.clone().lock_owned().await;
             let mut tx = pool.begin().await?;
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(WRITE_LOCK)
                 .execute(&mut *tx)
                 .await?;
-            tx.into()
+            Tx::from(tx).holding(turn)
         }
     };
     #[cfg(feature = "test-hooks")]

@@ -6,9 +6,12 @@
 use std::hash::{DefaultHasher, Hash as _, Hasher as _};
 use std::io::Write as _;
 use std::path::Path;
+use std::str::FromStr as _;
 use std::sync::{Once, OnceLock};
 
 use fleet::server::{BlobStore, Database, S3Settings, ServerConfig, Storage};
+use sqlx::Connection as _;
+use sqlx::postgres::PgConnectOptions;
 
 /// The PostgreSQL server the suite runs against, when it does.
 pub const DATABASE_URL_VAR: &str = "FLEET_TEST_DATABASE_URL";
@@ -52,6 +55,21 @@ pub fn local_blobs(test: &str) -> bool {
     let _ = writeln!(
         std::io::stderr(),
         "skipped: {test} reads the local blob directory; this run keeps firmware in S3"
+    );
+    false
+}
+
+/// Whether a test about SQLite itself (its files, its locking, its disk use) runs: `true` on
+/// the SQLite run; on the PostgreSQL run it says `skipped: <why> (SQLite-specific)` past
+/// libtest's capture and returns `false`, so the test returns without asserting.
+#[allow(dead_code)]
+pub fn sqlite_only(why: &str) -> bool {
+    if !is_postgres() {
+        return true;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {why} (SQLite-specific; this run uses PostgreSQL)"
     );
     false
 }
@@ -172,4 +190,68 @@ fn say_skipped() {
              this run used SQLite. `bash .ci/run` runs both, or set {DATABASE_URL_VAR}=postgres://…"
         );
     });
+}
+
+/// Rows of `sql` against the database of `storage`, behind the service's back (to prove what
+/// a request changed and what it did not); every column must be TEXT (CAST the rest).
+pub fn rows(storage: &Storage, sql: &str) -> Vec<Vec<Option<String>>> {
+    run(storage, sql, "ro")
+}
+
+/// Runs the writing statement `sql` on the database of `storage`, behind the service's back:
+/// for states the API cannot make (chosen timestamps).
+#[allow(dead_code)]
+pub fn execute(storage: &Storage, sql: &str) {
+    run(storage, sql, "rw");
+}
+
+/// `sqlite_mode`: `ro` or `rw`, how a SQLite database file is opened. A thread of its own, as
+/// callers may be inside an async test's runtime.
+fn run(storage: &Storage, sql: &str, sqlite_mode: &'static str) -> Vec<Vec<Option<String>>> {
+    let database = storage.database.clone();
+    let path = storage.data_dir.join(fleet::server::DB_FILE);
+    let sql = sql.to_owned();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async move {
+                match database {
+                    Database::Sqlite => {
+                        let url = format!("sqlite://{}?mode={sqlite_mode}", path.display());
+                        let mut conn = sqlx::SqliteConnection::connect(&url)
+                            .await
+                            .expect("open the database");
+                        let rows = sqlx::query(&sql).fetch_all(&mut conn).await.expect("query");
+                        conn.close().await.ok();
+                        rows.iter().map(text_columns).collect()
+                    }
+                    Database::Postgres { url, schema } => {
+                        let mut options = PgConnectOptions::from_str(&url).expect("database URL");
+                        if let Some(schema) = &schema {
+                            options = options.options([("search_path", schema.as_str())]);
+                        }
+                        let mut conn = sqlx::PgConnection::connect_with(&options)
+                            .await
+                            .expect("connect to PostgreSQL");
+                        let rows = sqlx::query(&sql).fetch_all(&mut conn).await.expect("query");
+                        conn.close().await.ok();
+                        rows.iter().map(text_columns).collect()
+                    }
+                }
+            })
+    })
+    .join()
+    .expect("query thread")
+}
+
+fn text_columns<R: sqlx::Row>(row: &R) -> Vec<Option<String>>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    (0..row.len())
+        .map(|i| row.try_get::<Option<String>, _>(i).expect("text column"))
+        .collect()
 }
