@@ -183,19 +183,20 @@ fn offline_recovery_key_works_against_a_running_server() {
     let server = TestServer::start();
     let cli = Cli::new();
     let dir = server.data_dir.path().to_str().expect("utf-8 path");
-    let made = cli
-        .run(&[
-            "server",
-            "api-key",
-            "create",
-            "--data-dir",
-            dir,
-            "--role",
-            "admin",
-            "--name",
-            "rescue",
-        ])
-        .success();
+    let database = crate::common::backend::database_args(server.data_dir.path());
+    let mut args = vec![
+        "server",
+        "api-key",
+        "create",
+        "--data-dir",
+        dir,
+        "--role",
+        "admin",
+        "--name",
+        "rescue",
+    ];
+    args.extend(database.iter().map(String::as_str));
+    let made = cli.run(&args).success();
     let secret = made.stdout.trim().to_owned();
     assert!(secret.starts_with("fleet_"), "{made:#?}");
     assert!(made.stderr.contains("shown only this once"));

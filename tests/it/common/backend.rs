@@ -145,20 +145,43 @@ pub fn storage(data_dir: &Path) -> Storage {
 }
 
 /// The flags a `fleet server` process needs to serve the deployment on `data_dir` in this
-/// run (none for SQLite: the data dir says it all).
+/// run (none for SQLite and local blobs: the data dir says it all).
 #[allow(dead_code)]
 pub fn server_args(data_dir: &Path) -> Vec<String> {
-    match database_url() {
-        Some(url) => {
-            let separator = if url.contains('?') { '&' } else { '?' };
-            let schema = schema_for(data_dir);
-            vec![
-                "--database-url".to_owned(),
-                format!("{url}{separator}options=-c%20search_path%3D{schema}"),
-            ]
-        }
-        None => Vec::new(),
+    let mut args = database_args(data_dir);
+    if let Some(endpoint) = s3_endpoint() {
+        let s3 = s3_settings(&endpoint, data_dir);
+        let prefix = s3.prefix.unwrap_or_default();
+        args.extend([
+            "--blob-store".to_owned(),
+            format!("s3://{}/{prefix}", s3.bucket),
+            "--s3-endpoint".to_owned(),
+            endpoint,
+            "--s3-region".to_owned(),
+            s3.region,
+            "--s3-path-style".to_owned(),
+            "--s3-access-key-id".to_owned(),
+            s3.access_key_id,
+            "--s3-secret-access-key".to_owned(),
+            s3.secret_access_key,
+        ]);
     }
+    args
+}
+
+/// The `--database-url` a `fleet server` command (the service, `api-key create`) needs for
+/// the deployment on `data_dir` in this run (none for SQLite).
+#[allow(dead_code)]
+pub fn database_args(data_dir: &Path) -> Vec<String> {
+    let Some(url) = database_url() else {
+        return Vec::new();
+    };
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let schema = schema_for(data_dir);
+    vec![
+        "--database-url".to_owned(),
+        format!("{url}{separator}options=-c%20search_path%3D{schema}"),
+    ]
 }
 
 fn schema_for(data_dir: &Path) -> String {
