@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Pool, Query, parse_id, query};
+use super::{Conn, Pool, Query, dialect, parse_id, query};
 use crate::api::{ApiKey, ApiKeyId, OrgId, ProductId, Role, ScopedProduct};
 
 /// What authentication needs about a key, in one statement: its scope rides along as a
@@ -23,13 +23,15 @@ pub struct KeyAuthRow {
 }
 
 pub async fn find_by_hash(pool: &Pool, hash: &str) -> sqlx::Result<Option<KeyAuthRow>> {
-    query(
+    let mut conn = pool.acquire().await?;
+    let scope = dialect::comma_list(conn.backend(), "kp.product_id");
+    query(format!(
         "SELECT k.id, k.org_id, k.name, k.role, k.hash, k.expires_at, k.revoked_at, k.scoped, \
-         (SELECT group_concat(kp.product_id) FROM api_key_products kp WHERE kp.key_id = k.id) \
-         AS scope FROM api_keys k WHERE k.hash = $1",
-    )
+         (SELECT {scope} FROM api_key_products kp WHERE kp.key_id = k.id) \
+         AS scope FROM api_keys k WHERE k.hash = $1"
+    ))
     .bind(hash)
-    .fetch_optional(&mut pool.acquire().await?)
+    .fetch_optional(&mut conn)
     .await
 }
 

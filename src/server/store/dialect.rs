@@ -10,3 +10,11 @@ pub fn position(backend: Backend) -> &'static str {
         Backend::Postgres => "strpos",
     }
 }
+
+/// `f(column)`: the values of a group joined with commas, NULL for no rows.
+pub fn comma_list(backend: Backend, column: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("group_concat({column})"),
+        Backend::Postgres => format!("string_agg({column}, ',')"),
+    }
+}
