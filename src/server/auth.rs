@@ -151,10 +151,9 @@ pub(super) async fn authenticate(state: &AppState, parts: &Parts) -> Result<Prin
     let key = match cached_or_stored(state, &digest).await? {
         Some(key) => key,
         None => {
-            if let Some(wait) = state.limiter.blocked(ip, Instant::now()) {
+            if let Some(wait) = state.limiter.record_failure(&state.pool, ip).await {
                 return Err(too_many_failures(wait));
             }
-            state.limiter.record_failure(ip, Instant::now());
             // No organization is known for an unknown key, so nothing goes to any audit log;
             // the service log notes the client (never the key).
             tracing::warn!(client = %ip, method = %parts.method, path = parts.uri.path(),
@@ -174,10 +173,9 @@ pub(super) async fn authenticate(state: &AppState, parts: &Parts) -> Result<Prin
     };
     let principal = &key.principal;
     if let Some((reason, message)) = refusal {
-        if let Some(wait) = state.limiter.blocked(ip, Instant::now()) {
+        if let Some(wait) = state.limiter.record_failure(&state.pool, ip).await {
             return Err(too_many_failures(wait));
         }
-        state.limiter.record_failure(ip, Instant::now());
         let details = serde_json::json!({
             "status": 401, "reason": reason, "method": parts.method.as_str(),
             "path": parts.uri.path(),
@@ -198,11 +196,18 @@ async fn cached_or_stored(
     digest: &[u8; 32],
 ) -> Result<Option<Arc<CachedKey>>, Response> {
     let now = Instant::now();
-    // Taken before the query, so a row read just before a revocation is never cached past it.
-    let epoch = state.keys.epoch();
-    if let Some(key) = state.keys.get(digest, epoch, now) {
-        return Ok(Some(key));
+    if let Some(hit) = state.keys.get(digest, now) {
+        // A read started after this request arrived, so after any revocation answered before.
+        if state.epoch.fresh().await == Some(hit.epoch) {
+            return Ok(Some(hit.key));
+        }
     }
+    // Taken before the query, so a row read just before a revocation is never cached past it;
+    // the first request of a replica reads it.
+    let epoch = match state.keys.epoch() {
+        Some(epoch) => Some(epoch),
+        None => state.epoch.fresh().await,
+    };
     let hash = hex(digest);
     let row = store::api_keys::find_by_hash(&state.pool, &hash)
         .await
@@ -240,7 +245,9 @@ async fn cached_or_stored(
         expires_at: row.expires_at,
         revoked: row.revoked_at.is_some(),
     });
-    state.keys.insert(*digest, Arc::clone(&key), epoch, now);
+    if let Some(epoch) = epoch {
+        state.keys.insert(*digest, Arc::clone(&key), epoch, now);
+    }
     Ok(Some(key))
 }
 

@@ -1,6 +1,8 @@
 //! `Idempotency-Key` on writes: the first request with a key runs and its response (status,
 //! body, and the headers that matter) is kept for 24 hours; a retry with the same key and the
-//! same method, path and body gets that response again instead of running twice.
+//! same method, path and body gets that response again instead of running twice. A claim whose
+//! request never answered (its replica was killed) blocks the key for [`ABANDONED_AFTER`], not
+//! for the whole retention: then the same request may run again.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +11,7 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
 
 use super::auth::Principal;
@@ -17,10 +19,13 @@ use super::error::ApiError;
 use super::extract::read_body;
 use super::hex::hex;
 use super::state::AppState;
-use super::store::{self, idempotency::Claim};
+use super::store::{self, idempotency::Claim, idempotency::ClaimTimes};
 use crate::api::{ErrorCode, IDEMPOTENCY_KEY_HEADER};
 
 const RETENTION: TimeDelta = TimeDelta::hours(24);
+/// How long a claim without a response blocks its key. Far longer than any request runs (the
+/// bulk routes take seconds; firmware parts skip idempotency).
+pub const ABANDONED_AFTER: TimeDelta = TimeDelta::minutes(5);
 const KEY_MAX: usize = 255;
 /// Set on a replayed response so clients (and tests) can tell.
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
@@ -91,16 +96,15 @@ async fn run_once(
     );
 
     let now = store::now();
-    let claim = store::idempotency::claim(
-        &state.pool,
-        &principal.org_id,
-        &key,
-        &request_hash,
+    let times = ClaimTimes {
         now,
-        now - RETENTION,
-    )
-    .await
-    .map_err(|err| ApiError::from(err).into_response())?;
+        expired_before: now - RETENTION,
+        abandoned_before: now - ABANDONED_AFTER,
+    };
+    let claim =
+        store::idempotency::claim(&state.pool, &principal.org_id, &key, &request_hash, times)
+            .await
+            .map_err(|err| ApiError::from(err).into_response())?;
     match claim {
         Claim::Fresh => {}
         Claim::Replay {
@@ -131,12 +135,12 @@ async fn run_once(
         .await;
     let (parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        release(state, principal, &key).await;
+        release(state, principal, &key, now).await;
         return Err(ApiError::internal().into_response());
     };
     if parts.status.is_server_error() {
         // Let the client retry a failure of ours with the same key.
-        release(state, principal, &key).await;
+        release(state, principal, &key, now).await;
     } else {
         let kept: BTreeMap<&str, &str> = KEPT_HEADERS
             .iter()
@@ -147,6 +151,7 @@ async fn run_once(
             &state.pool,
             &principal.org_id,
             &key,
+            now,
             parts.status.as_u16(),
             &headers,
             &bytes,
@@ -184,8 +189,10 @@ fn replay(status: u16, headers: &str, body: Vec<u8>) -> Response {
     response
 }
 
-async fn release(state: &AppState, principal: &Principal, key: &str) {
-    if let Err(err) = store::idempotency::release(&state.pool, &principal.org_id, key).await {
+async fn release(state: &AppState, principal: &Principal, key: &str, claimed_at: DateTime<Utc>) {
+    if let Err(err) =
+        store::idempotency::release(&state.pool, &principal.org_id, key, claimed_at).await
+    {
         tracing::error!(error = %err, "could not release an idempotency key");
     }
 }

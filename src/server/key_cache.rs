@@ -1,47 +1,29 @@
-//! The in-process cache of API keys that spares each authenticated request its key query, and
-//! the `auth-epoch` file in the data dir that tells every replica when cached keys went stale.
+//! The in-process cache of API keys that spares each authenticated request its key query. Each
+//! entry carries the database's API key epoch (`store::auth_epoch`) as read *before* its row
+//! was, and is used only while a fresh read of the epoch still gives that value (see
+//! `auth_epoch` for how that read is made cheap and when it happens).
 //!
 //! Why a cached key is never trusted after it stops being valid:
 //! - **Expiry** needs no invalidation: the cached `expires_at` is compared with the clock on
 //!   every request, exactly as the database row would be.
-//! - **Revocation** commits its transaction, then appends one byte to `<data dir>/auth-epoch`
-//!   ([`KeyCache::keys_changed`]), and only then answers. Every request first `stat`s that file
-//!   (one system call, no database round trip) and drops the whole cache when its fingerprint
-//!   (inode, length, mtime) differs from the one the cache was filled under. The length grows
-//!   with every bump, so two bumps within one mtime tick are still told apart. An entry is
-//!   tagged with the fingerprint read *before* its query and is refused if the epoch moved
-//!   meanwhile, so a row read just before a revocation committed is never used after the bump.
-//! - **Every replica**: replicas that share a SQLite database share a host and its file system
-//!   (WAL needs shared memory, so network file systems are out), hence they all see the same
-//!   file, and a revocation made through any of them — or offline — reaches all of them on their
-//!   next request. A PostgreSQL backend would replace the file with LISTEN/NOTIFY or a one-row
-//!   epoch read.
-//! - **Scope** only ever narrows without a bump, when a product is deleted (its
-//!   `api_key_products` rows cascade); product IDs are never reused, so a cached scope naming a
-//!   deleted product grants nothing. Role, name and scope are not editable through the API.
+//! - **Revocation** (and any other change that can narrow a key: expiry, role, scope, a deleted
+//!   scope product, a deleted key) bumps the epoch in its own transaction, by database trigger,
+//!   whoever makes it: the API, `fleet server api-key`, another replica, or a hand edit. An entry
+//!   whose epoch is not the current one is never used, so a row read before a revocation
+//!   committed is never used after it.
 //! - **New keys** need no bump: unknown keys are never cached, so a key created anywhere
 //!   (online or offline) works on its next request.
-//! - **Failures** fail safe: while the file cannot be read, the cache is bypassed and every
-//!   request queries the database; when a bump cannot be written, the file is removed (forcing
-//!   that bypass on every replica) and the error logged. Entries also expire after [`TTL`], which
-//!   bounds how long a hand edit of `api_keys` made without a bump can go unseen.
-//!
-//! The `stat` is a blocking call made on the async worker: it touches no disk (the inode is
-//! cached) and costs about a microsecond, far less than handing it to a blocking thread.
+//! - Entries also expire after [`TTL`], which bounds memory use per key.
 
 use std::collections::HashMap;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
 use super::auth::Principal;
 
-/// File name of the epoch file inside the data dir.
-pub const EPOCH_FILE: &str = "auth-epoch";
-/// How long a cached key is trusted without a query, epoch unchanged.
+/// How long a cached key is kept.
 pub const TTL: Duration = Duration::from_secs(10);
 /// Past this many cached keys the cache starts afresh (only valid keys are ever cached).
 const MAX_ENTRIES: usize = 10_000;
@@ -54,26 +36,15 @@ pub struct CachedKey {
     pub revoked: bool,
 }
 
-/// The epoch file as one request saw it; `None` when it could not be read (cache bypassed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Epoch(Option<Fingerprint>);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Fingerprint {
-    inode: u64,
-    len: u64,
-    modified: Option<SystemTime>,
-}
-
+#[derive(Default)]
 pub struct KeyCache {
-    epoch_file: PathBuf,
     inner: Mutex<Inner>,
 }
 
 #[derive(Default)]
 struct Inner {
-    /// The epoch every entry was loaded under.
-    epoch: Option<Fingerprint>,
+    /// The newest epoch this replica has read; every entry was loaded under it.
+    epoch: Option<i64>,
     entries: HashMap<[u8; 32], Entry>,
 }
 
@@ -82,46 +53,45 @@ struct Entry {
     loaded: Instant,
 }
 
+/// A cache hit, usable only if the epoch it was loaded under is still current.
+pub struct Hit {
+    pub key: Arc<CachedKey>,
+    pub epoch: i64,
+}
+
 impl KeyCache {
-    /// A cache watching `<data_dir>/auth-epoch`, which is created when missing.
-    pub fn open(data_dir: &Path) -> std::io::Result<KeyCache> {
-        let epoch_file = data_dir.join(EPOCH_FILE);
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&epoch_file)?;
-        Ok(KeyCache {
-            epoch_file,
-            inner: Mutex::default(),
+    /// The cached key whose SHA-256 is `hash`, unless older than [`TTL`] at `now`. The caller
+    /// must still check `Hit::epoch` against a fresh read of the epoch.
+    pub fn get(&self, hash: &[u8; 32], now: Instant) -> Option<Hit> {
+        let inner = self.lock();
+        let epoch = inner.epoch?;
+        let entry = inner.entries.get(hash)?;
+        (now.duration_since(entry.loaded) < TTL).then(|| Hit {
+            key: Arc::clone(&entry.key),
+            epoch,
         })
     }
 
-    /// The current epoch (read fresh from the file system every call).
-    pub fn epoch(&self) -> Epoch {
-        Epoch(fingerprint(&self.epoch_file))
+    /// The newest epoch seen, under which a key read from the database now may be cached.
+    pub fn epoch(&self) -> Option<i64> {
+        self.lock().epoch
     }
 
-    /// The cached key whose SHA-256 is `hash`, if still trusted under `epoch` at `now`.
-    pub fn get(&self, hash: &[u8; 32], epoch: Epoch, now: Instant) -> Option<Arc<CachedKey>> {
-        let fingerprint = epoch.0?;
+    /// Records an epoch read from the database: a newer one drops every entry. Epochs only grow,
+    /// so an older one (a slow read overtaken by a faster) changes nothing.
+    pub fn observe(&self, epoch: i64) {
         let mut inner = self.lock();
-        if inner.epoch != Some(fingerprint) {
+        if inner.epoch.is_none_or(|seen| epoch > seen) {
+            inner.epoch = Some(epoch);
             inner.entries.clear();
-            inner.epoch = Some(fingerprint);
-            return None;
         }
-        let entry = inner.entries.get(hash)?;
-        (now.duration_since(entry.loaded) < TTL).then(|| Arc::clone(&entry.key))
     }
 
-    /// Caches `key`, read from the database after `epoch` was taken, unless the epoch has
-    /// moved since (the row may predate a revocation).
-    pub fn insert(&self, hash: [u8; 32], key: Arc<CachedKey>, epoch: Epoch, now: Instant) {
-        let Some(fingerprint) = epoch.0 else {
-            return;
-        };
+    /// Caches `key`, whose row was read after `epoch` was, unless the epoch has moved since
+    /// (the row may predate a revocation).
+    pub fn insert(&self, hash: [u8; 32], key: Arc<CachedKey>, epoch: i64, now: Instant) {
         let mut inner = self.lock();
-        if inner.epoch != Some(fingerprint) {
+        if inner.epoch != Some(epoch) {
             return;
         }
         if inner.entries.len() >= MAX_ENTRIES {
@@ -130,18 +100,10 @@ impl KeyCache {
         inner.entries.insert(hash, Entry { key, loaded: now });
     }
 
-    /// Call after committing any change that makes a key less valid (revocation): every
-    /// replica on this data dir drops its cached keys before its next request.
-    pub fn keys_changed(&self) {
-        if let Err(err) = bump(&self.epoch_file) {
-            tracing::error!(error = %err, file = %self.epoch_file.display(),
-                "could not bump the API key epoch; removing it so every replica stops caching keys");
-            if let Err(err) = std::fs::remove_file(&self.epoch_file) {
-                tracing::error!(error = %err, "could not remove the API key epoch file either; \
-                    other replicas may accept a revoked key for up to 10 s");
-            }
-        }
-        self.lock().entries.clear();
+    /// How many keys are cached (for tests).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().entries.len()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -149,34 +111,6 @@ impl KeyCache {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
-
-/// Marks every cached API key on every replica of the data dir stale (see the module docs):
-/// for tools that change `api_keys` straight in the database.
-pub fn bump_epoch(data_dir: &Path) -> std::io::Result<()> {
-    bump(&data_dir.join(EPOCH_FILE))
-}
-
-fn bump(file: &Path) -> std::io::Result<()> {
-    // O_APPEND: concurrent bumps from several processes each add their byte.
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(file)?
-        .write_all(b".")
-}
-
-fn fingerprint(file: &Path) -> Option<Fingerprint> {
-    let meta = std::fs::metadata(file).ok()?;
-    #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
-    #[cfg(not(unix))]
-    let inode = 0;
-    Some(Fingerprint {
-        inode,
-        len: meta.len(),
-        modified: meta.modified().ok(),
-    })
 }
 
 #[cfg(test)]
@@ -199,52 +133,51 @@ mod tests {
     }
 
     #[test]
-    fn a_bump_from_another_cache_on_the_same_dir_drops_entries() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (a, b) = (
-            KeyCache::open(dir.path()).expect("a"),
-            KeyCache::open(dir.path()).expect("b"),
-        );
+    fn nothing_is_cached_before_an_epoch_was_read() {
+        let cache = KeyCache::default();
         let now = Instant::now();
-        let epoch = a.epoch();
-        assert_eq!(a.get(&[1; 32], epoch, now).map(|_| ()), None);
-        a.insert([1; 32], key("one"), epoch, now);
-        assert!(a.get(&[1; 32], a.epoch(), now).is_some());
-        b.keys_changed();
+        assert_eq!(cache.epoch(), None);
+        cache.observe(3);
+        cache.insert([1; 32], key("one"), 3, now);
+        let hit = cache.get(&[1; 32], now).expect("cached");
+        assert_eq!(hit.epoch, 3);
+    }
+
+    #[test]
+    fn a_newer_epoch_drops_entries_and_an_older_one_changes_nothing() {
+        let cache = KeyCache::default();
+        let now = Instant::now();
+        cache.observe(5);
+        cache.insert([1; 32], key("one"), 5, now);
+        cache.observe(4);
         assert!(
-            a.get(&[1; 32], a.epoch(), now).is_none(),
-            "stale after b's bump"
+            cache.get(&[1; 32], now).is_some(),
+            "an older read is ignored"
         );
+        cache.observe(6);
+        assert!(cache.get(&[1; 32], now).is_none(), "stale after a bump");
+        assert_eq!(cache.len(), 0);
     }
 
     #[test]
     fn rows_read_under_an_old_epoch_are_not_cached() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let cache = KeyCache::open(dir.path()).expect("cache");
+        let cache = KeyCache::default();
         let now = Instant::now();
-        let before = cache.epoch();
-        assert!(cache.get(&[2; 32], before, now).is_none());
-        bump_epoch(dir.path()).expect("bump");
-        // Another request sees the new epoch first, then the slow one tries to insert.
-        assert!(cache.get(&[3; 32], cache.epoch(), now).is_none());
+        cache.observe(1);
+        let before = cache.epoch().expect("epoch");
+        // Another request sees the bump first, then the slow one tries to insert.
+        cache.observe(2);
         cache.insert([2; 32], key("two"), before, now);
-        assert!(cache.get(&[2; 32], cache.epoch(), now).is_none());
+        assert!(cache.get(&[2; 32], now).is_none());
     }
 
     #[test]
-    fn entries_expire_and_a_missing_epoch_file_bypasses_the_cache() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let cache = KeyCache::open(dir.path()).expect("cache");
+    fn entries_expire() {
+        let cache = KeyCache::default();
         let now = Instant::now();
-        let epoch = cache.epoch();
-        assert!(cache.get(&[4; 32], epoch, now).is_none());
-        cache.insert([4; 32], key("four"), epoch, now);
-        assert!(cache.get(&[4; 32], epoch, now + TTL / 2).is_some());
-        assert!(cache.get(&[4; 32], epoch, now + TTL).is_none());
-        std::fs::remove_file(dir.path().join(EPOCH_FILE)).expect("remove");
-        let gone = cache.epoch();
-        assert_eq!(gone, Epoch(None));
-        cache.insert([5; 32], key("five"), gone, now);
-        assert!(cache.get(&[5; 32], gone, now).is_none());
+        cache.observe(0);
+        cache.insert([4; 32], key("four"), 0, now);
+        assert!(cache.get(&[4; 32], now + TTL / 2).is_some());
+        assert!(cache.get(&[4; 32], now + TTL).is_none());
     }
 }

@@ -4,6 +4,7 @@
 
 mod access;
 mod auth;
+mod auth_epoch;
 mod authz;
 mod bench;
 mod blobs;
@@ -41,7 +42,6 @@ pub use blobs::s3;
 pub use database_url::{DatabaseUrlError, OpenFailure, open_failure, parse_database_url};
 pub use domain::firmware::lifecycle::SweepReport;
 pub use idempotency::REPLAYED_HEADER;
-pub use key_cache::{EPOCH_FILE as AUTH_EPOCH_FILE, bump_epoch as invalidate_cached_keys};
 pub use migrate::{
     BlobReport, MigrateError, Migration, MigrationReport, Place, TableReport, describe_blobs,
     migrate,
@@ -163,15 +163,9 @@ impl Server {
         )
         .await
         .context("could not bootstrap the default organization")?;
-        let keys = key_cache::KeyCache::open(&config.data_dir).with_context(|| {
-            format!(
-                "could not create `{}` in the data directory",
-                key_cache::EPOCH_FILE
-            )
-        })?;
         #[cfg(feature = "test-hooks")]
         pool.set_write_gate(config.write_gate.clone());
-        let mut state = state::AppState::new(pool, config.max_body_bytes, keys);
+        let mut state = state::AppState::new(pool, config.max_body_bytes);
         state.shared_mut().bulk = state::BulkLimits {
             max_body_bytes: config.max_bulk_body_bytes,
             #[cfg(feature = "test-hooks")]
@@ -215,8 +209,10 @@ impl Server {
         let shutdown = shutdown.shared();
         let clock: sweeper::Clock = std::sync::Arc::new(store::now);
         let sweeper = sweeper::Sweeper::start(self.state.clone(), clock, shutdown.clone());
+        let epoch = auth_epoch::Follower::start(self.state.epoch.clone(), shutdown.clone());
         let served = self.serve_app(app, listener, shutdown).await;
         sweeper.join().await;
+        epoch.join().await;
         served
     }
 

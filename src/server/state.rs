@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use super::auth_epoch::EpochReader;
 use super::key_cache::KeyCache;
 use super::limiter::FailureLimiter;
 use super::store::Pool;
@@ -29,8 +30,11 @@ pub struct Shared {
     /// When each API key's `last_used_at` was last written, so a busy key costs one write a
     /// minute rather than one per request.
     pub key_touched: Arc<Mutex<HashMap<String, Instant>>>,
-    /// Recently authenticated keys, invalidated across replicas by the data dir's epoch file.
+    /// Recently authenticated keys, each trusted only while the database's API key epoch is
+    /// the one it was loaded under.
     pub keys: Arc<KeyCache>,
+    /// Fresh reads of that epoch, shared by concurrent requests.
+    pub epoch: Arc<EpochReader>,
     /// Invalid API keys per client IP, for brute-force protection.
     pub limiter: Arc<FailureLimiter>,
     /// Settings of the bulk routes.
@@ -48,12 +52,14 @@ pub struct BulkLimits {
 }
 
 impl AppState {
-    pub fn new(pool: Pool, max_body_bytes: usize, keys: KeyCache) -> Self {
+    pub fn new(pool: Pool, max_body_bytes: usize) -> Self {
+        let keys = Arc::new(KeyCache::default());
         AppState(Arc::new(Shared {
+            epoch: EpochReader::new(pool.clone(), Arc::clone(&keys)),
             pool,
             max_body_bytes,
             key_touched: Arc::default(),
-            keys: Arc::new(keys),
+            keys,
             limiter: Arc::default(),
             bulk: BulkLimits {
                 max_body_bytes,

@@ -87,14 +87,12 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::server::key_cache::KeyCache;
 
     /// A state whose sweeps fail at once (closed database pools): only the schedule
     /// matters here; what a sweep does is tested against a real data dir.
-    async fn state(dir: &std::path::Path, expiry: Duration) -> AppState {
+    async fn state(_dir: &std::path::Path, expiry: Duration) -> AppState {
         let pool = crate::server::store::Pool::closed().await;
-        let keys = KeyCache::open(dir).expect("key cache");
-        let mut state = AppState::new(pool, 1024, keys);
+        let mut state = AppState::new(pool, 1024);
         let firmware = crate::server::domain::firmware::Firmware::in_memory();
         state.shared_mut().firmware = Arc::new(firmware.with_upload_expiry(expiry));
         state

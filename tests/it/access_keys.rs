@@ -72,20 +72,9 @@ async fn an_expired_key_fails_and_expiry_must_be_in_the_future() {
         200
     );
 
-    // Let the clock pass the expiry: move it into the past in the database itself.
-    let db = api.server.data_dir.path().join(fleet::server::DB_FILE);
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display()))
-        .await
-        .expect("open db");
-    sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2")
-        .bind(chrono::Utc::now() - chrono::TimeDelta::seconds(1))
-        .bind(&id)
-        .execute(&pool)
-        .await
-        .expect("expire");
-    pool.close().await;
-    // A hand edit of `api_keys` must tell the servers' key caches, as any out-of-band tool must.
-    fleet::server::invalidate_cached_keys(api.server.data_dir.path()).expect("bump the epoch");
+    // Let the clock pass the expiry: move it into the past in the database itself. The cached
+    // key must not outlive the edit: the database bumps the key epoch, no service is told.
+    crate::access_shared::expire_by_hand(&api.server.storage, &id).await;
     let expired = call(&api, &secret, Method::GET, "/v1/whoami", None).await;
     expired.assert_error(401, "unauthorized");
     assert!(

@@ -9,6 +9,7 @@ mod access_matrix;
 mod access_proxies;
 mod access_replicas;
 mod access_scope_leaks;
+mod access_shared;
 mod access_support;
 mod api_auth;
 mod api_bad_input;

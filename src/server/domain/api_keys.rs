@@ -182,22 +182,15 @@ pub async fn get(pool: &Pool, principal: &Principal, reference: &str) -> ApiResu
     key_or_404(&mut conn, &principal.org_id, principal.scope(), reference).await
 }
 
-/// A revoked key, and whether this call revoked it (rather than finding it revoked already).
-pub struct Revocation {
-    pub key: ApiKey,
-    pub newly_revoked: bool,
-}
-
 /// Revokes the key `reference`; revoking a revoked key changes nothing and records nothing.
-pub async fn revoke(pool: &Pool, principal: &Principal, reference: &str) -> ApiResult<Revocation> {
+/// The same transaction bumps the API key epoch (by trigger), so every replica stops trusting
+/// its cached copy of the key when this commits.
+pub async fn revoke(pool: &Pool, principal: &Principal, reference: &str) -> ApiResult<ApiKey> {
     let (org, scope) = (&principal.org_id, principal.scope());
     let mut tx = store::begin_write(pool).await?;
     let key = key_or_404(&mut tx, org, scope, reference).await?;
     if key.revoked_at.is_some() {
-        return Ok(Revocation {
-            key,
-            newly_revoked: false,
-        });
+        return Ok(key);
     }
     store::api_keys::revoke(&mut tx, &key.id, store::now()).await?;
     let details = json!({ "name": key.name, "role": key.role.as_str() });
@@ -205,10 +198,7 @@ pub async fn revoke(pool: &Pool, principal: &Principal, reference: &str) -> ApiR
     audit::record_org_wide(&mut tx, principal, action, key.id.as_str(), details).await?;
     let key = key_or_404(&mut tx, org, scope, key.id.as_str()).await?;
     tx.commit().await?;
-    Ok(Revocation {
-        key,
-        newly_revoked: true,
-    })
+    Ok(key)
 }
 
 /// The caller's own key: name, role, product scope and organization.

@@ -4,6 +4,8 @@
 //! spelling comes from `dialect`, chosen by the connection's [`Backend`].
 
 pub mod api_keys;
+pub mod auth_epoch;
+pub mod auth_failures;
 pub mod bulk;
 pub mod bulk_import;
 pub mod cohorts;
@@ -21,6 +23,8 @@ pub mod dialect;
 mod pool;
 pub mod postgres;
 pub mod sql;
+#[cfg(test)]
+pub mod test_pools;
 #[cfg(feature = "test-hooks")]
 pub mod write_gate;
 

@@ -96,6 +96,14 @@ impl Pool {
         })
     }
 
+    /// The PostgreSQL pool, for what only PostgreSQL has (`LISTEN`); `None` on SQLite.
+    pub(super) fn postgres_pool(&self) -> Option<&sqlx::Pool<Postgres>> {
+        match &self.engine {
+            Engine::Postgres { pool, .. } => Some(pool),
+            Engine::Sqlite { .. } => None,
+        }
+    }
+
     pub async fn close(&self) {
         match &self.engine {
             Engine::Sqlite { reader, writer } => {
