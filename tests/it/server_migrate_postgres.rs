@@ -1,5 +1,6 @@
 //! `fleet server migrate` from a populated SQLite data dir to PostgreSQL (a fresh schema of the
-//! run's server, `FLEET_TEST_DATABASE_URL`) with the blobs in a new data dir: the CLI sees the
+//! run's server, `FLEET_TEST_DATABASE_URL`) with the blobs in a new data dir, or in the run's
+//! S3 server when it has one (`FLEET_TEST_S3_ENDPOINT`): the CLI sees the
 //! same deployment on `fleet server --database-url`, and a second copy into it is refused.
 
 use crate::cli_server;
@@ -18,21 +19,22 @@ fn a_sqlite_deployment_moves_to_postgres_and_the_cli_sees_the_same_data() {
     let new_home = tempfile::tempdir().expect("new data dir");
     let new_dir = new_home.path().to_str().expect("utf-8");
     let from = format!("sqlite:{}", deployment.data.path().display());
-    let run = deployment
-        .cli
-        .run(&[
-            "server",
-            "migrate",
-            "--from",
-            &from,
-            "--to",
-            &url,
-            "--to-data-dir",
-            new_dir,
-            "-o",
-            "json",
-        ])
-        .success();
+    // On the run with S3, the blobs go into the bucket instead of the new data dir.
+    let blobs = crate::common::backend::blob_args(new_home.path());
+    let mut args = vec![
+        "server",
+        "migrate",
+        "--from",
+        &from,
+        "--to",
+        &url,
+        "--to-data-dir",
+        new_dir,
+        "-o",
+        "json",
+    ];
+    args.extend(blobs.iter().map(String::as_str));
+    let run = deployment.cli.run(&args).success();
     let report = run.json();
     assert_clean_report(&report);
     assert_eq!(
@@ -43,7 +45,9 @@ fn a_sqlite_deployment_moves_to_postgres_and_the_cli_sees_the_same_data() {
     // The old data dir goes away; the PostgreSQL database and the new blob dir stand alone.
     std::fs::remove_dir_all(deployment.data.path().join("blobs")).expect("remove old blobs");
     std::fs::remove_file(deployment.data.path().join("fleet.db")).expect("remove old db");
-    let running = cli_server::start(&deployment.cli, new_home.path(), &["--database-url", &url]);
+    let mut serve = vec!["--database-url", url.as_str()];
+    serve.extend(blobs.iter().map(String::as_str));
+    let running = cli_server::start(&deployment.cli, new_home.path(), &serve);
     assert!(
         !running.startup.join("\n").contains("created organization"),
         "{:?}",

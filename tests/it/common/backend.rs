@@ -149,6 +149,15 @@ pub fn storage(data_dir: &Path) -> Storage {
 #[allow(dead_code)]
 pub fn server_args(data_dir: &Path) -> Vec<String> {
     let mut args = database_args(data_dir);
+    args.extend(blob_args(data_dir));
+    args
+}
+
+/// The `--blob-store` and `--s3-*` flags of the deployment on `data_dir` in this run (none
+/// for local blobs), for `fleet server` and `fleet server migrate`.
+#[allow(dead_code)]
+pub fn blob_args(data_dir: &Path) -> Vec<String> {
+    let mut args = Vec::new();
     if let Some(endpoint) = s3_endpoint() {
         let s3 = s3_settings(&endpoint, data_dir);
         let prefix = s3.prefix.unwrap_or_default();
