@@ -48,7 +48,7 @@ secs() { awk "BEGIN{printf \"%.3f\", $2 - $1}"; }
 ratio() { awk "BEGIN{ printf \"%.2fx\", $1 / ($2 > 0 ? $2 : 0.001) }"; }
 rate() { awk "BEGIN{ printf \"%.0f\", $1 / ($2 > 0 ? $2 : 0.001) }"; }
 
-pg_url=$(bash .ci/postgres)
+pg_url=$(bash .ci/postgres fleet_bench)
 s3_endpoint=$(bash .ci/s3 start)
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
 curl -fsS -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user bench:bench "$s3_endpoint/fleet-bench" >/dev/null

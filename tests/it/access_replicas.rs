@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use fleet::server::{Server, ServerConfig};
+use fleet::server::ServerConfig;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -11,16 +11,7 @@ use tokio::sync::oneshot;
 async fn replica(data_dir: &std::path::Path) -> (SocketAddr, Option<String>, oneshot::Sender<()>) {
     let mut config = ServerConfig::new(data_dir);
     crate::common::backend::apply(&mut config);
-    let (server, key) = Server::open(config).await.expect("open a replica");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(server.serve(listener, async {
-        let _ = stopped.await;
-    }));
-    (addr, key, stop)
+    crate::common::replica::start(config).await
 }
 
 async fn send(

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use fleet::server::{Database, Server, ServerConfig, Storage};
+use fleet::server::{Database, ServerConfig, Storage};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -15,16 +15,7 @@ use crate::common::backend;
 /// A replica in this runtime serving `data_dir` on `database` (set before the harness would
 /// derive one from the data dir); dropping the sender stops it.
 async fn replica(config: ServerConfig) -> (SocketAddr, Option<String>, oneshot::Sender<()>) {
-    let (server, key) = Server::open(config).await.expect("open a replica");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(server.serve(listener, async {
-        let _ = stopped.await;
-    }));
-    (addr, key, stop)
+    crate::common::replica::start(config).await
 }
 
 fn config(data_dir: &Path) -> ServerConfig {

@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 
-use fleet::server::{Server, ServerConfig};
+use fleet::server::ServerConfig;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -29,16 +29,7 @@ async fn replica(data_dir: &std::path::Path) -> (SocketAddr, Option<String>, one
     let mut config = ServerConfig::new(data_dir);
     config.part_size_bytes = PART as u64;
     crate::common::backend::apply(&mut config);
-    let (server, key) = Server::open(config).await.expect("open a replica");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(server.serve(listener, async {
-        let _ = stopped.await;
-    }));
-    (addr, key, stop)
+    crate::common::replica::start(config).await
 }
 
 struct Client {

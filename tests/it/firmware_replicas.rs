@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 
-use fleet::server::{Server, ServerConfig};
+use fleet::server::ServerConfig;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -31,16 +31,7 @@ async fn replica(
     let mut config = ServerConfig::new(data_dir);
     config.part_size_bytes = part as u64;
     crate::common::backend::apply(&mut config);
-    let (server, key) = Server::open(config).await.expect("open a replica");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(server.serve(listener, async {
-        let _ = stopped.await;
-    }));
-    (addr, key, stop)
+    crate::common::replica::start(config).await
 }
 
 /// Two replicas of a fresh deployment and the admin key the first bootstrapped.
