@@ -66,6 +66,7 @@ mod firmware_replicas;
 mod firmware_support;
 mod generated;
 mod layers;
+mod scale_concurrent_writes;
 mod scale_replicas;
 mod scale_support;
 mod server_database_url;
