@@ -20,6 +20,7 @@ pub mod server;
 pub mod server_blobs;
 #[cfg(feature = "server")]
 pub mod server_keys;
+#[cfg(feature = "server")]
 pub mod server_migrate;
 #[cfg(feature = "server")]
 pub mod server_profile;
