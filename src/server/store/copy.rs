@@ -10,9 +10,6 @@ use anyhow::{Context as _, bail};
 use chrono::{DateTime, SubsecRound as _, Utc};
 use futures_util::TryStreamExt as _;
 use sha2::{Digest as _, Sha256};
-use sqlx::Row as _;
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
 
 use super::conn::{Backend, Conn, Raw};
 use super::sql::{Arg, query};
@@ -342,8 +339,8 @@ pub async fn copy_table(
         }};
     }
     match source.raw() {
-        Raw::Sqlite(conn) => each_row!(sqlx::query(&select).fetch(conn), sqlite_values),
-        Raw::Postgres(conn) => each_row!(sqlx::query(&select).fetch(conn), postgres_values),
+        Raw::Sqlite(conn) => each_row!(sqlx::query(&select).fetch(conn), row_values),
+        Raw::Postgres(conn) => each_row!(sqlx::query(&select).fetch(conn), row_values),
     }
     if !batch.is_empty() {
         insert(target, table, batch).await?;
@@ -360,13 +357,13 @@ pub async fn content(conn: &mut Conn, table: &Table) -> anyhow::Result<Content> 
         Raw::Sqlite(conn) => {
             let mut rows = sqlx::query(&select).fetch(conn);
             while let Some(row) = rows.try_next().await.with_context(failed)? {
-                content.add(&sqlite_values(&row, &table.columns).with_context(failed)?);
+                content.add(&row_values(&row, &table.columns).with_context(failed)?);
             }
         }
         Raw::Postgres(conn) => {
             let mut rows = sqlx::query(&select).fetch(conn);
             while let Some(row) = rows.try_next().await.with_context(failed)? {
-                content.add(&postgres_values(&row, &table.columns).with_context(failed)?);
+                content.add(&row_values(&row, &table.columns).with_context(failed)?);
             }
         }
     }
@@ -408,33 +405,24 @@ fn exact_time(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 
-fn sqlite_values(row: &SqliteRow, columns: &[Column]) -> sqlx::Result<Vec<Arg<'static>>> {
+/// The values of one row of either backend, in `columns` order.
+fn row_values<R: sqlx::Row>(row: &R, columns: &[Column]) -> sqlx::Result<Vec<Arg<'static>>>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<DateTime<Utc>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     columns
         .iter()
         .enumerate()
         .map(|(i, column)| {
             Ok(match column.kind {
                 Kind::Text => Arg::Str(row.try_get::<Option<String>, _>(i)?.map(Cow::Owned)),
-                Kind::Integer => Arg::I64(row.try_get(i)?),
-                Kind::Boolean => Arg::Bool(row.try_get(i)?),
-                Kind::Timestamp => {
-                    Arg::Time(row.try_get::<Option<DateTime<Utc>>, _>(i)?.map(exact_time))
-                }
-                Kind::Bytes => Arg::Bytes(row.try_get::<Option<Vec<u8>>, _>(i)?.map(Cow::Owned)),
-            })
-        })
-        .collect()
-}
-
-fn postgres_values(row: &PgRow, columns: &[Column]) -> sqlx::Result<Vec<Arg<'static>>> {
-    columns
-        .iter()
-        .enumerate()
-        .map(|(i, column)| {
-            Ok(match column.kind {
-                Kind::Text => Arg::Str(row.try_get::<Option<String>, _>(i)?.map(Cow::Owned)),
-                Kind::Integer => Arg::I64(row.try_get(i)?),
-                Kind::Boolean => Arg::Bool(row.try_get(i)?),
+                Kind::Integer => Arg::I64(row.try_get::<Option<i64>, _>(i)?),
+                Kind::Boolean => Arg::Bool(row.try_get::<Option<bool>, _>(i)?),
                 Kind::Timestamp => {
                     Arg::Time(row.try_get::<Option<DateTime<Utc>>, _>(i)?.map(exact_time))
                 }
