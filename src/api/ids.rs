@@ -145,6 +145,16 @@ id_type!(
     OrgId,
     "org"
 );
+id_type!(
+    /// A product's certificate authority's ID.
+    CaId,
+    "ca"
+);
+id_type!(
+    /// A device certificate's ID (registered, issued or provisioned just in time).
+    DeviceCertId,
+    "dcr"
+);
 
 #[cfg(test)]
 mod tests {

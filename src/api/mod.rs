@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod bulk;
 pub mod cohort;
 pub mod device;
+pub mod device_api;
 pub mod error;
 pub mod event;
 pub mod firmware;
@@ -33,6 +34,7 @@ pub use firmware::{
 };
 pub use ids::ApiKeyId;
 pub use ids::{ArtifactId, BinaryId, BundleId, ReleaseId, SigningKeyId, VersionId};
+pub use ids::{CaId, DeviceCertId};
 pub use ids::{CohortId, DeviceId, EventId, OrgId, ProductId};
 pub use page::{Page, PagedQuery};
 pub use product::{CreateProduct, Product, ProductListQuery, ProductState, UpdateProduct};

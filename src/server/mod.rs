@@ -9,6 +9,7 @@ mod authz;
 mod bench;
 mod blobs;
 mod database_url;
+mod device_api;
 mod domain;
 mod error;
 mod extract;

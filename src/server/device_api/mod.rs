@@ -1,0 +1,4 @@
+//! The device API: the second listener (`fleet server --device-listen`), where devices
+//! authenticate with X.509 client certificates (mutual TLS), never with API keys.
+
+pub mod principal;
