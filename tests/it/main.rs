@@ -56,6 +56,7 @@ mod cli_wording;
 mod common;
 mod device_listen;
 mod device_refusals;
+mod device_replicas;
 mod firmware_api;
 mod firmware_concurrent;
 mod firmware_digest;
