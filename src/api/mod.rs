@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod cohort;
 pub mod device;
 pub mod device_api;
+pub mod device_status;
 pub mod error;
 pub mod event;
 pub mod firmware;
@@ -24,6 +25,7 @@ pub use bulk::{
 };
 pub use cohort::{Cohort, CohortListQuery, CreateCohort, UpdateCohort};
 pub use device::{CreateDevice, Device, DeviceListQuery, UpdateDevice};
+pub use device_status::DeviceStatus;
 pub use error::{ErrorBody, ErrorCode, FieldError};
 pub use event::{AuditAction, Event, EventListQuery, EventResult};
 pub use firmware::{

@@ -2,3 +2,7 @@
 //! authenticate with X.509 client certificates (mutual TLS), never with API keys.
 
 pub mod principal;
+pub mod check_in;
+pub mod download;
+pub mod reports;
+pub mod update_routes;

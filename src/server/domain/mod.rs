@@ -17,6 +17,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod bulk;
 pub mod cohorts;
+pub mod device_updates;
 pub mod devices;
 pub mod events;
 pub mod firmware;

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod bulk;
 pub mod cohorts;
+pub mod device_status;
 pub mod devices;
 pub mod events;
 pub mod firmware;

@@ -10,6 +10,8 @@ pub mod bulk;
 pub mod bulk_import;
 pub mod cohorts;
 pub mod copy;
+pub mod device_offers;
+pub mod device_status;
 pub mod devices;
 pub mod event_log;
 pub mod events;
@@ -17,6 +19,7 @@ pub mod firmware;
 pub mod idempotency;
 pub mod orgs;
 pub mod products;
+pub mod update_reports;
 
 mod conn;
 pub mod dialect;
