@@ -67,7 +67,10 @@ impl Resource for DeviceView {
             ("check-ins", s.check_ins.to_string()),
             ("reported target", or_dash(s.reported_target.as_deref())),
             ("running", running),
-            ("update", s.update.as_ref().map_or("-".to_owned(), update_line)),
+            (
+                "update",
+                s.update.as_ref().map_or("-".to_owned(), update_line),
+            ),
         ]);
         for update in &s.history {
             fields.push(("history", update_line(update)));

@@ -12,7 +12,9 @@ use utoipa::openapi::schema::Schema;
 use utoipa_axum::router::UtoipaMethodRouter;
 
 pub use super::authz::Access;
-use super::handlers::{api_keys, bulk, cohorts, device_status, devices, events, firmware, meta, products};
+use super::handlers::{
+    api_keys, bulk, cohorts, device_status, devices, events, firmware, meta, products,
+};
 use super::state::AppState;
 
 /// How a route reads its request body, which decides the layers in front of it.

@@ -109,7 +109,8 @@ pub async fn download(
     let length = range.as_ref().map_or(size, |r| r.end - r.start);
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     if let Some(r) = &range {
-        if let Ok(value) = HeaderValue::try_from(format!("bytes {}-{}/{size}", r.start, r.end - 1)) {
+        if let Ok(value) = HeaderValue::try_from(format!("bytes {}-{}/{size}", r.start, r.end - 1))
+        {
             headers.insert(header::CONTENT_RANGE, value);
         }
     }

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, query};
-use crate::api::device_api::RunningArtifact;
 use crate::api::DeviceId;
+use crate::api::device_api::RunningArtifact;
 
 /// Rows per multi-row `VALUES` statement: well under SQLite's 32,766 and PostgreSQL's 65,535
 /// bound parameters at the widest row below (9 columns).
@@ -100,7 +100,10 @@ async fn replace_running(conn: &mut Conn, devices: &[&StatusUpdate]) -> sqlx::Re
     Ok(())
 }
 
-async fn insert_running(conn: &mut Conn, rows: &[(&DeviceId, &RunningArtifact)]) -> sqlx::Result<()> {
+async fn insert_running(
+    conn: &mut Conn,
+    rows: &[(&DeviceId, &RunningArtifact)],
+) -> sqlx::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -131,7 +134,8 @@ pub async fn upsert_running(
         return Ok(());
     }
     let mut q = query("DELETE FROM device_running WHERE device_id = ");
-    q.push_bind(device_id.as_str().to_owned()).push(" AND artifact IN (");
+    q.push_bind(device_id.as_str().to_owned())
+        .push(" AND artifact IN (");
     q.push_list(running.iter().map(|r| r.artifact.clone()));
     q.push(")");
     q.execute(&mut *conn).await?;

@@ -200,9 +200,11 @@ fn push_list_filter(
             .push(")");
     }
     if let Some(state) = filter.update_state {
-        qb.push(" AND EXISTS (SELECT 1 FROM device_updates u WHERE u.device_id = d.id AND u.state = ")
-            .push_bind(state.to_owned())
-            .push(")");
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM device_updates u WHERE u.device_id = d.id AND u.state = ",
+        )
+        .push_bind(state.to_owned())
+        .push(")");
     }
 }
 

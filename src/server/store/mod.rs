@@ -10,6 +10,7 @@ pub mod bulk;
 pub mod bulk_import;
 pub mod cohorts;
 pub mod copy;
+pub mod device_identity;
 pub mod device_offers;
 pub mod device_status;
 pub mod devices;

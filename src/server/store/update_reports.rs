@@ -120,18 +120,3 @@ pub async fn history(
     .await?;
     rows.into_iter().map(UpdateRow::into_api).collect()
 }
-
-/// Whether the device ever reported anything about `release_id`.
-pub async fn reported(
-    conn: &mut Conn,
-    device_id: &DeviceId,
-    release_id: &ReleaseId,
-) -> sqlx::Result<bool> {
-    let row: Option<(String,)> =
-        query("SELECT id FROM update_reports WHERE device_id = $1 AND release_id = $2 LIMIT 1")
-            .bind(device_id.as_str())
-            .bind(release_id.as_str())
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.is_some())
-}

@@ -46,12 +46,21 @@ pub fn validate(body: &CheckIn) -> ApiResult<Option<String>> {
     if body.running.len() > MAX_RUNNING {
         v.check(
             "running",
-            Err(format!("lists {} artifacts; at most {MAX_RUNNING}", body.running.len())),
+            Err(format!(
+                "lists {} artifacts; at most {MAX_RUNNING}",
+                body.running.len()
+            )),
         );
     }
     for (i, r) in body.running.iter().take(MAX_RUNNING).enumerate() {
-        v.check(&format!("running[{i}].artifact"), text(&r.artifact, "artifact"));
-        v.check(&format!("running[{i}].version"), text(&r.version, "version"));
+        v.check(
+            &format!("running[{i}].artifact"),
+            text(&r.artifact, "artifact"),
+        );
+        v.check(
+            &format!("running[{i}].version"),
+            text(&r.version, "version"),
+        );
         if let Some(digest) = &r.sha256 {
             v.check(&format!("running[{i}].sha256"), sha256(digest));
         }

@@ -16,8 +16,10 @@ use crate::server::store::firmware::binaries::{self, BlobLayout, Stored};
 use crate::server::store::{Pool, device_offers, device_status};
 
 fn not_offered(binary: &str) -> ApiError {
-    ApiError::not_found(format!("binary `{binary}` is not part of an update offered to this device"))
-        .with_hint("check in again and download the binaries its answer lists")
+    ApiError::not_found(format!(
+        "binary `{binary}` is not part of an update offered to this device"
+    ))
+    .with_hint("check in again and download the binaries its answer lists")
 }
 
 /// The binary `binary` if it is in the update offered to `device` right now; 404 otherwise.
@@ -147,7 +149,10 @@ mod tests {
             .map(|(p, r)| (p.number, r))
             .collect();
         assert_eq!(got, [(1, 3..4), (2, 0..4), (3, 0..1)]);
-        let tail: Vec<u64> = pieces(&parts, 8..10).iter().map(|(p, _)| p.number).collect();
+        let tail: Vec<u64> = pieces(&parts, 8..10)
+            .iter()
+            .map(|(p, _)| p.number)
+            .collect();
         assert_eq!(tail, [3]);
     }
 }

@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::rollout;
-use crate::api::device_api::{OfferedBinary, OfferedSignature, RunningArtifact, UpdateOffer};
 use crate::api::device_api::{BINARIES_PATH, UpdateState};
+use crate::api::device_api::{OfferedBinary, OfferedSignature, RunningArtifact, UpdateOffer};
 use crate::api::{BundleId, DeviceId, ProductId};
 use crate::server::store::Conn;
 use crate::server::store::device_offers::{self, BundleBinary, CurrentRelease, DeviceContext};
@@ -56,7 +56,9 @@ impl BundleCache {
         Ok(binaries)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(BundleId, String), Arc<Vec<BundleBinary>>>> {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(BundleId, String), Arc<Vec<BundleBinary>>>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -206,15 +208,25 @@ mod tests {
         let mut ctx = context(10);
         let at_10 = offered_share(&ctx, &devices);
         let count = at_10.iter().filter(|o| **o).count();
-        assert!((800..=1200).contains(&count), "{count} of 10,000 offered at 10%");
+        assert!(
+            (800..=1200).contains(&count),
+            "{count} of 10,000 offered at 10%"
+        );
         if let Some(release) = ctx.release.as_mut() {
             release.rollout_percent = 50;
         }
         let at_50 = offered_share(&ctx, &devices);
         let count_50 = at_50.iter().filter(|o| **o).count();
-        assert!((4800..=5200).contains(&count_50), "{count_50} offered at 50%");
+        assert!(
+            (4800..=5200).contains(&count_50),
+            "{count_50} offered at 50%"
+        );
         for (i, (a, b)) in at_10.iter().zip(&at_50).enumerate() {
-            assert!(!a || *b, "device {} left the rollout when it grew", devices[i]);
+            assert!(
+                !a || *b,
+                "device {} left the rollout when it grew",
+                devices[i]
+            );
         }
     }
 
@@ -225,9 +237,15 @@ mod tests {
         let product = full.product_id.clone();
         assert!(eligible_release(&device, &product, &full).is_some());
 
-        let quarantined = DeviceContext { quarantined: true, ..full.clone() };
+        let quarantined = DeviceContext {
+            quarantined: true,
+            ..full.clone()
+        };
         assert!(eligible_release(&device, &product, &quarantined).is_none());
-        let cohortless = DeviceContext { release: None, ..full.clone() };
+        let cohortless = DeviceContext {
+            release: None,
+            ..full.clone()
+        };
         assert!(eligible_release(&device, &product, &cohortless).is_none());
         assert!(eligible_release(&device, &ProductId::generate(), &full).is_none());
 

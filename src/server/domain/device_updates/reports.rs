@@ -54,7 +54,10 @@ pub async fn report(
     let mut v = Validator::default();
     if let Some(reason) = &body.reason {
         if reason.chars().count() > MAX_REASON {
-            v.check("reason", Err(format!("is longer than {MAX_REASON} characters")));
+            v.check(
+                "reason",
+                Err(format!("is longer than {MAX_REASON} characters")),
+            );
         }
     }
     v.finish()?;
@@ -122,15 +125,36 @@ mod tests {
         let new = ReleaseId::generate();
         let installing = update(&new, UpdateState::Installing);
         assert!(moves_latest(None, &installing));
-        assert!(!moves_latest(Some(&installing), &update(&new, UpdateState::Downloading)));
-        assert!(moves_latest(Some(&installing), &update(&new, UpdateState::Failed)));
+        assert!(!moves_latest(
+            Some(&installing),
+            &update(&new, UpdateState::Downloading)
+        ));
+        assert!(moves_latest(
+            Some(&installing),
+            &update(&new, UpdateState::Failed)
+        ));
         let failed = update(&new, UpdateState::Failed);
-        assert!(moves_latest(Some(&failed), &update(&new, UpdateState::Succeeded)));
-        assert!(moves_latest(Some(&failed), &update(&new, UpdateState::RolledBack)));
+        assert!(moves_latest(
+            Some(&failed),
+            &update(&new, UpdateState::Succeeded)
+        ));
+        assert!(moves_latest(
+            Some(&failed),
+            &update(&new, UpdateState::RolledBack)
+        ));
         let succeeded = update(&new, UpdateState::Succeeded);
-        assert!(!moves_latest(Some(&succeeded), &update(&new, UpdateState::Failed)));
-        assert!(!moves_latest(Some(&installing), &update(&old, UpdateState::Succeeded)));
+        assert!(!moves_latest(
+            Some(&succeeded),
+            &update(&new, UpdateState::Failed)
+        ));
+        assert!(!moves_latest(
+            Some(&installing),
+            &update(&old, UpdateState::Succeeded)
+        ));
         let on_old = update(&old, UpdateState::Succeeded);
-        assert!(moves_latest(Some(&on_old), &update(&new, UpdateState::Downloading)));
+        assert!(moves_latest(
+            Some(&on_old),
+            &update(&new, UpdateState::Downloading)
+        ));
     }
 }

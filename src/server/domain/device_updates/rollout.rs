@@ -45,6 +45,9 @@ mod tests {
     fn the_bucket_is_stable() {
         let release = ReleaseId::parse("rel_0190a1b2c3d4e5f60718293a4b5c6d7e").expect("id");
         let device = DeviceId::parse("dev_0190a1b2c3d4e5f60718293a4b5c6d7f").expect("id");
-        assert_eq!(bucket(&release, &device), bucket(&release.clone(), &device.clone()));
+        assert_eq!(
+            bucket(&release, &device),
+            bucket(&release.clone(), &device.clone())
+        );
     }
 }

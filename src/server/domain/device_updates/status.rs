@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::DeviceUpdates;
 use crate::api::device_status::STATUS_HISTORY;
-use crate::api::{DeviceStatus, Device};
+use crate::api::{Device, DeviceStatus};
 use crate::server::auth::Principal;
 use crate::server::error::ApiResult;
 use crate::server::store::{self, Pool, device_status, update_reports};
@@ -100,7 +100,9 @@ impl<'a> SeenFilter<'a> {
                 }
                 _ => v.check(
                     "running",
-                    Err(format!("`{running}` is not ARTIFACT@VERSION, e.g. app@1.4.0")),
+                    Err(format!(
+                        "`{running}` is not ARTIFACT@VERSION, e.g. app@1.4.0"
+                    )),
                 ),
             }
         }

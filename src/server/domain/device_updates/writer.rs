@@ -194,7 +194,11 @@ mod tests {
             "INSERT INTO products (id, org_id, name, created_at, updated_at) \
              VALUES ('prd_1', 'org_1', 'p', $1, $1) ON CONFLICT DO NOTHING",
         ] {
-            store::query(sql).bind(now).execute(&mut tx).await.expect(sql);
+            store::query(sql)
+                .bind(now)
+                .execute(&mut tx)
+                .await
+                .expect(sql);
         }
         store::query(
             "INSERT INTO devices (id, org_id, product_id, identifier, created_at, updated_at) \
@@ -246,23 +250,39 @@ mod tests {
 
             assert_eq!(writer.flush().await.expect("flush"), 2);
             let mut conn = pool.acquire().await.expect("conn");
-            let status = device_status::get(&mut conn, &a).await.expect("get").expect("row");
+            let status = device_status::get(&mut conn, &a)
+                .await
+                .expect("get")
+                .expect("row");
             assert_eq!(status.check_ins, 2);
             assert_eq!(status.boot_id.as_deref(), Some("boot-2"));
             assert_eq!(status.last_address.as_deref(), Some("192.0.2.7"));
-            let running = device_status::running(&mut conn, &a).await.expect("running");
+            let running = device_status::running(&mut conn, &a)
+                .await
+                .expect("running");
             assert_eq!(running.len(), 1);
-            assert_eq!(running[0].version, "1.0", "a check-in without a list keeps the older one");
+            assert_eq!(
+                running[0].version, "1.0",
+                "a check-in without a list keeps the older one"
+            );
             drop(conn);
 
             writer.record(update(&a, "boot-3", Some("1.1")));
             writer.flush().await.expect("flush");
             let mut conn = pool.acquire().await.expect("conn");
-            let status = device_status::get(&mut conn, &a).await.expect("get").expect("row");
+            let status = device_status::get(&mut conn, &a)
+                .await
+                .expect("get")
+                .expect("row");
             assert_eq!(status.check_ins, 3);
-            let running = device_status::running(&mut conn, &a).await.expect("running");
+            let running = device_status::running(&mut conn, &a)
+                .await
+                .expect("running");
             assert_eq!(running[0].version, "1.1");
-            let other = device_status::get(&mut conn, &b).await.expect("get").expect("row");
+            let other = device_status::get(&mut conn, &b)
+                .await
+                .expect("get")
+                .expect("row");
             assert_eq!(other.check_ins, 1);
             // Closing waits for every connection to come back.
             drop(conn);
@@ -279,12 +299,24 @@ mod tests {
             writer.record(update(&kept, "b", Some("1.0")));
             writer.record(update(&gone, "b", Some("1.0")));
             let mut conn = pool.acquire_writer().await.expect("conn");
-            store::devices::delete(&mut conn, &gone).await.expect("delete");
+            store::devices::delete(&mut conn, &gone)
+                .await
+                .expect("delete");
             drop(conn);
             assert_eq!(writer.flush().await.expect("flush"), 2);
             let mut conn = pool.acquire().await.expect("conn");
-            assert!(device_status::get(&mut conn, &kept).await.expect("get").is_some());
-            assert!(device_status::get(&mut conn, &gone).await.expect("get").is_none());
+            assert!(
+                device_status::get(&mut conn, &kept)
+                    .await
+                    .expect("get")
+                    .is_some()
+            );
+            assert!(
+                device_status::get(&mut conn, &gone)
+                    .await
+                    .expect("get")
+                    .is_none()
+            );
             drop(conn);
             pool.close().await;
         }
@@ -314,13 +346,21 @@ mod tests {
             let _turn = writer.flushing.lock().await;
             drop(_turn);
             let mut conn = pool.acquire().await.expect("conn");
-            assert!(device_status::get(&mut conn, &b).await.expect("get").is_some());
+            assert!(
+                device_status::get(&mut conn, &b)
+                    .await
+                    .expect("get")
+                    .is_some()
+            );
             drop(conn);
             writer.record(update(&a, "last", None));
             let _ = stop_tx.send(());
             task.await.expect("task");
             let mut conn = pool.acquire().await.expect("conn");
-            let status = device_status::get(&mut conn, &a).await.expect("get").expect("row");
+            let status = device_status::get(&mut conn, &a)
+                .await
+                .expect("get")
+                .expect("row");
             assert_eq!(status.boot_id.as_deref(), Some("last"));
             drop(conn);
             pool.close().await;
