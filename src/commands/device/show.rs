@@ -6,8 +6,8 @@ use crate::context::Context;
 use crate::error::Result;
 use crate::output::DeviceView;
 
-/// Show one device, with when it last checked in, from where, what it runs, its update state
-/// and its newest update reports
+/// Show one device: its settings, when it last checked in and from where, what it runs, its
+/// update state and its newest update reports
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  fleet device show sn-0042 -o json")]
 pub struct ShowArgs {
