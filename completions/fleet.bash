@@ -3420,7 +3420,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__device__subcmd__list)
-            opts="-P -c -t -p -o -q -v -y -h -V --product --cohort --tag --target --quarantined --limit --all --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            opts="-P -c -t -p -o -q -v -y -h -V --product --cohort --tag --target --quarantined --online --offline --seen-within --running --update-state --limit --all --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3452,6 +3452,18 @@ _fleet() {
                     ;;
                 --target)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seen-within)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --running)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --update-state)
+                    COMPREPLY=($(compgen -W "downloading installing succeeded failed rolled_back" -- "${cur}"))
                     return 0
                     ;;
                 --limit)

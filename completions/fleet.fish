@@ -433,8 +433,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_
 complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "create" -d 'Register a device in a product'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target or quarantine'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "show" -d 'Show one device'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target, quarantine, or what their check-ins said (online, seen within, running, update state)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "show" -d 'Show one device: its settings, when it last checked in, what it runs, its update state'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "update" -d 'Change a device\'s cohort, tags, target, quarantine or description'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "delete" -d 'Delete a device'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "move" -d 'Move devices to another product (they must be re-provisioned)'
@@ -469,6 +469,13 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s c -l cohort -d 'Only devices in this cohort (ID, or name together with --product)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s t -l tag -d 'Only devices with this `key:value` tag (repeatable; all must match)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l target -d 'Only devices with this hardware target' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l seen-within -d 'Only devices that checked in within this long, e.g. 30m, 1h, 2d' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l running -d 'Only devices running this artifact at this version, e.g. app@1.4.0' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l update-state -d 'Only devices whose latest update state is this' -r -f -a "downloading\t''
+installing\t''
+succeeded\t''
+failed\t''
+rolled_back\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
@@ -483,6 +490,8 @@ always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l quarantined -d 'Only quarantined devices'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l online -d 'Only devices that checked in within three check-in intervals (15 minutes by default)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l offline -d 'Only devices that did not check in within three check-in intervals, or never did'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l all -d 'Print every item, following pages to the end (streams; memory stays flat)'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
@@ -627,8 +636,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -f -a "issue" -d 'Issue a device certificate under a local CA directory'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "create" -d 'Register a device in a product'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target or quarantine'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one device'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target, quarantine, or what their check-ins said (online, seen within, running, update state)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one device: its settings, when it last checked in, what it runs, its update state'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a device\'s cohort, tags, target, quarantine or description'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a device'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "move" -d 'Move devices to another product (they must be re-provisioned)'
@@ -1711,8 +1720,8 @@ complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcom
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "assign" -d 'Put devices into a cohort'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "unassign" -d 'Take devices out of their cohorts'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "create" -d 'Register a device in a product'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target or quarantine'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "show" -d 'Show one device'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target, quarantine, or what their check-ins said (online, seen within, running, update state)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "show" -d 'Show one device: its settings, when it last checked in, what it runs, its update state'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "update" -d 'Change a device\'s cohort, tags, target, quarantine or description'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "delete" -d 'Delete a device'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "move" -d 'Move devices to another product (they must be re-provisioned)'

@@ -22,6 +22,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/cohorts"),
     ("get", "/v1/devices"),
     ("post", "/v1/devices"),
+    ("get", "/v1/devices/{device}/status"),
     ("get", "/v1/devices/{device}"),
     ("patch", "/v1/devices/{device}"),
     ("delete", "/v1/devices/{device}"),

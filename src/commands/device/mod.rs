@@ -20,9 +20,10 @@ use crate::error::Result;
 pub enum DeviceCommand {
     /// Register a device in a product
     Create(create::CreateArgs),
-    /// List devices, filtered by product, cohort, tags, target or quarantine
+    /// List devices, filtered by product, cohort, tags, target, quarantine, or what their
+    /// check-ins said (online, seen within, running, update state)
     List(list::ListArgs),
-    /// Show one device
+    /// Show one device: its settings, when it last checked in, what it runs, its update state
     Show(show::ShowArgs),
     /// Change a device's cohort, tags, target, quarantine or description
     Update(update::UpdateArgs),
