@@ -19,6 +19,7 @@ pub mod output;
 pub mod prompt;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod simulate;
 
 pub use cli::Cli;
 

@@ -6,6 +6,7 @@
 mod api_keys;
 mod bulk;
 mod cohorts;
+pub mod device;
 mod devices;
 mod error;
 mod events;
