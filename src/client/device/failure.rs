@@ -66,6 +66,14 @@ pub(super) fn transport(
             ),
         };
     }
+    // EMFILE: each simulated device holds a socket, so the soft limit runs out first.
+    if io_cause(err.as_ref()).and_then(std::io::Error::raw_os_error) == Some(24) {
+        return Error::new(
+            ErrorKind::Failure,
+            format!("device `{identifier}` could not open a connection: too many open files"),
+        )
+        .hint("every simulated device holds one socket: raise the open-file limit, e.g. `ulimit -n 65536`, or lower --count");
+    }
     let message = match io_cause(err.as_ref()).map(std::io::Error::kind) {
         Some(std::io::ErrorKind::ConnectionRefused) => {
             return Error::new(
