@@ -16,6 +16,7 @@ pub mod context;
 pub mod error;
 pub mod help;
 pub mod output;
+pub mod pki;
 pub mod prompt;
 #[cfg(feature = "server")]
 pub mod server;

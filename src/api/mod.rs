@@ -3,9 +3,11 @@
 
 pub mod api_key;
 pub mod bulk;
+pub mod ca;
 pub mod cohort;
 pub mod device;
 pub mod device_api;
+pub mod device_cert;
 pub mod error;
 pub mod event;
 pub mod firmware;
@@ -22,8 +24,12 @@ pub use bulk::{
     AssignCohort, BulkDevice, BulkResult, ImportDevices, ImportRow, MoveDevices, Refusal,
     Selection, UnassignCohort,
 };
+pub use ca::{
+    CaListQuery, CertificateAuthority, CreateCa, Jitp, JitpSettings, UpdateCa, UpdateJitp,
+};
 pub use cohort::{Cohort, CohortListQuery, CreateCohort, UpdateCohort};
 pub use device::{CreateDevice, Device, DeviceListQuery, UpdateDevice};
+pub use device_cert::{AddDeviceCert, DeviceCertSource, DeviceCertificate, RevokeDeviceCert};
 pub use error::{ErrorBody, ErrorCode, FieldError};
 pub use event::{AuditAction, Event, EventListQuery, EventResult};
 pub use firmware::{

@@ -5,8 +5,10 @@
 
 mod api_keys;
 mod bulk;
+mod cas;
 mod cohorts;
 pub mod device;
+mod device_certs;
 mod devices;
 mod error;
 mod events;
@@ -26,7 +28,9 @@ use serde::de::DeserializeOwned;
 
 pub use api_keys::ApiKeys;
 pub use bulk::Bulk;
+pub use cas::Cas;
 pub use cohorts::Cohorts;
+pub use device_certs::DeviceCerts;
 pub use devices::Devices;
 pub use events::Events;
 pub use firmware::Firmware;
@@ -137,6 +141,14 @@ impl ApiClient {
 
     pub fn devices(&self) -> Devices<'_> {
         Devices::new(self)
+    }
+
+    pub fn cas(&self) -> Cas<'_> {
+        Cas::new(self)
+    }
+
+    pub fn device_certs(&self) -> DeviceCerts<'_> {
+        DeviceCerts::new(self)
     }
 
     pub fn bulk(&self) -> Bulk<'_> {

@@ -7,6 +7,7 @@
 mod access;
 mod escape;
 mod firmware;
+mod identity;
 mod list;
 mod live;
 mod options;

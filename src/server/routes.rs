@@ -12,7 +12,9 @@ use utoipa::openapi::schema::Schema;
 use utoipa_axum::router::UtoipaMethodRouter;
 
 pub use super::authz::Access;
-use super::handlers::{api_keys, bulk, cohorts, devices, events, firmware, meta, products};
+use super::handlers::{
+    api_keys, bulk, cas, cohorts, device_certs, devices, events, firmware, meta, products,
+};
 use super::state::AppState;
 
 /// How a route reads its request body, which decides the layers in front of it.
@@ -146,6 +148,8 @@ pub fn all() -> Vec<Route> {
         events::routes(),
         bulk::routes(),
         firmware::routes(),
+        cas::routes(),
+        device_certs::routes(),
     ]
     .into_iter()
     .flatten()

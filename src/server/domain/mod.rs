@@ -16,13 +16,16 @@
 pub mod api_keys;
 pub mod audit;
 pub mod bulk;
+pub mod cas;
 pub mod cohorts;
+pub mod device_certs;
 pub mod devices;
 pub mod events;
 pub mod firmware;
 pub mod lookup;
 pub mod out_of_scope;
 pub mod products;
+pub mod x509;
 
 use crate::api::FieldError;
 use crate::server::error::{ApiError, ApiResult};

@@ -3,7 +3,9 @@
 
 pub mod api_keys;
 pub mod bulk;
+pub mod cas;
 pub mod cohorts;
+pub mod device_certs;
 pub mod devices;
 pub mod events;
 pub mod firmware;

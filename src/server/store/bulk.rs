@@ -265,6 +265,9 @@ pub async fn apply(
     fail_after: FailAfterRows,
 ) -> sqlx::Result<u64> {
     record_events(conn, change, stamp).await?;
+    if matches!(change, Change::Move { .. }) {
+        revoke_certificates(conn, change, stamp.now).await?;
+    }
     let mut qb = query("UPDATE devices SET ");
     match change {
         Change::Move {
@@ -297,6 +300,27 @@ pub async fn apply(
     let changed = qb.execute(&mut *conn).await?.rows_affected();
     inject_failure(fail_after, changed)?;
     Ok(changed)
+}
+
+/// Why a moved device's certificates stop working: they were issued for its old product.
+pub const MOVED_REASON: &str = "device moved to another product";
+
+/// Revokes every certificate of the devices `change` changes, in one statement over the
+/// selection (a move of 100,000 devices is one UPDATE, not one per device).
+async fn revoke_certificates(
+    conn: &mut Conn,
+    change: &Change<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    let mut qb = query("UPDATE device_certificates SET revoked_at = ");
+    qb.push_bind(now);
+    qb.push(", revoked_reason = ").push_bind(MOVED_REASON);
+    qb.push(" WHERE revoked_at IS NULL AND device_id IN (SELECT s.id FROM ")
+        .push(selected(conn.backend()))
+        .push(" s WHERE ");
+    change.push_predicate(&mut qb);
+    qb.push(")");
+    Ok(qb.execute(&mut *conn).await?.rows_affected())
 }
 
 /// Fault injection for tests: a bulk write fails inside its transaction once it touched more

@@ -1,6 +1,7 @@
 //! Device move: devices change product. Per the domain rules a move is a re-provisioning:
 //! cohort cleared (or set to a cohort of the target), credentials revoked,
-//! `needs_provisioning` set, one `device.moved` event per device with both products.
+//! `needs_provisioning` set, every device certificate revoked, one `device.moved` event per
+//! device with both products.
 
 use super::{
     apply_and_commit, begin, check_selection, missing_error, missing_refusals, plan, select,
