@@ -12,7 +12,8 @@ use tokio::net::TcpListener;
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::server::{
-    Database, DatabaseUrlError, OpenFailure, Server, ServerConfig, Storage, TransportConfig,
+    Database, DatabaseUrlError, DeviceTls, OpenFailure, Server, ServerConfig, Storage,
+    TransportConfig,
 };
 
 /// File in the data dir that receives the bootstrapped admin key with `--no-profile`.
@@ -107,6 +108,30 @@ pub struct ServerArgs {
         value_delimiter = ',', value_parser = crate::server::parse_trusted_proxy)]
     pub trusted_proxies: Vec<crate::server::IpNet>,
 
+    /// Address and port of the device API (mutual TLS: devices present X.509 client
+    /// certificates); without it the service has no device listener
+    #[arg(long, env = "FLEET_DEVICE_LISTEN", value_name = "ADDR")]
+    pub device_listen: Option<SocketAddr>,
+
+    /// The device API's server certificate (PEM, chain after it) [default: a self-signed one
+    /// generated into the data directory on first start, device-tls.pem]
+    #[arg(
+        long,
+        env = "FLEET_DEVICE_TLS_CERT",
+        value_name = "FILE",
+        requires = "device_tls_key"
+    )]
+    pub device_tls_cert: Option<PathBuf>,
+
+    /// The private key of --device-tls-cert (PEM)
+    #[arg(
+        long,
+        env = "FLEET_DEVICE_TLS_KEY",
+        value_name = "FILE",
+        requires = "device_tls_cert"
+    )]
+    pub device_tls_key: Option<PathBuf>,
+
     #[command(flatten)]
     pub blobs: super::server_blobs::BlobStoreArgs,
 
@@ -138,22 +163,46 @@ pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
         idle_timeout: args.idle_timeout,
         trusted_proxies: args.trusted_proxies,
     };
-    runtime.block_on(serve(ctx, args.listen, config, args.no_profile))
+    if args.device_listen.is_some() {
+        config.device_tls = Some(match (args.device_tls_cert, args.device_tls_key) {
+            (Some(cert), Some(key)) => DeviceTls::Files { cert, key },
+            _ => DeviceTls::SelfSigned,
+        });
+    }
+    let listen = Listen {
+        admin: args.listen,
+        devices: args.device_listen,
+    };
+    runtime.block_on(serve(ctx, listen, config, args.no_profile))
+}
+
+/// The addresses `fleet server` listens on.
+struct Listen {
+    admin: SocketAddr,
+    devices: Option<SocketAddr>,
 }
 
 async fn serve(
     ctx: &Context,
-    listen: SocketAddr,
+    listen: Listen,
     config: ServerConfig,
     no_profile: bool,
 ) -> Result<()> {
     let data_dir = config.data_dir.clone();
     let storage = config.storage();
     // Bind before opening the database, so a busy port does not use up the one-time bootstrap.
-    let listener = TcpListener::bind(listen)
+    let listener = TcpListener::bind(listen.admin)
         .await
-        .map_err(|err| bind_error(listen, err))?;
-    let local = listener.local_addr().unwrap_or(listen);
+        .map_err(|err| bind_error(listen.admin, err))?;
+    let local = listener.local_addr().unwrap_or(listen.admin);
+    let device_listener = match listen.devices {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|err| bind_error(addr, err).hint("pick another with --device-listen"))?,
+        ),
+        None => None,
+    };
     let (server, new_key) = Server::open(config)
         .await
         .map_err(|err| open_database_error(&storage, err))?;
@@ -175,8 +224,24 @@ async fn serve(
         "fleet service listening on {} ({place}); Ctrl-C stops it",
         api_url(local),
     ));
+    if let Some(devices) = &device_listener {
+        let addr = devices
+            .local_addr()
+            .map_or_else(|_| "?".to_owned(), |a| a.to_string());
+        let fingerprint = server.device_tls_fingerprint().unwrap_or("?");
+        let generated = if server.device_tls_generated() {
+            " (self-signed, generated now)"
+        } else {
+            ""
+        };
+        tracing::info!(address = %addr, fingerprint, "device API listening");
+        ctx.printer.status(&format!(
+            "device API (mutual TLS) listening on {addr}; server certificate SHA-256 \
+             {fingerprint}{generated}"
+        ));
+    }
     server
-        .serve(listener, shutdown_signal())
+        .serve_with_devices(listener, device_listener, shutdown_signal())
         .await
         .map_err(|err| Error::failure("the fleet service failed").with_source(err))?;
     ctx.printer.status("fleet service stopped");

@@ -41,6 +41,7 @@ use anyhow::Context as _;
 pub use auth::KEY_PREFIX;
 pub use blobs::s3;
 pub use database_url::{DatabaseUrlError, OpenFailure, open_failure, parse_database_url};
+pub use device_api::{DeviceTls, FORWARDED_CERT_HEADER, SELF_SIGNED_CERT, SELF_SIGNED_KEY};
 pub use domain::firmware::lifecycle::SweepReport;
 pub use idempotency::REPLAYED_HEADER;
 pub use migrate::{
@@ -102,6 +103,9 @@ pub struct ServerConfig {
     /// Testing only: write transactions stop at this gate once they hold the write lock.
     #[cfg(feature = "test-hooks")]
     pub write_gate: Option<std::sync::Arc<WriteGate>>,
+    /// The device API's server certificate; `None`: no device listener
+    /// (`fleet server --device-listen`).
+    pub device_tls: Option<DeviceTls>,
 }
 
 impl ServerConfig {
@@ -129,6 +133,7 @@ impl ServerConfig {
             transport: TransportConfig::default(),
             #[cfg(feature = "test-hooks")]
             write_gate: None,
+            device_tls: None,
         }
     }
 }
@@ -136,6 +141,8 @@ impl ServerConfig {
 pub struct Server {
     state: state::AppState,
     transport: TransportConfig,
+    /// The device listener's TLS, when it has one.
+    device_tls: Option<device_api::ServerTls>,
 }
 
 impl Server {
@@ -191,9 +198,14 @@ impl Server {
         state.shared_mut().limiter = std::sync::Arc::new(limiter::FailureLimiter::new(
             config.auth_failures_per_minute,
         ));
+        let device_tls = match &config.device_tls {
+            Some(tls) => Some(device_api::load(tls, &config.data_dir)?),
+            None => None,
+        };
         let server = Server {
             state,
             transport: config.transport,
+            device_tls,
         };
         Ok((server, created.then_some(key)))
     }
@@ -205,18 +217,54 @@ impl Server {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        self.serve_with_devices(listener, None, shutdown).await
+    }
+
+    /// [`Server::serve`], and the device API (mutual TLS) on `devices` when given; that
+    /// needs [`ServerConfig::device_tls`].
+    pub async fn serve_with_devices(
+        self,
+        listener: tokio::net::TcpListener,
+        devices: Option<tokio::net::TcpListener>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         use futures_util::FutureExt as _;
+        let device_tls = match (devices, &self.device_tls) {
+            (Some(devices), Some(tls)) => Some((devices, tls.acceptor.clone())),
+            (Some(_), None) => anyhow::bail!(
+                "a device listener needs the device TLS settings (ServerConfig::device_tls)"
+            ),
+            (None, _) => None,
+        };
         let app = router::build(self.state.clone());
         let shutdown = shutdown.shared();
         let clock: sweeper::Clock = std::sync::Arc::new(store::now);
         let sweeper = sweeper::Sweeper::start(self.state.clone(), clock, shutdown.clone());
         let epoch = auth_epoch::Follower::start(self.state.epoch.clone(), shutdown.clone());
-        let served = self.serve_app(app, listener, shutdown).await;
+        let device_api = async {
+            if let Some((listener, acceptor)) = device_tls {
+                let app =
+                    device_api::app(self.state.clone(), self.transport.trusted_proxies.clone());
+                let handshake = device_api::TlsHandshake { acceptor };
+                transport::serve_with(
+                    listener,
+                    app,
+                    self.transport.clone(),
+                    handshake,
+                    shutdown.clone(),
+                )
+                .await;
+            }
+        };
+        let admin_api = transport::serve(listener, app, self.transport.clone(), shutdown.clone());
+        futures_util::future::join(admin_api, device_api).await;
         sweeper.join().await;
         epoch.join().await;
-        served
+        self.state.pool.close().await;
+        Ok(())
     }
 
+    /// `app` on `listener` alone (no sweep, no device API): the benchmark server's.
     async fn serve_app(
         self,
         app: axum::Router,
@@ -227,6 +275,17 @@ impl Server {
         transport::serve(listener, app, self.transport, shutdown).await;
         pool.close().await;
         Ok(())
+    }
+
+    /// Lowercase hex SHA-256 of the device listener's server certificate, for devices to pin;
+    /// `None` without device TLS settings.
+    pub fn device_tls_fingerprint(&self) -> Option<&str> {
+        self.device_tls.as_ref().map(|tls| tls.fingerprint.as_str())
+    }
+
+    /// Whether this start generated the self-signed device certificate.
+    pub fn device_tls_generated(&self) -> bool {
+        self.device_tls.as_ref().is_some_and(|tls| tls.generated)
     }
 
     /// Whether `key` is a usable API key of this data dir (present, not revoked, not expired).

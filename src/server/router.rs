@@ -153,7 +153,7 @@ async fn not_found(request: Request) -> ApiError {
 
 /// Replaces any error response that is not already JSON (axum's own 405, for one) with the JSON
 /// error shape, keeping its status and headers such as `Allow`.
-async fn json_errors(request: Request, next: Next) -> Response {
+pub(super) async fn json_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
     let is_json = response
@@ -173,7 +173,7 @@ async fn json_errors(request: Request, next: Next) -> Response {
     Response::from_parts(parts, body)
 }
 
-fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
+pub(super) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
     let detail = panic
         .downcast_ref::<String>()
         .map(String::as_str)

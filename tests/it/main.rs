@@ -54,6 +54,7 @@ mod cli_tables;
 mod cli_tables_fit;
 mod cli_wording;
 mod common;
+mod device_listen;
 mod firmware_api;
 mod firmware_concurrent;
 mod firmware_digest;

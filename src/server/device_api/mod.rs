@@ -1,4 +1,36 @@
 //! The device API: the second listener (`fleet server --device-listen`), where devices
 //! authenticate with X.509 client certificates (mutual TLS), never with API keys.
+//!
+//! - `tls`: the server certificate (files, or self-signed in the data dir) and the TLS
+//!   handshake, which asks for a client certificate and checks the client holds its key.
+//! - `gate`: the layer that admits each request as a device ([`principal::DevicePrincipal`]
+//!   in its extensions) or refuses it; `identity` resolves a certificate against the CAs,
+//!   certificates and devices in the database (JITP included); `refusal` answers, logs and
+//!   records refusals.
+//! - `routes`: the device routes. **To add one**, add it to `routes::routes()`; its handler
+//!   takes `Extension<DevicePrincipal>` and runs only for admitted devices.
+//!
+//! The listener runs on the admin listener's connection machinery (`transport`): the same
+//! connection cap (a separate one per listener), header/body/idle timeouts and
+//! `--trusted-proxy` list, with the TLS handshake in front under the header timeout.
 
+mod chain;
+mod gate;
+mod identity;
+mod peer;
 pub mod principal;
+mod refusal;
+mod router;
+mod routes;
+mod tls;
+
+pub use gate::FORWARDED_CERT_HEADER;
+pub use tls::{DeviceTls, SELF_SIGNED_CERT, SELF_SIGNED_KEY, ServerTls, TlsHandshake, load};
+
+use super::state::AppState;
+use super::transport::IpNet;
+
+/// The device API's router with its authentication layer.
+pub fn app(state: AppState, trusted_proxies: Vec<IpNet>) -> axum::Router {
+    router::build(gate::DeviceGate::new(state, trusted_proxies))
+}

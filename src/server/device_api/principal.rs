@@ -4,8 +4,6 @@ use crate::api::{CohortId, DeviceId, OrgId, ProductId};
 
 /// Put into each device-API request's extensions once the client certificate is verified and
 /// leads to a device; handlers read it instead of any credential of their own.
-// The device API's handlers, which read it, land next.
-#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DevicePrincipal {
     pub org_id: OrgId,

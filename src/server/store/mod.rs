@@ -12,6 +12,7 @@ pub mod cas;
 pub mod cohorts;
 pub mod copy;
 pub mod device_certs;
+pub mod device_identity;
 pub mod devices;
 pub mod event_log;
 pub mod events;

@@ -56,6 +56,11 @@ pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
     client
 }
 
+/// Whether the connection's `peer` is one of the `trusted` proxies.
+pub fn is_trusted_peer(peer: IpAddr, trusted: &[IpNet]) -> bool {
+    is_trusted(canonical(peer), trusted)
+}
+
 fn is_trusted(address: IpAddr, trusted: &[IpNet]) -> bool {
     trusted.iter().any(|net| net.contains(&address))
 }

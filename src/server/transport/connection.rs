@@ -1,6 +1,6 @@
-//! One connection from accept to close: hyper's HTTP/1 with the header timeout, a watchdog for
-//! the idle timeout, closing when the connection cap sheds it, and a graceful finish on
-//! shutdown.
+//! One connection from accept to close: the listener's handshake (TLS on the device listener)
+//! within the header timeout, hyper's HTTP/1 with the header timeout, a watchdog for the idle
+//! timeout, closing when the connection cap sheds it, and a graceful finish on shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use tokio::time::Instant;
 
 use super::TransportConfig;
 use super::client_ip::IpNet;
+use super::handshake::Handshake;
 use super::io::WatchedStream;
 use super::service::RequestService;
 use super::slots::Slot;
@@ -38,17 +39,36 @@ impl From<TransportConfig> for Settings {
 
 /// Serves HTTP/1 on `stream` until the client closes it, a timeout or the connection cap
 /// closes it, or (after `stop`) its request in progress is answered.
-pub async fn serve(
+pub async fn serve<H: Handshake>(
     stream: TcpStream,
     peer: SocketAddr,
     slot: Slot,
     app: axum::Router,
     settings: Arc<Settings>,
+    handshake: Arc<H>,
     mut stop: watch::Receiver<bool>,
 ) {
     // Responses are written whole; waiting for more to coalesce only adds latency.
     let _ = stream.set_nodelay(true);
     let activity = Arc::clone(&slot.activity);
+    // A client that never finishes its handshake holds a slot no longer than one that never
+    // finishes its request head.
+    let shaken = tokio::select! {
+        shaken = tokio::time::timeout(settings.header_timeout, handshake.handshake(stream, peer)) => shaken,
+        () = activity.shed.notified() => return,
+        _ = stop.changed() => return,
+    };
+    let (stream, extensions) = match shaken {
+        Ok(Ok(shaken)) => shaken,
+        Ok(Err(err)) => {
+            tracing::debug!(client = %peer, error = %err, "handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(client = %peer, "handshake timed out");
+            return;
+        }
+    };
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(settings.header_timeout);
@@ -57,6 +77,7 @@ pub async fn serve(
         peer,
         activity: Arc::clone(&activity),
         settings: Arc::clone(&settings),
+        extensions,
     };
     let io = TokioIo::new(WatchedStream::new(stream, Arc::clone(&activity)));
     let connection = http.serve_connection(io, service);

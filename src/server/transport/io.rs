@@ -7,14 +7,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
-
 use super::activity::Activity;
 use super::hyper_errors;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-pub struct WatchedStream {
-    stream: TcpStream,
+pub struct WatchedStream<S> {
+    stream: S,
     activity: Arc<Activity>,
     /// Whether anything was written yet: only the very first response of a connection can be
     /// recognised as hyper's own with certainty.
@@ -28,8 +26,8 @@ struct Replacement {
     sent: usize,
 }
 
-impl WatchedStream {
-    pub fn new(stream: TcpStream, activity: Arc<Activity>) -> Self {
+impl<S> WatchedStream<S> {
+    pub fn new(stream: S, activity: Arc<Activity>) -> Self {
         WatchedStream {
             stream,
             activity,
@@ -39,7 +37,7 @@ impl WatchedStream {
     }
 }
 
-impl AsyncRead for WatchedStream {
+impl<S: AsyncRead + Unpin> AsyncRead for WatchedStream<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -55,7 +53,7 @@ impl AsyncRead for WatchedStream {
     }
 }
 
-impl AsyncWrite for WatchedStream {
+impl<S: AsyncWrite + Unpin> AsyncWrite for WatchedStream<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

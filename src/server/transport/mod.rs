@@ -7,6 +7,7 @@ mod activity;
 mod client_ip;
 mod connection;
 mod fd_limit;
+mod handshake;
 mod head_limits;
 mod hyper_errors;
 mod io;
@@ -21,7 +22,8 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use client_ip::{ClientIp, IpNet, parse_trusted_proxy};
+pub use client_ip::{ClientIp, IpNet, is_trusted_peer, parse_trusted_proxy};
+pub use handshake::{Handshake, Plain};
 pub use head_limits::{MAX_HEADER_BYTES, MAX_URI_BYTES};
 
 /// Connections served at once unless configured (and never more than the open-file limit
@@ -80,6 +82,19 @@ pub async fn serve(
     config: TransportConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
+    serve_with(listener, app, config, Plain, shutdown).await;
+}
+
+/// [`serve`] with `handshake` run on each connection before HTTP (within the header timeout):
+/// the device listener's TLS.
+pub async fn serve_with<H: Handshake>(
+    listener: TcpListener,
+    app: axum::Router,
+    config: TransportConfig,
+    handshake: H,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let handshake = Arc::new(handshake);
     let fd_limit = fd_limit::raise_to_hard_limit();
     let max_connections = connection_cap(config.max_connections, fd_limit);
     tracing::info!(
@@ -117,7 +132,10 @@ pub async fn serve(
             }
         };
         let (app, settings, stop) = (app.clone(), Arc::clone(&settings), stop_rx.clone());
-        tokio::spawn(connection::serve(stream, peer, slot, app, settings, stop));
+        let handshake = Arc::clone(&handshake);
+        tokio::spawn(connection::serve(
+            stream, peer, slot, app, settings, handshake, stop,
+        ));
     }
     drop(listener);
     // Connections finish their request in progress and close; idle ones close at once.

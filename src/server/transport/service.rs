@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use axum::http::{Extensions, HeaderValue, Request, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
@@ -35,6 +35,9 @@ pub struct RequestService {
     pub peer: SocketAddr,
     pub activity: Arc<Activity>,
     pub settings: Arc<Settings>,
+    /// What the connection's handshake attached (the device listener's peer certificate),
+    /// given to each request.
+    pub extensions: Extensions,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -72,6 +75,7 @@ impl RequestService {
         let (mut parts, body) = request.into_parts();
         parts.extensions.insert(ConnectInfo(self.peer));
         parts.extensions.insert(ClientIp(client));
+        parts.extensions.extend(self.extensions.clone());
         let stalled = Arc::new(AtomicBool::new(false));
         let body = Body::new(StallTimeout {
             inner: body,

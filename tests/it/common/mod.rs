@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod device;
 pub mod replica;
 pub mod server;
 pub mod snapshot;

@@ -15,6 +15,11 @@ pub struct TestServer {
     pub data_dir: tempfile::TempDir,
     /// Where the server keeps its state in this run (SQLite in `data_dir`, or PostgreSQL).
     pub storage: fleet::server::Storage,
+    /// The device API's address, when the config had `device_tls` (see
+    /// [`TestServer::start_with_devices`]).
+    pub device_addr: Option<std::net::SocketAddr>,
+    /// The SHA-256 of the device API's server certificate, beside `device_addr`.
+    pub device_fingerprint: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -22,6 +27,18 @@ pub struct TestServer {
 impl TestServer {
     pub fn start() -> TestServer {
         Self::start_with(|_| {})
+    }
+
+    /// Like [`TestServer::start`], with the device API (self-signed TLS in the data dir) on a
+    /// second 127.0.0.1:0 listener: `device_addr`, `device_fingerprint`.
+    #[allow(dead_code)]
+    pub fn start_with_devices(
+        configure: impl FnOnce(&mut ServerConfig) + Send + 'static,
+    ) -> TestServer {
+        Self::start_with(|config| {
+            config.device_tls = Some(fleet::server::DeviceTls::SelfSigned);
+            configure(config);
+        })
     }
 
     /// Like [`TestServer::start`], with the config adjusted first (e.g. failure injection).
@@ -45,16 +62,34 @@ impl TestServer {
                 storage_tx
                     .send(config.storage())
                     .expect("report the storage");
+                let with_devices = config.device_tls.is_some();
                 let (server, key) = Server::open(config).await.expect("open the server");
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await
                     .expect("bind 127.0.0.1:0");
                 let addr = listener.local_addr().expect("local addr");
+                let devices = if with_devices {
+                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                        .await
+                        .expect("bind 127.0.0.1:0");
+                    let device_addr = listener.local_addr().expect("local addr");
+                    let fingerprint = server.device_tls_fingerprint().map(str::to_owned);
+                    Some((listener, device_addr, fingerprint))
+                } else {
+                    None
+                };
+                let device_info = devices
+                    .as_ref()
+                    .map(|(_, addr, fingerprint)| (*addr, fingerprint.clone()));
                 ready_tx
-                    .send((addr, key.expect("a fresh data dir bootstraps a key")))
+                    .send((
+                        addr,
+                        key.expect("a fresh data dir bootstraps a key"),
+                        device_info,
+                    ))
                     .expect("report readiness");
                 server
-                    .serve(listener, async {
+                    .serve_with_devices(listener, devices.map(|(l, _, _)| l), async {
                         let _ = shutdown_rx.await;
                     })
                     .await
@@ -62,12 +97,18 @@ impl TestServer {
             });
         });
         let storage = storage_rx.recv().expect("the server thread configured");
-        let (addr, api_key) = ready_rx.recv().expect("the server thread started");
+        let (addr, api_key, device_info) = ready_rx.recv().expect("the server thread started");
+        let (device_addr, device_fingerprint) = match device_info {
+            Some((addr, fingerprint)) => (Some(addr), fingerprint),
+            None => (None, None),
+        };
         TestServer {
             url: format!("http://{addr}"),
             api_key,
             data_dir,
             storage,
+            device_addr,
+            device_fingerprint,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
         }

@@ -1,0 +1,252 @@
+//! The device listener's SQL: the CA a client certificate names as issuer, the certificate's
+//! own row, the device its subject CN names; recording a presented certificate, provisioning a
+//! device just in time, and the once-a-minute gate of refusal events.
+
+use chrono::{DateTime, Utc};
+
+use super::{Conn, query, tags_from_text};
+use crate::api::{CohortId, DeviceCertId, DeviceId, OrgId, ProductId};
+
+/// A registered CA, as the listener needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaRow {
+    pub id: String,
+    pub org_id: String,
+    pub product_id: String,
+    pub certificate_pem: String,
+    pub enabled: bool,
+    pub jitp_enabled: bool,
+    pub jitp_cohort_id: Option<String>,
+    pub jitp_tags: String,
+    pub jitp_target: Option<String>,
+    pub jitp_description: String,
+    pub not_before: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+}
+
+/// Registered CAs whose subject is one of `subjects` (the DER names a certificate chain
+/// gives as issuers).
+pub async fn cas_by_subject(conn: &mut Conn, subjects: &[Vec<u8>]) -> sqlx::Result<Vec<CaRow>> {
+    if subjects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = query(
+        "SELECT id, org_id, product_id, certificate_pem, enabled, jitp_enabled, jitp_cohort_id, \
+         jitp_tags, jitp_target, jitp_description, not_before, not_after FROM certificate_authorities \
+         WHERE subject_der IN (",
+    );
+    for (i, subject) in subjects.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push_bind(subject.clone());
+    }
+    q.push(") ORDER BY id");
+    q.fetch_all(conn).await
+}
+
+/// A device certificate's row, found by fingerprint.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CertRow {
+    pub org_id: String,
+    pub device_id: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_reason: Option<String>,
+}
+
+pub async fn cert_by_fingerprint(
+    conn: &mut Conn,
+    fingerprint: &str,
+) -> sqlx::Result<Option<CertRow>> {
+    query(
+        "SELECT org_id, device_id, created_at, revoked_at, revoked_reason \
+         FROM device_certificates WHERE fingerprint = $1",
+    )
+    .bind(fingerprint)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A device, as the listener needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeviceRow {
+    pub id: String,
+    pub org_id: String,
+    pub identifier: String,
+    pub product_id: String,
+    pub cohort_id: Option<String>,
+    pub needs_provisioning: bool,
+    pub credentials_revoked_at: Option<DateTime<Utc>>,
+}
+
+const DEVICE_COLUMNS: &str = "id, org_id, identifier, product_id, cohort_id, needs_provisioning, \
+     credentials_revoked_at";
+
+pub async fn device_by_identifier(
+    conn: &mut Conn,
+    org_id: &str,
+    identifier: &str,
+) -> sqlx::Result<Option<DeviceRow>> {
+    query(format!(
+        "SELECT {DEVICE_COLUMNS} FROM devices WHERE org_id = $1 AND identifier = $2"
+    ))
+    .bind(org_id)
+    .bind(identifier)
+    .fetch_optional(conn)
+    .await
+}
+
+/// What a certificate row records about the certificate itself.
+pub struct NewCert<'a> {
+    pub org_id: &'a str,
+    pub device_id: &'a str,
+    pub ca_id: &'a str,
+    pub fingerprint: &'a str,
+    pub pem: &'a str,
+    pub subject: &'a str,
+    pub serial: &'a str,
+    pub not_before: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+}
+
+/// Records a certificate a device presented (source `presented`); returns its ID.
+pub async fn insert_presented(
+    conn: &mut Conn,
+    cert: &NewCert<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<DeviceCertId> {
+    let id = DeviceCertId::generate();
+    query(
+        "INSERT INTO device_certificates (id, org_id, device_id, ca_id, fingerprint, \
+         certificate_pem, subject, serial, not_before, not_after, source, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'presented', $11)",
+    )
+    .bind(id.as_str())
+    .bind(cert.org_id)
+    .bind(cert.device_id)
+    .bind(cert.ca_id)
+    .bind(cert.fingerprint)
+    .bind(cert.pem)
+    .bind(cert.subject)
+    .bind(cert.serial)
+    .bind(cert.not_before)
+    .bind(cert.not_after)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Clears `needs_provisioning` (a moved device presented a certificate of its new product);
+/// whether it was set.
+pub async fn mark_provisioned(
+    conn: &mut Conn,
+    device_id: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = query(
+        "UPDATE devices SET needs_provisioning = FALSE, updated_at = $2, revision = revision + 1 \
+         WHERE id = $1 AND needs_provisioning",
+    )
+    .bind(device_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// A device provisioned just in time with its CA's defaults.
+pub struct JitpDevice<'a> {
+    pub id: &'a DeviceId,
+    pub org_id: &'a OrgId,
+    pub product_id: &'a ProductId,
+    pub identifier: &'a str,
+    pub cohort_id: Option<&'a CohortId>,
+    pub tags: &'a [String],
+    pub target: Option<&'a str>,
+    pub description: &'a str,
+}
+
+pub async fn insert_device(
+    conn: &mut Conn,
+    device: &JitpDevice<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    super::devices::insert(
+        conn,
+        device.org_id,
+        device.id,
+        device.identifier,
+        &super::devices::Fields {
+            product_id: device.product_id,
+            cohort_id: device.cohort_id,
+            description: device.description,
+            tags: device.tags,
+            target: device.target,
+            quarantined: false,
+        },
+        now,
+    )
+    .await
+}
+
+/// Whether a cohort still belongs to `product_id` (a CA's JITP cohort may have been moved on).
+pub async fn cohort_in_product(
+    conn: &mut Conn,
+    cohort_id: &str,
+    product_id: &str,
+) -> sqlx::Result<bool> {
+    let row: Option<(String,)> = query("SELECT id FROM cohorts WHERE id = $1 AND product_id = $2")
+        .bind(cohort_id)
+        .bind(product_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// The CA's JITP tags (stored as the devices' tag column text).
+pub fn jitp_tags(ca: &CaRow) -> sqlx::Result<Vec<String>> {
+    tags_from_text(&ca.jitp_tags)
+}
+
+/// Whether the product accepts no new devices.
+pub async fn product_archived(conn: &mut Conn, product_id: &str) -> sqlx::Result<bool> {
+    let row: Option<(bool,)> = query("SELECT archived FROM products WHERE id = $1")
+        .bind(product_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some_and(|(archived,)| archived))
+}
+
+/// Takes the refusal-event slot of (`subject`, `reason`) when its last event is at least
+/// `every_ms` old (or there was none): whether the caller should record an event now. One
+/// atomic upsert, so two replicas never both take it.
+pub async fn take_refusal_slot(
+    conn: &mut Conn,
+    subject: &str,
+    reason: &str,
+    now_ms: i64,
+    every_ms: i64,
+) -> sqlx::Result<bool> {
+    let taken: Option<(String,)> = query(
+        "INSERT INTO device_refusals (subject, reason, last_event_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (subject, reason) DO UPDATE SET last_event_at = excluded.last_event_at \
+         WHERE device_refusals.last_event_at <= excluded.last_event_at - $4 \
+         RETURNING subject",
+    )
+    .bind(subject)
+    .bind(reason)
+    .bind(now_ms)
+    .bind(every_ms)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if taken.is_some() {
+        // Slots older than an hour are of no use to the next refusal; keep the table small.
+        query("DELETE FROM device_refusals WHERE last_event_at < $1")
+            .bind(now_ms - 3_600_000)
+            .execute(conn)
+            .await?;
+    }
+    Ok(taken.is_some())
+}
