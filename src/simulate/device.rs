@@ -106,6 +106,20 @@ impl SimDevice {
         result
     }
 
+    /// The load mode's first request: a check-in, or a ping when only pings are measured
+    /// (either authenticates the device, which provisions it by JITP when it is new).
+    pub async fn connect(&mut self, shared: &Shared, by_ping: bool) -> Result<()> {
+        if !by_ping {
+            return self.check_in(shared).await.map(drop);
+        }
+        let started = Instant::now();
+        self.connection.ping().await?;
+        self.check_in_latencies.push(micros(started.elapsed()));
+        self.checked_in = true;
+        Counters::bump(&shared.counters.provisioned);
+        Ok(())
+    }
+
     /// The check-in loop, until `stop` turns true or the server refuses the device.
     pub async fn live(
         mut self,

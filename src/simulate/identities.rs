@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::client::device::DeviceIdentity;
 use crate::error::{Error, Result, io_error};
+use crate::pki::{CaDir, Validity, issue_device_cert};
 
 /// Reads `count` (default: all) certificate/key pairs from `dir`, in identifier order.
 pub fn load_identities(dir: &Path, count: Option<usize>) -> Result<Vec<DeviceIdentity>> {
@@ -56,46 +57,71 @@ pub fn identifier(index: usize) -> String {
     format!("sim-{index:04}")
 }
 
-/// Issues `count` device certificates under the CA in `ca_dir`, in memory.
-pub fn issue_identities(ca_dir: &Path, count: usize) -> Result<Vec<DeviceIdentity>> {
-    issue_with_rcgen_until_pki_lands(ca_dir, count)
-}
+/// How long the certificates issued for simulated devices are valid.
+const ISSUED_VALIDITY: Validity = Validity { days: 30 };
 
-/// Stand-in for `crate::pki`'s device-certificate issuing, which lands on its own branch; this
-/// reads `ca.pem` and `ca.key` from `ca_dir` and signs with rcgen directly. Replaced by the
-/// pki module once it is merged.
-fn issue_with_rcgen_until_pki_lands(ca_dir: &Path, count: usize) -> Result<Vec<DeviceIdentity>> {
-    let cert_path = ca_dir.join("ca.pem");
-    let key_path = ca_dir.join("ca.key");
-    let cert_pem =
-        std::fs::read_to_string(&cert_path).map_err(|e| io_error("read", &cert_path, e))?;
-    let key_pem = std::fs::read_to_string(&key_path).map_err(|e| io_error("read", &key_path, e))?;
-    let bad = |what: &str, err: rcgen::Error| {
-        Error::usage(format!(
-            "could not use the CA in `{}`: {what}",
-            ca_dir.display()
-        ))
-        .with_source(err)
-        .hint("--ca DIR names a directory written by `fleet ca generate`")
-    };
-    let ca_key = rcgen::KeyPair::from_pem(&key_pem).map_err(|e| bad("its key", e))?;
-    let issuer = rcgen::Issuer::from_ca_cert_pem(&cert_pem, ca_key)
-        .map_err(|e| bad("its certificate", e))?;
+/// Issues `count` device certificates under the CA in `ca_dir` (`ca.pem`, `ca.key`, as
+/// `fleet ca generate` writes them), in memory: nothing is written.
+pub fn issue_identities(ca_dir: &Path, count: usize) -> Result<Vec<DeviceIdentity>> {
+    let ca = CaDir::open(ca_dir)?;
     (0..count)
         .map(|index| {
             let id = identifier(index);
-            let key = rcgen::KeyPair::generate().map_err(|e| bad("a new key", e))?;
-            let mut params = rcgen::CertificateParams::default();
-            params.distinguished_name = rcgen::DistinguishedName::new();
-            params
-                .distinguished_name
-                .push(rcgen::DnType::CommonName, id.clone());
-            params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
-            params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
-            let cert = params
-                .signed_by(&key, &issuer)
-                .map_err(|e| bad("signing", e))?;
-            DeviceIdentity::from_pem(&id, &cert.pem(), &key.serialize_pem(), &id)
+            let issued = issue_device_cert(&ca, &id, ISSUED_VALIDITY)?;
+            DeviceIdentity::from_pem(&id, &issued.cert_pem, &issued.key_pem, &id)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{issue_identities, load_identities};
+    use crate::error::ErrorKind;
+    use crate::pki::{CA_CERT_FILE, CA_KEY_FILE, Validity, generate_ca, write_new_files};
+
+    fn ca_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("dir");
+        let ca = generate_ca("sim", Validity { days: 3 }).expect("ca");
+        write_new_files(
+            dir.path(),
+            &[
+                (CA_CERT_FILE, &ca.cert_pem, false),
+                (CA_KEY_FILE, &ca.key_pem, true),
+            ],
+        )
+        .expect("written");
+        dir
+    }
+
+    #[test]
+    fn a_ca_issues_numbered_identities() {
+        let dir = ca_dir();
+        let ids = issue_identities(dir.path(), 3).expect("issued");
+        let names: Vec<&str> = ids.iter().map(|i| i.identifier.as_str()).collect();
+        assert_eq!(names, ["sim-0000", "sim-0001", "sim-0002"]);
+    }
+
+    #[test]
+    fn pairs_are_read_in_identifier_order_and_too_few_is_a_usage_error() {
+        let ca = ca_dir();
+        let certs = tempfile::tempdir().expect("dir");
+        let opened = crate::pki::CaDir::open(ca.path()).expect("ca");
+        for id in ["b-2", "a-1"] {
+            let pair =
+                crate::pki::issue_device_cert(&opened, id, Validity { days: 3 }).expect("cert");
+            std::fs::write(certs.path().join(format!("{id}.pem")), pair.cert_pem).expect("pem");
+            std::fs::write(certs.path().join(format!("{id}.key")), pair.key_pem).expect("key");
+        }
+        // A certificate without its key is not a device.
+        std::fs::write(certs.path().join("lonely.pem"), "x").expect("lonely");
+        let all = load_identities(certs.path(), None).expect("all");
+        let names: Vec<&str> = all.iter().map(|i| i.identifier.as_str()).collect();
+        assert_eq!(names, ["a-1", "b-2"]);
+        assert_eq!(
+            load_identities(certs.path(), Some(1)).expect("one").len(),
+            1
+        );
+        let err = load_identities(certs.path(), Some(3)).expect_err("too few");
+        assert_eq!(err.kind, ErrorKind::Usage);
+    }
 }

@@ -133,14 +133,14 @@ impl Simulation {
         let stop = Arc::new(AtomicBool::new(false));
         tokio::pin!(interrupt);
 
-        // Every device connects and checks in once, `--concurrency` at a time.
+        // Every device connects and sends its first request, `--concurrency` at a time.
         let gate = Arc::new(Semaphore::new(shared.plan.concurrency.max(1)));
         let mut tasks = JoinSet::new();
         for mut device in devices {
             let (shared, gate) = (shared.clone(), gate.clone());
             tasks.spawn(async move {
                 let _permit = gate.acquire().await.ok();
-                let result = device.check_in(&shared).await;
+                let result = device.connect(&shared, !load.check_ins).await;
                 (device, result)
             });
         }
