@@ -129,7 +129,8 @@ pub struct UpdateDevice {
     pub quarantined: Option<bool>,
 }
 
-/// `GET /v1/devices?product=&cohort=&tag=&target=&quarantined=&limit=&cursor=`; creation order.
+/// `GET /v1/devices?product=&cohort=&tag=&target=&quarantined=&online=&seen_within_s=&running=
+/// &update_state=&limit=&cursor=`; creation order.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "server", into_params(parameter_in = Query))]
@@ -145,6 +146,16 @@ pub struct DeviceListQuery {
     pub tag: Vec<String>,
     pub target: Option<String>,
     pub quarantined: Option<bool>,
+    /// `true`: devices that checked in within three check-in intervals; `false`: the others,
+    /// devices that never checked in included.
+    pub online: Option<bool>,
+    /// Only devices that checked in within this many seconds.
+    pub seen_within_s: Option<u64>,
+    /// Only devices running this artifact at this version: `ARTIFACT@VERSION`.
+    pub running: Option<String>,
+    /// Only devices whose latest update state is this: `downloading`, `installing`,
+    /// `succeeded`, `failed` or `rolled_back`.
+    pub update_state: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -169,6 +180,18 @@ impl PagedQuery for DeviceListQuery {
         }
         if let Some(quarantined) = self.quarantined {
             pairs.push(("quarantined", quarantined.to_string()));
+        }
+        if let Some(online) = self.online {
+            pairs.push(("online", online.to_string()));
+        }
+        if let Some(seconds) = self.seen_within_s {
+            pairs.push(("seen_within_s", seconds.to_string()));
+        }
+        if let Some(running) = &self.running {
+            pairs.push(("running", running.clone()));
+        }
+        if let Some(state) = &self.update_state {
+            pairs.push(("update_state", state.clone()));
         }
         push_page_pairs(&mut pairs, self.limit, &self.cursor);
         pairs

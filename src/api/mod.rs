@@ -8,6 +8,7 @@ pub mod cohort;
 pub mod device;
 pub mod device_api;
 pub mod device_cert;
+pub mod device_status;
 pub mod error;
 pub mod event;
 pub mod firmware;
@@ -30,6 +31,7 @@ pub use ca::{
 pub use cohort::{Cohort, CohortListQuery, CreateCohort, UpdateCohort};
 pub use device::{CreateDevice, Device, DeviceListQuery, UpdateDevice};
 pub use device_cert::{AddDeviceCert, DeviceCertSource, DeviceCertificate, RevokeDeviceCert};
+pub use device_status::DeviceStatus;
 pub use error::{ErrorBody, ErrorCode, FieldError};
 pub use event::{AuditAction, Event, EventListQuery, EventResult};
 pub use firmware::{

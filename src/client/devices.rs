@@ -4,7 +4,7 @@ use futures_util::Stream;
 use reqwest::Method;
 
 use super::{ApiClient, paging};
-use crate::api::{CreateDevice, Device, DeviceListQuery, UpdateDevice};
+use crate::api::{CreateDevice, Device, DeviceListQuery, DeviceStatus, UpdateDevice};
 use crate::error::Result;
 
 /// Devices, addressed by identifier or `dev_` ID.
@@ -25,6 +25,13 @@ impl<'a> Devices<'a> {
     pub async fn get(&self, device: &str) -> Result<Device> {
         self.client
             .get(self.client.url(&["devices", device])?)
+            .await
+    }
+
+    /// What the device's check-ins and update reports said.
+    pub async fn status(&self, device: &str) -> Result<DeviceStatus> {
+        self.client
+            .get(self.client.url(&["devices", device, "status"])?)
             .await
     }
 

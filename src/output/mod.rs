@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod access;
+mod device_view;
 mod escape;
 mod firmware;
 mod identity;
@@ -20,6 +21,7 @@ pub mod wording;
 use std::io::{self, Write};
 
 pub use access::{WhoamiView, scope_text};
+pub use device_view::DeviceView;
 pub use firmware::{PushResult, Released};
 pub use list::{ListWriter, Paging};
 pub use live::LiveLine;

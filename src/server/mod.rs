@@ -106,6 +106,13 @@ pub struct ServerConfig {
     /// The device API's server certificate; `None`: no device listener
     /// (`fleet server --device-listen`).
     pub device_tls: Option<DeviceTls>,
+    /// How often devices are told to check in; a device is online while seen within three
+    /// of these. Default 5 minutes.
+    pub check_in_interval: Duration,
+    /// When the check-in writer writes its batch (every 250 ms, or at 2,000 devices).
+    pub check_in_writes: domain::device_updates::writer::WriterSettings,
+    /// A check-in's answer waits until its status is written (tests that read it back).
+    pub wait_for_check_in_writes: bool,
 }
 
 impl ServerConfig {
@@ -134,6 +141,9 @@ impl ServerConfig {
             #[cfg(feature = "test-hooks")]
             write_gate: None,
             device_tls: None,
+            check_in_interval: domain::device_updates::DEFAULT_CHECK_IN_INTERVAL,
+            check_in_writes: domain::device_updates::writer::WriterSettings::default(),
+            wait_for_check_in_writes: false,
         }
     }
 }
@@ -195,6 +205,13 @@ impl Server {
             domain::firmware::Firmware::new(blobs, config.part_size_bytes)
                 .with_upload_expiry(config.upload_expiry),
         );
+        let mut device_updates = domain::device_updates::DeviceUpdates::new(
+            state.pool.clone(),
+            config.check_in_writes,
+            config.check_in_interval,
+        );
+        device_updates.wait_for_writes = config.wait_for_check_in_writes;
+        state.shared_mut().device_updates = std::sync::Arc::new(device_updates);
         state.shared_mut().limiter = std::sync::Arc::new(limiter::FailureLimiter::new(
             config.auth_failures_per_minute,
         ));
@@ -241,6 +258,8 @@ impl Server {
         let clock: sweeper::Clock = std::sync::Arc::new(store::now);
         let sweeper = sweeper::Sweeper::start(self.state.clone(), clock, shutdown.clone());
         let epoch = auth_epoch::Follower::start(self.state.epoch.clone(), shutdown.clone());
+        let writer = self.state.device_updates.writer.clone();
+        let check_ins = writer.clone().start(shutdown.clone());
         let device_api = async {
             if let Some((listener, acceptor)) = device_tls {
                 let app =
@@ -259,6 +278,13 @@ impl Server {
         let admin_api = transport::serve(listener, app, self.transport.clone(), shutdown.clone());
         futures_util::future::join(admin_api, device_api).await;
         sweeper.join().await;
+        if let Err(err) = check_ins.await {
+            tracing::warn!(error = %err, "the check-in writer failed");
+        }
+        // Check-ins answered while the connections drained, after the task's last batch.
+        if let Err(err) = writer.flush().await {
+            tracing::error!(error = %err, "could not write the last check-in statuses");
+        }
         epoch.join().await;
         self.state.pool.close().await;
         Ok(())

@@ -13,7 +13,8 @@ use utoipa_axum::router::UtoipaMethodRouter;
 
 pub use super::authz::Access;
 use super::handlers::{
-    api_keys, bulk, cas, cohorts, device_certs, devices, events, firmware, meta, products,
+    api_keys, bulk, cas, cohorts, device_certs, device_status, devices, events, firmware, meta,
+    products,
 };
 use super::state::AppState;
 
@@ -144,6 +145,7 @@ pub fn all() -> Vec<Route> {
         products::routes(),
         cohorts::routes(),
         devices::routes(),
+        device_status::routes(),
         api_keys::routes(),
         events::routes(),
         bulk::routes(),

@@ -42,6 +42,8 @@ pub struct Shared {
     /// Blob store and part size of firmware uploads (in memory until `Server::open` sets the
     /// data dir's store).
     pub firmware: Arc<super::domain::firmware::Firmware>,
+    /// Check-in writer, offer cache and check-in settings of the device API.
+    pub device_updates: Arc<super::domain::device_updates::DeviceUpdates>,
 }
 
 /// The bulk routes' own body limit, and the failure injection of the tests.
@@ -54,7 +56,13 @@ pub struct BulkLimits {
 impl AppState {
     pub fn new(pool: Pool, max_body_bytes: usize) -> Self {
         let keys = Arc::new(KeyCache::default());
+        let device_updates = Arc::new(super::domain::device_updates::DeviceUpdates::new(
+            pool.clone(),
+            super::domain::device_updates::writer::WriterSettings::default(),
+            super::domain::device_updates::DEFAULT_CHECK_IN_INTERVAL,
+        ));
         AppState(Arc::new(Shared {
+            device_updates,
             epoch: EpochReader::new(pool.clone(), Arc::clone(&keys)),
             pool,
             max_body_bytes,

@@ -59,6 +59,11 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/v1/devices", [200, 200, 200, 200, 200]),
     ("POST", "/v1/devices", [201, 201, 403, 201, 403]),
     ("GET", "/v1/devices/{device}", [200, 200, 200, 200, 404]),
+    (
+        "GET",
+        "/v1/devices/{device}/status",
+        [200, 200, 200, 200, 404],
+    ),
     ("PATCH", "/v1/devices/{device}", [200, 200, 403, 200, 404]),
     ("DELETE", "/v1/devices/{device}", [204, 204, 403, 204, 404]),
     ("GET", "/v1/events", [200, 200, 200, 200, 200]),

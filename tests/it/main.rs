@@ -55,6 +55,7 @@ mod cli_tables_fit;
 mod cli_wording;
 mod common;
 mod device_listen;
+mod device_refusals;
 mod firmware_api;
 mod firmware_concurrent;
 mod firmware_digest;

@@ -10,7 +10,7 @@ use crate::error::Result;
 /// List devices in creation order. `--all` streams every page, so it suits very large fleets.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  fleet device list --product indoor-sensor --cohort beta\n  fleet device list --all --tag site:berlin -o ndjson | jq -r .identifier"
+    after_help = "Examples:\n  fleet device list --product indoor-sensor --cohort beta\n  fleet device list --all --tag site:berlin -o ndjson | jq -r .identifier\n  fleet device list --offline --running app@1.4.0\n  fleet device list --update-state failed --seen-within 1h"
 )]
 pub struct ListArgs {
     /// Only devices of this product (name or ID)
@@ -33,6 +33,26 @@ pub struct ListArgs {
     #[arg(long)]
     pub quarantined: bool,
 
+    /// Only devices that checked in within three check-in intervals (15 minutes by default)
+    #[arg(long, conflicts_with = "offline")]
+    pub online: bool,
+
+    /// Only devices that did not check in within three check-in intervals, or never did
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Only devices that checked in within this long, e.g. 30m, 1h, 2d
+    #[arg(long, value_name = "DURATION", value_parser = crate::commands::api_key::parse_duration)]
+    pub seen_within: Option<std::time::Duration>,
+
+    /// Only devices running this artifact at this version, e.g. app@1.4.0
+    #[arg(long, value_name = "ARTIFACT@VERSION")]
+    pub running: Option<String>,
+
+    /// Only devices whose latest update state is this
+    #[arg(long, value_name = "STATE", value_parser = ["downloading", "installing", "succeeded", "failed", "rolled_back"])]
+    pub update_state: Option<String>,
+
     #[command(flatten)]
     pub page: PageArgs,
 }
@@ -44,6 +64,14 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         tag: args.tags,
         target: args.target,
         quarantined: args.quarantined.then_some(true),
+        online: if args.online {
+            Some(true)
+        } else {
+            args.offline.then_some(false)
+        },
+        seen_within_s: args.seen_within.map(|d| d.as_secs().max(1)),
+        running: args.running,
+        update_state: args.update_state,
         ..Default::default()
     };
     let paging = args.page.paging(ctx.printer.format());

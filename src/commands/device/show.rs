@@ -4,8 +4,10 @@ use clap::Args;
 
 use crate::context::Context;
 use crate::error::Result;
+use crate::output::DeviceView;
 
-/// Show one device
+/// Show one device, with when it last checked in, from where, what it runs, its update state
+/// and its newest update reports
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  fleet device show sn-0042 -o json")]
 pub struct ShowArgs {
@@ -14,6 +16,9 @@ pub struct ShowArgs {
 }
 
 pub async fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
-    let device = ctx.client()?.devices().get(&args.device).await?;
-    ctx.printer.show(&device)
+    let client = ctx.client()?;
+    let device = client.devices().get(&args.device).await?;
+    // By ID: the identifier could be renamed between the two requests, the ID cannot.
+    let status = client.devices().status(device.id.as_str()).await?;
+    ctx.printer.show(&DeviceView { device, status })
 }

@@ -106,6 +106,21 @@ impl Blobs {
         }
     }
 
+    /// Bytes `range` of the object under `key` as a stream (a resumed download). `range` must
+    /// not be empty.
+    pub async fn read_range(
+        &self,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<ByteStream, BlobError> {
+        let options = object_store::GetOptions {
+            range: Some(object_store::GetRange::Bounded(range)),
+            ..Default::default()
+        };
+        let result = self.store.get_opts(&ObjectPath::from(key), options).await?;
+        Ok(result.into_stream())
+    }
+
     /// The keys of every object under `prefix`.
     pub async fn keys(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
         self.store

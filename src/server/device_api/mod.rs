@@ -9,20 +9,26 @@
 //!   records refusals.
 //! - `routes`: the device routes. **To add one**, add it to `routes::routes()`; its handler
 //!   takes `Extension<DevicePrincipal>` and runs only for admitted devices.
+//! - `update_routes` with `check_in`, `reports`, `download`: the routes of updates (check-in,
+//!   update reports, downloads of offered binaries), merged into `routes::routes()`.
 //!
 //! The listener runs on the admin listener's connection machinery (`transport`): the same
 //! connection cap (a separate one per listener), header/body/idle timeouts and
 //! `--trusted-proxy` list, with the TLS handshake in front under the header timeout.
 
 mod chain;
+mod check_in;
+mod download;
 mod gate;
 mod identity;
 mod peer;
 pub mod principal;
 mod refusal;
+mod reports;
 mod router;
 mod routes;
 mod tls;
+mod update_routes;
 
 pub use gate::FORWARDED_CERT_HEADER;
 pub use tls::{DeviceTls, SELF_SIGNED_CERT, SELF_SIGNED_KEY, ServerTls, TlsHandshake, load};

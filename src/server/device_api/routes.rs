@@ -14,7 +14,9 @@ use crate::server::state::AppState;
 
 /// Every route of the device API.
 pub fn routes() -> Router<AppState> {
-    Router::new().route(PING_PATH, get(ping))
+    Router::new()
+        .route(PING_PATH, get(ping))
+        .merge(super::update_routes::routes())
 }
 
 /// 204 for any admitted device: the cheapest authenticated request, the benchmarks' baseline.

@@ -108,6 +108,7 @@ pub async fn list(
     pool: &Pool,
     principal: &Principal,
     query: &DeviceListQuery,
+    online_within: std::time::Duration,
 ) -> ApiResult<DevicePage> {
     let page = PageRequest::new(query.limit, query.cursor.as_deref(), DeviceId::parse)?;
     let mut v = Validator::default();
@@ -123,6 +124,7 @@ pub async fn list(
             Err("a cohort name needs `product` too; or pass the cohort's ID".into()),
         );
     }
+    let seen = super::device_updates::status::SeenFilter::of(query, online_within, &mut v);
     v.finish()?;
 
     let org = &principal.org_id;
@@ -143,6 +145,10 @@ pub async fn list(
         tags: &query.tag,
         target: query.target.as_deref(),
         quarantined: query.quarantined,
+        seen_since: seen.seen_since,
+        not_seen_since: seen.not_seen_since,
+        running: seen.running,
+        update_state: seen.update_state,
         after: page.after.as_deref(),
         limit: page.limit,
     };

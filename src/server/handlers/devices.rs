@@ -13,8 +13,9 @@ use crate::server::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use crate::server::pagination::raw_page_response;
 use crate::server::state::AppState;
 
-/// List devices in creation order, filtered by product, cohort, tags (all must match), target
-/// and quarantine state.
+/// List devices in creation order, filtered by product, cohort, tags (all must match), target,
+/// quarantine state, and what their check-ins and reports said (online, seen within, running,
+/// update state).
 #[utoipa::path(get, path = "/v1/devices", operation_id = "listDevices", tag = "devices", params(DeviceListQuery),
     responses((status = 200, body = Page<Device>)))]
 pub async fn list(
@@ -22,7 +23,8 @@ pub async fn list(
     principal: Principal,
     ApiQuery(query): ApiQuery<DeviceListQuery>,
 ) -> ApiResult<Response> {
-    let page = domain::devices::list(&state.pool, &principal, &query).await?;
+    let online_within = state.device_updates.online_within();
+    let page = domain::devices::list(&state.pool, &principal, &query, online_within).await?;
     Ok(raw_page_response(page.items, page.next_cursor))
 }
 

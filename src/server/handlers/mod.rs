@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod cas;
 pub mod cohorts;
 pub mod device_certs;
+pub mod device_status;
 pub mod devices;
 pub mod events;
 pub mod firmware;

@@ -104,6 +104,14 @@ pub struct ListFilter<'a> {
     pub tags: &'a [String],
     pub target: Option<&'a str>,
     pub quarantined: Option<bool>,
+    /// Only devices whose last check-in is at or after this time.
+    pub seen_since: Option<DateTime<Utc>>,
+    /// Only devices without a check-in at or after this time (never seen included).
+    pub not_seen_since: Option<DateTime<Utc>>,
+    /// Only devices running this (artifact, version).
+    pub running: Option<(&'a str, &'a str)>,
+    /// Only devices whose latest update state is this.
+    pub update_state: Option<&'a str>,
     /// Keyset position: only devices with a larger ID.
     pub after: Option<&'a str>,
     pub limit: u32,
@@ -166,6 +174,37 @@ fn push_list_filter(
     }
     if let Some(quarantined) = filter.quarantined {
         qb.push(" AND d.quarantined = ").push_bind(quarantined);
+    }
+    // The check-in filters probe one row by primary key (or `device_running`'s) per device.
+    if let Some(since) = filter.seen_since {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM device_status s WHERE s.device_id = d.id \
+             AND s.last_seen_at >= ",
+        )
+        .push_bind(since)
+        .push(")");
+    }
+    if let Some(since) = filter.not_seen_since {
+        qb.push(
+            " AND NOT EXISTS (SELECT 1 FROM device_status s WHERE s.device_id = d.id \
+             AND s.last_seen_at >= ",
+        )
+        .push_bind(since)
+        .push(")");
+    }
+    if let Some((artifact, version)) = filter.running {
+        qb.push(" AND EXISTS (SELECT 1 FROM device_running r WHERE r.device_id = d.id AND r.artifact = ")
+            .push_bind(artifact.to_owned())
+            .push(" AND r.version = ")
+            .push_bind(version.to_owned())
+            .push(")");
+    }
+    if let Some(state) = filter.update_state {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM device_updates u WHERE u.device_id = d.id AND u.state = ",
+        )
+        .push_bind(state.to_owned())
+        .push(")");
     }
 }
 

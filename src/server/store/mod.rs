@@ -13,6 +13,8 @@ pub mod cohorts;
 pub mod copy;
 pub mod device_certs;
 pub mod device_identity;
+pub mod device_offers;
+pub mod device_status;
 pub mod devices;
 pub mod event_log;
 pub mod events;
@@ -20,6 +22,7 @@ pub mod firmware;
 pub mod idempotency;
 pub mod orgs;
 pub mod products;
+pub mod update_reports;
 
 mod conn;
 pub mod dialect;

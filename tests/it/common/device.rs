@@ -374,3 +374,61 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
         self.algorithms.supported_schemes()
     }
 }
+
+/// The events of `action` (e.g. `device.refused`) through the CLI, oldest first.
+pub fn events(server: &super::server::TestServer, action: &str) -> Vec<serde_json::Value> {
+    super::cli::Cli::against(server)
+        .run(&["event", "list", "--action", action, "-o", "json"])
+        .success()
+        .json()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The `device.refused` events whose reason is `reason`.
+pub fn refusals(server: &super::server::TestServer, reason: &str) -> Vec<serde_json::Value> {
+    events(server, "device.refused")
+        .into_iter()
+        .filter(|event| event["details"]["reason"] == reason)
+        .collect()
+}
+
+/// A PEM certificate URL-escaped as nginx's `$ssl_client_escaped_cert` sends it.
+pub fn escaped_pem(pem: &str) -> String {
+    pem.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// The device API's address and pinned fingerprint of a test server started with devices.
+pub fn endpoint(server: &super::server::TestServer) -> (SocketAddr, String) {
+    (
+        server
+            .device_addr
+            .expect("the server has a device listener"),
+        server
+            .device_fingerprint
+            .clone()
+            .expect("the server has a device certificate"),
+    )
+}
+
+/// Pings the device API on a new connection as `identity`.
+pub async fn ping_as(
+    server: &super::server::TestServer,
+    identity: Option<&DeviceIdentity>,
+) -> Answer {
+    let (addr, fingerprint) = endpoint(server);
+    let mut conn = connect(addr, &fingerprint, identity)
+        .await
+        .expect("connect");
+    conn.get(fleet::api::device_api::PING_PATH)
+        .await
+        .expect("ping")
+}

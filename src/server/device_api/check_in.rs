@@ -1,0 +1,26 @@
+//! `POST /v1/device/check-in`: the device says what it runs and how it is; the answer is the
+//! update to take now. The status is written by the check-in writer moments later.
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::State;
+
+use super::principal::DevicePrincipal;
+use crate::api::device_api::{CheckIn, CheckInAnswer};
+use crate::server::domain::device_updates::check_in;
+use crate::server::error::ApiResult;
+use crate::server::extract::ApiJson;
+use crate::server::state::AppState;
+use crate::server::transport::ClientIp;
+
+pub async fn check_in(
+    State(state): State<AppState>,
+    Extension(device): Extension<DevicePrincipal>,
+    client: Option<Extension<ClientIp>>,
+    ApiJson(body): ApiJson<CheckIn>,
+) -> ApiResult<Json<CheckInAnswer>> {
+    let address = client.map(|Extension(ClientIp(ip))| ip.to_string());
+    let answer =
+        check_in::check_in(&state.pool, &state.device_updates, &device, address, body).await?;
+    Ok(Json(answer))
+}

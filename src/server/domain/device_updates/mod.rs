@@ -1,0 +1,54 @@
+//! The device side of updates: check-ins (recorded in coalesced batches by the check-in
+//! writer), which update a device is offered (its cohort's current release, by a deterministic
+//! rollout), downloads of offered binaries, update reports, and the operator's view of all of
+//! it. The shared part of the service state lives in [`DeviceUpdates`].
+
+pub mod check_in;
+pub mod download;
+pub mod offer;
+pub mod reports;
+pub mod rollout;
+pub mod status;
+pub mod writer;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::server::store::Pool;
+
+/// How often devices are told to check in by default: every 5 minutes.
+pub const DEFAULT_CHECK_IN_INTERVAL: Duration = Duration::from_secs(300);
+
+/// A device is online while its last check-in is at most this many check-in intervals old:
+/// three, so one or two missed check-ins (a reboot, a flaky link) do not count as offline.
+pub const ONLINE_INTERVALS: u32 = 3;
+
+/// The device-update part of the service state.
+#[derive(Debug)]
+pub struct DeviceUpdates {
+    /// Writes check-in statuses in batches.
+    pub writer: Arc<writer::CheckInWriter>,
+    /// The binaries of each (bundle, target) offered lately.
+    pub bundles: offer::BundleCache,
+    /// What devices are told in `next_check_in_s`.
+    pub check_in_interval: Duration,
+    /// A check-in's answer waits until its status is written (tests that read it back right
+    /// after; a deployment leaves it off).
+    pub wait_for_writes: bool,
+}
+
+impl DeviceUpdates {
+    pub fn new(pool: Pool, settings: writer::WriterSettings, check_in_interval: Duration) -> Self {
+        DeviceUpdates {
+            writer: Arc::new(writer::CheckInWriter::new(pool, settings)),
+            bundles: offer::BundleCache::default(),
+            check_in_interval,
+            wait_for_writes: false,
+        }
+    }
+
+    /// How long since its last check-in a device still counts as online.
+    pub fn online_within(&self) -> Duration {
+        self.check_in_interval * ONLINE_INTERVALS
+    }
+}

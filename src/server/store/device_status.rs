@@ -1,0 +1,209 @@
+//! What devices said at check-in (`device_status`, `device_running`): written in batches by the
+//! check-in writer, read by the operator's status view.
+
+use chrono::{DateTime, Utc};
+
+use super::{Conn, query};
+use crate::api::DeviceId;
+use crate::api::device_api::RunningArtifact;
+
+/// Rows per multi-row `VALUES` statement: well under SQLite's 32,766 and PostgreSQL's 65,535
+/// bound parameters at the widest row below (9 columns).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// One device's coalesced check-ins since the last flush: the latest report, and how many.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusUpdate {
+    pub device_id: DeviceId,
+    pub seen_at: DateTime<Utc>,
+    pub address: Option<String>,
+    /// Check-ins folded into this update (added to the stored count).
+    pub check_ins: i64,
+    pub reported_target: Option<String>,
+    pub boot_id: Option<String>,
+    pub uptime_s: Option<i64>,
+    pub config_revision: Option<i64>,
+    /// The status object as compact JSON text.
+    pub status: Option<String>,
+    /// What the device runs; `None` leaves the stored rows as they are.
+    pub running: Option<Vec<RunningArtifact>>,
+}
+
+/// Writes a batch of status updates set-based: one upsert statement per
+/// [`ROWS_PER_STATEMENT`] devices, and one delete plus one insert for the running rows.
+/// Devices deleted since they checked in are skipped. Run it inside one write transaction.
+pub async fn write_batch(conn: &mut Conn, updates: &[StatusUpdate]) -> sqlx::Result<()> {
+    for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+        upsert_status(conn, chunk).await?;
+        let with_running: Vec<&StatusUpdate> =
+            chunk.iter().filter(|u| u.running.is_some()).collect();
+        replace_running(conn, &with_running).await?;
+    }
+    Ok(())
+}
+
+async fn upsert_status(conn: &mut Conn, chunk: &[StatusUpdate]) -> sqlx::Result<()> {
+    if chunk.is_empty() {
+        return Ok(());
+    }
+    // VALUES columns are `column1…` on both engines. `WHERE EXISTS` skips a device deleted
+    // since it checked in (and lets SQLite parse `ON CONFLICT` after `INSERT … SELECT`).
+    let mut q = query(
+        "INSERT INTO device_status (device_id, last_seen_at, last_address, check_ins, \
+         reported_target, boot_id, uptime_s, config_revision, status) \
+         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, \
+         v.column8, v.column9 FROM (VALUES ",
+    );
+    for (i, u) in chunk.iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" });
+        q.push_bind(u.device_id.as_str().to_owned()).push(", ");
+        q.push_bind(u.seen_at).push(", ");
+        q.push_bind(u.address.clone()).push(", ");
+        q.push_bind(u.check_ins).push(", ");
+        q.push_bind(u.reported_target.clone()).push(", ");
+        q.push_bind(u.boot_id.clone()).push(", ");
+        q.push_bind(u.uptime_s).push(", ");
+        q.push_bind(u.config_revision).push(", ");
+        q.push_bind(u.status.clone()).push(")");
+    }
+    q.push(
+        ") v WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = v.column1) \
+         ON CONFLICT (device_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, \
+         last_address = excluded.last_address, \
+         check_ins = device_status.check_ins + excluded.check_ins, \
+         reported_target = excluded.reported_target, boot_id = excluded.boot_id, \
+         uptime_s = excluded.uptime_s, config_revision = excluded.config_revision, \
+         status = excluded.status",
+    );
+    q.execute(conn).await?;
+    Ok(())
+}
+
+async fn replace_running(conn: &mut Conn, devices: &[&StatusUpdate]) -> sqlx::Result<()> {
+    if devices.is_empty() {
+        return Ok(());
+    }
+    let mut q = query("DELETE FROM device_running WHERE device_id IN (");
+    q.push_list(devices.iter().map(|u| u.device_id.as_str().to_owned()));
+    q.push(")");
+    q.execute(&mut *conn).await?;
+    let rows: Vec<(&DeviceId, &RunningArtifact)> = devices
+        .iter()
+        .flat_map(|u| {
+            let running = u.running.as_deref().unwrap_or_default();
+            running.iter().map(move |r| (&u.device_id, r))
+        })
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT * 2) {
+        insert_running(conn, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn insert_running(
+    conn: &mut Conn,
+    rows: &[(&DeviceId, &RunningArtifact)],
+) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut q = query(
+        "INSERT INTO device_running (device_id, artifact, version, sha256) \
+         SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES ",
+    );
+    for (i, (device_id, r)) in rows.iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" });
+        q.push_bind(device_id.as_str().to_owned()).push(", ");
+        q.push_bind(r.artifact.clone()).push(", ");
+        q.push_bind(r.version.clone()).push(", ");
+        q.push_bind(r.sha256.clone()).push(")");
+    }
+    q.push(") v WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = v.column1)");
+    q.execute(conn).await?;
+    Ok(())
+}
+
+/// Sets the version of each of `running`'s artifacts for one device (after it reported a
+/// successful update); artifacts not named keep their rows.
+pub async fn upsert_running(
+    conn: &mut Conn,
+    device_id: &DeviceId,
+    running: &[RunningArtifact],
+) -> sqlx::Result<()> {
+    if running.is_empty() {
+        return Ok(());
+    }
+    let mut q = query("DELETE FROM device_running WHERE device_id = ");
+    q.push_bind(device_id.as_str().to_owned())
+        .push(" AND artifact IN (");
+    q.push_list(running.iter().map(|r| r.artifact.clone()));
+    q.push(")");
+    q.execute(&mut *conn).await?;
+    let rows: Vec<(&DeviceId, &RunningArtifact)> = running.iter().map(|r| (device_id, r)).collect();
+    insert_running(conn, &rows).await
+}
+
+/// What the device runs, by artifact name.
+pub async fn running(conn: &mut Conn, device_id: &DeviceId) -> sqlx::Result<Vec<RunningArtifact>> {
+    let rows: Vec<(String, String, Option<String>)> = query(
+        "SELECT artifact, version, sha256 FROM device_running WHERE device_id = $1 \
+         ORDER BY artifact",
+    )
+    .bind(device_id.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(artifact, version, sha256)| RunningArtifact {
+            artifact,
+            version,
+            sha256,
+        })
+        .collect())
+}
+
+/// A device's stored check-in status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    pub last_seen_at: DateTime<Utc>,
+    pub last_address: Option<String>,
+    pub check_ins: i64,
+    pub reported_target: Option<String>,
+    pub boot_id: Option<String>,
+    pub uptime_s: Option<i64>,
+    pub config_revision: Option<i64>,
+    pub status: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct StatusRow {
+    last_seen_at: DateTime<Utc>,
+    last_address: Option<String>,
+    check_ins: i64,
+    reported_target: Option<String>,
+    boot_id: Option<String>,
+    uptime_s: Option<i64>,
+    config_revision: Option<i64>,
+    status: Option<String>,
+}
+
+/// The device's status row, if it ever checked in (and the batch was flushed).
+pub async fn get(conn: &mut Conn, device_id: &DeviceId) -> sqlx::Result<Option<Status>> {
+    let row: Option<StatusRow> = query(
+        "SELECT last_seen_at, last_address, check_ins, reported_target, boot_id, uptime_s, \
+         config_revision, status FROM device_status WHERE device_id = $1",
+    )
+    .bind(device_id.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|r| Status {
+        last_seen_at: r.last_seen_at,
+        last_address: r.last_address,
+        check_ins: r.check_ins,
+        reported_target: r.reported_target,
+        boot_id: r.boot_id,
+        uptime_s: r.uptime_s,
+        config_revision: r.config_revision,
+        status: r.status,
+    }))
+}
