@@ -40,12 +40,14 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand product 'Manage products: the device types of your organization'
             cand cohort 'Manage cohorts: groups of devices within a product'
             cand device 'Manage devices'
+            cand ca 'Manage the CAs whose certificates admit a product''s devices'
             cand api-key 'Manage API keys: roles, product scopes, expiry, revocation'
             cand event 'Read the audit log: every write and refused request'
             cand firmware 'Push, list, show, pull and abandon firmware binaries'
             cand signing-key 'Manage Ed25519 keys that sign firmware'
             cand bundle 'Manage bundles: ordered sets of a product''s binaries'
             cand release 'Manage releases: bundles rolled out to cohorts'
+            cand simulate 'Run simulated devices against the device API: check-ins, updates, reports'
             cand whoami 'Show the profile, URL and API key in effect and where each came from'
             cand profile 'Manage connection profiles (service URL + API key)'
             cand completions 'Print a shell completion script'
@@ -538,6 +540,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand delete 'Delete a device'
             cand move 'Move devices to another product (they must be re-provisioned)'
             cand import 'Import devices from a CSV file'
+            cand cert 'Register, list, revoke and issue device certificates'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;device;create'= {
@@ -579,6 +582,9 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -t 'Only devices with this `key:value` tag (repeatable; all must match)'
             cand --tag 'Only devices with this `key:value` tag (repeatable; all must match)'
             cand --target 'Only devices with this hardware target'
+            cand --seen-within 'Only devices that checked in within this long, e.g. 30m, 1h, 2d'
+            cand --running 'Only devices running this artifact at this version, e.g. app@1.4.0'
+            cand --update-state 'Only devices whose latest update state is this'
             cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
@@ -589,6 +595,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
             cand --config-dir 'Directory holding config.toml and credentials.toml'
             cand --quarantined 'Only quarantined devices'
+            cand --online 'Only devices that checked in within three check-in intervals (15 minutes by default)'
+            cand --offline 'Only devices that did not check in within three check-in intervals, or never did'
             cand --all 'Print every item, following pages to the end (streams; memory stays flat)'
             cand -q 'Print only data and errors: no status lines, hints or progress'
             cand --quiet 'Print only data and errors: no status lines, hints or progress'
@@ -738,6 +746,141 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'fleet;device;cert'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Register a certificate for a device'
+            cand list 'List a device''s certificates'
+            cand revoke 'Revoke a device''s certificate'
+            cand issue 'Issue a device certificate under a local CA directory'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;device;cert;add'= {
+            cand --cert 'The device certificate (PEM file)'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;device;cert;list'= {
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --all 'Print every item, following pages to the end (streams; memory stays flat)'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;device;cert;revoke'= {
+            cand --reason 'Why, kept with the certificate'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;device;cert;issue'= {
+            cand --ca 'CA directory holding ca.pem and ca.key'
+            cand -O 'Directory to write IDENTIFIER.pem and IDENTIFIER.key to (created if missing)'
+            cand --out 'Directory to write IDENTIFIER.pem and IDENTIFIER.key to (created if missing)'
+            cand --days 'How long the certificate is valid, in days'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;device;cert;help'= {
+            cand add 'Register a certificate for a device'
+            cand list 'List a device''s certificates'
+            cand revoke 'Revoke a device''s certificate'
+            cand issue 'Issue a device certificate under a local CA directory'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;device;cert;help;add'= {
+        }
+        &'fleet;device;cert;help;list'= {
+        }
+        &'fleet;device;cert;help;revoke'= {
+        }
+        &'fleet;device;cert;help;issue'= {
+        }
+        &'fleet;device;cert;help;help'= {
+        }
         &'fleet;device;help'= {
             cand create 'Register a device in a product'
             cand list 'List devices, filtered by product, cohort, tags, target or quarantine'
@@ -746,6 +889,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand delete 'Delete a device'
             cand move 'Move devices to another product (they must be re-provisioned)'
             cand import 'Import devices from a CSV file'
+            cand cert 'Register, list, revoke and issue device certificates'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;device;help;create'= {
@@ -762,7 +906,230 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;device;help;import'= {
         }
+        &'fleet;device;help;cert'= {
+            cand add 'Register a certificate for a device'
+            cand list 'List a device''s certificates'
+            cand revoke 'Revoke a device''s certificate'
+            cand issue 'Issue a device certificate under a local CA directory'
+        }
+        &'fleet;device;help;cert;add'= {
+        }
+        &'fleet;device;help;cert;list'= {
+        }
+        &'fleet;device;help;cert;revoke'= {
+        }
+        &'fleet;device;help;cert;issue'= {
+        }
         &'fleet;device;help;help'= {
+        }
+        &'fleet;ca'= {
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Register a CA certificate for a product''s devices'
+            cand list 'List certificate authorities, of one product or all'
+            cand show 'Show one certificate authority'
+            cand update 'Enable or disable a certificate authority or change its JITP settings'
+            cand delete 'Delete a certificate authority'
+            cand generate 'Make a new CA (certificate and key) in a local directory'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;ca;add'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --cert 'The CA certificate (PEM file)'
+            cand --jitp-cohort 'Cohort (of the same product) new devices join'
+            cand --jitp-tag 'A `key:value` tag new devices get (repeatable)'
+            cand --jitp-target 'Hardware target triple new devices get'
+            cand --jitp-description 'Description new devices get'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --disabled 'Register it disabled: it admits no device until `fleet ca update --enable`'
+            cand --jitp 'Provision unknown devices with a certificate under this CA just in time'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;ca;list'= {
+            cand -P 'Only certificate authorities of this product (name or ID)'
+            cand --product 'Only certificate authorities of this product (name or ID)'
+            cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --all 'Print every item, following pages to the end (streams; memory stays flat)'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;ca;show'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;ca;update'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --jitp 'Turn just-in-time provisioning on or off'
+            cand --jitp-cohort 'Cohort (of the same product) new devices join'
+            cand --jitp-tag 'A `key:value` tag new devices get (repeatable; replaces the whole set)'
+            cand --jitp-target 'Hardware target triple new devices get'
+            cand --jitp-description 'Description new devices get'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --enable 'Admit devices with certificates under this CA again'
+            cand --disable 'Admit no device with a certificate under this CA'
+            cand --no-jitp-cohort 'New devices join no cohort'
+            cand --no-jitp-tags 'New devices get no tags'
+            cand --no-jitp-target 'New devices get no target'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;ca;delete'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;ca;generate'= {
+            cand -O 'Directory to write ca.pem and ca.key to (created if missing; existing files are refused)'
+            cand --out 'Directory to write ca.pem and ca.key to (created if missing; existing files are refused)'
+            cand --days 'How long the CA certificate is valid, in days'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;ca;help'= {
+            cand add 'Register a CA certificate for a product''s devices'
+            cand list 'List certificate authorities, of one product or all'
+            cand show 'Show one certificate authority'
+            cand update 'Enable or disable a certificate authority or change its JITP settings'
+            cand delete 'Delete a certificate authority'
+            cand generate 'Make a new CA (certificate and key) in a local directory'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;ca;help;add'= {
+        }
+        &'fleet;ca;help;list'= {
+        }
+        &'fleet;ca;help;show'= {
+        }
+        &'fleet;ca;help;update'= {
+        }
+        &'fleet;ca;help;delete'= {
+        }
+        &'fleet;ca;help;generate'= {
+        }
+        &'fleet;ca;help;help'= {
         }
         &'fleet;api-key'= {
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
@@ -1572,6 +1939,44 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;release;help;help'= {
         }
+        &'fleet;simulate'= {
+            cand --device-url 'The device API''s URL (`fleet server --device-listen`), e.g. https://127.0.0.1:8443'
+            cand --count 'Number of devices [default with --certs: every pair in the directory]'
+            cand --ca 'Issue each device a certificate under the CA in DIR (`fleet ca generate`); identifiers sim-0000, sim-0001, …, provisioned by JITP on their first check-in'
+            cand --certs 'Use existing device certificates: <identifier>.pem and <identifier>.key pairs in DIR'
+            cand --server-fingerprint 'Trust the server whose certificate has this SHA-256 fingerprint (`fleet server` prints it)'
+            cand --server-ca 'Trust server certificates issued by the CA(s) in this PEM file'
+            cand --interval 'Time between a device''s check-ins (jittered ±10%; the first falls anywhere within one)'
+            cand --duration 'How long the run lasts at most (in the load mode: each phase)'
+            cand --fail-rate 'Share of installs that fail, from 0 to 1 (the same devices for the same --seed)'
+            cand --seed 'Seed of every random choice (jitter, failing devices): the same seed, the same run'
+            cand --target 'Hardware target the devices report, e.g. armv7-unknown-linux-gnueabihf'
+            cand --running 'What each device runs at start, as ARTIFACT@VERSION (repeat for more artifacts)'
+            cand --concurrency 'Devices connecting at once (TLS handshake and first check-in, where JITP happens)'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --insecure 'Do not check the server''s certificate at all (development only; a warning says so)'
+            cand --until-settled 'Stop as soon as every device reported a final state or has nothing offered (--duration still bounds the run)'
+            cand --check-ins-only 'Load mode: after every device connected, check in back to back for --duration (no interval, no updates taken); measures check-ins/s and latency'
+            cand --ping 'Load mode: authenticated no-op requests back to back for --duration, over the same connections (after the check-ins, with --check-ins-only): the baseline'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'fleet;whoami'= {
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
@@ -1920,12 +2325,14 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand product 'Manage products: the device types of your organization'
             cand cohort 'Manage cohorts: groups of devices within a product'
             cand device 'Manage devices'
+            cand ca 'Manage the CAs whose certificates admit a product''s devices'
             cand api-key 'Manage API keys: roles, product scopes, expiry, revocation'
             cand event 'Read the audit log: every write and refused request'
             cand firmware 'Push, list, show, pull and abandon firmware binaries'
             cand signing-key 'Manage Ed25519 keys that sign firmware'
             cand bundle 'Manage bundles: ordered sets of a product''s binaries'
             cand release 'Manage releases: bundles rolled out to cohorts'
+            cand simulate 'Run simulated devices against the device API: check-ins, updates, reports'
             cand whoami 'Show the profile, URL and API key in effect and where each came from'
             cand profile 'Manage connection profiles (service URL + API key)'
             cand completions 'Print a shell completion script'
@@ -1986,6 +2393,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand delete 'Delete a device'
             cand move 'Move devices to another product (they must be re-provisioned)'
             cand import 'Import devices from a CSV file'
+            cand cert 'Register, list, revoke and issue device certificates'
         }
         &'fleet;help;device;create'= {
         }
@@ -2000,6 +2408,40 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;help;device;move'= {
         }
         &'fleet;help;device;import'= {
+        }
+        &'fleet;help;device;cert'= {
+            cand add 'Register a certificate for a device'
+            cand list 'List a device''s certificates'
+            cand revoke 'Revoke a device''s certificate'
+            cand issue 'Issue a device certificate under a local CA directory'
+        }
+        &'fleet;help;device;cert;add'= {
+        }
+        &'fleet;help;device;cert;list'= {
+        }
+        &'fleet;help;device;cert;revoke'= {
+        }
+        &'fleet;help;device;cert;issue'= {
+        }
+        &'fleet;help;ca'= {
+            cand add 'Register a CA certificate for a product''s devices'
+            cand list 'List certificate authorities, of one product or all'
+            cand show 'Show one certificate authority'
+            cand update 'Enable or disable a certificate authority or change its JITP settings'
+            cand delete 'Delete a certificate authority'
+            cand generate 'Make a new CA (certificate and key) in a local directory'
+        }
+        &'fleet;help;ca;add'= {
+        }
+        &'fleet;help;ca;list'= {
+        }
+        &'fleet;help;ca;show'= {
+        }
+        &'fleet;help;ca;update'= {
+        }
+        &'fleet;help;ca;delete'= {
+        }
+        &'fleet;help;ca;generate'= {
         }
         &'fleet;help;api-key'= {
             cand create 'Create an API key; its secret is printed once'
@@ -2078,6 +2520,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;help;release;show'= {
         }
         &'fleet;help;release;update'= {
+        }
+        &'fleet;help;simulate'= {
         }
         &'fleet;help;whoami'= {
         }

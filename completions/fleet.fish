@@ -45,12 +45,14 @@ complete -c fleet -n "__fish_fleet_needs_command" -s V -l version -d 'Print vers
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "product" -d 'Manage products: the device types of your organization'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "device" -d 'Manage devices'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "ca" -d 'Manage the CAs whose certificates admit a product\'s devices'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "event" -d 'Read the audit log: every write and refused request'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "firmware" -d 'Push, list, show, pull and abandon firmware binaries'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "signing-key" -d 'Manage Ed25519 keys that sign firmware'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "bundle" -d 'Manage bundles: ordered sets of a product\'s binaries'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "release" -d 'Manage releases: bundles rolled out to cohorts'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "simulate" -d 'Run simulated devices against the device API: check-ins, updates, reports'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "whoami" -d 'Show the profile, URL and API key in effect and where each came from'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -413,32 +415,33 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "assign" -d 'Put devices into a cohort'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "unassign" -d 'Take devices out of their cohorts'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
 wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -l no-input -d 'Never prompt; fail instead when input would be needed'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "create" -d 'Register a device in a product'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target or quarantine'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "show" -d 'Show one device'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "update" -d 'Change a device\'s cohort, tags, target, quarantine or description'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "delete" -d 'Delete a device'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "move" -d 'Move devices to another product (they must be re-provisioned)'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "import" -d 'Import devices from a CSV file'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "create" -d 'Register a device in a product'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target or quarantine'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "show" -d 'Show one device'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "update" -d 'Change a device\'s cohort, tags, target, quarantine or description'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "delete" -d 'Delete a device'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "move" -d 'Move devices to another product (they must be re-provisioned)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "import" -d 'Import devices from a CSV file'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "cert" -d 'Register, list, revoke and issue device certificates'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s P -l product -d 'Product name or ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s c -l cohort -d 'Cohort of that product (name or ID)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from create" -s t -l tag -d 'A `key:value` tag (repeatable)' -r
@@ -467,6 +470,13 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s c -l cohort -d 'Only devices in this cohort (ID, or name together with --product)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s t -l tag -d 'Only devices with this `key:value` tag (repeatable; all must match)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l target -d 'Only devices with this hardware target' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l seen-within -d 'Only devices that checked in within this long, e.g. 30m, 1h, 2d' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l running -d 'Only devices running this artifact at this version, e.g. app@1.4.0' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l update-state -d 'Only devices whose latest update state is this' -r -f -a "downloading\t''
+installing\t''
+succeeded\t''
+failed\t''
+rolled_back\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
@@ -481,6 +491,8 @@ always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l quarantined -d 'Only quarantined devices'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l online -d 'Only devices that checked in within three check-in intervals (15 minutes by default)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l offline -d 'Only devices that did not check in within three check-in intervals, or never did'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l all -d 'Print every item, following pages to the end (streams; memory stays flat)'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
@@ -601,6 +613,29 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -f -a "add" -d 'Register a certificate for a device'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -f -a "list" -d 'List a device\'s certificates'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -f -a "revoke" -d 'Revoke a device\'s certificate'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -f -a "issue" -d 'Issue a device certificate under a local CA directory'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from cert" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "create" -d 'Register a device in a product'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target or quarantine'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one device'
@@ -608,7 +643,175 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a device'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "move" -d 'Move devices to another product (they must be re-provisioned)'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import devices from a CSV file'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "cert" -d 'Register, list, revoke and issue device certificates'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -f -a "add" -d 'Register a CA certificate for a product\'s devices'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -f -a "list" -d 'List certificate authorities, of one product or all'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -f -a "show" -d 'Show one certificate authority'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -f -a "update" -d 'Enable or disable a certificate authority or change its JITP settings'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -f -a "delete" -d 'Delete a certificate authority'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -f -a "generate" -d 'Make a new CA (certificate and key) in a local directory'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -l cert -d 'The CA certificate (PEM file)' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -l jitp-cohort -d 'Cohort (of the same product) new devices join' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -l jitp-tag -d 'A `key:value` tag new devices get (repeatable)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -l jitp-target -d 'Hardware target triple new devices get' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -l jitp-description -d 'Description new devices get' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -l disabled -d 'Register it disabled: it admits no device until `fleet ca update --enable`'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -l jitp -d 'Provision unknown devices with a certificate under this CA just in time'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -s P -l product -d 'Only certificate authorities of this product (name or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -l all -d 'Print every item, following pages to the end (streams; memory stays flat)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from show" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from show" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l jitp -d 'Turn just-in-time provisioning on or off' -r -f -a "on\t''
+off\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l jitp-cohort -d 'Cohort (of the same product) new devices join' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l jitp-tag -d 'A `key:value` tag new devices get (repeatable; replaces the whole set)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l jitp-target -d 'Hardware target triple new devices get' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l jitp-description -d 'Description new devices get' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l enable -d 'Admit devices with certificates under this CA again'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l disable -d 'Admit no device with a certificate under this CA'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l no-jitp-cohort -d 'New devices join no cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l no-jitp-tags -d 'New devices get no tags'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l no-jitp-target -d 'New devices get no target'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from update" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from delete" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from delete" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from delete" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from delete" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from delete" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from delete" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from generate" -s O -l out -d 'Directory to write ca.pem and ca.key to (created if missing; existing files are refused)' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from generate" -l days -d 'How long the CA certificate is valid, in days' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from generate" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from generate" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from generate" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from generate" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from generate" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from generate" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from generate" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from generate" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from generate" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from generate" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from generate" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register a CA certificate for a product\'s devices'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "list" -d 'List certificate authorities, of one product or all'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one certificate authority'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "update" -d 'Enable or disable a certificate authority or change its JITP settings'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a certificate authority'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "generate" -d 'Make a new CA (certificate and key) in a local directory'
+complete -c fleet -n "__fish_fleet_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand api-key; and not __fish_seen_subcommand_from create list show revoke help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1235,6 +1438,41 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one release'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a release\'s rollout percentage or whether it is required'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l device-url -d 'The device API\'s URL (`fleet server --device-listen`), e.g. https://127.0.0.1:8443' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l count -d 'Number of devices [default with --certs: every pair in the directory]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l ca -d 'Issue each device a certificate under the CA in DIR (`fleet ca generate`); identifiers sim-0000, sim-0001, …, provisioned by JITP on their first check-in' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l certs -d 'Use existing device certificates: <identifier>.pem and <identifier>.key pairs in DIR' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l server-fingerprint -d 'Trust the server whose certificate has this SHA-256 fingerprint (`fleet server` prints it)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l server-ca -d 'Trust server certificates issued by the CA(s) in this PEM file' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l interval -d 'Time between a device\'s check-ins (jittered ±10%; the first falls anywhere within one)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l duration -d 'How long the run lasts at most (in the load mode: each phase)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l fail-rate -d 'Share of installs that fail, from 0 to 1 (the same devices for the same --seed)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l seed -d 'Seed of every random choice (jitter, failing devices): the same seed, the same run' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l target -d 'Hardware target the devices report, e.g. armv7-unknown-linux-gnueabihf' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l running -d 'What each device runs at start, as ARTIFACT@VERSION (repeat for more artifacts)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l concurrency -d 'Devices connecting at once (TLS handshake and first check-in, where JITP happens)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l insecure -d 'Do not check the server\'s certificate at all (development only; a warning says so)'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l until-settled -d 'Stop as soon as every device reported a final state or has nothing offered (--duration still bounds the run)'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l check-ins-only -d 'Load mode: after every device connected, check in back to back for --duration (no interval, no updates taken); measures check-ins/s and latency'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l ping -d 'Load mode: authenticated no-op requests back to back for --duration, over the same connections (after the check-ins, with --check-ins-only): the baseline'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand whoami" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand whoami" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand whoami" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1488,20 +1726,22 @@ complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "api-key" -d 'Manage API keys directly in the database, without a running service'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "migrate" -d 'Copy a deployment to another database (e.g. SQLite to PostgreSQL) and verify the copy'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "product" -d 'Manage products: the device types of your organization'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "device" -d 'Manage devices'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "event" -d 'Read the audit log: every write and refused request'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "firmware" -d 'Push, list, show, pull and abandon firmware binaries'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "signing-key" -d 'Manage Ed25519 keys that sign firmware'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "bundle" -d 'Manage bundles: ordered sets of a product\'s binaries'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "release" -d 'Manage releases: bundles rolled out to cohorts'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "whoami" -d 'Show the profile, URL and API key in effect and where each came from'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "completions" -d 'Print a shell completion script'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "server" -d 'Run the fleet service: the HTTP API over an embedded SQLite database, or over PostgreSQL with `--database-url`'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "product" -d 'Manage products: the device types of your organization'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "device" -d 'Manage devices'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "ca" -d 'Manage the CAs whose certificates admit a product\'s devices'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "event" -d 'Read the audit log: every write and refused request'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "firmware" -d 'Push, list, show, pull and abandon firmware binaries'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "signing-key" -d 'Manage Ed25519 keys that sign firmware'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "bundle" -d 'Manage bundles: ordered sets of a product\'s binaries'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "release" -d 'Manage releases: bundles rolled out to cohorts'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "simulate" -d 'Run simulated devices against the device API: check-ins, updates, reports'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "whoami" -d 'Show the profile, URL and API key in effect and where each came from'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "completions" -d 'Print a shell completion script'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "server" -d 'Run the fleet service: the HTTP API over an embedded SQLite database, or over PostgreSQL with `--database-url`'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "create" -d 'Create a product'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "list" -d 'List products'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "show" -d 'Show one product'
@@ -1523,6 +1763,13 @@ complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcom
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "delete" -d 'Delete a device'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "move" -d 'Move devices to another product (they must be re-provisioned)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "import" -d 'Import devices from a CSV file'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "cert" -d 'Register, list, revoke and issue device certificates'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "add" -d 'Register a CA certificate for a product\'s devices'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "list" -d 'List certificate authorities, of one product or all'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "show" -d 'Show one certificate authority'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "update" -d 'Enable or disable a certificate authority or change its JITP settings'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "delete" -d 'Delete a certificate authority'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "generate" -d 'Make a new CA (certificate and key) in a local directory'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from api-key" -f -a "create" -d 'Create an API key; its secret is printed once'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from api-key" -f -a "list" -d 'List API keys (never their secrets)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from api-key" -f -a "show" -d 'Show one API key'

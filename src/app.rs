@@ -6,7 +6,7 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::commands::{
-    api_key, bundle, cohort, completions, device, event, firmware, product, profile, release,
+    api_key, bundle, ca, cohort, completions, device, event, firmware, product, profile, release,
     signing_key, simulate, whoami,
 };
 use crate::context::{Context, Options};
@@ -49,6 +49,7 @@ fn dispatch(command: Command, global: GlobalArgs, color: bool, printer: &Printer
         Command::Product(cmd) => block_on(product::run(&ctx, cmd)),
         Command::Cohort(cmd) => block_on(cohort::run(&ctx, cmd)),
         Command::Device(cmd) => block_on(device::run(&ctx, cmd)),
+        Command::Ca(cmd) => block_on(ca::run(&ctx, cmd)),
         Command::ApiKey(cmd) => block_on(api_key::run(&ctx, cmd)),
         Command::Event(cmd) => block_on(event::run(&ctx, cmd)),
         Command::Firmware(cmd) => block_on(firmware::run(&ctx, cmd)),

@@ -108,6 +108,9 @@ pub enum Command {
     /// Manage devices
     #[command(subcommand)]
     Device(commands::device::DeviceCommand),
+    /// Manage the CAs whose certificates admit a product's devices
+    #[command(subcommand)]
+    Ca(commands::ca::CaCommand),
     /// Manage API keys: roles, product scopes, expiry, revocation
     #[command(subcommand)]
     ApiKey(commands::api_key::ApiKeyCommand),

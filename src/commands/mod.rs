@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod bulk;
 pub mod bundle;
 pub mod by_id;
+pub mod ca;
 pub mod cohort;
 pub mod completions;
 pub mod device;

@@ -144,6 +144,28 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
         "/v1/signing-keys/{key}",
         [204, 403, 403, 403, 403],
     ),
+    // Identity (issue 11): certificate authorities and device certificates.
+    ("GET", "/v1/cas", [200, 200, 200, 200, 200]),
+    ("GET", "/v1/products/{product}/cas", READ),
+    ("POST", "/v1/products/{product}/cas", CREATE),
+    ("GET", "/v1/products/{product}/cas/{ca}", READ),
+    (
+        "PATCH",
+        "/v1/products/{product}/cas/{ca}",
+        [200, 200, 403, 200, 404],
+    ),
+    (
+        "DELETE",
+        "/v1/products/{product}/cas/{ca}",
+        [204, 204, 403, 204, 404],
+    ),
+    ("GET", "/v1/devices/{device}/certificates", READ),
+    ("POST", "/v1/devices/{device}/certificates", CREATE),
+    (
+        "POST",
+        "/v1/devices/{device}/certificates/{cert}/revoke",
+        [200, 200, 403, 200, 404],
+    ),
 ];
 
 /// A product-scoped read, and a create in a product (firmware rows).
@@ -157,6 +179,7 @@ const FILTERED_LISTS: &[&str] = &[
     "/v1/devices",
     "/v1/events",
     "/v1/binaries",
+    "/v1/cas",
 ];
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -173,6 +196,31 @@ struct Fixture {
     k: String,
     /// Firmware of `p` (for firmware routes only).
     fw: Option<crate::firmware_matrix::FwFixture>,
+    /// A CA of `p` and a certificate of `d` under it (for identity routes only).
+    ident: Option<Ident>,
+}
+
+struct Ident {
+    _dir: tempfile::TempDir,
+    ca: fleet::pki::CaDir,
+    cert: String,
+}
+
+fn is_identity(route: &str) -> bool {
+    route.starts_with("/v1/cas") || route.contains("/cas") || route.contains("/certificates")
+}
+
+async fn ident(api: &Api, product: &str, device: &str) -> Ident {
+    let dir = tempfile::tempdir().expect("dir");
+    let ca = crate::ident_support::ca_dir(dir.path(), "matrix");
+    crate::ident_support::add_ca(api, product, "a", &ca.cert_pem).await;
+    let pem = crate::ident_support::device_cert(&ca, device);
+    let cert = crate::ident_support::add_cert(api, device, &pem).await;
+    Ident {
+        _dir: dir,
+        ca,
+        cert: cert["id"].as_str().expect("id").to_owned(),
+    }
 }
 
 async fn fixture(api: &Api, route: &str) -> Fixture {
@@ -193,6 +241,11 @@ async fn fixture(api: &Api, route: &str) -> Fixture {
     } else {
         None
     };
+    let ident = if is_identity(route) {
+        Some(ident(api, &format!("p{n}"), &d).await)
+    } else {
+        None
+    };
     Fixture {
         n,
         p,
@@ -202,6 +255,7 @@ async fn fixture(api: &Api, route: &str) -> Fixture {
         d,
         k,
         fw,
+        ident,
     }
 }
 
@@ -230,12 +284,26 @@ fn request(method: &str, route: &str, f: &Fixture) -> (String, Option<Value>) {
         .replace("{cohort}", &f.c)
         .replace("{device}", &f.d)
         .replace("{key}", &f.k)
+        .replace("{ca}", "a")
+        .replace("{cert}", f.ident.as_ref().map_or("", |i| i.cert.as_str()))
         + &query;
     let devices = json!({ "devices": [f.d] });
     let body = match (method, route) {
         ("GET" | "DELETE", _) | ("POST", "/v1/api-keys/{key}/revoke") => None,
         ("POST", "/v1/products") => Some(json!({ "name": format!("new{n}") })),
         ("POST", "/v1/products/{product}/cohorts") => Some(json!({ "name": format!("nc{n}") })),
+        ("POST", "/v1/products/{product}/cas") => Some(json!({
+            "name": format!("na{n}"),
+            "certificate": crate::ident_support::ca(&format!("na{n}")).cert_pem,
+        })),
+        ("PATCH", "/v1/products/{product}/cas/{ca}") => Some(json!({ "enabled": false })),
+        ("POST", "/v1/devices/{device}/certificates") => {
+            let ca = &f.ident.as_ref().expect("identity fixture").ca;
+            Some(json!({ "certificate": crate::ident_support::device_cert(ca, &f.d) }))
+        }
+        ("POST", "/v1/devices/{device}/certificates/{cert}/revoke") => {
+            Some(json!({ "reason": "matrix" }))
+        }
         ("POST", "/v1/devices") => Some(json!({ "identifier": format!("nd{n}"), "product": p })),
         ("PATCH", _) => Some(json!({ "description": "changed" })),
         ("POST", "/v1/api-keys") => Some(json!({ "name": format!("nk{n}"), "role": "read" })),

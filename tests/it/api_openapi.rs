@@ -75,6 +75,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/signing-keys"),
     ("get", "/v1/signing-keys/{key}"),
     ("delete", "/v1/signing-keys/{key}"),
+    ("get", "/v1/cas"),
+    ("get", "/v1/products/{product}/cas"),
+    ("post", "/v1/products/{product}/cas"),
+    ("get", "/v1/products/{product}/cas/{ca}"),
+    ("patch", "/v1/products/{product}/cas/{ca}"),
+    ("delete", "/v1/products/{product}/cas/{ca}"),
+    ("get", "/v1/devices/{device}/certificates"),
+    ("post", "/v1/devices/{device}/certificates"),
+    ("post", "/v1/devices/{device}/certificates/{cert}/revoke"),
 ];
 
 #[tokio::test]
@@ -170,7 +179,7 @@ async fn every_cursor_is_declared_as_the_id_of_the_listed_items() {
         assert!(listed.is_string(), "{path}: items without an ID reference");
         assert_eq!(cursor["schema"]["$ref"], listed, "{path}: {cursor}");
     }
-    assert_eq!(cursors, 12, "every list has a cursor");
+    assert_eq!(cursors, 15, "every list has a cursor");
 }
 
 /// The field rules the service enforces are in the document, so a client (or a fuzzer) that

@@ -93,6 +93,21 @@ const RULES: &[Rule] = &[
         why: "config reads and writes files and returns its own types",
     },
     Rule {
+        governs: "pki/",
+        except: &[],
+        forbidden: &[
+            "crate::cli",
+            "crate::app",
+            "crate::commands",
+            "crate::context",
+            "crate::output",
+            "crate::client",
+            "crate::config",
+            "crate::server",
+        ],
+        why: "the local PKI makes and writes certificates; the commands and the simulator call it",
+    },
+    Rule {
         governs: "context.rs",
         except: &[],
         forbidden: &[

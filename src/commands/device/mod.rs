@@ -1,5 +1,6 @@
 //! `fleet device …`: devices, each in exactly one product.
 
+mod cert;
 mod create;
 mod delete;
 mod import;
@@ -31,6 +32,9 @@ pub enum DeviceCommand {
     Move(move_devices::MoveArgs),
     /// Import devices from a CSV file
     Import(import::ImportArgs),
+    /// Register, list, revoke and issue device certificates
+    #[command(subcommand)]
+    Cert(cert::CertCommand),
 }
 
 pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<()> {
@@ -42,5 +46,6 @@ pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<()> {
         DeviceCommand::Delete(args) => delete::run(ctx, args).await,
         DeviceCommand::Move(args) => move_devices::run(ctx, args).await,
         DeviceCommand::Import(args) => import::run(ctx, args).await,
+        DeviceCommand::Cert(command) => cert::run(ctx, command).await,
     }
 }
