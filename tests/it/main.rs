@@ -58,6 +58,7 @@ mod common;
 mod device_certs;
 mod device_listen;
 mod device_refusals;
+mod device_replicas;
 mod firmware_api;
 mod firmware_concurrent;
 mod firmware_digest;

@@ -250,3 +250,156 @@ pub async fn take_refusal_slot(
     }
     Ok(taken.is_some())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::store::{Pool, auth_epoch, begin_write, now, test_pools};
+
+    async fn run(pool: &Pool, sql: &str) {
+        let mut tx = begin_write(pool).await.expect("begin");
+        query(sql).execute(&mut tx).await.expect(sql);
+        tx.commit().await.expect("commit");
+    }
+
+    /// Every change that can make a device's cached identity stale bumps the auth epoch, once
+    /// per statement at most on PostgreSQL; what only admits more (new rows, the listener's
+    /// own `needs_provisioning` clearing, JITP settings) does not.
+    #[tokio::test]
+    async fn exactly_the_changes_that_stale_a_device_identity_bump_the_epoch() {
+        for (_guard, pool) in test_pools::all().await {
+            let at = now().to_rfc3339();
+            let setup = [
+                format!(
+                    "INSERT INTO organizations (id, name, created_at) VALUES ('o', 'o', '{at}')"
+                ),
+                format!(
+                    "INSERT INTO products (id, org_id, name, created_at, updated_at) \
+                     VALUES ('p', 'o', 'p', '{at}', '{at}'), ('q', 'o', 'q', '{at}', '{at}')"
+                ),
+                format!(
+                    "INSERT INTO cohorts (id, org_id, product_id, name, created_at, updated_at) \
+                     VALUES ('c', 'o', 'p', 'c', '{at}', '{at}')"
+                ),
+            ];
+            for sql in &setup {
+                run(&pool, sql).await;
+            }
+            let start = auth_epoch::read(&pool).await.expect("read");
+            let device = |id: &str| {
+                format!(
+                    "INSERT INTO devices (id, org_id, product_id, identifier, created_at, \
+                     updated_at) VALUES ('{id}', 'o', 'p', '{id}', '{at}', '{at}')"
+                )
+            };
+            let changes = [
+                (device("d1"), 0),
+                (device("d2"), 0),
+                (
+                    format!(
+                        "INSERT INTO certificate_authorities (id, org_id, product_id, name, \
+                     certificate_pem, fingerprint, subject_der, subject, not_before, not_after, \
+                     created_at, updated_at) SELECT 'ca', 'o', 'p', 'ca', 'pem', 'f', \
+                     subject_der, 's', '{at}', '{at}', '{at}', '{at}' FROM \
+                     (SELECT {} AS subject_der) x",
+                        if pool.postgres_pool().is_some() {
+                            "'\\x00'::bytea"
+                        } else {
+                            "X'00'"
+                        }
+                    ),
+                    0,
+                ),
+                (
+                    format!(
+                        "INSERT INTO device_certificates (id, org_id, device_id, ca_id, fingerprint, \
+                     certificate_pem, subject, serial, not_before, not_after, source, created_at) \
+                     VALUES ('dc', 'o', 'd1', 'ca', 'x', 'pem', 's', '01', '{at}', '{at}', \
+                     'presented', '{at}')"
+                    ),
+                    0,
+                ),
+                (
+                    "UPDATE devices SET needs_provisioning = FALSE".to_owned(),
+                    0,
+                ),
+                ("UPDATE devices SET description = 'x'".to_owned(), 0),
+                (
+                    "UPDATE certificate_authorities SET jitp_enabled = TRUE".to_owned(),
+                    0,
+                ),
+                (
+                    format!("UPDATE device_certificates SET revoked_at = '{at}'"),
+                    1,
+                ),
+                (
+                    "UPDATE certificate_authorities SET enabled = FALSE".to_owned(),
+                    1,
+                ),
+                // -1: several rows in one statement; PostgreSQL bumps once, SQLite per row.
+                // -2: at least once.
+                ("UPDATE devices SET cohort_id = 'c'".to_owned(), -1),
+                ("UPDATE devices SET cohort_id = NULL".to_owned(), -1),
+                (
+                    "UPDATE devices SET product_id = 'q' WHERE id = 'd2'".to_owned(),
+                    1,
+                ),
+                (
+                    "UPDATE devices SET identifier = 'renamed' WHERE id = 'd2'".to_owned(),
+                    1,
+                ),
+                // The device and, by cascade, its certificate.
+                ("DELETE FROM devices WHERE id = 'd1'".to_owned(), -2),
+                ("DELETE FROM certificate_authorities".to_owned(), 1),
+            ];
+            let mut expected = start;
+            for (sql, bumps) in changes {
+                run(&pool, &sql).await;
+                let epoch = auth_epoch::read(&pool).await.expect("read");
+                if bumps == -2 || (bumps < 0 && pool.postgres_pool().is_none()) {
+                    assert!(epoch > expected, "{sql} bumps the epoch");
+                    expected = epoch;
+                } else if bumps < 0 {
+                    expected += 1;
+                    assert_eq!(epoch, expected, "{sql} bumps once");
+                } else {
+                    expected += bumps;
+                    assert_eq!(epoch, expected, "after {sql}");
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refusal_slot_is_taken_once_a_minute() {
+        for (_guard, pool) in test_pools::all().await {
+            let mut conn = pool.acquire_writer().await.expect("writer");
+            let minute = 60_000;
+            assert!(
+                take_refusal_slot(&mut conn, "f1", "revoked", 1_000_000, minute)
+                    .await
+                    .expect("take")
+            );
+            assert!(
+                !take_refusal_slot(&mut conn, "f1", "revoked", 1_030_000, minute)
+                    .await
+                    .expect("take")
+            );
+            assert!(
+                take_refusal_slot(&mut conn, "f1", "expired", 1_030_000, minute)
+                    .await
+                    .expect("take")
+            );
+            assert!(
+                take_refusal_slot(&mut conn, "f2", "revoked", 1_030_000, minute)
+                    .await
+                    .expect("take")
+            );
+            assert!(
+                take_refusal_slot(&mut conn, "f1", "revoked", 1_060_000, minute)
+                    .await
+                    .expect("take")
+            );
+        }
+    }
+}

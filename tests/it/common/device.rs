@@ -432,3 +432,44 @@ pub async fn ping_as(
         .await
         .expect("ping")
 }
+
+/// A replica with the device API, serving the deployment of `data_dir` in this run.
+pub struct DeviceReplica {
+    pub url: String,
+    pub device_addr: SocketAddr,
+    pub fingerprint: String,
+    /// The admin key, when this replica bootstrapped the database.
+    pub api_key: Option<String>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Starts a replica (admin and device API on 127.0.0.1:0) in the caller's runtime; replicas
+/// of one `data_dir` share its database and its self-signed device certificate.
+pub async fn start_replica(data_dir: &std::path::Path) -> DeviceReplica {
+    let mut config = fleet::server::ServerConfig::new(data_dir);
+    config.device_tls = Some(fleet::server::DeviceTls::SelfSigned);
+    backend::apply(&mut config);
+    let (server, api_key) = fleet::server::Server::open(config)
+        .await
+        .expect("open a replica");
+    let bind = || tokio::net::TcpListener::bind("127.0.0.1:0");
+    let admin = bind().await.expect("bind");
+    let devices = bind().await.expect("bind");
+    let url = format!("http://{}", admin.local_addr().expect("addr"));
+    let device_addr = devices.local_addr().expect("addr");
+    let fingerprint = server
+        .device_tls_fingerprint()
+        .expect("device TLS")
+        .to_owned();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server.serve_with_devices(admin, Some(devices), async {
+        let _ = stopped.await;
+    }));
+    DeviceReplica {
+        url,
+        device_addr,
+        fingerprint,
+        api_key,
+        _stop: stop,
+    }
+}
