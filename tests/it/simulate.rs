@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::api_support::Api;
 use crate::common::cli::{Cli, Run};
@@ -204,4 +204,203 @@ fn usage_errors_exit_2_before_anything_runs() {
     ]);
     assert_eq!(run.code, 2, "{run:#?}");
     assert!(run.stderr.contains("https://"), "{}", run.stderr);
+}
+
+/// A service (check-ins written before they are answered) with product `sensor`, cohort
+/// `canary`, and the CA in `ca` registered with JITP into `canary` for target `armv7`.
+fn rollout_service(ca: &Path) -> (TestServer, Cli) {
+    let server = TestServer::start_with_devices(|config| {
+        config.wait_for_check_in_writes = true;
+    });
+    let cli = Cli::against(&server);
+    cli.run(&["product", "create", "sensor"]).success();
+    cli.run(&["cohort", "create", "canary", "--product", "sensor"])
+        .success();
+    let pem = ca.join(fleet::pki::CA_CERT_FILE);
+    cli.run(&[
+        "ca",
+        "add",
+        "factory",
+        "-P",
+        "sensor",
+        "--cert",
+        pem.to_str().expect("utf-8 path"),
+        "--jitp",
+        "--jitp-cohort",
+        "canary",
+        "--jitp-target",
+        "armv7",
+    ])
+    .success();
+    (server, cli)
+}
+
+/// Pushes `bytes` as app `version` for `armv7` and releases it to `canary` at 100%.
+fn release(cli: &Cli, dir: &Path, version: &str, bytes: &[u8]) {
+    let file = dir.join(format!("app-{version}.bin"));
+    std::fs::write(&file, bytes).expect("firmware file");
+    cli.run(&[
+        "firmware",
+        "push",
+        file.to_str().expect("utf-8 path"),
+        "-P",
+        "sensor",
+        "-a",
+        "app",
+        "-V",
+        version,
+        "-t",
+        "armv7",
+        "--release-to",
+        "canary",
+        "--rollout",
+        "100",
+    ])
+    .success();
+}
+
+/// `fleet simulate` until every device settled (bounded by a minute), as JSON.
+fn simulate_until_settled(server: &TestServer, ca: &Path, count: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "-q",
+        "--ca",
+        ca.to_str().expect("utf-8 path"),
+        "--count",
+        count,
+        "--running",
+        "app@1.0.0",
+        "--target",
+        "armv7",
+        "--interval",
+        "100ms",
+        "--until-settled",
+        "--duration",
+        "60s",
+        "-o",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let summary = simulate(server, &args).success().json();
+    assert_eq!(summary["stopped_by"], "settled", "{summary}");
+    summary
+}
+
+/// What `fleet device show -o json` says the device runs, as `artifact@version`.
+fn running(shown: &Value) -> Vec<String> {
+    shown["status"]["running"]
+        .as_array()
+        .expect("running")
+        .iter()
+        .map(|r| {
+            format!(
+                "{}@{}",
+                r["artifact"].as_str().expect("artifact"),
+                r["version"].as_str().expect("version")
+            )
+        })
+        .collect()
+}
+
+fn status(cli: &Cli, device: &str) -> Value {
+    cli.run(&["device", "show", device, "-o", "json"])
+        .success()
+        .json()
+}
+
+#[test]
+fn simulated_devices_take_a_release_and_report_it_succeeded() {
+    let ca = ca_dir("factory");
+    let (server, cli) = rollout_service(ca.path());
+    let files = tempfile::tempdir().expect("temp dir");
+    release(&cli, files.path(), "1.1.0", &vec![b'x'; 5000]);
+    let summary = simulate_until_settled(&server, ca.path(), "3", &[]);
+    assert_eq!(summary["provisioned"], 3, "{summary}");
+    assert_eq!(summary["states"]["succeeded"], 3, "{summary}");
+    assert_eq!(summary["states"]["failed"], 0, "{summary}");
+    assert_eq!(summary["errors"], 0, "{summary}");
+    for device in ["sim-0000", "sim-0001", "sim-0002"] {
+        let shown = status(&cli, device);
+        let text = shown.to_string();
+        assert!(text.contains("\"succeeded\""), "{device}: {shown}");
+        assert!(
+            text.contains("1.1.0"),
+            "{device} runs the new version: {shown}"
+        );
+    }
+}
+
+#[test]
+fn a_fail_rate_of_one_fails_every_install_with_its_reason_for_the_operator() {
+    let ca = ca_dir("factory");
+    let (server, cli) = rollout_service(ca.path());
+    let files = tempfile::tempdir().expect("temp dir");
+    release(&cli, files.path(), "1.1.0", b"new firmware");
+    let summary = simulate_until_settled(&server, ca.path(), "2", &["--fail-rate", "1"]);
+    assert_eq!(summary["states"]["failed"], 2, "{summary}");
+    assert_eq!(summary["states"]["succeeded"], 0, "{summary}");
+    let reasons = summary["failure_reasons"].as_object().expect("reasons");
+    assert_eq!(reasons.len(), 1, "{summary}");
+    let (reason, count) = reasons.iter().next().expect("one reason");
+    assert!(reason.contains("--fail-rate"), "{reason}");
+    assert_eq!(count, 2);
+    let shown = status(&cli, "sim-0001").to_string();
+    assert!(shown.contains("\"failed\""), "{shown}");
+    assert!(
+        shown.contains("--fail-rate"),
+        "the reason reaches the operator: {shown}"
+    );
+    assert!(
+        !shown.contains("1.1.0\",\"sha256"),
+        "a failed install changes nothing: {shown}"
+    );
+}
+
+/// Flips one byte of every file under `dir`, keeping each file's length.
+fn corrupt_every_file(dir: &Path) -> usize {
+    let mut corrupted = 0;
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            corrupted += corrupt_every_file(&path);
+        } else {
+            let mut bytes = std::fs::read(&path).expect("read blob");
+            if let Some(first) = bytes.first_mut() {
+                *first ^= 0x20;
+                std::fs::write(&path, &bytes).expect("write blob");
+                corrupted += 1;
+            }
+        }
+    }
+    corrupted
+}
+
+#[test]
+fn a_corrupted_download_is_caught_by_the_digest_check_and_reported_failed() {
+    let ca = ca_dir("factory");
+    let (server, cli) = rollout_service(ca.path());
+    let files = tempfile::tempdir().expect("temp dir");
+    release(
+        &cli,
+        files.path(),
+        "1.1.0",
+        b"firmware the store will damage",
+    );
+    let blobs = server.data_dir.path().join("blobs");
+    assert!(
+        corrupt_every_file(&blobs) > 0,
+        "no blob under {}",
+        blobs.display()
+    );
+    let summary = simulate_until_settled(&server, ca.path(), "1", &[]);
+    assert_eq!(summary["states"]["failed"], 1, "{summary}");
+    let reasons = summary["failure_reasons"].as_object().expect("reasons");
+    assert!(
+        reasons.keys().all(|r| r.starts_with("digest mismatch")),
+        "{summary}"
+    );
+    let shown = status(&cli, "sim-0000");
+    let update = &shown["status"]["update"];
+    assert_eq!(update["state"], "failed", "{shown}");
+    let reason = update["reason"].as_str().expect("a reason");
+    assert!(reason.starts_with("digest mismatch"), "{shown}");
 }
