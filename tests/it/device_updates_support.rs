@@ -65,11 +65,7 @@ impl Fleet {
     pub async fn device(&self, identifier: &str) -> DeviceConn {
         let identity = self.ca.issue(identifier);
         let addr = self.server.device_addr.expect("device listener");
-        let fingerprint = self
-            .server
-            .device_fingerprint
-            .clone()
-            .expect("fingerprint");
+        let fingerprint = self.server.device_fingerprint.clone().expect("fingerprint");
         device::connect(addr, &fingerprint, Some(&identity))
             .await
             .expect("connect")
@@ -177,5 +173,8 @@ pub async fn report(conn: &mut DeviceConn, release: &str, state: &str) -> Answer
 
 /// The ID of the release a push made.
 pub fn release_id(pushed: &Value) -> String {
-    pushed["release"]["id"].as_str().expect("release id").to_owned()
+    pushed["release"]["id"]
+        .as_str()
+        .expect("release id")
+        .to_owned()
 }

@@ -33,7 +33,10 @@ const CACHED_BUNDLES: usize = 1024;
 
 /// The binaries of each (bundle, target) resolved lately.
 #[derive(Debug, Default)]
-pub struct BundleCache(Mutex<HashMap<(BundleId, String), Arc<Vec<BundleBinary>>>>);
+pub struct BundleCache(Mutex<Cached>);
+
+/// (bundle, target) to its binaries for that target.
+type Cached = HashMap<(BundleId, String), Arc<Vec<BundleBinary>>>;
 
 impl BundleCache {
     /// The ready binaries of `bundle_id` for `target`, from the cache or the database.
@@ -56,9 +59,7 @@ impl BundleCache {
         Ok(binaries)
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(BundleId, String), Arc<Vec<BundleBinary>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cached> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
