@@ -124,6 +124,18 @@ fn an_issued_device_certificate_is_accepted_under_its_registered_ca() {
         "{text}"
     );
 
+    // Tables fit 80 columns; the certificate ID (needed by `revoke`) stays whole.
+    for args in [&["device", "cert", "list", "sn-0042"][..], &["ca", "list"]] {
+        let run = cli.run_with_env(args, &[("COLUMNS", "80")]).success();
+        for line in run.stdout.lines() {
+            assert!(line.chars().count() <= 80, "{args:?}: {line:?}");
+        }
+        if args[0] == "device" {
+            let id = registered["id"].as_str().expect("id");
+            assert!(run.stdout.contains(id), "{}", run.stdout);
+        }
+    }
+
     let id = registered["id"].as_str().expect("id");
     let revoked = cli
         .run(&[
