@@ -320,12 +320,11 @@ fn simulated_devices_take_a_release_and_report_it_succeeded() {
     assert_eq!(summary["errors"], 0, "{summary}");
     for device in ["sim-0000", "sim-0001", "sim-0002"] {
         let shown = status(&cli, device);
-        let text = shown.to_string();
-        assert!(text.contains("\"succeeded\""), "{device}: {shown}");
-        assert!(
-            text.contains("1.1.0"),
-            "{device} runs the new version: {shown}"
+        assert_eq!(
+            shown["status"]["update"]["state"], "succeeded",
+            "{device}: {shown}"
         );
+        assert_eq!(running(&shown), ["app@1.1.0"], "{device}: {shown}");
     }
 }
 
@@ -343,14 +342,17 @@ fn a_fail_rate_of_one_fails_every_install_with_its_reason_for_the_operator() {
     let (reason, count) = reasons.iter().next().expect("one reason");
     assert!(reason.contains("--fail-rate"), "{reason}");
     assert_eq!(count, 2);
-    let shown = status(&cli, "sim-0001").to_string();
-    assert!(shown.contains("\"failed\""), "{shown}");
+    let shown = status(&cli, "sim-0001");
+    let update = &shown["status"]["update"];
+    assert_eq!(update["state"], "failed", "{shown}");
+    let reason = update["reason"].as_str().expect("a reason");
     assert!(
-        shown.contains("--fail-rate"),
+        reason.contains("--fail-rate"),
         "the reason reaches the operator: {shown}"
     );
-    assert!(
-        !shown.contains("1.1.0\",\"sha256"),
+    assert_eq!(
+        running(&shown),
+        ["app@1.0.0"],
         "a failed install changes nothing: {shown}"
     );
 }
