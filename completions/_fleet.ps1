@@ -50,6 +50,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('signing-key', 'signing-key', [CompletionResultType]::ParameterValue, 'Manage Ed25519 keys that sign firmware')
             [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Manage bundles: ordered sets of a product''s binaries')
             [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Manage releases: bundles rolled out to cohorts')
+            [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Run simulated devices against the device API: check-ins, updates, reports')
             [CompletionResult]::new('whoami', 'whoami', [CompletionResultType]::ParameterValue, 'Show the profile, URL and API key in effect and where each came from')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage connection profiles (service URL + API key)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -2086,6 +2087,45 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         'fleet;release;help;help' {
             break
         }
+        'fleet;simulate' {
+            [CompletionResult]::new('--device-url', '--device-url', [CompletionResultType]::ParameterName, 'The device API''s URL (`fleet server --device-listen`), e.g. https://127.0.0.1:8443')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Number of devices [default with --certs: every pair in the directory]')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'Issue each device a certificate under the CA in DIR (`fleet ca generate`); identifiers sim-0000, sim-0001, …, provisioned by JITP on their first check-in')
+            [CompletionResult]::new('--certs', '--certs', [CompletionResultType]::ParameterName, 'Use existing device certificates: <identifier>.pem and <identifier>.key pairs in DIR')
+            [CompletionResult]::new('--server-fingerprint', '--server-fingerprint', [CompletionResultType]::ParameterName, 'Trust the server whose certificate has this SHA-256 fingerprint (`fleet server` prints it)')
+            [CompletionResult]::new('--server-ca', '--server-ca', [CompletionResultType]::ParameterName, 'Trust server certificates issued by the CA(s) in this PEM file')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between a device''s check-ins (jittered ±10%; the first falls anywhere within one)')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long the run lasts at most (in the load mode: each phase)')
+            [CompletionResult]::new('--fail-rate', '--fail-rate', [CompletionResultType]::ParameterName, 'Share of installs that fail, from 0 to 1 (the same devices for the same --seed)')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed of every random choice (jitter, failing devices): the same seed, the same run')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Hardware target the devices report, e.g. armv7-unknown-linux-gnueabihf')
+            [CompletionResult]::new('--running', '--running', [CompletionResultType]::ParameterName, 'What each device runs at start, as ARTIFACT@VERSION (repeat for more artifacts)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Devices connecting at once (TLS handshake and first check-in, where JITP happens)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and tables (never when NO_COLOR is set)')
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.toml and credentials.toml')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not check the server''s certificate at all (development only; a warning says so)')
+            [CompletionResult]::new('--until-settled', '--until-settled', [CompletionResultType]::ParameterName, 'Stop as soon as every device reported a final state or has nothing offered (--duration still bounds the run)')
+            [CompletionResult]::new('--check-ins-only', '--check-ins-only', [CompletionResultType]::ParameterName, 'Load mode: after every device connected, check in back to back for --duration (no interval, no updates taken); measures check-ins/s and latency')
+            [CompletionResult]::new('--ping', '--ping', [CompletionResultType]::ParameterName, 'Load mode: authenticated no-op requests back to back for --duration, over the same connections (after the check-ins, with --check-ins-only): the baseline')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive commands without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive commands without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail instead when input would be needed')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'fleet;whoami' {
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
@@ -2468,6 +2508,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('signing-key', 'signing-key', [CompletionResultType]::ParameterValue, 'Manage Ed25519 keys that sign firmware')
             [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Manage bundles: ordered sets of a product''s binaries')
             [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Manage releases: bundles rolled out to cohorts')
+            [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Run simulated devices against the device API: check-ins, updates, reports')
             [CompletionResult]::new('whoami', 'whoami', [CompletionResultType]::ParameterValue, 'Show the profile, URL and API key in effect and where each came from')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage connection profiles (service URL + API key)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -2719,6 +2760,9 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;help;release;update' {
+            break
+        }
+        'fleet;help;simulate' {
             break
         }
         'fleet;help;whoami' {

@@ -47,6 +47,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand signing-key 'Manage Ed25519 keys that sign firmware'
             cand bundle 'Manage bundles: ordered sets of a product''s binaries'
             cand release 'Manage releases: bundles rolled out to cohorts'
+            cand simulate 'Run simulated devices against the device API: check-ins, updates, reports'
             cand whoami 'Show the profile, URL and API key in effect and where each came from'
             cand profile 'Manage connection profiles (service URL + API key)'
             cand completions 'Print a shell completion script'
@@ -1938,6 +1939,44 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;release;help;help'= {
         }
+        &'fleet;simulate'= {
+            cand --device-url 'The device API''s URL (`fleet server --device-listen`), e.g. https://127.0.0.1:8443'
+            cand --count 'Number of devices [default with --certs: every pair in the directory]'
+            cand --ca 'Issue each device a certificate under the CA in DIR (`fleet ca generate`); identifiers sim-0000, sim-0001, …, provisioned by JITP on their first check-in'
+            cand --certs 'Use existing device certificates: <identifier>.pem and <identifier>.key pairs in DIR'
+            cand --server-fingerprint 'Trust the server whose certificate has this SHA-256 fingerprint (`fleet server` prints it)'
+            cand --server-ca 'Trust server certificates issued by the CA(s) in this PEM file'
+            cand --interval 'Time between a device''s check-ins (jittered ±10%; the first falls anywhere within one)'
+            cand --duration 'How long the run lasts at most (in the load mode: each phase)'
+            cand --fail-rate 'Share of installs that fail, from 0 to 1 (the same devices for the same --seed)'
+            cand --seed 'Seed of every random choice (jitter, failing devices): the same seed, the same run'
+            cand --target 'Hardware target the devices report, e.g. armv7-unknown-linux-gnueabihf'
+            cand --running 'What each device runs at start, as ARTIFACT@VERSION (repeat for more artifacts)'
+            cand --concurrency 'Devices connecting at once (TLS handshake and first check-in, where JITP happens)'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --insecure 'Do not check the server''s certificate at all (development only; a warning says so)'
+            cand --until-settled 'Stop as soon as every device reported a final state or has nothing offered (--duration still bounds the run)'
+            cand --check-ins-only 'Load mode: after every device connected, check in back to back for --duration (no interval, no updates taken); measures check-ins/s and latency'
+            cand --ping 'Load mode: authenticated no-op requests back to back for --duration, over the same connections (after the check-ins, with --check-ins-only): the baseline'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'fleet;whoami'= {
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
@@ -2293,6 +2332,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand signing-key 'Manage Ed25519 keys that sign firmware'
             cand bundle 'Manage bundles: ordered sets of a product''s binaries'
             cand release 'Manage releases: bundles rolled out to cohorts'
+            cand simulate 'Run simulated devices against the device API: check-ins, updates, reports'
             cand whoami 'Show the profile, URL and API key in effect and where each came from'
             cand profile 'Manage connection profiles (service URL + API key)'
             cand completions 'Print a shell completion script'
@@ -2480,6 +2520,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;help;release;show'= {
         }
         &'fleet;help;release;update'= {
+        }
+        &'fleet;help;simulate'= {
         }
         &'fleet;help;whoami'= {
         }

@@ -52,6 +52,7 @@ complete -c fleet -n "__fish_fleet_needs_command" -f -a "firmware" -d 'Push, lis
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "signing-key" -d 'Manage Ed25519 keys that sign firmware'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "bundle" -d 'Manage bundles: ordered sets of a product\'s binaries'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "release" -d 'Manage releases: bundles rolled out to cohorts'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "simulate" -d 'Run simulated devices against the device API: check-ins, updates, reports'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "whoami" -d 'Show the profile, URL and API key in effect and where each came from'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -1437,6 +1438,41 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one release'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a release\'s rollout percentage or whether it is required'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l device-url -d 'The device API\'s URL (`fleet server --device-listen`), e.g. https://127.0.0.1:8443' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l count -d 'Number of devices [default with --certs: every pair in the directory]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l ca -d 'Issue each device a certificate under the CA in DIR (`fleet ca generate`); identifiers sim-0000, sim-0001, …, provisioned by JITP on their first check-in' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l certs -d 'Use existing device certificates: <identifier>.pem and <identifier>.key pairs in DIR' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l server-fingerprint -d 'Trust the server whose certificate has this SHA-256 fingerprint (`fleet server` prints it)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l server-ca -d 'Trust server certificates issued by the CA(s) in this PEM file' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l interval -d 'Time between a device\'s check-ins (jittered ±10%; the first falls anywhere within one)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l duration -d 'How long the run lasts at most (in the load mode: each phase)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l fail-rate -d 'Share of installs that fail, from 0 to 1 (the same devices for the same --seed)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l seed -d 'Seed of every random choice (jitter, failing devices): the same seed, the same run' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l target -d 'Hardware target the devices report, e.g. armv7-unknown-linux-gnueabihf' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l running -d 'What each device runs at start, as ARTIFACT@VERSION (repeat for more artifacts)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l concurrency -d 'Devices connecting at once (TLS handshake and first check-in, where JITP happens)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l insecure -d 'Do not check the server\'s certificate at all (development only; a warning says so)'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l until-settled -d 'Stop as soon as every device reported a final state or has nothing offered (--duration still bounds the run)'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l check-ins-only -d 'Load mode: after every device connected, check in back to back for --duration (no interval, no updates taken); measures check-ins/s and latency'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l ping -d 'Load mode: authenticated no-op requests back to back for --duration, over the same connections (after the check-ins, with --check-ins-only): the baseline'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand whoami" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand whoami" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand whoami" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1690,21 +1726,22 @@ complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "api-key" -d 'Manage API keys directly in the database, without a running service'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "migrate" -d 'Copy a deployment to another database (e.g. SQLite to PostgreSQL) and verify the copy'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "product" -d 'Manage products: the device types of your organization'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "device" -d 'Manage devices'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "ca" -d 'Manage the CAs whose certificates admit a product\'s devices'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "event" -d 'Read the audit log: every write and refused request'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "firmware" -d 'Push, list, show, pull and abandon firmware binaries'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "signing-key" -d 'Manage Ed25519 keys that sign firmware'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "bundle" -d 'Manage bundles: ordered sets of a product\'s binaries'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "release" -d 'Manage releases: bundles rolled out to cohorts'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "whoami" -d 'Show the profile, URL and API key in effect and where each came from'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "completions" -d 'Print a shell completion script'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "server" -d 'Run the fleet service: the HTTP API over an embedded SQLite database, or over PostgreSQL with `--database-url`'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release whoami profile completions server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "product" -d 'Manage products: the device types of your organization'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "device" -d 'Manage devices'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "ca" -d 'Manage the CAs whose certificates admit a product\'s devices'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "event" -d 'Read the audit log: every write and refused request'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "firmware" -d 'Push, list, show, pull and abandon firmware binaries'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "signing-key" -d 'Manage Ed25519 keys that sign firmware'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "bundle" -d 'Manage bundles: ordered sets of a product\'s binaries'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "release" -d 'Manage releases: bundles rolled out to cohorts'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "simulate" -d 'Run simulated devices against the device API: check-ins, updates, reports'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "whoami" -d 'Show the profile, URL and API key in effect and where each came from'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "completions" -d 'Print a shell completion script'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "server" -d 'Run the fleet service: the HTTP API over an embedded SQLite database, or over PostgreSQL with `--database-url`'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "create" -d 'Create a product'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "list" -d 'List products'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "show" -d 'Show one product'

@@ -7,7 +7,7 @@ use clap::CommandFactory;
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::commands::{
     api_key, bundle, ca, cohort, completions, device, event, firmware, product, profile, release,
-    signing_key, whoami,
+    signing_key, simulate, whoami,
 };
 use crate::context::{Context, Options};
 use crate::error::{Error, Result};
@@ -57,6 +57,8 @@ fn dispatch(command: Command, global: GlobalArgs, color: bool, printer: &Printer
         Command::Bundle(cmd) => block_on(bundle::run(&ctx, cmd)),
         Command::Release(cmd) => block_on(release::run(&ctx, cmd)),
         Command::Whoami(args) => block_on(whoami::run(&ctx, args)),
+        // Sync: the simulated fleet builds its own multi-thread runtime.
+        Command::Simulate(args) => simulate::run(&ctx, args),
         // Sync: the service builds its own multi-thread runtime.
         #[cfg(feature = "server")]
         Command::Server(args) => crate::commands::server::run(&ctx, *args),

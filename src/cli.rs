@@ -129,6 +129,8 @@ pub enum Command {
     /// Manage releases: bundles rolled out to cohorts
     #[command(subcommand)]
     Release(commands::release::ReleaseCommand),
+    /// Run simulated devices against the device API: check-ins, updates, reports
+    Simulate(commands::simulate::SimulateArgs),
     /// Show the profile, URL and API key in effect and where each came from
     Whoami(commands::whoami::WhoamiArgs),
     /// Manage connection profiles (service URL + API key)

@@ -20,6 +20,7 @@ pub mod pki;
 pub mod prompt;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod simulate;
 
 pub use cli::Cli;
 

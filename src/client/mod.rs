@@ -7,6 +7,7 @@ mod api_keys;
 mod bulk;
 mod cas;
 mod cohorts;
+pub mod device;
 mod device_certs;
 mod devices;
 mod error;

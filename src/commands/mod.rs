@@ -26,6 +26,7 @@ pub mod server_migrate;
 #[cfg(feature = "server")]
 pub mod server_profile;
 pub mod signing_key;
+pub mod simulate;
 pub mod whoami;
 
 use clap::Args;

@@ -65,6 +65,20 @@ const RULES: &[Rule] = &[
         why: "the client speaks HTTP and reports through tracing, never through the printer",
     },
     Rule {
+        governs: "simulate/",
+        except: &[],
+        forbidden: &[
+            "crate::cli",
+            "crate::app",
+            "crate::commands",
+            "crate::context",
+            "crate::output",
+            "crate::config",
+            "crate::server",
+        ],
+        why: "the simulated fleet drives the device client and returns figures; the command renders them",
+    },
+    Rule {
         governs: "config/",
         except: &[],
         forbidden: &[

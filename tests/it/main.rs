@@ -86,6 +86,7 @@ mod server_database_url;
 mod server_migrate;
 mod server_migrate_postgres;
 mod server_migrate_support;
+mod simulate;
 mod store_contention;
 mod store_disk_full;
 mod store_permissions;
