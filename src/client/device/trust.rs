@@ -81,10 +81,13 @@ impl DeviceTls {
         let algorithms = provider.signature_verification_algorithms;
         let verifier: Arc<dyn ServerCertVerifier> = match trust {
             ServerTrust::Fingerprint(pin) => Arc::new(PinnedServer {
-                pin: *pin,
+                pin: Some(*pin),
                 algorithms,
             }),
-            ServerTrust::Insecure => Arc::new(AnyServer { algorithms }),
+            ServerTrust::Insecure => Arc::new(PinnedServer {
+                pin: None,
+                algorithms,
+            }),
             ServerTrust::Ca(certs) => {
                 let mut roots = RootCertStore::empty();
                 for cert in certs {
@@ -129,15 +132,19 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Accepts exactly the certificate with the pinned SHA-256.
+/// Accepts exactly the certificate with the pinned SHA-256, or with no pin (`--insecure`) any
+/// certificate; either way the handshake signatures are checked.
 struct PinnedServer {
-    pin: [u8; 32],
+    pin: Option<[u8; 32]>,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
 impl fmt::Debug for PinnedServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PinnedServer({})", hex(&self.pin))
+        match &self.pin {
+            Some(pin) => write!(f, "PinnedServer({})", hex(pin)),
+            None => f.write_str("PinnedServer(any)"),
+        }
     }
 }
 
@@ -150,57 +157,19 @@ impl ServerCertVerifier for PinnedServer {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let Some(pin) = &self.pin else {
+            return Ok(ServerCertVerified::assertion());
+        };
         let seen: [u8; 32] = Sha256::digest(end_entity.as_ref()).into();
-        if seen == self.pin {
+        if &seen == pin {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::General(format!(
                 "the server's certificate has SHA-256 fingerprint {}, not the pinned {}",
                 hex(&seen),
-                hex(&self.pin)
+                hex(pin)
             )))
         }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
-/// Accepts any server certificate (`--insecure`); the handshake signatures are still checked.
-#[derive(Debug)]
-struct AnyServer {
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for AnyServer {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
