@@ -2187,6 +2187,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --device-listen 'Address and port of the device API (mutual TLS: devices present X.509 client certificates); without it the service has no device listener'
             cand --device-tls-cert 'The device API''s server certificate (PEM, chain after it) [default: a self-signed one generated into the data directory on first start, device-tls.pem]'
             cand --device-tls-key 'The private key of --device-tls-cert (PEM)'
+            cand --check-in-interval 'How often devices are told to check in (each check-in''s answer says so), 10s to 1d; a device counts as online while its last check-in is at most 3 intervals old'
             cand --blob-store 'Keep firmware binaries in an S3-compatible bucket instead of <DIR>/blobs, e.g. s3://fleet-firmware/prod; every replica of one deployment uses the same bucket'
             cand --s3-endpoint 'S3-compatible server instead of AWS, e.g. https://minio.example.net:9000 (plain http only to 127.0.0.1, for test servers)'
             cand --s3-region 'Region of the bucket [default: $AWS_DEFAULT_REGION, else us-east-1]'

@@ -56,6 +56,7 @@ mod cli_tables_fit;
 mod cli_wording;
 mod common;
 mod device_certs;
+mod device_check_in_interval;
 mod device_checkin;
 mod device_download;
 mod device_listen;
