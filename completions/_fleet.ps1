@@ -625,6 +625,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--seen-within', '--seen-within', [CompletionResultType]::ParameterName, 'Only devices that checked in within this long, e.g. 30m, 1h, 2d')
             [CompletionResult]::new('--running', '--running', [CompletionResultType]::ParameterName, 'Only devices running this artifact at this version, e.g. app@1.4.0')
             [CompletionResult]::new('--update-state', '--update-state', [CompletionResultType]::ParameterName, 'Only devices whose latest update state is this')
+            [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'The order: `id` (creation order) or `last-seen` (newest check-in first, devices never seen last)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')

@@ -3426,7 +3426,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__device__subcmd__list)
-            opts="-P -c -t -p -o -q -v -y -h -V --product --cohort --tag --target --quarantined --online --offline --seen-within --running --update-state --limit --all --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            opts="-P -c -t -p -o -q -v -y -h -V --product --cohort --tag --target --quarantined --online --offline --seen-within --running --update-state --sort --limit --all --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3470,6 +3470,10 @@ _fleet() {
                     ;;
                 --update-state)
                     COMPREPLY=($(compgen -W "downloading installing succeeded failed rolled_back" -- "${cur}"))
+                    return 0
+                    ;;
+                --sort)
+                    COMPREPLY=($(compgen -W "id last-seen" -- "${cur}"))
                     return 0
                     ;;
                 --limit)

@@ -585,6 +585,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --seen-within 'Only devices that checked in within this long, e.g. 30m, 1h, 2d'
             cand --running 'Only devices running this artifact at this version, e.g. app@1.4.0'
             cand --update-state 'Only devices whose latest update state is this'
+            cand --sort 'The order: `id` (creation order) or `last-seen` (newest check-in first, devices never seen last)'
             cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
             cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
