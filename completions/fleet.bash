@@ -3426,7 +3426,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__device__subcmd__list)
-            opts="-P -c -t -p -o -q -v -y -h -V --product --cohort --tag --target --quarantined --online --offline --seen-within --running --update-state --limit --all --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            opts="-P -c -t -p -o -q -v -y -h -V --product --cohort --tag --target --quarantined --online --offline --seen-within --running --update-state --sort --limit --all --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3470,6 +3470,10 @@ _fleet() {
                     ;;
                 --update-state)
                     COMPREPLY=($(compgen -W "downloading installing succeeded failed rolled_back" -- "${cur}"))
+                    return 0
+                    ;;
+                --sort)
+                    COMPREPLY=($(compgen -W "id last-seen" -- "${cur}"))
                     return 0
                     ;;
                 --limit)
@@ -6938,7 +6942,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__server)
-            opts="-p -o -q -v -y -h -V --listen --data-dir --database-url --no-profile --auth-failures-per-minute --upload-expiry --max-connections --header-timeout --body-timeout --idle-timeout --trusted-proxy --device-listen --device-tls-cert --device-tls-key --blob-store --s3-endpoint --s3-region --s3-path-style --s3-access-key-id --s3-secret-access-key --s3-session-token --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key migrate help"
+            opts="-p -o -q -v -y -h -V --listen --data-dir --database-url --no-profile --auth-failures-per-minute --upload-expiry --max-connections --header-timeout --body-timeout --idle-timeout --trusted-proxy --device-listen --device-tls-cert --device-tls-key --check-in-interval --blob-store --s3-endpoint --s3-region --s3-path-style --s3-access-key-id --s3-secret-access-key --s3-session-token --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key migrate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6993,6 +6997,10 @@ _fleet() {
                     return 0
                     ;;
                 --device-tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --check-in-interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

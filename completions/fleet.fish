@@ -477,6 +477,8 @@ installing\t''
 succeeded\t''
 failed\t''
 rolled_back\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l sort -d 'The order: `id` (creation order) or `last-seen` (newest check-in first, devices never seen last)' -r -f -a "id\t''
+last-seen\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l limit -d 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
@@ -1644,6 +1646,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l device-listen -d 'Address and port of the device API (mutual TLS: devices present X.509 client certificates); without it the service has no device listener' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l device-tls-cert -d 'The device API\'s server certificate (PEM, chain after it) [default: a self-signed one generated into the data directory on first start, device-tls.pem]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l device-tls-key -d 'The private key of --device-tls-cert (PEM)' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l check-in-interval -d 'How often devices are told to check in (each check-in\'s answer says so), 10s to 1d; a device counts as online while its last check-in is at most 3 intervals old' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l blob-store -d 'Keep firmware binaries in an S3-compatible bucket instead of <DIR>/blobs, e.g. s3://fleet-firmware/prod; every replica of one deployment uses the same bucket' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l s3-endpoint -d 'S3-compatible server instead of AWS, e.g. https://minio.example.net:9000 (plain http only to 127.0.0.1, for test servers)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand server; and not __fish_seen_subcommand_from api-key migrate help" -l s3-region -d 'Region of the bucket [default: $AWS_DEFAULT_REGION, else us-east-1]' -r

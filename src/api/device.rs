@@ -130,7 +130,7 @@ pub struct UpdateDevice {
 }
 
 /// `GET /v1/devices?product=&cohort=&tag=&target=&quarantined=&online=&seen_within_s=&running=
-/// &update_state=&limit=&cursor=`; creation order.
+/// &update_state=&sort=&limit=&cursor=`; creation order unless `sort=last_seen`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "server", into_params(parameter_in = Query))]
@@ -156,8 +156,32 @@ pub struct DeviceListQuery {
     /// Only devices whose latest update state is this: `downloading`, `installing`,
     /// `succeeded`, `failed` or `rolled_back`.
     pub update_state: Option<String>,
+    /// The order: `id` (creation order, the default) or `last_seen` (newest check-in first,
+    /// devices never seen last). Pass the same `sort` with a page's `next_cursor`.
+    pub sort: Option<DeviceSort>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+}
+
+/// The order of `GET /v1/devices`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceSort {
+    /// By ID: creation order.
+    #[default]
+    Id,
+    /// By last check-in, newest first; devices never seen last (then by ID).
+    LastSeen,
+}
+
+impl DeviceSort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceSort::Id => "id",
+            DeviceSort::LastSeen => "last_seen",
+        }
+    }
 }
 
 impl PagedQuery for DeviceListQuery {
@@ -192,6 +216,9 @@ impl PagedQuery for DeviceListQuery {
         }
         if let Some(state) = &self.update_state {
             pairs.push(("update_state", state.clone()));
+        }
+        if let Some(sort) = self.sort {
+            pairs.push(("sort", sort.as_str().to_owned()));
         }
         push_page_pairs(&mut pairs, self.limit, &self.cursor);
         pairs

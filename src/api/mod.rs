@@ -29,7 +29,7 @@ pub use ca::{
     CaListQuery, CertificateAuthority, CreateCa, Jitp, JitpSettings, UpdateCa, UpdateJitp,
 };
 pub use cohort::{Cohort, CohortListQuery, CreateCohort, UpdateCohort};
-pub use device::{CreateDevice, Device, DeviceListQuery, UpdateDevice};
+pub use device::{CreateDevice, Device, DeviceListQuery, DeviceSort, UpdateDevice};
 pub use device_cert::{AddDeviceCert, DeviceCertSource, DeviceCertificate, RevokeDeviceCert};
 pub use device_status::DeviceStatus;
 pub use error::{ErrorBody, ErrorCode, FieldError};

@@ -132,6 +132,12 @@ pub struct ServerArgs {
     )]
     pub device_tls_key: Option<PathBuf>,
 
+    /// How often devices are told to check in (each check-in's answer says so), 10s to 1d;
+    /// a device counts as online while its last check-in is at most 3 intervals old
+    #[arg(long, env = "FLEET_CHECK_IN_INTERVAL", value_name = "DURATION", default_value = "5m",
+        value_parser = parse_check_in_interval)]
+    pub check_in_interval: Duration,
+
     #[command(flatten)]
     pub blobs: super::server_blobs::BlobStoreArgs,
 
@@ -154,6 +160,7 @@ pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
     config.blob_store = args.blobs.blob_store()?;
     config.auth_failures_per_minute = args.auth_failures_per_minute;
     config.upload_expiry = args.upload_expiry;
+    config.check_in_interval = args.check_in_interval;
     config.transport = TransportConfig {
         max_connections: args
             .max_connections
@@ -523,6 +530,25 @@ fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
     let duration = super::api_key::parse_duration(text)?;
     if duration.is_zero() {
         return Err("a timeout of zero would close every connection at once; use e.g. 10s".into());
+    }
+    Ok(duration)
+}
+
+/// The shortest and longest `--check-in-interval`: shorter would have a fleet hammer the
+/// service, longer would leave an offered update (or a quarantine) waiting for over a day.
+const CHECK_IN_INTERVALS: (Duration, Duration) =
+    (Duration::from_secs(10), Duration::from_secs(24 * 60 * 60));
+
+/// A check-in interval within [`CHECK_IN_INTERVALS`], e.g. `5m`.
+fn parse_check_in_interval(text: &str) -> std::result::Result<Duration, String> {
+    let duration = super::api_key::parse_duration(text)?;
+    let (shortest, longest) = CHECK_IN_INTERVALS;
+    if duration < shortest || duration > longest {
+        return Err(format!(
+            "must be from {} to {}, e.g. 5m",
+            humantime::format_duration(shortest),
+            humantime::format_duration(longest)
+        ));
     }
     Ok(duration)
 }

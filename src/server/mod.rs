@@ -49,6 +49,7 @@ pub use migrate::{
     migrate,
 };
 pub use offline::{OfflineKey, create_key_offline};
+pub use pagination::SEEN_CURSOR_PATTERN;
 pub use storage::{BlobStore, Database, S3Settings, Storage};
 pub use store::postgres::redact as redact_database_url;
 #[cfg(feature = "test-hooks")]

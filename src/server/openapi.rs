@@ -13,6 +13,7 @@ use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Required, Respo
 use utoipa::{Modify, OpenApi};
 
 use super::domain::firmware::MAX_PARTS;
+use super::pagination::SEEN_CURSOR_PATTERN;
 use super::routes::{self, Access, Body};
 use crate::api::firmware::PART_SHA256_HEADER;
 use crate::api::page::{DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT};
@@ -21,7 +22,7 @@ use crate::api::{self, IDEMPOTENCY_KEY_HEADER};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "fleet", description = "Products, cohorts and devices of embedded-device fleets."),
-    components(schemas(api::ErrorBody, api::ErrorCode, api::FieldError, api::ProductState)),
+    components(schemas(api::ErrorBody, api::ErrorCode, api::FieldError, api::ProductState, api::DeviceSort)),
     modifiers(&BearerAuth),
     security(("api_key" = [])),
 )]
@@ -214,19 +215,44 @@ fn refine(parameter: &mut Parameter) {
 
 /// A list's `cursor` is the ID of the last item of the previous page, and the service accepts
 /// any well-formed ID of the listed type there: the parameter takes the schema of the items'
-/// `id`, found through the page schema of the 200 response.
+/// `id`, found through the page schema of the 200 response. A list with a `sort` parameter
+/// also takes the cursor of its other order ([`SEEN_CURSOR_PATTERN`]).
 fn type_cursor(operation: &mut Operation, schemas: &Schemas) {
     let Some(id) = listed_id_schema(operation, schemas) else {
         return;
     };
+    let sorted = operation
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| p.parameter_in == ParameterIn::Query && p.name == "sort");
     for parameter in operation.parameters.iter_mut().flatten() {
         if parameter.parameter_in == ParameterIn::Query && parameter.name == "cursor" {
-            parameter.description = Some(
-                "The `next_cursor` of the previous page: the ID of its last item; the page \
-                 starts after that ID"
-                    .to_owned(),
-            );
-            parameter.schema = Some(id.clone());
+            if sorted {
+                parameter.description = Some(
+                    "The `next_cursor` of the previous page, in the same `sort`: by `id`, the ID \
+                     of its last item; by `last_seen`, `SEEN.ID` (that item's last check-in in \
+                     nanoseconds since the Unix epoch, or `never`, a dot, and its ID); the page \
+                     starts after that item"
+                        .to_owned(),
+                );
+                let seen = ObjectBuilder::new()
+                    .schema_type(SchemaType::new(Type::String))
+                    .pattern(Some(SEEN_CURSOR_PATTERN));
+                parameter.schema = Some(
+                    utoipa::openapi::schema::OneOfBuilder::new()
+                        .item(id.clone())
+                        .item(seen)
+                        .into(),
+                );
+            } else {
+                parameter.description = Some(
+                    "The `next_cursor` of the previous page: the ID of its last item; the page \
+                     starts after that ID"
+                        .to_owned(),
+                );
+                parameter.schema = Some(id.clone());
+            }
         }
     }
 }

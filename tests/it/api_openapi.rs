@@ -151,7 +151,8 @@ async fn every_documented_route_is_served() {
 }
 
 /// A list's cursor is the ID of the previous page's last item, so the document gives every
-/// `cursor` parameter the schema of the listed items' ID: exactly what the service accepts.
+/// `cursor` parameter the schema of the listed items' ID: exactly what the service accepts
+/// (the device list, which also sorts by last check-in, takes that order's cursor too).
 #[tokio::test]
 async fn every_cursor_is_declared_as_the_id_of_the_listed_items() {
     let api = Api::start();
@@ -160,6 +161,7 @@ async fn every_cursor_is_declared_as_the_id_of_the_listed_items() {
         .await
         .body;
     let mut cursors = 0;
+    let mut sorted = 0;
     for (path, item) in doc["paths"].as_object().expect("paths") {
         let Some(params) = item["get"]["parameters"].as_array() else {
             continue;
@@ -178,9 +180,22 @@ async fn every_cursor_is_declared_as_the_id_of_the_listed_items() {
             ["properties"]["id"]["$ref"]
             .clone();
         assert!(listed.is_string(), "{path}: items without an ID reference");
+        if params.iter().any(|p| p["name"] == "sort") {
+            // A list in another order than by ID also takes that order's cursor.
+            sorted += 1;
+            let one_of = &cursor["schema"]["oneOf"];
+            assert_eq!(one_of[0]["$ref"], listed, "{path}: {cursor}");
+            assert_eq!(
+                one_of[1]["pattern"],
+                fleet::server::SEEN_CURSOR_PATTERN,
+                "{path}: {cursor}"
+            );
+            continue;
+        }
         assert_eq!(cursor["schema"]["$ref"], listed, "{path}: {cursor}");
     }
     assert_eq!(cursors, 15, "every list has a cursor");
+    assert_eq!(sorted, 1, "only the device list has another order");
 }
 
 /// The field rules the service enforces are in the document, so a client (or a fuzzer) that

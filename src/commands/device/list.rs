@@ -2,15 +2,15 @@
 
 use clap::Args;
 
-use crate::api::DeviceListQuery;
+use crate::api::{DeviceListQuery, DeviceSort};
 use crate::commands::PageArgs;
 use crate::context::Context;
 use crate::error::Result;
 
-/// List devices in creation order. `--all` streams every page, so it suits very large fleets.
+/// List devices in creation order, or by last check-in with `--sort last-seen`. `--all` streams every page, so it suits very large fleets.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  fleet device list --product indoor-sensor --cohort beta\n  fleet device list --all --tag site:berlin -o ndjson | jq -r .identifier\n  fleet device list --offline --running app@1.4.0\n  fleet device list --update-state failed --seen-within 1h"
+    after_help = "Examples:\n  fleet device list --product indoor-sensor --cohort beta\n  fleet device list --all --tag site:berlin -o ndjson | jq -r .identifier\n  fleet device list --offline --running app@1.4.0\n  fleet device list --update-state failed --seen-within 1h\n  fleet device list --sort last-seen --offline"
 )]
 pub struct ListArgs {
     /// Only devices of this product (name or ID)
@@ -53,6 +53,11 @@ pub struct ListArgs {
     #[arg(long, value_name = "STATE", value_parser = ["downloading", "installing", "succeeded", "failed", "rolled_back"])]
     pub update_state: Option<String>,
 
+    /// The order: `id` (creation order) or `last-seen` (newest check-in first, devices never
+    /// seen last)
+    #[arg(long, value_name = "ORDER", default_value = "id", value_parser = ["id", "last-seen"])]
+    pub sort: String,
+
     #[command(flatten)]
     pub page: PageArgs,
 }
@@ -72,6 +77,7 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         seen_within_s: args.seen_within.map(|d| d.as_secs().max(1)),
         running: args.running,
         update_state: args.update_state,
+        sort: (args.sort == "last-seen").then_some(DeviceSort::LastSeen),
         ..Default::default()
     };
     let paging = args.page.paging(ctx.printer.format());

@@ -8,11 +8,12 @@ use super::lookup::{
 use super::{Validator, audit, check_revision, out_of_scope, unique_or};
 use crate::api::{AuditAction, validate};
 use crate::api::{
-    Cohort, CohortId, CreateDevice, Device, DeviceId, DeviceListQuery, OrgId, Product, UpdateDevice,
+    Cohort, CohortId, CreateDevice, Device, DeviceId, DeviceListQuery, DeviceSort, OrgId, Product,
+    UpdateDevice,
 };
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::pagination::{PageRequest, encode_cursor};
+use crate::server::pagination::{PageRequest, SeenCursor, encode_cursor};
 use crate::server::store::{self, Conn, Pool, devices::Fields};
 
 fn duplicate(identifier: &str) -> ApiError {
@@ -102,7 +103,7 @@ pub struct DevicePage {
     pub next_cursor: Option<String>,
 }
 
-/// Devices in creation order, filtered by product, cohort, tags (all must match), target and
+/// Devices in creation order (or by last check-in, `sort=last_seen`), filtered by product, cohort, tags (all must match), target and
 /// quarantine state.
 pub async fn list(
     pool: &Pool,
@@ -110,7 +111,20 @@ pub async fn list(
     query: &DeviceListQuery,
     online_within: std::time::Duration,
 ) -> ApiResult<DevicePage> {
-    let page = PageRequest::new(query.limit, query.cursor.as_deref(), DeviceId::parse)?;
+    let sort = query.sort.unwrap_or_default();
+    // By ID the cursor is a plain device ID; by last check-in it carries the check-in time.
+    let (id_cursor, seen_cursor) = match sort {
+        DeviceSort::Id => (query.cursor.as_deref(), None),
+        DeviceSort::LastSeen => (
+            None,
+            query
+                .cursor
+                .as_deref()
+                .map(|c| SeenCursor::decode(c, DeviceId::parse))
+                .transpose()?,
+        ),
+    };
+    let page = PageRequest::new(query.limit, id_cursor, DeviceId::parse)?;
     let mut v = Validator::default();
     v.check("tag", validate::tags(&query.tag));
     if query
@@ -149,14 +163,25 @@ pub async fn list(
         not_seen_since: seen.not_seen_since,
         running: seen.running,
         update_state: seen.update_state,
-        after: page.after.as_deref(),
+        order: match sort {
+            DeviceSort::Id => store::devices::ListOrder::Id {
+                after: page.after.as_deref(),
+            },
+            DeviceSort::LastSeen => store::devices::ListOrder::LastSeen {
+                after: seen_cursor.as_ref().map(|c| (c.seen, c.id.as_str())),
+            },
+        },
         limit: page.limit,
     };
     let json = store::devices::list_page_json(&mut conn, org, &filter, principal.scope()).await?;
-    let next_cursor = json
-        .last_id
-        .filter(|_| json.more)
-        .map(|last| encode_cursor(&last));
+    let next_cursor = json.last_id.filter(|_| json.more).map(|last| match sort {
+        DeviceSort::Id => encode_cursor(&last),
+        DeviceSort::LastSeen => SeenCursor {
+            seen: json.last_seen,
+            id: last,
+        }
+        .encode(),
+    });
     Ok(DevicePage {
         items: json.items,
         next_cursor,

@@ -112,18 +112,38 @@ pub struct ListFilter<'a> {
     pub running: Option<(&'a str, &'a str)>,
     /// Only devices whose latest update state is this.
     pub update_state: Option<&'a str>,
-    /// Keyset position: only devices with a larger ID.
-    pub after: Option<&'a str>,
+    /// The order, and the keyset position after which the page starts.
+    pub order: ListOrder<'a>,
     pub limit: u32,
+}
+
+/// The order of a device list and where in it a page starts.
+#[derive(Debug, Clone, Copy)]
+pub enum ListOrder<'a> {
+    /// By ID; only devices with a larger ID than this one.
+    Id { after: Option<&'a str> },
+    /// By last check-in, newest first, then by ID; devices never seen last. Only devices after
+    /// this (last check-in, ID) position.
+    LastSeen {
+        after: Option<(Option<DateTime<Utc>>, &'a str)>,
+    },
+}
+
+impl Default for ListOrder<'_> {
+    fn default() -> Self {
+        ListOrder::Id { after: None }
+    }
 }
 
 /// One page of devices, already rendered by the database as the JSON array the API returns.
 pub struct JsonPage {
-    /// A JSON array of `api::Device` objects, in ID order.
+    /// A JSON array of `api::Device` objects, in the list's order.
     pub items: String,
     /// The last ID on the page, when the page is not empty.
     pub last_id: Option<String>,
-    /// Whether more devices match after `last_id`.
+    /// In last-seen order: the last device's last check-in (`None`: never seen).
+    pub last_seen: Option<DateTime<Utc>>,
+    /// Whether more devices match after the last one.
     pub more: bool,
 }
 
@@ -208,6 +228,37 @@ fn push_list_filter(
     }
 }
 
+/// The order clause of [`ListOrder::LastSeen`]: `s` is the device's `device_status` row.
+const LAST_SEEN_ORDER: &str = "(s.last_seen_at IS NULL), s.last_seen_at DESC, d.id";
+
+/// Appends `AND …` keeping only the devices after `order`'s position.
+fn push_after(qb: &mut Query<'_>, order: ListOrder<'_>) {
+    match order {
+        ListOrder::Id { after: None } | ListOrder::LastSeen { after: None } => {}
+        ListOrder::Id { after: Some(id) } => {
+            qb.push(" AND d.id > ").push_bind(id.to_owned());
+        }
+        // Never-seen devices come last, by ID.
+        ListOrder::LastSeen {
+            after: Some((None, id)),
+        } => {
+            qb.push(" AND s.last_seen_at IS NULL AND d.id > ")
+                .push_bind(id.to_owned());
+        }
+        ListOrder::LastSeen {
+            after: Some((Some(seen), id)),
+        } => {
+            qb.push(" AND (s.last_seen_at IS NULL OR s.last_seen_at < ")
+                .push_bind(seen)
+                .push(" OR (s.last_seen_at = ")
+                .push_bind(seen)
+                .push(" AND d.id > ")
+                .push_bind(id.to_owned())
+                .push("))");
+        }
+    }
+}
+
 /// One page (`filter.limit` devices at most), limited to the products a scoped API key sees
 /// (`within`; `None`: every product).
 ///
@@ -223,30 +274,78 @@ pub async fn list_page_json(
     within: Option<&[ProductId]>,
 ) -> sqlx::Result<JsonPage> {
     let backend = conn.backend();
-    let mut qb = query(format!(
-        "SELECT {}, count(*), max(id) FROM (\
-         SELECT d.id AS id, {} AS item \
-         FROM devices d JOIN products p ON p.id = d.product_id \
-         LEFT JOIN cohorts c ON c.id = d.cohort_id WHERE d.org_id = ",
-        dialect::json_array_agg(backend, "item", "id"),
-        device_json(backend),
-    ));
+    let by_seen = matches!(filter.order, ListOrder::LastSeen { .. });
+    let from = if by_seen {
+        "FROM devices d JOIN products p ON p.id = d.product_id \
+         LEFT JOIN cohorts c ON c.id = d.cohort_id \
+         LEFT JOIN device_status s ON s.device_id = d.id WHERE d.org_id = "
+    } else {
+        "FROM devices d JOIN products p ON p.id = d.product_id \
+         LEFT JOIN cohorts c ON c.id = d.cohort_id WHERE d.org_id = "
+    };
+    let mut qb = if by_seen {
+        // The page's rows are numbered in the list's order so the outer query can render them
+        // in it and name the last one (its check-in time and ID make the next cursor).
+        query(format!(
+            "SELECT {}, count(*), max(CASE WHEN n = total THEN id END), \
+             max(CASE WHEN n = total THEN seen END) FROM (\
+             SELECT id, item, seen, row_number() OVER (ORDER BY (seen IS NULL), seen DESC, id) \
+             AS n, count(*) OVER () AS total FROM (\
+             SELECT d.id AS id, {} AS item, s.last_seen_at AS seen {from}",
+            dialect::json_array_agg(backend, "item", "n"),
+            device_json(backend),
+        ))
+    } else {
+        query(format!(
+            "SELECT {}, count(*), max(id) FROM (\
+             SELECT d.id AS id, {} AS item {from}",
+            dialect::json_array_agg(backend, "item", "id"),
+            device_json(backend),
+        ))
+    };
     qb.push_bind(org_id.as_str().to_owned());
-    push_list_filter(&mut qb, conn.backend(), filter, within);
-    if let Some(after) = filter.after {
-        qb.push(" AND d.id > ").push_bind(after.to_owned());
-    }
-    qb.push(" ORDER BY d.id LIMIT ")
-        .push_bind(i64::from(filter.limit))
-        .push(") page");
-    let (items, count, last_id): (String, i64, Option<String>) = qb.fetch_one(&mut *conn).await?;
+    push_list_filter(&mut qb, backend, filter, within);
+    push_after(&mut qb, filter.order);
+    let order = if by_seen { LAST_SEEN_ORDER } else { "d.id" };
+    qb.push(format!(" ORDER BY {order} LIMIT "))
+        .push_bind(i64::from(filter.limit));
+    qb.push(if by_seen {
+        ") numbered) page"
+    } else {
+        ") page"
+    });
+    let (items, count, last_id, last_seen) = if by_seen {
+        qb.fetch_one::<(String, i64, Option<String>, Option<DateTime<Utc>>)>(&mut *conn)
+            .await?
+    } else {
+        let (items, count, last_id) = qb
+            .fetch_one::<(String, i64, Option<String>)>(&mut *conn)
+            .await?;
+        (items, count, last_id, None)
+    };
 
     let more = match &last_id {
         Some(last) if count >= i64::from(filter.limit) => {
-            let mut qb = query("SELECT EXISTS (SELECT 1 FROM devices d WHERE d.org_id = ");
+            let join = if by_seen {
+                " LEFT JOIN device_status s ON s.device_id = d.id"
+            } else {
+                ""
+            };
+            let mut qb = query(format!(
+                "SELECT EXISTS (SELECT 1 FROM devices d{join} WHERE d.org_id = "
+            ));
             qb.push_bind(org_id.as_str().to_owned());
-            push_list_filter(&mut qb, conn.backend(), filter, within);
-            qb.push(" AND d.id > ").push_bind(last.clone()).push(")");
+            push_list_filter(&mut qb, backend, filter, within);
+            let after = match filter.order {
+                ListOrder::Id { .. } => ListOrder::Id {
+                    after: Some(last.as_str()),
+                },
+                ListOrder::LastSeen { .. } => ListOrder::LastSeen {
+                    after: Some((last_seen, last.as_str())),
+                },
+            };
+            push_after(&mut qb, after);
+            qb.push(")");
             let (exists,): (bool,) = qb.fetch_one(&mut *conn).await?;
             exists
         }
@@ -255,6 +354,7 @@ pub async fn list_page_json(
     Ok(JsonPage {
         items,
         last_id,
+        last_seen,
         more,
     })
 }
