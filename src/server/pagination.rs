@@ -112,7 +112,12 @@ impl SeenCursor {
     /// Reads `cursor` back (400 unless it is `SEEN.ID` with an ID `parse_id` accepts).
     pub fn decode<I>(cursor: &str, parse_id: fn(&str) -> Option<I>) -> Result<Self, ApiError> {
         let invalid = || {
-            ApiError::bad_request("the cursor is not valid for this list in this order").with_hint(
+            // 422 on the field: the cursor may have a declared shape yet belong to the other order.
+            ApiError::invalid_field(
+                "cursor",
+                "the cursor is not valid for this list in this order",
+            )
+            .with_hint(
                 "pass back the `next_cursor` of the previous page unchanged, with the same \
                      `sort`",
             )

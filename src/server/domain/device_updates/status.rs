@@ -86,7 +86,16 @@ impl<'a> SeenFilter<'a> {
             since.push(ago(online_within));
         }
         if let Some(seconds) = query.seen_within_s {
-            since.push(ago(Duration::from_secs(seconds)));
+            // The document declares a signed 64-bit integer; larger values are refused, not
+            // silently read as "ever".
+            if i64::try_from(seconds).is_err() {
+                v.check(
+                    "seen_within_s",
+                    Err(format!("{seconds} is larger than {}", i64::MAX)),
+                );
+            } else {
+                since.push(ago(Duration::from_secs(seconds)));
+            }
         }
         // Both filters: the later bound is the one both pass.
         filter.seen_since = since.into_iter().max();
