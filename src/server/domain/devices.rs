@@ -114,6 +114,16 @@ pub async fn list(
     let sort = query.sort.unwrap_or_default();
     // By ID the cursor is a plain device ID; by last check-in it carries the check-in time.
     let (id_cursor, seen_cursor) = match sort {
+        // A last-seen cursor (`SEEN.ID`) has a declared shape but belongs to the other order.
+        DeviceSort::Id if query.cursor.as_deref().is_some_and(|c| c.contains('.')) => {
+            return Err(ApiError::invalid_field(
+                "cursor",
+                "the cursor is not valid for this list in this order",
+            )
+            .with_hint(
+                "pass back the `next_cursor` of the previous page unchanged, with the same `sort`",
+            ));
+        }
         DeviceSort::Id => (query.cursor.as_deref(), None),
         DeviceSort::LastSeen => (
             None,
