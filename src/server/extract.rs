@@ -112,10 +112,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
+        // The form decoder reads `limit=` as if `limit` were absent; a parameter given without a
+        // value is a malformed request instead (the document declares every one non-empty).
+        if let Some(name) = first_empty_parameter(query) {
+            return Err(ApiError::bad_request(format!(
+                "query parameter `{name}` has no value; give it one or leave it out"
+            )));
+        }
         serde_html_form::from_str(query)
             .map(ApiQuery)
             .map_err(|err| ApiError::bad_request(format!("invalid query string: {err}")))
     }
+}
+
+/// The name of the first `name=` (or bare `name`) pair of a query string, if any.
+fn first_empty_parameter(query: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(_, value)| value.is_empty())
+        .map(|(name, _)| name.into_owned())
 }
 
 /// Path parameters; 400 when they do not decode.

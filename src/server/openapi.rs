@@ -208,9 +208,33 @@ fn refine(parameter: &mut Parameter) {
         (ParameterIn::Header, name) if name == PART_SHA256_HEADER => ObjectBuilder::new()
             .schema_type(SchemaType::new(Type::String))
             .pattern(Some("^[0-9a-fA-F]{64}$")),
+        (ParameterIn::Query, _) => return require_value(parameter),
         _ => return,
     };
     parameter.schema = Some(schema.build().into());
+}
+
+/// The service refuses a query parameter given with an empty value (`?product=`), so every
+/// inline string parameter, and the items of a repeated one, says `minLength: 1`.
+fn require_value(parameter: &mut Parameter) {
+    let Some(RefOr::T(schema)) = parameter.schema.as_mut() else {
+        return;
+    };
+    let target = match schema {
+        Schema::Array(array) => match &mut array.items {
+            ArrayItems::RefOrSchema(items) => match items.as_mut() {
+                RefOr::T(items) => items,
+                RefOr::Ref(_) => return,
+            },
+            ArrayItems::False => return,
+        },
+        other => other,
+    };
+    if let Schema::Object(object) = target {
+        if object.schema_type == SchemaType::new(Type::String) && object.min_length.is_none() {
+            object.min_length = Some(1);
+        }
+    }
 }
 
 /// A list's `cursor` is the ID of the last item of the previous page, and the service accepts

@@ -101,6 +101,24 @@ async fn limits_and_cursors_are_validated() {
     api.get("/v1/devices?limit=ten")
         .await
         .assert_error(400, "bad_request");
+    // A parameter named without a value is malformed, not absent (a fuzz finding).
+    for path in [
+        "/v1/devices?limit=",
+        "/v1/products?limit",
+        "/v1/devices?product=",
+        "/v1/devices?tag=a:b&tag=",
+        "/v1/events?limit=10&cursor=",
+    ] {
+        let response = api.get(path).await;
+        response.assert_error(400, "bad_request");
+        assert!(
+            response.body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("has no value")),
+            "{path}: {}",
+            response.body
+        );
+    }
     for cursor in ["garbage!", "Z2FyYmFnZQ", ""] {
         api.get(&format!("/v1/devices?cursor={cursor}"))
             .await
