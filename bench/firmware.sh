@@ -82,9 +82,9 @@ mbps() { python3 -c "print(f'{$bytes / 1e6 / max($1, 1e-9):.0f}')"; }
 
 measure sha256sum "$file"; sha_s=$SECS; sha_rss=$RSS_KB
 measure curl -sS -f -T "$file" -H "Expect:" "http://127.0.0.1:$sink_port/upload"; curl_s=$SECS; curl_rss=$RSS_KB
-measure "$BIN" -q firmware push "$file" -P bench -a app -V 1.0 -t armv7 --parallel 4; push_s=$SECS; push_rss=$RSS_KB
+measure "$BIN" -q firmware push "$file" -P bench -a app --version 1.0 -t armv7 --parallel 4; push_s=$SECS; push_rss=$RSS_KB
 server_rss=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
-measure "$BIN" -q firmware push "$file" -P bench -a app -V 1.0 -t armv7 --parallel 4; repush_s=$SECS; repush_rss=$RSS_KB
+measure "$BIN" -q firmware push "$file" -P bench -a app --version 1.0 -t armv7 --parallel 4; repush_s=$SECS; repush_rss=$RSS_KB
 
 slower=$(python3 -c "print(max($sha_s, $curl_s))")
 printf '\nfirmware push of %s MiB (%s bytes), release build, same run\n\n' "$SIZE_MIB" "$bytes"

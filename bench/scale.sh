@@ -88,7 +88,7 @@ measure() {
   secs "$t0" "$t1" >"$work/$name.move"
   t0=$(now_s)
   /usr/bin/time -f '%M' -o "$work/$name.push.rss" "$BIN" -q firmware push "$work/fw.img" \
-    -P bench-b -a app -V 1.0 -t armv7 >/dev/null
+    -P bench-b -a app --version 1.0 -t armv7 >/dev/null
   t1=$(now_s)
   secs "$t0" "$t1" >"$work/$name.push"
   local listed; listed=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$work/$name.list.json")

@@ -21,7 +21,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'fleet' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -59,7 +58,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;product' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -93,7 +91,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'What the product is, for people')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'A `key:value` tag (repeatable)')
             [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'A `key:value` tag (repeatable)')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -119,7 +116,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only products with this `key:value` tag (repeatable; all must match)')
             [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'Only products with this `key:value` tag (repeatable; all must match)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -144,7 +140,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;product;show' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -171,7 +166,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'New description')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Replace all tags with these `key:value` tags (repeatable)')
             [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'Replace all tags with these `key:value` tags (repeatable)')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -194,7 +188,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;product;archive' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -216,7 +209,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;product;unarchive' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -238,7 +230,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;product;delete' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -295,7 +286,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;cohort' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -329,7 +319,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'What the cohort is for')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'What the cohort is for')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -355,7 +344,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Only cohorts of this product (name or ID)')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Only cohorts of this product (name or ID)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -380,7 +368,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         'fleet;cohort;show' {
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -407,7 +394,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'New name')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'New description')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'New description')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -431,7 +417,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         'fleet;cohort;delete' {
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -461,7 +446,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only devices with this `key:value` tag (repeatable; all must match)')
             [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'Only devices with this `key:value` tag (repeatable; all must match)')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Only devices with this hardware target')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -493,7 +477,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only devices with this `key:value` tag (repeatable; all must match)')
             [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'Only devices with this `key:value` tag (repeatable; all must match)')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Only devices with this hardware target')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -552,7 +535,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;device' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -592,7 +574,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Hardware target triple, e.g. aarch64-unknown-linux-gnu')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Free text for people')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'Free text for people')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -627,7 +608,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--update-state', '--update-state', [CompletionResultType]::ParameterName, 'Only devices whose latest update state is this')
             [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'The order: `id` (creation order) or `last-seen` (newest check-in first, devices never seen last)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -653,7 +633,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;device;show' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -684,7 +663,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'New hardware target triple')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'New description')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'New description')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -709,7 +687,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;device;delete' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -741,7 +718,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only devices with this `key:value` tag (repeatable; all must match)')
             [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'Only devices with this `key:value` tag (repeatable; all must match)')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Only devices with this hardware target')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -770,7 +746,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Cohort of that product for rows that name none')
             [CompletionResult]::new('--cohort', '--cohort', [CompletionResultType]::ParameterName, 'Cohort of that product for rows that name none')
             [CompletionResult]::new('--chunk-rows', '--chunk-rows', [CompletionResultType]::ParameterName, 'Send at most N rows per request, each chunk imported in its own transaction (not all or nothing; see below)')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -794,7 +769,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;device;cert' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -822,7 +796,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         }
         'fleet;device;cert;add' {
             [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'The device certificate (PEM file)')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -845,7 +818,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         }
         'fleet;device;cert;list' {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -869,7 +841,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         }
         'fleet;device;cert;revoke' {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why, kept with the certificate')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -892,10 +863,8 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         }
         'fleet;device;cert;issue' {
             [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'CA directory holding ca.pem and ca.key')
-            [CompletionResult]::new('-O', '-O ', [CompletionResultType]::ParameterName, 'Directory to write IDENTIFIER.pem and IDENTIFIER.key to (created if missing)')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write IDENTIFIER.pem and IDENTIFIER.key to (created if missing)')
             [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'How long the certificate is valid, in days')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -995,7 +964,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;ca' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1031,7 +999,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--jitp-tag', '--jitp-tag', [CompletionResultType]::ParameterName, 'A `key:value` tag new devices get (repeatable)')
             [CompletionResult]::new('--jitp-target', '--jitp-target', [CompletionResultType]::ParameterName, 'Hardware target triple new devices get')
             [CompletionResult]::new('--jitp-description', '--jitp-description', [CompletionResultType]::ParameterName, 'Description new devices get')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1058,7 +1025,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Only certificate authorities of this product (name or ID)')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Only certificate authorities of this product (name or ID)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1083,7 +1049,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         'fleet;ca;show' {
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1112,7 +1077,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--jitp-tag', '--jitp-tag', [CompletionResultType]::ParameterName, 'A `key:value` tag new devices get (repeatable; replaces the whole set)')
             [CompletionResult]::new('--jitp-target', '--jitp-target', [CompletionResultType]::ParameterName, 'Hardware target triple new devices get')
             [CompletionResult]::new('--jitp-description', '--jitp-description', [CompletionResultType]::ParameterName, 'Description new devices get')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1141,7 +1105,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         'fleet;ca;delete' {
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1163,10 +1126,8 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;ca;generate' {
-            [CompletionResult]::new('-O', '-O ', [CompletionResultType]::ParameterName, 'Directory to write ca.pem and ca.key to (created if missing; existing files are refused)')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write ca.pem and ca.key to (created if missing; existing files are refused)')
             [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'How long the CA certificate is valid, in days')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1219,7 +1180,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;api-key' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1249,7 +1209,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--role', '--role', [CompletionResultType]::ParameterName, 'What the key may do: `read`, `write` (fleet resources) or `admin` (also keys)')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Limit the key to this product (name or ID; repeatable). Default: every product')
             [CompletionResult]::new('--expires-in', '--expires-in', [CompletionResultType]::ParameterName, 'Let the key expire after this long, e.g. 90d, 12h')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1272,7 +1231,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         }
         'fleet;api-key;list' {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1296,7 +1254,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;api-key;show' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1318,7 +1275,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;api-key;revoke' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1363,7 +1319,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;event' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1393,7 +1348,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Only events by this API key (ID or name)')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only events in the last DURATION, e.g. 1h, 7d')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1427,7 +1381,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;firmware' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1460,7 +1413,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Artifact (firmware type, e.g. `app`); created when missing')
             [CompletionResult]::new('--artifact', '--artifact', [CompletionResultType]::ParameterName, 'Artifact (firmware type, e.g. `app`); created when missing')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Version string, e.g. 1.4.0; created when missing')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Version string, e.g. 1.4.0; created when missing')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Hardware target, e.g. armv7-unknown-linux-gnueabihf')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Hardware target, e.g. armv7-unknown-linux-gnueabihf')
@@ -1470,7 +1422,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Description of the version, when it is created')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'Description of the version, when it is created')
             [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'Parts uploaded at once; memory use is about this many parts')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1494,12 +1445,10 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Only binaries of this product (name or ID)')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Only this artifact (name with --product, or ID)')
             [CompletionResult]::new('--artifact', '--artifact', [CompletionResultType]::ParameterName, 'Only this artifact (name with --product, or ID)')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Only this version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Only this version')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only this target')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Only this target')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1525,11 +1474,9 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Artifact name or ID')
             [CompletionResult]::new('--artifact', '--artifact', [CompletionResultType]::ParameterName, 'Artifact name or ID')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Version string')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Version string')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Hardware target')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Hardware target')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1553,13 +1500,10 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Artifact name or ID')
             [CompletionResult]::new('--artifact', '--artifact', [CompletionResultType]::ParameterName, 'Artifact name or ID')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Version string')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Version string')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Hardware target')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Hardware target')
-            [CompletionResult]::new('-O', '-O ', [CompletionResultType]::ParameterName, 'Where to write the file; an existing file is refused unless --force')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the file; an existing file is refused unless --force')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1583,7 +1527,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('--require-signed', '--require-signed', [CompletionResultType]::ParameterName, 'Require every binary of a released bundle to be signed')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1609,11 +1552,9 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Artifact name or ID')
             [CompletionResult]::new('--artifact', '--artifact', [CompletionResultType]::ParameterName, 'Artifact name or ID')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Version string')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Version string')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Hardware target')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Hardware target')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1664,7 +1605,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;signing-key' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1691,9 +1631,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;signing-key;generate' {
-            [CompletionResult]::new('-O', '-O ', [CompletionResultType]::ParameterName, 'Where to write the private key; must not exist')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the private key; must not exist')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1717,7 +1655,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         'fleet;signing-key;register' {
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'File holding the key')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'File holding the key')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1740,7 +1677,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         }
         'fleet;signing-key;list' {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1763,7 +1699,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;signing-key;delete' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1808,7 +1743,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;bundle' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1840,7 +1774,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--binary', '--binary', [CompletionResultType]::ParameterName, 'Binary ID, in install order; repeatable (`fleet firmware list -o id` prints them)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'What the bundle is for')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'What the bundle is for')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1865,7 +1798,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1890,7 +1822,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         'fleet;bundle;show' {
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID; not needed with a bundle ID')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID; not needed with a bundle ID')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1931,7 +1862,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;release' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1965,7 +1895,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bundle name or ID')
             [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Bundle name or ID')
             [CompletionResult]::new('--rollout', '--rollout', [CompletionResultType]::ParameterName, 'Share of the cohort''s devices to roll out to')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1993,7 +1922,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Only this cohort''s releases (name or ID)')
             [CompletionResult]::new('--cohort', '--cohort', [CompletionResultType]::ParameterName, 'Only this cohort''s releases (name or ID)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -2018,7 +1946,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         'fleet;release;show' {
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -2044,7 +1971,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
             [CompletionResult]::new('--rollout', '--rollout', [CompletionResultType]::ParameterName, 'New rollout percentage')
             [CompletionResult]::new('--required', '--required', [CompletionResultType]::ParameterName, 'Whether devices must install it')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -2102,7 +2028,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Hardware target the devices report, e.g. armv7-unknown-linux-gnueabihf')
             [CompletionResult]::new('--running', '--running', [CompletionResultType]::ParameterName, 'What each device runs at start, as ARTIFACT@VERSION (repeat for more artifacts)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Devices connecting at once (TLS handshake and first check-in, where JITP happens)')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -2128,7 +2053,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;whoami' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -2150,7 +2074,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;profile' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -2179,7 +2102,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         }
         'fleet;profile;add' {
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs')
@@ -2202,7 +2124,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;profile;list' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -2224,7 +2145,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;profile;show' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -2246,7 +2166,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;profile;use' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -2268,7 +2187,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;profile;remove' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -2317,7 +2235,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;completions' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -2359,7 +2276,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--s3-access-key-id', '--s3-access-key-id', [CompletionResultType]::ParameterName, 'Access key ID of the bucket''s credentials')
             [CompletionResult]::new('--s3-secret-access-key', '--s3-secret-access-key', [CompletionResultType]::ParameterName, 'Secret access key (prefer the variable: a flag shows in the process list)')
             [CompletionResult]::new('--s3-session-token', '--s3-session-token', [CompletionResultType]::ParameterName, 'Session token of temporary credentials')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -2386,7 +2302,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;server;api-key' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -2414,7 +2329,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'PostgreSQL database for the service''s state, e.g. postgres://fleet:PASSWORD@db.internal:5432/fleet; replicas share one [default: SQLite, fleet.db in the data directory]')
             [CompletionResult]::new('--role', '--role', [CompletionResultType]::ParameterName, 'The key''s role: `read`, `write` or `admin`')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'A name for the key')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -2457,7 +2371,6 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--s3-access-key-id', '--s3-access-key-id', [CompletionResultType]::ParameterName, 'Access key ID of the bucket''s credentials')
             [CompletionResult]::new('--s3-secret-access-key', '--s3-secret-access-key', [CompletionResultType]::ParameterName, 'Secret access key (prefer the variable: a flag shows in the process list)')
             [CompletionResult]::new('--s3-session-token', '--s3-session-token', [CompletionResultType]::ParameterName, 'Session token of temporary credentials')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')

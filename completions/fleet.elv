@@ -18,7 +18,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
     }
     var completions = [
         &'fleet'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -55,7 +54,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;product'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -88,7 +86,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --description 'What the product is, for people'
             cand -t 'A `key:value` tag (repeatable)'
             cand --tag 'A `key:value` tag (repeatable)'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -113,7 +110,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -t 'Only products with this `key:value` tag (repeatable; all must match)'
             cand --tag 'Only products with this `key:value` tag (repeatable; all must match)'
             cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -137,7 +133,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;product;show'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -163,7 +158,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --description 'New description'
             cand -t 'Replace all tags with these `key:value` tags (repeatable)'
             cand --tag 'Replace all tags with these `key:value` tags (repeatable)'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -185,7 +179,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;product;archive'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -206,7 +199,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;product;unarchive'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -227,7 +219,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;product;delete'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -274,7 +265,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;product;help;help'= {
         }
         &'fleet;cohort'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -307,7 +297,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --product 'Product name or ID'
             cand -d 'What the cohort is for'
             cand --description 'What the cohort is for'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -332,7 +321,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -P 'Only cohorts of this product (name or ID)'
             cand --product 'Only cohorts of this product (name or ID)'
             cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -356,7 +344,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;cohort;show'= {
             cand -P 'Product name or ID'
             cand --product 'Product name or ID'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -382,7 +369,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --name 'New name'
             cand -d 'New description'
             cand --description 'New description'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -405,7 +391,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;cohort;delete'= {
             cand -P 'Product name or ID'
             cand --product 'Product name or ID'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -434,7 +419,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -t 'Only devices with this `key:value` tag (repeatable; all must match)'
             cand --tag 'Only devices with this `key:value` tag (repeatable; all must match)'
             cand --target 'Only devices with this hardware target'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -465,7 +449,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -t 'Only devices with this `key:value` tag (repeatable; all must match)'
             cand --tag 'Only devices with this `key:value` tag (repeatable; all must match)'
             cand --target 'Only devices with this hardware target'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -514,7 +497,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;cohort;help;help'= {
         }
         &'fleet;device'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -553,7 +535,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --target 'Hardware target triple, e.g. aarch64-unknown-linux-gnu'
             cand -d 'Free text for people'
             cand --description 'Free text for people'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -587,7 +568,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --update-state 'Only devices whose latest update state is this'
             cand --sort 'The order: `id` (creation order) or `last-seen` (newest check-in first, devices never seen last)'
             cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -612,7 +592,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;device;show'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -642,7 +621,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --target 'New hardware target triple'
             cand -d 'New description'
             cand --description 'New description'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -666,7 +644,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;device;delete'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -697,7 +674,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -t 'Only devices with this `key:value` tag (repeatable; all must match)'
             cand --tag 'Only devices with this `key:value` tag (repeatable; all must match)'
             cand --target 'Only devices with this hardware target'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -725,7 +701,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -c 'Cohort of that product for rows that name none'
             cand --cohort 'Cohort of that product for rows that name none'
             cand --chunk-rows 'Send at most N rows per request, each chunk imported in its own transaction (not all or nothing; see below)'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -748,7 +723,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;device;cert'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -775,7 +749,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;device;cert;add'= {
             cand --cert 'The device certificate (PEM file)'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -797,7 +770,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;device;cert;list'= {
             cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -820,7 +792,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;device;cert;revoke'= {
             cand --reason 'Why, kept with the certificate'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -842,10 +813,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;device;cert;issue'= {
             cand --ca 'CA directory holding ca.pem and ca.key'
-            cand -O 'Directory to write IDENTIFIER.pem and IDENTIFIER.key to (created if missing)'
             cand --out 'Directory to write IDENTIFIER.pem and IDENTIFIER.key to (created if missing)'
             cand --days 'How long the certificate is valid, in days'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -924,7 +893,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;device;help;help'= {
         }
         &'fleet;ca'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -959,7 +927,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --jitp-tag 'A `key:value` tag new devices get (repeatable)'
             cand --jitp-target 'Hardware target triple new devices get'
             cand --jitp-description 'Description new devices get'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -985,7 +952,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -P 'Only certificate authorities of this product (name or ID)'
             cand --product 'Only certificate authorities of this product (name or ID)'
             cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1009,7 +975,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;ca;show'= {
             cand -P 'Product name or ID'
             cand --product 'Product name or ID'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1037,7 +1002,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --jitp-tag 'A `key:value` tag new devices get (repeatable; replaces the whole set)'
             cand --jitp-target 'Hardware target triple new devices get'
             cand --jitp-description 'Description new devices get'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1065,7 +1029,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;ca;delete'= {
             cand -P 'Product name or ID'
             cand --product 'Product name or ID'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1086,10 +1049,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;ca;generate'= {
-            cand -O 'Directory to write ca.pem and ca.key to (created if missing; existing files are refused)'
             cand --out 'Directory to write ca.pem and ca.key to (created if missing; existing files are refused)'
             cand --days 'How long the CA certificate is valid, in days'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1133,7 +1094,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;ca;help;help'= {
         }
         &'fleet;api-key'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1162,7 +1122,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --role 'What the key may do: `read`, `write` (fleet resources) or `admin` (also keys)'
             cand --product 'Limit the key to this product (name or ID; repeatable). Default: every product'
             cand --expires-in 'Let the key expire after this long, e.g. 90d, 12h'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1184,7 +1143,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;api-key;list'= {
             cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1207,7 +1165,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;api-key;show'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1228,7 +1185,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;api-key;revoke'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1266,7 +1222,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;api-key;help;help'= {
         }
         &'fleet;event'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1295,7 +1250,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --key 'Only events by this API key (ID or name)'
             cand --since 'Only events in the last DURATION, e.g. 1h, 7d'
             cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1325,7 +1279,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;event;help;help'= {
         }
         &'fleet;firmware'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1357,7 +1310,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --product 'Product name or ID'
             cand -a 'Artifact (firmware type, e.g. `app`); created when missing'
             cand --artifact 'Artifact (firmware type, e.g. `app`); created when missing'
-            cand -V 'Version string, e.g. 1.4.0; created when missing'
             cand --version 'Version string, e.g. 1.4.0; created when missing'
             cand -t 'Hardware target, e.g. armv7-unknown-linux-gnueabihf'
             cand --target 'Hardware target, e.g. armv7-unknown-linux-gnueabihf'
@@ -1367,7 +1319,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -d 'Description of the version, when it is created'
             cand --description 'Description of the version, when it is created'
             cand --parallel 'Parts uploaded at once; memory use is about this many parts'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1390,12 +1341,10 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --product 'Only binaries of this product (name or ID)'
             cand -a 'Only this artifact (name with --product, or ID)'
             cand --artifact 'Only this artifact (name with --product, or ID)'
-            cand -V 'Only this version'
             cand --version 'Only this version'
             cand -t 'Only this target'
             cand --target 'Only this target'
             cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1420,11 +1369,9 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --product 'Product name or ID'
             cand -a 'Artifact name or ID'
             cand --artifact 'Artifact name or ID'
-            cand -V 'Version string'
             cand --version 'Version string'
             cand -t 'Hardware target'
             cand --target 'Hardware target'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1447,13 +1394,10 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --product 'Product name or ID'
             cand -a 'Artifact name or ID'
             cand --artifact 'Artifact name or ID'
-            cand -V 'Version string'
             cand --version 'Version string'
             cand -t 'Hardware target'
             cand --target 'Hardware target'
-            cand -O 'Where to write the file; an existing file is refused unless --force'
             cand --out 'Where to write the file; an existing file is refused unless --force'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1476,7 +1420,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -P 'Product name or ID'
             cand --product 'Product name or ID'
             cand --require-signed 'Require every binary of a released bundle to be signed'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1501,11 +1444,9 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --product 'Product name or ID'
             cand -a 'Artifact name or ID'
             cand --artifact 'Artifact name or ID'
-            cand -V 'Version string'
             cand --version 'Version string'
             cand -t 'Hardware target'
             cand --target 'Hardware target'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1547,7 +1488,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;firmware;help;help'= {
         }
         &'fleet;signing-key'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1573,9 +1513,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;signing-key;generate'= {
-            cand -O 'Where to write the private key; must not exist'
             cand --out 'Where to write the private key; must not exist'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1598,7 +1536,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;signing-key;register'= {
             cand -k 'File holding the key'
             cand --key 'File holding the key'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1620,7 +1557,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;signing-key;list'= {
             cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1642,7 +1578,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;signing-key;delete'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1680,7 +1615,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;signing-key;help;help'= {
         }
         &'fleet;bundle'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1711,7 +1645,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --binary 'Binary ID, in install order; repeatable (`fleet firmware list -o id` prints them)'
             cand -d 'What the bundle is for'
             cand --description 'What the bundle is for'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1735,7 +1668,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -P 'Product name or ID'
             cand --product 'Product name or ID'
             cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1759,7 +1691,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;bundle;show'= {
             cand -P 'Product name or ID; not needed with a bundle ID'
             cand --product 'Product name or ID; not needed with a bundle ID'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1794,7 +1725,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;bundle;help;help'= {
         }
         &'fleet;release'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1827,7 +1757,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -b 'Bundle name or ID'
             cand --bundle 'Bundle name or ID'
             cand --rollout 'Share of the cohort''s devices to roll out to'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1854,7 +1783,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -c 'Only this cohort''s releases (name or ID)'
             cand --cohort 'Only this cohort''s releases (name or ID)'
             cand --limit 'Print at most N items [default: 100 in a table; json, ndjson and id print every item]'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1878,7 +1806,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;release;show'= {
             cand -P 'Product name or ID (optional: the release is found by its ID)'
             cand --product 'Product name or ID (optional: the release is found by its ID)'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1903,7 +1830,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --product 'Product name or ID (optional: the release is found by its ID)'
             cand --rollout 'New rollout percentage'
             cand --required 'Whether devices must install it'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1954,7 +1880,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --target 'Hardware target the devices report, e.g. armv7-unknown-linux-gnueabihf'
             cand --running 'What each device runs at start, as ARTIFACT@VERSION (repeat for more artifacts)'
             cand --concurrency 'Devices connecting at once (TLS handshake and first check-in, where JITP happens)'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1979,7 +1904,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;whoami'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -2000,7 +1924,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;profile'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -2028,7 +1951,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;profile;add'= {
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
             cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
@@ -2050,7 +1972,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;profile;list'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -2071,7 +1992,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;profile;show'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -2092,7 +2012,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;profile;use'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -2113,7 +2032,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --version 'Print version'
         }
         &'fleet;profile;remove'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -2154,7 +2072,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;profile;help;help'= {
         }
         &'fleet;completions'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -2195,7 +2112,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --s3-access-key-id 'Access key ID of the bucket''s credentials'
             cand --s3-secret-access-key 'Secret access key (prefer the variable: a flag shows in the process list)'
             cand --s3-session-token 'Session token of temporary credentials'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -2221,7 +2137,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;server;api-key'= {
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -2248,7 +2163,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --database-url 'PostgreSQL database for the service''s state, e.g. postgres://fleet:PASSWORD@db.internal:5432/fleet; replicas share one [default: SQLite, fleet.db in the data directory]'
             cand --role 'The key''s role: `read`, `write` or `admin`'
             cand --name 'A name for the key'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -2287,7 +2201,6 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --s3-access-key-id 'Access key ID of the bucket''s credentials'
             cand --s3-secret-access-key 'Secret access key (prefer the variable: a flag shows in the process list)'
             cand --s3-session-token 'Session token of temporary credentials'
-            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'

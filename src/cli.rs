@@ -32,13 +32,7 @@ pub struct Cli {
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Profile to use from config.toml (default: the config's `default_profile`)
-    #[arg(
-        short = 'p',
-        long,
-        global = true,
-        env = "FLEET_PROFILE",
-        value_name = "NAME"
-    )]
+    #[arg(long, global = true, env = "FLEET_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
 
     /// Base URL of the fleet service, e.g. http://127.0.0.1:4040

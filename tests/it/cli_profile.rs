@@ -193,7 +193,7 @@ fn selected_profile_beats_default_profile() {
     fleet::config::save_profile(cli.config_dir(), "live", &server.url, &server.api_key)
         .expect("save");
     cli.run(&["product", "list"]).failure(8);
-    cli.run(&["product", "list", "-p", "live"]).success();
+    cli.run(&["product", "list", "--profile", "live"]).success();
     cli.run_with_env(&["product", "list"], &[("FLEET_PROFILE", "live")])
         .success();
 }

@@ -99,7 +99,7 @@ impl Fleet {
                 product,
                 "-a",
                 "app",
-                "-V",
+                "--version",
                 version,
                 "-t",
                 target,

@@ -214,7 +214,17 @@ fn with_the_default_part_size_an_interrupted_push_resumes_and_pulls_intact() {
     std::fs::write(&file, &bytes).expect("write");
     let file = file.to_str().expect("utf-8");
     let push = [
-        "firmware", "push", file, "-P", "p", "-a", "app", "-V", "1.0", "-t", "armv7",
+        "firmware",
+        "push",
+        file,
+        "-P",
+        "p",
+        "-a",
+        "app",
+        "--version",
+        "1.0",
+        "-t",
+        "armv7",
     ];
     let stopped = cli.run_with_env(&push, &[("FLEET_TEST_STOP_AFTER_PARTS", "1")]);
     let stopped = stopped.failure(1);
@@ -231,7 +241,18 @@ fn with_the_default_part_size_an_interrupted_push_resumes_and_pulls_intact() {
     let pulled = dir.path().join("pulled.img");
     let pulled_s = pulled.to_str().expect("utf-8");
     cli.run(&[
-        "firmware", "pull", "-P", "p", "-a", "app", "-V", "1.0", "-t", "armv7", "--out", pulled_s,
+        "firmware",
+        "pull",
+        "-P",
+        "p",
+        "-a",
+        "app",
+        "--version",
+        "1.0",
+        "-t",
+        "armv7",
+        "--out",
+        pulled_s,
     ])
     .success();
     assert_eq!(std::fs::read(&pulled).expect("pulled"), bytes);
@@ -247,7 +268,17 @@ fn with_the_default_part_size_a_file_changed_after_hashing_is_reported_as_change
     std::fs::write(&file, two_default_parts()).expect("write");
     let file = file.to_str().expect("utf-8");
     let push = [
-        "firmware", "push", file, "-P", "p", "-a", "app", "-V", "1.0", "-t", "armv7",
+        "firmware",
+        "push",
+        file,
+        "-P",
+        "p",
+        "-a",
+        "app",
+        "--version",
+        "1.0",
+        "-t",
+        "armv7",
     ];
     let failed = cli.run_with_env(&push, &[("FLEET_TEST_MUTATE_AFTER_HASH", "1")]);
     let failed = failed.failure(1);

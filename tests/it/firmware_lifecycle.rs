@@ -187,7 +187,18 @@ fn fleet_firmware_abandon_confirms_then_deletes_and_prints_the_binary() {
     // By what it is rather than its ID.
     let second = id(&unfinished(&fw, "2.0", 3, 2));
     let named = [
-        "firmware", "abandon", "-P", "p1", "-a", "app", "-V", "2.0", "-t", "armv7", "--yes", "-o",
+        "firmware",
+        "abandon",
+        "-P",
+        "p1",
+        "-a",
+        "app",
+        "--version",
+        "2.0",
+        "-t",
+        "armv7",
+        "--yes",
+        "-o",
         "id",
     ];
     let run = fw.cli.run(&named).success();
@@ -369,11 +380,11 @@ fn the_sweep_collects_orphaned_part_files_and_keeps_live_ones() {
         "p1",
         "-a",
         "app",
-        "-V",
+        "--version",
         "1.0",
         "-t",
         "armv7",
-        "-O",
+        "--out",
         out.to_str().expect("utf-8"),
     ];
     fw.cli.run(&pull).success();

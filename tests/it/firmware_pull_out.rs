@@ -12,7 +12,18 @@ fn pull_refuses_an_existing_file_without_force() {
     let out_s = out.to_str().expect("utf-8");
     let pull = |extra: &[&str]| {
         let mut args = vec![
-            "firmware", "pull", "-P", "p1", "-a", "app", "-V", "1.0", "-t", "armv7", "--out", out_s,
+            "firmware",
+            "pull",
+            "-P",
+            "p1",
+            "-a",
+            "app",
+            "--version",
+            "1.0",
+            "-t",
+            "armv7",
+            "--out",
+            out_s,
         ];
         args.extend_from_slice(extra);
         fw.cli.run(&args)

@@ -53,7 +53,17 @@ fn an_interrupted_push_resumes_sending_only_the_missing_parts() {
     let pulled_s = pulled.to_str().expect("utf-8");
     fw.cli
         .run(&[
-            "firmware", "pull", "-P", "p1", "-a", "app", "-V", "1.0", "-t", "armv7", "--out",
+            "firmware",
+            "pull",
+            "-P",
+            "p1",
+            "-a",
+            "app",
+            "--version",
+            "1.0",
+            "-t",
+            "armv7",
+            "--out",
             pulled_s,
         ])
         .success();
@@ -92,7 +102,17 @@ fn empty_files_and_exact_multiples_of_the_part_size_push_and_pull_intact() {
         let out_s = out.to_str().expect("utf-8");
         fw.cli
             .run(&[
-                "firmware", "pull", "-P", "p1", "-a", "app", "-V", version, "-t", "armv7", "-O",
+                "firmware",
+                "pull",
+                "-P",
+                "p1",
+                "-a",
+                "app",
+                "--version",
+                version,
+                "-t",
+                "armv7",
+                "--out",
                 out_s,
             ])
             .success();
@@ -135,11 +155,11 @@ fn a_file_changed_during_the_push_is_an_error_and_a_rerun_succeeds() {
             "p1",
             "-a",
             "app",
-            "-V",
+            "--version",
             "1.0",
             "-t",
             "armv7",
-            "-O",
+            "--out",
             out.to_str().expect("utf-8"),
         ])
         .success();

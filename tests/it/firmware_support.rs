@@ -48,7 +48,7 @@ impl Fw {
         path
     }
 
-    /// `fleet firmware push FILE -P p -a app -V version -t armv7` plus `extra`.
+    /// `fleet firmware push FILE -P p -a app --version version -t armv7` plus `extra`.
     pub fn push(&self, file: &Path, product: &str, version: &str, extra: &[&str]) -> Run {
         self.push_env(file, product, version, extra, &[])
     }
@@ -63,7 +63,17 @@ impl Fw {
     ) -> Run {
         let file = file.to_str().expect("utf-8 path");
         let mut args = vec![
-            "firmware", "push", file, "-P", product, "-a", "app", "-V", version, "-t", "armv7",
+            "firmware",
+            "push",
+            file,
+            "-P",
+            product,
+            "-a",
+            "app",
+            "--version",
+            version,
+            "-t",
+            "armv7",
         ];
         args.extend_from_slice(extra);
         self.cli.run_with_env(&args, env)
@@ -88,7 +98,16 @@ impl Fw {
     /// The binary of `p1`'s app `version` for armv7, as JSON (or None).
     pub fn binary(&self, product: &str, version: &str) -> Option<serde_json::Value> {
         let run = self.cli.run(&[
-            "firmware", "list", "-P", product, "-a", "app", "-V", version, "-o", "json",
+            "firmware",
+            "list",
+            "-P",
+            product,
+            "-a",
+            "app",
+            "--version",
+            version,
+            "-o",
+            "json",
         ]);
         run.success()
             .json()
@@ -99,7 +118,7 @@ impl Fw {
     }
 }
 
-/// `fleet firmware push FILE -P p1 -a app -V 1.0 -t armv7 --parallel 1 EXTRA…`, started in the
+/// `fleet firmware push FILE -P p1 -a app --version 1.0 -t armv7 --parallel 1 EXTRA…`, started in the
 /// background and paused once `parts` parts are sent: it creates `<dir>/paused`, and goes on once
 /// `<dir>/resume` exists.
 pub fn paused_push(fw: &Fw, file: &Path, parts: usize, dir: &Path, extra: &[&str]) -> Child {
@@ -112,7 +131,7 @@ pub fn paused_push(fw: &Fw, file: &Path, parts: usize, dir: &Path, extra: &[&str
         "p1",
         "-a",
         "app",
-        "-V",
+        "--version",
         "1.0",
         "-t",
         "armv7",

@@ -51,6 +51,7 @@ mod cli_server_data_dir;
 mod cli_server_flags;
 mod cli_server_profiles;
 mod cli_server_s3;
+mod cli_short_flags;
 mod cli_tables;
 mod cli_tables_fit;
 mod cli_wording;

@@ -247,7 +247,7 @@ fn release(cli: &Cli, dir: &Path, version: &str, bytes: &[u8]) {
         "sensor",
         "-a",
         "app",
-        "-V",
+        "--version",
         version,
         "-t",
         "armv7",

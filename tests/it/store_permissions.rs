@@ -82,7 +82,17 @@ fn data_dir_database_and_blobs_are_private_under_a_permissive_umask() {
     std::fs::write(&firmware, vec![5u8; 4096]).expect("write firmware");
     let firmware = firmware.to_str().expect("utf-8 path");
     cli.run(&[
-        "firmware", "push", firmware, "-P", "p", "-a", "app", "-V", "1.0", "-t", "armv7",
+        "firmware",
+        "push",
+        firmware,
+        "-P",
+        "p",
+        "-a",
+        "app",
+        "--version",
+        "1.0",
+        "-t",
+        "armv7",
     ])
     .success();
 

@@ -22,7 +22,7 @@ pub struct GenerateArgs {
     pub name: String,
 
     /// Directory to write ca.pem and ca.key to (created if missing; existing files are refused)
-    #[arg(long, short = 'O', value_name = "DIR")]
+    #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
     /// How long the CA certificate is valid, in days

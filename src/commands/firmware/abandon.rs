@@ -19,7 +19,7 @@ use crate::prompt;
     after_help = "Examples:\n  \
     fleet firmware list --state uploading\n  \
     fleet firmware abandon bin_0190c2d4a8f47d8e9b2f3c4d5e6f7a8b --yes\n  \
-    fleet firmware abandon -P indoor-sensor -a app -V 1.4.0 -t armv7"
+    fleet firmware abandon -P indoor-sensor -a app --version 1.4.0 -t armv7"
 )]
 pub struct AbandonArgs {
     /// Binary ID (see `fleet firmware list --state uploading`); or name it with -P, -a, -V, -t
@@ -39,7 +39,6 @@ pub struct AbandonArgs {
     #[arg(
         id = "artifact_version",
         long = "version",
-        short = 'V',
         value_name = "VERSION",
         requires = "product"
     )]

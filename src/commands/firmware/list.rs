@@ -22,12 +22,7 @@ pub struct ListArgs {
     #[arg(long, short = 'a')]
     pub artifact: Option<String>,
     /// Only this version
-    #[arg(
-        id = "artifact_version",
-        long = "version",
-        short = 'V',
-        value_name = "VERSION"
-    )]
+    #[arg(id = "artifact_version", long = "version", value_name = "VERSION")]
     pub version: Option<String>,
     /// Only this target
     #[arg(long, short = 't')]

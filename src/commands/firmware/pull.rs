@@ -18,13 +18,13 @@ use crate::error::{Error, Result, io_error};
 #[command(
     disable_version_flag = true,
     after_help = "Example:\n  \
-    fleet firmware pull -P indoor-sensor -a app -V 1.4.0 -t armv7 --out app.img"
+    fleet firmware pull -P indoor-sensor -a app --version 1.4.0 -t armv7 --out app.img"
 )]
 pub struct PullArgs {
     #[command(flatten)]
     pub binary: BinaryRef,
     /// Where to write the file; an existing file is refused unless --force
-    #[arg(long, short = 'O', value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// Replace FILE if it exists (only once the download verified)
     #[arg(long)]

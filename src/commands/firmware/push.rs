@@ -22,7 +22,7 @@ use crate::output::{PushResult, Released};
     after_help = "Examples:\n  \
     fleet firmware push build/app.img -P indoor-sensor --artifact app --version 1.4.0 \\\n    \
     --target armv7-unknown-linux-gnueabihf --sign-key release.pem\n  \
-    fleet firmware push app.img -P indoor-sensor -a app -V 1.4.0 -t armv7 --release-to beta --rollout 10"
+    fleet firmware push app.img -P indoor-sensor -a app --version 1.4.0 -t armv7 --release-to beta --rollout 10"
 )]
 pub struct PushArgs {
     /// The file to upload
@@ -37,12 +37,7 @@ pub struct PushArgs {
     pub artifact: String,
 
     /// Version string, e.g. 1.4.0; created when missing
-    #[arg(
-        id = "artifact_version",
-        long = "version",
-        short = 'V',
-        value_name = "VERSION"
-    )]
+    #[arg(id = "artifact_version", long = "version", value_name = "VERSION")]
     pub version: String,
 
     /// Hardware target, e.g. armv7-unknown-linux-gnueabihf

@@ -17,12 +17,7 @@ pub struct BinaryRef {
     #[arg(long, short = 'a')]
     pub artifact: String,
     /// Version string
-    #[arg(
-        id = "artifact_version",
-        long = "version",
-        short = 'V',
-        value_name = "VERSION"
-    )]
+    #[arg(id = "artifact_version", long = "version", value_name = "VERSION")]
     pub version: String,
     /// Hardware target
     #[arg(long, short = 't')]
@@ -33,7 +28,7 @@ pub struct BinaryRef {
 #[derive(Debug, Args)]
 #[command(
     disable_version_flag = true,
-    after_help = "Example:\n  fleet firmware show -P indoor-sensor -a app -V 1.4.0 -t armv7"
+    after_help = "Example:\n  fleet firmware show -P indoor-sensor -a app --version 1.4.0 -t armv7"
 )]
 pub struct ShowArgs {
     #[command(flatten)]

@@ -24,7 +24,7 @@ pub struct GenerateArgs {
     /// Name of the key, unique in the organization
     pub name: String,
     /// Where to write the private key; must not exist
-    #[arg(long, short = 'O', value_name = "KEYFILE")]
+    #[arg(long, value_name = "KEYFILE")]
     pub out: PathBuf,
 }
 

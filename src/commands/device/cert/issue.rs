@@ -27,7 +27,7 @@ pub struct IssueArgs {
     pub ca: PathBuf,
 
     /// Directory to write IDENTIFIER.pem and IDENTIFIER.key to (created if missing)
-    #[arg(long, short = 'O', value_name = "DIR")]
+    #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
     /// How long the certificate is valid, in days
