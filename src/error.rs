@@ -52,6 +52,9 @@ pub struct Error {
     pub http_status: Option<u16>,
     /// The user answered "no" to a confirmation: not a failure to report, just the end.
     pub declined: bool,
+    /// The service's per-field problems (`field`, `message`), also folded into `message`:
+    /// kept apart for a command that merges them with its own (`device import`).
+    pub fields: Vec<(String, String)>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -65,6 +68,7 @@ impl Error {
             source: None,
             http_status: None,
             declined: false,
+            fields: Vec::new(),
         }
     }
 

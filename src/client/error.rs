@@ -242,6 +242,7 @@ fn status_error(
         429 | 500..=599 => ErrorKind::Unavailable,
         _ => ErrorKind::Failure,
     };
+    let mut fields = Vec::new();
     let (mut message, hint) = match body {
         Some(body) => {
             // Services often fold a single field's message into `message`; don't repeat it.
@@ -249,9 +250,14 @@ fn status_error(
                 .fields
                 .iter()
                 .filter(|f| !body.message.contains(&f.message))
-                .map(|f| format!("\n  `{}`: {}", f.field, f.message))
+                .map(|f| format!("\n  {}: {}", field_label(&f.field), f.message))
                 .collect();
             let message = body.message + &extra.concat();
+            fields = body
+                .fields
+                .into_iter()
+                .map(|f| (f.field, f.message))
+                .collect();
             (message, body.hint)
         }
         None => (
@@ -270,6 +276,7 @@ fn status_error(
     }
     let mut error = Error::new(kind, message);
     error.http_status = Some(status.as_u16());
+    error.fields = fields;
     if let Some(hint) = hint {
         error = error.hint(hint);
     }
@@ -281,6 +288,18 @@ fn status_error(
         412 => error.hint("the resource changed since it was read; show it again and retry"),
         429 | 500..=599 => error.hint("try again later; if it keeps happening, check the service's logs"),
         _ => error,
+    }
+}
+
+/// A field name in backticks (`` `name` ``), but a place in an uploaded file (`line 7`) as is.
+fn field_label(field: &str) -> String {
+    let is_line = field
+        .strip_prefix("line ")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if is_line {
+        field.to_owned()
+    } else {
+        format!("`{field}`")
     }
 }
 

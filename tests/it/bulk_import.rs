@@ -36,11 +36,11 @@ fn all_bad_rows_are_reported_with_line_numbers_and_nothing_is_created() {
     let run = import(&cli, &csv, &["--yes"]).failure(7);
     for expected in [
         "5 of 6 rows are invalid",
-        "`line 3`: device identifier `bad id`",
-        "`line 4`: tag `nocolon`",
-        "`line 5`: identifier `ok-1` already appears on line 2",
-        "`line 6`: product `p1` has no cohort `nope`",
-        "`line 7`: target `arm/v7`",
+        "\n  line 3: device identifier `bad id`",
+        "\n  line 4: tag `nocolon`",
+        "\n  line 5: identifier `ok-1` already appears on line 2",
+        "\n  line 6: product `p1` has no cohort `nope`",
+        "\n  line 7: target `arm/v7`",
     ] {
         assert!(
             run.stderr.contains(expected),
@@ -49,6 +49,75 @@ fn all_bad_rows_are_reported_with_line_numbers_and_nothing_is_created() {
     }
     assert!(devices(&server).is_empty(), "nothing created");
     import(&cli, &csv, &["--dry-run"]).failure(7);
+}
+
+/// Rows of the wrong shape, invalid values and identifiers in use come in one report, each
+/// as `line N: …` in line order, never as the CSV library's own message; nothing is created.
+#[test]
+fn every_problem_of_a_file_is_reported_in_one_pass() {
+    let (server, cli) = setup(0);
+    cli.run(&[
+        "device",
+        "create",
+        "taken",
+        "--product",
+        "p1",
+        "--target",
+        "armv7",
+    ])
+    .success();
+    let before = devices(&server);
+    let csv = write_csv(
+        &cli,
+        "mixed.csv",
+        "identifier,target,cohort\n\
+         ok-1,armv7\n\
+         bad id,armv7,\n\
+         taken,x86,\n\
+         ok-2,armv7,nope\n\
+         ok-3,armv7,\n\
+         \"ok-4,armv7\n",
+    );
+    let run = import(&cli, &csv, &["--yes"]).failure(2);
+    let report: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("  line "))
+        .collect();
+    assert_eq!(report.len(), 5, "{run:#?}");
+    for (got, expected) in report.iter().zip([
+        "2: 2 cells where the header has 3",
+        "3: device identifier `bad id`",
+        "4: `taken`: a device with this identifier exists in `p1` with different values",
+        "5: product `p1` has no cohort `nope`",
+        "7: 1 cell where the header has 3",
+    ]) {
+        assert!(
+            got.starts_with(expected),
+            "{got:?} vs {expected:?}: {run:#?}"
+        );
+    }
+    assert!(
+        run.stderr.contains("5 of 6 rows cannot be imported"),
+        "{run:#?}"
+    );
+    assert!(!run.stderr.contains("CSV error"), "{run:#?}");
+    assert_eq!(devices(&server), before, "ok-3 not created either");
+
+    // Only the shape is wrong and one identifier is taken: the dry run's conflict gets its line.
+    let csv = write_csv(
+        &cli,
+        "shape.csv",
+        "identifier,target\nok-1,armv7,extra\ntaken,x86\n",
+    );
+    let run = import(&cli, &csv, &["--yes"]).failure(2);
+    assert!(
+        run.stderr
+            .contains("\n  line 2: 3 cells where the header has 2"),
+        "{run:#?}"
+    );
+    assert!(run.stderr.contains("\n  line 3: `taken`: "), "{run:#?}");
+    assert_eq!(devices(&server), before);
 }
 
 #[test]
@@ -115,7 +184,7 @@ fn different_values_conflict_unless_update() {
         "identifier,target\nd-1,aarch64\nd-3,armv7\n",
     );
     let run = import(&cli, &changed, &["--yes"]).failure(7);
-    assert!(run.stderr.contains("`line 2`: `d-1`"), "{run:#?}");
+    assert!(run.stderr.contains("\n  line 2: `d-1`"), "{run:#?}");
     assert!(run.stderr.contains("--update"), "{run:#?}");
     assert_eq!(devices(&server), before, "d-3 not created either");
 

@@ -123,7 +123,8 @@ fn a_bad_row_in_a_later_chunk_stops_the_import_before_any_chunk() {
         "{run:#?}"
     );
     assert!(
-        run.stderr.contains("`line 62`: device identifier `bad id`"),
+        run.stderr
+            .contains("\n  line 62: device identifier `bad id`"),
         "{run:#?}"
     );
     assert!(devices(&server).is_empty(), "{run:#?}");

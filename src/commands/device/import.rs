@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::import_chunks;
 use super::import_csv::CsvFile;
+use super::import_report;
 use crate::api::bulk::MAX_SELECTED;
 use crate::api::{BulkResult, ImportDevices};
 use crate::client::ApiClient;
@@ -148,6 +149,9 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
         update: args.update,
         dry_run: false,
     };
+    if !file.malformed().is_empty() {
+        return Err(import_report::malformed_file(ctx, &file, head).await);
+    }
     let chunk = args
         .chunk_rows
         .map_or(MAX_SELECTED, |n| usize::try_from(n).unwrap_or(MAX_SELECTED));

@@ -101,13 +101,16 @@ pub struct CsvFile {
     source: Source,
     name: String,
     layout: Layout,
-    /// The line each row starts on (rows can span lines), in order.
+    /// The line each well-formed row starts on (rows can span lines), in order.
     lines: Vec<u64>,
+    /// Rows that could not be read as rows (wrong number of cells, not UTF-8), by line.
+    malformed: Vec<(u64, String)>,
 }
 
 impl CsvFile {
-    /// Reads the file once to check it: file-level problems (no header, unknown columns,
-    /// broken quoting) are usage errors listing every bad line.
+    /// Reads the file once to check it: a bad header is a usage error; rows that cannot be
+    /// read as rows are kept as [`CsvFile::malformed`], so the caller can report them with the
+    /// problems the service finds in the other rows, in one pass.
     pub fn open(path: &Path) -> Result<CsvFile> {
         let (source, name) = if path == Path::new("-") {
             let mut text = Vec::new();
@@ -129,7 +132,7 @@ impl CsvFile {
             .map_err(|err| Error::usage(format!("{name}: could not read the header row: {err}")))?;
         let layout = Layout::from_header(headers, &name)?;
         let mut lines = Vec::new();
-        let mut bad = Vec::new();
+        let mut malformed = Vec::new();
         let mut record = csv::StringRecord::new();
         loop {
             match reader.read_record(&mut record) {
@@ -138,21 +141,21 @@ impl CsvFile {
                 Err(err) if err.is_io_error() => {
                     return Err(io_error("read", path, io::Error::other(err)));
                 }
-                Err(err) => bad.push(err.to_string()),
+                Err(err) => malformed.push(describe(&err)),
             }
-        }
-        if !bad.is_empty() {
-            return Err(Error::usage(format!(
-                "{name} is not valid CSV:\n  {}",
-                bad.join("\n  ")
-            )));
         }
         Ok(CsvFile {
             source,
             name,
             layout,
             lines,
+            malformed,
         })
+    }
+
+    /// Rows that are not rows of this file's shape, as (line, problem), in line order.
+    pub fn malformed(&self) -> &[(u64, String)] {
+        &self.malformed
     }
 
     /// The file as the user named it (`stdin` for `-`).
@@ -190,6 +193,8 @@ impl CsvFile {
             Ok(reader) => Box::new(
                 csv_reader(reader)
                     .into_records()
+                    // Malformed rows were reported by `check`; rows count well-formed ones.
+                    .filter(usable)
                     .skip(rows.start)
                     .take(rows.len())
                     .map(move |record| {
@@ -201,6 +206,37 @@ impl CsvFile {
             Err(err) => Box::new(std::iter::once(Err(err))),
         }
     }
+}
+
+/// A record the reader refused, in words: its line and what is wrong with it.
+fn describe(err: &csv::Error) -> (u64, String) {
+    let line = |pos: &Option<csv::Position>| pos.as_ref().map_or(0, csv::Position::line);
+    match err.kind() {
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => (
+            line(pos),
+            format!(
+                "{len} {} where the header has {expected_len} (a missing or extra comma, or a \
+                 quote left open?)",
+                if *len == 1 { "cell" } else { "cells" }
+            ),
+        ),
+        csv::ErrorKind::Utf8 { pos, err } => (
+            line(pos),
+            format!("cell {} is not UTF-8 text", err.field() + 1),
+        ),
+        _ => (0, err.to_string()),
+    }
+}
+
+/// A record read is usable, or a failure to read the file at all (passed on).
+fn usable(record: &csv::Result<csv::StringRecord>) -> bool {
+    record
+        .as_ref()
+        .map_or_else(csv::Error::is_io_error, |_| true)
 }
 
 #[cfg(test)]

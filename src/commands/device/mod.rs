@@ -6,6 +6,7 @@ mod delete;
 mod import;
 mod import_chunks;
 mod import_csv;
+mod import_report;
 mod list;
 mod move_devices;
 mod show;

@@ -112,9 +112,6 @@ pub async fn import(
         }
         rows.push((line, row, tags, cohort_id));
     }
-    if !bad.is_empty() {
-        return Err(invalid_rows(bad, body.devices.len()));
-    }
     let rows: Vec<Row<'_>> = rows
         .iter()
         .map(|(line, row, tags, cohort_id)| Row {
@@ -130,6 +127,18 @@ pub async fn import(
     sql::load(&mut tx, org, &rows, &id_base(DeviceId::generate().as_str())).await?;
     let counts = sql::counts(&mut tx, &product.id).await?;
     let conflicts = sql::conflicts(&mut tx, &product.id, body.update).await?;
+    if !bad.is_empty() {
+        // The valid rows were loaded only to find their conflicts too, so one answer lists
+        // every problem of the file; dropping the transaction discards them.
+        let invalid = bad.len();
+        bad.extend(
+            conflicts
+                .iter()
+                .map(|c| conflict_field(c, &product, principal)),
+        );
+        bad.sort_by_key(|field| line_of(&field.field));
+        return Err(invalid_rows(bad, invalid, body.devices.len()));
+    }
     let updating = if body.update { counts.differing } else { 0 };
     let mut result = BulkResult {
         dry_run: body.dry_run,
@@ -194,14 +203,21 @@ impl CohortCache {
     }
 }
 
-fn invalid_rows(bad: Vec<FieldError>, total: usize) -> ApiError {
-    let count = bad.len();
+/// `bad` lists the `invalid` rows and, after them in line order, the conflicting ones.
+fn invalid_rows(bad: Vec<FieldError>, invalid: usize, total: usize) -> ApiError {
+    let verb = |count: usize| if count == 1 { "is" } else { "are" };
+    let conflicting = bad.len() - invalid;
+    let also = match conflicting {
+        0 => String::new(),
+        1 => " and 1 names an identifier already in use".to_owned(),
+        n => format!(" and {n} name identifiers already in use"),
+    };
     let mut err = ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::ValidationFailed,
         format!(
-            "{count} of {total} rows {} invalid; nothing was imported",
-            if count == 1 { "is" } else { "are" }
+            "{invalid} of {total} rows {} invalid{also}; nothing was imported",
+            verb(invalid)
         ),
     );
     err.body.fields = bad;
@@ -229,6 +245,29 @@ fn conflict_reason(conflict: &sql::Existing, product: &Product, principal: &Prin
     }
 }
 
+fn conflict_field(
+    conflict: &sql::Existing,
+    product: &Product,
+    principal: &Principal,
+) -> FieldError {
+    FieldError {
+        field: format!("line {}", conflict.line),
+        message: format!(
+            "`{}`: {}",
+            conflict.identifier,
+            conflict_reason(conflict, product, principal)
+        ),
+    }
+}
+
+/// The line number of a `line N` field, for ordering.
+fn line_of(field: &str) -> u64 {
+    field
+        .strip_prefix("line ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
 fn conflict_error(
     conflicts: &[sql::Existing],
     product: &Product,
@@ -246,14 +285,7 @@ fn conflict_error(
     });
     err.body.fields = conflicts
         .iter()
-        .map(|c| FieldError {
-            field: format!("line {}", c.line),
-            message: format!(
-                "`{}`: {}",
-                c.identifier,
-                conflict_reason(c, product, principal)
-            ),
-        })
+        .map(|c| conflict_field(c, product, principal))
         .collect();
     let hint = if any_hidden {
         "leave the rows listed out, or give those devices other identifiers"
