@@ -82,6 +82,7 @@ mod generated;
 mod ident_support;
 mod layers;
 mod pki;
+mod readme;
 mod scale_concurrent_writes;
 mod scale_replicas;
 mod scale_support;
