@@ -140,8 +140,8 @@ pub struct ServerArgs {
 
     /// How devices download offered firmware: through the device API, or (with an S3 blob
     /// store) from a short-lived presigned URL of the bucket, so the bytes do not pass through
-    /// the service; a binary uploaded in parts under 5 MiB, or copied from a local store, is
-    /// stored as several objects and still downloads through the device API
+    /// the service; binaries copied from a local blob store by `fleet server migrate` are kept
+    /// as several part objects and still download through the device API
     #[arg(long, env = "FLEET_DEVICE_DOWNLOADS", value_name = "MODE", value_enum,
         default_value_t = DownloadsMode::Proxy)]
     pub device_downloads: DownloadsMode,
