@@ -2106,6 +2106,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --device-tls-cert 'The device API''s server certificate (PEM, chain after it) [default: a self-signed one generated into the data directory on first start, device-tls.pem]'
             cand --device-tls-key 'The private key of --device-tls-cert (PEM)'
             cand --check-in-interval 'How often devices are told to check in (each check-in''s answer says so), 10s to 1d; a device counts as online while its last check-in is at most 3 intervals old'
+            cand --device-downloads 'How devices download offered firmware: through the device API, or (with an S3 blob store) from a short-lived presigned URL of the bucket, so the bytes do not pass through the service; binaries copied from a local blob store by `fleet server migrate` are kept as several part objects and still download through the device API'
+            cand --presigned-url-ttl 'How long a presigned download URL works, 1m to 24h (with --device-downloads presigned); a device that starts later checks in again for a fresh one'
             cand --blob-store 'Keep firmware binaries in an S3-compatible bucket instead of <DIR>/blobs, e.g. s3://fleet-firmware/prod; every replica of one deployment uses the same bucket'
             cand --s3-endpoint 'S3-compatible server instead of AWS, e.g. https://minio.example.net:9000 (plain http only to 127.0.0.1, for test servers)'
             cand --s3-region 'Region of the bucket [default: $AWS_DEFAULT_REGION, else us-east-1]'

@@ -6,14 +6,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use tokio::net::TcpListener;
 
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::server::{
-    Database, DatabaseUrlError, DeviceTls, OpenFailure, Server, ServerConfig, Storage,
-    TransportConfig,
+    BlobStore, Database, DatabaseUrlError, DeviceDownloads, DeviceTls, OpenFailure, Server,
+    ServerConfig, Storage, TransportConfig,
 };
 
 /// File in the data dir that receives the bootstrapped admin key with `--no-profile`.
@@ -138,11 +138,34 @@ pub struct ServerArgs {
         value_parser = parse_check_in_interval)]
     pub check_in_interval: Duration,
 
+    /// How devices download offered firmware: through the device API, or (with an S3 blob
+    /// store) from a short-lived presigned URL of the bucket, so the bytes do not pass through
+    /// the service; binaries copied from a local blob store by `fleet server migrate` are kept
+    /// as several part objects and still download through the device API
+    #[arg(long, env = "FLEET_DEVICE_DOWNLOADS", value_name = "MODE", value_enum,
+        default_value_t = DownloadsMode::Proxy)]
+    pub device_downloads: DownloadsMode,
+
+    /// How long a presigned download URL works, 1m to 24h (with --device-downloads presigned);
+    /// a device that starts later checks in again for a fresh one
+    #[arg(long, env = "FLEET_PRESIGNED_URL_TTL", value_name = "DURATION", default_value = "15m",
+        value_parser = parse_presigned_url_ttl)]
+    pub presigned_url_ttl: Duration,
+
     #[command(flatten)]
     pub blobs: super::server_blobs::BlobStoreArgs,
 
     #[command(subcommand)]
     pub command: Option<super::server_keys::ServerCommand>,
+}
+
+/// `--device-downloads`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DownloadsMode {
+    /// Devices download through the device API, which streams from the blob store
+    Proxy,
+    /// Devices download from presigned URLs of the S3 bucket
+    Presigned,
 }
 
 pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
@@ -158,6 +181,11 @@ pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
     let mut config = ServerConfig::new(&data_dir);
     config.database = args.database.database()?;
     config.blob_store = args.blobs.blob_store()?;
+    config.device_downloads = device_downloads(
+        args.device_downloads,
+        args.presigned_url_ttl,
+        &config.blob_store,
+    )?;
     config.auth_failures_per_minute = args.auth_failures_per_minute;
     config.upload_expiry = args.upload_expiry;
     config.check_in_interval = args.check_in_interval;
@@ -530,6 +558,46 @@ fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
     let duration = super::api_key::parse_duration(text)?;
     if duration.is_zero() {
         return Err("a timeout of zero would close every connection at once; use e.g. 10s".into());
+    }
+    Ok(duration)
+}
+
+/// What `--device-downloads` and `--presigned-url-ttl` ask for; presigned URLs need a bucket.
+fn device_downloads(
+    mode: DownloadsMode,
+    ttl: Duration,
+    blob_store: &BlobStore,
+) -> Result<DeviceDownloads> {
+    match mode {
+        DownloadsMode::Proxy => Ok(DeviceDownloads::Proxy),
+        DownloadsMode::Presigned if *blob_store == BlobStore::Local => Err(Error::usage(
+            "--device-downloads presigned needs an S3 blob store: firmware in the local blob \
+             directory has no URL a device could fetch",
+        )
+        .hint(
+            "keep firmware in a bucket with --blob-store s3://BUCKET[/PREFIX], or let devices \
+             download through the device API with --device-downloads proxy",
+        )),
+        DownloadsMode::Presigned => Ok(DeviceDownloads::Presigned { ttl }),
+    }
+}
+
+/// The shortest and longest `--presigned-url-ttl`: shorter would expire before a device on a
+/// slow link starts its download; longer would keep a withdrawn offer (quarantine, a lowered
+/// rollout) fetchable for more than a day.
+const PRESIGNED_URL_TTLS: (Duration, Duration) =
+    (Duration::from_secs(60), Duration::from_secs(24 * 60 * 60));
+
+/// A presigned URL's life within [`PRESIGNED_URL_TTLS`], e.g. `15m`.
+fn parse_presigned_url_ttl(text: &str) -> std::result::Result<Duration, String> {
+    let duration = super::api_key::parse_duration(text)?;
+    let (shortest, longest) = PRESIGNED_URL_TTLS;
+    if duration < shortest || duration > longest {
+        return Err(format!(
+            "must be from {} to {}, e.g. 15m",
+            humantime::format_duration(shortest),
+            humantime::format_duration(longest)
+        ));
     }
     Ok(duration)
 }

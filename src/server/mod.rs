@@ -42,6 +42,7 @@ pub use auth::KEY_PREFIX;
 pub use blobs::s3;
 pub use database_url::{DatabaseUrlError, OpenFailure, open_failure, parse_database_url};
 pub use device_api::{DeviceTls, FORWARDED_CERT_HEADER, SELF_SIGNED_CERT, SELF_SIGNED_KEY};
+pub use domain::device_updates::links::{DEFAULT_PRESIGNED_URL_TTL, DeviceDownloads};
 pub use domain::firmware::lifecycle::SweepReport;
 pub use idempotency::REPLAYED_HEADER;
 pub use migrate::{
@@ -58,6 +59,12 @@ pub use transport::{
     DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     IpNet, MAX_HEADER_BYTES, MAX_URI_BYTES, TransportConfig, parse_trusted_proxy,
 };
+
+/// Why `presigned` device downloads were refused, and what to do instead.
+const PRESIGNED_NEEDS_S3: &str = "--device-downloads presigned needs an S3 blob store: \
+    firmware in a local blob directory has no URL a device could fetch (hint: keep firmware in a \
+    bucket with --blob-store s3://BUCKET[/PREFIX], or let devices download through the device \
+    API with --device-downloads proxy)";
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "fleet.db";
@@ -114,6 +121,9 @@ pub struct ServerConfig {
     pub check_in_writes: domain::device_updates::writer::WriterSettings,
     /// A check-in's answer waits until its status is written (tests that read it back).
     pub wait_for_check_in_writes: bool,
+    /// Where offers send devices for firmware bytes: the device API (default), or presigned
+    /// URLs of the S3 blob store (refused at start with a local one).
+    pub device_downloads: DeviceDownloads,
 }
 
 impl ServerConfig {
@@ -145,6 +155,7 @@ impl ServerConfig {
             check_in_interval: domain::device_updates::DEFAULT_CHECK_IN_INTERVAL,
             check_in_writes: domain::device_updates::writer::WriterSettings::default(),
             wait_for_check_in_writes: false,
+            device_downloads: DeviceDownloads::default(),
         }
     }
 }
@@ -160,6 +171,12 @@ impl Server {
     /// Opens/creates the data dir and SQLite db, runs migrations, bootstraps org `default` and an
     /// admin API key on first start. Returns Some(plaintext admin key) only when it was just created.
     pub async fn open(config: ServerConfig) -> anyhow::Result<(Server, Option<String>)> {
+        // Before anything is created, so a refused start does not use up the bootstrap.
+        if matches!(config.device_downloads, DeviceDownloads::Presigned { .. })
+            && config.blob_store == BlobStore::Local
+        {
+            anyhow::bail!("{PRESIGNED_NEEDS_S3}");
+        }
         private::create_dir(&config.data_dir).with_context(|| {
             format!(
                 "could not create the data directory `{}`",
@@ -202,6 +219,17 @@ impl Server {
                 )
             })?;
         }
+        let links = domain::device_updates::links::DownloadLinks::new(
+            config.device_downloads,
+            blobs.clone(),
+        )
+        .map_err(|_| anyhow::anyhow!("{PRESIGNED_NEEDS_S3}"))?;
+        if let DeviceDownloads::Presigned { ttl } = config.device_downloads {
+            tracing::info!(
+                ttl = %humantime::format_duration(ttl),
+                "devices download single-object binaries from presigned URLs of the bucket"
+            );
+        }
         state.shared_mut().firmware = std::sync::Arc::new(
             domain::firmware::Firmware::new(blobs, config.part_size_bytes)
                 .with_upload_expiry(config.upload_expiry),
@@ -212,6 +240,7 @@ impl Server {
             config.check_in_interval,
         );
         device_updates.wait_for_writes = config.wait_for_check_in_writes;
+        device_updates.links = links;
         state.shared_mut().device_updates = std::sync::Arc::new(device_updates);
         state.shared_mut().limiter = std::sync::Arc::new(limiter::FailureLimiter::new(
             config.auth_failures_per_minute,

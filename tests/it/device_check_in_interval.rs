@@ -13,7 +13,7 @@ use crate::device_updates_support::check_in;
 use crate::scale_support::Deployment;
 
 /// Kills the server process when the test ends, passing or not.
-struct Killed(Child);
+pub(crate) struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -24,14 +24,14 @@ impl Drop for Killed {
 
 /// The admin API's URL and the device API's address and certificate fingerprint, as the
 /// startup lines name them.
-struct Started {
-    url: String,
-    device_addr: SocketAddr,
-    fingerprint: String,
+pub(crate) struct Started {
+    pub url: String,
+    pub device_addr: SocketAddr,
+    pub fingerprint: String,
 }
 
 /// Starts `fleet server` on the deployment in `data_dir` with a device listener and `extra`.
-fn start(cli: &Cli, data_dir: &std::path::Path, extra: &[&str]) -> (Killed, Started) {
+pub(crate) fn start(cli: &Cli, data_dir: &std::path::Path, extra: &[&str]) -> (Killed, Started) {
     let mut args: Vec<String> = [
         "server",
         "--listen",

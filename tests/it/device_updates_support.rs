@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use fleet::api::device_api::{CHECK_IN_PATH, REPORTS_PATH};
+use fleet::server::ServerConfig;
 use serde_json::{Value, json};
 
 use crate::common::cli::Cli;
@@ -25,9 +26,14 @@ pub struct Fleet {
 /// The server (check-ins written before they are answered, so tests read them back at once),
 /// product `sensor`, cohort `canary`, and a JITP CA of `sensor` into `canary` for `armv7`.
 pub fn setup() -> Fleet {
+    setup_with(|config| config.part_size_bytes = PART)
+}
+
+/// [`setup`] with the server's configuration adjusted by `configure` instead of 1 KiB parts.
+pub fn setup_with(configure: impl FnOnce(&mut ServerConfig) + Send + 'static) -> Fleet {
     let server = TestServer::start_with_devices(|config| {
-        config.part_size_bytes = PART;
         config.wait_for_check_in_writes = true;
+        configure(config);
     });
     let cli = Cli::against(&server);
     cli.run(&["product", "create", "sensor"]).success();

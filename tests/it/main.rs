@@ -62,6 +62,7 @@ mod device_checkin;
 mod device_download;
 mod device_list_last_seen;
 mod device_listen;
+mod device_presigned;
 mod device_refusals;
 mod device_replicas;
 mod device_reports;

@@ -11,7 +11,7 @@ use crate::common::cli::{Cli, Run};
 use crate::common::server::TestServer;
 
 /// A CA directory (`ca.pem`, `ca.key`) as `fleet ca generate` writes it.
-fn ca_dir(name: &str) -> tempfile::TempDir {
+pub(crate) fn ca_dir(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let ca = fleet::pki::generate_ca(name, fleet::pki::Validity { days: 30 }).expect("CA");
     fleet::pki::write_new_files(

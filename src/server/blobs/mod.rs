@@ -2,10 +2,12 @@
 //! (`<data-dir>/blobs`, `local.rs`) or an S3-compatible bucket (`s3.rs`), the one interface
 //! the domain sees. Two layouts of a binary's content: separate part objects read in order
 //! (every store), or one object assembled by the store's multipart API from parts uploaded
-//! straight into it (S3, `multipart.rs`).
+//! straight into it (S3, `multipart.rs`). Only an object of the second layout can be handed to
+//! a device as a presigned URL (`presign.rs`): the first needs the service to join its parts.
 
 mod local;
 mod multipart;
+mod presign;
 pub mod s3;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use object_store::{GetResultPayload, ObjectStore, WriteMultipart};
 
 use local::Local;
 pub use multipart::Multipart;
+pub use presign::Presigner;
 
 /// Directory under the data dir that holds the local object store.
 pub const BLOBS_DIR: &str = "blobs";
@@ -41,6 +44,8 @@ pub struct Blobs {
     multipart: Option<Multipart>,
     /// Bytes per chunk of a streamed write: a bucket takes multipart chunks of 5 MiB or more.
     write_chunk: usize,
+    /// Signs URLs a client without the store's credentials can fetch an object with (S3).
+    presigner: Option<Presigner>,
 }
 
 impl Blobs {
@@ -60,6 +65,7 @@ impl Blobs {
             local: Some(Local { store, root }),
             multipart: None,
             write_chunk: LOCAL_WRITE_CHUNK,
+            presigner: None,
         })
     }
 
@@ -70,6 +76,7 @@ impl Blobs {
             local: None,
             multipart: None,
             write_chunk: LOCAL_WRITE_CHUNK,
+            presigner: None,
         }
     }
 
@@ -234,4 +241,14 @@ pub fn is_disk_full(err: &BlobError) -> bool {
         cause = current.source();
     }
     false
+}
+
+/// `key` under `prefix`: how a client of the whole bucket (multipart API, URL signer) names an
+/// object the rest of the store reaches through `PrefixStore`.
+fn prefixed(prefix: Option<&ObjectPath>, key: &str) -> ObjectPath {
+    let key = ObjectPath::from(key);
+    match prefix {
+        Some(prefix) => prefix.parts().chain(key.parts()).collect(),
+        None => key,
+    }
 }

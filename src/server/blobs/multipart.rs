@@ -32,11 +32,7 @@ impl fmt::Debug for Multipart {
 
 impl Multipart {
     fn location(&self, key: &str) -> ObjectPath {
-        let key = ObjectPath::from(key);
-        match &self.prefix {
-            Some(prefix) => prefix.parts().chain(key.parts()).collect(),
-            None => key,
-        }
+        super::prefixed(self.prefix.as_ref(), key)
     }
 }
 
@@ -115,6 +111,7 @@ impl Blobs {
                 min_part: 1,
             }),
             write_chunk: super::LOCAL_WRITE_CHUNK,
+            presigner: None,
         }
     }
 }

@@ -12,7 +12,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
 
-use super::{Blobs, Multipart};
+use super::{Blobs, Multipart, Presigner};
 
 /// Smallest part S3 accepts in a multipart upload, but for the last one.
 pub const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
@@ -157,15 +157,17 @@ impl Blobs {
             Some(prefix) => Arc::new(PrefixStore::new(s3.clone(), prefix.clone())),
             None => Arc::new(s3.clone()),
         };
+        let s3 = Arc::new(s3);
         Ok(Blobs {
             store,
             local: None,
             multipart: Some(Multipart {
-                store: Arc::new(s3),
-                prefix,
+                store: s3.clone(),
+                prefix: prefix.clone(),
                 min_part: MIN_PART_BYTES,
             }),
             write_chunk: MIN_PART_BYTES as usize,
+            presigner: Some(Presigner { signer: s3, prefix }),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The reads behind an update offer: a device with its cohort's current release in one indexed
 //! query, the binaries of a bundle for one target, and their signatures with the signing keys.
 
+use super::firmware::binaries::BlobLayout;
 use super::{Conn, parse_id, query};
 use crate::api::device_api::UpdateState;
 use crate::api::{BinaryId, BundleId, DeviceId, ProductId, ReleaseId, SigningKeyId};
@@ -115,6 +116,9 @@ pub struct BundleBinary {
     pub target: String,
     pub size: u64,
     pub sha256: String,
+    /// Where its content lies in the blob store, and in which layout.
+    pub blob_prefix: String,
+    pub layout: BlobLayout,
 }
 
 #[derive(sqlx::FromRow)]
@@ -125,6 +129,8 @@ struct BinaryRow {
     target: String,
     size: i64,
     sha256: String,
+    blob_prefix: String,
+    blob_layout: String,
 }
 
 /// The ready binaries of `bundle_id` built for `target`, in bundle order.
@@ -134,8 +140,8 @@ pub async fn bundle_binaries(
     target: &str,
 ) -> sqlx::Result<Vec<BundleBinary>> {
     let rows: Vec<BinaryRow> = query(
-        "SELECT b.id, a.name AS artifact, v.version, b.target, b.size, b.sha256 \
-         FROM bundle_binaries bb JOIN binaries b ON b.id = bb.binary_id \
+        "SELECT b.id, a.name AS artifact, v.version, b.target, b.size, b.sha256, \
+         b.blob_prefix, b.blob_layout FROM bundle_binaries bb JOIN binaries b ON b.id = bb.binary_id \
          JOIN artifacts a ON a.id = b.artifact_id JOIN artifact_versions v ON v.id = b.version_id \
          WHERE bb.bundle_id = $1 AND b.target = $2 AND b.state = 'ready' ORDER BY bb.position",
     )
@@ -152,6 +158,8 @@ pub async fn bundle_binaries(
                 target: r.target,
                 size: u64::try_from(r.size).unwrap_or(0),
                 sha256: r.sha256,
+                blob_prefix: r.blob_prefix,
+                layout: BlobLayout::parse(&r.blob_layout)?,
             })
         })
         .collect()

@@ -138,7 +138,9 @@ pub async fn check_in(
     )
     .await?;
     let update = match offered {
-        Some((release, binaries)) => Some(offer::offer(&mut conn, release, &binaries).await?),
+        Some((release, binaries)) => {
+            Some(offer::offer(&mut conn, &updates.links, release, &binaries).await?)
+        }
         None => None,
     };
     drop(conn);

@@ -5,6 +5,7 @@
 
 pub mod check_in;
 pub mod download;
+pub mod links;
 pub mod offer;
 pub mod reports;
 pub mod rollout;
@@ -30,6 +31,8 @@ pub struct DeviceUpdates {
     pub writer: Arc<writer::CheckInWriter>,
     /// The binaries of each (bundle, target) offered lately.
     pub bundles: offer::BundleCache,
+    /// Where offers send devices for the bytes: the device API, or presigned store URLs.
+    pub links: links::DownloadLinks,
     /// What devices are told in `next_check_in_s`.
     pub check_in_interval: Duration,
     /// A check-in's answer waits until its status is written (tests that read it back right
@@ -42,6 +45,7 @@ impl DeviceUpdates {
         DeviceUpdates {
             writer: Arc::new(writer::CheckInWriter::new(pool, settings)),
             bundles: offer::BundleCache::default(),
+            links: links::DownloadLinks::default(),
             check_in_interval,
             wait_for_writes: false,
         }

@@ -13,15 +13,17 @@
 //!
 //! Cost: one indexed statement for the device and its current release; the binaries of a
 //! (bundle, target) come from a cache, which needs no invalidation because a bundle's binaries
-//! and their size, digest, artifact and version never change (bundles are immutable, ready
-//! binaries too); signatures can be added later, so they are read fresh, and only when an
-//! update is actually offered.
+//! and their size, digest, artifact, version and blob location never change (bundles are
+//! immutable, ready binaries too); signatures can be added later, so they are read fresh, and
+//! only when an update is actually offered. Download URLs are made for each answer
+//! ([`super::links`]), so a presigned one never outlives its life in a cache.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::links::DownloadLinks;
 use super::rollout;
-use crate::api::device_api::{BINARIES_PATH, UpdateState};
+use crate::api::device_api::UpdateState;
 use crate::api::device_api::{OfferedBinary, OfferedSignature, RunningArtifact, UpdateOffer};
 use crate::api::{BundleId, DeviceId, ProductId};
 use crate::server::store::Conn;
@@ -130,17 +132,24 @@ pub async fn offered_binaries(
     Ok(Some((release.clone(), binaries)))
 }
 
-/// The whole offer, with signatures and download paths.
+/// The whole offer, with signatures and where to download each binary (made now by `links`:
+/// a presigned URL is never reused from an earlier answer).
 pub async fn offer(
     conn: &mut Conn,
+    links: &DownloadLinks,
     release: CurrentRelease,
     binaries: &[BundleBinary],
 ) -> sqlx::Result<UpdateOffer> {
     let ids: Vec<_> = binaries.iter().map(|b| b.binary_id.clone()).collect();
     let signatures = device_offers::signatures(conn, &ids).await?;
+    let mut urls = Vec::with_capacity(binaries.len());
+    for b in binaries {
+        urls.push(links.url(b).await);
+    }
     let binaries = binaries
         .iter()
-        .map(|b| OfferedBinary {
+        .zip(urls)
+        .map(|(b, url)| OfferedBinary {
             binary_id: b.binary_id.clone(),
             artifact: b.artifact.clone(),
             version: b.version.clone(),
@@ -157,7 +166,7 @@ pub async fn offer(
                     signature: s.signature.clone(),
                 })
                 .collect(),
-            url: format!("{BINARIES_PATH}/{}", b.binary_id),
+            url,
         })
         .collect();
     Ok(UpdateOffer {
@@ -277,6 +286,8 @@ mod tests {
             target: "armv7".into(),
             size: 1,
             sha256: "00".into(),
+            blob_prefix: "binaries/b".into(),
+            layout: crate::server::store::firmware::binaries::BlobLayout::Parts,
         };
         let run = |artifact: &str, version: &str| RunningArtifact {
             artifact: artifact.into(),

@@ -42,7 +42,7 @@ impl BlobLayout {
         }
     }
 
-    fn parse(text: &str) -> sqlx::Result<Self> {
+    pub(in crate::server::store) fn parse(text: &str) -> sqlx::Result<Self> {
         match text {
             "parts" => Ok(BlobLayout::Parts),
             "multipart" => Ok(BlobLayout::Multipart),
