@@ -5,12 +5,13 @@ use serde::Serialize;
 
 use super::resources::{Resource, yes_no};
 use super::table::table_time;
+use super::units::human_bytes;
 use crate::api::{Binary, Bundle, ProductFirmwarePolicy, Release, SigningKey};
 
+/// Exact bytes, and in the units progress bars use from 1 KiB on.
 fn size(bytes: u64) -> String {
-    const MIB: f64 = 1024.0 * 1024.0;
-    if bytes >= 1024 * 1024 {
-        format!("{bytes} ({:.1} MiB)", bytes as f64 / MIB)
+    if bytes >= 1024 {
+        format!("{bytes} ({})", human_bytes(bytes))
     } else {
         bytes.to_string()
     }

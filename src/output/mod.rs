@@ -16,6 +16,7 @@ mod progress;
 pub mod request_log;
 mod resources;
 mod table;
+mod units;
 pub mod wording;
 
 use std::io::{self, Write};

@@ -4,7 +4,9 @@
 use std::io::IsTerminal as _;
 use std::sync::Mutex;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+
+use super::units::human_bytes;
 
 use super::Printer;
 
@@ -30,10 +32,24 @@ impl Printer {
         let terminal = std::io::stderr().is_terminal();
         let bar = (!quiet && terminal).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            // `wide_bar` takes what the terminal's width leaves, so the line never wraps; the
+            // byte counts use the units `firmware show` and the plain lines use.
             let style = ProgressStyle::with_template(
-                "{msg:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                "{msg} [{wide_bar}] {done}/{size} {bytes_per_sec} {eta}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key(
+                "done",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = w.write_str(&human_bytes(state.pos()));
+                },
+            )
+            .with_key(
+                "size",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = w.write_str(&human_bytes(state.len().unwrap_or(0)));
+                },
+            )
             .progress_chars("=> ");
             bar.set_style(style);
             bar.set_message(label.to_owned());
@@ -69,11 +85,11 @@ impl Progress {
             let quarter = (state.done.min(total) * 4 / total).min(4);
             if quarter >= state.next_quarter {
                 eprintln!(
-                    "{} {}% ({} of {} bytes)",
+                    "{} {}% ({} of {})",
                     self.label,
                     quarter * 25,
-                    state.done.min(total),
-                    total
+                    human_bytes(state.done.min(total)),
+                    human_bytes(total)
                 );
                 state.next_quarter = quarter + 1;
             }

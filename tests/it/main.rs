@@ -75,6 +75,7 @@ mod firmware_digest;
 mod firmware_lifecycle;
 mod firmware_matrix;
 mod firmware_preflight;
+mod firmware_progress;
 mod firmware_pull_out;
 mod firmware_push;
 mod firmware_replicas;

@@ -137,7 +137,13 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
                 })?;
             Ok((sent, ready))
         };
-        match uploaded.await {
+        // Ctrl-C during the upload ends the push with what to do next; the parts the service
+        // holds stay for the next run.
+        let outcome = tokio::select! {
+            outcome = uploaded => outcome,
+            _ = tokio::signal::ctrl_c() => return Err(interrupted(&args, &binary)),
+        };
+        match outcome {
             Ok((sent, ready)) => {
                 binary = ready;
                 printer.status(&format!(
@@ -190,6 +196,18 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
         _ => PushResult::Binary(Box::new(binary)),
     };
     ctx.printer.show(&result)
+}
+
+/// The push was interrupted (Ctrl-C) while uploading: cancelled, resumable.
+fn interrupted(args: &PushArgs, binary: &Binary) -> Error {
+    Error::cancelled(format!(
+        "push interrupted: {} {} for {} ({}) is not complete",
+        args.artifact, args.version, args.target, binary.id
+    ))
+    .hint(
+        "run the same command again to resume: it sends only the parts the service does not \
+         have yet",
+    )
 }
 
 /// The binary as another push left it, when that push completed this very file (same size
