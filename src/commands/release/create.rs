@@ -37,6 +37,7 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> Result<()> {
         bundle: args.bundle,
         rollout_percent: Some(args.rollout),
         required: Some(args.required),
+        ..Default::default()
     };
     let release = ctx
         .client()?

@@ -33,6 +33,7 @@ pub async fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
     let body = UpdateRelease {
         rollout_percent: args.rollout,
         required: args.required,
+        ..Default::default()
     };
     let product = match args.product {
         Some(product) => product,
