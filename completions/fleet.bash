@@ -562,8 +562,17 @@ _fleet() {
             fleet__subcmd__help__subcmd__release,create)
                 cmd="fleet__subcmd__help__subcmd__release__subcmd__create"
                 ;;
+            fleet__subcmd__help__subcmd__release,halt)
+                cmd="fleet__subcmd__help__subcmd__release__subcmd__halt"
+                ;;
             fleet__subcmd__help__subcmd__release,list)
                 cmd="fleet__subcmd__help__subcmd__release__subcmd__list"
+                ;;
+            fleet__subcmd__help__subcmd__release,promote)
+                cmd="fleet__subcmd__help__subcmd__release__subcmd__promote"
+                ;;
+            fleet__subcmd__help__subcmd__release,resume)
+                cmd="fleet__subcmd__help__subcmd__release__subcmd__resume"
                 ;;
             fleet__subcmd__help__subcmd__release,show)
                 cmd="fleet__subcmd__help__subcmd__release__subcmd__show"
@@ -679,11 +688,20 @@ _fleet() {
             fleet__subcmd__release,create)
                 cmd="fleet__subcmd__release__subcmd__create"
                 ;;
+            fleet__subcmd__release,halt)
+                cmd="fleet__subcmd__release__subcmd__halt"
+                ;;
             fleet__subcmd__release,help)
                 cmd="fleet__subcmd__release__subcmd__help"
                 ;;
             fleet__subcmd__release,list)
                 cmd="fleet__subcmd__release__subcmd__list"
+                ;;
+            fleet__subcmd__release,promote)
+                cmd="fleet__subcmd__release__subcmd__promote"
+                ;;
+            fleet__subcmd__release,resume)
+                cmd="fleet__subcmd__release__subcmd__resume"
                 ;;
             fleet__subcmd__release,show)
                 cmd="fleet__subcmd__release__subcmd__show"
@@ -694,11 +712,20 @@ _fleet() {
             fleet__subcmd__release__subcmd__help,create)
                 cmd="fleet__subcmd__release__subcmd__help__subcmd__create"
                 ;;
+            fleet__subcmd__release__subcmd__help,halt)
+                cmd="fleet__subcmd__release__subcmd__help__subcmd__halt"
+                ;;
             fleet__subcmd__release__subcmd__help,help)
                 cmd="fleet__subcmd__release__subcmd__help__subcmd__help"
                 ;;
             fleet__subcmd__release__subcmd__help,list)
                 cmd="fleet__subcmd__release__subcmd__help__subcmd__list"
+                ;;
+            fleet__subcmd__release__subcmd__help,promote)
+                cmd="fleet__subcmd__release__subcmd__help__subcmd__promote"
+                ;;
+            fleet__subcmd__release__subcmd__help,resume)
+                cmd="fleet__subcmd__release__subcmd__help__subcmd__resume"
                 ;;
             fleet__subcmd__release__subcmd__help,show)
                 cmd="fleet__subcmd__release__subcmd__help__subcmd__show"
@@ -5416,7 +5443,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__release)
-            opts="create list show update"
+            opts="create list show update halt resume promote"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5443,7 +5470,49 @@ _fleet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fleet__subcmd__help__subcmd__release__subcmd__halt)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fleet__subcmd__help__subcmd__release__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__help__subcmd__release__subcmd__promote)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__help__subcmd__release__subcmd__resume)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -6556,7 +6625,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__release)
-            opts="-p -o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version create list show update help"
+            opts="-p -o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version create list show update halt resume promote help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6602,7 +6671,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__release__subcmd__create)
-            opts="-P -c -b -p -o -q -v -y -h -V --product --cohort --bundle --rollout --required --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            opts="-P -c -b -p -o -q -v -y -h -V --product --cohort --bundle --rollout --required --schedule --halt-on-failure-rate --min-reports --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6633,6 +6702,72 @@ _fleet() {
                     return 0
                     ;;
                 --rollout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schedule)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --halt-on-failure-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-reports)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__release__subcmd__halt)
+            opts="-P -p -o -q -v -y -h -V --product --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --product)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -P)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -6676,7 +6811,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__release__subcmd__help)
-            opts="create list show update help"
+            opts="create list show update halt resume promote help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6690,6 +6825,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__release__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__release__subcmd__help__subcmd__halt)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -6718,6 +6867,34 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__release__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__release__subcmd__help__subcmd__promote)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__release__subcmd__help__subcmd__resume)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -6825,6 +7002,118 @@ _fleet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fleet__subcmd__release__subcmd__promote)
+            opts="-P -p -o -q -v -y -h -V --product --to --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --product)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -P)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__release__subcmd__resume)
+            opts="-P -p -o -q -v -y -h -V --product --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --product)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -P)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fleet__subcmd__release__subcmd__show)
             opts="-P -p -o -q -v -y -h -V --product --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -6880,7 +7169,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__release__subcmd__update)
-            opts="-P -p -o -q -v -y -h -V --product --rollout --required --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            opts="-P -p -o -q -v -y -h -V --product --rollout --required --schedule --halt-on-failure-rate --min-reports --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6900,6 +7189,18 @@ _fleet() {
                     ;;
                 --required)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --schedule)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --halt-on-failure-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-reports)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --profile)

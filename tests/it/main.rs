@@ -81,6 +81,7 @@ mod generated;
 mod ident_support;
 mod layers;
 mod pki;
+mod rollout_commands;
 mod rollout_control;
 mod scale_concurrent_writes;
 mod scale_replicas;
