@@ -8,6 +8,8 @@ mod promote;
 mod resume;
 mod show;
 mod update;
+/// `--wait` for `fleet release status` (its own file, wired in by that command).
+pub mod wait;
 
 use clap::{Args, Subcommand};
 
