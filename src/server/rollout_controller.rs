@@ -21,7 +21,9 @@ impl Controller {
             .max(std::time::Duration::from_millis(10));
         let task = tokio::spawn(async move {
             tokio::pin!(stop);
-            let mut ticks = tokio::time::interval(period);
+            // The first look one period after start: nothing is more due at start than later.
+            let start = tokio::time::Instant::now() + period;
+            let mut ticks = tokio::time::interval_at(start, period);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {

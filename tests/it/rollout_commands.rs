@@ -19,7 +19,11 @@ fn start_time() -> DateTime<Utc> {
 /// (pushed with a release at 0%); returns the bundle's name.
 fn service(clock: &Clock, files: &std::path::Path) -> (TestServer, Cli, String) {
     let clock = clock.clone();
-    let server = TestServer::start_with(move |config| config.clock = clock);
+    let server = TestServer::start_with(move |config| {
+        config.clock = clock;
+        // The test evaluates when it chooses; the service's own tick stays out of the way.
+        config.rollout_interval = Duration::from_secs(24 * 3600);
+    });
     let cli = Cli::against(&server);
     cli.run(&["product", "create", "sensor"]).success();
     cli.run(&["cohort", "create", "canary", "--product", "sensor"])
@@ -219,4 +223,82 @@ fn a_schedule_that_does_not_read_is_a_usage_error_before_any_request() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn the_running_service_takes_a_due_step_by_itself() {
+    let clock = Clock::manual(start_time());
+    let ticking = clock.clone();
+    let server = TestServer::start_with(move |config| {
+        config.clock = ticking;
+        config.rollout_interval = Duration::from_millis(20);
+    });
+    let cli = Cli::against(&server);
+    cli.run(&["product", "create", "sensor"]).success();
+    cli.run(&["cohort", "create", "canary", "--product", "sensor"])
+        .success();
+    let files = tempfile::tempdir().expect("temp dir");
+    let file = files.path().join("app.bin");
+    std::fs::write(&file, b"firmware").expect("firmware file");
+    let pushed = cli
+        .run(&[
+            "firmware",
+            "push",
+            file.to_str().expect("utf-8 path"),
+            "-P",
+            "sensor",
+            "-a",
+            "app",
+            "-V",
+            "1.1.0",
+            "-t",
+            "armv7",
+            "-o",
+            "json",
+        ])
+        .success()
+        .json();
+    let binary = pushed["binary"]["id"]
+        .as_str()
+        .or(pushed["id"].as_str())
+        .expect("binary id")
+        .to_owned();
+    cli.run(&[
+        "bundle", "create", "spring", "-P", "sensor", "--binary", &binary,
+    ])
+    .success();
+    let created = cli
+        .run(&[
+            "release",
+            "create",
+            "-P",
+            "sensor",
+            "-c",
+            "canary",
+            "-b",
+            "spring",
+            "--schedule",
+            "10%,50%@1h",
+            "-o",
+            "json",
+        ])
+        .success()
+        .json();
+    let release = created["id"].as_str().expect("id").to_owned();
+    clock.advance(Duration::from_secs(3600));
+    // The service's own controller, not the test, takes the step: look until it did (a bounded
+    // number of looks, each a CLI run; nothing here depends on how long that takes).
+    let mut percent = Value::Null;
+    for _ in 0..2000 {
+        percent = cli
+            .run(&["release", "show", &release, "-o", "json"])
+            .success()
+            .json()["rollout_percent"]
+            .clone();
+        if percent == 50 {
+            break;
+        }
+    }
+    assert_eq!(percent, 50);
+    assert_eq!(events(&cli, "release.advanced", &release).len(), 1);
 }
