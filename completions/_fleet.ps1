@@ -1883,7 +1883,10 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Release a bundle to a cohort')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List a product''s releases (a cohort''s history with --cohort)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one release')
-            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a release''s rollout percentage or whether it is required')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a release''s rollout, schedule, guard or whether it is required')
+            [CompletionResult]::new('halt', 'halt', [CompletionResultType]::ParameterValue, 'Stop offering a release to devices that have not started it')
+            [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Offer a halted release again')
+            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Move a release''s rollout to its next step (or --to a percentage) now')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -1894,7 +1897,10 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--cohort', '--cohort', [CompletionResultType]::ParameterName, 'Cohort name or ID')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bundle name or ID')
             [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Bundle name or ID')
-            [CompletionResult]::new('--rollout', '--rollout', [CompletionResultType]::ParameterName, 'Share of the cohort''s devices to roll out to')
+            [CompletionResult]::new('--rollout', '--rollout', [CompletionResultType]::ParameterName, 'Share of the cohort''s devices to roll out to [default: 100]')
+            [CompletionResult]::new('--schedule', '--schedule', [CompletionResultType]::ParameterName, 'Steps the rollout takes by itself, e.g. 1%,10%@1h,50%@6h,100%@24h: the first applies now, each later one when its wait (from the previous step) has passed and the release is not halted')
+            [CompletionResult]::new('--halt-on-failure-rate', '--halt-on-failure-rate', [CompletionResultType]::ParameterName, 'Halt the release when more than this share of the devices that finished it failed')
+            [CompletionResult]::new('--min-reports', '--min-reports', [CompletionResultType]::ParameterName, 'Devices that must have finished before the guard judges [default: 20]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1969,8 +1975,81 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         'fleet;release;update' {
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
-            [CompletionResult]::new('--rollout', '--rollout', [CompletionResultType]::ParameterName, 'New rollout percentage')
+            [CompletionResult]::new('--rollout', '--rollout', [CompletionResultType]::ParameterName, 'New rollout percentage (the release leaves its schedule)')
             [CompletionResult]::new('--required', '--required', [CompletionResultType]::ParameterName, 'Whether devices must install it')
+            [CompletionResult]::new('--schedule', '--schedule', [CompletionResultType]::ParameterName, 'Steps the rollout takes by itself, e.g. 1%,10%@1h,50%@6h,100%@24h: the first applies now, each later one when its wait (from the previous step) has passed and the release is not halted')
+            [CompletionResult]::new('--halt-on-failure-rate', '--halt-on-failure-rate', [CompletionResultType]::ParameterName, 'Halt the release when more than this share of the devices that finished it failed')
+            [CompletionResult]::new('--min-reports', '--min-reports', [CompletionResultType]::ParameterName, 'Devices that must have finished before the guard judges [default: 20]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and tables (never when NO_COLOR is set)')
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.toml and credentials.toml')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive commands without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive commands without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail instead when input would be needed')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'fleet;release;halt' {
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
+            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and tables (never when NO_COLOR is set)')
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.toml and credentials.toml')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive commands without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive commands without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail instead when input would be needed')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'fleet;release;resume' {
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
+            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and tables (never when NO_COLOR is set)')
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.toml and credentials.toml')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive commands without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive commands without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail instead when input would be needed')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'fleet;release;promote' {
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
+            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID (optional: the release is found by its ID)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Go to this percentage instead of the next step')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
@@ -1995,7 +2074,10 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Release a bundle to a cohort')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List a product''s releases (a cohort''s history with --cohort)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one release')
-            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a release''s rollout percentage or whether it is required')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a release''s rollout, schedule, guard or whether it is required')
+            [CompletionResult]::new('halt', 'halt', [CompletionResultType]::ParameterValue, 'Stop offering a release to devices that have not started it')
+            [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Offer a halted release again')
+            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Move a release''s rollout to its next step (or --to a percentage) now')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -2009,6 +2091,15 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;release;help;update' {
+            break
+        }
+        'fleet;release;help;halt' {
+            break
+        }
+        'fleet;release;help;resume' {
+            break
+        }
+        'fleet;release;help;promote' {
             break
         }
         'fleet;release;help;help' {
@@ -2664,7 +2755,10 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Release a bundle to a cohort')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List a product''s releases (a cohort''s history with --cohort)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one release')
-            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a release''s rollout percentage or whether it is required')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a release''s rollout, schedule, guard or whether it is required')
+            [CompletionResult]::new('halt', 'halt', [CompletionResultType]::ParameterValue, 'Stop offering a release to devices that have not started it')
+            [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Offer a halted release again')
+            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Move a release''s rollout to its next step (or --to a percentage) now')
             break
         }
         'fleet;help;release;create' {
@@ -2677,6 +2771,15 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;help;release;update' {
+            break
+        }
+        'fleet;help;release;halt' {
+            break
+        }
+        'fleet;help;release;resume' {
+            break
+        }
+        'fleet;help;release;promote' {
             break
         }
         'fleet;help;simulate' {

@@ -1746,7 +1746,10 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand create 'Release a bundle to a cohort'
             cand list 'List a product''s releases (a cohort''s history with --cohort)'
             cand show 'Show one release'
-            cand update 'Change a release''s rollout percentage or whether it is required'
+            cand update 'Change a release''s rollout, schedule, guard or whether it is required'
+            cand halt 'Stop offering a release to devices that have not started it'
+            cand resume 'Offer a halted release again'
+            cand promote 'Move a release''s rollout to its next step (or --to a percentage) now'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;release;create'= {
@@ -1756,7 +1759,10 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --cohort 'Cohort name or ID'
             cand -b 'Bundle name or ID'
             cand --bundle 'Bundle name or ID'
-            cand --rollout 'Share of the cohort''s devices to roll out to'
+            cand --rollout 'Share of the cohort''s devices to roll out to [default: 100]'
+            cand --schedule 'Steps the rollout takes by itself, e.g. 1%,10%@1h,50%@6h,100%@24h: the first applies now, each later one when its wait (from the previous step) has passed and the release is not halted'
+            cand --halt-on-failure-rate 'Halt the release when more than this share of the devices that finished it failed'
+            cand --min-reports 'Devices that must have finished before the guard judges [default: 20]'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1828,8 +1834,78 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;release;update'= {
             cand -P 'Product name or ID (optional: the release is found by its ID)'
             cand --product 'Product name or ID (optional: the release is found by its ID)'
-            cand --rollout 'New rollout percentage'
+            cand --rollout 'New rollout percentage (the release leaves its schedule)'
             cand --required 'Whether devices must install it'
+            cand --schedule 'Steps the rollout takes by itself, e.g. 1%,10%@1h,50%@6h,100%@24h: the first applies now, each later one when its wait (from the previous step) has passed and the release is not halted'
+            cand --halt-on-failure-rate 'Halt the release when more than this share of the devices that finished it failed'
+            cand --min-reports 'Devices that must have finished before the guard judges [default: 20]'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;release;halt'= {
+            cand -P 'Product name or ID (optional: the release is found by its ID)'
+            cand --product 'Product name or ID (optional: the release is found by its ID)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;release;resume'= {
+            cand -P 'Product name or ID (optional: the release is found by its ID)'
+            cand --product 'Product name or ID (optional: the release is found by its ID)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;release;promote'= {
+            cand -P 'Product name or ID (optional: the release is found by its ID)'
+            cand --product 'Product name or ID (optional: the release is found by its ID)'
+            cand --to 'Go to this percentage instead of the next step'
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
             cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
             cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
@@ -1853,7 +1929,10 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand create 'Release a bundle to a cohort'
             cand list 'List a product''s releases (a cohort''s history with --cohort)'
             cand show 'Show one release'
-            cand update 'Change a release''s rollout percentage or whether it is required'
+            cand update 'Change a release''s rollout, schedule, guard or whether it is required'
+            cand halt 'Stop offering a release to devices that have not started it'
+            cand resume 'Offer a halted release again'
+            cand promote 'Move a release''s rollout to its next step (or --to a percentage) now'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;release;help;create'= {
@@ -1863,6 +1942,12 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;release;help;show'= {
         }
         &'fleet;release;help;update'= {
+        }
+        &'fleet;release;help;halt'= {
+        }
+        &'fleet;release;help;resume'= {
+        }
+        &'fleet;release;help;promote'= {
         }
         &'fleet;release;help;help'= {
         }
@@ -2428,7 +2513,10 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand create 'Release a bundle to a cohort'
             cand list 'List a product''s releases (a cohort''s history with --cohort)'
             cand show 'Show one release'
-            cand update 'Change a release''s rollout percentage or whether it is required'
+            cand update 'Change a release''s rollout, schedule, guard or whether it is required'
+            cand halt 'Stop offering a release to devices that have not started it'
+            cand resume 'Offer a halted release again'
+            cand promote 'Move a release''s rollout to its next step (or --to a percentage) now'
         }
         &'fleet;help;release;create'= {
         }
@@ -2437,6 +2525,12 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;help;release;show'= {
         }
         &'fleet;help;release;update'= {
+        }
+        &'fleet;help;release;halt'= {
+        }
+        &'fleet;help;release;resume'= {
+        }
+        &'fleet;help;release;promote'= {
         }
         &'fleet;help;simulate'= {
         }

@@ -1326,33 +1326,39 @@ complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from help" -f -a "list" -d 'List a product\'s bundles'
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one bundle'
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
 wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -l no-input -d 'Never prompt; fail instead when input would be needed'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -f -a "create" -d 'Release a bundle to a cohort'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -f -a "list" -d 'List a product\'s releases (a cohort\'s history with --cohort)'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -f -a "show" -d 'Show one release'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -f -a "update" -d 'Change a release\'s rollout percentage or whether it is required'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "create" -d 'Release a bundle to a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "list" -d 'List a product\'s releases (a cohort\'s history with --cohort)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "show" -d 'Show one release'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "update" -d 'Change a release\'s rollout, schedule, guard or whether it is required'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "halt" -d 'Stop offering a release to devices that have not started it'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "resume" -d 'Offer a halted release again'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "promote" -d 'Move a release\'s rollout to its next step (or --to a percentage) now'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s P -l product -d 'Product name or ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s c -l cohort -d 'Cohort name or ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s b -l bundle -d 'Bundle name or ID' -r
-complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l rollout -d 'Share of the cohort\'s devices to roll out to' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l rollout -d 'Share of the cohort\'s devices to roll out to [default: 100]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l schedule -d 'Steps the rollout takes by itself, e.g. 1%,10%@1h,50%@6h,100%@24h: the first applies now, each later one when its wait (from the previous step) has passed and the release is not halted' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l halt-on-failure-rate -d 'Halt the release when more than this share of the devices that finished it failed' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l min-reports -d 'Devices that must have finished before the guard judges [default: 20]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1414,9 +1420,12 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s P -l product -d 'Product name or ID (optional: the release is found by its ID)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l rollout -d 'New rollout percentage' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l rollout -d 'New rollout percentage (the release leaves its schedule)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l required -d 'Whether devices must install it' -r -f -a "true\t''
 false\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l schedule -d 'Steps the rollout takes by itself, e.g. 1%,10%@1h,50%@6h,100%@24h: the first applies now, each later one when its wait (from the previous step) has passed and the release is not halted' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l halt-on-failure-rate -d 'Halt the release when more than this share of the devices that finished it failed' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l min-reports -d 'Devices that must have finished before the guard judges [default: 20]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1435,10 +1444,71 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from update" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from halt" -s P -l product -d 'Product name or ID (optional: the release is found by its ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from halt" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from halt" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from halt" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from halt" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from halt" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from halt" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from halt" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from halt" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from halt" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from halt" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from halt" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from halt" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from resume" -s P -l product -d 'Product name or ID (optional: the release is found by its ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from resume" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from resume" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from resume" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from resume" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from resume" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from resume" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from resume" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from resume" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from resume" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from resume" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -s P -l product -d 'Product name or ID (optional: the release is found by its ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -l to -d 'Go to this percentage instead of the next step' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "create" -d 'Release a bundle to a cohort'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "list" -d 'List a product\'s releases (a cohort\'s history with --cohort)'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one release'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a release\'s rollout percentage or whether it is required'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a release\'s rollout, schedule, guard or whether it is required'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "halt" -d 'Stop offering a release to devices that have not started it'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Offer a halted release again'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "promote" -d 'Move a release\'s rollout to its next step (or --to a percentage) now'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l device-url -d 'The device API\'s URL (`fleet server --device-listen`), e.g. https://127.0.0.1:8443' -r
 complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l count -d 'Number of devices [default with --certs: every pair in the directory]' -r
@@ -1797,7 +1867,10 @@ complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcom
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "create" -d 'Release a bundle to a cohort'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "list" -d 'List a product\'s releases (a cohort\'s history with --cohort)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "show" -d 'Show one release'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "update" -d 'Change a release\'s rollout percentage or whether it is required'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "update" -d 'Change a release\'s rollout, schedule, guard or whether it is required'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "halt" -d 'Stop offering a release to devices that have not started it'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "resume" -d 'Offer a halted release again'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "promote" -d 'Move a release\'s rollout to its next step (or --to a percentage) now'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "add" -d 'Add or replace a profile'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List profiles; `*` marks the default'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show a profile (never its API key)'

@@ -24,6 +24,10 @@ pub enum ErrorKind {
     Rejected,
     /// Network failure, timeout or server error after retries (exit 8).
     Unavailable,
+    /// What a command waited for will not happen: a release was halted, or missed the success
+    /// rate it had to reach (exit 9, `fleet release status --wait`). Giving up waiting at
+    /// `--timeout` is exit 3.
+    Unmet,
 }
 
 impl ErrorKind {
@@ -37,6 +41,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 6,
             ErrorKind::Rejected => 7,
             ErrorKind::Unavailable => 8,
+            ErrorKind::Unmet => 9,
         }
     }
 }
@@ -173,8 +178,9 @@ mod tests {
             ErrorKind::NotFound,
             ErrorKind::Rejected,
             ErrorKind::Unavailable,
+            ErrorKind::Unmet,
         ]
         .map(ErrorKind::exit_code);
-        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     }
 }

@@ -67,7 +67,14 @@ pub enum AuditAction {
     ProductCreated,
     ProductDeleted,
     ProductUpdated,
+    /// A release's schedule took its next step.
+    ReleaseAdvanced,
     ReleaseCreated,
+    /// A release stopped being offered to new devices: by its guard, or by a person.
+    ReleaseHalted,
+    /// A person moved a release's rollout up now.
+    ReleasePromoted,
+    ReleaseResumed,
     ReleaseUpdated,
     SigningKeyCreated,
     SigningKeyDeleted,
@@ -108,7 +115,11 @@ impl AuditAction {
             AuditAction::ProductCreated => "product.created",
             AuditAction::ProductDeleted => "product.deleted",
             AuditAction::ProductUpdated => "product.updated",
+            AuditAction::ReleaseAdvanced => "release.advanced",
             AuditAction::ReleaseCreated => "release.created",
+            AuditAction::ReleaseHalted => "release.halted",
+            AuditAction::ReleasePromoted => "release.promoted",
+            AuditAction::ReleaseResumed => "release.resumed",
             AuditAction::ReleaseUpdated => "release.updated",
             AuditAction::SigningKeyCreated => "signing_key.created",
             AuditAction::SigningKeyDeleted => "signing_key.deleted",

@@ -11,6 +11,7 @@ use super::ids::{
     ArtifactId, BinaryId, BundleId, CohortId, ProductId, ReleaseId, SigningKeyId, VersionId,
 };
 use super::page::{PagedQuery, push_page_pairs};
+use super::rollout::{RolloutGuard, RolloutState, RolloutStep};
 
 /// Request header carrying a part's SHA-256 (lowercase hex) on `PUT …/parts/{n}`.
 pub const PART_SHA256_HEADER: &str = "x-fleet-part-sha256";
@@ -401,6 +402,25 @@ pub struct Release {
     pub required: bool,
     /// The cohort's release before this one.
     pub previous_release_id: Option<ReleaseId>,
+    /// Active, halted (offered to no new device) or completed (its schedule took its last step).
+    pub state: RolloutState,
+    /// Steps the rollout percentage takes by itself; empty without a schedule.
+    pub schedule: Vec<RolloutStep>,
+    /// The schedule's step applied last, from 1; `null` without a schedule.
+    pub current_step: Option<u32>,
+    /// When the current rollout percentage applied (creation, a step, a promotion, a resume).
+    pub step_applied_at: DateTime<Utc>,
+    /// When the next step's wait has passed (it applies then if the guard holds); `null` when
+    /// no step is left or the release is halted.
+    pub next_step_at: Option<DateTime<Utc>>,
+    /// Halts the release by itself when failures cross a rate; `null` without one.
+    pub guard: Option<RolloutGuard>,
+    /// Devices that reported a final state for this release (`succeeded`, `failed`,
+    /// `rolled_back`), each counted once.
+    pub final_reports: u64,
+    /// Of those, devices whose final state is a failure (`failed` or `rolled_back`, and no
+    /// later `succeeded`).
+    pub failed_reports: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub revision: i64,
@@ -421,6 +441,25 @@ pub struct CreateRelease {
     pub rollout_percent: Option<u8>,
     #[serde(default)]
     pub required: Option<bool>,
+    /// Steps the rollout takes by itself, e.g. `1%,10%@1h,50%@6h,100%@24h`: the first applies
+    /// now, each later one when its wait (from the previous step) has passed and the guard
+    /// holds. Replaces `rollout_percent`.
+    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 1024))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// Halt the release when more than this percentage (0–100) of its final reports are
+    /// failures.
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 100))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halt_on_failure_rate: Option<f64>,
+    /// Final reports the guard needs before it judges (default 20).
+    #[cfg_attr(feature = "server", schema(minimum = 1))]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::whole::optional"
+    )]
+    pub min_reports: Option<u64>,
 }
 
 /// `PATCH /v1/products/{product}/releases/{release}`: absent fields are left alone.
@@ -437,6 +476,21 @@ pub struct UpdateRelease {
     pub rollout_percent: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
+    /// A new schedule; it starts over at its first step now. Setting `rollout_percent` instead
+    /// takes the release off its schedule.
+    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 1024))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 100))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halt_on_failure_rate: Option<f64>,
+    #[cfg_attr(feature = "server", schema(minimum = 1))]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::whole::optional"
+    )]
+    pub min_reports: Option<u64>,
 }
 
 /// `GET /v1/products/{product}/releases?cohort=`: oldest first.

@@ -17,7 +17,7 @@ use crate::api::{
     AddSignature, Artifact, ArtifactVersion, Binary, BinaryListQuery, BinaryParts, BinaryUpload,
     Bundle, CreateArtifact, CreateBinary, CreateBundle, CreateRelease, CreateSigningKey,
     CreateVersion, FirmwarePolicy, Page, PageQuery, PagedQuery, ProductFirmwarePolicy,
-    ReceivedPart, Release, ReleaseListQuery, SigningKey, UpdateRelease,
+    PromoteRelease, ReceivedPart, Release, ReleaseListQuery, SigningKey, UpdateRelease,
 };
 use crate::error::Result;
 
@@ -251,6 +251,29 @@ impl<'a> Firmware<'a> {
     ) -> Result<Release> {
         let url = self.url(&["products", product, "releases", release])?;
         self.client.write(Method::PATCH, url, body).await
+    }
+
+    /// `halt` or `resume` a release (`POST …/releases/{release}/{verb}`).
+    pub async fn release_command(
+        &self,
+        product: &str,
+        release: &str,
+        verb: &str,
+    ) -> Result<Release> {
+        let url = self.url(&["products", product, "releases", release, verb])?;
+        self.client
+            .write(Method::POST, url, &serde_json::json!({}))
+            .await
+    }
+
+    pub async fn promote_release(
+        &self,
+        product: &str,
+        release: &str,
+        body: &PromoteRelease,
+    ) -> Result<Release> {
+        let url = self.url(&["products", product, "releases", release, "promote"])?;
+        self.client.write(Method::POST, url, body).await
     }
 
     pub fn releases_up_to(

@@ -164,7 +164,9 @@ impl Resource for Release {
     }
 
     fn headers() -> &'static [&'static str] {
-        &["ID", "COHORT", "BUNDLE", "ROLLOUT", "REQUIRED", "CREATED"]
+        &[
+            "ID", "COHORT", "BUNDLE", "ROLLOUT", "STATE", "REQUIRED", "CREATED",
+        ]
     }
 
     fn row(&self) -> Vec<String> {
@@ -173,6 +175,7 @@ impl Resource for Release {
             self.cohort.clone(),
             self.bundle.clone(),
             format!("{}%", self.rollout_percent),
+            self.state.to_string(),
             yes_no(self.required),
             table_time(self.created_at),
         ]
@@ -185,6 +188,20 @@ impl Resource for Release {
             ("cohort", format!("{} ({})", self.cohort, self.cohort_id)),
             ("bundle", format!("{} ({})", self.bundle, self.bundle_id)),
             ("rollout", format!("{}%", self.rollout_percent)),
+            ("state", self.state.to_string()),
+            ("schedule", release_schedule(self)),
+            (
+                "next step",
+                self.next_step_at.map_or("-".into(), |at| at.to_rfc3339()),
+            ),
+            ("guard", release_guard(self)),
+            (
+                "finished",
+                format!(
+                    "{} devices, {} failed",
+                    self.final_reports, self.failed_reports
+                ),
+            ),
             ("required", yes_no(self.required)),
             (
                 "previous",
@@ -273,5 +290,32 @@ impl Resource for PushResult {
                 fields
             }
         }
+    }
+}
+
+/// The schedule and where the release is in it, e.g. `1%,10%@1h,100%@1day (step 2 of 3)`.
+fn release_schedule(release: &Release) -> String {
+    if release.schedule.is_empty() {
+        return "-".into();
+    }
+    format!(
+        "{} (step {} of {})",
+        crate::api::format_schedule(&release.schedule),
+        release.current_step.unwrap_or(0),
+        release.schedule.len()
+    )
+}
+
+/// The guard with what it counts now, e.g. `halt above 5% failed of at least 20 (3 of 25 failed)`.
+fn release_guard(release: &Release) -> String {
+    match &release.guard {
+        None => "-".into(),
+        Some(guard) => format!(
+            "halt above {}% failed of at least {} ({} of {} failed)",
+            guard.halt_on_failure_rate,
+            guard.min_reports,
+            guard.failed_reports,
+            guard.final_reports
+        ),
     }
 }

@@ -8,6 +8,7 @@ mod auth_epoch;
 mod authz;
 mod bench;
 mod blobs;
+mod clock;
 mod database_url;
 mod device_api;
 mod domain;
@@ -24,6 +25,7 @@ mod offline;
 mod openapi;
 mod pagination;
 mod private;
+mod rollout_controller;
 mod router;
 mod routes;
 mod state;
@@ -40,10 +42,12 @@ use anyhow::Context as _;
 
 pub use auth::KEY_PREFIX;
 pub use blobs::s3;
+pub use clock::Clock;
 pub use database_url::{DatabaseUrlError, OpenFailure, open_failure, parse_database_url};
 pub use device_api::{DeviceTls, FORWARDED_CERT_HEADER, SELF_SIGNED_CERT, SELF_SIGNED_KEY};
 pub use domain::device_updates::links::{DEFAULT_PRESIGNED_URL_TTL, DeviceDownloads};
 pub use domain::firmware::lifecycle::SweepReport;
+pub use domain::firmware::rollout::Evaluation as RolloutEvaluation;
 pub use idempotency::REPLAYED_HEADER;
 pub use migrate::{
     BlobReport, MigrateError, Migration, MigrationReport, Place, TableReport, describe_blobs,
@@ -76,6 +80,8 @@ pub const DEFAULT_MAX_BULK_BODY_BYTES: usize = 64 * 1024 * 1024;
 pub const DEFAULT_AUTH_FAILURES_PER_MINUTE: u32 = limiter::DEFAULT_MAX_FAILURES;
 /// Firmware upload part size by default: 8 MiB.
 pub const DEFAULT_PART_SIZE_BYTES: u64 = 8 * 1024 * 1024;
+/// How often the rollout controller evaluates schedules by default: every 10 seconds.
+pub const DEFAULT_ROLLOUT_INTERVAL: Duration = Duration::from_secs(10);
 /// Unfinished firmware uploads idle longer than this are abandoned by default: 24 hours.
 pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 
@@ -124,6 +130,11 @@ pub struct ServerConfig {
     /// Where offers send devices for firmware bytes: the device API (default), or presigned
     /// URLs of the S3 blob store (refused at start with a local one).
     pub device_downloads: DeviceDownloads,
+    /// Where the service takes "now" from for rollout steps and the firmware sweep: the
+    /// system clock, or a manual one in tests.
+    pub clock: Clock,
+    /// How often the rollout controller looks for schedule steps that are due. Default 10 s.
+    pub rollout_interval: Duration,
 }
 
 impl ServerConfig {
@@ -156,6 +167,8 @@ impl ServerConfig {
             check_in_writes: domain::device_updates::writer::WriterSettings::default(),
             wait_for_check_in_writes: false,
             device_downloads: DeviceDownloads::default(),
+            clock: Clock::system(),
+            rollout_interval: DEFAULT_ROLLOUT_INTERVAL,
         }
     }
 }
@@ -202,6 +215,8 @@ impl Server {
         #[cfg(feature = "test-hooks")]
         pool.set_write_gate(config.write_gate.clone());
         let mut state = state::AppState::new(pool, config.max_body_bytes);
+        state.shared_mut().clock = config.clock.clone();
+        state.shared_mut().rollout_interval = config.rollout_interval;
         state.shared_mut().bulk = state::BulkLimits {
             max_body_bytes: config.max_bulk_body_bytes,
             #[cfg(feature = "test-hooks")]
@@ -285,8 +300,10 @@ impl Server {
         };
         let app = router::build(self.state.clone());
         let shutdown = shutdown.shared();
-        let clock: sweeper::Clock = std::sync::Arc::new(store::now);
+        let service_clock = self.state.clock.clone();
+        let clock: sweeper::Clock = std::sync::Arc::new(move || service_clock.now());
         let sweeper = sweeper::Sweeper::start(self.state.clone(), clock, shutdown.clone());
+        let rollouts = rollout_controller::Controller::start(self.state.clone(), shutdown.clone());
         let epoch = auth_epoch::Follower::start(self.state.epoch.clone(), shutdown.clone());
         let writer = self.state.device_updates.writer.clone();
         let check_ins = writer.clone().start(shutdown.clone());
@@ -308,6 +325,7 @@ impl Server {
         let admin_api = transport::serve(listener, app, self.transport.clone(), shutdown.clone());
         futures_util::future::join(admin_api, device_api).await;
         sweeper.join().await;
+        rollouts.join().await;
         if let Err(err) = check_ins.await {
             tracing::warn!(error = %err, "the check-in writer failed");
         }
@@ -377,6 +395,22 @@ pub async fn sweep_firmware(
     let report = domain::firmware::lifecycle::sweep(&pool, &firmware, now, expiry).await;
     pool.close().await;
     report.map_err(|err| anyhow::anyhow!(err.body.message))
+}
+
+/// Runs one evaluation of the rollout controller at time `now` on the database of `storage`
+/// (a data dir converts into its local storage): every release whose next step is due takes
+/// it, or halts when its guard trips; the same code a running service evaluates with. For
+/// tests, which pick `now` instead of waiting. Safe while servers run on the same database,
+/// and when called concurrently (each step is taken once).
+#[doc(hidden)]
+pub async fn evaluate_rollouts(
+    storage: impl Into<Storage>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<RolloutEvaluation> {
+    let pool = storage.into().open_database().await?;
+    let done = domain::firmware::rollout::evaluate(&pool, now).await;
+    pool.close().await;
+    done.map_err(|err| anyhow::anyhow!(err.body.message))
 }
 
 /// Inserts `count` devices named `<prefix>-000000`… into product `product` (name or ID) of

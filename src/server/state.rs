@@ -44,6 +44,10 @@ pub struct Shared {
     pub firmware: Arc<super::domain::firmware::Firmware>,
     /// Check-in writer, offer cache and check-in settings of the device API.
     pub device_updates: Arc<super::domain::device_updates::DeviceUpdates>,
+    /// "Now" for rollout steps and the sweep (a manual clock in tests).
+    pub clock: super::clock::Clock,
+    /// How often the rollout controller evaluates.
+    pub rollout_interval: std::time::Duration,
 }
 
 /// The bulk routes' own body limit, and the failure injection of the tests.
@@ -74,6 +78,8 @@ impl AppState {
                 fail_after_rows: FailAfterRows::default(),
             },
             firmware: Arc::new(super::domain::firmware::Firmware::in_memory()),
+            clock: super::clock::Clock::system(),
+            rollout_interval: super::DEFAULT_ROLLOUT_INTERVAL,
         }))
     }
 

@@ -120,6 +120,21 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
         "/v1/products/{product}/releases/{release}",
         [200, 200, 403, 200, 404],
     ),
+    (
+        "POST",
+        "/v1/products/{product}/releases/{release}/halt",
+        [200, 200, 403, 200, 404],
+    ),
+    (
+        "POST",
+        "/v1/products/{product}/releases/{release}/resume",
+        [200, 200, 403, 200, 404],
+    ),
+    (
+        "POST",
+        "/v1/products/{product}/releases/{release}/promote",
+        [200, 200, 403, 200, 404],
+    ),
     ("GET", "/v1/binaries", READ),
     ("GET", "/v1/binaries/{binary}", READ),
     ("DELETE", "/v1/binaries/{binary}", [204, 204, 403, 204, 404]),

@@ -96,7 +96,8 @@ pub async fn fixture(api: &Api, n: usize, product: &str, cohort: &str) -> FwFixt
         "bundle",
     )
     .await;
-    let body = json!({ "cohort": cohort, "bundle": bundle });
+    // Below 100%, so the matrix can promote it.
+    let body = json!({ "cohort": cohort, "bundle": bundle, "rollout_percent": 10 });
     let release = ok(
         api.post(&format!("/v1/products/{product}/releases"), body)
             .await,
@@ -158,6 +159,8 @@ pub fn request(
         }
         ("PATCH", _) => Some(json!({ "rollout_percent": 50 })),
         ("POST", r) if r.ends_with("/complete") => Some(json!({})),
+        ("POST", r) if r.ends_with("/halt") || r.ends_with("/resume") => None,
+        ("POST", r) if r.ends_with("/promote") => Some(json!({ "to_percent": 60 })),
         ("POST", r) if r.ends_with("/signatures") => Some(json!({
             "key": fw.key_name, "signature": STANDARD.encode(fw.key.sign(&digest).to_bytes()),
         })),

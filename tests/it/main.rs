@@ -85,6 +85,8 @@ mod ident_support;
 mod layers;
 mod pki;
 mod readme;
+mod rollout_commands;
+mod rollout_control;
 mod scale_concurrent_writes;
 mod scale_replicas;
 mod scale_support;

@@ -252,6 +252,7 @@ pub async fn release(
         bundle: bundle.id.to_string(),
         rollout_percent: Some(rollout),
         required: None,
+        ..Default::default()
     };
     let release = fw.create_release(product, &body).await?;
     Ok((bundle, release))

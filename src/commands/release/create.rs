@@ -7,11 +7,17 @@ use crate::context::Context;
 use crate::error::Result;
 
 /// Release a bundle to a cohort. The bundle must be firmware of the cohort's own product.
+///
+/// With --schedule the rollout grows by itself: the first step applies now, each later step
+/// once its wait (from the previous step) has passed and the release is not halted. With
+/// --halt-on-failure-rate the service halts the release by itself when more than that share of
+/// the devices that finished it failed (`failed` or `rolled_back`), once --min-reports devices
+/// finished: no new device is offered it, devices mid-update may finish.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example:\n  fleet release create -P indoor-sensor --cohort beta \
-    --bundle spring-2026 --rollout 10"
-)]
+#[command(after_help = "Examples:\n  \
+    fleet release create -P indoor-sensor --cohort beta --bundle spring-2026 --rollout 10\n  \
+    fleet release create -P indoor-sensor -c beta -b spring-2026 \\\n    \
+    --schedule 1%,10%@1h,50%@6h,100%@24h --halt-on-failure-rate 5% --min-reports 20")]
 pub struct CreateArgs {
     /// Product name or ID
     #[arg(long, short = 'P')]
@@ -22,21 +28,26 @@ pub struct CreateArgs {
     /// Bundle name or ID
     #[arg(long, short = 'b')]
     pub bundle: String,
-    /// Share of the cohort's devices to roll out to
-    #[arg(long, value_name = "PERCENT", default_value_t = 100,
+    /// Share of the cohort's devices to roll out to [default: 100]
+    #[arg(long, value_name = "PERCENT", conflicts_with = "schedule",
         value_parser = clap::value_parser!(u8).range(0..=100))]
-    pub rollout: u8,
+    pub rollout: Option<u8>,
     /// Devices must install it
     #[arg(long)]
     pub required: bool,
+    #[command(flatten)]
+    pub control: super::RolloutControlArgs,
 }
 
 pub async fn run(ctx: &Context, args: CreateArgs) -> Result<()> {
     let body = CreateRelease {
         cohort: args.cohort,
         bundle: args.bundle,
-        rollout_percent: Some(args.rollout),
+        rollout_percent: args.rollout,
         required: Some(args.required),
+        schedule: args.control.schedule,
+        halt_on_failure_rate: args.control.halt_on_failure_rate,
+        min_reports: args.control.min_reports,
     };
     let release = ctx
         .client()?

@@ -4,7 +4,7 @@
 use super::firmware::binaries::BlobLayout;
 use super::{Conn, parse_id, query};
 use crate::api::device_api::UpdateState;
-use crate::api::{BinaryId, BundleId, DeviceId, ProductId, ReleaseId, SigningKeyId};
+use crate::api::{BinaryId, BundleId, DeviceId, ProductId, ReleaseId, RolloutState, SigningKeyId};
 
 /// What offer resolution needs to know about a device.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +30,8 @@ pub struct CurrentRelease {
     pub bundle: String,
     pub rollout_percent: u8,
     pub required: bool,
+    /// Halted: offered to no device that has not started it.
+    pub halted: bool,
     /// The device's latest reported state, when it is about this release.
     pub state: Option<UpdateState>,
 }
@@ -49,6 +51,7 @@ struct ContextRow {
     bundle: Option<String>,
     rollout_percent: Option<i64>,
     required: Option<bool>,
+    rollout_state: Option<String>,
     state: Option<String>,
 }
 
@@ -58,7 +61,7 @@ pub async fn context(conn: &mut Conn, device_id: &DeviceId) -> sqlx::Result<Opti
     let row: Option<ContextRow> = query(
         "SELECT d.identifier, d.product_id, p.name AS product, c.name AS cohort, d.quarantined, d.target, ds.reported_target, \
          r.id AS release_id, r.product_id AS release_product_id, r.bundle_id, \
-         bn.name AS bundle, r.rollout_percent, r.required, du.state \
+         bn.name AS bundle, r.rollout_percent, r.required, r.rollout_state, du.state \
          FROM devices d JOIN products p ON p.id = d.product_id \
          LEFT JOIN cohorts c ON c.id = d.cohort_id \
          LEFT JOIN device_status ds ON ds.device_id = d.id \
@@ -87,6 +90,7 @@ pub async fn context(conn: &mut Conn, device_id: &DeviceId) -> sqlx::Result<Opti
             bundle,
             rollout_percent: u8::try_from(row.rollout_percent.unwrap_or(0)).unwrap_or(100),
             required: row.required.unwrap_or(false),
+            halted: row.rollout_state.as_deref() == Some(RolloutState::Halted.as_str()),
             state: row.state.as_deref().map(parse_state).transpose()?,
         }),
         _ => None,

@@ -3,6 +3,8 @@
 //! - the release is the newest of the device's cohort (none without a cohort), and only if it
 //!   is of the device's product and the device is not quarantined;
 //! - the device must be inside the rollout ([`super::rollout`]);
+//! - a halted release is offered only to devices that reported `downloading` or `installing`
+//!   for it, so they can finish; no other device starts it;
 //! - the binaries are the bundle's for the device's target: the target an operator set on the
 //!   device, else the one the device reports (in this check-in, else its last stored one); a
 //!   device whose target is unknown is offered nothing, since no binary can be chosen for it;
@@ -91,6 +93,13 @@ pub fn eligible_release<'a>(
         return None;
     }
     if !rollout::reaches(&release.id, device_id, release.rollout_percent) {
+        return None;
+    }
+    let started = matches!(
+        release.state,
+        Some(UpdateState::Downloading | UpdateState::Installing)
+    );
+    if release.halted && !started {
         return None;
     }
     match release.state {
@@ -200,6 +209,7 @@ mod tests {
                 bundle: "b".into(),
                 rollout_percent: percent,
                 required: false,
+                halted: false,
                 state: None,
             }),
         }
@@ -275,6 +285,31 @@ mod tests {
         assert!(eligible_release(&device, &product, &failed_required).is_some());
         let downloading = with_state(UpdateState::Downloading, false);
         assert!(eligible_release(&device, &product, &downloading).is_some());
+    }
+
+    #[test]
+    fn a_halted_release_lets_started_devices_finish_and_starts_no_other() {
+        let device = DeviceId::generate();
+        let mut ctx = context(100);
+        let product = ctx.product_id.clone();
+        let set = |ctx: &mut DeviceContext, state: Option<UpdateState>, required: bool| {
+            if let Some(release) = ctx.release.as_mut() {
+                release.halted = true;
+                release.state = state;
+                release.required = required;
+            }
+        };
+        set(&mut ctx, None, false);
+        assert!(eligible_release(&device, &product, &ctx).is_none());
+        set(&mut ctx, Some(UpdateState::Failed), true);
+        assert!(
+            eligible_release(&device, &product, &ctx).is_none(),
+            "no retry of a failed required install while halted"
+        );
+        for started in [UpdateState::Downloading, UpdateState::Installing] {
+            set(&mut ctx, Some(started), false);
+            assert!(eligible_release(&device, &product, &ctx).is_some());
+        }
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Update reports: a device says where it is in taking a release. History keeps every
 //! (release, state) once; the latest state moves only forward (see [`moves_latest`]); a
-//! `succeeded` sets what the device runs to the bundle's artifacts.
+//! `succeeded` sets what the device runs to the bundle's artifacts. A first final outcome
+//! per device moves the release's guard counts (and may halt it).
 
 use super::DeviceUpdates;
 use crate::api::device_api::{DeviceUpdate, RunningArtifact, UpdateReport, UpdateState};
 use crate::server::device_api::principal::DevicePrincipal;
 use crate::server::domain::Validator;
+use crate::server::domain::firmware::rollout::count_final_report;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::store::{self, Pool, device_offers, device_status, update_reports};
 
@@ -73,6 +75,18 @@ pub async fn report(
         .filter(|r| r.product_id == device.product_id)
         .ok_or_else(|| unknown_release(report.release_id.as_str()))?;
     let added = update_reports::insert(&mut tx, &device.device_id, &report).await?;
+    if added {
+        // The guard's counts, and its verdict, move with the report that changes them.
+        let device_id = device.device_id.as_str();
+        count_final_report(
+            &mut tx,
+            &report.release_id,
+            device_id,
+            report.state,
+            report.at,
+        )
+        .await?;
+    }
     let latest = update_reports::latest(&mut tx, &device.device_id).await?;
     if !added || !moves_latest(latest.as_ref(), &report) {
         tx.commit().await?;

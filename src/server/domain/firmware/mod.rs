@@ -13,6 +13,7 @@ pub mod bundles;
 pub mod lifecycle;
 pub mod policy;
 pub mod releases;
+pub mod rollout;
 pub mod running;
 pub mod signing;
 pub mod upload;

@@ -1,11 +1,14 @@
 //! Releases: a cohort pointed at a bundle of the cohort's own product (the seed's guard
-//! against incompatible firmware), with rollout percentage and `required`.
+//! against incompatible firmware), with rollout percentage (or a schedule, see [`super::rollout`]),
+//! a guard and `required`.
+
+use chrono::{DateTime, Duration as TimeDelta, Utc};
 
 use super::bundles::bundle_or_404;
-use super::check_active;
+use super::{check_active, rollout};
 use crate::api::{
     AuditAction, BundleId, CohortId, CreateRelease, Page, Product, Release, ReleaseId,
-    UpdateRelease,
+    RolloutState, UpdateRelease, format_schedule,
 };
 use crate::server::auth::Principal;
 use crate::server::domain::lookup::{find_cohort, product_or_404};
@@ -42,7 +45,11 @@ async fn cohort_id(
         })
 }
 
-async fn release_or_404(conn: &mut Conn, product: &Product, reference: &str) -> ApiResult<Release> {
+pub(super) async fn release_or_404(
+    conn: &mut Conn,
+    product: &Product,
+    reference: &str,
+) -> ApiResult<Release> {
     let missing = || {
         ApiError::not_found(format!(
             "product `{}` has no release `{reference}`",
@@ -92,16 +99,25 @@ pub async fn get(
     release_or_404(&mut conn, &product, release).await
 }
 
-/// Releases a bundle to a cohort of `product` (not archived). The bundle must be of the
-/// cohort's product (409 otherwise); with the product's `require_signed_firmware`, every
-/// binary in it must be signed (409).
+/// Releases a bundle to a cohort of `product` (not archived) at `now`. The bundle must be of
+/// the cohort's product (409 otherwise); with the product's `require_signed_firmware`, every
+/// binary in it must be signed (409). A schedule's first step applies now.
 pub async fn create(
     pool: &Pool,
     principal: &Principal,
     product: &str,
     body: CreateRelease,
+    now: DateTime<Utc>,
 ) -> ApiResult<Release> {
     check_percent(body.rollout_percent)?;
+    let inputs = rollout::inputs(
+        body.schedule.as_deref(),
+        body.halt_on_failure_rate,
+        body.min_reports,
+        body.rollout_percent.is_some(),
+        None,
+    )?;
+    let schedule = inputs.schedule.unwrap_or_default();
     let org = &principal.org_id;
     let mut tx = store::begin_write(pool).await?;
     let product = product_or_404(&mut tx, org, product).await?;
@@ -148,21 +164,38 @@ pub async fn create(
     }
     let id = ReleaseId::generate();
     let previous = fw::releases::latest(&mut tx, &cohort).await?;
+    let step = u32::from(!schedule.is_empty());
+    let state = rollout::running_state(&schedule, step);
+    let rollout_percent = schedule
+        .first()
+        .map_or(body.rollout_percent.unwrap_or(100), |s| s.percent);
+    let next_step_at = match (state, schedule.get(1)) {
+        (RolloutState::Active, Some(next)) => now.checked_add_signed(TimeDelta::seconds(
+            i64::try_from(next.after_s).unwrap_or(i64::MAX / 1000),
+        )),
+        _ => None,
+    };
     let new = fw::releases::NewRelease {
         id: &id,
         product_id: &product.id,
         cohort_id: &cohort,
         bundle_id: &bundle.id,
-        rollout_percent: body.rollout_percent.unwrap_or(100),
+        rollout_percent,
         required: body.required.unwrap_or(false),
         previous: previous.as_ref(),
+        schedule: &schedule,
+        step,
+        state,
+        next_step_at,
+        guard: inputs.guard,
     };
-    fw::releases::insert(&mut tx, org, &new, store::now()).await?;
+    fw::releases::insert(&mut tx, org, &new, now).await?;
     let release = release_or_404(&mut tx, &product, id.as_str()).await?;
-    let details = serde_json::json!({
+    let mut details = serde_json::json!({
         "cohort": release.cohort, "bundle": release.bundle,
         "rollout_percent": release.rollout_percent, "required": release.required,
     });
+    add_rollout_details(&mut details, &release);
     audit::record(
         &mut tx,
         principal,
@@ -176,13 +209,27 @@ pub async fn create(
     Ok(release)
 }
 
-/// Changes a release's rollout percentage or `required` at revision `if_match` (when given).
+/// The schedule and guard of `release` in an event's details, when it has them.
+fn add_rollout_details(details: &mut serde_json::Value, release: &Release) {
+    if !release.schedule.is_empty() {
+        details["schedule"] = serde_json::json!(format_schedule(&release.schedule));
+    }
+    if let Some(guard) = &release.guard {
+        details["halt_on_failure_rate"] = serde_json::json!(guard.halt_on_failure_rate);
+        details["min_reports"] = serde_json::json!(guard.min_reports);
+    }
+}
+
+/// Changes a release's rollout percentage (which takes it off its schedule), its schedule
+/// (which starts over at its first step now), its guard, or `required`, at revision `if_match`
+/// (when given).
 pub async fn update(
     pool: &Pool,
     principal: &Principal,
     (product, release): (&str, &str),
     if_match: Option<i64>,
     body: UpdateRelease,
+    now: DateTime<Utc>,
 ) -> ApiResult<Release> {
     check_percent(body.rollout_percent)?;
     let mut tx = store::begin_write(pool).await?;
@@ -193,17 +240,56 @@ pub async fn update(
         &format!("release {}", current.id),
         current.revision,
     )?;
-    let percent = body.rollout_percent.unwrap_or(current.rollout_percent);
-    let required = body.required.unwrap_or(current.required);
-    if percent == current.rollout_percent && required == current.required {
+    let rollout = fw::rollouts::get(&mut tx, &current.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no release `{release}`")))?;
+    let inputs = rollout::inputs(
+        body.schedule.as_deref(),
+        body.halt_on_failure_rate,
+        body.min_reports,
+        body.rollout_percent.is_some(),
+        rollout.guard,
+    )?;
+    let mut next = rollout.clone();
+    next.required = body.required.unwrap_or(rollout.required);
+    next.guard = inputs.guard;
+    let halted = rollout.state == RolloutState::Halted;
+    if let Some(schedule) = inputs.schedule {
+        next.rollout_percent = schedule
+            .first()
+            .map_or(rollout.rollout_percent, |s| s.percent);
+        next.schedule = schedule;
+        next.step = 1;
+        next.step_applied_at = now;
+    } else if let Some(percent) = body.rollout_percent {
+        if percent != rollout.rollout_percent || !rollout.schedule.is_empty() {
+            next.step_applied_at = now;
+        }
+        next.rollout_percent = percent;
+        next.schedule = Vec::new();
+        next.step = 0;
+    }
+    if !halted {
+        next.state = rollout::running_state(&next.schedule, next.step);
+    }
+    next.next_step_at = rollout::next_step_at(&next);
+    if next == rollout {
         return Ok(current);
     }
-    fw::releases::update(&mut tx, &current.id, percent, required, store::now()).await?;
+    if !fw::rollouts::apply(&mut tx, &next, rollout.revision, now).await? {
+        return Err(ApiError::conflict(format!(
+            "release {} changed while this request ran",
+            rollout.id
+        ))
+        .with_hint("fetch it again and retry"));
+    }
     let release = release_or_404(&mut tx, &product, current.id.as_str()).await?;
-    let details = serde_json::json!({
-        "rollout_percent": percent, "previous_rollout_percent": current.rollout_percent,
-        "required": required,
+    let mut details = serde_json::json!({
+        "rollout_percent": release.rollout_percent,
+        "previous_rollout_percent": current.rollout_percent,
+        "required": release.required,
     });
+    add_rollout_details(&mut details, &release);
     let (rid, pid) = (release.id.as_str(), &product.id);
     audit::record(
         &mut tx,

@@ -45,5 +45,8 @@ pub fn routes() -> Vec<crate::server::routes::Route> {
         route!(releases::create, Access::write()),
         route!(releases::get, Access::read()),
         route!(releases::update, Access::write()),
+        route!(releases::halt, Access::write()),
+        route!(releases::resume, Access::write()),
+        route!(releases::promote, Access::write()),
     ]
 }

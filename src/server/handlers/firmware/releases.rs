@@ -1,13 +1,14 @@
-//! `/v1/products/{product}/releases`, adapters over `domain::firmware::releases`.
+//! `/v1/products/{product}/releases`, adapters over `domain::firmware::releases` and, for
+//! halt, resume and promote, `domain::firmware::rollout`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::api::{CreateRelease, Page, Release, ReleaseListQuery, UpdateRelease};
+use crate::api::{CreateRelease, Page, PromoteRelease, Release, ReleaseListQuery, UpdateRelease};
 use crate::server::auth::Principal;
-use crate::server::domain::firmware::releases;
+use crate::server::domain::firmware::{releases, rollout};
 use crate::server::error::ApiResult;
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use crate::server::handlers::resource;
@@ -55,7 +56,8 @@ pub async fn create(
     ApiPath(product): ApiPath<String>,
     ApiJson(body): ApiJson<CreateRelease>,
 ) -> ApiResult<Response> {
-    let release = releases::create(&state.pool, &principal, &product, body).await?;
+    let release =
+        releases::create(&state.pool, &principal, &product, body, state.clock.now()).await?;
     let location = format!(
         "/v1/products/{}/releases/{}",
         release.product_id, release.id
@@ -83,6 +85,69 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateRelease>,
 ) -> ApiResult<Response> {
     let names = (product.as_str(), release.as_str());
-    let release = releases::update(&state.pool, &principal, names, if_match.0, body).await?;
+    let now = state.clock.now();
+    let release = releases::update(&state.pool, &principal, names, if_match.0, body, now).await?;
     Ok(resource(StatusCode::OK, &release, release.revision, None))
+}
+
+async fn command(
+    state: &AppState,
+    principal: &Principal,
+    (product, release): (&str, &str),
+    command: rollout::Command,
+) -> ApiResult<Response> {
+    let now = state.clock.now();
+    let release =
+        rollout::command(&state.pool, principal, (product, release), command, now).await?;
+    Ok(resource(StatusCode::OK, &release, release.revision, None))
+}
+
+/// Halt a release: no device that has not started it is offered it (devices mid-update may
+/// finish), and its schedule stops, until it is resumed. Halting a halted release changes
+/// nothing and answers the same.
+#[utoipa::path(post, path = "/v1/products/{product}/releases/{release}/halt", operation_id = "haltRelease", tag = "firmware",
+    params(("product" = String, Path, description = "Product name or ID"),
+        ("release" = String, Path, description = "Release ID")),
+    responses((status = 200, body = Release)))]
+pub async fn halt(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((product, release)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
+    let names = (product.as_str(), release.as_str());
+    command(&state, &principal, names, rollout::Command::Halt).await
+}
+
+/// Resume a halted release: offered again at its rollout percentage; its guard counts afresh
+/// and the next step's wait starts over. Resuming a release that is not halted changes nothing.
+#[utoipa::path(post, path = "/v1/products/{product}/releases/{release}/resume", operation_id = "resumeRelease", tag = "firmware",
+    params(("product" = String, Path, description = "Product name or ID"),
+        ("release" = String, Path, description = "Release ID")),
+    responses((status = 200, body = Release)))]
+pub async fn resume(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((product, release)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
+    let names = (product.as_str(), release.as_str());
+    command(&state, &principal, names, rollout::Command::Resume).await
+}
+
+/// Promote a release now: its schedule's next step, or `to_percent` (above the current
+/// percentage; the schedule continues from the first step above it). 409 when halted or at the
+/// last step.
+#[utoipa::path(post, path = "/v1/products/{product}/releases/{release}/promote", operation_id = "promoteRelease", tag = "firmware",
+    request_body = PromoteRelease,
+    params(("product" = String, Path, description = "Product name or ID"),
+        ("release" = String, Path, description = "Release ID")),
+    responses((status = 200, body = Release)))]
+pub async fn promote(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((product, release)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<PromoteRelease>,
+) -> ApiResult<Response> {
+    let names = (product.as_str(), release.as_str());
+    let promote = rollout::Command::Promote(body.to_percent);
+    command(&state, &principal, names, promote).await
 }

@@ -6,6 +6,7 @@ pub mod bundles;
 pub mod digest_claims;
 pub mod keys;
 pub mod releases;
+pub mod rollouts;
 
 use chrono::{DateTime, Utc};
 

@@ -5,50 +5,69 @@ use chrono::{DateTime, Utc};
 
 use super::super::{Conn, parse_id, query};
 use super::Page;
-use crate::api::{BundleId, CohortId, OrgId, ProductId, Release, ReleaseId};
+use super::rollouts::{COLUMNS, GuardSettings, RolloutRow, schedule_json};
+use crate::api::{
+    BundleId, CohortId, OrgId, ProductId, Release, ReleaseId, RolloutGuard, RolloutState,
+    RolloutStep,
+};
 
-const SELECT: &str = "SELECT r.id, r.product_id, p.name AS product, r.cohort_id, c.name AS cohort, \
-     r.bundle_id, bn.name AS bundle, r.rollout_percent, r.required, r.previous_release_id, \
-     r.created_at, r.updated_at, r.revision FROM releases r \
-     JOIN products p ON p.id = r.product_id JOIN cohorts c ON c.id = r.cohort_id \
-     JOIN bundles bn ON bn.id = r.bundle_id";
+fn select() -> String {
+    format!(
+        "SELECT {COLUMNS}, p.name AS product, r.cohort_id, c.name AS cohort, r.bundle_id, \
+         bn.name AS bundle, r.previous_release_id, r.created_at, r.updated_at FROM releases r \
+         JOIN products p ON p.id = r.product_id JOIN cohorts c ON c.id = r.cohort_id \
+         JOIN bundles bn ON bn.id = r.bundle_id"
+    )
+}
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    id: String,
-    product_id: String,
+    #[sqlx(flatten)]
+    rollout: RolloutRow,
     product: String,
     cohort_id: String,
     cohort: String,
     bundle_id: String,
     bundle: String,
-    rollout_percent: i64,
-    required: bool,
     previous_release_id: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    revision: i64,
 }
 
 impl Row {
     fn into_api(self) -> sqlx::Result<Release> {
+        let rollout = self.rollout.into_rollout()?;
+        let guard = rollout.guard.map(|g| RolloutGuard {
+            halt_on_failure_rate: f64::from(g.failure_bp) / 100.0,
+            min_reports: g.min_reports,
+            final_reports: rollout.final_reports.saturating_sub(rollout.base_final),
+            failed_reports: rollout.failed_reports.saturating_sub(rollout.base_failed),
+        });
         Ok(Release {
-            id: parse_id!(ReleaseId, self.id)?,
-            product_id: parse_id!(ProductId, self.product_id)?,
+            id: rollout.id,
+            product_id: rollout.product_id,
             product: self.product,
             cohort_id: parse_id!(CohortId, self.cohort_id)?,
             cohort: self.cohort,
             bundle_id: parse_id!(BundleId, self.bundle_id)?,
             bundle: self.bundle,
-            rollout_percent: u8::try_from(self.rollout_percent).unwrap_or(100),
-            required: self.required,
+            rollout_percent: rollout.rollout_percent,
+            required: rollout.required,
             previous_release_id: self
                 .previous_release_id
                 .map(|id| parse_id!(ReleaseId, id))
                 .transpose()?,
+            state: rollout.state,
+            current_step: (!rollout.schedule.is_empty()).then_some(rollout.step),
+            schedule: rollout.schedule,
+            step_applied_at: rollout.step_applied_at,
+            next_step_at: rollout.next_step_at,
+            guard,
+            final_reports: rollout.final_reports,
+            failed_reports: rollout.failed_reports,
             created_at: self.created_at,
             updated_at: self.updated_at,
-            revision: self.revision,
+            revision: rollout.revision,
         })
     }
 }
@@ -58,7 +77,7 @@ pub async fn get(
     product_id: &ProductId,
     id: &str,
 ) -> sqlx::Result<Option<Release>> {
-    let sql = format!("{SELECT} WHERE r.product_id = $1 AND r.id = $2");
+    let sql = format!("{} WHERE r.product_id = $1 AND r.id = $2", select());
     let row: Option<Row> = query(&sql)
         .bind(product_id.as_str())
         .bind(id)
@@ -74,8 +93,9 @@ pub async fn list(
     page: &Page<'_>,
 ) -> sqlx::Result<Vec<Release>> {
     let sql = format!(
-        "{SELECT} WHERE r.product_id = $1 AND ($2 = '' OR r.cohort_id = $2) AND r.id > $3 \
-         ORDER BY r.id LIMIT $4"
+        "{} WHERE r.product_id = $1 AND ($2 = '' OR r.cohort_id = $2) AND r.id > $3 \
+         ORDER BY r.id LIMIT $4",
+        select()
     );
     let rows: Vec<Row> = query(&sql)
         .bind(product_id.as_str())
@@ -105,6 +125,12 @@ pub struct NewRelease<'a> {
     pub rollout_percent: u8,
     pub required: bool,
     pub previous: Option<&'a ReleaseId>,
+    pub schedule: &'a [RolloutStep],
+    /// 1 with a schedule, else 0.
+    pub step: u32,
+    pub state: RolloutState,
+    pub next_step_at: Option<DateTime<Utc>>,
+    pub guard: Option<GuardSettings>,
 }
 
 pub async fn insert(
@@ -115,8 +141,10 @@ pub async fn insert(
 ) -> sqlx::Result<()> {
     query(
         "INSERT INTO releases (id, org_id, product_id, cohort_id, bundle_id, rollout_percent, \
-         required, previous_release_id, created_at, updated_at, revision) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1)",
+         required, previous_release_id, created_at, updated_at, revision, schedule, \
+         rollout_step, rollout_state, step_applied_at, next_step_at, halt_failure_bp, \
+         min_reports) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, $10, $11, $12, $9, $13, $14, $15)",
     )
     .bind(new.id.as_str())
     .bind(org_id.as_str())
@@ -127,26 +155,12 @@ pub async fn insert(
     .bind(new.required)
     .bind(new.previous.map(ReleaseId::as_str))
     .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn update(
-    conn: &mut Conn,
-    id: &ReleaseId,
-    rollout_percent: u8,
-    required: bool,
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    query(
-        "UPDATE releases SET rollout_percent = $1, required = $2, updated_at = $3, \
-         revision = revision + 1 WHERE id = $4",
-    )
-    .bind(i64::from(rollout_percent))
-    .bind(required)
-    .bind(now)
-    .bind(id.as_str())
+    .bind(schedule_json(new.schedule))
+    .bind(i64::from(new.step))
+    .bind(new.state.as_str())
+    .bind(new.next_step_at)
+    .bind(new.guard.map(|g| i64::from(g.failure_bp)))
+    .bind(new.guard.map(|g| super::to_i64(g.min_reports)))
     .execute(&mut *conn)
     .await?;
     Ok(())
