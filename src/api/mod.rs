@@ -15,6 +15,7 @@ pub mod firmware;
 pub mod ids;
 pub mod page;
 pub mod product;
+pub mod stats;
 pub mod validate;
 pub mod whole;
 
@@ -46,6 +47,7 @@ pub use ids::{CaId, DeviceCertId};
 pub use ids::{CohortId, DeviceId, EventId, OrgId, ProductId};
 pub use page::{Page, PagedQuery};
 pub use product::{CreateProduct, Product, ProductListQuery, ProductState, UpdateProduct};
+pub use stats::Stats;
 
 /// Every route lives under this prefix.
 pub const BASE_PATH: &str = "/v1";

@@ -11,7 +11,7 @@ use crate::common::cli::{Cli, Run};
 use crate::common::server::TestServer;
 
 /// A CA directory (`ca.pem`, `ca.key`) as `fleet ca generate` writes it.
-fn ca_dir(name: &str) -> tempfile::TempDir {
+pub(crate) fn ca_dir(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let ca = fleet::pki::generate_ca(name, fleet::pki::Validity { days: 30 }).expect("CA");
     fleet::pki::write_new_files(
@@ -42,7 +42,7 @@ async fn service_with_jitp(ca: &Path) -> Api {
 }
 
 /// `fleet simulate` against `server`'s device listener, pinning its certificate.
-fn simulate(server: &TestServer, args: &[&str]) -> Run {
+pub(crate) fn simulate(server: &TestServer, args: &[&str]) -> Run {
     let url = format!("https://{}", server.device_addr.expect("device listener"));
     let pin = server.device_fingerprint.clone().expect("fingerprint");
     let mut all = vec![
@@ -208,7 +208,7 @@ fn usage_errors_exit_2_before_anything_runs() {
 
 /// A service (check-ins written before they are answered) with product `sensor`, cohort
 /// `canary`, and the CA in `ca` registered with JITP into `canary` for target `armv7`.
-fn rollout_service(ca: &Path) -> (TestServer, Cli) {
+pub(crate) fn rollout_service(ca: &Path) -> (TestServer, Cli) {
     let server = TestServer::start_with_devices(|config| {
         config.wait_for_check_in_writes = true;
     });
@@ -236,7 +236,7 @@ fn rollout_service(ca: &Path) -> (TestServer, Cli) {
 }
 
 /// Pushes `bytes` as app `version` for `armv7` and releases it to `canary` at 100%.
-fn release(cli: &Cli, dir: &Path, version: &str, bytes: &[u8]) {
+pub(crate) fn release(cli: &Cli, dir: &Path, version: &str, bytes: &[u8]) {
     let file = dir.join(format!("app-{version}.bin"));
     std::fs::write(&file, bytes).expect("firmware file");
     cli.run(&[
@@ -260,7 +260,12 @@ fn release(cli: &Cli, dir: &Path, version: &str, bytes: &[u8]) {
 }
 
 /// `fleet simulate` until every device settled (bounded by a minute), as JSON.
-fn simulate_until_settled(server: &TestServer, ca: &Path, count: &str, extra: &[&str]) -> Value {
+pub(crate) fn simulate_until_settled(
+    server: &TestServer,
+    ca: &Path,
+    count: &str,
+    extra: &[&str],
+) -> Value {
     let mut args = vec![
         "-q",
         "--ca",

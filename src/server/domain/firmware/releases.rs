@@ -42,7 +42,11 @@ async fn cohort_id(
         })
 }
 
-async fn release_or_404(conn: &mut Conn, product: &Product, reference: &str) -> ApiResult<Release> {
+pub(crate) async fn release_or_404(
+    conn: &mut Conn,
+    product: &Product,
+    reference: &str,
+) -> ApiResult<Release> {
     let missing = || {
         ApiError::not_found(format!(
             "product `{}` has no release `{reference}`",
