@@ -178,6 +178,9 @@ _fleet() {
             fleet__subcmd__cohort,show)
                 cmd="fleet__subcmd__cohort__subcmd__show"
                 ;;
+            fleet__subcmd__cohort,stats)
+                cmd="fleet__subcmd__cohort__subcmd__stats"
+                ;;
             fleet__subcmd__cohort,unassign)
                 cmd="fleet__subcmd__cohort__subcmd__unassign"
                 ;;
@@ -201,6 +204,9 @@ _fleet() {
                 ;;
             fleet__subcmd__cohort__subcmd__help,show)
                 cmd="fleet__subcmd__cohort__subcmd__help__subcmd__show"
+                ;;
+            fleet__subcmd__cohort__subcmd__help,stats)
+                cmd="fleet__subcmd__cohort__subcmd__help__subcmd__stats"
                 ;;
             fleet__subcmd__cohort__subcmd__help,unassign)
                 cmd="fleet__subcmd__cohort__subcmd__help__subcmd__unassign"
@@ -460,6 +466,9 @@ _fleet() {
             fleet__subcmd__help__subcmd__cohort,show)
                 cmd="fleet__subcmd__help__subcmd__cohort__subcmd__show"
                 ;;
+            fleet__subcmd__help__subcmd__cohort,stats)
+                cmd="fleet__subcmd__help__subcmd__cohort__subcmd__stats"
+                ;;
             fleet__subcmd__help__subcmd__cohort,unassign)
                 cmd="fleet__subcmd__help__subcmd__cohort__subcmd__unassign"
                 ;;
@@ -538,6 +547,9 @@ _fleet() {
             fleet__subcmd__help__subcmd__product,show)
                 cmd="fleet__subcmd__help__subcmd__product__subcmd__show"
                 ;;
+            fleet__subcmd__help__subcmd__product,stats)
+                cmd="fleet__subcmd__help__subcmd__product__subcmd__stats"
+                ;;
             fleet__subcmd__help__subcmd__product,unarchive)
                 cmd="fleet__subcmd__help__subcmd__product__subcmd__unarchive"
                 ;;
@@ -567,6 +579,9 @@ _fleet() {
                 ;;
             fleet__subcmd__help__subcmd__release,show)
                 cmd="fleet__subcmd__help__subcmd__release__subcmd__show"
+                ;;
+            fleet__subcmd__help__subcmd__release,status)
+                cmd="fleet__subcmd__help__subcmd__release__subcmd__status"
                 ;;
             fleet__subcmd__help__subcmd__release,update)
                 cmd="fleet__subcmd__help__subcmd__release__subcmd__update"
@@ -610,6 +625,9 @@ _fleet() {
             fleet__subcmd__product,show)
                 cmd="fleet__subcmd__product__subcmd__show"
                 ;;
+            fleet__subcmd__product,stats)
+                cmd="fleet__subcmd__product__subcmd__stats"
+                ;;
             fleet__subcmd__product,unarchive)
                 cmd="fleet__subcmd__product__subcmd__unarchive"
                 ;;
@@ -633,6 +651,9 @@ _fleet() {
                 ;;
             fleet__subcmd__product__subcmd__help,show)
                 cmd="fleet__subcmd__product__subcmd__help__subcmd__show"
+                ;;
+            fleet__subcmd__product__subcmd__help,stats)
+                cmd="fleet__subcmd__product__subcmd__help__subcmd__stats"
                 ;;
             fleet__subcmd__product__subcmd__help,unarchive)
                 cmd="fleet__subcmd__product__subcmd__help__subcmd__unarchive"
@@ -688,6 +709,9 @@ _fleet() {
             fleet__subcmd__release,show)
                 cmd="fleet__subcmd__release__subcmd__show"
                 ;;
+            fleet__subcmd__release,status)
+                cmd="fleet__subcmd__release__subcmd__status"
+                ;;
             fleet__subcmd__release,update)
                 cmd="fleet__subcmd__release__subcmd__update"
                 ;;
@@ -702,6 +726,9 @@ _fleet() {
                 ;;
             fleet__subcmd__release__subcmd__help,show)
                 cmd="fleet__subcmd__release__subcmd__help__subcmd__show"
+                ;;
+            fleet__subcmd__release__subcmd__help,status)
+                cmd="fleet__subcmd__release__subcmd__help__subcmd__status"
                 ;;
             fleet__subcmd__release__subcmd__help,update)
                 cmd="fleet__subcmd__release__subcmd__help__subcmd__update"
@@ -1980,7 +2007,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__cohort)
-            opts="-p -o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version create list show update delete assign unassign help"
+            opts="-p -o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version create list show update delete assign unassign stats help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2220,7 +2247,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__cohort__subcmd__help)
-            opts="create list show update delete assign unassign help"
+            opts="create list show update delete assign unassign stats help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2304,6 +2331,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__cohort__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__cohort__subcmd__help__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2415,6 +2456,64 @@ _fleet() {
                     return 0
                     ;;
                 -P)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__cohort__subcmd__stats)
+            opts="-P -p -o -q -v -y -h -V --product --watch --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --product)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -P)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watch)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4772,7 +4871,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__cohort)
-            opts="create list show update delete assign unassign"
+            opts="create list show update delete assign unassign stats"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4842,6 +4941,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__cohort__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__help__subcmd__cohort__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -5220,7 +5333,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__product)
-            opts="create list show update archive unarchive delete"
+            opts="create list show update archive unarchive delete stats"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5290,6 +5403,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__product__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__help__subcmd__product__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -5416,7 +5543,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__release)
-            opts="create list show update"
+            opts="create list show update status"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5458,6 +5585,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__release__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__help__subcmd__release__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -5640,7 +5781,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__product)
-            opts="-p -o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version create list show update archive unarchive delete help"
+            opts="-p -o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version create list show update archive unarchive delete stats help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5840,7 +5981,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__product__subcmd__help)
-            opts="create list show update archive unarchive delete help"
+            opts="create list show update archive unarchive delete stats help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5924,6 +6065,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__product__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__product__subcmd__help__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -6030,6 +6185,56 @@ _fleet() {
                 return 0
             fi
             case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__product__subcmd__stats)
+            opts="-p -o -q -v -y -h -V --watch --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --watch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -6556,7 +6761,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__release)
-            opts="-p -o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version create list show update help"
+            opts="-p -o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version create list show update status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6676,7 +6881,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__release__subcmd__help)
-            opts="create list show update help"
+            opts="create list show update status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6732,6 +6937,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__release__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__release__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -6837,6 +7056,64 @@ _fleet() {
                     return 0
                     ;;
                 -P)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__release__subcmd__status)
+            opts="-P -p -o -q -v -y -h -V --product --watch --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --product)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -P)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watch)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -81,6 +81,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand archive 'Archive a product: it stays readable but accepts no new devices or cohorts'
             cand unarchive 'Make an archived product active again'
             cand delete 'Delete a product that has no devices (its cohorts go with it)'
+            cand stats 'Show a product''s statistics: devices, connection, firmware, rollouts (--watch to follow)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;product;create'= {
@@ -247,6 +248,28 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'fleet;product;stats'= {
+            cand --watch 'Refresh every SECS seconds (default 5) until Ctrl-C: redrawn in place on a terminal; otherwise each refresh is appended (a separator line with its time; one JSON object per line with -o json)'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'fleet;product;help'= {
             cand create 'Create a product'
             cand list 'List products'
@@ -255,6 +278,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand archive 'Archive a product: it stays readable but accepts no new devices or cohorts'
             cand unarchive 'Make an archived product active again'
             cand delete 'Delete a product that has no devices (its cohorts go with it)'
+            cand stats 'Show a product''s statistics: devices, connection, firmware, rollouts (--watch to follow)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;product;help;create'= {
@@ -270,6 +294,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;product;help;unarchive'= {
         }
         &'fleet;product;help;delete'= {
+        }
+        &'fleet;product;help;stats'= {
         }
         &'fleet;product;help;help'= {
         }
@@ -300,6 +326,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand delete 'Delete a cohort'
             cand assign 'Put devices into a cohort'
             cand unassign 'Take devices out of their cohorts'
+            cand stats 'Show a cohort''s statistics: devices, connection, firmware, its release (--watch to follow)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;cohort;create'= {
@@ -487,6 +514,30 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'fleet;cohort;stats'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --watch 'Refresh every SECS seconds (default 5) until Ctrl-C: redrawn in place on a terminal; otherwise each refresh is appended (a separator line with its time; one JSON object per line with -o json)'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'fleet;cohort;help'= {
             cand create 'Create a cohort in a product'
             cand list 'List cohorts, of one product or all'
@@ -495,6 +546,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand delete 'Delete a cohort'
             cand assign 'Put devices into a cohort'
             cand unassign 'Take devices out of their cohorts'
+            cand stats 'Show a cohort''s statistics: devices, connection, firmware, its release (--watch to follow)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;cohort;help;create'= {
@@ -510,6 +562,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;cohort;help;assign'= {
         }
         &'fleet;cohort;help;unassign'= {
+        }
+        &'fleet;cohort;help;stats'= {
         }
         &'fleet;cohort;help;help'= {
         }
@@ -1817,6 +1871,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand list 'List a product''s releases (a cohort''s history with --cohort)'
             cand show 'Show one release'
             cand update 'Change a release''s rollout percentage or whether it is required'
+            cand status 'Show how far a release got: states, success rate, failure reasons (--watch to follow)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;release;create'= {
@@ -1923,11 +1978,36 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'fleet;release;status'= {
+            cand -P 'Product name or ID (optional: the release is found by its ID)'
+            cand --product 'Product name or ID (optional: the release is found by its ID)'
+            cand --watch 'Refresh every SECS seconds (default 5) until Ctrl-C: redrawn in place on a terminal; otherwise each refresh is appended (a separator line with its time; one JSON object per line with -o json)'
+            cand -p 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'fleet;release;help'= {
             cand create 'Release a bundle to a cohort'
             cand list 'List a product''s releases (a cohort''s history with --cohort)'
             cand show 'Show one release'
             cand update 'Change a release''s rollout percentage or whether it is required'
+            cand status 'Show how far a release got: states, success rate, failure reasons (--watch to follow)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;release;help;create'= {
@@ -1937,6 +2017,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;release;help;show'= {
         }
         &'fleet;release;help;update'= {
+        }
+        &'fleet;release;help;status'= {
         }
         &'fleet;release;help;help'= {
         }
@@ -2349,6 +2431,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand archive 'Archive a product: it stays readable but accepts no new devices or cohorts'
             cand unarchive 'Make an archived product active again'
             cand delete 'Delete a product that has no devices (its cohorts go with it)'
+            cand stats 'Show a product''s statistics: devices, connection, firmware, rollouts (--watch to follow)'
         }
         &'fleet;help;product;create'= {
         }
@@ -2364,6 +2447,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;help;product;delete'= {
         }
+        &'fleet;help;product;stats'= {
+        }
         &'fleet;help;cohort'= {
             cand create 'Create a cohort in a product'
             cand list 'List cohorts, of one product or all'
@@ -2372,6 +2457,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand delete 'Delete a cohort'
             cand assign 'Put devices into a cohort'
             cand unassign 'Take devices out of their cohorts'
+            cand stats 'Show a cohort''s statistics: devices, connection, firmware, its release (--watch to follow)'
         }
         &'fleet;help;cohort;create'= {
         }
@@ -2386,6 +2472,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;help;cohort;assign'= {
         }
         &'fleet;help;cohort;unassign'= {
+        }
+        &'fleet;help;cohort;stats'= {
         }
         &'fleet;help;device'= {
             cand create 'Register a device in a product'
@@ -2514,6 +2602,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand list 'List a product''s releases (a cohort''s history with --cohort)'
             cand show 'Show one release'
             cand update 'Change a release''s rollout percentage or whether it is required'
+            cand status 'Show how far a release got: states, success rate, failure reasons (--watch to follow)'
         }
         &'fleet;help;release;create'= {
         }
@@ -2522,6 +2611,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;help;release;show'= {
         }
         &'fleet;help;release;update'= {
+        }
+        &'fleet;help;release;status'= {
         }
         &'fleet;help;simulate'= {
         }

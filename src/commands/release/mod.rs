@@ -3,6 +3,7 @@
 mod create;
 mod list;
 mod show;
+mod status;
 mod update;
 
 use clap::Subcommand;
@@ -20,6 +21,8 @@ pub enum ReleaseCommand {
     Show(show::ShowArgs),
     /// Change a release's rollout percentage or whether it is required
     Update(update::UpdateArgs),
+    /// Show how far a release got: states, success rate, failure reasons (--watch to follow)
+    Status(status::StatusArgs),
 }
 
 pub async fn run(ctx: &Context, command: ReleaseCommand) -> Result<()> {
@@ -28,5 +31,6 @@ pub async fn run(ctx: &Context, command: ReleaseCommand) -> Result<()> {
         ReleaseCommand::List(args) => list::run(ctx, args).await,
         ReleaseCommand::Show(args) => show::run(ctx, args).await,
         ReleaseCommand::Update(args) => update::run(ctx, args).await,
+        ReleaseCommand::Status(args) => status::run(ctx, args).await,
     }
 }
