@@ -200,7 +200,7 @@ mod tests {
     async fn offer_to_success_is_measured_from_the_first_offer_also_when_the_offer_is_written_late()
     {
         for (_dir, pool) in test_pools::all().await {
-            let (release, devices) = fleet(&pool, 3).await;
+            let (release, devices) = fleet(&pool, 4).await;
             let t0 = store::now();
             // Offered, offered again later (the first offer counts), then succeeded 1.5 s on.
             write(&pool, &[check_in(&devices[0], t0, Some(&release))]).await;
@@ -250,6 +250,17 @@ mod tests {
             )
             .await;
 
+            // Failed, then rolled back: equal ranks, the later report counts.
+            report(&pool, &devices[3], &release, UpdateState::Failed, t0).await;
+            report(
+                &pool,
+                &devices[3],
+                &release,
+                UpdateState::RolledBack,
+                t0 + Duration::seconds(1),
+            )
+            .await;
+
             let mut conn = pool.acquire().await.expect("conn");
             let rows: Vec<(String, Option<String>, Option<i64>)> = store::query(
                 "SELECT device_id, state, offer_to_success_ms FROM release_devices ORDER BY device_id",
@@ -263,13 +274,72 @@ mod tests {
             assert_eq!(of(&devices[0]), (Some("succeeded".into()), Some(1500)));
             assert_eq!(of(&devices[1]), (Some("succeeded".into()), Some(4000)));
             assert_eq!(of(&devices[2]), (Some("failed".into()), None));
+            assert_eq!(of(&devices[3]), (Some("rolled_back".into()), None));
             let median = stats::median_offer_to_success(&mut conn, &release)
                 .await
                 .expect("median");
             assert_eq!(median, Some(2750), "the mean of the two middle values");
             drop(conn);
+            replaying_the_reports_changes_nothing(&pool).await;
             pool.close().await;
         }
+    }
+
+    type Summary = Vec<(String, Option<String>, Option<String>, Option<i64>)>;
+    /// id, device, release, state, reason, reported at.
+    type Report = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        DateTime<Utc>,
+    );
+
+    async fn summary(pool: &Pool) -> Summary {
+        let mut conn = pool.acquire().await.expect("conn");
+        store::query(
+            "SELECT device_id, state, reason, offer_to_success_ms FROM release_devices \
+             ORDER BY device_id",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .expect("summary")
+    }
+
+    /// `fleet server migrate` copies `release_devices` before `update_reports`, whose trigger
+    /// then sees every report again, in any order: the copied rows must stay as they are.
+    async fn replaying_the_reports_changes_nothing(pool: &Pool) {
+        let before = summary(pool).await;
+        let mut tx = store::begin_write(pool).await.expect("begin");
+        let reports: Vec<Report> = store::query(
+            "SELECT id, device_id, release_id, state, reason, reported_at FROM update_reports \
+                 ORDER BY id DESC",
+        )
+        .fetch_all(&mut tx)
+        .await
+        .expect("reports");
+        store::query("DELETE FROM update_reports")
+            .execute(&mut tx)
+            .await
+            .expect("delete");
+        for (id, device, release, state, reason, at) in reports {
+            store::query(
+                "INSERT INTO update_reports (id, device_id, release_id, state, reason, \
+                 reported_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(device)
+            .bind(release)
+            .bind(state)
+            .bind(reason)
+            .bind(at)
+            .execute(&mut tx)
+            .await
+            .expect("insert");
+        }
+        tx.commit().await.expect("commit");
+        assert_eq!(summary(pool).await, before);
     }
 
     #[tokio::test]
