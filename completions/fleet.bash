@@ -178,6 +178,9 @@ _fleet() {
             fleet__subcmd__cohort,show)
                 cmd="fleet__subcmd__cohort__subcmd__show"
                 ;;
+            fleet__subcmd__cohort,stats)
+                cmd="fleet__subcmd__cohort__subcmd__stats"
+                ;;
             fleet__subcmd__cohort,unassign)
                 cmd="fleet__subcmd__cohort__subcmd__unassign"
                 ;;
@@ -201,6 +204,9 @@ _fleet() {
                 ;;
             fleet__subcmd__cohort__subcmd__help,show)
                 cmd="fleet__subcmd__cohort__subcmd__help__subcmd__show"
+                ;;
+            fleet__subcmd__cohort__subcmd__help,stats)
+                cmd="fleet__subcmd__cohort__subcmd__help__subcmd__stats"
                 ;;
             fleet__subcmd__cohort__subcmd__help,unassign)
                 cmd="fleet__subcmd__cohort__subcmd__help__subcmd__unassign"
@@ -460,6 +466,9 @@ _fleet() {
             fleet__subcmd__help__subcmd__cohort,show)
                 cmd="fleet__subcmd__help__subcmd__cohort__subcmd__show"
                 ;;
+            fleet__subcmd__help__subcmd__cohort,stats)
+                cmd="fleet__subcmd__help__subcmd__cohort__subcmd__stats"
+                ;;
             fleet__subcmd__help__subcmd__cohort,unassign)
                 cmd="fleet__subcmd__help__subcmd__cohort__subcmd__unassign"
                 ;;
@@ -538,6 +547,9 @@ _fleet() {
             fleet__subcmd__help__subcmd__product,show)
                 cmd="fleet__subcmd__help__subcmd__product__subcmd__show"
                 ;;
+            fleet__subcmd__help__subcmd__product,stats)
+                cmd="fleet__subcmd__help__subcmd__product__subcmd__stats"
+                ;;
             fleet__subcmd__help__subcmd__product,unarchive)
                 cmd="fleet__subcmd__help__subcmd__product__subcmd__unarchive"
                 ;;
@@ -576,6 +588,9 @@ _fleet() {
                 ;;
             fleet__subcmd__help__subcmd__release,show)
                 cmd="fleet__subcmd__help__subcmd__release__subcmd__show"
+                ;;
+            fleet__subcmd__help__subcmd__release,status)
+                cmd="fleet__subcmd__help__subcmd__release__subcmd__status"
                 ;;
             fleet__subcmd__help__subcmd__release,update)
                 cmd="fleet__subcmd__help__subcmd__release__subcmd__update"
@@ -619,6 +634,9 @@ _fleet() {
             fleet__subcmd__product,show)
                 cmd="fleet__subcmd__product__subcmd__show"
                 ;;
+            fleet__subcmd__product,stats)
+                cmd="fleet__subcmd__product__subcmd__stats"
+                ;;
             fleet__subcmd__product,unarchive)
                 cmd="fleet__subcmd__product__subcmd__unarchive"
                 ;;
@@ -642,6 +660,9 @@ _fleet() {
                 ;;
             fleet__subcmd__product__subcmd__help,show)
                 cmd="fleet__subcmd__product__subcmd__help__subcmd__show"
+                ;;
+            fleet__subcmd__product__subcmd__help,stats)
+                cmd="fleet__subcmd__product__subcmd__help__subcmd__stats"
                 ;;
             fleet__subcmd__product__subcmd__help,unarchive)
                 cmd="fleet__subcmd__product__subcmd__help__subcmd__unarchive"
@@ -706,6 +727,9 @@ _fleet() {
             fleet__subcmd__release,show)
                 cmd="fleet__subcmd__release__subcmd__show"
                 ;;
+            fleet__subcmd__release,status)
+                cmd="fleet__subcmd__release__subcmd__status"
+                ;;
             fleet__subcmd__release,update)
                 cmd="fleet__subcmd__release__subcmd__update"
                 ;;
@@ -729,6 +753,9 @@ _fleet() {
                 ;;
             fleet__subcmd__release__subcmd__help,show)
                 cmd="fleet__subcmd__release__subcmd__help__subcmd__show"
+                ;;
+            fleet__subcmd__release__subcmd__help,status)
+                cmd="fleet__subcmd__release__subcmd__help__subcmd__status"
                 ;;
             fleet__subcmd__release__subcmd__help,update)
                 cmd="fleet__subcmd__release__subcmd__help__subcmd__update"
@@ -1935,7 +1962,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__cohort)
-            opts="-o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version create list show update delete assign unassign help"
+            opts="-o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version create list show update delete assign unassign stats help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2159,7 +2186,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__cohort__subcmd__help)
-            opts="create list show update delete assign unassign help"
+            opts="create list show update delete assign unassign stats help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2243,6 +2270,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__cohort__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__cohort__subcmd__help__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2350,6 +2391,60 @@ _fleet() {
                     return 0
                     ;;
                 -P)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__cohort__subcmd__stats)
+            opts="-P -o -q -v -y -h -V --product --watch --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --product)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -P)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watch)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4575,7 +4670,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__cohort)
-            opts="create list show update delete assign unassign"
+            opts="create list show update delete assign unassign stats"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4645,6 +4740,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__cohort__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__help__subcmd__cohort__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -5023,7 +5132,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__product)
-            opts="create list show update archive unarchive delete"
+            opts="create list show update archive unarchive delete stats"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5093,6 +5202,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__product__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__help__subcmd__product__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -5219,7 +5342,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__release)
-            opts="create list show update halt resume promote"
+            opts="create list show update halt resume promote status"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5303,6 +5426,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__release__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__help__subcmd__release__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -5485,7 +5622,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__product)
-            opts="-o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version create list show update archive unarchive delete help"
+            opts="-o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version create list show update archive unarchive delete stats help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5669,7 +5806,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__product__subcmd__help)
-            opts="create list show update archive unarchive delete help"
+            opts="create list show update archive unarchive delete stats help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5753,6 +5890,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__product__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__product__subcmd__help__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -5855,6 +6006,52 @@ _fleet() {
                 return 0
             fi
             case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__product__subcmd__stats)
+            opts="-o -q -v -y -h -V --watch --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --watch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -6345,7 +6542,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__release)
-            opts="-o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version create list show update halt resume promote help"
+            opts="-o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version create list show update halt resume promote status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6519,7 +6716,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__release__subcmd__help)
-            opts="create list show update halt resume promote help"
+            opts="create list show update halt resume promote status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6617,6 +6814,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__release__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__release__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -6822,6 +7033,76 @@ _fleet() {
                     return 0
                     ;;
                 -P)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__release__subcmd__status)
+            opts="-P -o -q -v -y -h -V --product --watch --wait --until-rollout --success-rate --timeout --poll --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --product)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -P)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until-rollout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --success-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --poll)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

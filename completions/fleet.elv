@@ -79,6 +79,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand archive 'Archive a product: it stays readable but accepts no new devices or cohorts'
             cand unarchive 'Make an archived product active again'
             cand delete 'Delete a product that has no devices (its cohorts go with it)'
+            cand stats 'Show a product''s statistics: devices, connection, firmware, rollouts (--watch to follow)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;product;create'= {
@@ -238,6 +239,27 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'fleet;product;stats'= {
+            cand --watch 'Refresh every SECS seconds (default 5) until Ctrl-C: redrawn in place on a terminal; otherwise each refresh is appended (a separator line with its time; one JSON object per line with -o json)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'fleet;product;help'= {
             cand create 'Create a product'
             cand list 'List products'
@@ -246,6 +268,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand archive 'Archive a product: it stays readable but accepts no new devices or cohorts'
             cand unarchive 'Make an archived product active again'
             cand delete 'Delete a product that has no devices (its cohorts go with it)'
+            cand stats 'Show a product''s statistics: devices, connection, firmware, rollouts (--watch to follow)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;product;help;create'= {
@@ -261,6 +284,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;product;help;unarchive'= {
         }
         &'fleet;product;help;delete'= {
+        }
+        &'fleet;product;help;stats'= {
         }
         &'fleet;product;help;help'= {
         }
@@ -290,6 +315,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand delete 'Delete a cohort'
             cand assign 'Put devices into a cohort'
             cand unassign 'Take devices out of their cohorts'
+            cand stats 'Show a cohort''s statistics: devices, connection, firmware, its release (--watch to follow)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;cohort;create'= {
@@ -470,6 +496,29 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'fleet;cohort;stats'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --watch 'Refresh every SECS seconds (default 5) until Ctrl-C: redrawn in place on a terminal; otherwise each refresh is appended (a separator line with its time; one JSON object per line with -o json)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'fleet;cohort;help'= {
             cand create 'Create a cohort in a product'
             cand list 'List cohorts, of one product or all'
@@ -478,6 +527,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand delete 'Delete a cohort'
             cand assign 'Put devices into a cohort'
             cand unassign 'Take devices out of their cohorts'
+            cand stats 'Show a cohort''s statistics: devices, connection, firmware, its release (--watch to follow)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;cohort;help;create'= {
@@ -493,6 +543,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;cohort;help;assign'= {
         }
         &'fleet;cohort;help;unassign'= {
+        }
+        &'fleet;cohort;help;stats'= {
         }
         &'fleet;cohort;help;help'= {
         }
@@ -1750,6 +1802,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand halt 'Stop offering a release to devices that have not started it'
             cand resume 'Offer a halted release again'
             cand promote 'Move a release''s rollout to its next step (or --to a percentage) now'
+            cand status 'Show how far a release got: states, success rate, failure reasons (--watch to follow)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;release;create'= {
@@ -1925,6 +1978,34 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'fleet;release;status'= {
+            cand -P 'Product name or ID (optional: the release is found by its ID)'
+            cand --product 'Product name or ID (optional: the release is found by its ID)'
+            cand --watch 'Refresh every SECS seconds (default 5) until Ctrl-C: redrawn in place on a terminal; otherwise each refresh is appended (a separator line with its time; one JSON object per line with -o json)'
+            cand --until-rollout 'The rollout percentage to wait for'
+            cand --success-rate 'Once the rollout is reached, at least this share of the devices that finished must have succeeded'
+            cand --timeout 'Give up after this long'
+            cand --poll 'How often to look'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --wait 'Block until the release reaches the bar (exit 0), is halted or misses the bar (exit 9), or --timeout passes (exit 3)'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'fleet;release;help'= {
             cand create 'Release a bundle to a cohort'
             cand list 'List a product''s releases (a cohort''s history with --cohort)'
@@ -1933,6 +2014,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand halt 'Stop offering a release to devices that have not started it'
             cand resume 'Offer a halted release again'
             cand promote 'Move a release''s rollout to its next step (or --to a percentage) now'
+            cand status 'Show how far a release got: states, success rate, failure reasons (--watch to follow)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fleet;release;help;create'= {
@@ -1948,6 +2030,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;release;help;resume'= {
         }
         &'fleet;release;help;promote'= {
+        }
+        &'fleet;release;help;status'= {
         }
         &'fleet;release;help;help'= {
         }
@@ -2349,6 +2433,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand archive 'Archive a product: it stays readable but accepts no new devices or cohorts'
             cand unarchive 'Make an archived product active again'
             cand delete 'Delete a product that has no devices (its cohorts go with it)'
+            cand stats 'Show a product''s statistics: devices, connection, firmware, rollouts (--watch to follow)'
         }
         &'fleet;help;product;create'= {
         }
@@ -2364,6 +2449,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;help;product;delete'= {
         }
+        &'fleet;help;product;stats'= {
+        }
         &'fleet;help;cohort'= {
             cand create 'Create a cohort in a product'
             cand list 'List cohorts, of one product or all'
@@ -2372,6 +2459,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand delete 'Delete a cohort'
             cand assign 'Put devices into a cohort'
             cand unassign 'Take devices out of their cohorts'
+            cand stats 'Show a cohort''s statistics: devices, connection, firmware, its release (--watch to follow)'
         }
         &'fleet;help;cohort;create'= {
         }
@@ -2386,6 +2474,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;help;cohort;assign'= {
         }
         &'fleet;help;cohort;unassign'= {
+        }
+        &'fleet;help;cohort;stats'= {
         }
         &'fleet;help;device'= {
             cand create 'Register a device in a product'
@@ -2517,6 +2607,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand halt 'Stop offering a release to devices that have not started it'
             cand resume 'Offer a halted release again'
             cand promote 'Move a release''s rollout to its next step (or --to a percentage) now'
+            cand status 'Show how far a release got: states, success rate, failure reasons (--watch to follow)'
         }
         &'fleet;help;release;create'= {
         }
@@ -2531,6 +2622,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;help;release;resume'= {
         }
         &'fleet;help;release;promote'= {
+        }
+        &'fleet;help;release;status'= {
         }
         &'fleet;help;simulate'= {
         }

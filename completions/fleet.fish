@@ -58,32 +58,33 @@ complete -c fleet -n "__fish_fleet_needs_command" -f -a "profile" -d 'Manage con
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "server" -d 'Run the fleet service: the HTTP API over an embedded SQLite database, or over PostgreSQL with `--database-url`'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
 wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -l no-input -d 'Never prompt; fail instead when input would be needed'
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "create" -d 'Create a product'
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "list" -d 'List products'
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "show" -d 'Show one product'
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "update" -d 'Change a product\'s name, description or tags'
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "archive" -d 'Archive a product: it stays readable but accepts no new devices or cohorts'
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "unarchive" -d 'Make an archived product active again'
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "delete" -d 'Delete a product that has no devices (its cohorts go with it)'
-complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -f -a "create" -d 'Create a product'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -f -a "list" -d 'List products'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -f -a "show" -d 'Show one product'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -f -a "update" -d 'Change a product\'s name, description or tags'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -f -a "archive" -d 'Archive a product: it stays readable but accepts no new devices or cohorts'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -f -a "unarchive" -d 'Make an archived product active again'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -f -a "delete" -d 'Delete a product that has no devices (its cohorts go with it)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -f -a "stats" -d 'Show a product\'s statistics: devices, connection, firmware, rollouts (--watch to follow)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and not __fish_seen_subcommand_from create list show update archive unarchive delete stats help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s d -l description -d 'What the product is, for people' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -s t -l tag -d 'A `key:value` tag (repeatable)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from create" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
@@ -222,6 +223,25 @@ complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from stats" -l watch -d 'Refresh every SECS seconds (default 5) until Ctrl-C: redrawn in place on a terminal; otherwise each refresh is appended (a separator line with its time; one JSON object per line with -o json)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from stats" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from stats" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from stats" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from stats" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from stats" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from stats" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from stats" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from stats" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from stats" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from stats" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from stats" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a product'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "list" -d 'List products'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one product'
@@ -229,33 +249,35 @@ complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "archive" -d 'Archive a product: it stays readable but accepts no new devices or cohorts'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "unarchive" -d 'Make an archived product active again'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a product that has no devices (its cohorts go with it)'
+complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "stats" -d 'Show a product\'s statistics: devices, connection, firmware, rollouts (--watch to follow)'
 complete -c fleet -n "__fish_fleet_using_subcommand product; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
 wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -l no-input -d 'Never prompt; fail instead when input would be needed'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "create" -d 'Create a cohort in a product'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "list" -d 'List cohorts, of one product or all'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "show" -d 'Show one cohort'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "update" -d 'Rename a cohort or change its description'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "delete" -d 'Delete a cohort'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "assign" -d 'Put devices into a cohort'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "unassign" -d 'Take devices out of their cohorts'
-complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -f -a "create" -d 'Create a cohort in a product'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -f -a "list" -d 'List cohorts, of one product or all'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -f -a "show" -d 'Show one cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -f -a "update" -d 'Rename a cohort or change its description'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -f -a "delete" -d 'Delete a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -f -a "assign" -d 'Put devices into a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -f -a "unassign" -d 'Take devices out of their cohorts'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -f -a "stats" -d 'Show a cohort\'s statistics: devices, connection, firmware, its release (--watch to follow)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and not __fish_seen_subcommand_from create list show update delete assign unassign stats help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s P -l product -d 'Product name or ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -s d -l description -d 'What the cohort is for' -r
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from create" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
@@ -407,6 +429,26 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from unassign" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from stats" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from stats" -l watch -d 'Refresh every SECS seconds (default 5) until Ctrl-C: redrawn in place on a terminal; otherwise each refresh is appended (a separator line with its time; one JSON object per line with -o json)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from stats" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from stats" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from stats" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from stats" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from stats" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from stats" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from stats" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from stats" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from stats" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from stats" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from stats" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a cohort in a product'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "list" -d 'List cohorts, of one product or all'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one cohort'
@@ -414,6 +456,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a cohort'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "assign" -d 'Put devices into a cohort'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "unassign" -d 'Take devices out of their cohorts'
+complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "stats" -d 'Show a cohort\'s statistics: devices, connection, firmware, its release (--watch to follow)'
 complete -c fleet -n "__fish_fleet_using_subcommand cohort; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand device; and not __fish_seen_subcommand_from create list show update delete move import cert help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
@@ -1326,32 +1369,33 @@ complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from help" -f -a "list" -d 'List a product\'s bundles'
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one bundle'
 complete -c fleet -n "__fish_fleet_using_subcommand bundle; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
 wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -l no-input -d 'Never prompt; fail instead when input would be needed'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "create" -d 'Release a bundle to a cohort'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "list" -d 'List a product\'s releases (a cohort\'s history with --cohort)'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "show" -d 'Show one release'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "update" -d 'Change a release\'s rollout, schedule, guard or whether it is required'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "halt" -d 'Stop offering a release to devices that have not started it'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "resume" -d 'Offer a halted release again'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "promote" -d 'Move a release\'s rollout to its next step (or --to a percentage) now'
-complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -f -a "create" -d 'Release a bundle to a cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -f -a "list" -d 'List a product\'s releases (a cohort\'s history with --cohort)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -f -a "show" -d 'Show one release'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -f -a "update" -d 'Change a release\'s rollout, schedule, guard or whether it is required'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -f -a "halt" -d 'Stop offering a release to devices that have not started it'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -f -a "resume" -d 'Offer a halted release again'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -f -a "promote" -d 'Move a release\'s rollout to its next step (or --to a percentage) now'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -f -a "status" -d 'Show how far a release got: states, success rate, failure reasons (--watch to follow)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and not __fish_seen_subcommand_from create list show update halt resume promote status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s P -l product -d 'Product name or ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s c -l cohort -d 'Cohort name or ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from create" -s b -l bundle -d 'Bundle name or ID' -r
@@ -1502,6 +1546,31 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from promote" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -s P -l product -d 'Product name or ID (optional: the release is found by its ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -l watch -d 'Refresh every SECS seconds (default 5) until Ctrl-C: redrawn in place on a terminal; otherwise each refresh is appended (a separator line with its time; one JSON object per line with -o json)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -l until-rollout -d 'The rollout percentage to wait for' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -l success-rate -d 'Once the rollout is reached, at least this share of the devices that finished must have succeeded' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -l timeout -d 'Give up after this long' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -l poll -d 'How often to look' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -l wait -d 'Block until the release reaches the bar (exit 0), is halted or misses the bar (exit 9), or --timeout passes (exit 3)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "create" -d 'Release a bundle to a cohort'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "list" -d 'List a product\'s releases (a cohort\'s history with --cohort)'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one release'
@@ -1509,6 +1578,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "halt" -d 'Stop offering a release to devices that have not started it'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Offer a halted release again'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "promote" -d 'Move a release\'s rollout to its next step (or --to a percentage) now'
+complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show how far a release got: states, success rate, failure reasons (--watch to follow)'
 complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l device-url -d 'The device API\'s URL (`fleet server --device-listen`), e.g. https://127.0.0.1:8443' -r
 complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l count -d 'Number of devices [default with --certs: every pair in the directory]' -r
@@ -1825,6 +1895,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcom
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "archive" -d 'Archive a product: it stays readable but accepts no new devices or cohorts'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "unarchive" -d 'Make an archived product active again'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "delete" -d 'Delete a product that has no devices (its cohorts go with it)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "stats" -d 'Show a product\'s statistics: devices, connection, firmware, rollouts (--watch to follow)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "create" -d 'Create a cohort in a product'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "list" -d 'List cohorts, of one product or all'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "show" -d 'Show one cohort'
@@ -1832,6 +1903,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcom
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "delete" -d 'Delete a cohort'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "assign" -d 'Put devices into a cohort'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "unassign" -d 'Take devices out of their cohorts'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from cohort" -f -a "stats" -d 'Show a cohort\'s statistics: devices, connection, firmware, its release (--watch to follow)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "create" -d 'Register a device in a product'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "list" -d 'List devices, filtered by product, cohort, tags, target, quarantine, or what their check-ins said (online, seen within, running, update state)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "show" -d 'Show one device: its settings, when it last checked in, what it runs, its update state'
@@ -1871,6 +1943,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcom
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "halt" -d 'Stop offering a release to devices that have not started it'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "resume" -d 'Offer a halted release again'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "promote" -d 'Move a release\'s rollout to its next step (or --to a percentage) now'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from release" -f -a "status" -d 'Show how far a release got: states, success rate, failure reasons (--watch to follow)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "add" -d 'Add or replace a profile'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List profiles; `*` marks the default'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show a profile (never its API key)'

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod page;
 pub mod product;
 pub mod rollout;
+pub mod stats;
 pub mod validate;
 pub mod whole;
 
@@ -51,6 +52,7 @@ pub use rollout::{
     DEFAULT_MIN_REPORTS, PromoteRelease, RolloutGuard, RolloutState, RolloutStep, format_schedule,
     parse_percent, parse_rate, parse_schedule,
 };
+pub use stats::Stats;
 
 /// Every route lives under this prefix.
 pub const BASE_PATH: &str = "/v1";

@@ -16,6 +16,7 @@ mod firmware;
 mod import_body;
 mod paging;
 mod products;
+mod stats;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,6 +36,7 @@ pub use devices::Devices;
 pub use events::Events;
 pub use firmware::Firmware;
 pub use products::Products;
+pub use stats::StatsClient;
 
 use crate::api;
 use crate::error::{Error, ErrorKind, Result};
@@ -165,6 +167,10 @@ impl ApiClient {
 
     pub fn firmware(&self) -> Firmware<'_> {
         Firmware::new(self)
+    }
+
+    pub fn stats(&self) -> stats::StatsClient<'_> {
+        stats::StatsClient::new(self)
     }
 
     /// `/v1/<segments…>`, each segment percent-encoded.

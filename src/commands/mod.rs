@@ -27,6 +27,7 @@ pub mod server_migrate;
 pub mod server_profile;
 pub mod signing_key;
 pub mod simulate;
+pub mod stats;
 pub mod whoami;
 
 use clap::Args;

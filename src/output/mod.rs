@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod access;
+mod bars;
 mod device_view;
 mod escape;
 mod firmware;
@@ -15,6 +16,9 @@ mod options;
 mod progress;
 pub mod request_log;
 mod resources;
+mod sparkline;
+mod stats_view;
+mod stats_watch;
 mod table;
 mod units;
 pub mod wording;
@@ -29,6 +33,7 @@ pub use live::LiveLine;
 pub use options::{ColorChoice, OutputFormat};
 pub use progress::Progress;
 pub use resources::{ProfileView, Resource};
+pub use stats_watch::StatsWatch;
 pub use table::TableLayout;
 
 use crate::error::Error;
@@ -148,6 +153,34 @@ impl Printer {
             }
         }
         self.raw(&out)
+    }
+
+    /// The statistics screen (see [`stats_view`]) for people, at the table width (80
+    /// columns at most) and colour; the API object for `-o json` and `ndjson`; the scope's ID
+    /// (release, else cohort, else product) for `-o id`.
+    pub fn stats(&self, stats: &crate::api::Stats) -> Result<(), Error> {
+        self.raw(self.stats_text(stats)?.as_bytes())
+    }
+
+    /// What [`Printer::stats`] writes.
+    pub fn stats_text(&self, stats: &crate::api::Stats) -> Result<String, Error> {
+        Ok(match self.format {
+            OutputFormat::Table | OutputFormat::Wide => {
+                let width = self.table.max_width.unwrap_or(stats_view::MAX_WIDTH);
+                stats_view::render(stats, width, self.table.color)
+            }
+            OutputFormat::Json => serde_json::to_string_pretty(stats).map_err(json_error)? + "\n",
+            OutputFormat::Ndjson => serde_json::to_string(stats).map_err(json_error)? + "\n",
+            OutputFormat::Id => {
+                let scope = &stats.scope;
+                let id = match (&scope.release_id, &scope.cohort_id) {
+                    (Some(release), _) => release.as_str(),
+                    (None, Some(cohort)) => cohort.as_str(),
+                    (None, None) => scope.product_id.as_str(),
+                };
+                format!("{id}\n")
+            }
+        })
     }
 
     /// Starts a streamed list in the chosen format; call [`ListWriter::finish`] at the end.

@@ -14,7 +14,7 @@ use utoipa_axum::router::UtoipaMethodRouter;
 pub use super::authz::Access;
 use super::handlers::{
     api_keys, bulk, cas, cohorts, device_certs, device_status, devices, events, firmware, meta,
-    products,
+    products, stats,
 };
 use super::state::AppState;
 
@@ -152,6 +152,7 @@ pub fn all() -> Vec<Route> {
         firmware::routes(),
         cas::routes(),
         device_certs::routes(),
+        stats::routes(),
     ]
     .into_iter()
     .flatten()

@@ -135,6 +135,13 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
         "/v1/products/{product}/releases/{release}/promote",
         [200, 200, 403, 200, 404],
     ),
+    ("GET", "/v1/products/{product}/stats", READ),
+    ("GET", "/v1/products/{product}/cohorts/{cohort}/stats", READ),
+    (
+        "GET",
+        "/v1/products/{product}/releases/{release}/stats",
+        READ,
+    ),
     ("GET", "/v1/binaries", READ),
     ("GET", "/v1/binaries/{binary}", READ),
     ("DELETE", "/v1/binaries/{binary}", [204, 204, 403, 204, 404]),

@@ -88,6 +88,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/devices/{device}/certificates"),
     ("post", "/v1/devices/{device}/certificates"),
     ("post", "/v1/devices/{device}/certificates/{cert}/revoke"),
+    ("get", "/v1/products/{product}/stats"),
+    ("get", "/v1/products/{product}/cohorts/{cohort}/stats"),
+    ("get", "/v1/products/{product}/releases/{release}/stats"),
 ];
 
 #[tokio::test]

@@ -95,6 +95,8 @@ mod server_migrate;
 mod server_migrate_postgres;
 mod server_migrate_support;
 mod simulate;
+mod stats;
+mod stats_cli;
 mod store_contention;
 mod store_disk_full;
 mod store_permissions;

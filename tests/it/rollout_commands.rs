@@ -302,3 +302,69 @@ fn the_running_service_takes_a_due_step_by_itself() {
     assert_eq!(percent, 50);
     assert_eq!(events(&cli, "release.advanced", &release).len(), 1);
 }
+
+/// `release status --wait` as a CI gate: exit 0 when the rollout is reached, 9 when the release
+/// is halted, 3 at the timeout (a release that never grows: the code does not depend on timing).
+#[test]
+fn release_status_wait_exits_with_the_documented_codes() {
+    let clock = Clock::manual(start_time());
+    let files = tempfile::tempdir().expect("temp dir");
+    let (_server, cli, bundle) = service(&clock, files.path());
+    let create = |rollout: &str| {
+        cli.run(&[
+            "release",
+            "create",
+            "-P",
+            "sensor",
+            "--cohort",
+            "canary",
+            "--bundle",
+            &bundle,
+            "--rollout",
+            rollout,
+            "-o",
+            "id",
+        ])
+        .success()
+        .stdout
+        .trim()
+        .to_owned()
+    };
+    let wait = |release: &str, extra: &[&str]| {
+        let mut argv = vec!["release", "status", release, "--wait", "--poll", "50ms"];
+        argv.extend_from_slice(extra);
+        cli.run(&argv)
+    };
+
+    let full = create("100");
+    let reached = wait(&full, &["-o", "json"]).success();
+    assert!(
+        reached.stderr.contains(&format!("{full}: 100%")),
+        "{reached:#?}"
+    );
+    assert!(
+        reached.json()["updates"].is_array(),
+        "the figures at the end: {reached:#?}"
+    );
+
+    let partial = create("10");
+    // Progress lines come before the error, so not `failure()` (which wants `error:` first).
+    let timed_out = wait(&partial, &["--timeout", "300ms"]);
+    assert_eq!(timed_out.code, 3, "{timed_out:#?}");
+    assert!(
+        timed_out.stderr.contains("error: gave up waiting"),
+        "{timed_out:#?}"
+    );
+    assert!(
+        timed_out.stderr.contains(&format!("{partial}: 10%")),
+        "{timed_out:#?}"
+    );
+
+    cli.run(&["release", "halt", &partial]).success();
+    let halted = wait(&partial, &[]);
+    assert_eq!(halted.code, 9, "{halted:#?}");
+    assert!(halted.stderr.contains("was halted at 10%"), "{halted:#?}");
+
+    let both = cli.run(&["release", "status", &full, "--wait", "--watch"]);
+    assert_eq!(both.code, 2, "--wait and --watch do not mix: {both:#?}");
+}

@@ -208,7 +208,7 @@ fn usage_errors_exit_2_before_anything_runs() {
 
 /// A service (check-ins written before they are answered) with product `sensor`, cohort
 /// `canary`, and the CA in `ca` registered with JITP into `canary` for target `armv7`.
-fn rollout_service(ca: &Path) -> (TestServer, Cli) {
+pub(crate) fn rollout_service(ca: &Path) -> (TestServer, Cli) {
     let server = TestServer::start_with_devices(|config| {
         config.wait_for_check_in_writes = true;
     });
@@ -260,7 +260,12 @@ pub fn release(cli: &Cli, dir: &Path, version: &str, bytes: &[u8]) {
 }
 
 /// `fleet simulate` until every device settled (bounded by a minute), as JSON.
-fn simulate_until_settled(server: &TestServer, ca: &Path, count: &str, extra: &[&str]) -> Value {
+pub(crate) fn simulate_until_settled(
+    server: &TestServer,
+    ca: &Path,
+    count: &str,
+    extra: &[&str],
+) -> Value {
     let mut args = vec![
         "-q",
         "--ca",

@@ -5,6 +5,7 @@ mod create;
 mod delete;
 mod list;
 mod show;
+mod stats;
 mod unassign;
 mod update;
 
@@ -29,6 +30,8 @@ pub enum CohortCommand {
     Assign(assign::AssignArgs),
     /// Take devices out of their cohorts
     Unassign(unassign::UnassignArgs),
+    /// Show a cohort's statistics: devices, connection, firmware, its release (--watch to follow)
+    Stats(stats::StatsArgs),
 }
 
 pub async fn run(ctx: &Context, command: CohortCommand) -> Result<()> {
@@ -38,6 +41,7 @@ pub async fn run(ctx: &Context, command: CohortCommand) -> Result<()> {
         CohortCommand::Show(args) => show::run(ctx, args).await,
         CohortCommand::Update(args) => update::run(ctx, args).await,
         CohortCommand::Delete(args) => delete::run(ctx, args).await,
+        CohortCommand::Stats(args) => stats::run(ctx, args).await,
         CohortCommand::Assign(args) => assign::run(ctx, args).await,
         CohortCommand::Unassign(args) => unassign::run(ctx, args).await,
     }

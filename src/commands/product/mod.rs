@@ -5,6 +5,7 @@ mod create;
 mod delete;
 mod list;
 mod show;
+mod stats;
 mod unarchive;
 mod update;
 
@@ -29,6 +30,8 @@ pub enum ProductCommand {
     Unarchive(unarchive::UnarchiveArgs),
     /// Delete a product that has no devices (its cohorts go with it)
     Delete(delete::DeleteArgs),
+    /// Show a product's statistics: devices, connection, firmware, rollouts (--watch to follow)
+    Stats(stats::StatsArgs),
 }
 
 pub async fn run(ctx: &Context, command: ProductCommand) -> Result<()> {
@@ -40,5 +43,6 @@ pub async fn run(ctx: &Context, command: ProductCommand) -> Result<()> {
         ProductCommand::Archive(args) => archive::run(ctx, args).await,
         ProductCommand::Unarchive(args) => unarchive::run(ctx, args).await,
         ProductCommand::Delete(args) => delete::run(ctx, args).await,
+        ProductCommand::Stats(args) => stats::run(ctx, args).await,
     }
 }

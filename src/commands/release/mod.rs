@@ -7,6 +7,7 @@ mod list;
 mod promote;
 mod resume;
 mod show;
+mod status;
 mod update;
 /// `--wait` for `fleet release status` (its own file, wired in by that command).
 pub mod wait;
@@ -33,6 +34,8 @@ pub enum ReleaseCommand {
     Resume(resume::ResumeArgs),
     /// Move a release's rollout to its next step (or --to a percentage) now
     Promote(promote::PromoteArgs),
+    /// Show how far a release got: states, success rate, failure reasons (--watch to follow)
+    Status(status::StatusArgs),
 }
 
 /// The schedule and guard flags of `release create` and `release update`.
@@ -76,5 +79,6 @@ pub async fn run(ctx: &Context, command: ReleaseCommand) -> Result<()> {
         ReleaseCommand::Halt(args) => halt::run(ctx, args).await,
         ReleaseCommand::Resume(args) => resume::run(ctx, args).await,
         ReleaseCommand::Promote(args) => promote::run(ctx, args).await,
+        ReleaseCommand::Status(args) => status::run(ctx, args).await,
     }
 }

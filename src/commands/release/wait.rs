@@ -4,11 +4,6 @@
 //! (lines, never a redraw, so CI logs stay readable). Exit 0 when reached; exit 9 (`Unmet`) when
 //! the release was halted or the success rate missed the bar; exit 3 on timeout. The figures
 //! are the release's own: its rollout, state and its counts of finished and failed devices.
-//!
-//! Wiring into `release status`: `#[command(flatten)] wait: wait::WaitArgs`, and when
-//! `args.wait.wait`, `wait::wait(&args.wait, || client.firmware().release(&product, &id),
-//! |line| …)` prints each line (stdout when it is not a terminal; the redraw otherwise) and
-//! returns the release that reached the bar, or the error whose kind is the exit code.
 
 use std::future::Future;
 use std::time::Duration;
@@ -23,7 +18,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub struct WaitArgs {
     /// Block until the release reaches the bar (exit 0), is halted or misses the bar (exit 9),
     /// or --timeout passes (exit 3)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "watch")]
     pub wait: bool,
     /// The rollout percentage to wait for
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent, default_value = "100%",

@@ -19,7 +19,7 @@ fn duplicate(product: &Product, name: &str) -> ApiError {
     .with_hint("choose another name, or use the existing cohort")
 }
 
-async fn cohort_or_404(
+pub(crate) async fn cohort_or_404(
     conn: &mut Conn,
     org_id: &OrgId,
     product: &Product,

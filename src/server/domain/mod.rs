@@ -26,6 +26,7 @@ pub mod firmware;
 pub mod lookup;
 pub mod out_of_scope;
 pub mod products;
+pub mod stats;
 pub mod x509;
 
 use crate::api::FieldError;

@@ -12,6 +12,7 @@ pub mod events;
 pub mod firmware;
 pub mod meta;
 pub mod products;
+pub mod stats;
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};

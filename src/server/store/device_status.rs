@@ -3,13 +3,15 @@
 
 use chrono::{DateTime, Utc};
 
+use std::collections::BTreeMap;
+
 use super::{Conn, query};
-use crate::api::DeviceId;
 use crate::api::device_api::RunningArtifact;
+use crate::api::{DeviceId, ReleaseId};
 
 /// Rows per multi-row `VALUES` statement: well under SQLite's 32,766 and PostgreSQL's 65,535
 /// bound parameters at the widest row below (9 columns).
-const ROWS_PER_STATEMENT: usize = 500;
+pub(super) const ROWS_PER_STATEMENT: usize = 500;
 
 /// One device's coalesced check-ins since the last flush: the latest report, and how many.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,17 +29,62 @@ pub struct StatusUpdate {
     pub status: Option<String>,
     /// What the device runs; `None` leaves the stored rows as they are.
     pub running: Option<Vec<RunningArtifact>>,
+    /// The check-ins by hour (whole hours since the Unix epoch), summing to `check_ins`: the
+    /// statistics' check-ins per hour stay exact however a batch straddles an hour.
+    pub hours: BTreeMap<i64, i64>,
+    /// The releases these check-ins were offered, each with the first check-in offering it.
+    pub offers: Vec<(ReleaseId, DateTime<Utc>)>,
+}
+
+impl StatusUpdate {
+    /// Folds `newer` (a later check-in of the same device) into this one: the newer report
+    /// wins, counts add up, what runs stays when the newer check-in did not say, and offers
+    /// keep their first time.
+    pub fn absorb(&mut self, newer: StatusUpdate) {
+        let check_ins = self.check_ins + newer.check_ins;
+        let running = self.running.take();
+        let mut hours = std::mem::take(&mut self.hours);
+        let mut offers = std::mem::take(&mut self.offers);
+        let StatusUpdate {
+            hours: newer_hours,
+            offers: newer_offers,
+            ..
+        } = &newer;
+        for (hour, count) in newer_hours {
+            *hours.entry(*hour).or_insert(0) += count;
+        }
+        for (release, at) in newer_offers {
+            if !offers.iter().any(|(r, _)| r == release) {
+                offers.push((release.clone(), *at));
+            }
+        }
+        *self = newer;
+        self.check_ins = check_ins;
+        self.hours = hours;
+        self.offers = offers;
+        if self.running.is_none() {
+            self.running = running;
+        }
+    }
+}
+
+/// The hour of `at`, as whole hours since the Unix epoch.
+pub fn hour_of(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(3600)
 }
 
 /// Writes a batch of status updates set-based: one upsert statement per
-/// [`ROWS_PER_STATEMENT`] devices, and one delete plus one insert for the running rows.
-/// Devices deleted since they checked in are skipped. Run it inside one write transaction.
+/// [`ROWS_PER_STATEMENT`] devices, one delete plus one insert for the running rows, and the
+/// statistics' counts (check-ins per hour, first offers). Devices deleted since they checked
+/// in are skipped. Run it inside one write transaction.
 pub async fn write_batch(conn: &mut Conn, updates: &[StatusUpdate]) -> sqlx::Result<()> {
     for chunk in updates.chunks(ROWS_PER_STATEMENT) {
         upsert_status(conn, chunk).await?;
         let with_running: Vec<&StatusUpdate> =
             chunk.iter().filter(|u| u.running.is_some()).collect();
         replace_running(conn, &with_running).await?;
+        super::stats_counts::add_check_ins(conn, chunk).await?;
+        super::stats_counts::record_offers(conn, chunk).await?;
     }
     Ok(())
 }

@@ -174,3 +174,25 @@ pub fn json_array_agg(backend: Backend, item: &str, order: &str) -> String {
         }
     }
 }
+
+/// Whole milliseconds from timestamp `earlier` to timestamp `later` as an integer, at least 0.
+pub fn millis_between(backend: Backend, later: &str, earlier: &str) -> String {
+    match backend {
+        // julianday reads the RFC 3339 text sqlx stores, offset included.
+        Backend::Sqlite => format!(
+            "max(0, CAST(round((julianday({later}) - julianday({earlier})) * 86400000) AS INTEGER))"
+        ),
+        Backend::Postgres => {
+            format!("GREATEST(0, round(EXTRACT(EPOCH FROM ({later} - {earlier})) * 1000))::BIGINT")
+        }
+    }
+}
+
+/// The text `expr` ordered by its bytes (code points), as Rust orders strings: SQLite's
+/// default; PostgreSQL orders by the database's locale unless told `C`.
+pub fn bytewise(backend: Backend, expr: &str) -> String {
+    match backend {
+        Backend::Sqlite => expr.to_owned(),
+        Backend::Postgres => format!("{expr} COLLATE \"C\""),
+    }
+}

@@ -22,6 +22,8 @@ pub mod firmware;
 pub mod idempotency;
 pub mod orgs;
 pub mod products;
+pub mod stats;
+pub mod stats_counts;
 pub mod update_reports;
 
 mod conn;

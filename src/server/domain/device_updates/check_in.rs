@@ -145,9 +145,14 @@ pub async fn check_in(
     };
     drop(conn);
 
+    let seen_at = store::now();
+    let offers = update
+        .as_ref()
+        .map(|offer| vec![(offer.release_id.clone(), seen_at)])
+        .unwrap_or_default();
     updates.writer.record(StatusUpdate {
         device_id: device.device_id.clone(),
-        seen_at: store::now(),
+        seen_at,
         address,
         check_ins: 1,
         reported_target: body.target,
@@ -156,6 +161,8 @@ pub async fn check_in(
         config_revision: body.config_revision,
         status,
         running: (!body.running.is_empty()).then_some(body.running),
+        hours: [(device_status::hour_of(seen_at), 1)].into(),
+        offers,
     });
     if updates.wait_for_writes {
         updates.writer.flush().await?;

@@ -167,15 +167,9 @@ fn merge(pending: &mut HashMap<DeviceId, StatusUpdate>, update: StatusUpdate) {
 }
 
 /// `older` becomes `newer`, with both counts, and the older running list when the newer
-/// check-in did not say what runs.
+/// check-in did not say what runs (see [`StatusUpdate::absorb`]).
 fn merge_into(older: &mut StatusUpdate, newer: StatusUpdate) {
-    let check_ins = older.check_ins + newer.check_ins;
-    let running = older.running.take();
-    *older = newer;
-    older.check_ins = check_ins;
-    if older.running.is_none() {
-        older.running = running;
-    }
+    older.absorb(newer);
 }
 
 #[cfg(test)]
@@ -215,9 +209,10 @@ mod tests {
     }
 
     fn update(device_id: &DeviceId, boot: &str, running: Option<&str>) -> StatusUpdate {
+        let seen_at = store::now();
         StatusUpdate {
             device_id: device_id.clone(),
-            seen_at: store::now(),
+            seen_at,
             address: Some("192.0.2.7".into()),
             check_ins: 1,
             reported_target: Some("armv7".into()),
@@ -232,6 +227,8 @@ mod tests {
                     sha256: None,
                 }]
             }),
+            hours: [(device_status::hour_of(seen_at), 1)].into(),
+            offers: Vec::new(),
         }
     }
 

@@ -45,7 +45,7 @@ async fn cohort_id(
         })
 }
 
-pub(super) async fn release_or_404(
+pub(crate) async fn release_or_404(
     conn: &mut Conn,
     product: &Product,
     reference: &str,

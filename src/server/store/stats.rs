@@ -1,0 +1,286 @@
+//! The aggregates behind `GET …/stats`: each one statement over a product (or one cohort of
+//! it), grouped in SQL, so the service handles one row per cohort, version, release or state,
+//! never one per device. The time windows come from the caller (one "now" per answer).
+
+use chrono::{DateTime, Utc};
+
+use super::{Conn, Query, dialect, parse_id, query};
+use crate::api::stats::{MAX_FAILURE_REASONS, MAX_VERSIONS};
+use crate::api::{CohortId, ProductId, ReleaseId};
+
+/// Which devices: a product's, or one cohort's of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub product_id: &'a ProductId,
+    pub cohort_id: Option<&'a CohortId>,
+}
+
+impl Scope<'_> {
+    /// Appends ` AND <column> = <cohort>` for a cohort's scope.
+    fn push_cohort(&self, q: &mut Query<'_>, column: &str) {
+        if let Some(cohort) = self.cohort_id {
+            q.push(format_args!(" AND {column} = "));
+            q.push_bind(cohort.as_str().to_owned());
+        }
+    }
+}
+
+/// The oldest check-in each connection figure counts.
+#[derive(Debug, Clone, Copy)]
+pub struct SeenSince {
+    pub online: DateTime<Utc>,
+    pub hour: DateTime<Utc>,
+    pub day: DateTime<Utc>,
+    pub week: DateTime<Utc>,
+}
+
+/// Device and connection counts of one cohort (`cohort_id` NULL: devices without one).
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct CohortGroup {
+    pub cohort_id: Option<String>,
+    pub devices: i64,
+    pub quarantined: i64,
+    pub needs_provisioning: i64,
+    pub online: i64,
+    pub seen_last_hour: i64,
+    pub seen_last_24h: i64,
+    pub seen_last_7d: i64,
+    pub never_seen: i64,
+}
+
+/// Device and connection counts per cohort of the scope, in one pass over its devices and
+/// their last check-in.
+pub async fn device_groups(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    since: SeenSince,
+) -> sqlx::Result<Vec<CohortGroup>> {
+    let count = |condition: &str, name: &str| {
+        format!("SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS {name}")
+    };
+    let mut q = query(format!(
+        "SELECT d.cohort_id, COUNT(*) AS devices, {}, {}, {}, {}, {}, {}, {} \
+         FROM devices d LEFT JOIN device_status s ON s.device_id = d.id WHERE d.product_id = ",
+        count("d.quarantined", "quarantined"),
+        count("d.needs_provisioning", "needs_provisioning"),
+        count("s.last_seen_at >= $1", "online"),
+        count("s.last_seen_at >= $2", "seen_last_hour"),
+        count("s.last_seen_at >= $3", "seen_last_24h"),
+        count("s.last_seen_at >= $4", "seen_last_7d"),
+        count("s.device_id IS NULL", "never_seen"),
+    ))
+    .bind(since.online)
+    .bind(since.hour)
+    .bind(since.day)
+    .bind(since.week);
+    q.push_bind(scope.product_id.as_str().to_owned());
+    scope.push_cohort(&mut q, "d.cohort_id");
+    q.push(" GROUP BY d.cohort_id");
+    q.fetch_all(conn).await
+}
+
+/// Every cohort of the scope, with its name, by name.
+pub async fn cohorts(conn: &mut Conn, scope: Scope<'_>) -> sqlx::Result<Vec<(CohortId, String)>> {
+    let mut q = query("SELECT id, name FROM cohorts WHERE product_id = ");
+    q.push_bind(scope.product_id.as_str().to_owned());
+    scope.push_cohort(&mut q, "id");
+    q.push(format_args!(
+        " ORDER BY {}",
+        dialect::bytewise(conn.backend(), "name")
+    ));
+    let rows: Vec<(String, String)> = q.fetch_all(conn).await?;
+    rows.into_iter()
+        .map(|(id, name)| Ok((parse_id!(CohortId, id)?, name)))
+        .collect()
+}
+
+/// Check-ins per hour (whole hours since the epoch) from `first_hour` on, hours without any
+/// left out.
+pub async fn check_ins_by_hour(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    first_hour: i64,
+) -> sqlx::Result<Vec<(i64, i64)>> {
+    let mut q = query(
+        "SELECT hour, CAST(SUM(check_ins) AS BIGINT) FROM check_in_hours WHERE hour >= $1 \
+         AND product_id = ",
+    )
+    .bind(first_hour);
+    q.push_bind(scope.product_id.as_str().to_owned());
+    scope.push_cohort(&mut q, "cohort_id");
+    q.push(" GROUP BY hour");
+    q.fetch_all(conn).await
+}
+
+/// Devices per (artifact, version) the scope's devices run: per artifact the
+/// [`MAX_VERSIONS`] versions with most devices, and one row with `version` NULL summing the
+/// rest.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct VersionGroup {
+    pub artifact: String,
+    pub version: Option<String>,
+    pub devices: i64,
+}
+
+pub async fn versions(conn: &mut Conn, scope: Scope<'_>) -> sqlx::Result<Vec<VersionGroup>> {
+    let backend = conn.backend();
+    let mut q = query(format!(
+        "SELECT artifact, CASE WHEN n <= {MAX_VERSIONS} THEN version END AS version, \
+         CAST(SUM(devices) AS BIGINT) AS devices FROM (\
+         SELECT artifact, version, devices, ROW_NUMBER() OVER (PARTITION BY artifact \
+         ORDER BY devices DESC, {}) AS n FROM (\
+         SELECT r.artifact, r.version, COUNT(*) AS devices FROM devices d \
+         JOIN device_running r ON r.device_id = d.id WHERE d.product_id = ",
+        dialect::bytewise(backend, "version")
+    ));
+    q.push_bind(scope.product_id.as_str().to_owned());
+    scope.push_cohort(&mut q, "d.cohort_id");
+    q.push(format_args!(
+        " GROUP BY r.artifact, r.version) grouped) ranked \
+         GROUP BY artifact, CASE WHEN n <= {MAX_VERSIONS} THEN version END"
+    ));
+    q.fetch_all(conn).await
+}
+
+/// A release as the statistics show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReleaseRow {
+    pub id: ReleaseId,
+    pub cohort_id: CohortId,
+    pub cohort: String,
+    pub bundle: String,
+    pub rollout_percent: i64,
+    pub required: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReleaseRecord {
+    id: String,
+    cohort_id: String,
+    cohort: String,
+    bundle: String,
+    rollout_percent: i64,
+    required: bool,
+}
+
+/// The releases whose progress the scope shows: `release` alone when given, else the newest
+/// release of each of the scope's cohorts. Newest first.
+pub async fn releases(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    release: Option<&ReleaseId>,
+) -> sqlx::Result<Vec<ReleaseRow>> {
+    let mut q = query(
+        "SELECT r.id, r.cohort_id, c.name AS cohort, b.name AS bundle, \
+         CAST(r.rollout_percent AS BIGINT) AS rollout_percent, r.required FROM releases r \
+         JOIN cohorts c ON c.id = r.cohort_id JOIN bundles b ON b.id = r.bundle_id \
+         WHERE r.product_id = ",
+    );
+    q.push_bind(scope.product_id.as_str().to_owned());
+    scope.push_cohort(&mut q, "r.cohort_id");
+    match release {
+        Some(id) => {
+            q.push(" AND r.id = ").push_bind(id.as_str().to_owned());
+        }
+        None => {
+            q.push(
+                " AND r.id = (SELECT MAX(r2.id) FROM releases r2 WHERE r2.cohort_id = r.cohort_id)",
+            );
+        }
+    }
+    q.push(" ORDER BY r.id DESC");
+    let rows: Vec<ReleaseRecord> = q.fetch_all(conn).await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(ReleaseRow {
+                id: parse_id!(ReleaseId, r.id)?,
+                cohort_id: parse_id!(CohortId, r.cohort_id)?,
+                cohort: r.cohort,
+                bundle: r.bundle,
+                rollout_percent: r.rollout_percent,
+                required: r.required,
+            })
+        })
+        .collect()
+}
+
+/// Devices per release and state (`state` NULL: offered, nothing reported yet).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StateGroup {
+    pub release_id: String,
+    pub state: Option<String>,
+    pub devices: i64,
+}
+
+pub async fn states(conn: &mut Conn, releases: &[ReleaseId]) -> sqlx::Result<Vec<StateGroup>> {
+    if releases.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = query(
+        "SELECT release_id, state, COUNT(*) AS devices FROM release_devices WHERE release_id IN (",
+    );
+    q.push_list(releases.iter().map(|r| r.as_str().to_owned()));
+    q.push(") GROUP BY release_id, state");
+    q.fetch_all(conn).await
+}
+
+/// Devices per release and reason among those now `failed` or `rolled_back`: per release the
+/// [`MAX_FAILURE_REASONS`] reasons with most devices (`reason` NULL: none given).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ReasonGroup {
+    pub release_id: String,
+    pub reason: Option<String>,
+    pub devices: i64,
+}
+
+pub async fn failure_reasons(
+    conn: &mut Conn,
+    releases: &[ReleaseId],
+) -> sqlx::Result<Vec<ReasonGroup>> {
+    if releases.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = conn.backend();
+    let mut q = query(format!(
+        "SELECT release_id, reason, devices FROM (SELECT release_id, reason, devices, \
+         ROW_NUMBER() OVER (PARTITION BY release_id ORDER BY devices DESC, {}) AS n FROM (\
+         SELECT release_id, reason, COUNT(*) AS devices FROM release_devices \
+         WHERE state IN ('failed', 'rolled_back') AND release_id IN (",
+        dialect::bytewise(backend, "reason")
+    ));
+    q.push_list(releases.iter().map(|r| r.as_str().to_owned()));
+    q.push(format_args!(
+        ") GROUP BY release_id, reason) grouped) ranked WHERE n <= {MAX_FAILURE_REASONS}"
+    ));
+    q.fetch_all(conn).await
+}
+
+/// The median milliseconds from first offer to success of `release` (the mean of the two
+/// middle values for an even count), read through the index on (release, time).
+pub async fn median_offer_to_success(
+    conn: &mut Conn,
+    release: &ReleaseId,
+) -> sqlx::Result<Option<i64>> {
+    let (count,): (i64,) = query(
+        "SELECT COUNT(*) FROM release_devices WHERE release_id = $1 \
+         AND offer_to_success_ms IS NOT NULL",
+    )
+    .bind(release.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    if count == 0 {
+        return Ok(None);
+    }
+    let middle: Vec<(i64,)> = query(
+        "SELECT offer_to_success_ms FROM release_devices WHERE release_id = $1 \
+         AND offer_to_success_ms IS NOT NULL ORDER BY offer_to_success_ms LIMIT $2 OFFSET $3",
+    )
+    .bind(release.as_str())
+    .bind(if count % 2 == 0 { 2_i64 } else { 1 })
+    .bind((count - 1) / 2)
+    .fetch_all(conn)
+    .await?;
+    let sum: i64 = middle.iter().map(|(ms,)| ms).sum();
+    let len = i64::try_from(middle.len()).unwrap_or(1).max(1);
+    Ok(Some(sum / len))
+}
