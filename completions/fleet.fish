@@ -536,8 +536,8 @@ always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l quarantined -d 'Only quarantined devices'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l online -d 'Only devices that checked in within three check-in intervals (15 minutes by default)'
-complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l offline -d 'Only devices that did not check in within three check-in intervals, or never did'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l online -d 'Only devices that checked in within twice the check-in interval (10 minutes by default)'
+complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l offline -d 'Only devices that did not check in within twice the check-in interval, or never did'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -l all -d 'Print every item, following pages to the end (streams; memory stays flat)'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what is happening (requests, timings)'

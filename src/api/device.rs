@@ -146,7 +146,7 @@ pub struct DeviceListQuery {
     pub tag: Vec<String>,
     pub target: Option<String>,
     pub quarantined: Option<bool>,
-    /// `true`: devices that checked in within three check-in intervals; `false`: the others,
+    /// `true`: devices that checked in within twice the check-in interval; `false`: the others,
     /// devices that never checked in included.
     pub online: Option<bool>,
     /// Only devices that checked in within this many seconds.

@@ -19,7 +19,7 @@ pub struct DeviceStatus {
     /// When the device last checked in (written within a moment of the check-in); `null` if
     /// it never did.
     pub last_seen_at: Option<DateTime<Utc>>,
-    /// Seen within three check-in intervals.
+    /// Seen within twice the check-in interval.
     pub online: bool,
     /// The client address of its last check-in.
     pub last_address: Option<String>,

@@ -318,7 +318,7 @@ async fn stats_equal_the_counts_of_the_raw_tables_for_a_simulated_fleet() {
         assert_eq!(per_cohort[name], want, "{name}: {stats:#}");
     }
     assert_eq!(per_cohort.len(), 2, "{stats:#}");
-    assert_eq!(stats["connection"]["online_within_s"], 900, "3 × 300 s");
+    assert_eq!(stats["connection"]["online_within_s"], 600, "2 × 300 s");
     let check_ins: u64 = rows(
         &api,
         "SELECT CAST(SUM(s.check_ins) AS TEXT) FROM device_status s \

@@ -33,11 +33,11 @@ pub struct ListArgs {
     #[arg(long)]
     pub quarantined: bool,
 
-    /// Only devices that checked in within three check-in intervals (15 minutes by default)
+    /// Only devices that checked in within twice the check-in interval (10 minutes by default)
     #[arg(long, conflicts_with = "offline")]
     pub online: bool,
 
-    /// Only devices that did not check in within three check-in intervals, or never did
+    /// Only devices that did not check in within twice the check-in interval, or never did
     #[arg(long)]
     pub offline: bool,
 

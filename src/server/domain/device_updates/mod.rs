@@ -21,8 +21,8 @@ use crate::server::store::Pool;
 pub const DEFAULT_CHECK_IN_INTERVAL: Duration = Duration::from_secs(300);
 
 /// A device is online while its last check-in is at most this many check-in intervals old:
-/// three, so one or two missed check-ins (a reboot, a flaky link) do not count as offline.
-pub const ONLINE_INTERVALS: u32 = 3;
+/// two, so one missed check-in (a reboot, a flaky link) does not count as offline.
+pub const ONLINE_INTERVALS: u32 = 2;
 
 /// The device-update part of the service state.
 #[derive(Debug)]
