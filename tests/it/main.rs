@@ -89,6 +89,7 @@ mod server_migrate;
 mod server_migrate_postgres;
 mod server_migrate_support;
 mod simulate;
+mod simulate_first;
 mod store_contention;
 mod store_disk_full;
 mod store_permissions;

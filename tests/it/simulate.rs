@@ -11,7 +11,7 @@ use crate::common::cli::{Cli, Run};
 use crate::common::server::TestServer;
 
 /// A CA directory (`ca.pem`, `ca.key`) as `fleet ca generate` writes it.
-fn ca_dir(name: &str) -> tempfile::TempDir {
+pub(crate) fn ca_dir(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let ca = fleet::pki::generate_ca(name, fleet::pki::Validity { days: 30 }).expect("CA");
     fleet::pki::write_new_files(
@@ -27,7 +27,7 @@ fn ca_dir(name: &str) -> tempfile::TempDir {
 
 /// A service with the device listener, product `sensor`, and the CA in `ca` registered for it
 /// with JITP on.
-async fn service_with_jitp(ca: &Path) -> Api {
+pub(crate) async fn service_with_jitp(ca: &Path) -> Api {
     let api = Api::with_server(TestServer::start_with_devices(|_| {}));
     api.product("sensor").await;
     let pem = std::fs::read_to_string(ca.join(fleet::pki::CA_CERT_FILE)).expect("CA pem");
@@ -42,7 +42,7 @@ async fn service_with_jitp(ca: &Path) -> Api {
 }
 
 /// `fleet simulate` against `server`'s device listener, pinning its certificate.
-fn simulate(server: &TestServer, args: &[&str]) -> Run {
+pub(crate) fn simulate(server: &TestServer, args: &[&str]) -> Run {
     let url = format!("https://{}", server.device_addr.expect("device listener"));
     let pin = server.device_fingerprint.clone().expect("fingerprint");
     let mut all = vec![
