@@ -7946,7 +7946,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__simulate)
-            opts="-o -q -v -y -h -V --device-url --count --ca --certs --server-fingerprint --server-ca --insecure --interval --duration --fail-rate --seed --target --running --concurrency --until-settled --check-ins-only --ping --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            opts="-o -q -v -y -h -V --device-url --count --ca --first --certs --server-fingerprint --server-ca --insecure --interval --duration --fail-rate --seed --target --running --concurrency --until-settled --check-ins-only --ping --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -7961,6 +7961,10 @@ _fleet() {
                     return 0
                     ;;
                 --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --first)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

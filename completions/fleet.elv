@@ -2039,6 +2039,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand --device-url 'The device API''s URL (`fleet server --device-listen`), e.g. https://127.0.0.1:8443'
             cand --count 'Number of devices [default with --certs: every pair in the directory]'
             cand --ca 'Issue each device a certificate under the CA in DIR (`fleet ca generate`); identifiers sim-0000, sim-0001, …, provisioned by JITP on their first check-in'
+            cand --first 'With --ca, the number of the first device: identifiers start at sim-N. A device''s number alone makes its identifier (at least four digits: sim-0042, sim-10000), so runs with --first 0, 10000, 20000 … and --count 10000 make distinct devices'
             cand --certs 'Use existing device certificates: <identifier>.pem and <identifier>.key pairs in DIR'
             cand --server-fingerprint 'Trust the server whose certificate has this SHA-256 fingerprint (`fleet server` prints it)'
             cand --server-ca 'Trust server certificates issued by the CA(s) in this PEM file'

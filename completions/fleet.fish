@@ -1583,6 +1583,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand release; and __fish_seen_sub
 complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l device-url -d 'The device API\'s URL (`fleet server --device-listen`), e.g. https://127.0.0.1:8443' -r
 complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l count -d 'Number of devices [default with --certs: every pair in the directory]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l ca -d 'Issue each device a certificate under the CA in DIR (`fleet ca generate`); identifiers sim-0000, sim-0001, …, provisioned by JITP on their first check-in' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l first -d 'With --ca, the number of the first device: identifiers start at sim-N. A device\'s number alone makes its identifier (at least four digits: sim-0042, sim-10000), so runs with --first 0, 10000, 20000 … and --count 10000 make distinct devices' -r
 complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l certs -d 'Use existing device certificates: <identifier>.pem and <identifier>.key pairs in DIR' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l server-fingerprint -d 'Trust the server whose certificate has this SHA-256 fingerprint (`fleet server` prints it)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand simulate" -l server-ca -d 'Trust server certificates issued by the CA(s) in this PEM file' -r -F

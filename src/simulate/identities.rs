@@ -52,7 +52,8 @@ pub fn load_identities(dir: &Path, count: Option<usize>) -> Result<Vec<DeviceIde
         .collect()
 }
 
-/// The identifier of simulated device `index`.
+/// The identifier of simulated device number `index`: a function of the number alone (never of
+/// the run's size), so separate runs over separate number ranges never name two devices alike.
 pub fn identifier(index: usize) -> String {
     format!("sim-{index:04}")
 }
@@ -60,11 +61,12 @@ pub fn identifier(index: usize) -> String {
 /// How long the certificates issued for simulated devices are valid.
 const ISSUED_VALIDITY: Validity = Validity { days: 30 };
 
-/// Issues `count` device certificates under the CA in `ca_dir` (`ca.pem`, `ca.key`, as
-/// `fleet ca generate` writes them), in memory: nothing is written.
-pub fn issue_identities(ca_dir: &Path, count: usize) -> Result<Vec<DeviceIdentity>> {
+/// Issues device certificates for devices number `first` to `first + count - 1` under the CA in
+/// `ca_dir` (`ca.pem`, `ca.key`, as `fleet ca generate` writes them), in memory: nothing is
+/// written.
+pub fn issue_identities(ca_dir: &Path, first: usize, count: usize) -> Result<Vec<DeviceIdentity>> {
     let ca = CaDir::open(ca_dir)?;
-    (0..count)
+    (first..first + count)
         .map(|index| {
             let id = identifier(index);
             let issued = issue_device_cert(&ca, &id, ISSUED_VALIDITY)?;
@@ -96,9 +98,17 @@ mod tests {
     #[test]
     fn a_ca_issues_numbered_identities() {
         let dir = ca_dir();
-        let ids = issue_identities(dir.path(), 3).expect("issued");
+        let ids = issue_identities(dir.path(), 0, 3).expect("issued");
         let names: Vec<&str> = ids.iter().map(|i| i.identifier.as_str()).collect();
         assert_eq!(names, ["sim-0000", "sim-0001", "sim-0002"]);
+    }
+
+    #[test]
+    fn numbering_starts_at_first_and_keeps_each_numbers_identifier() {
+        let dir = ca_dir();
+        let ids = issue_identities(dir.path(), 9_998, 3).expect("issued");
+        let names: Vec<&str> = ids.iter().map(|i| i.identifier.as_str()).collect();
+        assert_eq!(names, ["sim-9998", "sim-9999", "sim-10000"]);
     }
 
     #[test]

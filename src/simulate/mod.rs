@@ -22,6 +22,9 @@ pub use stats::{Counters, LoadFigures, Rate, Snapshot, StateCounts, Stop, Summar
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub count: usize,
+    /// The number of the first device (`--first`): its choices (`--fail-rate`) follow its
+    /// number, so a device decides the same whichever run it is in.
+    pub first: usize,
     /// Time between check-ins (jittered ±10%); the first comes anywhere within one interval.
     pub interval: Duration,
     /// The longest the run lasts (each phase, in the load mode).

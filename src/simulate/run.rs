@@ -39,7 +39,7 @@ impl Simulation {
         for (index, identity) in identities.iter().enumerate() {
             let config = tls.config_for(identity)?;
             let connection = DeviceConnection::new(&identity.identifier, endpoint.clone(), config);
-            devices.push(SimDevice::new(connection, index, &plan));
+            devices.push(SimDevice::new(connection, plan.first + index, &plan));
         }
         let object_store = reqwest::Client::builder().build().map_err(|err| {
             Error::failure("could not set up the HTTPS client for object-store downloads")

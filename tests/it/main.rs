@@ -95,6 +95,7 @@ mod server_migrate;
 mod server_migrate_postgres;
 mod server_migrate_support;
 mod simulate;
+mod simulate_first;
 mod stats;
 mod stats_cli;
 mod store_contention;

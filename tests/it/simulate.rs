@@ -27,7 +27,7 @@ pub fn ca_dir(name: &str) -> tempfile::TempDir {
 
 /// A service with the device listener, product `sensor`, and the CA in `ca` registered for it
 /// with JITP on.
-async fn service_with_jitp(ca: &Path) -> Api {
+pub(crate) async fn service_with_jitp(ca: &Path) -> Api {
     let api = Api::with_server(TestServer::start_with_devices(|_| {}));
     api.product("sensor").await;
     let pem = std::fs::read_to_string(ca.join(fleet::pki::CA_CERT_FILE)).expect("CA pem");

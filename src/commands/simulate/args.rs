@@ -29,7 +29,10 @@ use crate::api::device_api::RunningArtifact;
     --interval 1s --until-settled --duration 5m -o json\n\n  \
     # Load: back-to-back check-ins, then pings, 30 s each over the same connections\n  \
     fleet simulate --device-url https://127.0.0.1:8443 --insecure --ca ./factory-ca \\\n      \
-    --count 10000 --check-ins-only --ping --duration 30s\n\n\
+    --count 10000 --check-ins-only --ping --duration 30s\n\n  \
+    # The next 10,000 devices (sim-10000 … sim-19999), provisioned and checked in once\n  \
+    fleet simulate --device-url https://127.0.0.1:8443 --insecure --ca ./factory-ca \\\n      \
+    --first 10000 --count 10000 --check-ins-only --duration 1s\n\n\
     Exit codes: 0 the run completed (failed installs and request errors are counted in the\n\
     summary); 2 usage; 4 the server refused every device's certificate; 8 no device could\n\
     connect."
@@ -48,6 +51,13 @@ pub struct SimulateArgs {
     /// sim-0000, sim-0001, …, provisioned by JITP on their first check-in
     #[arg(long, value_name = "DIR")]
     pub ca: Option<PathBuf>,
+
+    /// With --ca, the number of the first device: identifiers start at sim-N. A device's
+    /// number alone makes its identifier (at least four digits: sim-0042, sim-10000), so
+    /// runs with --first 0, 10000, 20000 … and --count 10000 make distinct devices
+    #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "certs",
+        value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
+    pub first: u64,
 
     /// Use existing device certificates: <identifier>.pem and <identifier>.key pairs in DIR
     #[arg(long, value_name = "DIR")]

@@ -27,6 +27,7 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<()> {
     }
     let tls = DeviceTls::new(&trust)?;
     let count = args.count.map(|n| n as usize);
+    let first = args.first as usize;
     let identities = match (&args.ca, &args.certs) {
         (Some(ca), _) => {
             let count = count.ok_or_else(|| Error::usage("--ca needs --count N"))?;
@@ -34,7 +35,7 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<()> {
                 "issuing {count} device certificates under `{}`",
                 ca.display()
             ));
-            simulate::issue_identities(ca, count)?
+            simulate::issue_identities(ca, first, count)?
         }
         (None, Some(dir)) => simulate::load_identities(dir, count)?,
         (None, None) => return Err(Error::usage("give --ca DIR or --certs DIR")),
@@ -45,6 +46,7 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<()> {
     });
     let plan = Plan {
         count: identities.len(),
+        first,
         interval: args.interval,
         duration: args.duration,
         fail_rate: args.fail_rate,
