@@ -10,8 +10,12 @@ use crate::api::device_api::RunningArtifact;
 use crate::api::{DeviceId, ReleaseId};
 
 /// Rows per multi-row `VALUES` statement: well under SQLite's 32,766 and PostgreSQL's 65,535
-/// bound parameters at the widest row below (9 columns).
-pub(super) const ROWS_PER_STATEMENT: usize = 500;
+/// bound parameters at the widest row below (9 columns), and small on purpose: sqlx's SQLite
+/// driver looks up every parameter's name (`sqlite3_bind_parameter_name`, a linear scan of the
+/// statement's parameter list), so binding costs grow with the square of a statement's
+/// parameters. At 500 rows that lookup took 26% of the service's CPU under back-to-back
+/// check-ins (`bench/devices.sh`, bench/RESULTS.md); at 100 rows, 7%, for a few more statements.
+pub(crate) const ROWS_PER_STATEMENT: usize = 100;
 
 /// One device's coalesced check-ins since the last flush: the latest report, and how many.
 #[derive(Debug, Clone, PartialEq)]

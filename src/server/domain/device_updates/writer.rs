@@ -288,6 +288,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_batch_of_several_statements_writes_every_device_and_its_running_rows() {
+        for (_dir, pool) in test_pools::all().await {
+            // Past two statements' worth of rows, and not a multiple of one.
+            let count = 2 * device_status::ROWS_PER_STATEMENT + 3;
+            let mut ids = Vec::with_capacity(count);
+            for i in 0..count {
+                ids.push(device(&pool, &format!("d-{i}")).await);
+            }
+            let writer = CheckInWriter::new(pool.clone(), WriterSettings::default());
+            for (i, id) in ids.iter().enumerate() {
+                writer.record(update(id, &format!("boot-{i}"), Some(&format!("1.{i}"))));
+            }
+            assert_eq!(writer.flush().await.expect("flush"), count);
+            let mut conn = pool.acquire().await.expect("conn");
+            for (i, id) in ids.iter().enumerate() {
+                let status = device_status::get(&mut conn, id)
+                    .await
+                    .expect("get")
+                    .expect("row");
+                assert_eq!(status.boot_id, Some(format!("boot-{i}")));
+                let running = device_status::running(&mut conn, id)
+                    .await
+                    .expect("running");
+                assert_eq!(running.len(), 1);
+                assert_eq!(running[0].version, format!("1.{i}"));
+            }
+            drop(conn);
+            pool.close().await;
+        }
+    }
+
+    #[tokio::test]
     async fn a_deleted_device_does_not_fail_the_batch() {
         for (_dir, pool) in test_pools::all().await {
             let kept = device(&pool, "kept").await;
