@@ -444,6 +444,8 @@ pub struct CreateRelease {
     /// Steps the rollout takes by itself, e.g. `1%,10%@1h,50%@6h,100%@24h`: the first applies
     /// now, each later one when its wait (from the previous step) has passed and the guard
     /// holds. Replaces `rollout_percent`.
+    /// Steps are `PERCENT%[@WAIT]`, comma-separated: 1–100%, each above the one before, the first
+    /// without a wait, a wait like `30m`, `6h` or `2d`; a schedule that breaks these is 422.
     #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 1024))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
@@ -478,6 +480,8 @@ pub struct UpdateRelease {
     pub required: Option<bool>,
     /// A new schedule; it starts over at its first step now. Setting `rollout_percent` instead
     /// takes the release off its schedule.
+    /// Steps are `PERCENT%[@WAIT]`, comma-separated: 1–100%, each above the one before, the first
+    /// without a wait, a wait like `30m`, `6h` or `2d`; a schedule that breaks these is 422.
     #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 1024))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
