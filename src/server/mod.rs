@@ -24,6 +24,7 @@ mod not_found;
 mod offline;
 mod openapi;
 mod pagination;
+mod periodic;
 mod private;
 mod rollout_controller;
 mod router;
@@ -302,8 +303,8 @@ impl Server {
         let shutdown = shutdown.shared();
         let service_clock = self.state.clock.clone();
         let clock: sweeper::Clock = std::sync::Arc::new(move || service_clock.now());
-        let sweeper = sweeper::Sweeper::start(self.state.clone(), clock, shutdown.clone());
-        let rollouts = rollout_controller::Controller::start(self.state.clone(), shutdown.clone());
+        let sweeper = sweeper::start(self.state.clone(), clock, shutdown.clone());
+        let rollouts = rollout_controller::start(self.state.clone(), shutdown.clone());
         let epoch = auth_epoch::Follower::start(self.state.epoch.clone(), shutdown.clone());
         let writer = self.state.device_updates.writer.clone();
         let check_ins = writer.clone().start(shutdown.clone());

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::task::JoinHandle;
 
 use super::domain::firmware::lifecycle;
+use super::periodic::Periodic;
 use super::state::AppState;
 
 /// Where the sweep takes "now" from.
@@ -25,48 +25,20 @@ pub fn interval(expiry: Duration) -> Duration {
     (expiry / 4).clamp(MIN_INTERVAL, MAX_INTERVAL)
 }
 
-/// The running task; it ends when its stop signal fires.
-pub struct Sweeper {
-    task: JoinHandle<()>,
-}
-
-impl Sweeper {
-    /// Sweeps every [`interval`] of the state's upload expiry, the first time one interval
-    /// from now (crash leftovers of the previous run are not urgent), until `stop` resolves.
-    pub fn start(
-        state: AppState,
-        clock: Clock,
-        stop: impl Future<Output = ()> + Send + 'static,
-    ) -> Sweeper {
-        let expiry = state.firmware.upload_expiry;
-        let period = interval(expiry);
-        let task = tokio::spawn(async move {
-            tokio::pin!(stop);
-            let start = tokio::time::Instant::now() + period;
-            let mut ticks = tokio::time::interval_at(start, period);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    () = &mut stop => return,
-                    _ = ticks.tick() => {}
-                }
-                // Stopping drops a sweep half-way: its transactions roll back, and blobs
-                // not deleted yet are collected by the next one.
-                tokio::select! {
-                    () = &mut stop => return,
-                    () = sweep_once(&state, clock(), expiry) => {}
-                }
-            }
-        });
-        Sweeper { task }
-    }
-
-    /// Waits for the task to end (after its stop signal).
-    pub async fn join(self) {
-        if let Err(err) = self.task.await {
-            tracing::warn!(error = %err, "the sweep task failed");
-        }
-    }
+/// Sweeps every [`interval`] of the state's upload expiry, the first time one interval from
+/// now (crash leftovers of the previous run are not urgent), until `stop` resolves.
+pub fn start(
+    state: AppState,
+    clock: Clock,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Periodic {
+    let expiry = state.firmware.upload_expiry;
+    // A sweep dropped half-way rolls its transactions back; blobs not deleted yet are
+    // collected by the next one.
+    Periodic::start("sweep", interval(expiry), stop, move || {
+        let (state, now) = (state.clone(), clock());
+        async move { sweep_once(&state, now, expiry).await }
+    })
 }
 
 async fn sweep_once(state: &AppState, now: DateTime<Utc>, expiry: Duration) {
@@ -115,7 +87,7 @@ mod tests {
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let started = tokio::time::Instant::now();
-        let sweeper = Sweeper::start(state(dir.path(), expiry).await, clock, async {
+        let sweeper = start(state(dir.path(), expiry).await, clock, async {
             let _ = stop_rx.await;
         });
 
