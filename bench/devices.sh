@@ -25,7 +25,6 @@
 #   SECONDS_KNOWN (default 10), CONCURRENCY (default 200, devices connecting at once);
 #   SHALLOW (default 1000): after step 3, the first SHALLOW devices alone check in and ping for
 #   SECONDS_KNOWN — the same requests with SHALLOW instead of N waiting in the server at once;
-#   HEADER_TIMEOUT (default 60s, see start_server);
 #   BENCH_OUT=dir keeps the simulator's JSON summaries, the CPU/RSS samples and the server logs.
 # Needs python3, curl, jq.
 set -euo pipefail
@@ -85,15 +84,13 @@ port=$(free_port)
 device_port=$(free_port)
 export FLEET_CONFIG_DIR=$work/config
 # `start_server NAME`: a server on the data dir, its log in NAME.log, CPU/RSS in NAME.samples.
-# The device listener must hold N connections and the admin API's few besides. The header
-# timeout (10 s by default) also closes a keep-alive connection idle that long after its last
-# response; the simulator's devices wait idle between phases (the first connected waits for the
-# other N − 1 to be provisioned), so with the default most connections would be closed and
-# reopened (a full mTLS handshake each) at the start of every phase. 60 s keeps them open.
+# The device listener must hold N connections and the admin API's few besides. Devices keep
+# their connections between phases through the device listener's keep-alive (by default the
+# check-in interval + 1 minute), so no phase starts with reconnects.
 start_server() {
   RUST_LOG=warn "$BIN" server --listen "127.0.0.1:$port" --device-listen "127.0.0.1:$device_port" \
     --data-dir "$work/data" --no-profile --max-connections $((N + 500)) \
-    --header-timeout "${HEADER_TIMEOUT:-60s}" 2>"$work/$1.log" &
+    2>"$work/$1.log" &
   server_pid=$!
   for _ in $(seq 1 300); do
     curl -fsS "http://127.0.0.1:$port/v1/health" >/dev/null 2>&1 && break

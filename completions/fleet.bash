@@ -7212,7 +7212,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__server)
-            opts="-o -q -v -y -h -V --listen --data-dir --database-url --no-profile --auth-failures-per-minute --upload-expiry --max-connections --header-timeout --body-timeout --idle-timeout --trusted-proxy --device-listen --device-tls-cert --device-tls-key --check-in-interval --device-downloads --presigned-url-ttl --blob-store --s3-endpoint --s3-region --s3-path-style --s3-access-key-id --s3-secret-access-key --s3-session-token --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key migrate help"
+            opts="-o -q -v -y -h -V --listen --data-dir --database-url --no-profile --auth-failures-per-minute --upload-expiry --max-connections --header-timeout --body-timeout --idle-timeout --trusted-proxy --device-listen --device-tls-cert --device-tls-key --check-in-interval --device-keep-alive --device-downloads --presigned-url-ttl --blob-store --s3-endpoint --s3-region --s3-path-style --s3-access-key-id --s3-secret-access-key --s3-session-token --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version api-key migrate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -7271,6 +7271,10 @@ _fleet() {
                     return 0
                     ;;
                 --check-in-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --device-keep-alive)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

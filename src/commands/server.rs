@@ -133,10 +133,19 @@ pub struct ServerArgs {
     pub device_tls_key: Option<PathBuf>,
 
     /// How often devices are told to check in (each check-in's answer says so), 10s to 1d;
-    /// a device counts as online while its last check-in is at most 3 intervals old
+    /// a device counts as online while its last check-in is at most 2 intervals old
     #[arg(long, env = "FLEET_CHECK_IN_INTERVAL", value_name = "DURATION", default_value = "5m",
         value_parser = parse_check_in_interval)]
     pub check_in_interval: Duration,
+
+    /// How long a device's connection stays open waiting for its next request, 10s to 1d.
+    /// Devices have proven who they are (mutual TLS) before this applies, so it replaces
+    /// --header-timeout and --idle-timeout there; --max-connections still bounds how many are
+    /// kept [default: the check-in interval + 1m, so a device checking in on time reuses its
+    /// connection instead of a full TLS handshake]
+    #[arg(long, env = "FLEET_DEVICE_KEEP_ALIVE", value_name = "DURATION",
+        value_parser = parse_check_in_interval)]
+    pub device_keep_alive: Option<Duration>,
 
     /// How devices download offered firmware: through the device API, or (with an S3 blob
     /// store) from a short-lived presigned URL of the bucket, so the bytes do not pass through
@@ -189,6 +198,7 @@ pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
     config.auth_failures_per_minute = args.auth_failures_per_minute;
     config.upload_expiry = args.upload_expiry;
     config.check_in_interval = args.check_in_interval;
+    config.device_keep_alive = args.device_keep_alive;
     config.transport = TransportConfig {
         max_connections: args
             .max_connections
@@ -197,6 +207,7 @@ pub fn run(ctx: &Context, args: ServerArgs) -> Result<()> {
         body_timeout: args.body_timeout,
         idle_timeout: args.idle_timeout,
         trusted_proxies: args.trusted_proxies,
+        keep_alive: None,
     };
     if args.device_listen.is_some() {
         config.device_tls = Some(match (args.device_tls_cert, args.device_tls_key) {

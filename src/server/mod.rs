@@ -84,6 +84,10 @@ pub const DEFAULT_PART_SIZE_BYTES: u64 = 8 * 1024 * 1024;
 /// How often the rollout controller evaluates schedules by default: every 10 seconds.
 pub const DEFAULT_ROLLOUT_INTERVAL: Duration = Duration::from_secs(10);
 /// Unfinished firmware uploads idle longer than this are abandoned by default: 24 hours.
+/// Added to the check-in interval for the device listener's default keep-alive: a device's
+/// check-in may come a little late (its clock, the network, a retry) and still find its
+/// connection open.
+pub const DEVICE_KEEP_ALIVE_MARGIN: Duration = Duration::from_secs(60);
 pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 
 pub struct ServerConfig {
@@ -121,9 +125,13 @@ pub struct ServerConfig {
     /// The device API's server certificate; `None`: no device listener
     /// (`fleet server --device-listen`).
     pub device_tls: Option<DeviceTls>,
-    /// How often devices are told to check in; a device is online while seen within three
+    /// How often devices are told to check in; a device is online while seen within two
     /// of these. Default 5 minutes.
     pub check_in_interval: Duration,
+    /// How long a device's connection may wait for its next request (`fleet server
+    /// --device-keep-alive`); `None`: the check-in interval and [`DEVICE_KEEP_ALIVE_MARGIN`],
+    /// so a device that checks in on time reuses its connection.
+    pub device_keep_alive: Option<Duration>,
     /// When the check-in writer writes its batch (every 250 ms, or at 2,000 devices).
     pub check_in_writes: domain::device_updates::writer::WriterSettings,
     /// A check-in's answer waits until its status is written (tests that read it back).
@@ -165,6 +173,7 @@ impl ServerConfig {
             write_gate: None,
             device_tls: None,
             check_in_interval: domain::device_updates::DEFAULT_CHECK_IN_INTERVAL,
+            device_keep_alive: None,
             check_in_writes: domain::device_updates::writer::WriterSettings::default(),
             wait_for_check_in_writes: false,
             device_downloads: DeviceDownloads::default(),
@@ -177,6 +186,8 @@ impl ServerConfig {
 pub struct Server {
     state: state::AppState,
     transport: TransportConfig,
+    /// How long the device listener keeps a connection waiting for its next request.
+    device_keep_alive: Duration,
     /// The device listener's TLS, when it has one.
     device_tls: Option<device_api::ServerTls>,
 }
@@ -265,9 +276,13 @@ impl Server {
             Some(tls) => Some(device_api::load(tls, &config.data_dir)?),
             None => None,
         };
+        let device_keep_alive = config
+            .device_keep_alive
+            .unwrap_or(config.check_in_interval + DEVICE_KEEP_ALIVE_MARGIN);
         let server = Server {
             state,
             transport: config.transport,
+            device_keep_alive,
             device_tls,
         };
         Ok((server, created.then_some(key)))
@@ -313,14 +328,11 @@ impl Server {
                 let app =
                     device_api::app(self.state.clone(), self.transport.trusted_proxies.clone());
                 let handshake = device_api::TlsHandshake { acceptor };
-                transport::serve_with(
-                    listener,
-                    app,
-                    self.transport.clone(),
-                    handshake,
-                    shutdown.clone(),
-                )
-                .await;
+                let transport = TransportConfig {
+                    keep_alive: Some(self.device_keep_alive),
+                    ..self.transport.clone()
+                };
+                transport::serve_with(listener, app, transport, handshake, shutdown.clone()).await;
             }
         };
         let admin_api = transport::serve(listener, app, self.transport.clone(), shutdown.clone());

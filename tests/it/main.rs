@@ -60,6 +60,7 @@ mod device_certs;
 mod device_check_in_interval;
 mod device_checkin;
 mod device_download;
+mod device_keep_alive;
 mod device_list_last_seen;
 mod device_listen;
 mod device_presigned;

@@ -24,6 +24,20 @@ pub struct Settings {
     pub body_timeout: Duration,
     pub idle_timeout: Duration,
     pub trusted_proxies: Vec<IpNet>,
+    pub keep_alive: Option<Duration>,
+}
+
+impl Settings {
+    /// How long a connection past its handshake may take to deliver its next request head.
+    fn head_wait(&self) -> Duration {
+        self.keep_alive.unwrap_or(self.header_timeout)
+    }
+
+    /// How long a connection past its handshake may sit with nothing moving.
+    fn quiet_limit(&self) -> Duration {
+        self.keep_alive
+            .map_or(self.idle_timeout, |wait| wait.max(self.idle_timeout))
+    }
 }
 
 impl From<TransportConfig> for Settings {
@@ -33,6 +47,7 @@ impl From<TransportConfig> for Settings {
             body_timeout: config.body_timeout,
             idle_timeout: config.idle_timeout,
             trusted_proxies: config.trusted_proxies,
+            keep_alive: config.keep_alive,
         }
     }
 }
@@ -71,7 +86,7 @@ pub async fn serve<H: Handshake>(
     };
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(settings.header_timeout);
+        .header_read_timeout(settings.head_wait());
     let service = RequestService {
         app,
         peer,
@@ -83,6 +98,7 @@ pub async fn serve<H: Handshake>(
     let connection = http.serve_connection(io, service);
     let mut connection = std::pin::pin!(connection);
     let mut stopping = false;
+    let quiet_limit = settings.quiet_limit();
     loop {
         if !stopping && *stop.borrow() {
             stopping = true;
@@ -95,9 +111,9 @@ pub async fn serve<H: Handshake>(
         }
         let idle_deadline = if activity.handling() {
             // A handler may take its time; check again later.
-            Instant::now() + settings.idle_timeout
+            Instant::now() + quiet_limit
         } else {
-            Instant::from_std(activity.last_io()) + settings.idle_timeout
+            Instant::from_std(activity.last_io()) + quiet_limit
         };
         tokio::select! {
             result = connection.as_mut() => {
@@ -107,7 +123,7 @@ pub async fn serve<H: Handshake>(
                 break;
             }
             () = tokio::time::sleep_until(idle_deadline) => {
-                let quiet = Instant::from_std(activity.last_io()) + settings.idle_timeout;
+                let quiet = Instant::from_std(activity.last_io()) + quiet_limit;
                 if !activity.handling() && quiet <= Instant::now() {
                     tracing::debug!(client = %peer, "closing an idle connection");
                     break;

@@ -60,6 +60,13 @@ pub struct TransportConfig {
     /// Peers whose `X-Forwarded-For` names the client (reverse proxies); from anyone else the
     /// header is ignored.
     pub trusted_proxies: Vec<IpNet>,
+    /// For listeners whose clients prove who they are before any HTTP (the device listener's
+    /// mutual TLS): how long an established connection may wait for its next request. It
+    /// replaces the header timeout after the handshake and lengthens the idle timeout, so a
+    /// device checking in every few minutes keeps its connection instead of paying a full
+    /// handshake each time; the connection cap still bounds how many are kept. `None`: the
+    /// header and idle timeouts apply, as for anonymous clients.
+    pub keep_alive: Option<Duration>,
 }
 
 impl Default for TransportConfig {
@@ -70,6 +77,7 @@ impl Default for TransportConfig {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             trusted_proxies: Vec::new(),
+            keep_alive: None,
         }
     }
 }
@@ -102,6 +110,7 @@ pub async fn serve_with<H: Handshake>(
         header_timeout = ?config.header_timeout,
         body_timeout = ?config.body_timeout,
         idle_timeout = ?config.idle_timeout,
+        keep_alive = ?config.keep_alive,
         "accepting connections"
     );
     let slots = slots::Slots::new(max_connections);
