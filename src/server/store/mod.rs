@@ -28,6 +28,7 @@ pub mod update_reports;
 
 mod conn;
 pub mod dialect;
+mod placeholders;
 mod pool;
 pub mod postgres;
 pub mod sql;

@@ -13,6 +13,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{FromRow, Postgres, Sqlite};
 
 use super::conn::{Conn, Raw};
+use super::placeholders;
 
 /// One bound value. Only the types the store binds exist here.
 #[derive(Clone, Debug)]
@@ -108,6 +109,7 @@ macro_rules! fetch {
         let Query { sql, args } = $self;
         match $conn.raw() {
             Raw::Sqlite(c) => {
+                let sql = placeholders::for_sqlite(&sql, args.len());
                 bind_all!(sqlx::query_as::<Sqlite, _>(&sql), args)
                     .$method(c)
                     .await
@@ -159,10 +161,13 @@ impl<'q> Query<'q> {
     pub async fn execute(self, conn: &mut Conn) -> sqlx::Result<Done> {
         let Query { sql, args } = self;
         let rows_affected = match conn.raw() {
-            Raw::Sqlite(c) => bind_all!(sqlx::query::<Sqlite>(&sql), args)
-                .execute(c)
-                .await?
-                .rows_affected(),
+            Raw::Sqlite(c) => {
+                let sql = placeholders::for_sqlite(&sql, args.len());
+                bind_all!(sqlx::query::<Sqlite>(&sql), args)
+                    .execute(c)
+                    .await?
+                    .rows_affected()
+            }
             Raw::Postgres(c) => bind_all!(sqlx::query::<Postgres>(&sql), args)
                 .execute(c)
                 .await?
