@@ -57,6 +57,21 @@ start_server() {
 }
 stop_server() { kill "$server_pid"; wait "$server_pid" || true; server_pid=""; }
 fill() { sed -e "s/@ORG@/$org/g; s/@PRODUCT@/$product/g; s/@DEVICES@/$DEVICES/g; s/@NOW@/$1/g" "$2"; }
+# medians RELEASE…: the service's two statements for each release's median offer-to-success
+# time (a count, then the middle rows through the index), with the release written in.
+medians() {
+  for release in "$@"; do
+    cat <<SQL
+CREATE TEMP TABLE m_${release} AS SELECT COUNT(*) AS n FROM release_devices
+WHERE release_id = '$release' AND offer_to_success_ms IS NOT NULL;
+SELECT offer_to_success_ms FROM release_devices WHERE release_id = '$release'
+    AND offer_to_success_ms IS NOT NULL ORDER BY offer_to_success_ms LIMIT 2
+    OFFSET (SELECT (n - 1) / 2 FROM m_${release});
+SQL
+  done
+}
+# The newest release of each cohort, the ones `product stats` shows.
+newest="SELECT r.id FROM releases r WHERE r.id = (SELECT MAX(r2.id) FROM releases r2 WHERE r2.cohort_id = r.cohort_id)"
 
 # check NAME RAW_JSON_LINES: the service's answer ($work/NAME.json) equals the raw counts.
 check() {
@@ -128,8 +143,9 @@ while i < len(text):
         print(json.dumps(row))
 ' >"$work/sqlite.raw"
 check sqlite "$work/sqlite.raw"
-fill now bench/stats/hand.sqlite.sql >"$work/hand.sqlite.sql"
-fill now bench/stats/raw.sqlite.sql >"$work/raw.sqlite.sql"
+releases=$(sqlite3 "$db" "$newest")
+{ fill now bench/stats/hand.sqlite.sql; medians $releases; } >"$work/hand.sqlite.sql"
+{ fill now bench/stats/raw.sqlite.sql; medians $releases; } >"$work/raw.sqlite.sql"
 measure sqlite "sqlite3 -init $work/hand.sqlite.sql -batch $db .quit" \
   "sqlite3 -init $work/raw.sqlite.sql -batch $db .quit"
 stop_server
@@ -149,8 +165,9 @@ pg_reports=$(psql "$pg_url" -Atc "SELECT COUNT(*) FROM update_reports")
 generated=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["generated_at"])' "$work/pg.json")
 fill "$generated" bench/stats/raw.postgres.sql | psql -qAt "$pg_url" | grep '^{' >"$work/pg.raw"
 check pg "$work/pg.raw"
-fill now bench/stats/hand.postgres.sql >"$work/hand.pg.sql"
-fill now bench/stats/raw.postgres.sql >"$work/raw.pg.sql"
+releases=$(psql "$pg_url" -Atc "$newest")
+{ fill now bench/stats/hand.postgres.sql; medians $releases; echo "ROLLBACK;"; } >"$work/hand.pg.sql"
+{ fill now bench/stats/raw.postgres.sql; medians $releases; echo "ROLLBACK;"; } >"$work/raw.pg.sql"
 measure pg "psql -qAt $pg_url -o /dev/null -f $work/hand.pg.sql" \
   "psql -qAt $pg_url -o /dev/null -f $work/raw.pg.sql"
 stop_server

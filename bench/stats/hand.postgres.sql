@@ -1,5 +1,8 @@
 -- bench/stats.sh: hand.sqlite.sql for psql: the figures of `fleet product stats` from the
 -- summaries the service reads, at the moment @NOW@.
+-- One transaction, rolled back at the end (bench/stats.sh adds the ROLLBACK): the temporary
+-- tables cost no commit.
+BEGIN;
 CREATE TEMP TABLE w AS SELECT n, t, date_trunc('hour', t AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS start,
     floor(extract(epoch FROM t) / 3600)::BIGINT AS h
 FROM (SELECT n, '@NOW@'::timestamptz - make_interval(secs => s) AS t
@@ -28,8 +31,5 @@ WHERE devices > 0 AND release_id IN (SELECT id FROM rel) GROUP BY release_id, st
 SELECT release_id, reason_given, reason, SUM(devices) FROM release_states
 WHERE devices > 0 AND state IN ('failed', 'rolled_back') AND release_id IN (SELECT id FROM rel)
 GROUP BY release_id, reason_given, reason;
-SELECT rel.id, (SELECT offer_to_success_ms FROM release_devices WHERE release_id = rel.id
-        AND offer_to_success_ms IS NOT NULL ORDER BY offer_to_success_ms LIMIT 1
-        OFFSET (SELECT (COUNT(*) - 1) / 2 FROM release_devices WHERE release_id = rel.id
-            AND offer_to_success_ms IS NOT NULL))
-FROM rel;
+-- The median offer-to-success time of each release follows, one pair of statements per
+-- release (written by bench/stats.sh: LIMIT/OFFSET take no outer column).

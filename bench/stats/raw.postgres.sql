@@ -1,4 +1,7 @@
 -- bench/stats.sh: raw.sqlite.sql for psql (the figures from the raw tables, as JSON lines).
+-- One transaction, rolled back at the end (bench/stats.sh adds the ROLLBACK): the temporary
+-- tables cost no commit.
+BEGIN;
 CREATE TEMP TABLE w AS SELECT '@NOW@'::timestamptz - interval '600 seconds' AS online,
     '@NOW@'::timestamptz - interval '1 hour' AS hour, '@NOW@'::timestamptz - interval '1 day' AS day,
     '@NOW@'::timestamptz - interval '7 days' AS week;
@@ -27,9 +30,5 @@ FROM release_devices WHERE release_id IN (SELECT id FROM rel) GROUP BY release_i
 SELECT row_to_json(x) FROM (SELECT 'reason' AS figure, release_id, reason, COUNT(*) AS devices
 FROM release_devices WHERE state IN ('failed', 'rolled_back') AND release_id IN (SELECT id FROM rel)
 GROUP BY release_id, reason) x;
-SELECT row_to_json(x) FROM (SELECT 'median' AS figure, rel.id AS release_id,
-    (SELECT offer_to_success_ms FROM release_devices WHERE release_id = rel.id
-        AND offer_to_success_ms IS NOT NULL ORDER BY offer_to_success_ms LIMIT 1
-        OFFSET (SELECT (COUNT(*) - 1) / 2 FROM release_devices WHERE release_id = rel.id
-            AND offer_to_success_ms IS NOT NULL)) AS ms
-FROM rel) x;
+-- The median offer-to-success time of each release follows, one pair of statements per
+-- release (written by bench/stats.sh: LIMIT/OFFSET take no outer column).

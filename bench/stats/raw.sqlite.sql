@@ -26,9 +26,5 @@ FROM release_devices WHERE release_id IN (SELECT id FROM rel) GROUP BY release_i
 SELECT 'reason' AS figure, release_id, reason, COUNT(*) AS devices FROM release_devices
 WHERE state IN ('failed', 'rolled_back') AND release_id IN (SELECT id FROM rel)
 GROUP BY release_id, reason;
-SELECT 'median' AS figure, rel.id AS release_id,
-    (SELECT offer_to_success_ms FROM release_devices WHERE release_id = rel.id
-        AND offer_to_success_ms IS NOT NULL ORDER BY offer_to_success_ms LIMIT 1
-        OFFSET (SELECT (COUNT(*) - 1) / 2 FROM release_devices WHERE release_id = rel.id
-            AND offer_to_success_ms IS NOT NULL)) AS ms
-FROM rel;
+-- The median offer-to-success time of each release follows, one pair of statements per
+-- release (written by bench/stats.sh: LIMIT/OFFSET take no outer column).

@@ -74,4 +74,5 @@ SELECT o.release_id, o.device_id, m.now - make_interval(secs => o.ago), o.outcom
     CASE WHEN o.outcome = 'succeeded' THEN (180 + (o.i * 31) % 600) * 1000 END
 FROM offers o, moment m;
 COMMIT;
-VACUUM ANALYZE;
+VACUUM ANALYZE devices, device_status, device_running, release_devices, update_reports,
+    device_counts, seen_hours, version_counts, release_states;
