@@ -99,6 +99,7 @@ mod simulate;
 mod simulate_first;
 mod stats;
 mod stats_cli;
+mod stats_summaries;
 mod store_contention;
 mod store_disk_full;
 mod store_permissions;

@@ -19,7 +19,7 @@ use crate::server::domain::firmware::releases::release_or_404;
 use crate::server::domain::lookup::product_or_404;
 use crate::server::error::ApiResult;
 use crate::server::store::device_status::hour_of;
-use crate::server::store::stats::{self as queries, CohortGroup, Scope, SeenSince};
+use crate::server::store::stats::{self as queries, CohortGroup, Scope, Seen, SeenSince};
 use crate::server::store::{self, Conn, Pool};
 
 /// What a stats request asks about: a product (name or ID), and maybe one of its cohorts or
@@ -78,9 +78,11 @@ pub async fn stats_at(
         day: ago(Duration::from_secs(24 * 3600)),
         week: ago(Duration::from_secs(7 * 24 * 3600)),
     };
-    let groups = queries::device_groups(&mut tx, scope, since).await?;
+    let groups = queries::device_groups(&mut tx, scope).await?;
     let cohorts = queries::cohorts(&mut tx, scope).await?;
-    let (devices, mut connection) = device_counts(&groups, &cohorts);
+    let keys: Vec<String> = groups.iter().map(|g| g.cohort_id.clone()).collect();
+    let seen = queries::seen(&mut tx, scope, &keys, since).await?;
+    let (devices, mut connection) = device_counts(&groups, &cohorts, seen);
     connection.online_within_s = online_within.as_secs();
     let (check_ins_since, per_hour) = check_ins(&mut tx, scope, now).await?;
     connection.check_ins_since = check_ins_since;
@@ -108,51 +110,39 @@ fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// Sums the per-cohort rows into the scope's device and connection counts.
+/// Sums the per-cohort rows into the scope's device counts, and the connection counts.
 fn device_counts(
     groups: &[CohortGroup],
     cohorts: &[(CohortId, String)],
+    seen: Seen,
 ) -> (DeviceCounts, Connection) {
-    let mut total = CohortGroup::default();
-    for g in groups {
-        total.devices += g.devices;
-        total.quarantined += g.quarantined;
-        total.needs_provisioning += g.needs_provisioning;
-        total.online += g.online;
-        total.seen_last_hour += g.seen_last_hour;
-        total.seen_last_24h += g.seen_last_24h;
-        total.seen_last_7d += g.seen_last_7d;
-        total.never_seen += g.never_seen;
-    }
-    let in_cohort = |id: &CohortId| {
+    let in_cohort = |id: &str| {
         groups
             .iter()
-            .find(|g| g.cohort_id.as_deref() == Some(id.as_str()))
+            .find(|g| g.cohort_id == id)
             .map_or(0, |g| count(g.devices))
     };
+    let total: i64 = groups.iter().map(|g| g.devices).sum();
     let devices = DeviceCounts {
-        total: count(total.devices),
-        without_cohort: groups
-            .iter()
-            .find(|g| g.cohort_id.is_none())
-            .map_or(0, |g| count(g.devices)),
-        quarantined: count(total.quarantined),
-        needs_provisioning: count(total.needs_provisioning),
+        total: count(total),
+        without_cohort: in_cohort(""),
+        quarantined: count(groups.iter().map(|g| g.quarantined).sum()),
+        needs_provisioning: count(groups.iter().map(|g| g.needs_provisioning).sum()),
         per_cohort: cohorts
             .iter()
             .map(|(id, name)| CohortCount {
                 cohort_id: id.clone(),
                 cohort: name.clone(),
-                devices: in_cohort(id),
+                devices: in_cohort(id.as_str()),
             })
             .collect(),
     };
     let connection = Connection {
-        online: count(total.online),
-        seen_last_hour: count(total.seen_last_hour),
-        seen_last_24h: count(total.seen_last_24h),
-        seen_last_7d: count(total.seen_last_7d),
-        never_seen: count(total.never_seen),
+        online: count(seen.online),
+        seen_last_hour: count(seen.hour),
+        seen_last_24h: count(seen.day),
+        seen_last_7d: count(seen.week),
+        never_seen: count(total - seen.ever),
         ..Connection::default()
     };
     (devices, connection)

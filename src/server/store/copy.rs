@@ -16,6 +16,15 @@ use super::sql::{Arg, query};
 
 /// The bookkeeping table of the migrations: each database keeps its own.
 const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
+/// Tables that summarize others (migration 0013), kept by triggers as their rows are
+/// written: the copy leaves them to the target's triggers, which count the rows it copies
+/// (copying them too would count every row twice).
+const SUMMARY_TABLES: [&str; 4] = [
+    "device_counts",
+    "release_states",
+    "seen_hours",
+    "version_counts",
+];
 /// Rows per INSERT at most.
 const BATCH_ROWS: usize = 500;
 /// Bound values per INSERT at most (SQLite allows 32766, PostgreSQL 65535).
@@ -166,6 +175,7 @@ pub async fn plan(source: &mut Conn, target: &mut Conn) -> anyhow::Result<Vec<Ta
     let order = dependency_order(&target_tables, &foreign_keys(target).await?)?;
     Ok(order
         .into_iter()
+        .filter(|name| !SUMMARY_TABLES.contains(&name.as_str()))
         .filter_map(|name| tables.remove(&name))
         .collect())
 }

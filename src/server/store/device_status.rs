@@ -97,13 +97,15 @@ async fn upsert_status(conn: &mut Conn, chunk: &[StatusUpdate]) -> sqlx::Result<
     if chunk.is_empty() {
         return Ok(());
     }
-    // VALUES columns are `column1…` on both engines. `WHERE EXISTS` skips a device deleted
-    // since it checked in (and lets SQLite parse `ON CONFLICT` after `INSERT … SELECT`).
+    // VALUES columns are `column1…` on both engines. The join skips a device deleted since it
+    // checked in and gives a new row its device's product and cohort, which the statistics'
+    // summaries count it by (migration 0013 keeps them when the device moves); `WHERE TRUE`
+    // lets SQLite parse `ON CONFLICT` after `INSERT … SELECT … JOIN`.
     let mut q = query(
-        "INSERT INTO device_status (device_id, last_seen_at, last_address, check_ins, \
-         reported_target, boot_id, uptime_s, config_revision, status) \
-         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, \
-         v.column8, v.column9 FROM (VALUES ",
+        "INSERT INTO device_status (device_id, product_id, cohort_id, last_seen_at, \
+         last_address, check_ins, reported_target, boot_id, uptime_s, config_revision, status) \
+         SELECT v.column1, d.product_id, COALESCE(d.cohort_id, ''), v.column2, v.column3, \
+         v.column4, v.column5, v.column6, v.column7, v.column8, v.column9 FROM (VALUES ",
     );
     for (i, u) in chunk.iter().enumerate() {
         q.push(if i == 0 { "(" } else { ", (" });
@@ -118,7 +120,7 @@ async fn upsert_status(conn: &mut Conn, chunk: &[StatusUpdate]) -> sqlx::Result<
         q.push_bind(u.status.clone()).push(")");
     }
     q.push(
-        ") v WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = v.column1) \
+        ") v JOIN devices d ON d.id = v.column1 WHERE TRUE \
          ON CONFLICT (device_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, \
          last_address = excluded.last_address, \
          check_ins = device_status.check_ins + excluded.check_ins, \
@@ -130,37 +132,71 @@ async fn upsert_status(conn: &mut Conn, chunk: &[StatusUpdate]) -> sqlx::Result<
     Ok(())
 }
 
+/// Makes the stored running rows of `devices` what each reported: reads what is stored and
+/// writes only the difference. A device reports the same versions at almost every check-in,
+/// so the usual batch reads and writes nothing, and the version counts' triggers (migration
+/// 0013) run only for a version that really changed.
 async fn replace_running(conn: &mut Conn, devices: &[&StatusUpdate]) -> sqlx::Result<()> {
     if devices.is_empty() {
         return Ok(());
     }
-    let mut q = query("DELETE FROM device_running WHERE device_id IN (");
+    let mut q = query(
+        "SELECT device_id, artifact, version, sha256 FROM device_running WHERE device_id IN (",
+    );
     q.push_list(devices.iter().map(|u| u.device_id.as_str().to_owned()));
     q.push(")");
-    q.execute(&mut *conn).await?;
-    let rows: Vec<(&DeviceId, &RunningArtifact)> = devices
-        .iter()
-        .flat_map(|u| {
-            let running = u.running.as_deref().unwrap_or_default();
-            running.iter().map(move |r| (&u.device_id, r))
-        })
-        .collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT * 2) {
-        insert_running(conn, chunk).await?;
+    let stored: Vec<(String, String, String, Option<String>)> = q.fetch_all(&mut *conn).await?;
+    // What each device reported, by (device, artifact); a repeated artifact: the last one.
+    let mut reported: BTreeMap<(&str, &str), (&DeviceId, &RunningArtifact)> = BTreeMap::new();
+    for u in devices {
+        for r in u.running.as_deref().unwrap_or_default() {
+            reported.insert(
+                (u.device_id.as_str(), r.artifact.as_str()),
+                (&u.device_id, r),
+            );
+        }
+    }
+    let mut stale: Vec<(&str, &str)> = Vec::new();
+    for (device, artifact, version, sha256) in &stored {
+        let key = (device.as_str(), artifact.as_str());
+        match reported.get(&key) {
+            Some((_, r)) if &r.version == version && &r.sha256 == sha256 => {
+                reported.remove(&key);
+            }
+            Some(_) => {}
+            None => stale.push(key),
+        }
+    }
+    let changed: Vec<(&DeviceId, &RunningArtifact)> = reported.into_values().collect();
+    for chunk in stale.chunks(ROWS_PER_STATEMENT) {
+        let mut q = query("DELETE FROM device_running WHERE ");
+        for (i, (device, artifact)) in chunk.iter().enumerate() {
+            q.push(if i == 0 {
+                "(device_id = "
+            } else {
+                " OR (device_id = "
+            });
+            q.push_bind((*device).to_owned()).push(" AND artifact = ");
+            q.push_bind((*artifact).to_owned()).push(")");
+        }
+        q.execute(&mut *conn).await?;
+    }
+    for chunk in changed.chunks(ROWS_PER_STATEMENT * 2) {
+        upsert_rows(conn, chunk).await?;
     }
     Ok(())
 }
 
-async fn insert_running(
-    conn: &mut Conn,
-    rows: &[(&DeviceId, &RunningArtifact)],
-) -> sqlx::Result<()> {
+/// Inserts or replaces the rows' (device, artifact) versions; a row already holding the
+/// version and digest is not written.
+async fn upsert_rows(conn: &mut Conn, rows: &[(&DeviceId, &RunningArtifact)]) -> sqlx::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     let mut q = query(
-        "INSERT INTO device_running (device_id, artifact, version, sha256) \
-         SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES ",
+        "INSERT INTO device_running (device_id, product_id, cohort_id, artifact, version, \
+         sha256) SELECT v.column1, d.product_id, COALESCE(d.cohort_id, ''), v.column2, \
+         v.column3, v.column4 FROM (VALUES ",
     );
     for (i, (device_id, r)) in rows.iter().enumerate() {
         q.push(if i == 0 { "(" } else { ", (" });
@@ -169,7 +205,12 @@ async fn insert_running(
         q.push_bind(r.version.clone()).push(", ");
         q.push_bind(r.sha256.clone()).push(")");
     }
-    q.push(") v WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = v.column1)");
+    q.push(
+        ") v JOIN devices d ON d.id = v.column1 WHERE TRUE \
+         ON CONFLICT (device_id, artifact) DO UPDATE SET version = excluded.version, \
+         sha256 = excluded.sha256 WHERE device_running.version <> excluded.version \
+         OR device_running.sha256 IS DISTINCT FROM excluded.sha256",
+    );
     q.execute(conn).await?;
     Ok(())
 }
@@ -181,17 +222,11 @@ pub async fn upsert_running(
     device_id: &DeviceId,
     running: &[RunningArtifact],
 ) -> sqlx::Result<()> {
-    if running.is_empty() {
-        return Ok(());
-    }
-    let mut q = query("DELETE FROM device_running WHERE device_id = ");
-    q.push_bind(device_id.as_str().to_owned())
-        .push(" AND artifact IN (");
-    q.push_list(running.iter().map(|r| r.artifact.clone()));
-    q.push(")");
-    q.execute(&mut *conn).await?;
     let rows: Vec<(&DeviceId, &RunningArtifact)> = running.iter().map(|r| (device_id, r)).collect();
-    insert_running(conn, &rows).await
+    for chunk in rows.chunks(ROWS_PER_STATEMENT * 2) {
+        upsert_rows(conn, chunk).await?;
+    }
+    Ok(())
 }
 
 /// What the device runs, by artifact name.

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::device_status::hour_of;
 use super::{Conn, Query, dialect, parse_id, query};
 use crate::api::stats::{MAX_FAILURE_REASONS, MAX_VERSIONS};
 use crate::api::{CohortId, ProductId, ReleaseId};
@@ -34,49 +35,107 @@ pub struct SeenSince {
     pub week: DateTime<Utc>,
 }
 
-/// Device and connection counts of one cohort (`cohort_id` NULL: devices without one).
+/// Device counts of one cohort (`cohort_id` '': devices without one).
 #[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
 pub struct CohortGroup {
-    pub cohort_id: Option<String>,
+    pub cohort_id: String,
     pub devices: i64,
     pub quarantined: i64,
     pub needs_provisioning: i64,
-    pub online: i64,
-    pub seen_last_hour: i64,
-    pub seen_last_24h: i64,
-    pub seen_last_7d: i64,
-    pub never_seen: i64,
 }
 
-/// Device and connection counts per cohort of the scope, in one pass over its devices and
-/// their last check-in.
-pub async fn device_groups(
+/// Device counts per cohort of the scope, from the summary the triggers of migration 0013
+/// keep; cohorts without devices left out.
+pub async fn device_groups(conn: &mut Conn, scope: Scope<'_>) -> sqlx::Result<Vec<CohortGroup>> {
+    let mut q = query(
+        "SELECT cohort_id, devices, quarantined, needs_provisioning FROM device_counts \
+         WHERE devices > 0 AND product_id = ",
+    );
+    q.push_bind(scope.product_id.as_str().to_owned());
+    scope.push_cohort(&mut q, "cohort_id");
+    q.fetch_all(conn).await
+}
+
+/// Devices of the scope that ever checked in, and those seen since each moment of `since`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Seen {
+    pub ever: i64,
+    pub online: i64,
+    pub hour: i64,
+    pub day: i64,
+    pub week: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct HourSums {
+    ever: Option<i64>,
+    online: Option<i64>,
+    hour: Option<i64>,
+    day: Option<i64>,
+    week: Option<i64>,
+}
+
+/// [`Seen`] of the devices in `cohorts` (cohort keys, '' for none) of the scope's product.
+/// The devices seen since a moment are those whose last check-in's hour (`seen_hours`, kept by
+/// triggers) is that moment's hour or later, less those seen in that hour before the moment:
+/// an index range over one hour's devices (usually those that went quiet then), never a count
+/// of every device online.
+pub async fn seen(
     conn: &mut Conn,
     scope: Scope<'_>,
+    cohorts: &[String],
     since: SeenSince,
-) -> sqlx::Result<Vec<CohortGroup>> {
-    let count = |condition: &str, name: &str| {
-        format!("SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS {name}")
+) -> sqlx::Result<Seen> {
+    let moments = [since.online, since.hour, since.day, since.week];
+    let hours = moments.map(hour_of);
+    let sum = |i: usize, name: &str| {
+        format!(
+            "CAST(SUM(CASE WHEN hour >= ${} THEN devices ELSE 0 END) AS BIGINT) AS {name}",
+            i + 1
+        )
     };
     let mut q = query(format!(
-        "SELECT d.cohort_id, COUNT(*) AS devices, {}, {}, {}, {}, {}, {}, {} \
-         FROM devices d LEFT JOIN device_status s ON s.device_id = d.id WHERE d.product_id = ",
-        count("d.quarantined", "quarantined"),
-        count("d.needs_provisioning", "needs_provisioning"),
-        count("s.last_seen_at >= $1", "online"),
-        count("s.last_seen_at >= $2", "seen_last_hour"),
-        count("s.last_seen_at >= $3", "seen_last_24h"),
-        count("s.last_seen_at >= $4", "seen_last_7d"),
-        count("s.device_id IS NULL", "never_seen"),
-    ))
-    .bind(since.online)
-    .bind(since.hour)
-    .bind(since.day)
-    .bind(since.week);
+        "SELECT CAST(SUM(devices) AS BIGINT) AS ever, {}, {}, {}, {} FROM seen_hours \
+         WHERE product_id = ",
+        sum(0, "online"),
+        sum(1, "hour"),
+        sum(2, "day"),
+        sum(3, "week"),
+    ));
+    for hour in hours {
+        q = q.bind(hour);
+    }
     q.push_bind(scope.product_id.as_str().to_owned());
-    scope.push_cohort(&mut q, "d.cohort_id");
-    q.push(" GROUP BY d.cohort_id");
-    q.fetch_all(conn).await
+    scope.push_cohort(&mut q, "cohort_id");
+    let sums: HourSums = q.fetch_one(&mut *conn).await?;
+    let mut seen = Seen {
+        ever: sums.ever.unwrap_or(0),
+        online: sums.online.unwrap_or(0),
+        hour: sums.hour.unwrap_or(0),
+        day: sums.day.unwrap_or(0),
+        week: sums.week.unwrap_or(0),
+    };
+    if cohorts.is_empty() || seen.ever == 0 {
+        return Ok(seen);
+    }
+    let mut q = query("SELECT ");
+    for (i, (moment, hour)) in moments.iter().zip(hours).enumerate() {
+        let start = DateTime::<Utc>::from_timestamp(hour * 3600, 0).unwrap_or(*moment);
+        q.push(if i == 0 { "(" } else { ", (" });
+        q.push("SELECT COUNT(*) FROM device_status WHERE product_id = ");
+        q.push_bind(scope.product_id.as_str().to_owned());
+        q.push(" AND cohort_id IN (");
+        q.push_list(cohorts.iter().cloned());
+        q.push(") AND last_seen_at >= ").push_bind(start);
+        q.push(" AND last_seen_at < ").push_bind(*moment);
+        q.push(")");
+    }
+    let before: (i64, i64, i64, i64) = q.fetch_one(conn).await?;
+    seen.online -= before.0;
+    seen.hour -= before.1;
+    seen.day -= before.2;
+    seen.week -= before.3;
+    Ok(seen)
 }
 
 /// Every cohort of the scope, with its name, by name.
@@ -129,14 +188,14 @@ pub async fn versions(conn: &mut Conn, scope: Scope<'_>) -> sqlx::Result<Vec<Ver
          CAST(SUM(devices) AS BIGINT) AS devices FROM (\
          SELECT artifact, version, devices, ROW_NUMBER() OVER (PARTITION BY artifact \
          ORDER BY devices DESC, {}) AS n FROM (\
-         SELECT r.artifact, r.version, COUNT(*) AS devices FROM devices d \
-         JOIN device_running r ON r.device_id = d.id WHERE d.product_id = ",
+         SELECT artifact, version, SUM(devices) AS devices FROM version_counts \
+         WHERE devices > 0 AND product_id = ",
         dialect::bytewise(backend, "version")
     ));
     q.push_bind(scope.product_id.as_str().to_owned());
-    scope.push_cohort(&mut q, "d.cohort_id");
+    scope.push_cohort(&mut q, "cohort_id");
     q.push(format_args!(
-        " GROUP BY r.artifact, r.version) grouped) ranked \
+        " GROUP BY artifact, version) grouped) ranked \
          GROUP BY artifact, CASE WHEN n <= {MAX_VERSIONS} THEN version END"
     ));
     q.fetch_all(conn).await
@@ -217,7 +276,9 @@ pub async fn states(conn: &mut Conn, releases: &[ReleaseId]) -> sqlx::Result<Vec
         return Ok(Vec::new());
     }
     let mut q = query(
-        "SELECT release_id, state, COUNT(*) AS devices FROM release_devices WHERE release_id IN (",
+        "SELECT release_id, CASE WHEN state <> '' THEN state END AS state, \
+         CAST(SUM(devices) AS BIGINT) AS devices FROM release_states \
+         WHERE devices > 0 AND release_id IN (",
     );
     q.push_list(releases.iter().map(|r| r.as_str().to_owned()));
     q.push(") GROUP BY release_id, state");
@@ -244,13 +305,15 @@ pub async fn failure_reasons(
     let mut q = query(format!(
         "SELECT release_id, reason, devices FROM (SELECT release_id, reason, devices, \
          ROW_NUMBER() OVER (PARTITION BY release_id ORDER BY devices DESC, {}) AS n FROM (\
-         SELECT release_id, reason, COUNT(*) AS devices FROM release_devices \
-         WHERE state IN ('failed', 'rolled_back') AND release_id IN (",
+         SELECT release_id, CASE WHEN reason_given THEN reason END AS reason, \
+         CAST(SUM(devices) AS BIGINT) AS devices FROM release_states \
+         WHERE devices > 0 AND state IN ('failed', 'rolled_back') AND release_id IN (",
         dialect::bytewise(backend, "reason")
     ));
     q.push_list(releases.iter().map(|r| r.as_str().to_owned()));
     q.push(format_args!(
-        ") GROUP BY release_id, reason) grouped) ranked WHERE n <= {MAX_FAILURE_REASONS}"
+        ") GROUP BY release_id, reason_given, reason) grouped) ranked \
+         WHERE n <= {MAX_FAILURE_REASONS}"
     ));
     q.fetch_all(conn).await
 }

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Benchmark for `fleet product stats` at scale, on SQLite and on PostgreSQL, in one run:
+#   1. a product with DEVICES devices (default 1,000,000) and about five update reports each is
+#      written straight into the database by SQL (bench/stats/seed.*.sql: cohorts, quarantine,
+#      last check-ins from minutes to weeks ago, versions, two releases per cohort with
+#      failures), through the triggers that keep the statistics' summaries (migration 0013);
+#   2. the service's answer is checked against the same figures counted from the raw tables
+#      (bench/stats/raw.*.sql at the answer's `generated_at`): they must be equal;
+#   3. hyperfine times, RUNS times each: `fleet product stats bench` end to end (process start,
+#      HTTP, the service's read transaction, the table on a pipe); the same figures by hand in
+#      sqlite3/psql from the same summaries (bench/stats/hand.*.sql, process start included);
+#      and from the raw tables (raw.*.sql, what the service did before the summaries).
+# Prints a table of milliseconds and ratios. Targets: fleet < 300 ms, and within 2x of the
+# hand SQL on the same summaries.
+# Usage: bench/stats.sh [DEVICES]   RUNS (default 10); FLEET_BIN=path skips the release build.
+# Needs sqlite3, psql, hyperfine (apt-get install sqlite3 postgresql-client hyperfine), python3,
+# curl, and this machine's PostgreSQL (.ci/postgres starts it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEVICES=${1:-1000000}
+RUNS=${RUNS:-10}
+for tool in sqlite3 psql hyperfine python3 curl; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install sqlite3 postgresql-client hyperfine python3 curl)" >&2; exit 1; }
+done
+if [ -n "${FLEET_BIN:-}" ]; then
+  BIN=$FLEET_BIN
+else
+  cargo build --release --locked --quiet
+  BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/fleet
+fi
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+now_s() { date +%s.%N; }
+secs() { awk "BEGIN{printf \"%.1f\", $2 - $1}"; }
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+# start_server NAME ARGS…: the service on a free port; sets FLEET_API_URL.
+start_server() {
+  local name=$1; shift
+  local port; port=$(free_port)
+  RUST_LOG=warn "$BIN" server --listen "127.0.0.1:$port" --no-profile "$@" 2>>"$work/$name.log" &
+  server_pid=$!
+  export FLEET_API_URL=http://127.0.0.1:$port
+  for _ in $(seq 1 600); do
+    curl -fsS "$FLEET_API_URL/v1/health" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "the $name server did not start:" >&2; cat "$work/$name.log" >&2; exit 1
+}
+stop_server() { kill "$server_pid"; wait "$server_pid" || true; server_pid=""; }
+fill() { sed -e "s/@ORG@/$org/g; s/@PRODUCT@/$product/g; s/@DEVICES@/$DEVICES/g; s/@NOW@/$1/g" "$2"; }
+# medians RELEASE…: the service's two statements for each release's median offer-to-success
+# time (a count, then the middle rows through the index), with the release written in.
+medians() {
+  for release in "$@"; do
+    cat <<SQL
+CREATE TEMP TABLE m_${release} AS SELECT COUNT(*) AS n FROM release_devices
+WHERE release_id = '$release' AND offer_to_success_ms IS NOT NULL;
+SELECT offer_to_success_ms FROM release_devices WHERE release_id = '$release'
+    AND offer_to_success_ms IS NOT NULL ORDER BY offer_to_success_ms LIMIT 2
+    OFFSET (SELECT (n - 1) / 2 FROM m_${release});
+SQL
+  done
+}
+# The newest release of each cohort, the ones `product stats` shows.
+newest="SELECT r.id FROM releases r WHERE r.id = (SELECT MAX(r2.id) FROM releases r2 WHERE r2.cohort_id = r.cohort_id)"
+
+# check NAME RAW_JSON_LINES: the service's answer ($work/NAME.json) equals the raw counts.
+check() {
+  python3 - "$work/$1.json" "$2" <<'PY'
+import json, sys
+stats = json.load(open(sys.argv[1]))
+rows = [json.loads(line) for line in open(sys.argv[2]) if line.strip()]
+raw = next(r for r in rows if r["figure"] == "devices")
+got = {**stats["devices"], **stats["connection"]}
+bad = [f"{k}: {got[k]} != {raw[k]}" for k in raw if k != "figure" and got[k] != raw[k]]
+versions = {(r["artifact"], r["version"]): r["devices"] for r in rows if r["figure"] == "version"}
+answered = {(a["artifact"], v["version"]): v["devices"] for a in stats["firmware"] for v in a["versions"]}
+if versions != answered:
+    bad.append(f"versions {answered} != {versions}")
+for u in stats["updates"]:
+    states = {r["state"]: r["devices"] for r in rows if r["figure"] == "state" and r["release_id"] == u["release_id"]}
+    for state in ["pending", "downloading", "installing", "succeeded", "failed", "rolled_back"]:
+        if u[state] != states.get(state, 0):
+            bad.append(f"{u['release_id']} {state}: {u[state]} != {states.get(state, 0)}")
+    reasons = {r["reason"]: r["devices"] for r in rows if r["figure"] == "reason" and r["release_id"] == u["release_id"]}
+    if {r["reason"]: r["devices"] for r in u["failure_reasons"]} != reasons:
+        bad.append(f"{u['release_id']} reasons {u['failure_reasons']} != {reasons}")
+if bad:
+    sys.exit("the service's figures differ from the raw tables': " + "; ".join(bad))
+print(f"figures equal to the raw tables' (devices {raw['total']}, online {raw['online']}, "
+      f"{len(stats['updates'])} releases)", file=sys.stderr)
+PY
+}
+
+# measure NAME HAND RAW: hyperfine of the three commands; the means in $work/NAME.means.
+measure() {
+  local name=$1 hand=$2 raw=$3
+  hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$work/$name.hyperfine.json" \
+    -n fleet "$BIN -q product stats bench" -n hand "$hand" >&2
+  hyperfine -N --warmup 1 --runs 3 --export-json "$work/$name.raw.json" -n raw "$raw" >&2
+  python3 - "$work/$name.hyperfine.json" "$work/$name.raw.json" >"$work/$name.means" <<'PY'
+import json, sys
+r = {x["command"]: x for f in sys.argv[1:] for x in json.load(open(f))["results"]}
+print(" ".join(f"{r[c]['mean'] * 1000:.1f} {r[c]['stddev'] * 1000:.1f}" for c in ["fleet", "hand", "raw"]))
+PY
+}
+
+# --- SQLite --------------------------------------------------------------------------------
+export FLEET_CONFIG_DIR=$work/config-sqlite
+start_server sqlite --data-dir "$work/sqlite"
+FLEET_API_KEY=$(cat "$work/sqlite/admin-api-key"); export FLEET_API_KEY
+product=$("$BIN" -q product create bench -o id)
+stop_server
+db=$work/sqlite/fleet.db
+org=$(sqlite3 "$db" "SELECT id FROM organizations")
+echo "== SQLite: seeding $DEVICES devices" >&2
+t0=$(now_s); fill x bench/stats/seed.sqlite.sql | sqlite3 "$db"; t1=$(now_s)
+sqlite_seed=$(secs "$t0" "$t1")
+sqlite_reports=$(sqlite3 "$db" "SELECT COUNT(*) FROM update_reports")
+start_server sqlite --data-dir "$work/sqlite"
+"$BIN" -q product stats bench -o json >"$work/sqlite.json"
+generated=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["generated_at"])' "$work/sqlite.json")
+# sqlite3 -json prints one array per statement: flatten them to lines.
+fill "$generated" bench/stats/raw.sqlite.sql | sqlite3 -json "$db" | python3 -c '
+import json, sys
+text = sys.stdin.read()
+decoder, i = json.JSONDecoder(), 0
+while i < len(text):
+    if text[i].isspace():
+        i += 1
+        continue
+    block, i = decoder.raw_decode(text, i)
+    for row in block:
+        print(json.dumps(row))
+' >"$work/sqlite.raw"
+check sqlite "$work/sqlite.raw"
+releases=$(sqlite3 "$db" "$newest")
+{ fill now bench/stats/hand.sqlite.sql; medians $releases; } >"$work/hand.sqlite.sql"
+{ fill now bench/stats/raw.sqlite.sql; medians $releases; } >"$work/raw.sqlite.sql"
+measure sqlite "sqlite3 -init $work/hand.sqlite.sql -batch $db .quit" \
+  "sqlite3 -init $work/raw.sqlite.sql -batch $db .quit"
+stop_server
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+pg_url=$(bash .ci/postgres fleet_stats_bench)
+export FLEET_CONFIG_DIR=$work/config-pg
+start_server pg --data-dir "$work/pg" --database-url "$pg_url"
+FLEET_API_KEY=$(cat "$work/pg/admin-api-key"); export FLEET_API_KEY
+product=$("$BIN" -q product create bench -o id)
+org=$(psql "$pg_url" -Atc "SELECT id FROM organizations")
+echo "== PostgreSQL: seeding $DEVICES devices" >&2
+t0=$(now_s); fill x bench/stats/seed.postgres.sql | psql -q "$pg_url" >/dev/null; t1=$(now_s)
+pg_seed=$(secs "$t0" "$t1")
+pg_reports=$(psql "$pg_url" -Atc "SELECT COUNT(*) FROM update_reports")
+"$BIN" -q product stats bench -o json >"$work/pg.json"
+generated=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["generated_at"])' "$work/pg.json")
+fill "$generated" bench/stats/raw.postgres.sql | psql -qAt "$pg_url" | grep '^{' >"$work/pg.raw"
+check pg "$work/pg.raw"
+releases=$(psql "$pg_url" -Atc "$newest")
+{ fill now bench/stats/hand.postgres.sql; medians $releases; echo "ROLLBACK;"; } >"$work/hand.pg.sql"
+{ fill now bench/stats/raw.postgres.sql; medians $releases; echo "ROLLBACK;"; } >"$work/raw.pg.sql"
+measure pg "psql -qAt $pg_url -o /dev/null -f $work/hand.pg.sql" \
+  "psql -qAt $pg_url -o /dev/null -f $work/raw.pg.sql"
+stop_server
+
+# --- the table -----------------------------------------------------------------------------
+echo
+echo "fleet product stats, $DEVICES devices; mean ± sd of $RUNS runs (raw: 3), ms; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-11s %9s %11s %15s %14s %10s %17s %10s\n' backend reports seeded "fleet stats" "hand SQL" "fleet/hand" "raw-table SQL" "raw/fleet"
+for name in sqlite pg; do
+  read -r fm fs hm hs rm rs <"$work/$name.means"
+  if [ "$name" = sqlite ]; then label=SQLite; reports=$sqlite_reports; seeded=$sqlite_seed; else label=PostgreSQL; reports=$pg_reports; seeded=$pg_seed; fi
+  printf '%-11s %9s %10ss %8s ± %-4s %7s ± %-4s %9s %10s ± %-5s %9s\n' "$label" "$reports" "$seeded" \
+    "$fm" "$fs" "$hm" "$hs" "$(awk "BEGIN{printf \"%.2fx\", $fm / $hm}")" "$rm" "$rs" \
+    "$(awk "BEGIN{printf \"%.1fx\", $rm / $fm}")"
+done
