@@ -137,11 +137,13 @@ fn zero_matching_devices_exit_0_and_say_nothing_matched() {
             "json",
         ])
         .success();
+    let result = run.json();
     assert_eq!(
-        run.json(),
-        Value::Array(vec![]),
-        "JSON output is still a list"
+        result["matched"], 0,
+        "JSON output is the result object: {result}"
     );
+    assert_eq!(result["changed"], 0, "{result}");
+    assert_eq!(result["devices"], Value::Array(vec![]), "{result}");
     assert_eq!(devices(&server), before);
 }
 
@@ -203,8 +205,9 @@ fn moved_devices_lose_their_cohort_must_be_reprovisioned_and_get_events() {
         "{run:#?}"
     );
     assert!(run.stderr.contains("re-provisioned"), "{run:#?}");
-    let moved = run.json();
-    assert_eq!(moved.as_array().map(Vec::len), Some(2), "{moved}");
+    let result = run.json();
+    let moved = &result["devices"];
+    assert_eq!(moved.as_array().map(Vec::len), Some(2), "{result}");
     assert_eq!(moved[0]["identifier"], "sn-000000");
     assert_eq!(moved[0]["product"], "p2");
     assert_eq!(moved[0]["cohort"], Value::Null);
@@ -348,7 +351,11 @@ fn a_dry_run_shows_the_plan_with_refusals_and_changes_nothing() {
         "{run:#?}"
     );
     assert!(run.stderr.contains("nothing was changed"), "{run:#?}");
-    assert_eq!(run.lines().len(), 20, "a sample: {run:#?}");
+    assert_eq!(
+        run.lines().len(),
+        29,
+        "every device, not a sample: {run:#?}"
+    );
 
     let run = cli
         .run(&[

@@ -27,6 +27,7 @@ mod bulk_assign;
 mod bulk_import;
 mod bulk_import_large;
 mod bulk_move;
+mod bulk_results;
 mod bulk_support;
 mod cas;
 mod cli_by_id;

@@ -10,15 +10,12 @@
 use chrono::{DateTime, Utc};
 
 use super::dialect::{self, hex8, temp_table};
-use super::{Backend, Conn, Query, parse_id, push_tag_filter, query};
-use crate::api::{
-    AuditAction, BulkDevice, Cohort, CohortId, DeviceId, EventId, EventResult, OrgId, Product,
-    ProductId,
-};
+use super::{Backend, Conn, Query, push_tag_filter, query};
+use crate::api::{AuditAction, Cohort, CohortId, EventId, EventResult, OrgId, Product, ProductId};
 use crate::server::store::events::Actor;
 
 /// The selection table, as statements name it.
-fn selected(backend: Backend) -> String {
+pub(super) fn selected(backend: Backend) -> String {
     temp_table(backend, "bulk_selected")
 }
 
@@ -177,7 +174,7 @@ pub enum Change<'a> {
 
 impl Change<'_> {
     /// Appends the condition (on `s`, a `bulk_selected` row) under which a device changes.
-    fn push_predicate(&self, qb: &mut Query<'_>) {
+    pub(super) fn push_predicate(&self, qb: &mut Query<'_>) {
         match self {
             Change::Move { to_product, .. } => {
                 qb.push("s.product_id <> ")
@@ -217,11 +214,12 @@ fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// Selected devices not in `product_id`: how many, and the identifiers of the first `limit`.
+/// Selected devices not in `product_id`: how many, and the identifiers of the first `limit`
+/// (`None`: all).
 pub async fn outside_product(
     conn: &mut Conn,
     product_id: &ProductId,
-    limit: usize,
+    limit: Option<usize>,
 ) -> sqlx::Result<(u64, Vec<(String, String)>)> {
     let table = selected(conn.backend());
     let (count,): (i64,) = query(format!(
@@ -235,10 +233,22 @@ pub async fn outside_product(
          JOIN products p ON p.id = s.product_id WHERE s.product_id <> $1 ORDER BY s.id LIMIT $2"
     ))
     .bind(product_id.as_str())
-    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .bind(limit.map_or(i64::MAX, |limit| i64::try_from(limit).unwrap_or(i64::MAX)))
     .fetch_all(&mut *conn)
     .await?;
     Ok((to_u64(count), rows))
+}
+
+/// Drops the selected devices not in `product_id` (a dry run's refusals) from the selection.
+pub async fn drop_outside(conn: &mut Conn, product_id: &ProductId) -> sqlx::Result<()> {
+    query(format!(
+        "DELETE FROM {} WHERE product_id <> $1",
+        selected(conn.backend())
+    ))
+    .bind(product_id.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Who acted and when, for the audit events of one bulk operation.
@@ -422,45 +432,4 @@ async fn record_events(
     change.push_predicate(&mut qb);
     qb.execute(&mut *conn).await?;
     Ok(())
-}
-
-/// The devices `change` changes, as they are (or, in a dry run, would be) after it: at most
-/// `limit`, in ID order. It reads only the selection table — the predicate uses its snapshot of
-/// each device, so it still picks the changed devices after the update — and takes the new
-/// product and cohort names from `change`.
-pub async fn affected(
-    conn: &mut Conn,
-    change: &Change<'_>,
-    limit: Option<usize>,
-) -> sqlx::Result<Vec<BulkDevice>> {
-    let mut qb = query(format!(
-        "SELECT s.id, s.identifier, p.name FROM {} s \
-         JOIN products p ON p.id = s.product_id WHERE ",
-        selected(conn.backend()),
-    ));
-    change.push_predicate(&mut qb);
-    qb.push(" ORDER BY s.id");
-    if let Some(limit) = limit {
-        qb.push(" LIMIT ")
-            .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
-    }
-    let rows: Vec<(String, String, String)> = qb.fetch_all(&mut *conn).await?;
-    let (product, cohort) = match change {
-        Change::Move {
-            to_product,
-            to_cohort,
-        } => (Some(&to_product.name), to_cohort.map(|c| &c.name)),
-        Change::Assign { cohort } => (Some(&cohort.product), Some(&cohort.name)),
-        Change::Unassign => (None, None),
-    };
-    rows.into_iter()
-        .map(|(id, identifier, current_product)| {
-            Ok(BulkDevice {
-                id: parse_id!(DeviceId, id)?,
-                identifier,
-                product: product.cloned().unwrap_or(current_product),
-                cohort: cohort.cloned(),
-            })
-        })
-        .collect()
 }

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::bulk::{FailAfterRows, Stamp, inject_failure};
 use super::dialect::{self, Json, hex8, json_field, temp_table};
-use super::{Backend, Conn, Query, parse_id, query};
-use crate::api::{AuditAction, BulkDevice, DeviceId, EventId, EventResult, OrgId, ProductId};
+use super::{Backend, Conn, parse_id, query};
+use crate::api::{AuditAction, EventId, EventResult, OrgId, ProductId};
 
 /// One validated row, as it enters SQL.
 #[derive(Debug, Serialize)]
@@ -233,40 +233,4 @@ pub async fn apply(
         .execute(&mut *conn)
         .await?;
     Ok((created, updated))
-}
-
-/// The rows an import writes (or would write), in row order, at most `limit`: as the devices
-/// are after a real run; from the rows themselves in a dry run, before anything exists.
-pub async fn written(
-    conn: &mut Conn,
-    product_id: &ProductId,
-    update: bool,
-    limit: Option<usize>,
-) -> sqlx::Result<Vec<BulkDevice>> {
-    let mut qb: Query<'_> = query(format!(
-        "SELECT COALESCE(i.existing_id, i.new_id), i.identifier, p.name, c.name \
-         FROM {} i JOIN products p ON p.id = $1 \
-         LEFT JOIN devices d ON d.id = i.existing_id \
-         LEFT JOIN cohorts c ON c.id = COALESCE(i.cohort_id, d.cohort_id) \
-         WHERE {WRITTEN} ORDER BY i.seq",
-        imported(conn.backend()),
-    ))
-    .bind(product_id.as_str())
-    .bind(update);
-    // No LIMIT at all for "every row": PostgreSQL refuses SQLite's `LIMIT -1`.
-    if let Some(limit) = limit {
-        qb.push(" LIMIT ")
-            .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
-    }
-    let rows: Vec<(String, String, String, Option<String>)> = qb.fetch_all(&mut *conn).await?;
-    rows.into_iter()
-        .map(|(id, identifier, product, cohort)| {
-            Ok(BulkDevice {
-                id: parse_id!(DeviceId, id)?,
-                identifier,
-                product,
-                cohort,
-            })
-        })
-        .collect()
 }
