@@ -24,6 +24,7 @@ mod api_pagination;
 mod api_products;
 mod api_support;
 mod bulk_assign;
+mod bulk_audit;
 mod bulk_import;
 mod bulk_import_large;
 mod bulk_move;

@@ -9,9 +9,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::dialect::{self, hex8, temp_table};
+use super::dialect::{self, temp_table};
 use super::{Backend, Conn, Query, push_tag_filter, query};
-use crate::api::{AuditAction, Cohort, CohortId, EventId, EventResult, OrgId, Product, ProductId};
+use crate::api::{AuditAction, Cohort, CohortId, OrgId, Product, ProductId};
 use crate::server::store::events::Actor;
 
 /// The selection table, as statements name it.
@@ -190,7 +190,7 @@ impl Change<'_> {
         }
     }
 
-    fn action(&self) -> AuditAction {
+    pub(super) fn action(&self) -> AuditAction {
         match self {
             Change::Move { .. } => AuditAction::DeviceMoved,
             Change::Assign { .. } => AuditAction::DeviceCohortAssigned,
@@ -266,15 +266,15 @@ pub fn id_base(fresh_id: &str) -> String {
     body.get(..24).unwrap_or(body).to_owned()
 }
 
-/// Applies `change` to every selected device it changes, records one event per changed
-/// device, and returns how many changed. `fail_after` injects a failure (tests).
+/// Applies `change` to every selected device it changes, records it in the audit trail
+/// (`bulk_events`), and returns how many changed. `fail_after` injects a failure (tests).
 pub async fn apply(
     conn: &mut Conn,
     change: &Change<'_>,
     stamp: &Stamp<'_>,
     fail_after: FailAfterRows,
 ) -> sqlx::Result<u64> {
-    record_events(conn, change, stamp).await?;
+    super::bulk_events::record_change(conn, change, stamp).await?;
     if matches!(change, Change::Move { .. }) {
         revoke_certificates(conn, change, stamp.now).await?;
     }
@@ -348,88 +348,5 @@ pub fn inject_failure(limit: FailAfterRows, rows: u64) -> sqlx::Result<()> {
         )));
     }
     let _ = (limit, rows);
-    Ok(())
-}
-
-/// A JSON string literal for SQL text: `'"' || <expr> || '"'`, or `null` when NULL.
-///
-/// Details are concatenated rather than built with `json_object`, which costs about a third of
-/// the whole statement at 100,000 rows. That is safe because everything spliced in is an ID,
-/// a device identifier or a product name, whose character sets (see `api::validate`) need no
-/// JSON escaping.
-fn json_text(expr: &str) -> String {
-    format!("COALESCE('\"' || {expr} || '\"', 'null')")
-}
-
-/// One event per device `change` changes, written before the update so the event can carry
-/// where the device came from.
-async fn record_events(
-    conn: &mut Conn,
-    change: &Change<'_>,
-    stamp: &Stamp<'_>,
-) -> sqlx::Result<()> {
-    let base = id_base(EventId::generate().as_str());
-    let mut qb = query(
-        "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, resource_id, \
-         product_id, result, details) SELECT 'evt_' || ",
-    );
-    qb.push_bind(base);
-    qb.push(format_args!(
-        " || {}, ",
-        hex8(conn.backend(), "ROW_NUMBER() OVER (ORDER BY s.id)")
-    ));
-    qb.push_bind(stamp.org_id.as_str().to_owned()).push(", ");
-    qb.push_bind(stamp.now).push(", ");
-    qb.push_bind(stamp.actor.key_id.map(str::to_owned))
-        .push(", ");
-    qb.push_bind(stamp.actor.key_name.map(str::to_owned))
-        .push(", ");
-    qb.push_bind(change.action().as_str()).push(", s.id, ");
-    let identifier = format!("'{{\"identifier\":' || {}", json_text("s.identifier"));
-    // A constant of ours, spliced like the column names around it.
-    let ok = EventResult::Ok.as_str();
-    match change {
-        Change::Move {
-            to_product,
-            to_cohort,
-        } => {
-            qb.push_bind(to_product.id.as_str().to_owned());
-            qb.push(format_args!(
-                ", '{ok}', {identifier} || ',\"from_product_id\":' || {} || ',\"from_product\":' || {} \
-                 || ',\"from_cohort_id\":' || {} || ',\"to_product_id\":' || ",
-                json_text("s.product_id"),
-                json_text("sp.name"),
-                json_text("s.cohort_id"),
-            ));
-            let to_cohort = to_cohort.map(|c| c.id.as_str().to_owned());
-            qb.push_bind(serde_json::Value::from(to_product.id.as_str()).to_string());
-            qb.push(" || ',\"to_product\":' || ");
-            qb.push_bind(serde_json::Value::from(to_product.name.as_str()).to_string());
-            qb.push(" || ',\"to_cohort_id\":' || ");
-            qb.push_bind(serde_json::Value::from(to_cohort).to_string());
-            qb.push(" || '}'");
-        }
-        Change::Assign { cohort } => {
-            qb.push(format_args!(
-                "s.product_id, '{ok}', {identifier} || ',\"from_cohort_id\":' || {} \
-                 || ',\"to_cohort_id\":' || ",
-                json_text("s.cohort_id"),
-            ));
-            qb.push_bind(serde_json::Value::from(cohort.id.as_str()).to_string());
-            qb.push(" || '}'");
-        }
-        Change::Unassign => {
-            qb.push(format_args!(
-                "s.product_id, '{ok}', {identifier} || ',\"from_cohort_id\":' || {} || '}}'",
-                json_text("s.cohort_id"),
-            ));
-        }
-    }
-    qb.push(format_args!(
-        " FROM {} s JOIN products sp ON sp.id = s.product_id WHERE ",
-        selected(conn.backend())
-    ));
-    change.push_predicate(&mut qb);
-    qb.execute(&mut *conn).await?;
     Ok(())
 }
