@@ -3,12 +3,36 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::device::Device;
 use super::ids::DeviceId;
 
 /// Most devices one explicit selection (or one import) may name.
 pub const MAX_SELECTED: usize = 100_000;
-/// Devices a dry run shows as a sample; refusals are capped the same way.
+/// Devices (and refusals) an answer lists with `list: sample`.
 pub const SAMPLE_MAX: usize = 20;
+
+/// How much of the affected devices a bulk answer lists; the counts are always complete.
+/// Asking for less makes large operations cheaper: 100,000 full device objects are tens of
+/// megabytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BulkListing {
+    /// Every affected device in `devices`, as the device list shows it; every refusal.
+    #[default]
+    Devices,
+    /// Every affected device's ID in `device_ids` (`devices` stays empty); every refusal.
+    Ids,
+    /// The first 20 affected devices in `devices` and the first 20 refusals: a preview.
+    Sample,
+}
+
+impl BulkListing {
+    /// Whether this listing is the default (left out of requests).
+    pub fn is_default(&self) -> bool {
+        *self == BulkListing::Devices
+    }
+}
 
 /// Which devices a bulk request acts on: either `devices` (IDs or identifiers, all of which must
 /// exist) or the filters, which the service resolves like the device list does. Exactly one of
@@ -64,6 +88,9 @@ pub struct MoveDevices {
     /// Plan only: report what would happen and change nothing.
     #[serde(default)]
     pub dry_run: bool,
+    /// How much of the affected devices the answer lists.
+    #[serde(default, skip_serializing_if = "BulkListing::is_default")]
+    pub list: BulkListing,
 }
 
 /// `POST /v1/bulk/assign`: put devices of `product` into its cohort `cohort`. With filters and
@@ -79,6 +106,8 @@ pub struct AssignCohort {
     pub cohort: String,
     #[serde(default)]
     pub dry_run: bool,
+    #[serde(default, skip_serializing_if = "BulkListing::is_default")]
+    pub list: BulkListing,
 }
 
 /// `POST /v1/bulk/unassign`: take devices out of whatever cohort they are in.
@@ -89,6 +118,8 @@ pub struct UnassignCohort {
     pub selection: Selection,
     #[serde(default)]
     pub dry_run: bool,
+    #[serde(default, skip_serializing_if = "BulkListing::is_default")]
+    pub list: BulkListing,
 }
 
 /// `POST /v1/bulk/import`: create devices in one product from rows (a CSV file, on the CLI).
@@ -107,6 +138,8 @@ pub struct ImportDevices {
     pub update: bool,
     #[serde(default)]
     pub dry_run: bool,
+    #[serde(default, skip_serializing_if = "BulkListing::is_default")]
+    pub list: BulkListing,
 }
 
 /// One device to import.
@@ -158,18 +191,6 @@ pub struct ImportRow {
     pub cohort: Option<String>,
 }
 
-/// A device a bulk operation changed, as it is afterwards (in a dry run: would be).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct BulkDevice {
-    pub id: DeviceId,
-    pub identifier: String,
-    /// Product name.
-    pub product: String,
-    /// Cohort name.
-    pub cohort: Option<String>,
-}
-
 /// A selected device the operation refuses, and why. Only dry runs answer with refusals; a
 /// real run with any is refused as a whole (409) and changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,28 +201,38 @@ pub struct Refusal {
     pub reason: String,
 }
 
-/// What a bulk operation did, or would do (`dry_run`).
+/// What a bulk operation did, or would do (`dry_run`): the one result object of every bulk
+/// request, and what the CLI prints with `-o json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct BulkResult {
     pub dry_run: bool,
     /// Devices selected (rows given, for an import).
     pub matched: u64,
-    /// Devices changed (created or updated, for an import).
+    /// Devices changed, or that would change (created or updated, for an import).
     pub changed: u64,
     /// Selected devices already in the requested state, left alone.
     pub unchanged: u64,
+    /// Selected devices refused (named devices that do not exist, devices outside the cohort's
+    /// product, identifiers in use). Only a dry run answers with refusals: a real run with any
+    /// is refused as a whole (409) and changes nothing.
+    #[serde(default)]
+    pub refused: u64,
     /// Imports only: devices created and updated.
     #[serde(default)]
     pub created: u64,
     #[serde(default)]
     pub updated: u64,
-    /// How many selected devices are refused (a dry run only; see `refusals`).
+    /// The refusals, each device with its reason: all of them, or the first 20 with
+    /// `list: sample`.
     #[serde(default)]
-    pub refused: u64,
-    /// The first refusals, at most `SAMPLE_MAX`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refusals: Vec<Refusal>,
-    /// Changed devices: all of them after a real run, the first `SAMPLE_MAX` in a dry run.
-    pub devices: Vec<BulkDevice>,
+    /// The changed devices in ID order (import: row order), as they are after the operation
+    /// (in a dry run: would be), in the device list's shape: all of them, the first 20 with
+    /// `list: sample`, none with `list: ids`.
+    #[serde(default)]
+    pub devices: Vec<Device>,
+    /// With `list: ids` only: the changed devices' IDs, in the same order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_ids: Vec<DeviceId>,
 }

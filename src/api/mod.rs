@@ -24,7 +24,7 @@ pub use api_key::{
     ApiKey, ApiKeyListQuery, CreateApiKey, CreatedApiKey, Role, ScopedProduct, Whoami,
 };
 pub use bulk::{
-    AssignCohort, BulkDevice, BulkResult, ImportDevices, ImportRow, MoveDevices, Refusal,
+    AssignCohort, BulkListing, BulkResult, ImportDevices, ImportRow, MoveDevices, Refusal,
     Selection, UnassignCohort,
 };
 pub use ca::{

@@ -10,7 +10,7 @@ use serde::ser::{Error as _, SerializeSeq};
 use serde::{Serialize, Serializer};
 use tokio::sync::mpsc;
 
-use crate::api::{ImportDevices, ImportRow};
+use crate::api::{BulkListing, ImportDevices, ImportRow};
 
 /// Bytes handed to the request at a time.
 const PIECE: usize = 64 * 1024;
@@ -28,6 +28,8 @@ struct StreamedImport<'a, I> {
     devices: Rows<I>,
     update: bool,
     dry_run: bool,
+    #[serde(skip_serializing_if = "BulkListing::is_default")]
+    list: BulkListing,
 }
 
 /// Serializes as a JSON array of the rows the iterator yields; a row that cannot be read ends
@@ -94,6 +96,7 @@ where
         devices: Rows(Mutex::new(Some(rows))),
         update: head.update,
         dry_run: head.dry_run,
+        list: head.list,
     };
     serde_json::to_writer(writer, &request).map_err(io::Error::other)
 }
@@ -150,6 +153,7 @@ mod tests {
             ],
             update: true,
             dry_run: true,
+            list: BulkListing::Ids,
         }
     }
 

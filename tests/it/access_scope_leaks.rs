@@ -408,7 +408,9 @@ async fn a_move_event_does_not_name_the_hidden_product_a_device_came_from() {
         )
         .await;
     assert_eq!(moved.status, 200, "{}", moved.body);
-    let path = "/v1/events?action=device.moved";
+    // The device's history: the bulk move's event, with the device's facts.
+    let device = moved.body["devices"][0]["id"].as_str().unwrap_or("?");
+    let path = &format!("/v1/events?action=device.moved&resource={device}");
     let seen = call(&w.api, &w.scoped, Method::GET, path, None).await;
     assert_eq!(seen.status, 200, "{}", seen.body);
     let events = seen.body["data"].as_array().expect("data");

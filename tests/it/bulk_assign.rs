@@ -1,7 +1,7 @@
 //! `fleet cohort assign` / `unassign`: every selected device must be in the cohort's product,
 //! devices already in place are fine, events are recorded, `--from-file` takes NDJSON.
 
-use crate::bulk_support::{devices, event_count, rows, setup};
+use crate::bulk_support::{device_events, devices, event_count, rows, setup};
 
 #[test]
 fn assign_refuses_devices_of_another_product_and_assigns_none() {
@@ -101,16 +101,13 @@ fn assign_filters_within_the_product_and_already_assigned_devices_are_fine() {
         .json();
     assert_eq!(cohort["device_count"], 2);
     assert_eq!(event_count(&server, "device.cohort_assigned"), 2);
-    let details = rows(
-        &server,
-        "SELECT details FROM events WHERE action = 'device.cohort_assigned' ORDER BY id",
-    );
     let cohort_id = cli
         .run(&["cohort", "show", "a", "--product", "p1", "-o", "id"])
         .success()
         .stdout;
-    let first: serde_json::Value =
-        serde_json::from_str(details[0][0].as_deref().unwrap_or_default()).expect("JSON details");
+    let history = device_events(&cli, "sn-000000", "device.cohort_assigned");
+    assert_eq!(history.len(), 1, "{history:?}");
+    let first = &history[0]["details"];
     assert_eq!(first["identifier"], "sn-000000");
     assert_eq!(first["from_cohort_id"], serde_json::Value::Null);
     assert_eq!(first["to_cohort_id"], cohort_id.trim());
@@ -131,13 +128,9 @@ fn assign_filters_within_the_product_and_already_assigned_devices_are_fine() {
         "{run:#?}"
     );
     assert_eq!(event_count(&server, "device.cohort_unassigned"), 2);
-    let details = rows(
-        &server,
-        "SELECT details FROM events WHERE action = 'device.cohort_unassigned'",
-    );
-    let first: serde_json::Value =
-        serde_json::from_str(details[0][0].as_deref().unwrap_or_default()).expect("JSON details");
-    assert_eq!(first["from_cohort_id"], cohort_id.trim());
+    let history = device_events(&cli, "sn-000000", "device.cohort_unassigned");
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0]["details"]["from_cohort_id"], cohort_id.trim());
     let cohort = cli
         .run(&["cohort", "show", "a", "--product", "p1", "-o", "json"])
         .success()

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::bulk_support::{devices, event_count, rows, seeded, setup, setup_with};
+use crate::bulk_support::{device_events, devices, event_count, rows, seeded, setup, setup_with};
 use crate::common::server::TestServer;
 
 fn args<'a>(names: &'a [String], rest: &[&'a str]) -> Vec<&'a str> {
@@ -137,11 +137,13 @@ fn zero_matching_devices_exit_0_and_say_nothing_matched() {
             "json",
         ])
         .success();
+    let result = run.json();
     assert_eq!(
-        run.json(),
-        Value::Array(vec![]),
-        "JSON output is still a list"
+        result["matched"], 0,
+        "JSON output is the result object: {result}"
     );
+    assert_eq!(result["changed"], 0, "{result}");
+    assert_eq!(result["devices"], Value::Array(vec![]), "{result}");
     assert_eq!(devices(&server), before);
 }
 
@@ -203,8 +205,9 @@ fn moved_devices_lose_their_cohort_must_be_reprovisioned_and_get_events() {
         "{run:#?}"
     );
     assert!(run.stderr.contains("re-provisioned"), "{run:#?}");
-    let moved = run.json();
-    assert_eq!(moved.as_array().map(Vec::len), Some(2), "{moved}");
+    let result = run.json();
+    let moved = &result["devices"];
+    assert_eq!(moved.as_array().map(Vec::len), Some(2), "{result}");
     assert_eq!(moved[0]["identifier"], "sn-000000");
     assert_eq!(moved[0]["product"], "p2");
     assert_eq!(moved[0]["cohort"], Value::Null);
@@ -235,18 +238,16 @@ fn moved_devices_lose_their_cohort_must_be_reprovisioned_and_get_events() {
         .run(&["product", "show", "p2", "-o", "id"])
         .success()
         .stdout;
-    let events = rows(
-        &server,
-        "SELECT resource_id, product_id, details FROM events WHERE action = 'device.moved' ORDER BY id",
-    );
-    assert_eq!(events.len(), 2, "one event per moved device");
+    assert_eq!(event_count(&server, "device.moved"), 2, "each moved device");
+    let events = device_events(&cli, "sn-000000", "device.moved");
     assert_eq!(
-        events[0][0].as_deref(),
-        Some(shown["id"].as_str().unwrap_or_default())
+        events.len(),
+        1,
+        "the device's history has its move: {events:?}"
     );
-    assert_eq!(events[0][1].as_deref(), Some(p2.trim()));
-    let details: Value =
-        serde_json::from_str(events[0][2].as_deref().unwrap_or("{}")).expect("json");
+    assert_eq!(events[0]["resource_id"], shown["id"]);
+    assert_eq!(events[0]["product_id"], p2.trim());
+    let details = &events[0]["details"];
     assert_eq!(details["from_product"], "p1");
     assert_eq!(details["from_product_id"], p1.trim());
     assert_eq!(details["to_product"], "p2");
@@ -348,7 +349,11 @@ fn a_dry_run_shows_the_plan_with_refusals_and_changes_nothing() {
         "{run:#?}"
     );
     assert!(run.stderr.contains("nothing was changed"), "{run:#?}");
-    assert_eq!(run.lines().len(), 20, "a sample: {run:#?}");
+    assert_eq!(
+        run.lines().len(),
+        29,
+        "every device, not a sample: {run:#?}"
+    );
 
     let run = cli
         .run(&[

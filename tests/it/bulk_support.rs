@@ -47,16 +47,43 @@ pub fn devices(server: &TestServer) -> Vec<Vec<Option<String>>> {
     )
 }
 
-/// How many audit events with `action` exist.
+/// How many devices have an audit entry with `action`: their own event, or a bulk operation's
+/// event naming them in `event_devices`.
 pub fn event_count(server: &TestServer, action: &str) -> usize {
     let found = rows(
         server,
-        &format!("SELECT CAST(COUNT(*) AS TEXT) FROM events WHERE action = '{action}'"),
+        &format!(
+            "SELECT CAST((SELECT COUNT(*) FROM events WHERE action = '{action}' \
+             AND resource_id IS NOT NULL) + (SELECT COUNT(*) FROM event_devices ed \
+             JOIN events e ON e.id = ed.event_id WHERE e.action = '{action}') AS TEXT)"
+        ),
     );
     found[0][0]
         .as_deref()
         .and_then(|n| n.parse().ok())
         .expect("count")
+}
+
+/// The events `fleet event list` shows for `device` (a device's history) with `action`.
+pub fn device_events(cli: &Cli, device: &str, action: &str) -> Vec<serde_json::Value> {
+    let id = cli
+        .run(&["device", "show", device, "-o", "id"])
+        .success()
+        .stdout;
+    let listed = cli
+        .run(&[
+            "event",
+            "list",
+            "--resource",
+            id.trim(),
+            "--action",
+            action,
+            "-o",
+            "json",
+        ])
+        .success()
+        .json();
+    listed.as_array().cloned().unwrap_or_default()
 }
 
 /// The identifiers `sn-000000`… the seeding created.

@@ -1,20 +1,26 @@
 //! What every bulk command shares: the selection flags, and one flow — preview (`--dry-run`
 //! stops there), confirm with the count, apply in one request, then a summary on stderr and
-//! the affected devices on stdout in the chosen `-o` format.
+//! the result on stdout in the chosen `-o` format: the whole result object (`json`), the
+//! affected devices one per line (`ndjson`) or their IDs (`id`), or a preview table.
 
 pub mod selection;
 
-use crate::api::{BulkDevice, BulkResult, CohortId, ProductId};
+use crate::api::{BulkListing, BulkResult, CohortId, Device, ProductId};
 use crate::client::ApiClient;
 use crate::context::Context;
-use crate::error::Result;
-use crate::output::Resource;
+use crate::error::{Error, Result};
+use crate::output::OutputFormat;
 use crate::prompt;
 
 /// One bulk command's request and wording.
 pub(crate) trait Operation {
-    /// Sends the request, as a dry run or for real.
-    async fn call(&self, client: &ApiClient, dry_run: bool) -> Result<BulkResult>;
+    /// Sends the request, as a dry run or for real, asking for the devices per `list`.
+    async fn call(
+        &self,
+        client: &ApiClient,
+        dry_run: bool,
+        list: BulkListing,
+    ) -> Result<BulkResult>;
     /// What the command does to `count` devices, e.g. "move 3 devices to product `gw`".
     fn action(&self, count: u64) -> String;
     /// The line printed after applying.
@@ -76,25 +82,42 @@ pub(crate) async fn cohort_name(ctx: &Context, product: &str, given: &str) -> St
     }
 }
 
+/// What the answer must list for the output format: every device for `json` and `ndjson`,
+/// only IDs for `id`, a preview for tables (people read the counts; the rest is a hint away).
+pub(crate) fn listing(format: OutputFormat) -> BulkListing {
+    match format {
+        OutputFormat::Json | OutputFormat::Ndjson => BulkListing::Devices,
+        OutputFormat::Id => BulkListing::Ids,
+        OutputFormat::Table | OutputFormat::Wide => BulkListing::Sample,
+    }
+}
+
 /// Runs `op`: plan only with `dry_run`; else preview and confirm (unless `--yes`), apply, and
 /// report. Refusals are left to the service, whose 409 lists them and changes nothing.
 pub(crate) async fn execute<O: Operation>(ctx: &Context, op: &O, dry_run: bool) -> Result<()> {
     let client = ctx.client()?;
+    let list = listing(ctx.printer.format());
     if dry_run {
-        let plan = op.call(client, true).await?;
+        let plan = op.call(client, true, list).await?;
         return print_plan(ctx, op, &plan);
     }
     if !ctx.options.yes {
-        let preview = op.call(client, true).await?;
-        if preview.refused == 0 {
+        let preview = op.call(client, true, BulkListing::Sample).await?;
+        if preview.refused == 0 && preview.changed == 0 {
+            // Nothing would change, so applying would answer exactly this.
+            let result = BulkResult {
+                matched: preview.matched,
+                unchanged: preview.matched,
+                ..BulkResult::default()
+            };
             if preview.matched == 0 {
                 ctx.printer.status(&op.nothing());
-                return print_devices(ctx, &[]);
-            }
-            if preview.changed == 0 {
+            } else {
                 ctx.printer.status(&all_as_requested(preview.matched));
-                return print_devices(ctx, &[]);
             }
+            return print_result(ctx, &result);
+        }
+        if preview.refused == 0 {
             let question = match op.caution() {
                 Some(caution) => format!("{} ({caution})", op.action(preview.changed)),
                 None => op.action(preview.changed),
@@ -102,19 +125,20 @@ pub(crate) async fn execute<O: Operation>(ctx: &Context, op: &O, dry_run: bool) 
             prompt::confirm(ctx, &question)?;
         }
     }
-    let result = op.call(client, false).await?;
+    let result = op.call(client, false, list).await?;
     if result.matched == 0 {
         ctx.printer.status(&op.nothing());
     } else {
         ctx.printer.status(&op.done(&result));
     }
-    print_devices(ctx, &result.devices)
+    print_result(ctx, &result)
 }
 
+/// A dry run's plan: the summary on stderr, then the result on stdout.
 pub(crate) fn print_plan<O: Operation>(ctx: &Context, op: &O, plan: &BulkResult) -> Result<()> {
     if plan.matched == 0 && plan.refused == 0 {
         ctx.printer.status(&op.nothing());
-        return print_devices(ctx, &[]);
+        return print_result(ctx, plan);
     }
     let mut line = format!(
         "dry run: {} matched; would {}",
@@ -137,57 +161,55 @@ pub(crate) fn print_plan<O: Operation>(ctx: &Context, op: &O, plan: &BulkResult)
             "{} would be refused, so the whole operation would be refused:",
             devices(plan.refused)
         ));
-        for refusal in &plan.refusals {
+        for refusal in plan.refusals.iter().take(crate::api::bulk::SAMPLE_MAX) {
             ctx.printer
                 .warn(&format!("  `{}`: {}", refusal.device, refusal.reason));
         }
-        let rest = plan.refused.saturating_sub(plan.refusals.len() as u64);
+        let shown = plan.refusals.len().min(crate::api::bulk::SAMPLE_MAX);
+        let rest = plan.refused.saturating_sub(shown as u64);
         if rest > 0 {
             ctx.printer.warn(&format!("  … and {rest} more"));
         }
     }
-    if plan.changed > plan.devices.len() as u64 {
-        ctx.printer.hint(&format!(
-            "the list shows the first {} of {}",
-            plan.devices.len(),
-            plan.changed
-        ));
-    }
-    print_devices(ctx, &plan.devices)
+    print_result(ctx, plan)
 }
 
-fn print_devices(ctx: &Context, items: &[BulkDevice]) -> Result<()> {
-    let mut writer = ctx.printer.list::<BulkDevice>();
-    for item in items {
-        writer.push(item)?;
-    }
-    writer.finish()?;
-    Ok(())
-}
-
-impl Resource for BulkDevice {
-    fn id(&self) -> &str {
-        self.id.as_str()
-    }
-
-    fn headers() -> &'static [&'static str] {
-        &["IDENTIFIER", "ID", "PRODUCT", "COHORT"]
-    }
-
-    fn row(&self) -> Vec<String> {
-        vec![
-            self.identifier.clone(),
-            self.id.to_string(),
-            self.product.clone(),
-            self.cohort.clone().unwrap_or_else(|| "-".to_owned()),
-        ]
-    }
-
-    fn fields(&self) -> Vec<(&'static str, String)> {
-        let mut row = self.row().into_iter();
-        Self::headers()
-            .iter()
-            .map(|h| (*h, row.next().unwrap_or_default()))
-            .collect()
+/// The result on stdout: `json` the whole object; `ndjson` each device on a line (as `device
+/// list -o ndjson` prints them, so they can feed `--from-file`); `id` each device's ID; a
+/// table the devices the answer carries (a preview, with a hint when there are more).
+pub(crate) fn print_result(ctx: &Context, result: &BulkResult) -> Result<()> {
+    match ctx.printer.format() {
+        OutputFormat::Json => {
+            let mut text = serde_json::to_vec_pretty(result)
+                .map_err(|err| Error::failure("could not encode JSON output").with_source(err))?;
+            text.push(b'\n');
+            ctx.printer.raw(&text)
+        }
+        OutputFormat::Id => {
+            let mut text = String::new();
+            let listed = result.device_ids.iter().map(|id| id.as_str());
+            let listed = listed.chain(result.devices.iter().map(|d| d.id.as_str()));
+            for id in listed {
+                text.push_str(id);
+                text.push('\n');
+            }
+            ctx.printer.raw(text.as_bytes())
+        }
+        format => {
+            let listed = result.devices.len() as u64;
+            if format.is_table() && listed > 0 && result.changed > listed {
+                ctx.printer.hint(&format!(
+                    "the list shows the first {} of {}; `-o json` or `-o id` lists them all",
+                    result.devices.len(),
+                    result.changed
+                ));
+            }
+            let mut writer = ctx.printer.list::<Device>();
+            for device in &result.devices {
+                writer.push(device)?;
+            }
+            writer.finish()?;
+            Ok(())
+        }
     }
 }

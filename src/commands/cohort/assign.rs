@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use crate::api::{AssignCohort, BulkResult};
+use crate::api::{AssignCohort, BulkListing, BulkResult};
 use crate::client::ApiClient;
 use crate::commands::bulk::selection::SelectionArgs;
 use crate::commands::bulk::{self, Operation, devices};
@@ -43,9 +43,15 @@ struct Assign {
 }
 
 impl Operation for Assign {
-    async fn call(&self, client: &ApiClient, dry_run: bool) -> Result<BulkResult> {
+    async fn call(
+        &self,
+        client: &ApiClient,
+        dry_run: bool,
+        list: BulkListing,
+    ) -> Result<BulkResult> {
         let body = AssignCohort {
             dry_run,
+            list,
             ..self.body.clone()
         };
         client.bulk().assign(&body).await
@@ -88,6 +94,7 @@ pub async fn run(ctx: &Context, args: AssignArgs) -> Result<()> {
             product: args.product,
             cohort: args.cohort_name,
             dry_run: false,
+            list: BulkListing::default(),
         },
     };
     bulk::execute(ctx, &op, args.dry_run).await

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use crate::api::{BulkResult, UnassignCohort};
+use crate::api::{BulkListing, BulkResult, UnassignCohort};
 use crate::client::ApiClient;
 use crate::commands::bulk::selection::SelectionArgs;
 use crate::commands::bulk::{self, Operation, devices};
@@ -33,9 +33,15 @@ struct Unassign {
 }
 
 impl Operation for Unassign {
-    async fn call(&self, client: &ApiClient, dry_run: bool) -> Result<BulkResult> {
+    async fn call(
+        &self,
+        client: &ApiClient,
+        dry_run: bool,
+        list: BulkListing,
+    ) -> Result<BulkResult> {
         let body = UnassignCohort {
             dry_run,
+            list,
             ..self.body.clone()
         };
         client.bulk().unassign(&body).await
@@ -72,6 +78,7 @@ pub async fn run(ctx: &Context, args: UnassignArgs) -> Result<()> {
         body: UnassignCohort {
             selection: args.selection.into_selection(args.product)?,
             dry_run: false,
+            list: BulkListing::default(),
         },
     };
     bulk::execute(ctx, &op, args.dry_run).await

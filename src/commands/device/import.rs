@@ -10,7 +10,7 @@ use super::import_chunks;
 use super::import_csv::CsvFile;
 use super::import_report;
 use crate::api::bulk::MAX_SELECTED;
-use crate::api::{BulkResult, ImportDevices};
+use crate::api::{BulkListing, BulkResult, ImportDevices};
 use crate::client::ApiClient;
 use crate::commands::bulk::{self, Operation, devices};
 use crate::context::Context;
@@ -75,9 +75,15 @@ pub(super) struct Import<'a> {
 }
 
 impl Operation for Import<'_> {
-    async fn call(&self, client: &ApiClient, dry_run: bool) -> Result<BulkResult> {
+    async fn call(
+        &self,
+        client: &ApiClient,
+        dry_run: bool,
+        list: BulkListing,
+    ) -> Result<BulkResult> {
         let head = ImportDevices {
             dry_run,
+            list,
             ..self.head.clone()
         };
         client
@@ -148,6 +154,7 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
         devices: Vec::new(),
         update: args.update,
         dry_run: false,
+        list: BulkListing::default(),
     };
     if !file.malformed().is_empty() {
         return Err(import_report::malformed_file(ctx, &file, head).await);

@@ -8,24 +8,31 @@ use std::ops::Range;
 use super::import::Import;
 use super::import_csv::CsvFile;
 use crate::api::bulk::SAMPLE_MAX;
-use crate::api::{BulkDevice, BulkResult, ImportDevices};
-use crate::commands::bulk::{self, Operation, devices, print_plan};
+use crate::api::{BulkListing, BulkResult, ImportDevices};
+use crate::commands::bulk::{self, Operation, devices, print_plan, print_result};
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::prompt;
 
-/// Adds one chunk's plan to the plan of the whole file; samples stay capped.
-fn add(total: &mut BulkResult, part: BulkResult) {
+/// Adds one chunk's result to the result of the whole file; with `list: sample` the lists
+/// stay a sample.
+fn add(total: &mut BulkResult, part: BulkResult, list: BulkListing) {
     total.matched += part.matched;
     total.changed += part.changed;
     total.unchanged += part.unchanged;
     total.created += part.created;
     total.updated += part.updated;
     total.refused += part.refused;
-    let room = SAMPLE_MAX.saturating_sub(total.refusals.len());
+    let most = if list == BulkListing::Sample {
+        SAMPLE_MAX
+    } else {
+        usize::MAX
+    };
+    let room = most.saturating_sub(total.refusals.len());
     total.refusals.extend(part.refusals.into_iter().take(room));
-    let room = SAMPLE_MAX.saturating_sub(total.devices.len());
+    let room = most.saturating_sub(total.devices.len());
     total.devices.extend(part.devices.into_iter().take(room));
+    total.device_ids.extend(part.device_ids);
 }
 
 pub async fn run(
@@ -37,6 +44,9 @@ pub async fn run(
 ) -> Result<()> {
     let client = ctx.client()?;
     let count = chunks.len();
+    let list = bulk::listing(ctx.printer.format());
+    // The check before importing needs only counts and refusals, unless it is the answer.
+    let check_list = if dry_run { list } else { BulkListing::Sample };
     let op = |rows: &Range<usize>| Import {
         file,
         head: head.clone(),
@@ -48,10 +58,11 @@ pub async fn run(
         ..BulkResult::default()
     };
     for (i, rows) in chunks.iter().enumerate() {
-        let checked = op(rows).call(client, true).await;
+        let checked = op(rows).call(client, true, check_list).await;
         add(
             &mut plan,
             checked.map_err(|err| partly_applied(err, file, chunks, i, 0))?,
+            check_list,
         );
     }
     if dry_run {
@@ -70,7 +81,12 @@ pub async fn run(
     }
     if plan.changed == 0 {
         ctx.printer.status(&bulk::all_as_requested(plan.matched));
-        return Ok(());
+        let unchanged = BulkResult {
+            matched: plan.matched,
+            unchanged: plan.matched,
+            ..BulkResult::default()
+        };
+        return print_result(ctx, &unchanged);
     }
     prompt::confirm(
         ctx,
@@ -79,13 +95,13 @@ pub async fn run(
             whole.action(plan.changed)
         ),
     )?;
-    let mut out = ctx.printer.list::<BulkDevice>();
     let mut landed = BulkResult::default();
     for (i, rows) in chunks.iter().enumerate() {
-        let result = match op(rows).call(client, false).await {
+        let result = match op(rows).call(client, false, list).await {
             Ok(result) => result,
             Err(err) => {
-                out.finish()?;
+                // What landed is still reported, so a script sees it.
+                print_result(ctx, &landed)?;
                 return Err(partly_applied(err, file, chunks, i, i));
             }
         };
@@ -97,20 +113,10 @@ pub async fn run(
             result.updated,
             result.unchanged
         ));
-        for device in &result.devices {
-            out.push(device)?;
-        }
-        add(
-            &mut landed,
-            BulkResult {
-                devices: Vec::new(),
-                ..result
-            },
-        );
+        add(&mut landed, result, list);
     }
-    out.finish()?;
     ctx.printer.status(&whole.done(&landed));
-    Ok(())
+    print_result(ctx, &landed)
 }
 
 /// Chunk `failed` went wrong, when chunks before `landed` were imported and none from it on

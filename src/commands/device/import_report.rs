@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use super::import::Import;
 use super::import_csv::CsvFile;
-use crate::api::ImportDevices;
 use crate::api::bulk::MAX_SELECTED;
+use crate::api::{BulkListing, ImportDevices};
 use crate::commands::bulk::Operation as _;
 use crate::context::Context;
 use crate::error::Error;
@@ -34,7 +34,7 @@ pub async fn malformed_file(ctx: &Context, file: &CsvFile, head: ImportDevices) 
             head,
             rows: 0..well_formed,
         };
-        match op.call(client, true).await {
+        match op.call(client, true, BulkListing::Ids).await {
             Ok(plan) => {
                 bad_rows += plan.refused;
                 let more = plan.refused.saturating_sub(plan.refusals.len() as u64);

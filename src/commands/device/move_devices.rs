@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use crate::api::{BulkResult, MoveDevices};
+use crate::api::{BulkListing, BulkResult, MoveDevices};
 use crate::client::ApiClient;
 use crate::commands::bulk::selection::SelectionArgs;
 use crate::commands::bulk::{self, Operation, devices};
@@ -48,9 +48,15 @@ struct Move {
 }
 
 impl Operation for Move {
-    async fn call(&self, client: &ApiClient, dry_run: bool) -> Result<BulkResult> {
+    async fn call(
+        &self,
+        client: &ApiClient,
+        dry_run: bool,
+        list: BulkListing,
+    ) -> Result<BulkResult> {
         let body = MoveDevices {
             dry_run,
+            list,
             ..self.body.clone()
         };
         client.bulk().move_devices(&body).await
@@ -101,6 +107,7 @@ pub async fn run(ctx: &Context, args: MoveArgs) -> Result<()> {
             to_product: args.to_product,
             to_cohort: args.to_cohort,
             dry_run: false,
+            list: BulkListing::default(),
         },
     };
     bulk::execute(ctx, &op, args.dry_run).await

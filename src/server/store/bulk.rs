@@ -9,16 +9,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::dialect::{self, hex8, temp_table};
-use super::{Backend, Conn, Query, parse_id, push_tag_filter, query};
-use crate::api::{
-    AuditAction, BulkDevice, Cohort, CohortId, DeviceId, EventId, EventResult, OrgId, Product,
-    ProductId,
-};
+use super::dialect::{self, temp_table};
+use super::{Backend, Conn, Query, push_tag_filter, query};
+use crate::api::{AuditAction, Cohort, CohortId, OrgId, Product, ProductId};
 use crate::server::store::events::Actor;
 
 /// The selection table, as statements name it.
-fn selected(backend: Backend) -> String {
+pub(super) fn selected(backend: Backend) -> String {
     temp_table(backend, "bulk_selected")
 }
 
@@ -177,7 +174,7 @@ pub enum Change<'a> {
 
 impl Change<'_> {
     /// Appends the condition (on `s`, a `bulk_selected` row) under which a device changes.
-    fn push_predicate(&self, qb: &mut Query<'_>) {
+    pub(super) fn push_predicate(&self, qb: &mut Query<'_>) {
         match self {
             Change::Move { to_product, .. } => {
                 qb.push("s.product_id <> ")
@@ -193,7 +190,7 @@ impl Change<'_> {
         }
     }
 
-    fn action(&self) -> AuditAction {
+    pub(super) fn action(&self) -> AuditAction {
         match self {
             Change::Move { .. } => AuditAction::DeviceMoved,
             Change::Assign { .. } => AuditAction::DeviceCohortAssigned,
@@ -217,11 +214,12 @@ fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// Selected devices not in `product_id`: how many, and the identifiers of the first `limit`.
+/// Selected devices not in `product_id`: how many, and the identifiers of the first `limit`
+/// (`None`: all).
 pub async fn outside_product(
     conn: &mut Conn,
     product_id: &ProductId,
-    limit: usize,
+    limit: Option<usize>,
 ) -> sqlx::Result<(u64, Vec<(String, String)>)> {
     let table = selected(conn.backend());
     let (count,): (i64,) = query(format!(
@@ -235,10 +233,22 @@ pub async fn outside_product(
          JOIN products p ON p.id = s.product_id WHERE s.product_id <> $1 ORDER BY s.id LIMIT $2"
     ))
     .bind(product_id.as_str())
-    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .bind(limit.map_or(i64::MAX, |limit| i64::try_from(limit).unwrap_or(i64::MAX)))
     .fetch_all(&mut *conn)
     .await?;
     Ok((to_u64(count), rows))
+}
+
+/// Drops the selected devices not in `product_id` (a dry run's refusals) from the selection.
+pub async fn drop_outside(conn: &mut Conn, product_id: &ProductId) -> sqlx::Result<()> {
+    query(format!(
+        "DELETE FROM {} WHERE product_id <> $1",
+        selected(conn.backend())
+    ))
+    .bind(product_id.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Who acted and when, for the audit events of one bulk operation.
@@ -256,15 +266,15 @@ pub fn id_base(fresh_id: &str) -> String {
     body.get(..24).unwrap_or(body).to_owned()
 }
 
-/// Applies `change` to every selected device it changes, records one event per changed
-/// device, and returns how many changed. `fail_after` injects a failure (tests).
+/// Applies `change` to every selected device it changes, records it in the audit trail
+/// (`bulk_events`), and returns how many changed. `fail_after` injects a failure (tests).
 pub async fn apply(
     conn: &mut Conn,
     change: &Change<'_>,
     stamp: &Stamp<'_>,
     fail_after: FailAfterRows,
 ) -> sqlx::Result<u64> {
-    record_events(conn, change, stamp).await?;
+    super::bulk_events::record_change(conn, change, stamp).await?;
     if matches!(change, Change::Move { .. }) {
         revoke_certificates(conn, change, stamp.now).await?;
     }
@@ -339,128 +349,4 @@ pub fn inject_failure(limit: FailAfterRows, rows: u64) -> sqlx::Result<()> {
     }
     let _ = (limit, rows);
     Ok(())
-}
-
-/// A JSON string literal for SQL text: `'"' || <expr> || '"'`, or `null` when NULL.
-///
-/// Details are concatenated rather than built with `json_object`, which costs about a third of
-/// the whole statement at 100,000 rows. That is safe because everything spliced in is an ID,
-/// a device identifier or a product name, whose character sets (see `api::validate`) need no
-/// JSON escaping.
-fn json_text(expr: &str) -> String {
-    format!("COALESCE('\"' || {expr} || '\"', 'null')")
-}
-
-/// One event per device `change` changes, written before the update so the event can carry
-/// where the device came from.
-async fn record_events(
-    conn: &mut Conn,
-    change: &Change<'_>,
-    stamp: &Stamp<'_>,
-) -> sqlx::Result<()> {
-    let base = id_base(EventId::generate().as_str());
-    let mut qb = query(
-        "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, resource_id, \
-         product_id, result, details) SELECT 'evt_' || ",
-    );
-    qb.push_bind(base);
-    qb.push(format_args!(
-        " || {}, ",
-        hex8(conn.backend(), "ROW_NUMBER() OVER (ORDER BY s.id)")
-    ));
-    qb.push_bind(stamp.org_id.as_str().to_owned()).push(", ");
-    qb.push_bind(stamp.now).push(", ");
-    qb.push_bind(stamp.actor.key_id.map(str::to_owned))
-        .push(", ");
-    qb.push_bind(stamp.actor.key_name.map(str::to_owned))
-        .push(", ");
-    qb.push_bind(change.action().as_str()).push(", s.id, ");
-    let identifier = format!("'{{\"identifier\":' || {}", json_text("s.identifier"));
-    // A constant of ours, spliced like the column names around it.
-    let ok = EventResult::Ok.as_str();
-    match change {
-        Change::Move {
-            to_product,
-            to_cohort,
-        } => {
-            qb.push_bind(to_product.id.as_str().to_owned());
-            qb.push(format_args!(
-                ", '{ok}', {identifier} || ',\"from_product_id\":' || {} || ',\"from_product\":' || {} \
-                 || ',\"from_cohort_id\":' || {} || ',\"to_product_id\":' || ",
-                json_text("s.product_id"),
-                json_text("sp.name"),
-                json_text("s.cohort_id"),
-            ));
-            let to_cohort = to_cohort.map(|c| c.id.as_str().to_owned());
-            qb.push_bind(serde_json::Value::from(to_product.id.as_str()).to_string());
-            qb.push(" || ',\"to_product\":' || ");
-            qb.push_bind(serde_json::Value::from(to_product.name.as_str()).to_string());
-            qb.push(" || ',\"to_cohort_id\":' || ");
-            qb.push_bind(serde_json::Value::from(to_cohort).to_string());
-            qb.push(" || '}'");
-        }
-        Change::Assign { cohort } => {
-            qb.push(format_args!(
-                "s.product_id, '{ok}', {identifier} || ',\"from_cohort_id\":' || {} \
-                 || ',\"to_cohort_id\":' || ",
-                json_text("s.cohort_id"),
-            ));
-            qb.push_bind(serde_json::Value::from(cohort.id.as_str()).to_string());
-            qb.push(" || '}'");
-        }
-        Change::Unassign => {
-            qb.push(format_args!(
-                "s.product_id, '{ok}', {identifier} || ',\"from_cohort_id\":' || {} || '}}'",
-                json_text("s.cohort_id"),
-            ));
-        }
-    }
-    qb.push(format_args!(
-        " FROM {} s JOIN products sp ON sp.id = s.product_id WHERE ",
-        selected(conn.backend())
-    ));
-    change.push_predicate(&mut qb);
-    qb.execute(&mut *conn).await?;
-    Ok(())
-}
-
-/// The devices `change` changes, as they are (or, in a dry run, would be) after it: at most
-/// `limit`, in ID order. It reads only the selection table — the predicate uses its snapshot of
-/// each device, so it still picks the changed devices after the update — and takes the new
-/// product and cohort names from `change`.
-pub async fn affected(
-    conn: &mut Conn,
-    change: &Change<'_>,
-    limit: Option<usize>,
-) -> sqlx::Result<Vec<BulkDevice>> {
-    let mut qb = query(format!(
-        "SELECT s.id, s.identifier, p.name FROM {} s \
-         JOIN products p ON p.id = s.product_id WHERE ",
-        selected(conn.backend()),
-    ));
-    change.push_predicate(&mut qb);
-    qb.push(" ORDER BY s.id");
-    if let Some(limit) = limit {
-        qb.push(" LIMIT ")
-            .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
-    }
-    let rows: Vec<(String, String, String)> = qb.fetch_all(&mut *conn).await?;
-    let (product, cohort) = match change {
-        Change::Move {
-            to_product,
-            to_cohort,
-        } => (Some(&to_product.name), to_cohort.map(|c| &c.name)),
-        Change::Assign { cohort } => (Some(&cohort.product), Some(&cohort.name)),
-        Change::Unassign => (None, None),
-    };
-    rows.into_iter()
-        .map(|(id, identifier, current_product)| {
-            Ok(BulkDevice {
-                id: parse_id!(DeviceId, id)?,
-                identifier,
-                product: product.cloned().unwrap_or(current_product),
-                cohort: cohort.cloned(),
-            })
-        })
-        .collect()
 }

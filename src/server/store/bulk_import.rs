@@ -6,9 +6,9 @@
 use serde::Serialize;
 
 use super::bulk::{FailAfterRows, Stamp, inject_failure};
-use super::dialect::{self, Json, hex8, json_field, temp_table};
-use super::{Backend, Conn, Query, parse_id, query};
-use crate::api::{AuditAction, BulkDevice, DeviceId, EventId, EventResult, OrgId, ProductId};
+use super::dialect::{self, hex8, json_field, temp_table};
+use super::{Backend, Conn, parse_id, query};
+use crate::api::{OrgId, ProductId};
 
 /// One validated row, as it enters SQL.
 #[derive(Debug, Serialize)]
@@ -156,11 +156,8 @@ pub async fn conflicts(
         .collect()
 }
 
-/// Which rows an import writes: new ones, and differing ones when updating.
-const WRITTEN: &str = "(i.existing_id IS NULL OR (i.differs AND $2))";
-
-/// Creates the new devices (and, with `update`, rewrites the differing ones) with one event
-/// each. Returns (created, updated).
+/// Creates the new devices (and, with `update`, rewrites the differing ones) and records the
+/// import in the audit trail (`bulk_events`). Returns (created, updated).
 pub async fn apply(
     conn: &mut Conn,
     product_id: &ProductId,
@@ -201,72 +198,6 @@ pub async fn apply(
     } else {
         0
     };
-    let base = super::bulk::id_base(EventId::generate().as_str());
-    let sql = format!(
-        "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, resource_id, \
-         product_id, result, details) \
-         SELECT 'evt_' || $3 || {}, $4, $5, $6, $7, \
-         CASE WHEN i.existing_id IS NULL THEN $8 ELSE $9 END, \
-         COALESCE(i.existing_id, i.new_id), $1, $10, {} \
-         FROM {table} i WHERE {WRITTEN} ORDER BY i.seq",
-        hex8(backend, "i.seq"),
-        dialect::json_object(
-            backend,
-            &[
-                ("identifier", Json::Text("i.identifier")),
-                ("via", Json::Text("'import'")),
-                ("line", Json::Int("i.line")),
-            ]
-        ),
-    );
-    query(&sql)
-        .bind(product_id.as_str())
-        .bind(update)
-        .bind(base)
-        .bind(stamp.org_id.as_str())
-        .bind(stamp.now)
-        .bind(stamp.actor.key_id)
-        .bind(stamp.actor.key_name)
-        .bind(AuditAction::DeviceCreated.as_str())
-        .bind(AuditAction::DeviceUpdated.as_str())
-        .bind(EventResult::Ok.as_str())
-        .execute(&mut *conn)
-        .await?;
+    super::bulk_events::record_import(conn, product_id, (created, updated), update, stamp).await?;
     Ok((created, updated))
-}
-
-/// The rows an import writes (or would write), in row order, at most `limit`: as the devices
-/// are after a real run; from the rows themselves in a dry run, before anything exists.
-pub async fn written(
-    conn: &mut Conn,
-    product_id: &ProductId,
-    update: bool,
-    limit: Option<usize>,
-) -> sqlx::Result<Vec<BulkDevice>> {
-    let mut qb: Query<'_> = query(format!(
-        "SELECT COALESCE(i.existing_id, i.new_id), i.identifier, p.name, c.name \
-         FROM {} i JOIN products p ON p.id = $1 \
-         LEFT JOIN devices d ON d.id = i.existing_id \
-         LEFT JOIN cohorts c ON c.id = COALESCE(i.cohort_id, d.cohort_id) \
-         WHERE {WRITTEN} ORDER BY i.seq",
-        imported(conn.backend()),
-    ))
-    .bind(product_id.as_str())
-    .bind(update);
-    // No LIMIT at all for "every row": PostgreSQL refuses SQLite's `LIMIT -1`.
-    if let Some(limit) = limit {
-        qb.push(" LIMIT ")
-            .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
-    }
-    let rows: Vec<(String, String, String, Option<String>)> = qb.fetch_all(&mut *conn).await?;
-    rows.into_iter()
-        .map(|(id, identifier, product, cohort)| {
-            Ok(BulkDevice {
-                id: parse_id!(DeviceId, id)?,
-                identifier,
-                product,
-                cohort,
-            })
-        })
-        .collect()
 }

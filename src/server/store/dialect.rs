@@ -19,6 +19,14 @@ pub fn comma_list(backend: Backend, expr: &str) -> String {
     }
 }
 
+/// `expr` of every row joined with commas in `order`, as one text value (NULL for no rows).
+pub fn comma_list_ordered(backend: Backend, expr: &str, order: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("group_concat({expr}, ',' ORDER BY {order})"),
+        Backend::Postgres => format!("string_agg({expr}, ',' ORDER BY {order})"),
+    }
+}
+
 /// A temporary table as statements name it. SQLite keeps temporary tables in the `temp`
 /// schema; PostgreSQL in the connection's own `pg_temp`. Naming the schema means a table of
 /// the database with the same name can never be written by mistake.

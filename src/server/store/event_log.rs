@@ -1,9 +1,11 @@
-//! Reading the audit log: keyset listing with filters. (Appending is `events::record`.)
+//! Reading the audit log: keyset listing with filters. (Appending is `events::record`.) A
+//! device's history (a resource filter) also reads the bulk operations that name the device in
+//! `event_devices`, shown as events on the device with its own facts in their details.
 
 use chrono::{DateTime, Utc};
 
 use super::{Conn, parse_id, query};
-use crate::api::{Event, EventId, EventResult, OrgId, ProductId};
+use crate::api::{AuditAction, Event, EventId, EventResult, OrgId, ProductId};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -16,6 +18,12 @@ struct Row {
     product_id: Option<String>,
     result: String,
     details: String,
+    /// From `event_devices`, for a bulk event read as one device's: the device's facts.
+    device_identifier: Option<String>,
+    from_product_id: Option<String>,
+    from_product: Option<String>,
+    from_cohort_id: Option<String>,
+    line: Option<i64>,
 }
 
 impl Row {
@@ -30,6 +38,21 @@ impl Row {
                 ));
             }
         };
+        let mut details = serde_json::from_str(&self.details).unwrap_or(serde_json::Value::Null);
+        if let (Some(identifier), Some(details)) = (self.device_identifier, details.as_object_mut())
+        {
+            use serde_json::Value;
+            details.insert("identifier".into(), Value::from(identifier));
+            if self.action == AuditAction::DeviceMoved.as_str() {
+                details.insert("from_product_id".into(), Value::from(self.from_product_id));
+                details.insert("from_product".into(), Value::from(self.from_product));
+            }
+            if self.line.is_none() {
+                details.insert("from_cohort_id".into(), Value::from(self.from_cohort_id));
+            } else {
+                details.insert("line".into(), Value::from(self.line));
+            }
+        }
         Ok(Event {
             id: parse_id!(EventId, self.id)?,
             occurred_at: self.occurred_at,
@@ -39,7 +62,7 @@ impl Row {
             resource_id: self.resource_id,
             product_id: self.product_id,
             result,
-            details: serde_json::from_str(&self.details).unwrap_or(serde_json::Value::Null),
+            details,
         })
     }
 }
@@ -66,6 +89,17 @@ pub struct ListFilter<'a> {
     pub limit: u32,
 }
 
+/// An event's columns, and none of a device's facts.
+const OWN_COLUMNS: &str = "id, org_id, occurred_at, key_id, key_name, action, resource_id, \
+     product_id, result, details, CAST(NULL AS TEXT) AS device_identifier, \
+     CAST(NULL AS TEXT) AS from_product_id, CAST(NULL AS TEXT) AS from_product, \
+     CAST(NULL AS TEXT) AS from_cohort_id, CAST(NULL AS BIGINT) AS line";
+
+/// A bulk event `e` as the event of the device `ed` names: on it, with its facts.
+const BULK_COLUMNS: &str = "e.id, e.org_id, e.occurred_at, e.key_id, e.key_name, e.action, \
+     ed.device_id, e.product_id, e.result, e.details, ed.identifier, ed.from_product_id, \
+     fp.name, ed.from_cohort_id, ed.line";
+
 pub async fn list(
     conn: &mut Conn,
     org_id: &OrgId,
@@ -73,8 +107,28 @@ pub async fn list(
 ) -> sqlx::Result<Vec<Event>> {
     let mut qb = query(
         "SELECT id, occurred_at, key_id, key_name, action, resource_id, product_id, result, \
-         details FROM events WHERE org_id = ",
+         details, device_identifier, from_product_id, from_product, from_cohort_id, line FROM ",
     );
+    match filter.resource_id {
+        // The resource's own events, and the bulk events naming it (with its facts).
+        Some(resource) => {
+            qb.push(format!(
+                "(SELECT {OWN_COLUMNS} FROM events WHERE resource_id = "
+            ))
+            .push_bind(resource.to_owned())
+            .push(format!(
+                " UNION ALL SELECT {BULK_COLUMNS} FROM event_devices ed \
+                     JOIN events e ON e.id = ed.event_id \
+                     LEFT JOIN products fp ON fp.id = ed.from_product_id WHERE ed.device_id = "
+            ))
+            .push_bind(resource.to_owned())
+            .push(") ev");
+        }
+        None => {
+            qb.push(format!("(SELECT {OWN_COLUMNS} FROM events) ev"));
+        }
+    }
+    qb.push(" WHERE org_id = ");
     qb.push_bind(org_id.as_str().to_owned());
     if let Some(product) = filter.product_id {
         qb.push(" AND product_id = ").push_bind(product.to_owned());
@@ -86,10 +140,6 @@ pub async fn list(
             std::iter::once(String::new()).chain(within.iter().map(|id| id.as_str().to_owned())),
         );
         qb.push(")");
-    }
-    if let Some(resource) = filter.resource_id {
-        qb.push(" AND resource_id = ")
-            .push_bind(resource.to_owned());
     }
     match filter.key {
         Some(KeyFilter::Id(id)) => {

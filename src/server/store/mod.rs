@@ -7,6 +7,8 @@ pub mod api_keys;
 pub mod auth_epoch;
 pub mod auth_failures;
 pub mod bulk;
+pub mod bulk_devices;
+pub mod bulk_events;
 pub mod bulk_import;
 pub mod cas;
 pub mod cohorts;

@@ -2,7 +2,7 @@
 //! theirs. Devices already where they should be are left alone.
 
 use super::{
-    apply_and_commit, begin, check_selection, missing_error, missing_refusals, plan, select,
+    apply_and_commit, begin, cap, check_selection, missing_error, missing_refusals, plan, select,
     some_of,
 };
 use crate::api::bulk::SAMPLE_MAX;
@@ -44,17 +44,25 @@ pub async fn assign(
             ))
         })?;
     let missing = select(&mut tx, principal, &body.selection, Some(&product)).await?;
-    let (outside, examples) = sql::outside_product(&mut tx, &product.id, SAMPLE_MAX).await?;
+    // The error of a real run names a sample; a dry run lists them per `list`.
+    let listed = if body.dry_run {
+        cap(body.list)
+    } else {
+        Some(SAMPLE_MAX)
+    };
+    let (outside, examples) = sql::outside_product(&mut tx, &product.id, listed).await?;
     let change = Change::Assign { cohort: &cohort };
     if body.dry_run {
-        let mut refusals = missing_refusals(&missing);
+        let mut refusals = missing_refusals(&missing, body.list);
         refusals.extend(examples.into_iter().map(|(device, in_product)| Refusal {
             device,
             reason: format!("in product `{in_product}`, not `{}`", product.name),
         }));
-        refusals.truncate(SAMPLE_MAX);
-        let refused = missing.len() as u64 + outside;
-        return plan(&mut tx, &change, refused, refusals).await;
+        refusals.truncate(cap(body.list).unwrap_or(usize::MAX));
+        // Refused devices would not change: the plan counts and lists the others.
+        sql::drop_outside(&mut tx, &product.id).await?;
+        let refused = (missing.len() as u64 + outside, outside);
+        return plan(&mut tx, &change, body.list, refused, refusals).await;
     }
     if !missing.is_empty() {
         return Err(missing_error(&missing, "assigned"));
@@ -73,7 +81,7 @@ pub async fn assign(
         ))
         .with_hint("move them first with `fleet device move`, or leave them out"));
     }
-    apply_and_commit(tx, principal, &change, fail_after_rows).await
+    apply_and_commit(tx, principal, &change, body.list, fail_after_rows).await
 }
 
 /// Takes the selected devices out of their cohorts, all or none (or plans it, for a dry run).
@@ -91,11 +99,18 @@ pub async fn unassign(
     let missing = select(&mut tx, principal, &body.selection, None).await?;
     let change = Change::Unassign;
     if body.dry_run {
-        let refusals = missing_refusals(&missing);
-        return plan(&mut tx, &change, missing.len() as u64, refusals).await;
+        let refusals = missing_refusals(&missing, body.list);
+        return plan(
+            &mut tx,
+            &change,
+            body.list,
+            (missing.len() as u64, 0),
+            refusals,
+        )
+        .await;
     }
     if !missing.is_empty() {
         return Err(missing_error(&missing, "unassigned"));
     }
-    apply_and_commit(tx, principal, &change, fail_after_rows).await
+    apply_and_commit(tx, principal, &change, body.list, fail_after_rows).await
 }

@@ -7,10 +7,11 @@ use std::collections::HashMap;
 
 use axum::http::StatusCode;
 
-use super::begin;
-use crate::api::bulk::{MAX_SELECTED, SAMPLE_MAX};
+use super::{begin, cap};
+use crate::api::bulk::MAX_SELECTED;
 use crate::api::{
-    BulkResult, DeviceId, ErrorCode, FieldError, ImportDevices, OrgId, Product, Refusal, validate,
+    BulkListing, BulkResult, DeviceId, ErrorCode, FieldError, ImportDevices, OrgId, Product,
+    Refusal, validate,
 };
 use crate::server::auth::Principal;
 use crate::server::domain::devices::new_device_problems;
@@ -19,6 +20,7 @@ use crate::server::domain::out_of_scope;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::store::bulk::FailAfterRows;
 use crate::server::store::bulk::{Stamp, id_base};
+use crate::server::store::bulk_devices;
 use crate::server::store::bulk_import::{self as sql, Row};
 use crate::server::store::{self, Conn, Pool, tags_to_text};
 
@@ -153,13 +155,28 @@ pub async fn import(
         result.refused = conflicts.len() as u64;
         result.refusals = conflicts
             .iter()
-            .take(SAMPLE_MAX)
+            .take(cap(body.list).unwrap_or(usize::MAX))
             .map(|c| Refusal {
                 device: c.identifier.clone(),
                 reason: conflict_reason(c, &product, principal),
             })
             .collect();
-        result.devices = sql::written(&mut tx, &product.id, body.update, Some(SAMPLE_MAX)).await?;
+        match body.list {
+            BulkListing::Ids => {
+                result.device_ids = bulk_devices::imported_ids(&mut tx, body.update).await?;
+            }
+            listing => {
+                let limit = cap(listing);
+                result.devices = bulk_devices::would_import(
+                    &mut tx,
+                    &product.id,
+                    body.update,
+                    store::now(),
+                    limit,
+                )
+                .await?;
+            }
+        }
         return Ok(result);
     }
     if !conflicts.is_empty() {
@@ -175,7 +192,14 @@ pub async fn import(
     result.created = created;
     result.updated = updated;
     result.changed = created + updated;
-    result.devices = sql::written(&mut tx, &product.id, body.update, None).await?;
+    match body.list {
+        BulkListing::Ids => {
+            result.device_ids = bulk_devices::imported_ids(&mut tx, body.update).await?;
+        }
+        listing => {
+            result.devices = bulk_devices::imported(&mut tx, body.update, cap(listing)).await?;
+        }
+    }
     tx.commit().await?;
     Ok(result)
 }

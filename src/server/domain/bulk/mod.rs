@@ -8,14 +8,19 @@ mod hold;
 pub mod import;
 pub mod moves;
 
+use chrono::{DateTime, Utc};
+
 use super::Validator;
 use super::lookup::{filter_cohort_id, visible_product};
 use crate::api::bulk::{MAX_SELECTED, SAMPLE_MAX};
-use crate::api::{BulkResult, CohortId, DeviceId, Product, Refusal, Selection, validate};
+use crate::api::{
+    BulkListing, BulkResult, CohortId, Device, DeviceId, Product, Refusal, Selection, validate,
+};
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::store::bulk::FailAfterRows;
 use crate::server::store::bulk::{self as sql, Change, CohortFilter, Filter};
+use crate::server::store::bulk_devices;
 use crate::server::store::{self, Conn, Pool, Tx};
 
 /// A dry run only reads (and fills temporary tables), so it need not queue for the write lock.
@@ -154,10 +159,18 @@ fn missing_error(missing: &[String], verb: &str) -> ApiError {
     .with_hint("check the identifiers with `fleet device show`, or leave them out")
 }
 
-fn missing_refusals(missing: &[String]) -> Vec<Refusal> {
+/// How many items of a list an answer with `listing` carries (`None`: all).
+fn cap(listing: BulkListing) -> Option<usize> {
+    match listing {
+        BulkListing::Sample => Some(SAMPLE_MAX),
+        BulkListing::Devices | BulkListing::Ids => None,
+    }
+}
+
+fn missing_refusals(missing: &[String], listing: BulkListing) -> Vec<Refusal> {
     missing
         .iter()
-        .take(SAMPLE_MAX)
+        .take(cap(listing).unwrap_or(usize::MAX))
         .map(|device| Refusal {
             device: device.clone(),
             reason: "no such device".into(),
@@ -165,34 +178,88 @@ fn missing_refusals(missing: &[String]) -> Vec<Refusal> {
         .collect()
 }
 
-/// The answer to a dry run of `change`: counts, a sample of what would change, refusals.
+/// Fills the answer's device list per `listing`: the changed devices as they are now, or (in
+/// a dry run, `planned_at` set) as `change` would leave them at that time.
+async fn list_changed(
+    conn: &mut Conn,
+    change: &Change<'_>,
+    listing: BulkListing,
+    planned_at: Option<DateTime<Utc>>,
+    result: &mut BulkResult,
+) -> ApiResult<()> {
+    if listing == BulkListing::Ids {
+        result.device_ids = bulk_devices::changed_ids(conn, change).await?;
+        return Ok(());
+    }
+    let mut devices = bulk_devices::changed(conn, change, cap(listing)).await?;
+    if let Some(now) = planned_at {
+        for device in &mut devices {
+            project(device, change, now);
+        }
+    }
+    result.devices = devices;
+    Ok(())
+}
+
+/// `device` as `change` would leave it at `now` (the fields `sql::apply` writes).
+fn project(device: &mut Device, change: &Change<'_>, now: DateTime<Utc>) {
+    match change {
+        Change::Move {
+            to_product,
+            to_cohort,
+        } => {
+            device.product_id = to_product.id.clone();
+            device.product = to_product.name.clone();
+            device.cohort_id = to_cohort.map(|c| c.id.clone());
+            device.cohort = to_cohort.map(|c| c.name.clone());
+            device.needs_provisioning = true;
+        }
+        Change::Assign { cohort } => {
+            device.cohort_id = Some(cohort.id.clone());
+            device.cohort = Some(cohort.name.clone());
+        }
+        Change::Unassign => {
+            device.cohort_id = None;
+            device.cohort = None;
+        }
+    }
+    device.updated_at = now;
+    device.revision += 1;
+}
+
+/// The answer to a dry run of `change`: counts, what would change (per `listing`), refusals.
+/// `refused_selected` of the `refused` devices exist and were matched, but are no longer in
+/// the selection table (they would not change).
 async fn plan(
     conn: &mut Conn,
     change: &Change<'_>,
-    refused: u64,
+    listing: BulkListing,
+    (refused, refused_selected): (u64, u64),
     refusals: Vec<Refusal>,
 ) -> ApiResult<BulkResult> {
-    let (matched, changing) = sql::counts(conn, change).await?;
-    let devices = sql::affected(conn, change, Some(SAMPLE_MAX)).await?;
-    Ok(BulkResult {
+    let (selected, changing) = sql::counts(conn, change).await?;
+    let mut result = BulkResult {
         dry_run: true,
-        matched,
+        matched: selected + refused_selected,
         changed: changing,
-        unchanged: matched.saturating_sub(changing),
+        unchanged: selected.saturating_sub(changing),
         refused,
         refusals,
-        devices,
         ..BulkResult::default()
-    })
+    };
+    list_changed(conn, change, listing, Some(store::now()), &mut result).await?;
+    Ok(result)
 }
 
-/// Applies `change` to the selection as `principal`, commits, and answers with every changed
-/// device: the one way a move, assign or unassign ends. `fail_after_rows` is the tests' fault
-/// injection (the transaction fails after that many rows, to show nothing is half-applied).
+/// Applies `change` to the selection as `principal`, commits, and answers with the counts and
+/// the changed devices per `listing`: the one way a move, assign or unassign ends.
+/// `fail_after_rows` is the tests' fault injection (the transaction fails after that many
+/// rows, to show nothing is half-applied).
 async fn apply_and_commit(
     mut tx: Tx,
     principal: &Principal,
     change: &Change<'_>,
+    listing: BulkListing,
     fail_after_rows: FailAfterRows,
 ) -> ApiResult<BulkResult> {
     let stamp = sql::Stamp {
@@ -202,14 +269,14 @@ async fn apply_and_commit(
     };
     let (matched, _) = sql::counts(&mut tx, change).await?;
     let changed = sql::apply(&mut tx, change, &stamp, fail_after_rows).await?;
-    let devices = sql::affected(&mut tx, change, None).await?;
-    hold::before_commit().await;
-    tx.commit().await?;
-    Ok(BulkResult {
+    let mut result = BulkResult {
         matched,
         changed,
         unchanged: matched.saturating_sub(changed),
-        devices,
         ..BulkResult::default()
-    })
+    };
+    list_changed(&mut tx, change, listing, None, &mut result).await?;
+    hold::before_commit().await;
+    tx.commit().await?;
+    Ok(result)
 }

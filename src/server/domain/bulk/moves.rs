@@ -61,11 +61,18 @@ pub async fn move_devices(
         to_cohort: to_cohort.as_ref(),
     };
     if body.dry_run {
-        let refusals = missing_refusals(&missing);
-        return plan(&mut tx, &change, missing.len() as u64, refusals).await;
+        let refusals = missing_refusals(&missing, body.list);
+        return plan(
+            &mut tx,
+            &change,
+            body.list,
+            (missing.len() as u64, 0),
+            refusals,
+        )
+        .await;
     }
     if !missing.is_empty() {
         return Err(missing_error(&missing, "moved"));
     }
-    apply_and_commit(tx, principal, &change, fail_after_rows).await
+    apply_and_commit(tx, principal, &change, body.list, fail_after_rows).await
 }
