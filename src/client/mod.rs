@@ -118,6 +118,10 @@ impl ApiClient {
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, auth);
         let http = reqwest::Client::builder()
+            // Loading the trust roots reads and parses every certificate of the system store
+            // (the `server` feature's S3 client turns native roots on for reqwest as a whole):
+            // most of a short command's run. A plain-HTTP service needs none.
+            .tls_built_in_root_certs(base.scheme() == "https")
             .user_agent(concat!("fleet/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
             .connect_timeout(CONNECT_TIMEOUT)
