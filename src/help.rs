@@ -32,6 +32,20 @@ pub fn command() -> Command {
     root
 }
 
+/// What `fleet --version` (or `-V`) prints, the same line clap prints for it.
+pub const VERSION_LINE: &str = concat!("fleet ", env!("CARGO_PKG_VERSION"), "\n");
+
+/// Whether the command line (program name first) is only `--version` or `-V`. `main` answers
+/// that without [`command`]: building the whole command tree takes longer than the rest of
+/// such a run, process start included.
+pub fn asks_only_version(args: impl IntoIterator<Item = std::ffi::OsString>) -> bool {
+    let mut args = args.into_iter().skip(1);
+    matches!(
+        (args.next(), args.next()),
+        (Some(flag), None) if flag == "--version" || flag == "-V"
+    )
+}
+
 /// Parses the process's arguments with [`command`]; help, version and usage errors end the
 /// process the way clap does.
 pub fn parse() -> Cli {
@@ -78,4 +92,21 @@ fn for_subcommand(cmd: Command, globals: &[clap::Arg], pointer: &str) -> Command
         *sub = for_subcommand(taken, &globals, pointer);
     }
     cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_shortcut_prints_what_clap_prints() {
+        assert_eq!(VERSION_LINE, command().render_version());
+        let line = |args: &[&str]| asks_only_version(args.iter().map(std::ffi::OsString::from));
+        assert!(line(&["fleet", "--version"]));
+        assert!(line(&["fleet", "-V"]));
+        assert!(!line(&["fleet"]));
+        assert!(!line(&["fleet", "--version", "extra"]));
+        assert!(!line(&["fleet", "device", "--version"]));
+        assert!(!line(&["fleet", "--versio"]));
+    }
 }

@@ -130,7 +130,7 @@ pub struct UpdateDevice {
 }
 
 /// `GET /v1/devices?product=&cohort=&tag=&target=&quarantined=&online=&seen_within_s=&running=
-/// &update_state=&sort=&limit=&cursor=`; creation order unless `sort=last_seen`.
+/// &update_state=&sort=&limit=&cursor=&all=`; creation order unless `sort=last_seen`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "server", into_params(parameter_in = Query))]
@@ -159,8 +159,14 @@ pub struct DeviceListQuery {
     /// The order: `id` (creation order, the default) or `last_seen` (newest check-in first,
     /// devices never seen last). Pass the same `sort` with a page's `next_cursor`.
     pub sort: Option<DeviceSort>,
+    /// Without `all`: the page size. With `all=true`: how many devices the service reads per
+    /// step.
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    /// `true`: every matching device after `cursor`, in one answer of the same shape
+    /// (`next_cursor` is `null`), streamed while the service reads it. For exports: one
+    /// request instead of one per page. The list is as consistent as following the cursors.
+    pub all: Option<bool>,
 }
 
 /// The order of `GET /v1/devices`.
@@ -221,6 +227,9 @@ impl PagedQuery for DeviceListQuery {
             pairs.push(("sort", sort.as_str().to_owned()));
         }
         push_page_pairs(&mut pairs, self.limit, &self.cursor);
+        if let Some(all) = self.all {
+            pairs.push(("all", all.to_string()));
+        }
         pairs
     }
 }

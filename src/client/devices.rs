@@ -1,6 +1,6 @@
 //! `/v1/devices`: create, read, list, update and delete devices.
 
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use reqwest::Method;
 
 use super::{ApiClient, paging};
@@ -46,13 +46,21 @@ impl<'a> Devices<'a> {
             .await
     }
 
-    /// Every matching device, page after page; with `max`, stops fetching once more than
-    /// `max` arrived.
+    /// Every matching device; with `max`, stops fetching once more than `max` arrived. Without
+    /// `max` the service streams the whole list in one answer (`all=true`); with it the
+    /// client follows pages.
     pub fn list_up_to(
         &self,
-        query: DeviceListQuery,
+        mut query: DeviceListQuery,
         max: Option<u64>,
     ) -> impl Stream<Item = Result<Device>> + use<> {
-        paging::stream(self.client.clone(), vec!["devices".into()], query, max)
+        let path = vec!["devices".to_owned()];
+        match max {
+            None => {
+                query.all = Some(true);
+                paging::stream_all(self.client.clone(), path, query).left_stream()
+            }
+            Some(_) => paging::stream(self.client.clone(), path, query, max).right_stream(),
+        }
     }
 }

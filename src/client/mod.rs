@@ -17,6 +17,7 @@ mod import_body;
 mod paging;
 mod products;
 mod stats;
+mod streamed_page;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,6 +45,10 @@ use error::Attempt;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A streamed answer has no overall deadline (a whole fleet takes as long as it takes); each of
+/// its chunks must arrive within [`REQUEST_TIMEOUT`] instead. This only bounds the request
+/// under the per-chunk check.
+const STREAM_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Retries after the first attempt, for connect errors, 429 and 502/503/504, and for reads
 /// whose connection dropped before the answer.
 const RETRIES: usize = 3;
@@ -113,6 +118,10 @@ impl ApiClient {
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, auth);
         let http = reqwest::Client::builder()
+            // Loading the trust roots reads and parses every certificate of the system store
+            // (the `server` feature's S3 client turns native roots on for reqwest as a whole):
+            // most of a short command's run. A plain-HTTP service needs none.
+            .tls_built_in_root_certs(base.scheme() == "https")
             .user_agent(concat!("fleet/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
             .connect_timeout(CONNECT_TIMEOUT)
@@ -211,6 +220,13 @@ impl ApiClient {
         error::decode(self, response).await
     }
 
+    /// A GET whose answer the caller reads as a stream (see [`STREAM_TIMEOUT`]): the response
+    /// once its status is a success, else the service's error.
+    async fn get_streamed(&self, url: Url) -> Result<Response> {
+        self.execute_with(Method::GET, url, None, Some(STREAM_TIMEOUT))
+            .await
+    }
+
     async fn delete(&self, url: Url) -> Result<()> {
         self.execute(Method::DELETE, url, None).await?;
         Ok(())
@@ -225,11 +241,25 @@ impl ApiClient {
         url: Url,
         body: Option<Payload<'_>>,
     ) -> Result<Response> {
+        self.execute_with(method, url, body, None).await
+    }
+
+    /// [`ApiClient::execute`] with another overall timeout than the client's.
+    async fn execute_with(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Payload<'_>>,
+        timeout: Option<Duration>,
+    ) -> Result<Response> {
         let idempotency_key =
             (method != Method::GET).then(|| uuid::Uuid::now_v7().hyphenated().to_string());
         let attempt = || async {
             let started = Instant::now();
             let mut request = self.inner.http.request(method.clone(), url.clone());
+            if let Some(timeout) = timeout {
+                request = request.timeout(timeout);
+            }
             if let Some(key) = &idempotency_key {
                 request = request.header(api::IDEMPOTENCY_KEY_HEADER, key);
             }

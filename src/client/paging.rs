@@ -1,14 +1,19 @@
-//! Following `next_cursor` as a stream. A background task fetches (and parses) the next page
-//! while the caller prints the current one; at most a couple of pages are held at once, so
-//! memory stays flat however many items the list has.
+//! Lists as streams of items: following `next_cursor` page by page, or reading one streamed
+//! answer (`all=true`). A background task fetches and parses while the caller prints; at most
+//! a couple of pages (or batches) are held at once, so memory stays flat however many items the
+//! list has.
 
 use futures_util::Stream;
 use serde::de::DeserializeOwned;
 
 use super::ApiClient;
+use super::streamed_page::StreamedPage;
 use crate::api::page::MAX_LIMIT;
 use crate::api::{Page, PagedQuery};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Items parsed from a streamed answer before they go to the caller as one batch.
+const BATCH: usize = 500;
 
 /// Page size for a caller that wants at most `max` items: one more than it wants, so a single
 /// page also tells whether more exist.
@@ -71,6 +76,113 @@ where
             cursor = page.next_cursor;
         }
     });
+    items_of(rx)
+}
+
+/// Every item of one streamed list answer (`{"data":[…],"next_cursor":null}`) from `path`
+/// with `query` (which asks for the whole list), in service order, parsed as the bytes arrive.
+pub(super) fn stream_all<T, Q>(
+    client: ApiClient,
+    path: Vec<String>,
+    query: Q,
+) -> impl Stream<Item = Result<T>> + Send + 'static
+where
+    T: DeserializeOwned + Send + 'static,
+    Q: PagedQuery + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<T>>>(2);
+    tokio::spawn(async move {
+        let pairs = query.to_pairs();
+        if let Err(err) = read_streamed(&client, &path, pairs, &tx).await {
+            let _ = tx.send(Err(err)).await;
+        }
+    });
+    items_of(rx)
+}
+
+/// Sends the items of the streamed answer to `tx` in batches; `Ok` also when the reader went
+/// away.
+async fn read_streamed<T: DeserializeOwned>(
+    client: &ApiClient,
+    path: &[String],
+    pairs: Vec<(&'static str, String)>,
+    tx: &tokio::sync::mpsc::Sender<Result<Vec<T>>>,
+) -> Result<()> {
+    use futures_util::StreamExt;
+
+    let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+    let mut url = client.url(&segments)?;
+    url.query_pairs_mut().extend_pairs(pairs);
+    let response = client.get_streamed(url).await?;
+    let mut body = response.bytes_stream();
+    let mut page = StreamedPage::new();
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut received: u64 = 0;
+    loop {
+        let chunk = tokio::time::timeout(super::REQUEST_TIMEOUT, body.next()).await;
+        let chunk = match chunk {
+            Ok(Some(Ok(chunk))) => chunk,
+            Ok(None) => break,
+            Ok(Some(Err(err))) => {
+                return Err(cut_off(
+                    client,
+                    received,
+                    &super::error::transport_reason(&err),
+                ));
+            }
+            Err(_) => return Err(cut_off(client, received, "no data for 30 s")),
+        };
+        page.feed(&chunk, &mut batch)
+            .map_err(|problem| malformed(client, &problem))?;
+        if batch.len() >= BATCH {
+            received += batch.len() as u64;
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            if tx.send(Ok(full)).await.is_err() {
+                return Ok(()); // The reader stopped early.
+            }
+        }
+    }
+    page.finish().map_err(|_| {
+        cut_off(
+            client,
+            received + batch.len() as u64,
+            "the answer ended early",
+        )
+    })?;
+    if !batch.is_empty() {
+        let _ = tx.send(Ok(batch)).await;
+    }
+    Ok(())
+}
+
+/// A streamed list that stopped before its end: nothing after `received` items can be trusted
+/// to be the whole list.
+fn cut_off(client: &ApiClient, received: u64, reason: &str) -> Error {
+    Error::new(
+        ErrorKind::Unavailable,
+        format!(
+            "the fleet service at {} stopped sending the list after {received} items ({reason})",
+            client.base_url()
+        ),
+    )
+    .hint("the list printed is incomplete; run the command again")
+}
+
+fn malformed(client: &ApiClient, problem: &str) -> Error {
+    Error::failure(format!(
+        "unexpected response from the fleet service at {}: {problem}",
+        client.base_url()
+    ))
+    .hint("the service may be a different version than this CLI")
+}
+
+/// The items of the batches `rx` receives, one at a time, then the error that ended them.
+fn items_of<T>(
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<T>>>,
+) -> impl Stream<Item = Result<T>> + Send + 'static
+where
+    T: Send + 'static,
+{
     futures_util::stream::unfold(
         (rx, Vec::new().into_iter()),
         |(mut rx, mut current)| async move {

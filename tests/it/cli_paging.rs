@@ -1,5 +1,6 @@
-//! Long lists through the real binary: `--all` follows every page in order without
-//! duplicates, and a reader that stops early (`| head -1`) is not an error.
+//! Long lists through the real binary: `--all` gets every device in order without duplicates
+//! (one streamed answer), `--limit` follows pages, and a reader that stops early (`| head -1`)
+//! is not an error.
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -32,7 +33,7 @@ fn big_fleet() -> &'static BigFleet {
 fn list_all_ndjson_returns_every_device_once_in_creation_order() {
     let fleet = big_fleet();
     let cli = Cli::against(&fleet.server);
-    // -v logs each request on stderr, which shows that the client pages.
+    // -v logs each request on stderr, which shows that one request brought the whole list.
     let run = cli
         .run(&[
             "device",
@@ -65,16 +66,13 @@ fn list_all_ndjson_returns_every_device_once_in_creation_order() {
     want.sort_unstable();
     assert_eq!(got, want, "every seeded device, nothing else");
 
-    let pages = run
+    let requests: Vec<&str> = run
         .stderr
         .lines()
         .filter(|l| l.starts_with("GET ") && l.contains("/v1/devices?"))
-        .count();
-    assert!(
-        pages >= 3,
-        "2,500 devices at 1,000 a page is 3 pages: {}",
-        run.stderr
-    );
+        .collect();
+    assert_eq!(requests.len(), 1, "one streamed answer: {}", run.stderr);
+    assert!(requests[0].contains("all=true"), "{}", run.stderr);
 }
 
 #[test]
@@ -93,10 +91,21 @@ fn list_all_json_streams_one_valid_array() {
 fn limit_across_pages_prints_exactly_that_many() {
     let fleet = big_fleet();
     let cli = Cli::against(&fleet.server);
+    // -v logs each request: a bounded list follows pages rather than streaming everything.
     let run = cli
-        .run(&["device", "list", "--limit", "1500", "-o", "id"])
+        .run(&["device", "list", "--limit", "1500", "-o", "id", "-v"])
         .success();
     assert_eq!(run.lines().len(), 1500);
+    let pages = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("GET ") && l.contains("/v1/devices?"))
+        .count();
+    assert!(
+        pages >= 2,
+        "1,500 devices at 1,000 a page is 2 pages: {}",
+        run.stderr
+    );
     assert!(
         run.stderr.contains("showing the first 1500 devices"),
         "{run:#?}"

@@ -17,6 +17,7 @@ mod api_bootstrap;
 mod api_cohorts;
 mod api_devices;
 mod api_devices_bytes;
+mod api_devices_stream;
 mod api_idempotency;
 mod api_names;
 mod api_openapi;

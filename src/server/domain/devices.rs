@@ -1,19 +1,12 @@
 //! Devices: registered in one product (and optionally one of its cohorts), unique by
 //! identifier in the organization. The field rules of a new device are shared with bulk import.
 
-use super::lookup::{
-    archived, filter_cohort_id, find_cohort, product_or_404, unknown_device, visible_product,
-    writable_product,
-};
+use super::lookup::{archived, find_cohort, product_or_404, unknown_device, writable_product};
 use super::{Validator, audit, check_revision, out_of_scope, unique_or};
 use crate::api::{AuditAction, validate};
-use crate::api::{
-    Cohort, CohortId, CreateDevice, Device, DeviceId, DeviceListQuery, DeviceSort, OrgId, Product,
-    UpdateDevice,
-};
+use crate::api::{Cohort, CohortId, CreateDevice, Device, DeviceId, OrgId, Product, UpdateDevice};
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::pagination::{PageRequest, SeenCursor, encode_cursor};
 use crate::server::store::{self, Conn, Pool, devices::Fields};
 
 fn duplicate(identifier: &str) -> ApiError {
@@ -94,108 +87,6 @@ async fn cohort_for_device(
             product.name
         )),
     )
-}
-
-/// One page of devices as the JSON text of its items (the hot path: one joined query, no
-/// per-device decoding), and the cursor of the next page.
-pub struct DevicePage {
-    pub items: String,
-    pub next_cursor: Option<String>,
-}
-
-/// Devices in creation order (or by last check-in, `sort=last_seen`), filtered by product, cohort, tags (all must match), target and
-/// quarantine state.
-pub async fn list(
-    pool: &Pool,
-    principal: &Principal,
-    query: &DeviceListQuery,
-    online_within: std::time::Duration,
-) -> ApiResult<DevicePage> {
-    let sort = query.sort.unwrap_or_default();
-    // By ID the cursor is a plain device ID; by last check-in it carries the check-in time.
-    let (id_cursor, seen_cursor) = match sort {
-        // A last-seen cursor (`SEEN.ID`) has a declared shape but belongs to the other order.
-        DeviceSort::Id if query.cursor.as_deref().is_some_and(|c| c.contains('.')) => {
-            return Err(ApiError::invalid_field(
-                "cursor",
-                "the cursor is not valid for this list in this order",
-            )
-            .with_hint(
-                "pass back the `next_cursor` of the previous page unchanged, with the same `sort`",
-            ));
-        }
-        DeviceSort::Id => (query.cursor.as_deref(), None),
-        DeviceSort::LastSeen => (
-            None,
-            query
-                .cursor
-                .as_deref()
-                .map(|c| SeenCursor::decode(c, DeviceId::parse))
-                .transpose()?,
-        ),
-    };
-    let page = PageRequest::new(query.limit, id_cursor, DeviceId::parse)?;
-    let mut v = Validator::default();
-    v.check("tag", validate::tags(&query.tag));
-    if query
-        .cohort
-        .as_deref()
-        .is_some_and(|c| CohortId::parse(c).is_none())
-        && query.product.is_none()
-    {
-        v.check(
-            "cohort",
-            Err("a cohort name needs `product` too; or pass the cohort's ID".into()),
-        );
-    }
-    let seen = super::device_updates::status::SeenFilter::of(query, online_within, &mut v);
-    v.finish()?;
-
-    let org = &principal.org_id;
-    let mut conn = pool.acquire().await?;
-    let product = match &query.product {
-        Some(reference) => Some(visible_product(&mut conn, principal, reference).await?),
-        None => None,
-    };
-    let cohort_id = match &query.cohort {
-        Some(reference) => {
-            Some(filter_cohort_id(&mut conn, org, product.as_ref(), reference).await?)
-        }
-        None => None,
-    };
-    let filter = store::devices::ListFilter {
-        product_id: product.as_ref().map(|p| &p.id),
-        cohort_id: cohort_id.as_ref(),
-        tags: &query.tag,
-        target: query.target.as_deref(),
-        quarantined: query.quarantined,
-        seen_since: seen.seen_since,
-        not_seen_since: seen.not_seen_since,
-        running: seen.running,
-        update_state: seen.update_state,
-        order: match sort {
-            DeviceSort::Id => store::devices::ListOrder::Id {
-                after: page.after.as_deref(),
-            },
-            DeviceSort::LastSeen => store::devices::ListOrder::LastSeen {
-                after: seen_cursor.as_ref().map(|c| (c.seen, c.id.as_str())),
-            },
-        },
-        limit: page.limit,
-    };
-    let json = store::devices::list_page_json(&mut conn, org, &filter, principal.scope()).await?;
-    let next_cursor = json.last_id.filter(|_| json.more).map(|last| match sort {
-        DeviceSort::Id => encode_cursor(&last),
-        DeviceSort::LastSeen => SeenCursor {
-            seen: json.last_seen,
-            id: last,
-        }
-        .encode(),
-    });
-    Ok(DevicePage {
-        items: json.items,
-        next_cursor,
-    })
 }
 
 /// Registers a device in a product (not archived, within the caller's scope) and optionally

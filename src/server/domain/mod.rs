@@ -19,6 +19,7 @@ pub mod bulk;
 pub mod cas;
 pub mod cohorts;
 pub mod device_certs;
+pub mod device_list;
 pub mod device_updates;
 pub mod devices;
 pub mod events;

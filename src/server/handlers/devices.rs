@@ -15,17 +15,69 @@ use crate::server::state::AppState;
 
 /// List devices in creation order, filtered by product, cohort, tags (all must match), target,
 /// quarantine state, and what their check-ins and reports said (online, seen within, running,
-/// update state).
+/// update state). With `all=true`, every matching device in one streamed answer.
 #[utoipa::path(get, path = "/v1/devices", operation_id = "listDevices", tag = "devices", params(DeviceListQuery),
-    responses((status = 200, body = Page<Device>)))]
+    responses((status = 200, body = Page<Device>,
+        description = "A page of devices; with `all=true` every matching device after `cursor`, \
+            streamed (chunked) as it is read, with `next_cursor` null. A streamed answer that \
+            fails after it started is cut off before its closing `]}`.")))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(query): ApiQuery<DeviceListQuery>,
 ) -> ApiResult<Response> {
     let online_within = state.device_updates.online_within();
-    let page = domain::devices::list(&state.pool, &principal, &query, online_within).await?;
+    if query.all == Some(true) {
+        let walk =
+            domain::device_list::walk(&state.pool, &principal, &query, online_within).await?;
+        return Ok(streamed_page_response(walk));
+    }
+    let page = domain::device_list::list(&state.pool, &principal, &query, online_within).await?;
     Ok(raw_page_response(page.items, page.next_cursor))
+}
+
+/// `{"data":[…],"next_cursor":null}` written step by step as the walk reads devices. The
+/// walk reads its next step when the connection takes the previous one, so a slow reader
+/// slows the walk instead of filling memory. An error mid-walk ends the body without its
+/// closing `]}` (the connection is cut), so a client cannot take a partial list for a whole.
+fn streamed_page_response(walk: domain::device_list::DeviceWalk) -> Response {
+    use bytes::Bytes;
+    use futures_util::StreamExt;
+
+    let head = futures_util::stream::once(async { Ok(Bytes::from_static(b"{\"data\":[")) });
+    let items = futures_util::stream::unfold((walk, true), |(mut walk, first)| async move {
+        match walk.next_items().await {
+            Ok(Some(mut array)) => {
+                // `[a,b]` becomes `a,b` for the first step and `,a,b` after it, in place.
+                if !first {
+                    array.replace_range(0..1, ",");
+                }
+                let end = array.len().saturating_sub(1);
+                let start = usize::from(first);
+                Some((Ok(Bytes::from(array).slice(start..end)), (walk, false)))
+            }
+            Ok(None) => None,
+            Err(err) => {
+                let message = err.body.message;
+                tracing::error!(error = %message, "device list stream stopped");
+                Some((Err(std::io::Error::other(message)), (walk, first)))
+            }
+        }
+    })
+    // After an error the walk is not polled again: the body ends with that error.
+    .scan(false, |failed, chunk| {
+        let stop = *failed;
+        *failed |= chunk.is_err();
+        std::future::ready((!stop).then_some(chunk))
+    });
+    let tail =
+        futures_util::stream::once(async { Ok(Bytes::from_static(b"],\"next_cursor\":null}")) });
+    let body = axum::body::Body::from_stream(head.chain(items).chain(tail));
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 /// Register a device in a product (and optionally one of its cohorts).
