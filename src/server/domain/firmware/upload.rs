@@ -323,3 +323,39 @@ async fn stream_into<E: Display>(
     }
     checker.verify(number)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_checked_by_crc32c_gets_a_new_name_each_time_it_is_received() {
+        // Two receipts with one CRC32C may hold other bytes: neither may take the other's key.
+        let crc = PartChecksum::Crc32c(0xe306_9283);
+        let (first, second) = (crc.tag(), crc.tag());
+        assert_ne!(first, second);
+        assert!(first.starts_with("e3069283-"), "{first}");
+        let sha = PartChecksum::Sha256("ab".repeat(32));
+        assert_eq!(
+            sha.tag(),
+            "ab".repeat(32),
+            "a SHA-256 names the bytes themselves"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_part_is_kept_only_with_the_declared_crc32c() {
+        let bytes = bytes::Bytes::from_static(b"123456789");
+        let body = || futures_util::stream::iter([Ok::<_, std::io::Error>(bytes.clone())]);
+        let mut kept = Vec::new();
+        let right = PartChecksum::Crc32c(0xe306_9283);
+        let mut sink = Sink::Memory(&mut kept);
+        stream_into(&mut sink, 1, 9, &right, body())
+            .await
+            .expect("the check value of CRC-32C");
+        let wrong = PartChecksum::Crc32c(0xe306_9284);
+        let mut sink = Sink::Memory(&mut kept);
+        let refused = stream_into(&mut sink, 1, 9, &wrong, body()).await;
+        assert!(refused.is_err(), "a wrong CRC32C is refused");
+    }
+}
