@@ -10,7 +10,8 @@
 #      server's own upload limit);
 #   3. one replica against two behind haproxy (`wrk`, `GET /v1/devices?limit=100`, 8
 #      connections, 15 s each), on PostgreSQL.
-# Usage: bench/scale.sh [N] [SIZE_MIB]   (defaults 100000 and 1024). Needs the same as .ci/run
+# Usage: bench/scale.sh [N] [SIZE_MIB]   (defaults 100000 and 1024); FIRMWARE_ONLY=1 runs part 2
+# alone (the push and its baselines, on both deployments). Needs the same as .ci/run
 # (PostgreSQL, python3 venv for moto, haproxy) plus sqlite3, wrk, openssl, curl, GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,6 +78,7 @@ measure() {
   local name=$1 t0 t1
   "$BIN" -q product create bench-a >/dev/null
   "$BIN" -q product create bench-b >/dev/null
+  if [ -z "${FIRMWARE_ONLY:-}" ]; then
   "$BIN" -q cohort create rollout --product bench-a >/dev/null
   t0=$(now_s); "$BIN" -q device import "$work/import.csv" --product bench-a --yes -o id >/dev/null; t1=$(now_s)
   secs "$t0" "$t1" >"$work/$name.import"
@@ -86,11 +88,13 @@ measure() {
   secs "$t0" "$t1" >"$work/$name.assign"
   t0=$(now_s); "$BIN" -q device move --product bench-a --to-product bench-b --yes -o id >/dev/null; t1=$(now_s)
   secs "$t0" "$t1" >"$work/$name.move"
+  fi
   t0=$(now_s)
   /usr/bin/time -f '%M' -o "$work/$name.push.rss" "$BIN" -q firmware push "$work/fw.img" \
     -P bench-b -a app --version 1.0 -t armv7 >/dev/null
   t1=$(now_s)
   secs "$t0" "$t1" >"$work/$name.push"
+  [ -n "${FIRMWARE_ONLY:-}" ] && return 0
   local listed; listed=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$work/$name.list.json")
   [ "$listed" -eq "$N" ] || { echo "$name: listed $listed devices, expected $N" >&2; exit 1; }
 }
@@ -101,9 +105,12 @@ start_server sqlite --data-dir "$work/sqlite"
 export FLEET_API_URL=$url
 FLEET_API_KEY=$(cat "$work/sqlite/admin-api-key"); export FLEET_API_KEY
 measure sqlite
+sqlite_dump=–; pg_dump=–
+[ -z "${FIRMWARE_ONLY:-}" ] && {
 t0=$(now_s)
 sqlite3 -json "$work/sqlite/fleet.db" "SELECT * FROM devices" >"$work/sqlite-dump.json"
 t1=$(now_s); sqlite_dump=$(secs "$t0" "$t1")
+}
 
 echo "== PostgreSQL + S3 (moto)" >&2
 export FLEET_CONFIG_DIR=$work/config-pg
@@ -113,9 +120,11 @@ pg_url_one=$url
 export FLEET_API_URL=$url
 FLEET_API_KEY=$(cat "$work/pg/admin-api-key"); export FLEET_API_KEY
 measure pg
+[ -z "${FIRMWARE_ONLY:-}" ] && {
 t0=$(now_s)
 psql "$pg_url" -Atc "SELECT json_agg(d) FROM devices d" >"$work/pg-dump.json"
 t1=$(now_s); pg_dump=$(secs "$t0" "$t1")
+}
 
 echo "== storage limits" >&2
 t0=$(now_s); openssl dgst -sha256 "$work/fw.img" >/dev/null; t1=$(now_s); openssl_s=$(secs "$t0" "$t1")
@@ -124,6 +133,8 @@ curl -fsS -T "$work/fw.img" --aws-sigv4 "aws:amz:us-east-1:s3" --user bench:benc
   "$s3_endpoint/fleet-bench/curl-upload.img" >/dev/null
 t1=$(now_s); curl_s3=$(secs "$t0" "$t1")
 
+one_rps=–; two_rps=–
+if [ -z "${FIRMWARE_ONLY:-}" ]; then
 echo "== one replica against two behind haproxy" >&2
 start_server pg2 --data-dir "$work/pg" --database-url "$pg_url" \
   --blob-store s3://fleet-bench/one --s3-endpoint "$s3_endpoint" --s3-path-style
@@ -153,6 +164,7 @@ wrk_rate() {
 }
 one_rps=$(wrk_rate "$pg_url_one")
 two_rps=$(wrk_rate "http://127.0.0.1:$lb_port")
+fi
 
 r() { cat "$work/$1"; }
 size_mb=$SIZE_MIB
@@ -161,10 +173,10 @@ echo "## scale-out: PostgreSQL + S3 (moto) beside SQLite + local blobs, $N devic
 echo
 echo "| operation | SQLite + local s | PostgreSQL + S3 s | PG / SQLite | PG rate | target on PG |"
 echo "|---|---|---|---|---|---|"
-echo "| \`device import\` $N rows | $(r sqlite.import) | $(r pg.import) | $(ratio "$(r pg.import)" "$(r sqlite.import)") | $(rate "$N" "$(r pg.import)") rows/s | – |"
-echo "| \`device list --all -o json\` | $(r sqlite.list) | $(r pg.list) | $(ratio "$(r pg.list)" "$(r sqlite.list)") | $(rate "$N" "$(r pg.list)") devices/s | ≥ 100,000 devices/s |"
-echo "| \`cohort assign\` all | $(r sqlite.assign) | $(r pg.assign) | $(ratio "$(r pg.assign)" "$(r sqlite.assign)") | $(rate "$N" "$(r pg.assign)") devices/s | < 3 s |"
-echo "| \`device move\` all | $(r sqlite.move) | $(r pg.move) | $(ratio "$(r pg.move)" "$(r sqlite.move)") | $(rate "$N" "$(r pg.move)") devices/s | < 3 s |"
+[ -z "${FIRMWARE_ONLY:-}" ] && echo "| \`device import\` $N rows | $(r sqlite.import) | $(r pg.import) | $(ratio "$(r pg.import)" "$(r sqlite.import)") | $(rate "$N" "$(r pg.import)") rows/s | – |"
+[ -z "${FIRMWARE_ONLY:-}" ] && echo "| \`device list --all -o json\` | $(r sqlite.list) | $(r pg.list) | $(ratio "$(r pg.list)" "$(r sqlite.list)") | $(rate "$N" "$(r pg.list)") devices/s | ≥ 100,000 devices/s |"
+[ -z "${FIRMWARE_ONLY:-}" ] && echo "| \`cohort assign\` all | $(r sqlite.assign) | $(r pg.assign) | $(ratio "$(r pg.assign)" "$(r sqlite.assign)") | $(rate "$N" "$(r pg.assign)") devices/s | < 3 s |"
+[ -z "${FIRMWARE_ONLY:-}" ] && echo "| \`device move\` all | $(r sqlite.move) | $(r pg.move) | $(ratio "$(r pg.move)" "$(r sqlite.move)") | $(rate "$N" "$(r pg.move)") devices/s | < 3 s |"
 echo "| \`firmware push\` $SIZE_MIB MiB | $(r sqlite.push) | $(r pg.push) | $(ratio "$(r pg.push)" "$(r sqlite.push)") | $(rate "$size_mb" "$(r pg.push)") MiB/s | ≤ 2× SQLite/local |"
 echo
 echo "| baseline, same run | s |"

@@ -15,6 +15,10 @@ use super::rollout::{RolloutGuard, RolloutState, RolloutStep};
 
 /// Request header carrying a part's SHA-256 (lowercase hex) on `PUT …/parts/{n}`.
 pub const PART_SHA256_HEADER: &str = "x-fleet-part-sha256";
+/// Request header carrying a part's CRC32C (Castagnoli; 8 lowercase hex digits of its value) on
+/// `PUT …/parts/{n}`, instead of [`PART_SHA256_HEADER`]: a hardware checksum for the transfer,
+/// with the whole file's SHA-256 verified on completion.
+pub const PART_CRC32C_HEADER: &str = "x-fleet-part-crc32c";
 /// Response header carrying a download's SHA-256 (lowercase hex).
 pub const SHA256_HEADER: &str = "x-fleet-sha256";
 
@@ -141,7 +145,8 @@ pub struct Binary {
     /// Hardware triple, e.g. `armv7-unknown-linux-gnueabihf`.
     pub target: String,
     pub size: u64,
-    /// Lowercase hex SHA-256 of the whole file.
+    /// Lowercase hex SHA-256 of the whole file; empty while an upload that declares it on
+    /// completion (`POST …/complete` with `sha256`) is in progress.
     pub sha256: String,
     pub state: BinaryState,
     /// Every part but the last has exactly this size.
@@ -156,6 +161,11 @@ pub struct Binary {
 /// file. Answers 201 with a new upload, 200 with the existing binary when one with this size and
 /// digest exists (ready or still uploading, to resume), and 409 when a ready binary for this
 /// target has another digest. An unfinished upload with another digest is started over.
+///
+/// Without `sha256` (the uploader hashes the file while it sends the parts and names the digest
+/// on completion), the existing binary for the target is the answer when it is ready (compare
+/// its `sha256`) or an unfinished upload of this size (resume: compare the received parts'
+/// checksums); an unfinished upload of another size is started over.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -171,9 +181,23 @@ pub struct CreateBinary {
     pub target: String,
     #[serde(deserialize_with = "super::whole::required")]
     pub size: u64,
+    /// Lowercase hex SHA-256 of the whole file; may be left out and given to
+    /// `POST …/complete` instead.
+    #[cfg_attr(feature = "server", schema(pattern = "^[0-9a-f]{64}$"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// `POST /v1/binaries/{binary}/complete`: the whole file's SHA-256, unless the upload declared
+/// it already (then, if given, it is what the parts must hash to, and replaces the declared one).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CompleteBinary {
     /// Lowercase hex SHA-256 of the whole file.
     #[cfg_attr(feature = "server", schema(pattern = "^[0-9a-f]{64}$"))]
-    pub sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// Where one part goes.
@@ -185,7 +209,8 @@ pub struct PartTarget {
     /// Byte offset of the part in the file.
     pub offset: u64,
     pub size: u64,
-    /// `PUT` the part's bytes here, with its SHA-256 in `x-fleet-part-sha256`. Relative to the
+    /// `PUT` the part's bytes here, with its SHA-256 in `x-fleet-part-sha256` or its CRC32C in
+    /// `x-fleet-part-crc32c`. Relative to the
     /// service URL for the local store; absolute for object stores that presign.
     pub url: String,
 }
@@ -201,13 +226,39 @@ pub struct BinaryUpload {
     pub complete_url: String,
 }
 
-/// A part the service holds, verified.
+/// A part the service holds, verified by the checksum it was sent with: `sha256` or `crc32c`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ReceivedPart {
     pub number: u64,
     pub size: u64,
-    pub sha256: String,
+    /// Lowercase hex SHA-256 of the part, when it was sent with `x-fleet-part-sha256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// CRC32C of the part (8 lowercase hex digits), when it was sent with `x-fleet-part-crc32c`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crc32c: Option<String>,
+    /// The service's name for this receipt of the part (its object key's last segment): the
+    /// SHA-256, or for a part checked by CRC32C a tag unique to each receipt, so the bytes
+    /// behind a recorded part never change under a reader. Not part of the API.
+    #[serde(skip)]
+    #[cfg_attr(feature = "server", schema(ignore))]
+    pub tag: String,
+}
+
+/// 8 lowercase hex digits: a CRC32C as the part header carries it.
+pub fn validate_crc32c(value: &str) -> Result<(), String> {
+    let ok = value.len() == 8
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{value}` is not a CRC32C (8 lowercase hex digits)"
+        ))
+    }
 }
 
 /// `GET /v1/binaries/{binary}/parts`

@@ -38,9 +38,10 @@ pub use error::{ErrorBody, ErrorCode, FieldError};
 pub use event::{AuditAction, Event, EventListQuery, EventResult};
 pub use firmware::{
     AddSignature, Artifact, ArtifactVersion, Binary, BinaryListQuery, BinaryParts, BinarySignature,
-    BinaryState, BinaryUpload, Bundle, BundleItem, CreateArtifact, CreateBinary, CreateBundle,
-    CreateRelease, CreateSigningKey, CreateVersion, FirmwarePolicy, PageQuery, PartTarget,
-    ProductFirmwarePolicy, ReceivedPart, Release, ReleaseListQuery, SigningKey, UpdateRelease,
+    BinaryState, BinaryUpload, Bundle, BundleItem, CompleteBinary, CreateArtifact, CreateBinary,
+    CreateBundle, CreateRelease, CreateSigningKey, CreateVersion, FirmwarePolicy, PageQuery,
+    PartTarget, ProductFirmwarePolicy, ReceivedPart, Release, ReleaseListQuery, SigningKey,
+    UpdateRelease,
 };
 pub use ids::ApiKeyId;
 pub use ids::{ArtifactId, BinaryId, BundleId, ReleaseId, SigningKeyId, VersionId};

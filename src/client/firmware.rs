@@ -12,12 +12,13 @@ use reqwest::{Method, Response, StatusCode, Url};
 
 use super::error::{self, Attempt};
 use super::{ApiClient, paging};
-use crate::api::firmware::PART_SHA256_HEADER;
+use crate::api::firmware::PART_CRC32C_HEADER;
 use crate::api::{
     AddSignature, Artifact, ArtifactVersion, Binary, BinaryListQuery, BinaryParts, BinaryUpload,
-    Bundle, CreateArtifact, CreateBinary, CreateBundle, CreateRelease, CreateSigningKey,
-    CreateVersion, FirmwarePolicy, Page, PageQuery, PagedQuery, ProductFirmwarePolicy,
-    PromoteRelease, ReceivedPart, Release, ReleaseListQuery, SigningKey, UpdateRelease,
+    Bundle, CompleteBinary, CreateArtifact, CreateBinary, CreateBundle, CreateRelease,
+    CreateSigningKey, CreateVersion, FirmwarePolicy, Page, PageQuery, PagedQuery,
+    ProductFirmwarePolicy, PromoteRelease, ReceivedPart, Release, ReleaseListQuery, SigningKey,
+    UpdateRelease,
 };
 use crate::error::Result;
 
@@ -126,15 +127,16 @@ impl<'a> Firmware<'a> {
         self.client.get(self.url(&["binaries", id, "parts"])?).await
     }
 
-    /// Uploads one part of `size` bytes, retrying network failures, 429 and 5xx with backoff;
-    /// `body` makes the part's body afresh for each attempt (e.g. a stream reading the file).
+    /// Uploads one part of `size` bytes with its CRC32C (8 lowercase hex digits), retrying
+    /// network failures, 429 and 5xx with backoff; `body` makes the part's body afresh for
+    /// each attempt (e.g. a stream reading the file).
     pub async fn put_part(
         &self,
         id: &str,
         number: u64,
         size: u64,
         body: impl Fn() -> reqwest::Body,
-        sha256: &str,
+        crc32c: &str,
     ) -> Result<ReceivedPart> {
         let url = self.url(&["binaries", id, "parts", &number.to_string()])?;
         let attempt = || async {
@@ -144,7 +146,7 @@ impl<'a> Firmware<'a> {
                 .http
                 .put(url.clone())
                 .timeout(PART_TIMEOUT)
-                .header(PART_SHA256_HEADER, sha256)
+                .header(PART_CRC32C_HEADER, crc32c)
                 .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
                 .header(reqwest::header::CONTENT_LENGTH, size)
                 .body(body());
@@ -170,11 +172,14 @@ impl<'a> Firmware<'a> {
         error::decode(self.client, response).await
     }
 
-    pub async fn complete(&self, id: &str) -> Result<Binary> {
+    /// Completes an upload; `sha256` names the whole file's digest when the upload was
+    /// declared without it.
+    pub async fn complete(&self, id: &str, sha256: Option<&str>) -> Result<Binary> {
         let url = self.url(&["binaries", id, "complete"])?;
-        self.client
-            .write(Method::POST, url, &serde_json::json!({}))
-            .await
+        let body = CompleteBinary {
+            sha256: sha256.map(str::to_owned),
+        };
+        self.client.write(Method::POST, url, &body).await
     }
 
     /// The download response, status checked; read its body as a stream.

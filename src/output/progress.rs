@@ -26,11 +26,21 @@ struct PlainState {
 }
 
 impl Printer {
+    /// Progress of work that runs beside another progress bar (hashing while uploading): the
+    /// same plain lines without a terminal, and no bar of its own on one.
+    pub fn progress_beside(&self, label: &str, total: u64) -> Progress {
+        self.progress_with(label, total, false)
+    }
+
     /// Progress over `total` bytes, labelled e.g. "uploading".
     pub fn progress(&self, label: &str, total: u64) -> Progress {
+        self.progress_with(label, total, true)
+    }
+
+    fn progress_with(&self, label: &str, total: u64, with_bar: bool) -> Progress {
         let quiet = self.is_quiet();
         let terminal = std::io::stderr().is_terminal();
-        let bar = (!quiet && terminal).then(|| {
+        let bar = (with_bar && !quiet && terminal).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             // `wide_bar` takes what the terminal's width leaves, so the line never wraps; the
             // byte counts use the units `firmware show` and the plain lines use.

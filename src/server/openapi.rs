@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
 use super::domain::firmware::MAX_PARTS;
 use super::pagination::SEEN_CURSOR_PATTERN;
 use super::routes::{self, Access, Body};
-use crate::api::firmware::PART_SHA256_HEADER;
+use crate::api::firmware::{PART_CRC32C_HEADER, PART_SHA256_HEADER};
 use crate::api::page::{DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT};
 use crate::api::{self, IDEMPOTENCY_KEY_HEADER};
 
@@ -208,6 +208,9 @@ fn refine(parameter: &mut Parameter) {
         (ParameterIn::Header, name) if name == PART_SHA256_HEADER => ObjectBuilder::new()
             .schema_type(SchemaType::new(Type::String))
             .pattern(Some("^[0-9a-fA-F]{64}$")),
+        (ParameterIn::Header, name) if name == PART_CRC32C_HEADER => ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .pattern(Some("^[0-9a-fA-F]{8}$")),
         (ParameterIn::Query, _) => return require_value(parameter),
         _ => return,
     };

@@ -75,6 +75,7 @@ mod device_status_view;
 mod device_updates_support;
 mod firmware_api;
 mod firmware_concurrent;
+mod firmware_crc32c;
 mod firmware_digest;
 mod firmware_lifecycle;
 mod firmware_matrix;

@@ -1,5 +1,5 @@
-//! The local side of a push or pull: hashing files in a blocking thread, reading one part at a
-//! time, noticing that a file changed, and Ed25519 key files.
+//! The local side of a push or pull: hashing a file on a thread of its own, the CRC32C of one
+//! part, reading one part at a time, noticing that a file changed, and Ed25519 key files.
 
 use std::fs::File;
 use std::io::{Read as _, Seek as _, SeekFrom};
@@ -44,106 +44,52 @@ fn join<T>(result: std::result::Result<Result<T>, tokio::task::JoinError>) -> Re
     result.map_err(|err| Error::failure("a worker thread failed").with_source(err))?
 }
 
-/// The part size the service uses unless configured otherwise: [`hash_file`] hashes parts of
-/// this size along with the whole file, so a push reads the file once before sending it.
-pub const EXPECTED_PART_SIZE: u64 = 8 * 1024 * 1024;
-
-/// SHA-256 (hex) of a whole file and of each of its `part_size` pieces, in order.
-#[derive(Debug, Clone)]
-pub struct Digests {
-    pub whole: String,
-    pub part_size: u64,
-    pub parts: Vec<String>,
-}
-
-impl Digests {
-    /// The digest of part `number` (from 1) if the parts were hashed at `part_size`.
-    pub fn part(&self, part_size: u64, number: u64) -> Option<&str> {
-        if part_size != self.part_size {
-            return None;
-        }
-        let index = usize::try_from(number.checked_sub(1)?).ok()?;
-        self.parts.get(index).map(String::as_str)
-    }
-}
-
-/// Chunks the part hasher may lag behind the whole-file hash before it is given up.
-const PART_HASHER_LAG: usize = 8;
-
-/// [`Digests`] of the file, read once in 1 MiB chunks off the async threads: this thread reads
-/// and hashes the whole, another hashes the parts alongside (two cores hash at once). The
-/// whole-file digest never waits for the parts: when the part hasher falls behind (a busy
-/// machine), it is given up and the parts it did not finish are hashed when they are sent.
-pub async fn hash_file(path: &Path, part_size: u64, progress: &Progress) -> Result<Digests> {
+/// SHA-256 (hex) of a whole file, read in 1 MiB chunks on a thread of its own, so it runs
+/// beside the upload of the file's parts (each core does one). A plain thread rather than a
+/// blocking task: an interrupted push exits without waiting for it.
+pub async fn hash_file(path: &Path, progress: &Progress) -> Result<String> {
     let path = path.to_path_buf();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
-    let task = tokio::task::spawn_blocking(move || -> Result<Digests> {
-        let mut file = File::open(&path).map_err(|err| io_error("open", &path, err))?;
-        let (chunks, received) = std::sync::mpsc::sync_channel(PART_HASHER_LAG);
-        let parts = std::thread::spawn(move || hash_parts(received, part_size));
-        let mut feeding = true;
-        let mut hasher = Sha256::new();
-        let read = loop {
+    let (counts, mut counted) = tokio::sync::mpsc::unbounded_channel::<u64>();
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let hashed = (|| -> Result<String> {
+            let mut file = File::open(&path).map_err(|err| io_error("open", &path, err))?;
+            let mut hasher = Sha256::new();
             let mut buf = vec![0u8; CHUNK];
-            let n = match file.read(&mut buf) {
-                Ok(0) => break Ok(()),
-                Ok(n) => n,
-                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(err) => break Err(io_error("read", &path, err)),
-            };
-            buf.truncate(n);
-            let chunk = Bytes::from(buf);
-            hasher.update(&chunk);
-            feeding = feeding && chunks.try_send(Some(chunk)).is_ok();
-            let _ = tx.send(n as u64);
-        };
-        if feeding && read.is_ok() {
-            let _ = chunks.try_send(None); // The end of the file: the last part is whole.
-        }
-        drop(chunks);
-        let parts = parts
-            .join()
-            .map_err(|_| Error::failure("the part hashing thread failed"))?;
-        read?;
-        Ok(Digests {
-            whole: hex(&hasher.finalize()),
-            part_size,
-            parts,
-        })
+            loop {
+                let n = match file.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(err) => return Err(io_error("read", &path, err)),
+                };
+                hasher.update(&buf[..n]);
+                let _ = counts.send(n as u64);
+            }
+            Ok(hex(&hasher.finalize()))
+        })();
+        let _ = done.send(hashed);
     });
-    while let Some(n) = rx.recv().await {
+    while let Some(n) = counted.recv().await {
         progress.add(n);
     }
-    join(task.await)
+    result
+        .await
+        .map_err(|_| Error::failure("the hashing thread failed"))?
 }
 
-/// SHA-256 (hex) of each `part_size` piece of the chunks, in order. `None` marks the end of
-/// the file (its last part may be shorter); without it only whole parts count.
-fn hash_parts(chunks: std::sync::mpsc::Receiver<Option<Bytes>>, part_size: u64) -> Vec<String> {
-    let part_size = part_size.max(1);
-    let mut parts = Vec::new();
-    let mut hasher = Sha256::new();
-    let mut filled = 0u64;
-    for chunk in chunks {
-        let Some(mut chunk) = chunk else {
-            if filled > 0 {
-                parts.push(hex(&hasher.finalize()));
-            }
-            break;
-        };
-        while !chunk.is_empty() {
-            let take = usize::try_from(part_size - filled)
-                .unwrap_or(usize::MAX)
-                .min(chunk.len());
-            hasher.update(chunk.split_to(take));
-            filled += take as u64;
-            if filled == part_size {
-                parts.push(hex(&std::mem::take(&mut hasher).finalize()));
-                filled = 0;
-            }
+/// CRC32C (8 lowercase hex digits) of `size` bytes at `offset`: what a part is sent with.
+pub async fn crc32c_range(path: &Path, offset: u64, size: u64) -> Result<String> {
+    let path: PathBuf = path.to_path_buf();
+    let task = tokio::task::spawn_blocking(move || -> Result<String> {
+        let mut reader = RangeReader::open(&path, offset, size)?;
+        let mut crc = 0u32;
+        while let Some(chunk) = reader.next_chunk()? {
+            crc = crc32c::crc32c_append(crc, &chunk);
         }
-    }
-    parts
+        Ok(format!("{crc:08x}"))
+    });
+    join(task.await)
 }
 
 /// SHA-256 (hex) of `size` bytes at `offset`, read in chunks (nothing of it is kept).
@@ -254,52 +200,14 @@ pub fn public_key_b64(key: &SigningKey) -> String {
 mod tests {
     use super::*;
 
-    fn parts_of(chunks: &[&[u8]], end: bool, part_size: u64) -> Vec<String> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(chunks.len() + 1);
-        for chunk in chunks {
-            tx.send(Some(Bytes::copy_from_slice(chunk))).expect("send");
-        }
-        if end {
-            tx.send(None).expect("send");
-        }
-        drop(tx);
-        hash_parts(rx, part_size)
-    }
-
-    fn sha(bytes: &[u8]) -> String {
-        hex(&Sha256::digest(bytes))
-    }
-
-    #[test]
-    fn parts_are_hashed_across_chunk_boundaries() {
-        let bytes = b"abcdefghij";
-        let expected: Vec<String> = bytes.chunks(4).map(sha).collect();
-        assert_eq!(parts_of(&[b"abc", b"defgh", b"ij"], true, 4), expected);
-        assert_eq!(parts_of(&[b"abcdefghij"], true, 4), expected);
-        assert_eq!(parts_of(&[b"abcdefgh"], true, 4).len(), 2);
-        assert_eq!(parts_of(&[], true, 4), Vec::<String>::new());
-    }
-
-    #[test]
-    fn a_given_up_part_hasher_keeps_only_whole_parts() {
-        assert_eq!(
-            parts_of(&[b"abcdefghij"], false, 4),
-            vec![sha(b"abcd"), sha(b"efgh")]
-        );
-        let digests = Digests {
-            whole: sha(b"abcdefghij"),
-            part_size: 4,
-            parts: vec![sha(b"abcd"), sha(b"efgh")],
-        };
-        assert_eq!(digests.part(4, 2), Some(sha(b"efgh").as_str()));
-        assert_eq!(digests.part(4, 3), None, "not hashed: hashed when sent");
-        assert_eq!(digests.part(4, 0), None);
-        assert_eq!(digests.part(8, 1), None, "another part size");
-    }
-
-    #[cfg(feature = "server")]
-    #[test]
-    fn the_expected_part_size_is_the_services_default() {
-        assert_eq!(EXPECTED_PART_SIZE, crate::server::DEFAULT_PART_SIZE_BYTES);
+    #[tokio::test]
+    async fn a_range_has_the_crc32c_of_its_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"xx123456789yy").expect("write");
+        // The check value of CRC-32C (Castagnoli) for "123456789".
+        assert_eq!(crc32c_range(&path, 2, 9).await.expect("crc"), "e3069283");
+        assert_eq!(crc32c_range(&path, 0, 0).await.expect("crc"), "00000000");
+        assert!(crc32c_range(&path, 10, 9).await.is_err(), "past the end");
     }
 }

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{local, preflight, steps, test_hooks};
-use crate::api::{Binary, BinaryState, CreateBinary};
+use crate::api::{Binary, BinaryState, BinaryUpload, CreateBinary};
 use crate::client::ApiClient;
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
-use crate::output::{PushResult, Released};
+use crate::output::{Printer, PushResult, Released};
 
 /// Upload a firmware file: find or create the artifact and version, upload the parts the
 /// service lacks, verify, sign, and optionally release it to a cohort
@@ -82,11 +82,6 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
         release_to: args.release_to.as_deref(),
     };
     let keys = preflight::check(client, &plan).await?;
-    let progress = printer.progress("hashing", before.size);
-    let digests = local::hash_file(&args.file, local::EXPECTED_PART_SIZE, &progress).await?;
-    progress.finish();
-    let sha256 = digests.whole.clone();
-    test_hooks::mutate_after_hash(&args.file)?;
     steps::ensure_version(
         client,
         &args.product,
@@ -95,77 +90,69 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
         args.description.as_deref(),
     )
     .await?;
-    let body = CreateBinary {
+    // Declared by size: the file is hashed while its parts go out, and the digest is named on
+    // completion, so hashing and sending overlap instead of following each other.
+    let mut body = CreateBinary {
         target: args.target.clone(),
         size: before.size,
-        sha256: sha256.clone(),
+        sha256: None,
     };
-    let upload = client
-        .firmware()
+    let fw = client.firmware();
+    let upload = fw
         .create_binary(&args.product, &args.artifact, &args.version, &body)
         .await?;
     let mut binary = upload.binary.clone();
     if binary.state == BinaryState::Ready {
+        let progress = printer.progress("hashing", before.size);
+        let sha256 = local::hash_file(&args.file, &progress).await?;
+        progress.finish();
+        if binary.sha256 != sha256 {
+            // Declared with its digest, the file meets the service's refusal (a ready binary
+            // is immutable), which says what is there.
+            body.sha256 = Some(sha256.clone());
+            let fw = client.firmware();
+            binary = fw
+                .create_binary(&args.product, &args.artifact, &args.version, &body)
+                .await?
+                .binary;
+        }
         printer.status(&format!(
             "already uploaded: {} {} for {} ({}, sha256 {sha256})",
             args.artifact, args.version, args.target, binary.id
         ));
     } else {
-        let parallel = usize::from(args.parallel);
-        let uploaded = async {
-            let sent =
-                steps::upload_missing(client, printer, &args.file, &upload, &digests, parallel)
-                    .await
-                    // Parts are sent with the digests taken while hashing: a file changed since
-                    // then shows up as a refused part, which is not what to tell the user.
-                    .map_err(|err| match local::snapshot(&args.file) {
-                        Ok(now) if now == before => err,
-                        _ => changed(&args.file),
-                    })?;
-            if local::snapshot(&args.file)? != before {
-                return Err(changed(&args.file));
-            }
-            let ready = client
-                .firmware()
-                .complete(binary.id.as_str())
-                .await
-                .map_err(|err| match err.kind {
-                    ErrorKind::Rejected => {
-                        err.hint("run the same command again: it re-hashes the file")
-                    }
-                    _ => err,
-                })?;
-            Ok((sent, ready))
-        };
+        let mut whole = None;
+        let uploaded = send_and_complete(client, printer, &args, &upload, &before, &mut whole);
         // Ctrl-C during the upload ends the push with what to do next; the parts the service
         // holds stay for the next run.
         let outcome = tokio::select! {
             outcome = uploaded => outcome,
             _ = tokio::signal::ctrl_c() => return Err(interrupted(&args, &binary)),
         };
-        match outcome {
-            Ok((sent, ready)) => {
+        match (outcome, whole) {
+            (Ok((sent, ready)), _) => {
                 binary = ready;
                 printer.status(&format!(
-                    "uploaded {} {} for {} ({} bytes, {sent} of {} parts sent, sha256 {sha256}): {}",
+                    "uploaded {} {} for {} ({} bytes, {sent} of {} parts sent, sha256 {}): {}",
                     args.artifact,
                     args.version,
                     args.target,
                     before.size,
                     upload.parts.len(),
+                    binary.sha256,
                     binary.id
                 ));
             }
             // Another push of this very file finished first: its result is what was asked.
-            Err(err) if err.kind == ErrorKind::Rejected => {
-                binary = finished_by_another(client, &binary, err).await?;
+            (Err(err), Some(sha256)) if err.kind == ErrorKind::Rejected => {
+                binary = finished_by_another(client, &binary, &sha256, before.size, err).await?;
                 printer.status(&format!(
                     "already uploaded: {} {} for {} ({}, sha256 {sha256}), by another push \
                      that finished first",
                     args.artifact, args.version, args.target, binary.id
                 ));
             }
-            Err(err) => return Err(err),
+            (Err(err), _) => return Err(err),
         }
     }
     let signatures = binary.signatures.len();
@@ -198,6 +185,48 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
     ctx.printer.show(&result)
 }
 
+/// Sends the parts the service lacks while hashing the whole file beside them, then
+/// completes the upload with that digest (put in `whole` once known). How many parts were
+/// sent, and the ready binary.
+async fn send_and_complete(
+    client: &ApiClient,
+    printer: &Printer,
+    args: &PushArgs,
+    upload: &BinaryUpload,
+    before: &local::Snapshot,
+    whole: &mut Option<String>,
+) -> Result<(usize, Binary)> {
+    let hashing = printer.progress_beside("hashing", before.size);
+    let parallel = usize::from(args.parallel);
+    let (sent, sha256) = tokio::join!(
+        steps::upload_missing(client, printer, &args.file, upload, parallel),
+        local::hash_file(&args.file, &hashing),
+    );
+    hashing.finish();
+    // A file changed meanwhile shows up as a refused part or a digest that does not verify,
+    // which is not what to tell the user.
+    let changed_or = |err: Error| match local::snapshot(&args.file) {
+        Ok(now) if now == *before => err,
+        _ => changed(&args.file),
+    };
+    let sha256 = sha256.map_err(changed_or)?;
+    test_hooks::mutate_after_hash(&args.file)?;
+    *whole = Some(sha256.clone());
+    let sent = sent.map_err(changed_or)?;
+    if local::snapshot(&args.file)? != *before {
+        return Err(changed(&args.file));
+    }
+    let ready = client
+        .firmware()
+        .complete(upload.binary.id.as_str(), Some(&sha256))
+        .await
+        .map_err(|err| match err.kind {
+            ErrorKind::Rejected => err.hint("run the same command again: it re-hashes the file"),
+            _ => err,
+        })?;
+    Ok((sent, ready))
+}
+
 /// The push was interrupted (Ctrl-C) while uploading: cancelled, resumable.
 fn interrupted(args: &PushArgs, binary: &Binary) -> Error {
     Error::cancelled(format!(
@@ -210,15 +239,17 @@ fn interrupted(args: &PushArgs, binary: &Binary) -> Error {
     )
 }
 
-/// The binary as another push left it, when that push completed this very file (same size
-/// and SHA-256) while this one was uploading; otherwise `err`, the refusal this push got.
-async fn finished_by_another(client: &ApiClient, ours: &Binary, err: Error) -> Result<Binary> {
+/// The binary as another push left it, when that push completed this very file (`sha256`,
+/// `size`) while this one was uploading; otherwise `err`, the refusal this push got.
+async fn finished_by_another(
+    client: &ApiClient,
+    ours: &Binary,
+    sha256: &str,
+    size: u64,
+    err: Error,
+) -> Result<Binary> {
     match client.firmware().binary(ours.id.as_str()).await {
-        Ok(now)
-            if now.state == BinaryState::Ready
-                && now.sha256 == ours.sha256
-                && now.size == ours.size =>
-        {
+        Ok(now) if now.state == BinaryState::Ready && now.sha256 == sha256 && now.size == size => {
             Ok(now)
         }
         _ => Err(err),

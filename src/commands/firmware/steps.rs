@@ -1,5 +1,5 @@
-//! The steps of `fleet firmware push` after hashing: find-or-create the artifact and version,
-//! upload the parts the service lacks (bounded parallelism), sign, bundle and release.
+//! The steps of `fleet firmware push` after the checks: find-or-create the artifact and
+//! version, upload the parts the service lacks (bounded parallelism), sign, bundle and release.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,7 +14,7 @@ use super::{local, test_hooks};
 use crate::api::firmware::digest_bytes;
 use crate::api::{
     AddSignature, Binary, BinaryUpload, Bundle, CreateArtifact, CreateBundle, CreateRelease,
-    CreateVersion, PartTarget, Release, ReleaseListQuery,
+    CreateVersion, PartTarget, ReceivedPart, Release, ReleaseListQuery,
 };
 use crate::client::ApiClient;
 use crate::error::{Error, ErrorKind, Result};
@@ -69,42 +69,29 @@ pub async fn ensure_version(
     Ok(())
 }
 
-/// Uploads every part the service does not hold (or holds with other bytes). Returns how many
-/// parts were sent.
+/// Uploads every part the service does not hold (or holds with other bytes), each with its
+/// CRC32C. Returns how many parts were sent.
 pub async fn upload_missing(
     client: &ApiClient,
     printer: &Printer,
     path: &Path,
     upload: &BinaryUpload,
-    digests: &local::Digests,
     parallel: usize,
 ) -> Result<usize> {
-    let part_size = upload.binary.part_size;
-    // The digests from hashing the file serve when the service uses the expected part size.
-    let digest_of = |part: &PartTarget| {
-        let known = digests.part(part_size, part.number).map(str::to_owned);
-        let (offset, size) = (part.offset, part.size);
-        async move {
-            match known {
-                Some(digest) => Ok(digest),
-                None => local::hash_range(path, offset, size).await,
-            }
-        }
-    };
     let id = upload.binary.id.as_str();
-    let received: HashMap<u64, String> = client
+    let received: HashMap<u64, ReceivedPart> = client
         .firmware()
         .parts(id)
         .await?
         .received
         .into_iter()
-        .map(|p| (p.number, p.sha256))
+        .map(|p| (p.number, p))
         .collect();
     let mut todo = Vec::new();
     for part in &upload.parts {
         match received.get(&part.number) {
             // A part from an earlier run counts only if it holds this file's bytes.
-            Some(digest) if *digest == digest_of(part).await? => {}
+            Some(held) if holds(path, part, held).await? => {}
             _ => todo.push(part.clone()),
         }
     }
@@ -130,16 +117,16 @@ pub async fn upload_missing(
         _ => Vec::new(),
     };
     let send = |parts: Vec<PartTarget>| {
-        let (progress, digest_of) = (&progress, &digest_of);
+        let progress = &progress;
         futures_util::stream::iter(parts)
             .map(move |part| async move {
-                let digest = digest_of(&part).await?;
+                let crc32c = local::crc32c_range(path, part.offset, part.size).await?;
                 let body = || {
                     let stream = local::range_stream(path, part.offset, part.size);
                     reqwest::Body::wrap_stream(stream)
                 };
                 let fw = client.firmware();
-                fw.put_part(id, part.number, part.size, body, &digest)
+                fw.put_part(id, part.number, part.size, body, &crc32c)
                     .await?;
                 progress.add(part.size);
                 Ok::<_, Error>(())
@@ -163,6 +150,19 @@ pub async fn upload_missing(
         )));
     }
     Ok(sent)
+}
+
+/// Whether the part the service `held` has the bytes of `part` of the file: by its CRC32C, or
+/// by its SHA-256 when it was sent with one.
+async fn holds(path: &Path, part: &PartTarget, held: &ReceivedPart) -> Result<bool> {
+    if held.size != part.size {
+        return Ok(false);
+    }
+    Ok(match (&held.crc32c, &held.sha256) {
+        (Some(crc32c), _) => *crc32c == local::crc32c_range(path, part.offset, part.size).await?,
+        (None, Some(sha256)) => *sha256 == local::hash_range(path, part.offset, part.size).await?,
+        (None, None) => false,
+    })
 }
 
 /// Adds a signature per key, skipping keys that already signed this binary.

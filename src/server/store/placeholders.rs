@@ -119,7 +119,9 @@ mod tests {
     fn a_repeated_or_reordered_placeholder_keeps_the_names() {
         let repeated = format!("{} WHERE a = $1", many(20));
         assert_eq!(for_sqlite(&repeated, 20), repeated);
-        let reordered = many(20).replacen("$1,", "$2,", 1).replacen(" $2,", " $1,", 1);
+        let reordered = many(20)
+            .replacen("$1,", "$2,", 1)
+            .replacen(" $2,", " $1,", 1);
         assert_eq!(for_sqlite(&reordered, 20), reordered);
     }
 

@@ -106,14 +106,14 @@ fn pieces(parts: &[ReceivedPart], range: Range<u64>) -> Vec<(ReceivedPart, Range
     out
 }
 
-/// Bytes `within` of one recorded part, under its content-addressed key or its legacy key.
+/// Bytes `within` of one recorded part, under its key or its legacy key.
 async fn read_part_range(
     blobs: &Blobs,
     prefix: &str,
     part: &ReceivedPart,
     within: Range<u64>,
 ) -> Result<ByteStream, BlobError> {
-    let key = part_key(prefix, part.number, &part.sha256);
+    let key = part_key(prefix, part.number, &part.tag);
     match blobs.read_range(&key, within.clone()).await {
         Err(BlobError::NotFound { .. }) => {
             blobs
@@ -137,7 +137,9 @@ mod tests {
         ReceivedPart {
             number,
             size,
-            sha256: format!("{number}"),
+            sha256: Some(format!("{number}")),
+            crc32c: None,
+            tag: format!("{number}"),
         }
     }
 

@@ -79,7 +79,9 @@ pub async fn declare(
     let part_size = firmware.part_size;
     let mut v = Validator::default();
     v.check("target", validate::target(&body.target));
-    v.check("sha256", validate_sha256(&body.sha256));
+    if let Some(sha256) = &body.sha256 {
+        v.check("sha256", validate_sha256(sha256));
+    }
     if part_count(body.size, part_size) > MAX_PARTS {
         v.check(
             "size",
@@ -97,7 +99,13 @@ pub async fn declare(
     let artifact = artifact_or_404(&mut tx, &product, artifact).await?;
     let version = version_or_404(&mut tx, &artifact, version).await?;
     let existing = sql::get_for_target(&mut tx, &version.id, &body.target).await?;
-    let same = |s: &Stored| s.binary.sha256 == body.sha256 && s.binary.size == body.size;
+    // Without a digest, a ready binary is the answer whatever its digest (the uploader compares),
+    // and so is an unfinished upload of this size (the uploader compares each part).
+    let same = |s: &Stored| match &body.sha256 {
+        Some(sha256) => s.binary.sha256 == *sha256 && s.binary.size == body.size,
+        None => s.binary.state == BinaryState::Ready || s.binary.size == body.size,
+    };
+    let declared = body.sha256.as_deref().unwrap_or_default();
     let (created, id, stale) = match existing {
         Some(s) if same(&s) => (false, s.binary.id, None),
         Some(s) if s.binary.state == BinaryState::Ready => {
@@ -112,7 +120,7 @@ pub async fn declare(
             let prefix = new_prefix(&s.binary.id);
             let upload = Upload {
                 size: body.size,
-                sha256: &body.sha256,
+                sha256: declared,
                 part_size,
                 blob_prefix: &prefix,
                 layout: firmware.layout(),
@@ -138,7 +146,7 @@ pub async fn declare(
             let prefix = new_prefix(&id);
             let upload = Upload {
                 size: body.size,
-                sha256: &body.sha256,
+                sha256: declared,
                 part_size,
                 blob_prefix: &prefix,
                 layout: firmware.layout(),
@@ -243,18 +251,46 @@ pub async fn parts(pool: &Pool, principal: &Principal, binary: &str) -> ApiResul
     })
 }
 
-/// Finishes an upload: every part must be there and the SHA-256 over all of them must be the
-/// declared one; only then is the binary ready. A ready binary is returned as it is.
+/// Finishes an upload: every part must be there and the SHA-256 over all of them must be
+/// `named` (the uploader's, on completion), else the one declared with the upload; only then
+/// is the binary ready. A ready binary is returned as it is (409 if `named` is another digest).
 pub async fn complete(
     pool: &Pool,
     firmware: &Firmware,
     principal: &Principal,
     binary: &str,
+    named: Option<&str>,
 ) -> ApiResult<Binary> {
+    if let Some(sha256) = named {
+        let mut v = Validator::default();
+        v.check("sha256", validate_sha256(sha256));
+        v.finish()?;
+    }
     let stored = binary_or_404(pool, principal, binary).await?;
     if stored.binary.state == BinaryState::Ready {
-        return Ok(stored.binary);
+        return match named {
+            Some(sha256) if sha256 != stored.binary.sha256 => Err(ApiError::conflict(format!(
+                "binary {} is ready with SHA-256 {}, not {sha256}; a ready binary is immutable",
+                stored.binary.id, stored.binary.sha256
+            ))
+            .with_hint("publish the new file as a new version")),
+            _ => Ok(stored.binary),
+        };
     }
+    let expected = match named {
+        Some(sha256) => sha256.to_owned(),
+        None if !stored.binary.sha256.is_empty() => stored.binary.sha256.clone(),
+        None => {
+            return Err(ApiError::invalid_field(
+                "sha256",
+                format!(
+                    "binary {} was declared without its SHA-256: name it on completion",
+                    stored.binary.id
+                ),
+            )
+            .with_hint("send {\"sha256\": \"<lowercase hex SHA-256 of the whole file>\"}"));
+        }
+    };
     let received = {
         let mut conn = pool.acquire().await?;
         check_active(&product_of(&mut conn, principal, &stored).await?)?;
@@ -276,29 +312,30 @@ pub async fn complete(
         ))
         .with_hint("upload them (GET …/parts lists what arrived), then complete again"));
     }
+    let parts = (&received[..], expected.as_str());
     match stored.layout {
-        BlobLayout::Parts => complete_parts(pool, firmware, principal, &stored, &received).await,
+        BlobLayout::Parts => complete_parts(pool, firmware, principal, &stored, parts).await,
         BlobLayout::Multipart => {
-            complete_assembled(pool, firmware, principal, &stored, &received).await
+            complete_assembled(pool, firmware, principal, &stored, parts).await
         }
     }
 }
 
-/// Completes a 'parts' upload: the digest over the stored parts (the running digest's share
-/// where this replica has one), then ready.
+/// Completes a 'parts' upload: the digest over the stored parts `received` (the running
+/// digest's share where this replica has one) must be `expected`, then ready.
 async fn complete_parts(
     pool: &Pool,
     firmware: &Firmware,
     principal: &Principal,
     stored: &Stored,
-    received: &[ReceivedPart],
+    (received, expected): (&[ReceivedPart], &str),
 ) -> ApiResult<Binary> {
     let b = &stored.binary;
     // Hold the running digest (waiting for a part being hashed now) until this is decided.
     let running = firmware.running.lock(&b.id).await;
     let (digest, size) = digest_of(firmware, stored, received, running.as_deref()).await?;
-    check_digest(b, &digest, size, false)?;
-    let ready = mark_ready(pool, principal, stored, Some(received)).await?;
+    check_digest(b, expected, (&digest, size), false)?;
+    let ready = mark_ready(pool, principal, stored, expected, Some(received)).await?;
     firmware.running.remove(&b.id);
     drop(running);
     remove_unreferenced(firmware, stored, received).await;
@@ -314,7 +351,7 @@ async fn complete_assembled(
     firmware: &Firmware,
     principal: &Principal,
     stored: &Stored,
-    received: &[ReceivedPart],
+    (received, expected): (&[ReceivedPart], &str),
 ) -> ApiResult<Binary> {
     let b = &stored.binary;
     let key = content_key(&stored.blob_prefix);
@@ -341,7 +378,7 @@ async fn complete_assembled(
         (None, false) => return Err(part_changed()),
     }
     let verified = match hash_object(firmware, &key).await {
-        Ok((digest, size)) => check_digest(b, &digest, size, true),
+        Ok((digest, size)) => check_digest(b, expected, (&digest, size), true),
         Err(object_store::Error::NotFound { .. }) => Err(ApiError::conflict(format!(
             "the store no longer holds the upload of binary {}; its parts were discarded",
             b.id
@@ -350,7 +387,7 @@ async fn complete_assembled(
         Err(err) => Err(blob_error(err)),
     };
     match verified {
-        Ok(()) => mark_ready(pool, principal, stored, None).await,
+        Ok(()) => mark_ready(pool, principal, stored, expected, None).await,
         Err(err) => {
             start_over(pool, firmware, principal, stored).await?;
             Err(err)
@@ -358,9 +395,14 @@ async fn complete_assembled(
     }
 }
 
-/// 422 unless the content has the declared digest and size.
-fn check_digest(b: &Binary, digest: &str, size: u64, discarded: bool) -> ApiResult<()> {
-    if digest == b.sha256 && size == b.size {
+/// 422 unless the content (`digest`, `size`) has the `expected` digest and the declared size.
+fn check_digest(
+    b: &Binary,
+    expected: &str,
+    (digest, size): (&str, u64),
+    discarded: bool,
+) -> ApiResult<()> {
+    if digest == expected && size == b.size {
         return Ok(());
     }
     let discarded = if discarded {
@@ -371,9 +413,9 @@ fn check_digest(b: &Binary, digest: &str, size: u64, discarded: bool) -> ApiResu
     Err(ApiError::invalid_field(
         "sha256",
         format!(
-            "the uploaded parts have SHA-256 {digest} ({size} bytes), not the declared {} \
+            "the uploaded parts have SHA-256 {digest} ({size} bytes), not the declared {expected} \
              ({} bytes); the binary stays incomplete{discarded}",
-            b.sha256, b.size
+            b.size
         ),
     )
     .with_hint(
@@ -381,12 +423,14 @@ fn check_digest(b: &Binary, digest: &str, size: u64, discarded: bool) -> ApiResu
     ))
 }
 
-/// Marks the upload under `stored`'s prefix ready (with the audit event), unless it was
-/// started over meanwhile or, given `parts`, a part was sent again; returns the binary.
+/// Marks the upload under `stored`'s prefix ready with SHA-256 `sha256` (with the audit
+/// event), unless it was started over meanwhile or, given `parts`, a part was sent again;
+/// returns the binary.
 async fn mark_ready(
     pool: &Pool,
     principal: &Principal,
     stored: &Stored,
+    sha256: &str,
     parts: Option<&[ReceivedPart]>,
 ) -> ApiResult<Binary> {
     let b = &stored.binary;
@@ -403,9 +447,9 @@ async fn mark_ready(
         }
     }
     if current.binary.state != BinaryState::Ready {
-        sql::mark_ready(&mut tx, &b.id, store::now()).await?;
+        sql::mark_ready(&mut tx, &b.id, sha256, store::now()).await?;
         digest_claims::release(&mut tx, &b.id).await?;
-        let details = serde_json::json!({ "sha256": b.sha256, "size": b.size });
+        let details = serde_json::json!({ "sha256": sha256, "size": b.size });
         audit::record(
             &mut tx,
             principal,
@@ -492,17 +536,12 @@ async fn digest_of(
     received: &[ReceivedPart],
     running: Option<&Running>,
 ) -> ApiResult<(String, u64)> {
-    let digests: Vec<String> = received.iter().map(|p| p.sha256.clone()).collect();
+    let tags: Vec<String> = received.iter().map(|p| p.tag.clone()).collect();
     let (mut hasher, mut size, done) = running
-        .and_then(|r| r.usable_for(&stored.blob_prefix, &digests))
+        .and_then(|r| r.usable_for(&stored.blob_prefix, &tags))
         .unwrap_or_else(|| (Sha256::new(), 0, 0));
     for part in &received[done..] {
-        let read = read_part(
-            &firmware.blobs,
-            &stored.blob_prefix,
-            part.number,
-            &part.sha256,
-        );
+        let read = read_part(&firmware.blobs, &stored.blob_prefix, part.number, &part.tag);
         let mut stream = match read.await {
             Err(object_store::Error::NotFound { .. }) => return Err(part_changed()),
             other => other.map_err(blob_error)?,
@@ -557,7 +596,7 @@ pub async fn download(
     let body = futures_util::stream::iter(parts)
         .then(move |part| {
             let (blobs, prefix) = (blobs.clone(), prefix.clone());
-            async move { read_part(&blobs, &prefix, part.number, &part.sha256).await }
+            async move { read_part(&blobs, &prefix, part.number, &part.tag).await }
         })
         .try_flatten()
         .boxed();

@@ -263,7 +263,7 @@ pub async fn remove_unreferenced(
             .iter()
             .flat_map(|p| {
                 let legacy = legacy_part_key(prefix, p.number);
-                [part_key(prefix, p.number, &p.sha256), legacy]
+                [part_key(prefix, p.number, &p.tag), legacy]
             })
             .collect(),
     };

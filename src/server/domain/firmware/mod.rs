@@ -75,10 +75,11 @@ impl Firmware {
     }
 }
 
-/// Object key of part `number` of an upload, holding `sha256`: a part sent again with other
-/// bytes gets another key, so the bytes behind a recorded part never change under a reader.
-pub fn part_key(prefix: &str, number: u64, sha256: &str) -> String {
-    format!("{prefix}/part-{number:06}-{sha256}")
+/// Object key of part `number` of an upload, received as `tag` (its SHA-256, or for a part
+/// checked by CRC32C a value unique to that receipt): a part sent again with other bytes gets
+/// another key, so the bytes behind a recorded part never change under a reader.
+pub fn part_key(prefix: &str, number: u64, tag: &str) -> String {
+    format!("{prefix}/part-{number:06}-{tag}")
 }
 
 /// Object key of a multipart-layout binary's content, assembled on completion.
@@ -91,14 +92,15 @@ pub fn legacy_part_key(prefix: &str, number: u64) -> String {
     format!("{prefix}/part-{number:06}")
 }
 
-/// The object of a recorded part: under its content-addressed key, or its legacy key.
+/// The object of a recorded part (`tag`: [`crate::api::ReceivedPart::tag`]): under its key,
+/// or its legacy key.
 pub async fn read_part(
     blobs: &Blobs,
     prefix: &str,
     number: u64,
-    sha256: &str,
+    tag: &str,
 ) -> Result<ByteStream, BlobError> {
-    match blobs.read(&part_key(prefix, number, sha256)).await {
+    match blobs.read(&part_key(prefix, number, tag)).await {
         Err(BlobError::NotFound { .. }) => blobs.read(&legacy_part_key(prefix, number)).await,
         other => other,
     }

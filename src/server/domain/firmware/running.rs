@@ -8,8 +8,8 @@
 //! and take the claim over only once its heartbeat is stale (the owner died). The state lives
 //! in the owner's memory: `complete` on another replica reads the stored parts itself.
 //!
-//! This is only a cache. Part objects are content-addressed (their key holds their digest), so
-//! the bytes behind a hashed part never change; `complete` still checks every hashed part's
+//! This is only a cache. A part object's key holds its digest, or for a part checked by CRC32C
+//! a tag unique to that receipt, so the bytes behind a hashed part never change; `complete` still checks every hashed part's
 //! digest against the database's record (the truth for every replica, and across restarts)
 //! and hashes whatever the cache lacks or got wrong from the stored parts.
 
@@ -41,7 +41,7 @@ pub struct Running {
     prefix: String,
     hasher: Sha256,
     size: u64,
-    /// SHA-256 of each hashed part, in order.
+    /// The tag ([`crate::api::ReceivedPart::tag`]) of each hashed part, in order.
     hashed: Vec<String>,
 }
 
@@ -56,7 +56,7 @@ impl Running {
     }
 
     /// The hasher, byte count and number of leading parts hashed, if they agree with `parts`
-    /// (every stored part's SHA-256, in order) for the upload under `prefix`.
+    /// (every stored part's tag, in order) for the upload under `prefix`.
     pub fn usable_for(&self, prefix: &str, parts: &[String]) -> Option<(Sha256, u64, usize)> {
         let agrees = self.prefix == prefix
             && self.hashed.len() <= parts.len()
@@ -64,7 +64,7 @@ impl Running {
         agrees.then(|| (self.hasher.clone(), self.size, self.hashed.len()))
     }
 
-    /// Whether every hashed part is still the recorded one (`recorded`: number → SHA-256).
+    /// Whether every hashed part is still the recorded one (`recorded`: number → tag).
     fn agrees_with(&self, recorded: &BTreeMap<u64, String>) -> bool {
         self.hashed
             .iter()
@@ -83,13 +83,13 @@ impl Running {
     /// failure drops the state (complete then reads the stored parts itself).
     async fn hash_next(&mut self, blobs: &Blobs, recorded: &BTreeMap<u64, String>) -> bool {
         let next = self.hashed.len() as u64 + 1;
-        let Some(digest) = recorded.get(&next) else {
+        let Some(tag) = recorded.get(&next) else {
             return false;
         };
         let mut hasher = self.hasher.clone();
         let mut size = 0u64;
         let read = async {
-            let mut stream = super::read_part(blobs, &self.prefix, next, digest).await?;
+            let mut stream = super::read_part(blobs, &self.prefix, next, tag).await?;
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk?;
                 size += chunk.len() as u64;
@@ -98,14 +98,14 @@ impl Running {
             Ok::<_, object_store::Error>(())
         };
         if let Err(err) = read.await {
-            let key = part_key(&self.prefix, next, digest);
+            let key = part_key(&self.prefix, next, tag);
             tracing::debug!(error = %err, key, "running digest gave up; complete will re-read");
             *self = Running::new(&self.prefix);
             return false;
         }
         self.hasher = hasher;
         self.size += size;
-        self.hashed.push(digest.clone());
+        self.hashed.push(tag.clone());
         true
     }
 
@@ -209,7 +209,7 @@ impl RunningDigests {
             binaries::parts(&mut conn, id).await?
         }
         .into_iter()
-        .map(|part| (part.number, part.sha256))
+        .map(|part| (part.number, part.tag))
         .collect();
         running.follow(&recorded);
         while running.hash_next(blobs, &recorded).await {
@@ -360,7 +360,9 @@ mod tests {
         let part = ReceivedPart {
             number,
             size: bytes.len() as u64,
-            sha256,
+            sha256: Some(sha256.clone()),
+            crc32c: None,
+            tag: sha256,
         };
         let mut tx = store::begin_write(pool).await.expect("begin");
         binaries::record_part(&mut tx, id, &part, None, store::now())

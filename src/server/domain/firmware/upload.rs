@@ -1,5 +1,6 @@
-//! Part uploads: one part, hashed while it arrives and kept only when its length and SHA-256
-//! are the expected ones. In the 'parts' layout it streams into its own object (a few chunks in
+//! Part uploads: one part, checked while it arrives and kept only when its length and checksum
+//! (SHA-256, or CRC32C when the uploader verifies the whole file's SHA-256 on completion) are
+//! the expected ones. In the 'parts' layout it streams into its own object (a few chunks in
 //! memory) and the upload's running whole-file digest moves on in the background; in the
 //! 'multipart' layout it is buffered (one part in memory) and put into the store's multipart
 //! upload, whose ETag the database keeps, so any replica can take any part.
@@ -14,7 +15,7 @@ use super::{
     Firmware, binary_or_404, blob_error, check_active, content_key, part_key, product_of,
     unknown_binary,
 };
-use crate::api::firmware::PART_SHA256_HEADER;
+use crate::api::firmware::{PART_CRC32C_HEADER, PART_SHA256_HEADER};
 use crate::api::{AuditAction, BinaryId, BinaryState, OrgId, ReceivedPart};
 use crate::server::auth::Principal;
 use crate::server::blobs::BlobWriter;
@@ -24,15 +25,36 @@ use crate::server::hex::hex;
 use crate::server::store::firmware::binaries::{self as sql, BlobLayout, Stored};
 use crate::server::store::{self, Pool};
 
-/// Stores part `number` of binary `binary` from `body`, whose SHA-256 the caller declared as
-/// `declared` (lowercase hex, already checked for shape). Sending a part again replaces it.
-/// 422 when the length or digest is wrong; nothing is stored then.
+/// The checksum a part is sent with, checked over its bytes as they arrive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartChecksum {
+    /// Lowercase hex SHA-256 (already checked for shape).
+    Sha256(String),
+    /// CRC32C (Castagnoli): a hardware checksum for the transfer; the whole file's SHA-256,
+    /// verified on completion, stands for the content.
+    Crc32c(u32),
+}
+
+impl PartChecksum {
+    /// The name the part is received under ([`ReceivedPart::tag`]): its SHA-256, which names
+    /// these bytes; a CRC32C does not, so each receipt gets a name of its own.
+    fn tag(&self) -> String {
+        match self {
+            PartChecksum::Sha256(digest) => digest.clone(),
+            PartChecksum::Crc32c(crc) => format!("{crc:08x}-{}", uuid::Uuid::now_v7().simple()),
+        }
+    }
+}
+
+/// Stores part `number` of binary `binary` from `body`, whose checksum the caller declared as
+/// `declared`. Sending a part again replaces it. 422 when the length or checksum is wrong;
+/// nothing is stored then.
 pub async fn put_part<E: Display>(
     pool: &Pool,
     firmware: &Firmware,
     principal: &Principal,
     (binary, number): (&str, u64),
-    declared: &str,
+    declared: &PartChecksum,
     body: impl Stream<Item = Result<Bytes, E>> + Unpin,
 ) -> ApiResult<ReceivedPart> {
     let stored = binary_or_404(pool, principal, binary).await?;
@@ -57,9 +79,10 @@ pub async fn put_part<E: Display>(
         check_active(&product_of(&mut conn, principal, &stored).await?)?;
     }
     let expected = b.part_size.min(b.size - (number - 1) * b.part_size);
+    let tag = declared.tag();
     let etag = match stored.layout {
         BlobLayout::Parts => {
-            receive(firmware, &stored, number, expected, declared, body).await?;
+            receive(firmware, &stored, (number, &tag), expected, declared, body).await?;
             None
         }
         BlobLayout::Multipart => {
@@ -81,7 +104,15 @@ pub async fn put_part<E: Display>(
     let part = ReceivedPart {
         number,
         size: expected,
-        sha256: declared.to_owned(),
+        sha256: match declared {
+            PartChecksum::Sha256(digest) => Some(digest.clone()),
+            PartChecksum::Crc32c(_) => None,
+        },
+        crc32c: match declared {
+            PartChecksum::Sha256(_) => None,
+            PartChecksum::Crc32c(crc) => Some(format!("{crc:08x}")),
+        },
+        tag,
     };
     let mut tx = store::begin_write(pool).await?;
     let current = sql::get(&mut tx, &principal.org_id, &b.id).await?;
@@ -167,25 +198,22 @@ async fn multipart_upload(
     }
 }
 
-/// Streams part `number` into its object while hashing it; the object appears only when the
-/// body had exactly `expected` bytes with SHA-256 `declared`. Returns that digest.
+/// Streams part `number` (received as `tag`) into its object while checking it; the object
+/// appears only when the body had exactly `expected` bytes with the `declared` checksum.
 async fn receive<E: Display>(
     firmware: &Firmware,
     stored: &Stored,
-    number: u64,
+    (number, tag): (u64, &str),
     expected: u64,
-    declared: &str,
+    declared: &PartChecksum,
     body: impl Stream<Item = Result<Bytes, E>> + Unpin,
-) -> ApiResult<String> {
-    let key = part_key(&stored.blob_prefix, number, declared);
+) -> ApiResult<()> {
+    let key = part_key(&stored.blob_prefix, number, tag);
     let blobs = &firmware.blobs;
     let mut writer = blobs.writer(&key).await.map_err(blob_error)?;
     let mut sink = Sink::Object(&mut writer);
     match stream_into(&mut sink, number, expected, declared, body).await {
-        Ok(()) => {
-            writer.finish().await.map_err(blob_error)?;
-            Ok(declared.to_owned())
-        }
+        Ok(()) => writer.finish().await.map_err(blob_error),
         Err(err) => {
             writer.abort().await;
             Err(err)
@@ -213,16 +241,70 @@ impl Sink<'_> {
     }
 }
 
+/// The running check of a part's bytes against the declared checksum.
+enum Checker<'a> {
+    Sha256(Sha256, &'a str),
+    Crc32c(u32, u32),
+}
+
+impl<'a> Checker<'a> {
+    fn new(declared: &'a PartChecksum) -> Self {
+        match declared {
+            PartChecksum::Sha256(wanted) => Checker::Sha256(Sha256::new(), wanted),
+            PartChecksum::Crc32c(wanted) => Checker::Crc32c(0, *wanted),
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Checker::Sha256(hasher, _) => hasher.update(bytes),
+            Checker::Crc32c(crc, _) => *crc = crc32c::crc32c_append(*crc, bytes),
+        }
+    }
+
+    /// 422 unless the bytes had the declared checksum.
+    fn verify(self, number: u64) -> ApiResult<()> {
+        let (header, got, wanted) = match self {
+            Checker::Sha256(hasher, wanted) => {
+                let got = hex(&hasher.finalize());
+                if got == wanted {
+                    return Ok(());
+                }
+                (
+                    PART_SHA256_HEADER,
+                    format!("SHA-256 {got}"),
+                    wanted.to_owned(),
+                )
+            }
+            Checker::Crc32c(got, wanted) => {
+                if got == wanted {
+                    return Ok(());
+                }
+                let (got, wanted) = (format!("CRC32C {got:08x}"), format!("{wanted:08x}"));
+                (PART_CRC32C_HEADER, got, wanted)
+            }
+        };
+        Err(ApiError::invalid_field(
+            header,
+            format!(
+                "part {number} arrived with {got}, not the declared {wanted}: it was corrupted \
+                 on the way or the header is wrong; nothing was stored"
+            ),
+        )
+        .with_hint("send the part again"))
+    }
+}
+
 async fn stream_into<E: Display>(
     sink: &mut Sink<'_>,
     number: u64,
     expected: u64,
-    declared: &str,
+    declared: &PartChecksum,
     mut body: impl Stream<Item = Result<Bytes, E>> + Unpin,
 ) -> ApiResult<()> {
     let limit = usize::try_from(expected).unwrap_or(usize::MAX);
     let mut received = 0usize;
-    let mut hasher = Sha256::new();
+    let mut checker = Checker::new(declared);
     while let Some(chunk) = body.next().await {
         let chunk = chunk
             .map_err(|err| ApiError::bad_request(format!("could not read the part: {err}")))?;
@@ -230,7 +312,7 @@ async fn stream_into<E: Display>(
             return Err(ApiError::payload_too_large(limit));
         }
         received += chunk.len();
-        hasher.update(&chunk);
+        checker.update(&chunk);
         sink.put(chunk).await?;
     }
     if received != limit {
@@ -239,16 +321,41 @@ async fn stream_into<E: Display>(
             format!("part {number} must be {expected} bytes; {received} arrived"),
         ));
     }
-    let digest = hex(&hasher.finalize());
-    if digest != declared {
-        return Err(ApiError::invalid_field(
-            PART_SHA256_HEADER,
-            format!(
-                "part {number} arrived with SHA-256 {digest}, not the declared {declared}: it was \
-                 corrupted on the way or the header is wrong; nothing was stored"
-            ),
-        )
-        .with_hint("send the part again"));
+    checker.verify(number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_checked_by_crc32c_gets_a_new_name_each_time_it_is_received() {
+        // Two receipts with one CRC32C may hold other bytes: neither may take the other's key.
+        let crc = PartChecksum::Crc32c(0xe306_9283);
+        let (first, second) = (crc.tag(), crc.tag());
+        assert_ne!(first, second);
+        assert!(first.starts_with("e3069283-"), "{first}");
+        let sha = PartChecksum::Sha256("ab".repeat(32));
+        assert_eq!(
+            sha.tag(),
+            "ab".repeat(32),
+            "a SHA-256 names the bytes themselves"
+        );
     }
-    Ok(())
+
+    #[tokio::test]
+    async fn a_part_is_kept_only_with_the_declared_crc32c() {
+        let bytes = bytes::Bytes::from_static(b"123456789");
+        let body = || futures_util::stream::iter([Ok::<_, std::io::Error>(bytes.clone())]);
+        let mut kept = Vec::new();
+        let right = PartChecksum::Crc32c(0xe306_9283);
+        let mut sink = Sink::Memory(&mut kept);
+        stream_into(&mut sink, 1, 9, &right, body())
+            .await
+            .expect("the check value of CRC-32C");
+        let wrong = PartChecksum::Crc32c(0xe306_9284);
+        let mut sink = Sink::Memory(&mut kept);
+        let refused = stream_into(&mut sink, 1, 9, &wrong, body()).await;
+        assert!(refused.is_err(), "a wrong CRC32C is refused");
+    }
 }

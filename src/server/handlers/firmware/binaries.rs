@@ -9,7 +9,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::api::firmware::SHA256_HEADER;
-use crate::api::{Binary, BinaryListQuery, BinaryParts, BinaryUpload, CreateBinary, Page};
+use crate::api::{
+    Binary, BinaryListQuery, BinaryParts, BinaryUpload, CompleteBinary, CreateBinary, Page,
+};
 use crate::server::auth::Principal;
 use crate::server::domain::firmware::{binaries, lifecycle};
 use crate::server::error::ApiResult;
@@ -94,16 +96,20 @@ pub async fn parts(
 }
 
 /// Finish an upload: every part must be there and the SHA-256 over all of them must be the
-/// declared one; only then is the binary ready. A ready binary answers 200 again.
+/// one named here (`sha256`), or else the one declared with the upload; only then is the binary
+/// ready. A ready binary answers 200 again (409 if `sha256` names another digest).
 #[utoipa::path(post, path = "/v1/binaries/{binary}/complete", operation_id = "completeBinary", tag = "firmware",
     params(("binary" = String, Path, description = "Binary ID")),
+    request_body = CompleteBinary,
     responses((status = 200, body = Binary)))]
 pub async fn complete(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(binary): ApiPath<String>,
+    ApiJson(body): ApiJson<CompleteBinary>,
 ) -> ApiResult<Json<Binary>> {
-    let ready = binaries::complete(&state.pool, &state.firmware, &principal, &binary).await?;
+    let (pool, firmware, named) = (&state.pool, &state.firmware, body.sha256.as_deref());
+    let ready = binaries::complete(pool, firmware, &principal, &binary, named).await?;
     Ok(Json(ready))
 }
 

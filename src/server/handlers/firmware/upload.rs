@@ -1,5 +1,5 @@
-//! `PUT /v1/binaries/{binary}/parts/{number}`: the part's digest header and its body stream,
-//! handed to `domain::firmware::upload`, which hashes and stores the bytes as they arrive.
+//! `PUT /v1/binaries/{binary}/parts/{number}`: the part's checksum header and its body stream,
+//! handed to `domain::firmware::upload`, which checks and stores the bytes as they arrive.
 
 use axum::Json;
 use axum::body::Body;
@@ -7,19 +7,23 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 
 use crate::api::ReceivedPart;
-use crate::api::firmware::{PART_SHA256_HEADER, validate_sha256};
+use crate::api::firmware::{
+    PART_CRC32C_HEADER, PART_SHA256_HEADER, validate_crc32c, validate_sha256,
+};
 use crate::server::auth::Principal;
-use crate::server::domain::firmware::upload;
+use crate::server::domain::firmware::upload::{self, PartChecksum};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::ApiPath;
 use crate::server::state::AppState;
 
-/// Upload one part (raw bytes) with its SHA-256 in `x-fleet-part-sha256`. Sending a part again
-/// replaces it. 422 when the length or digest is wrong; nothing is stored then.
+/// Upload one part (raw bytes) with its SHA-256 in `x-fleet-part-sha256` or its CRC32C in
+/// `x-fleet-part-crc32c` (one of the two). Sending a part again replaces it. 422 when the length
+/// or checksum is wrong; nothing is stored then.
 #[utoipa::path(put, path = "/v1/binaries/{binary}/parts/{number}", operation_id = "uploadBinaryPart", tag = "firmware",
     params(("binary" = String, Path, description = "Binary ID"),
         ("number" = u64, Path, description = "Part number, from 1"),
-        ("x-fleet-part-sha256" = String, Header, description = "Lowercase hex SHA-256 of the part")),
+        ("x-fleet-part-sha256" = Option<String>, Header, description = "Lowercase hex SHA-256 of the part (or send x-fleet-part-crc32c)"),
+        ("x-fleet-part-crc32c" = Option<String>, Header, description = "CRC32C (Castagnoli) of the part as 8 lowercase hex digits (or send x-fleet-part-sha256); the whole file's SHA-256 is verified on completion")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = ReceivedPart)))]
 pub async fn put_part(
@@ -29,20 +33,42 @@ pub async fn put_part(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<ReceivedPart>> {
-    let declared = headers
-        .get(PART_SHA256_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if let Err(message) = validate_sha256(&declared) {
-        return Err(ApiError::bad_request(format!(
-            "header `{PART_SHA256_HEADER}` must carry the part's SHA-256: {message}"
-        )));
-    }
+    let declared = checksum(&headers)?;
     let (pool, firmware) = (&state.pool, &state.firmware);
     let part = (binary.as_str(), number);
     let bytes = body.into_data_stream();
     let received = upload::put_part(pool, firmware, &principal, part, &declared, bytes).await?;
     Ok(Json(received))
+}
+
+/// The part's checksum from exactly one of its two headers.
+fn checksum(headers: &HeaderMap) -> ApiResult<PartChecksum> {
+    let value = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or_default().trim().to_ascii_lowercase())
+    };
+    match (value(PART_SHA256_HEADER), value(PART_CRC32C_HEADER)) {
+        (Some(sha256), None) => match validate_sha256(&sha256) {
+            Ok(()) => Ok(PartChecksum::Sha256(sha256)),
+            Err(message) => Err(ApiError::bad_request(format!(
+                "header `{PART_SHA256_HEADER}` must carry the part's SHA-256: {message}"
+            ))),
+        },
+        (None, Some(crc)) => match validate_crc32c(&crc)
+            .and_then(|()| u32::from_str_radix(&crc, 16).map_err(|err| err.to_string()))
+        {
+            Ok(crc) => Ok(PartChecksum::Crc32c(crc)),
+            Err(message) => Err(ApiError::bad_request(format!(
+                "header `{PART_CRC32C_HEADER}` must carry the part's CRC32C: {message}"
+            ))),
+        },
+        (Some(_), Some(_)) => Err(ApiError::bad_request(format!(
+            "send one of `{PART_SHA256_HEADER}` and `{PART_CRC32C_HEADER}`, not both"
+        ))),
+        (None, None) => Err(ApiError::bad_request(format!(
+            "header `{PART_SHA256_HEADER}` must carry the part's SHA-256 (or \
+             `{PART_CRC32C_HEADER}` its CRC32C)"
+        ))),
+    }
 }

@@ -274,27 +274,51 @@ pub async fn restart(
     Ok(())
 }
 
-pub async fn mark_ready(conn: &mut Conn, id: &BinaryId, now: DateTime<Utc>) -> sqlx::Result<()> {
-    query("UPDATE binaries SET state = 'ready', ready_at = $1, active_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id.as_str())
-        .execute(&mut *conn)
-        .await?;
+/// Marks the binary ready with the SHA-256 its parts were verified to have (the declared one,
+/// or the one named on completion).
+pub async fn mark_ready(
+    conn: &mut Conn,
+    id: &BinaryId,
+    sha256: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    query(
+        "UPDATE binaries SET state = 'ready', sha256 = $1, ready_at = $2, active_at = $2 \
+         WHERE id = $3",
+    )
+    .bind(sha256)
+    .bind(now)
+    .bind(id.as_str())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
+#[derive(sqlx::FromRow)]
+struct PartRow {
+    number: i64,
+    size: i64,
+    sha256: String,
+    crc32c: Option<String>,
+    tag: Option<String>,
+}
+
 pub async fn parts(conn: &mut Conn, id: &BinaryId) -> sqlx::Result<Vec<ReceivedPart>> {
-    let rows: Vec<(i64, i64, String)> =
-        query("SELECT number, size, sha256 FROM binary_parts WHERE binary_id = $1 ORDER BY number")
-            .bind(id.as_str())
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows: Vec<PartRow> = query(
+        "SELECT number, size, sha256, crc32c, tag FROM binary_parts WHERE binary_id = $1 \
+         ORDER BY number",
+    )
+    .bind(id.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(number, size, sha256)| ReceivedPart {
-            number: to_u64(number),
-            size: to_u64(size),
-            sha256,
+        .map(|row| ReceivedPart {
+            number: to_u64(row.number),
+            size: to_u64(row.size),
+            tag: row.tag.unwrap_or_else(|| row.sha256.clone()),
+            sha256: (!row.sha256.is_empty()).then_some(row.sha256),
+            crc32c: row.crc32c,
         })
         .collect())
 }
@@ -331,7 +355,7 @@ pub async fn set_multipart_upload(
 }
 
 /// Records a verified part, with the store's ETag for a multipart upload (a re-sent part
-/// replaces the record).
+/// replaces the record). `part.tag` must be its SHA-256 when it has one, else unique.
 pub async fn record_part(
     conn: &mut Conn,
     id: &BinaryId,
@@ -340,15 +364,19 @@ pub async fn record_part(
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     query(
-        "INSERT INTO binary_parts (binary_id, number, size, sha256, etag, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (binary_id, number) DO UPDATE \
-         SET size = excluded.size, sha256 = excluded.sha256, etag = excluded.etag, \
-         received_at = excluded.received_at",
+        "INSERT INTO binary_parts (binary_id, number, size, sha256, crc32c, tag, etag, \
+         received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (binary_id, number) DO UPDATE \
+         SET size = excluded.size, sha256 = excluded.sha256, crc32c = excluded.crc32c, \
+         tag = excluded.tag, etag = excluded.etag, received_at = excluded.received_at",
     )
     .bind(id.as_str())
     .bind(to_i64(part.number))
     .bind(to_i64(part.size))
-    .bind(&part.sha256)
+    .bind(part.sha256.as_deref().unwrap_or_default())
+    .bind(part.crc32c.as_deref())
+    // A part named by its SHA-256 keeps the key it always had (tag NULL).
+    .bind((part.sha256.as_deref() != Some(part.tag.as_str())).then_some(part.tag.as_str()))
     .bind(etag)
     .bind(now)
     .execute(&mut *conn)
