@@ -1,4 +1,4 @@
--- The PostgreSQL twin of ../sqlite/0013_bulk_events.sql: the same table and meaning.
+-- The PostgreSQL twin of ../sqlite/0014_bulk_events.sql: the same table and meaning.
 -- A bulk operation (move, cohort assign/unassign, import) is one audit event per product it
 -- touched, not one per device; which devices it changed, with each device's facts from before
 -- the change, are the rows here. A device's history (`event list --resource DEVICE`) reads
