@@ -56,6 +56,8 @@ mod cli_tables;
 mod cli_tables_fit;
 mod cli_wording;
 mod common;
+mod config_api;
+mod config_support;
 mod device_certs;
 mod device_check_in_interval;
 mod device_checkin;

@@ -10,6 +10,7 @@ pub mod bulk;
 pub mod bulk_import;
 pub mod cas;
 pub mod cohorts;
+pub mod configs;
 pub mod copy;
 pub mod device_certs;
 pub mod device_identity;
