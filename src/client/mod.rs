@@ -7,6 +7,7 @@ mod api_keys;
 mod bulk;
 mod cas;
 mod cohorts;
+mod configs;
 pub mod device;
 mod device_certs;
 mod devices;
@@ -31,6 +32,7 @@ pub use api_keys::ApiKeys;
 pub use bulk::Bulk;
 pub use cas::Cas;
 pub use cohorts::Cohorts;
+pub use configs::{ConfigTarget, Configs};
 pub use device_certs::DeviceCerts;
 pub use devices::Devices;
 pub use events::Events;
@@ -137,6 +139,10 @@ impl ApiClient {
         Products::new(self)
     }
 
+    pub fn configs(&self) -> Configs<'_> {
+        Configs::new(self)
+    }
+
     pub fn cohorts(&self) -> Cohorts<'_> {
         Cohorts::new(self)
     }
@@ -211,6 +217,21 @@ impl ApiClient {
         error::decode(self, response).await
     }
 
+    /// A write that only applies at `revision` of the resource (`If-Match`; 412 otherwise).
+    async fn write_at<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: &B,
+        revision: Option<i64>,
+    ) -> Result<T> {
+        let body = serde_json::to_vec(body)
+            .map_err(|err| Error::failure("could not encode the request").with_source(err))?;
+        let payload = Some(Payload::Json(body.into()));
+        let response = self.execute_with(method, url, payload, revision).await?;
+        error::decode(self, response).await
+    }
+
     async fn delete(&self, url: Url) -> Result<()> {
         self.execute(Method::DELETE, url, None).await?;
         Ok(())
@@ -225,6 +246,17 @@ impl ApiClient {
         url: Url,
         body: Option<Payload<'_>>,
     ) -> Result<Response> {
+        self.execute_with(method, url, body, None).await
+    }
+
+    /// [`ApiClient::execute`], with `If-Match: "<revision>"` when given.
+    async fn execute_with(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Payload<'_>>,
+        if_match: Option<i64>,
+    ) -> Result<Response> {
         let idempotency_key =
             (method != Method::GET).then(|| uuid::Uuid::now_v7().hyphenated().to_string());
         let attempt = || async {
@@ -232,6 +264,9 @@ impl ApiClient {
             let mut request = self.inner.http.request(method.clone(), url.clone());
             if let Some(key) = &idempotency_key {
                 request = request.header(api::IDEMPOTENCY_KEY_HEADER, key);
+            }
+            if let Some(revision) = if_match {
+                request = request.header(reqwest::header::IF_MATCH, format!("\"{revision}\""));
             }
             if let Some(body) = &body {
                 request = request
