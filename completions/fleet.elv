@@ -39,6 +39,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand product 'Manage products: the device types of your organization'
             cand cohort 'Manage cohorts: groups of devices within a product'
             cand device 'Manage devices'
+            cand config 'Manage configurations of products, cohorts and devices'
             cand ca 'Manage the CAs whose certificates admit a product''s devices'
             cand api-key 'Manage API keys: roles, product scopes, expiry, revocation'
             cand event 'Read the audit log: every write and refused request'
@@ -943,6 +944,392 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;device;help;cert;issue'= {
         }
         &'fleet;device;help;help'= {
+        }
+        &'fleet;config'= {
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand show 'Show a configuration document (or with --effective, what devices get)'
+            cand set 'Set keys by dotted path (values are JSON, else text)'
+            cand unset 'Remove keys by dotted path (an override then inherits them again)'
+            cand apply 'Replace a whole document from a JSON file or stdin'
+            cand edit 'Edit a document in $EDITOR, checked before it is sent'
+            cand history 'List a document''s revisions, newest first'
+            cand diff 'Show what changed between two revisions'
+            cand rollback 'Make an earlier revision''s document current again, as a new revision'
+            cand schema 'Show, set or remove the product''s JSON Schema'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;config;show'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --cohort 'A cohort''s override (name or ID) instead of the product''s document'
+            cand --device 'A device''s override (identifier or ID) instead of the product''s document'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --effective 'Merge in the levels above (what a device of this level receives)'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;config;set'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --cohort 'A cohort''s override (name or ID) instead of the product''s document'
+            cand --device 'A device''s override (identifier or ID) instead of the product''s document'
+            cand -m 'Why, kept with the revision (shown by `fleet config history`)'
+            cand --message 'Why, kept with the revision (shown by `fleet config history`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --secret 'Mark these keys secret: stored and sent to devices, shown to people as "***"'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;config;unset'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --cohort 'A cohort''s override (name or ID) instead of the product''s document'
+            cand --device 'A device''s override (identifier or ID) instead of the product''s document'
+            cand -m 'Why, kept with the revision (shown by `fleet config history`)'
+            cand --message 'Why, kept with the revision (shown by `fleet config history`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;config;apply'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --cohort 'A cohort''s override (name or ID) instead of the product''s document'
+            cand --device 'A device''s override (identifier or ID) instead of the product''s document'
+            cand -f 'A JSON object; `-` reads stdin'
+            cand --file 'A JSON object; `-` reads stdin'
+            cand --secret 'Mark these dotted key paths secret (repeatable)'
+            cand -m 'Why, kept with the revision (shown by `fleet config history`)'
+            cand --message 'Why, kept with the revision (shown by `fleet config history`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;config;edit'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --cohort 'A cohort''s override (name or ID) instead of the product''s document'
+            cand --device 'A device''s override (identifier or ID) instead of the product''s document'
+            cand -m 'Why, kept with the revision (shown by `fleet config history`)'
+            cand --message 'Why, kept with the revision (shown by `fleet config history`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;config;history'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --cohort 'A cohort''s override (name or ID) instead of the product''s document'
+            cand --device 'A device''s override (identifier or ID) instead of the product''s document'
+            cand --limit 'At most N revisions (1–1000)'
+            cand --before 'Only revisions older than this one'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;config;diff'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --cohort 'A cohort''s override (name or ID) instead of the product''s document'
+            cand --device 'A device''s override (identifier or ID) instead of the product''s document'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;config;rollback'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --cohort 'A cohort''s override (name or ID) instead of the product''s document'
+            cand --device 'A device''s override (identifier or ID) instead of the product''s document'
+            cand -m 'Why, kept with the revision (shown by `fleet config history`)'
+            cand --message 'Why, kept with the revision (shown by `fleet config history`)'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;config;schema'= {
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand set 'Set the JSON Schema every effective configuration of the product must satisfy'
+            cand show 'Show the product''s JSON Schema'
+            cand delete 'Remove the product''s JSON Schema (any JSON object is accepted again)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;config;schema;set'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand -f 'A JSON Schema (an object); `-` reads stdin'
+            cand --file 'A JSON Schema (an object); `-` reads stdin'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;config;schema;show'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;config;schema;delete'= {
+            cand -P 'Product name or ID'
+            cand --product 'Product name or ID'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'fleet;config;schema;help'= {
+            cand set 'Set the JSON Schema every effective configuration of the product must satisfy'
+            cand show 'Show the product''s JSON Schema'
+            cand delete 'Remove the product''s JSON Schema (any JSON object is accepted again)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;config;schema;help;set'= {
+        }
+        &'fleet;config;schema;help;show'= {
+        }
+        &'fleet;config;schema;help;delete'= {
+        }
+        &'fleet;config;schema;help;help'= {
+        }
+        &'fleet;config;help'= {
+            cand show 'Show a configuration document (or with --effective, what devices get)'
+            cand set 'Set keys by dotted path (values are JSON, else text)'
+            cand unset 'Remove keys by dotted path (an override then inherits them again)'
+            cand apply 'Replace a whole document from a JSON file or stdin'
+            cand edit 'Edit a document in $EDITOR, checked before it is sent'
+            cand history 'List a document''s revisions, newest first'
+            cand diff 'Show what changed between two revisions'
+            cand rollback 'Make an earlier revision''s document current again, as a new revision'
+            cand schema 'Show, set or remove the product''s JSON Schema'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fleet;config;help;show'= {
+        }
+        &'fleet;config;help;set'= {
+        }
+        &'fleet;config;help;unset'= {
+        }
+        &'fleet;config;help;apply'= {
+        }
+        &'fleet;config;help;edit'= {
+        }
+        &'fleet;config;help;history'= {
+        }
+        &'fleet;config;help;diff'= {
+        }
+        &'fleet;config;help;rollback'= {
+        }
+        &'fleet;config;help;schema'= {
+            cand set 'Set the JSON Schema every effective configuration of the product must satisfy'
+            cand show 'Show the product''s JSON Schema'
+            cand delete 'Remove the product''s JSON Schema (any JSON object is accepted again)'
+        }
+        &'fleet;config;help;schema;set'= {
+        }
+        &'fleet;config;help;schema;show'= {
+        }
+        &'fleet;config;help;schema;delete'= {
+        }
+        &'fleet;config;help;help'= {
         }
         &'fleet;ca'= {
             cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
@@ -2413,6 +2800,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand product 'Manage products: the device types of your organization'
             cand cohort 'Manage cohorts: groups of devices within a product'
             cand device 'Manage devices'
+            cand config 'Manage configurations of products, cohorts and devices'
             cand ca 'Manage the CAs whose certificates admit a product''s devices'
             cand api-key 'Manage API keys: roles, product scopes, expiry, revocation'
             cand event 'Read the audit log: every write and refused request'
@@ -2516,6 +2904,44 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;help;device;cert;revoke'= {
         }
         &'fleet;help;device;cert;issue'= {
+        }
+        &'fleet;help;config'= {
+            cand show 'Show a configuration document (or with --effective, what devices get)'
+            cand set 'Set keys by dotted path (values are JSON, else text)'
+            cand unset 'Remove keys by dotted path (an override then inherits them again)'
+            cand apply 'Replace a whole document from a JSON file or stdin'
+            cand edit 'Edit a document in $EDITOR, checked before it is sent'
+            cand history 'List a document''s revisions, newest first'
+            cand diff 'Show what changed between two revisions'
+            cand rollback 'Make an earlier revision''s document current again, as a new revision'
+            cand schema 'Show, set or remove the product''s JSON Schema'
+        }
+        &'fleet;help;config;show'= {
+        }
+        &'fleet;help;config;set'= {
+        }
+        &'fleet;help;config;unset'= {
+        }
+        &'fleet;help;config;apply'= {
+        }
+        &'fleet;help;config;edit'= {
+        }
+        &'fleet;help;config;history'= {
+        }
+        &'fleet;help;config;diff'= {
+        }
+        &'fleet;help;config;rollback'= {
+        }
+        &'fleet;help;config;schema'= {
+            cand set 'Set the JSON Schema every effective configuration of the product must satisfy'
+            cand show 'Show the product''s JSON Schema'
+            cand delete 'Remove the product''s JSON Schema (any JSON object is accepted again)'
+        }
+        &'fleet;help;config;schema;set'= {
+        }
+        &'fleet;help;config;schema;show'= {
+        }
+        &'fleet;help;config;schema;delete'= {
         }
         &'fleet;help;ca'= {
             cand add 'Register a CA certificate for a product''s devices'

@@ -45,6 +45,7 @@ complete -c fleet -n "__fish_fleet_needs_command" -s V -l version -d 'Print vers
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "product" -d 'Manage products: the device types of your organization'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "device" -d 'Manage devices'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "config" -d 'Manage configurations of products, cohorts and devices'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "ca" -d 'Manage the CAs whose certificates admit a product\'s devices'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "event" -d 'Read the audit log: every write and refused request'
@@ -690,6 +691,245 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import devices from a CSV file'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "cert" -d 'Register, list, revoke and issue device certificates'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "show" -d 'Show a configuration document (or with --effective, what devices get)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "set" -d 'Set keys by dotted path (values are JSON, else text)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "unset" -d 'Remove keys by dotted path (an override then inherits them again)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "apply" -d 'Replace a whole document from a JSON file or stdin'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "edit" -d 'Edit a document in $EDITOR, checked before it is sent'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "history" -d 'List a document\'s revisions, newest first'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "diff" -d 'Show what changed between two revisions'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "rollback" -d 'Make an earlier revision\'s document current again, as a new revision'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "schema" -d 'Show, set or remove the product\'s JSON Schema'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -l cohort -d 'A cohort\'s override (name or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -l device -d 'A device\'s override (identifier or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -l effective -d 'Merge in the levels above (what a device of this level receives)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -l cohort -d 'A cohort\'s override (name or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -l device -d 'A device\'s override (identifier or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -s m -l message -d 'Why, kept with the revision (shown by `fleet config history`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -l secret -d 'Mark these keys secret: stored and sent to devices, shown to people as "***"'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -l cohort -d 'A cohort\'s override (name or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -l device -d 'A device\'s override (identifier or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -s m -l message -d 'Why, kept with the revision (shown by `fleet config history`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from unset" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -l cohort -d 'A cohort\'s override (name or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -l device -d 'A device\'s override (identifier or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -s f -l file -d 'A JSON object; `-` reads stdin' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -l secret -d 'Mark these dotted key paths secret (repeatable)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -s m -l message -d 'Why, kept with the revision (shown by `fleet config history`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -l cohort -d 'A cohort\'s override (name or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -l device -d 'A device\'s override (identifier or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -s m -l message -d 'Why, kept with the revision (shown by `fleet config history`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from edit" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -l cohort -d 'A cohort\'s override (name or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -l device -d 'A device\'s override (identifier or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -l limit -d 'At most N revisions (1–1000)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -l before -d 'Only revisions older than this one' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from history" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -l cohort -d 'A cohort\'s override (name or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -l device -d 'A device\'s override (identifier or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -s P -l product -d 'Product name or ID' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -l cohort -d 'A cohort\'s override (name or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -l device -d 'A device\'s override (identifier or ID) instead of the product\'s document' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -s m -l message -d 'Why, kept with the revision (shown by `fleet config history`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -f -a "set" -d 'Set the JSON Schema every effective configuration of the product must satisfy'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -f -a "show" -d 'Show the product\'s JSON Schema'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -f -a "delete" -d 'Remove the product\'s JSON Schema (any JSON object is accepted again)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from schema" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a configuration document (or with --effective, what devices get)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set keys by dotted path (values are JSON, else text)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "unset" -d 'Remove keys by dotted path (an override then inherits them again)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "apply" -d 'Replace a whole document from a JSON file or stdin'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Edit a document in $EDITOR, checked before it is sent'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "history" -d 'List a document\'s revisions, newest first'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "diff" -d 'Show what changed between two revisions'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "rollback" -d 'Make an earlier revision\'s document current again, as a new revision'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "schema" -d 'Show, set or remove the product\'s JSON Schema'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
 complete -c fleet -n "__fish_fleet_using_subcommand ca; and not __fish_seen_subcommand_from add list show update delete generate help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
@@ -1874,22 +2114,23 @@ complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "api-key" -d 'Manage API keys directly in the database, without a running service'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "migrate" -d 'Copy a deployment to another database (e.g. SQLite to PostgreSQL) and verify the copy'
 complete -c fleet -n "__fish_fleet_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "product" -d 'Manage products: the device types of your organization'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "device" -d 'Manage devices'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "ca" -d 'Manage the CAs whose certificates admit a product\'s devices'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "event" -d 'Read the audit log: every write and refused request'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "firmware" -d 'Push, list, show, pull and abandon firmware binaries'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "signing-key" -d 'Manage Ed25519 keys that sign firmware'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "bundle" -d 'Manage bundles: ordered sets of a product\'s binaries'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "release" -d 'Manage releases: bundles rolled out to cohorts'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "simulate" -d 'Run simulated devices against the device API: check-ins, updates, reports'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "whoami" -d 'Show the profile, URL and API key in effect and where each came from'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "completions" -d 'Print a shell completion script'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "server" -d 'Run the fleet service: the HTTP API over an embedded SQLite database, or over PostgreSQL with `--database-url`'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "product" -d 'Manage products: the device types of your organization'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "cohort" -d 'Manage cohorts: groups of devices within a product'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "device" -d 'Manage devices'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "config" -d 'Manage configurations of products, cohorts and devices'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "ca" -d 'Manage the CAs whose certificates admit a product\'s devices'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "api-key" -d 'Manage API keys: roles, product scopes, expiry, revocation'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "event" -d 'Read the audit log: every write and refused request'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "firmware" -d 'Push, list, show, pull and abandon firmware binaries'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "signing-key" -d 'Manage Ed25519 keys that sign firmware'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "bundle" -d 'Manage bundles: ordered sets of a product\'s binaries'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "release" -d 'Manage releases: bundles rolled out to cohorts'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "simulate" -d 'Run simulated devices against the device API: check-ins, updates, reports'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "whoami" -d 'Show the profile, URL and API key in effect and where each came from'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "profile" -d 'Manage connection profiles (service URL + API key)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "completions" -d 'Print a shell completion script'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "server" -d 'Run the fleet service: the HTTP API over an embedded SQLite database, or over PostgreSQL with `--database-url`'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from product cohort device config ca api-key event firmware signing-key bundle release simulate whoami profile completions server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "create" -d 'Create a product'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "list" -d 'List products'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from product" -f -a "show" -d 'Show one product'
@@ -1914,6 +2155,15 @@ complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcom
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "move" -d 'Move devices to another product (they must be re-provisioned)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "import" -d 'Import devices from a CSV file'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "cert" -d 'Register, list, revoke and issue device certificates'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Show a configuration document (or with --effective, what devices get)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "set" -d 'Set keys by dotted path (values are JSON, else text)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "unset" -d 'Remove keys by dotted path (an override then inherits them again)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "apply" -d 'Replace a whole document from a JSON file or stdin'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "edit" -d 'Edit a document in $EDITOR, checked before it is sent'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "history" -d 'List a document\'s revisions, newest first'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "diff" -d 'Show what changed between two revisions'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "rollback" -d 'Make an earlier revision\'s document current again, as a new revision'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "schema" -d 'Show, set or remove the product\'s JSON Schema'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "add" -d 'Register a CA certificate for a product\'s devices'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "list" -d 'List certificate authorities, of one product or all'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "show" -d 'Show one certificate authority'

@@ -6,8 +6,8 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::commands::{
-    api_key, bundle, ca, cohort, completions, device, event, firmware, product, profile, release,
-    signing_key, simulate, whoami,
+    api_key, bundle, ca, cohort, completions, config, device, event, firmware, product, profile,
+    release, signing_key, simulate, whoami,
 };
 use crate::context::{Context, Options};
 use crate::error::{Error, Result};
@@ -49,6 +49,7 @@ fn dispatch(command: Command, global: GlobalArgs, color: bool, printer: &Printer
         Command::Product(cmd) => block_on(product::run(&ctx, cmd)),
         Command::Cohort(cmd) => block_on(cohort::run(&ctx, cmd)),
         Command::Device(cmd) => block_on(device::run(&ctx, cmd)),
+        Command::Config(cmd) => block_on(config::run(&ctx, cmd)),
         Command::Ca(cmd) => block_on(ca::run(&ctx, cmd)),
         Command::ApiKey(cmd) => block_on(api_key::run(&ctx, cmd)),
         Command::Event(cmd) => block_on(event::run(&ctx, cmd)),

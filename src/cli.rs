@@ -102,6 +102,9 @@ pub enum Command {
     /// Manage devices
     #[command(subcommand)]
     Device(commands::device::DeviceCommand),
+    /// Manage configurations of products, cohorts and devices
+    #[command(subcommand)]
+    Config(commands::config::ConfigCommand),
     /// Manage the CAs whose certificates admit a product's devices
     #[command(subcommand)]
     Ca(commands::ca::CaCommand),

@@ -47,9 +47,14 @@ pub struct CheckIn {
     pub boot_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uptime_s: Option<u64>,
-    /// Revision of the configuration the device applied last.
+    /// Revision of the configuration the device applied last (the `revision` of the
+    /// answer's `config`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_revision: Option<i64>,
+    /// The configuration the device was sent and could not apply; the service sends that
+    /// revision no more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_failure: Option<ConfigFailure>,
     /// Free-form status object, kept as the device's latest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<serde_json::Value>,
@@ -65,8 +70,33 @@ pub struct CheckInAnswer {
     pub product: String,
     pub cohort: Option<String>,
     pub update: Option<UpdateOffer>,
+    /// The device's effective configuration, when it differs from the one it reported
+    /// applying (absent otherwise, and when nothing is configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<DeliveredConfig>,
     /// Seconds until the next check-in.
     pub next_check_in_s: u32,
+}
+
+/// A device's effective configuration (product ← cohort ← device, secrets included).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct DeliveredConfig {
+    /// What the device reports as `config_revision` once it applied it: a fingerprint of the
+    /// document, equal for equal documents.
+    pub revision: i64,
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
+    pub document: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A configuration the device could not apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFailure {
+    pub revision: i64,
+    /// Why, in the device's words (at most 1,024 characters).
+    pub reason: String,
 }
 
 /// The release a device should install: its bundle's binaries for the device's target.

@@ -51,6 +51,12 @@ pub enum AuditAction {
     CohortCreated,
     CohortDeleted,
     CohortUpdated,
+    /// A new revision of a product's, cohort's or device's configuration.
+    ConfigUpdated,
+    /// A new revision made of an earlier one's document.
+    ConfigRolledBack,
+    ConfigSchemaUpdated,
+    ConfigSchemaDeleted,
     DeviceCohortAssigned,
     DeviceCohortUnassigned,
     DeviceCertAdded,
@@ -101,6 +107,10 @@ impl AuditAction {
             AuditAction::CohortCreated => "cohort.created",
             AuditAction::CohortDeleted => "cohort.deleted",
             AuditAction::CohortUpdated => "cohort.updated",
+            AuditAction::ConfigUpdated => "config.updated",
+            AuditAction::ConfigRolledBack => "config.rolled_back",
+            AuditAction::ConfigSchemaUpdated => "config_schema.updated",
+            AuditAction::ConfigSchemaDeleted => "config_schema.deleted",
             AuditAction::DeviceCohortAssigned => "device.cohort_assigned",
             AuditAction::DeviceCohortUnassigned => "device.cohort_unassigned",
             AuditAction::DeviceCertAdded => "device_cert.added",

@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod bulk;
 pub mod ca;
 pub mod cohort;
+pub mod config;
 pub mod device;
 pub mod device_api;
 pub mod device_cert;

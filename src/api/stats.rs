@@ -31,6 +31,10 @@ pub struct Stats {
     /// For a product: the current (newest) release of each cohort; for a cohort: its current
     /// release; for a release: that release. Newest first.
     pub updates: Vec<ReleaseUpdates>,
+    /// How many of the scope's devices run their latest effective configuration; absent when
+    /// nothing is configured for the product (and for a release's statistics).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<super::config::ConfigStats>,
 }
 
 /// What the figures are about.

@@ -7,6 +7,7 @@ mod api_keys;
 mod bulk;
 mod cas;
 mod cohorts;
+mod configs;
 pub mod device;
 mod device_certs;
 mod devices;
@@ -32,6 +33,7 @@ pub use api_keys::ApiKeys;
 pub use bulk::Bulk;
 pub use cas::Cas;
 pub use cohorts::Cohorts;
+pub use configs::{ConfigTarget, Configs};
 pub use device_certs::DeviceCerts;
 pub use devices::Devices;
 pub use events::Events;
@@ -93,6 +95,15 @@ impl std::fmt::Debug for ApiClient {
     }
 }
 
+/// What one request sets beyond the client's defaults.
+#[derive(Debug, Default, Clone, Copy)]
+struct RequestOptions {
+    /// Another overall timeout than the client's (streamed answers).
+    timeout: Option<Duration>,
+    /// `If-Match: "<revision>"`: the write applies only at that revision (412 otherwise).
+    if_match: Option<i64>,
+}
+
 impl ApiClient {
     /// A client for the service at `api_url` (e.g. `http://127.0.0.1:4040`) using `api_key`.
     pub fn new(api_url: &str, api_key: &str) -> Result<Self> {
@@ -144,6 +155,10 @@ impl ApiClient {
 
     pub fn products(&self) -> Products<'_> {
         Products::new(self)
+    }
+
+    pub fn configs(&self) -> Configs<'_> {
+        Configs::new(self)
     }
 
     pub fn cohorts(&self) -> Cohorts<'_> {
@@ -223,8 +238,30 @@ impl ApiClient {
     /// A GET whose answer the caller reads as a stream (see [`STREAM_TIMEOUT`]): the response
     /// once its status is a success, else the service's error.
     async fn get_streamed(&self, url: Url) -> Result<Response> {
-        self.execute_with(Method::GET, url, None, Some(STREAM_TIMEOUT))
-            .await
+        let options = RequestOptions {
+            timeout: Some(STREAM_TIMEOUT),
+            ..RequestOptions::default()
+        };
+        self.execute_with(Method::GET, url, None, options).await
+    }
+
+    /// A write that only applies at `revision` of the resource (`If-Match`; 412 otherwise).
+    async fn write_at<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: &B,
+        revision: Option<i64>,
+    ) -> Result<T> {
+        let body = serde_json::to_vec(body)
+            .map_err(|err| Error::failure("could not encode the request").with_source(err))?;
+        let payload = Some(Payload::Json(body.into()));
+        let options = RequestOptions {
+            if_match: revision,
+            ..RequestOptions::default()
+        };
+        let response = self.execute_with(method, url, payload, options).await?;
+        error::decode(self, response).await
     }
 
     async fn delete(&self, url: Url) -> Result<()> {
@@ -241,17 +278,19 @@ impl ApiClient {
         url: Url,
         body: Option<Payload<'_>>,
     ) -> Result<Response> {
-        self.execute_with(method, url, body, None).await
+        self.execute_with(method, url, body, RequestOptions::default())
+            .await
     }
 
-    /// [`ApiClient::execute`] with another overall timeout than the client's.
+    /// [`ApiClient::execute`] with the `options` of this one request.
     async fn execute_with(
         &self,
         method: Method,
         url: Url,
         body: Option<Payload<'_>>,
-        timeout: Option<Duration>,
+        options: RequestOptions,
     ) -> Result<Response> {
+        let RequestOptions { timeout, if_match } = options;
         let idempotency_key =
             (method != Method::GET).then(|| uuid::Uuid::now_v7().hyphenated().to_string());
         let attempt = || async {
@@ -262,6 +301,9 @@ impl ApiClient {
             }
             if let Some(key) = &idempotency_key {
                 request = request.header(api::IDEMPOTENCY_KEY_HEADER, key);
+            }
+            if let Some(revision) = if_match {
+                request = request.header(reqwest::header::IF_MATCH, format!("\"{revision}\""));
             }
             if let Some(body) = &body {
                 request = request

@@ -8,6 +8,7 @@ pub mod by_id;
 pub mod ca;
 pub mod cohort;
 pub mod completions;
+pub mod config;
 pub mod device;
 pub mod event;
 pub mod firmware;

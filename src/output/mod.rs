@@ -6,6 +6,7 @@
 
 mod access;
 mod bars;
+mod config_view;
 mod device_view;
 mod escape;
 mod firmware;

@@ -168,6 +168,16 @@ pub fn render(stats: &Stats, width: usize, color: bool) -> String {
         s.line("");
         s.section("Updates", "no release");
     }
+    if let Some(config) = &stats.config {
+        s.line("");
+        let text = format!(
+            "{} run the latest configuration, {} pending, {} failed to apply it",
+            number(config.latest),
+            number(config.pending),
+            number(config.failed)
+        );
+        s.section("Configuration", &text);
+    }
     s.out
 }
 
@@ -402,6 +412,7 @@ mod tests {
                 ],
                 median_offer_to_success_ms: Some(83_250),
             }],
+            config: None,
         }
     }
 

@@ -13,8 +13,8 @@ use utoipa_axum::router::UtoipaMethodRouter;
 
 pub use super::authz::Access;
 use super::handlers::{
-    api_keys, bulk, cas, cohorts, device_certs, device_status, devices, events, firmware, meta,
-    products, stats,
+    api_keys, bulk, cas, cohorts, configs, device_certs, device_status, devices, events, firmware,
+    meta, products, stats,
 };
 use super::state::AppState;
 
@@ -144,6 +144,7 @@ pub fn all() -> Vec<Route> {
         meta::routes(),
         products::routes(),
         cohorts::routes(),
+        configs::routes(),
         devices::routes(),
         device_status::routes(),
         api_keys::routes(),

@@ -70,6 +70,7 @@ impl SimDevice {
             boot_id: Some(self.boot_id.clone()),
             uptime_s: Some(self.booted.elapsed().as_secs()),
             config_revision: None,
+            config_failure: None,
             status: None,
         }
     }

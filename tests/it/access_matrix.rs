@@ -188,6 +188,84 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
         "/v1/devices/{device}/certificates/{cert}/revoke",
         [200, 200, 403, 200, 404],
     ),
+    // Configurations (issue 13).
+    ("GET", "/v1/products/{product}/config", READ),
+    (
+        "PUT",
+        "/v1/products/{product}/config",
+        [200, 200, 403, 200, 404],
+    ),
+    (
+        "PATCH",
+        "/v1/products/{product}/config",
+        [200, 200, 403, 200, 404],
+    ),
+    ("GET", "/v1/products/{product}/config/revisions", READ),
+    ("GET", "/v1/products/{product}/config/diff", READ),
+    (
+        "POST",
+        "/v1/products/{product}/config/rollback",
+        [200, 200, 403, 200, 404],
+    ),
+    (
+        "GET",
+        "/v1/products/{product}/cohorts/{cohort}/config",
+        READ,
+    ),
+    (
+        "PUT",
+        "/v1/products/{product}/cohorts/{cohort}/config",
+        [200, 200, 403, 200, 404],
+    ),
+    (
+        "PATCH",
+        "/v1/products/{product}/cohorts/{cohort}/config",
+        [200, 200, 403, 200, 404],
+    ),
+    (
+        "GET",
+        "/v1/products/{product}/cohorts/{cohort}/config/revisions",
+        READ,
+    ),
+    (
+        "GET",
+        "/v1/products/{product}/cohorts/{cohort}/config/diff",
+        READ,
+    ),
+    (
+        "POST",
+        "/v1/products/{product}/cohorts/{cohort}/config/rollback",
+        [200, 200, 403, 200, 404],
+    ),
+    ("GET", "/v1/devices/{device}/config", READ),
+    (
+        "PUT",
+        "/v1/devices/{device}/config",
+        [200, 200, 403, 200, 404],
+    ),
+    (
+        "PATCH",
+        "/v1/devices/{device}/config",
+        [200, 200, 403, 200, 404],
+    ),
+    ("GET", "/v1/devices/{device}/config/revisions", READ),
+    ("GET", "/v1/devices/{device}/config/diff", READ),
+    (
+        "POST",
+        "/v1/devices/{device}/config/rollback",
+        [200, 200, 403, 200, 404],
+    ),
+    ("GET", "/v1/products/{product}/config/schema", READ),
+    (
+        "PUT",
+        "/v1/products/{product}/config/schema",
+        [200, 200, 403, 200, 404],
+    ),
+    (
+        "DELETE",
+        "/v1/products/{product}/config/schema",
+        [200, 200, 403, 200, 404],
+    ),
 ];
 
 /// A product-scoped read, and a create in a product (firmware rows).
@@ -258,6 +336,9 @@ async fn fixture(api: &Api, route: &str) -> Fixture {
     api.device(json!({ "identifier": d, "product": format!("p{n}") }))
         .await;
     let (_, k) = key(api, &format!("k{n}"), "read", None).await;
+    if route.contains("/config") {
+        crate::config_support::configure_fixture(api, &format!("p{n}"), &c, &d).await;
+    }
     let fw = if crate::firmware_matrix::is_firmware(route) {
         Some(crate::firmware_matrix::fixture(api, n, &format!("p{n}"), &c).await)
     } else {
@@ -298,6 +379,8 @@ fn request(method: &str, route: &str, f: &Fixture) -> (String, Option<Value>) {
     // Events pile up across cells; ask for the target product's own.
     let query = if route == "/v1/events" {
         format!("?resource={}", f.p["id"].as_str().unwrap_or_default())
+    } else if route.ends_with("/config/diff") {
+        "?from=0".to_owned()
     } else {
         String::new()
     };
@@ -327,6 +410,12 @@ fn request(method: &str, route: &str, f: &Fixture) -> (String, Option<Value>) {
             Some(json!({ "reason": "matrix" }))
         }
         ("POST", "/v1/devices") => Some(json!({ "identifier": format!("nd{n}"), "product": p })),
+        ("PUT", "/v1/products/{product}/config/schema") => {
+            Some(json!({ "schema": { "type": "object" } }))
+        }
+        ("PUT", r) if r.ends_with("/config") => Some(json!({ "document": { "a": 2 } })),
+        ("PATCH", r) if r.ends_with("/config") => Some(json!({ "set": { "a": 3 } })),
+        ("POST", r) if r.ends_with("/config/rollback") => Some(json!({ "revision": 1 })),
         ("PATCH", _) => Some(json!({ "description": "changed" })),
         ("POST", "/v1/api-keys") => Some(json!({ "name": format!("nk{n}"), "role": "read" })),
         ("POST", "/v1/bulk/move") => Some(json!({ "selection": devices, "to_product": f.e })),

@@ -91,6 +91,33 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/products/{product}/stats"),
     ("get", "/v1/products/{product}/cohorts/{cohort}/stats"),
     ("get", "/v1/products/{product}/releases/{release}/stats"),
+    ("get", "/v1/products/{product}/config"),
+    ("put", "/v1/products/{product}/config"),
+    ("patch", "/v1/products/{product}/config"),
+    ("get", "/v1/products/{product}/config/revisions"),
+    ("get", "/v1/products/{product}/config/diff"),
+    ("post", "/v1/products/{product}/config/rollback"),
+    ("get", "/v1/products/{product}/cohorts/{cohort}/config"),
+    ("put", "/v1/products/{product}/cohorts/{cohort}/config"),
+    ("patch", "/v1/products/{product}/cohorts/{cohort}/config"),
+    (
+        "get",
+        "/v1/products/{product}/cohorts/{cohort}/config/revisions",
+    ),
+    ("get", "/v1/products/{product}/cohorts/{cohort}/config/diff"),
+    (
+        "post",
+        "/v1/products/{product}/cohorts/{cohort}/config/rollback",
+    ),
+    ("get", "/v1/devices/{device}/config"),
+    ("put", "/v1/devices/{device}/config"),
+    ("patch", "/v1/devices/{device}/config"),
+    ("get", "/v1/devices/{device}/config/revisions"),
+    ("get", "/v1/devices/{device}/config/diff"),
+    ("post", "/v1/devices/{device}/config/rollback"),
+    ("get", "/v1/products/{product}/config/schema"),
+    ("put", "/v1/products/{product}/config/schema"),
+    ("delete", "/v1/products/{product}/config/schema"),
 ];
 
 #[tokio::test]

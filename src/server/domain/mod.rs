@@ -18,6 +18,7 @@ pub mod audit;
 pub mod bulk;
 pub mod cas;
 pub mod cohorts;
+pub mod configs;
 pub mod device_certs;
 pub mod device_list;
 pub mod device_updates;

@@ -89,6 +89,10 @@ pub async fn stats_at(
     connection.check_ins_per_hour = per_hour;
     let firmware = firmware(&mut tx, scope, devices.total).await?;
     let updates = updates(&mut tx, scope, release.as_ref()).await?;
+    let config = match release {
+        Some(_) => None,
+        None => super::configs::effective::stats(&mut tx, &product.id, scope.cohort_id).await?,
+    };
     drop(tx);
     Ok(Stats {
         scope: StatsScope {
@@ -103,6 +107,7 @@ pub async fn stats_at(
         connection,
         firmware,
         updates,
+        config,
     })
 }
 

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod bulk;
 pub mod cas;
 pub mod cohorts;
+pub mod configs;
 pub mod device_certs;
 pub mod device_status;
 pub mod devices;

@@ -10,7 +10,7 @@ use crate::api::device_api::RunningArtifact;
 use crate::api::{DeviceId, ReleaseId};
 
 /// Rows per multi-row `VALUES` statement: well under SQLite's 32,766 and PostgreSQL's 65,535
-/// bound parameters at the widest row below (9 columns), and small on purpose: sqlx's SQLite
+/// bound parameters at the widest row below (10 columns), and small on purpose: sqlx's SQLite
 /// driver looks up every parameter's name (`sqlite3_bind_parameter_name`, a linear scan of the
 /// statement's parameter list), so binding costs grow with the square of a statement's
 /// parameters. At 500 rows that lookup took 26% of the service's CPU under back-to-back
@@ -29,6 +29,8 @@ pub struct StatusUpdate {
     pub boot_id: Option<String>,
     pub uptime_s: Option<i64>,
     pub config_revision: Option<i64>,
+    /// The configuration the device could not apply, as JSON `{"revision", "reason"}`.
+    pub config_failure: Option<String>,
     /// The status object as compact JSON text.
     pub status: Option<String>,
     /// What the device runs; `None` leaves the stored rows as they are.
@@ -103,9 +105,11 @@ async fn upsert_status(conn: &mut Conn, chunk: &[StatusUpdate]) -> sqlx::Result<
     // lets SQLite parse `ON CONFLICT` after `INSERT … SELECT … JOIN`.
     let mut q = query(
         "INSERT INTO device_status (device_id, product_id, cohort_id, last_seen_at, \
-         last_address, check_ins, reported_target, boot_id, uptime_s, config_revision, status) \
+         last_address, check_ins, reported_target, boot_id, uptime_s, config_revision, status, \
+         config_failure) \
          SELECT v.column1, d.product_id, COALESCE(d.cohort_id, ''), v.column2, v.column3, \
-         v.column4, v.column5, v.column6, v.column7, v.column8, v.column9 FROM (VALUES ",
+         v.column4, v.column5, v.column6, v.column7, v.column8, v.column9, v.column10 \
+         FROM (VALUES ",
     );
     for (i, u) in chunk.iter().enumerate() {
         q.push(if i == 0 { "(" } else { ", (" });
@@ -117,7 +121,8 @@ async fn upsert_status(conn: &mut Conn, chunk: &[StatusUpdate]) -> sqlx::Result<
         q.push_bind(u.boot_id.clone()).push(", ");
         q.push_bind(u.uptime_s).push(", ");
         q.push_bind(u.config_revision).push(", ");
-        q.push_bind(u.status.clone()).push(")");
+        q.push_bind(u.status.clone()).push(", ");
+        q.push_bind(u.config_failure.clone()).push(")");
     }
     q.push(
         ") v JOIN devices d ON d.id = v.column1 WHERE TRUE \
@@ -126,7 +131,7 @@ async fn upsert_status(conn: &mut Conn, chunk: &[StatusUpdate]) -> sqlx::Result<
          check_ins = device_status.check_ins + excluded.check_ins, \
          reported_target = excluded.reported_target, boot_id = excluded.boot_id, \
          uptime_s = excluded.uptime_s, config_revision = excluded.config_revision, \
-         status = excluded.status",
+         status = excluded.status, config_failure = excluded.config_failure",
     );
     q.execute(conn).await?;
     Ok(())

@@ -12,6 +12,7 @@ pub mod bulk_events;
 pub mod bulk_import;
 pub mod cas;
 pub mod cohorts;
+pub mod configs;
 pub mod copy;
 pub mod device_certs;
 pub mod device_identity;

@@ -166,6 +166,7 @@ mod tests {
             boot_id: None,
             uptime_s: None,
             config_revision: None,
+            config_failure: None,
             status: None,
             running: None,
             hours: [(hour_of(at), 1)].into(),

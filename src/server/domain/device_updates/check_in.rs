@@ -7,6 +7,7 @@ use crate::api::device_api::{CheckIn, CheckInAnswer};
 use crate::api::validate;
 use crate::server::device_api::principal::DevicePrincipal;
 use crate::server::domain::Validator;
+use crate::server::domain::configs::effective;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::store::device_status::{self, StatusUpdate};
 use crate::server::store::{self, Pool, device_offers};
@@ -27,6 +28,22 @@ fn text(value: &str, what: &str) -> Result<(), String> {
     }
     if value.chars().any(char::is_control) {
         return Err(format!("{what} must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// Longest reason a device gives for a configuration it could not apply.
+pub const MAX_REASON_CHARS: usize = 1024;
+
+fn reason(value: &str) -> Result<(), String> {
+    if value.chars().count() > MAX_REASON_CHARS {
+        return Err(format!("is longer than {MAX_REASON_CHARS} characters"));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err("must not contain control characters".into());
     }
     Ok(())
 }
@@ -76,6 +93,9 @@ pub fn validate(body: &CheckIn) -> ApiResult<Option<String>> {
     }
     if let Some(boot_id) = &body.boot_id {
         v.check("boot_id", text(boot_id, "boot ID"));
+    }
+    if let Some(failure) = &body.config_failure {
+        v.check("config_failure.reason", reason(&failure.reason));
     }
     if body.uptime_s.is_some_and(|u| i64::try_from(u).is_err()) {
         v.check("uptime_s", Err("is too large".into()));
@@ -143,6 +163,14 @@ pub async fn check_in(
         }
         None => None,
     };
+    // Merged once per combination of revisions, not per check-in (see `configs::effective`).
+    let effective =
+        effective::for_device(&mut conn, &updates.configs.effective, &device.device_id).await?;
+    let config = effective::delivery(
+        effective.as_deref(),
+        body.config_revision,
+        body.config_failure.as_ref(),
+    );
     drop(conn);
 
     let seen_at = store::now();
@@ -159,6 +187,10 @@ pub async fn check_in(
         boot_id: body.boot_id,
         uptime_s: body.uptime_s.and_then(|u| i64::try_from(u).ok()),
         config_revision: body.config_revision,
+        config_failure: body
+            .config_failure
+            .as_ref()
+            .and_then(|f| serde_json::to_string(f).ok()),
         status,
         running: (!body.running.is_empty()).then_some(body.running),
         hours: [(device_status::hour_of(seen_at), 1)].into(),
@@ -173,6 +205,7 @@ pub async fn check_in(
         product: context.product,
         cohort: context.cohort,
         update,
+        config,
         next_check_in_s: u32::try_from(updates.check_in_interval.as_secs()).unwrap_or(u32::MAX),
     })
 }

@@ -35,6 +35,8 @@ pub struct DeviceUpdates {
     pub links: links::DownloadLinks,
     /// What devices are told in `next_check_in_s`.
     pub check_in_interval: Duration,
+    /// Merged configurations and compiled schemas (configurations reach devices at check-in).
+    pub configs: Arc<crate::server::domain::configs::ConfigCaches>,
     /// A check-in's answer waits until its status is written (tests that read it back right
     /// after; a deployment leaves it off).
     pub wait_for_writes: bool,
@@ -46,6 +48,7 @@ impl DeviceUpdates {
             writer: Arc::new(writer::CheckInWriter::new(pool, settings)),
             bundles: offer::BundleCache::default(),
             links: links::DownloadLinks::default(),
+            configs: Arc::default(),
             check_in_interval,
             wait_for_writes: false,
         }

@@ -219,6 +219,7 @@ mod tests {
             boot_id: Some(boot.into()),
             uptime_s: Some(5),
             config_revision: None,
+            config_failure: None,
             status: Some("{\"ok\":true}".into()),
             running: running.map(|version| {
                 vec![RunningArtifact {
