@@ -43,6 +43,13 @@ pub struct SimDevice {
     pub state: Option<(UpdateState, Option<String>)>,
     checked_in: bool,
     settled: bool,
+    /// Successful check-ins so far.
+    check_ins_made: u32,
+    /// The configuration revision this device applied last (it reports it at check-in).
+    pub config_revision: Option<i64>,
+    /// The check-in (counted from 1) whose answer first sent nothing new after the device
+    /// applied its configuration: when the service had it.
+    pub config_acknowledged_at: Option<u32>,
     /// Check-in latencies, in microseconds.
     pub check_in_latencies: Vec<u32>,
 }
@@ -59,6 +66,9 @@ impl SimDevice {
             state: None,
             checked_in: false,
             settled: false,
+            check_ins_made: 0,
+            config_revision: None,
+            config_acknowledged_at: None,
             check_in_latencies: Vec::new(),
         }
     }
@@ -69,9 +79,27 @@ impl SimDevice {
             target: plan.target.clone(),
             boot_id: Some(self.boot_id.clone()),
             uptime_s: Some(self.booted.elapsed().as_secs()),
-            config_revision: None,
+            config_revision: self.config_revision,
             config_failure: None,
             status: None,
+        }
+    }
+
+    /// Applies the configuration an answer carries (a simulated device applies every one);
+    /// `true` when there was one.
+    fn apply_config(&mut self, answer: &CheckInAnswer) -> bool {
+        match &answer.config {
+            Some(config) => {
+                self.config_revision = Some(config.revision);
+                self.config_acknowledged_at = None;
+                true
+            }
+            None => {
+                if self.config_revision.is_some() && self.config_acknowledged_at.is_none() {
+                    self.config_acknowledged_at = Some(self.check_ins_made);
+                }
+                false
+            }
         }
     }
 
@@ -94,6 +122,7 @@ impl SimDevice {
         let counters = &shared.counters;
         match &result {
             Ok(_) => {
+                self.check_ins_made += 1;
                 self.check_in_latencies.push(micros(started.elapsed()));
                 Counters::bump(&counters.check_ins);
                 if !self.checked_in {
@@ -111,7 +140,10 @@ impl SimDevice {
     /// (either authenticates the device, which provisions it by JITP when it is new).
     pub async fn connect(&mut self, shared: &Shared, by_ping: bool) -> Result<()> {
         if !by_ping {
-            return self.check_in(shared).await.map(drop);
+            // The load phase then reports the configuration applied here, as a device would.
+            let answer = self.check_in(shared).await?;
+            self.apply_config(&answer);
+            return Ok(());
         }
         let started = Instant::now();
         self.connection.ping().await?;
@@ -149,6 +181,8 @@ impl SimDevice {
             drop(permit);
             match answer {
                 Ok(answer) => match answer.update {
+                    // A configuration to apply: reported at the next check-in, so not settled.
+                    _ if self.apply_config(&answer) => self.settle(false, &counters),
                     Some(offer)
                         if !self.finished.contains(&offer.release_id)
                             && !offer.binaries.is_empty() =>

@@ -266,6 +266,18 @@ fn summarize(
             Some((UpdateState::RolledBack, _)) | None => {}
         }
     }
+    let mut configs = BTreeMap::new();
+    let mut config_check_ins = None;
+    let mut config_pending = 0;
+    for device in devices {
+        if let Some(revision) = device.config_revision {
+            *configs.entry(revision).or_insert(0) += 1;
+            match device.config_acknowledged_at {
+                Some(n) => config_check_ins = config_check_ins.max(Some(n)),
+                None => config_pending += 1,
+            }
+        }
+    }
     Summary {
         devices: count,
         stopped_by,
@@ -277,6 +289,9 @@ fn summarize(
         failure_reasons,
         errors: Counters::get(&counters.errors),
         first_error: counters.first_error_text(),
+        configs,
+        config_check_ins,
+        config_pending,
         load,
     }
 }

@@ -199,6 +199,15 @@ pub struct Summary {
     pub failure_reasons: BTreeMap<String, u64>,
     pub errors: u64,
     pub first_error: Option<String>,
+    /// Devices by the configuration revision they applied last (a device sent none is not
+    /// counted).
+    pub configs: BTreeMap<i64, u64>,
+    /// The most check-ins any device made until the service had its configuration: a device
+    /// takes the configuration from one check-in's answer and reports it at the next, so 2
+    /// when every device converged within two check-ins. `null` when none was sent one.
+    pub config_check_ins: Option<u32>,
+    /// Devices sent a configuration that had not reported it applied when the run ended.
+    pub config_pending: u64,
     /// The load mode's phases (`--check-ins-only`, `--ping`), when it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load: Option<LoadFigures>,

@@ -61,6 +61,7 @@ mod cli_wording;
 mod common;
 mod config_api;
 mod config_cli;
+mod config_delivery;
 mod config_support;
 mod device_certs;
 mod device_check_in_interval;

@@ -69,6 +69,15 @@ impl Resource for SummaryView {
         for (reason, count) in &s.failure_reasons {
             fields.push(("  reason", format!("{count} × {reason}")));
         }
+        for (revision, count) in &s.configs {
+            fields.push(("config", format!("{count} × revision {revision}")));
+        }
+        if let Some(n) = s.config_check_ins {
+            fields.push(("config applied", format!("within {n} check-ins")));
+        }
+        if s.config_pending > 0 {
+            fields.push(("config pending", s.config_pending.to_string()));
+        }
         fields.push(("errors", s.errors.to_string()));
         if let Some(first) = &s.first_error {
             fields.push(("first error", first.clone()));

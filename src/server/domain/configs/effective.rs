@@ -3,6 +3,7 @@
 //! merged before; and how many devices run their latest one, for the statistics.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
@@ -30,9 +31,19 @@ pub struct Effective {
 /// Merged configurations by the revisions they were made of. An entry never goes stale: a
 /// change makes a new revision, so a new key.
 #[derive(Debug, Default)]
-pub struct EffectiveCache(Mutex<HashMap<EffectiveKey, Arc<Effective>>>);
+pub struct EffectiveCache {
+    entries: Mutex<HashMap<EffectiveKey, Arc<Effective>>>,
+    /// Documents merged since start: what a check-in costs when the cache misses.
+    merges: AtomicU64,
+}
 
 impl EffectiveCache {
+    /// How many effective configurations were merged (not found in the cache).
+    #[cfg(test)]
+    pub fn merges(&self) -> u64 {
+        self.merges.load(Ordering::Relaxed)
+    }
+
     fn get(&self, key: &EffectiveKey) -> Option<Arc<Effective>> {
         self.lock().get(key).cloned()
     }
@@ -47,7 +58,7 @@ impl EffectiveCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EffectiveKey, Arc<Effective>>> {
         // Entries are inserted whole: a poisoned map is still a map of complete entries.
-        self.0
+        self.entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -87,6 +98,7 @@ pub async fn for_device(
             }
         }
     }
+    cache.merges.fetch_add(1, Ordering::Relaxed);
     let document = effective(layers.iter());
     let merged = Arc::new(Effective {
         revision: fingerprint(&document),
@@ -184,4 +196,103 @@ pub async fn stats(
         tally(want, row.reported, row.failure.as_deref(), 1);
     }
     Ok(Some(stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::OrgId;
+    use crate::server::store::configs::{Author, Owner};
+    use crate::server::store::{self, test_pools};
+    use serde_json::json;
+
+    async fn seed(pool: &store::Pool) -> (ProductId, DeviceId) {
+        let (product, device) = (ProductId::generate(), DeviceId::generate());
+        let now = store::now();
+        let mut tx = store::begin_write(pool).await.expect("begin");
+        let org = OrgId::generate();
+        for (sql, id) in [
+            (
+                "INSERT INTO organizations (id, name, created_at) VALUES ($1, 'o', $2)",
+                org.as_str(),
+            ),
+            (
+                "INSERT INTO products (id, org_id, name, created_at, updated_at) \
+                 VALUES ($1, (SELECT id FROM organizations), 'p', $2, $2)",
+                product.as_str(),
+            ),
+            (
+                "INSERT INTO devices (id, org_id, product_id, identifier, created_at, updated_at) \
+                 VALUES ($1, (SELECT id FROM organizations), (SELECT id FROM products), 'd', $2, $2)",
+                device.as_str(),
+            ),
+        ] {
+            store::query(sql)
+                .bind(id)
+                .bind(now)
+                .execute(&mut tx)
+                .await
+                .expect(sql);
+        }
+        tx.commit().await.expect("commit");
+        (product, device)
+    }
+
+    async fn write(pool: &store::Pool, product: &ProductId, revision: i64, document: Value) {
+        let Value::Object(document) = document else {
+            panic!("an object");
+        };
+        let owner = Owner {
+            product_id: product.clone(),
+            cohort_id: None,
+            device_id: None,
+        };
+        let author = Author {
+            key_id: None,
+            key_name: None,
+        };
+        let mut tx = store::begin_write(pool).await.expect("begin");
+        configs::write(
+            &mut tx,
+            &owner,
+            revision,
+            &document,
+            "",
+            &author,
+            store::now(),
+        )
+        .await
+        .expect("write");
+        tx.commit().await.expect("commit");
+    }
+
+    /// Check-ins with nothing changed read one row and merge nothing; a change merges once.
+    #[tokio::test]
+    async fn the_effective_configuration_is_merged_once_per_combination_of_revisions() {
+        for (_guard, pool) in test_pools::all().await {
+            let (product, device) = seed(&pool).await;
+            let cache = EffectiveCache::default();
+            let mut conn = pool.acquire().await.expect("conn");
+            assert_eq!(
+                for_device(&mut conn, &cache, &device).await.expect("read"),
+                None
+            );
+            write(&pool, &product, 1, json!({"log": "info"})).await;
+            let first = for_device(&mut conn, &cache, &device).await.expect("read");
+            for _ in 0..10 {
+                let again = for_device(&mut conn, &cache, &device).await.expect("read");
+                assert_eq!(again, first);
+            }
+            assert_eq!(cache.merges(), 1);
+            write(&pool, &product, 2, json!({"log": "debug"})).await;
+            let second = for_device(&mut conn, &cache, &device).await.expect("read");
+            assert_eq!(cache.merges(), 2);
+            let (first, second) = (first.expect("configured"), second.expect("configured"));
+            assert_ne!(first.revision, second.revision);
+            assert_eq!(
+                Value::Object(second.document.clone()),
+                json!({"log": "debug"})
+            );
+        }
+    }
 }
