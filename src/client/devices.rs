@@ -46,6 +46,16 @@ impl<'a> Devices<'a> {
             .await
     }
 
+    /// Every matching device as the service wrote it (JSON text, not decoded), from one
+    /// streamed answer: for printing the list as JSON unchanged.
+    pub fn list_all_json(
+        &self,
+        mut query: DeviceListQuery,
+    ) -> impl Stream<Item = Result<Box<serde_json::value::RawValue>>> + use<> {
+        query.all = Some(true);
+        paging::stream_all(self.client.clone(), vec!["devices".to_owned()], query)
+    }
+
     /// Every matching device; with `max`, stops fetching once more than `max` arrived. Without
     /// `max` the service streams the whole list in one answer (`all=true`); with it the
     /// client follows pages.

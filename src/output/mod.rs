@@ -15,6 +15,7 @@ mod list;
 mod live;
 mod options;
 mod progress;
+mod raw_list;
 pub mod request_log;
 mod resources;
 mod sparkline;

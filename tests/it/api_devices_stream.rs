@@ -258,3 +258,37 @@ fn the_cli_refuses_a_streamed_list_that_ends_before_its_end() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_prints_a_streamed_list_exactly_as_the_decoded_pages() {
+    let api = fleet().await;
+    api.device(json!({
+        "identifier": "rich", "product": "sensor", "cohort": "beta",
+        "tags": ["site:berlin", "a/b:c=d"], "target": "aarch64-unknown-linux-gnu",
+        "description": "quote \" back\\slash\ttab\nnewline ünïcode 🚀 </script> {[,:]}"
+    }))
+    .await;
+    let cli = Cli::against(&api.server);
+    for format in ["json", "ndjson"] {
+        // `--limit` follows pages and prints decoded devices; without it the service's text
+        // is printed as it streams in.
+        let streamed = cli.run(&["device", "list", "-o", format]).success();
+        let paged = cli
+            .run(&["device", "list", "--limit", "1000", "-o", format])
+            .success();
+        assert_eq!(streamed.stdout, paged.stdout, "-o {format}");
+        assert!(streamed.stdout.contains("rich"), "{}", streamed.stdout);
+    }
+    let empty = cli
+        .run(&[
+            "device",
+            "list",
+            "--all",
+            "--tag",
+            "site:nowhere",
+            "-o",
+            "json",
+        ])
+        .success();
+    assert_eq!(empty.stdout, "[]\n");
+}

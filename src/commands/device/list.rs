@@ -6,6 +6,7 @@ use crate::api::{DeviceListQuery, DeviceSort};
 use crate::commands::PageArgs;
 use crate::context::Context;
 use crate::error::Result;
+use crate::output::OutputFormat;
 
 /// List devices in creation order, or by last check-in with `--sort last-seen`. `--all` streams every page, so it suits very large fleets.
 #[derive(Debug, Args)]
@@ -80,8 +81,17 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         sort: (args.sort == "last-seen").then_some(DeviceSort::LastSeen),
         ..Default::default()
     };
-    let paging = args.page.paging(ctx.printer.format());
-    let stream = ctx.client()?.devices().list_up_to(query, paging.max());
+    let format = ctx.printer.format();
+    let paging = args.page.paging(format);
+    let devices = ctx.client()?.devices();
+    // The whole list as JSON: printed from the service's text, never decoded.
+    if paging.max().is_none() && matches!(format, OutputFormat::Json | OutputFormat::Ndjson) {
+        ctx.printer
+            .print_raw_stream(devices.list_all_json(query))
+            .await?;
+        return Ok(());
+    }
+    let stream = devices.list_up_to(query, paging.max());
     ctx.printer.print_stream(stream, paging, "devices").await?;
     Ok(())
 }
