@@ -49,7 +49,7 @@ secs() { awk "BEGIN{printf \"%.3f\", $2 - $1}"; }
 ratio() { awk "BEGIN{ printf \"%.2fx\", $1 / ($2 > 0 ? $2 : 0.001) }"; }
 rate() { awk "BEGIN{ printf \"%.0f\", $1 / ($2 > 0 ? $2 : 0.001) }"; }
 
-pg_url=$(bash .ci/postgres fleet_bench)
+pg_url=$(bash .ci/postgres "${PG_DB:-fleet_bench}")  # PG_DB: a database of your own
 s3_endpoint=$(bash .ci/s3 start)
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
 curl -fsS -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user bench:bench "$s3_endpoint/fleet-bench" >/dev/null
@@ -187,6 +187,7 @@ echo "| \`openssl dgst -sha256\` of the firmware file | $openssl_s |"
 echo "| \`curl --aws-sigv4 -T\` of the firmware file into moto | $curl_s3 |"
 echo
 echo "Client peak RSS of the push: SQLite $(( $(r sqlite.push.rss) / 1024 )) MB, PostgreSQL + S3 $(( $(r pg.push.rss) / 1024 )) MB."
+[ -n "${FIRMWARE_ONLY:-}" ] && exit 0
 echo
 echo "| \`GET /v1/devices?limit=100\`, wrk 8 connections, PostgreSQL | requests/s |"
 echo "|---|---|"
