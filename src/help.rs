@@ -48,7 +48,18 @@ pub fn asks_only_version(args: impl IntoIterator<Item = std::ffi::OsString>) -> 
 
 /// Parses the process's arguments with [`command`]; help, version and usage errors end the
 /// process the way clap does.
+///
+/// A command line that parses is parsed with the derived tree alone, which clap builds only
+/// along the subcommands used; [`command`] copies every global option into every subcommand
+/// up front, which costs more than the rest of a short command. Its hidden copies parse as
+/// clap's own propagation does, so only help, version and errors need it: those are parsed
+/// again with it and rendered from it.
 pub fn parse() -> Cli {
+    if let Ok(mut matches) = Cli::command().try_get_matches()
+        && let Ok(cli) = Cli::from_arg_matches_mut(&mut matches)
+    {
+        return cli;
+    }
     let mut matches = command().get_matches();
     match Cli::from_arg_matches_mut(&mut matches) {
         Ok(cli) => cli,
