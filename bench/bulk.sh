@@ -149,7 +149,8 @@ table() {
   echo "| \`fleet device import\` again (all unchanged) | $reimport_s | – | – | $(rate "$N" "$reimport_s") |"
 }
 
-# ---- SQLite
+# ---- SQLite (BULK_SQLITE=0 skips it)
+if [ "${BULK_SQLITE:-1}" = 1 ]; then
 start_server sqlite
 db=$work/sqlite/fleet.db
 sqlite3 "$db" >/dev/null <<SQL
@@ -189,6 +190,7 @@ rows=$(sqlite3 "$db" "SELECT count(*) FROM event_devices ed JOIN events e ON e.i
 stop_server
 table SQLite "$sq_assign" "$sq_move" "$sq_import"
 profile sqlite
+fi
 
 # ---- PostgreSQL
 [ "$postgres" = 1 ] || { echo; echo "(PostgreSQL skipped: BULK_POSTGRES=0 or no psql)"; exit 0; }

@@ -110,6 +110,14 @@ pub async fn missing(
     Ok(missing)
 }
 
+/// Gives the planner the filled selection's statistics (PostgreSQL; nothing on SQLite).
+pub async fn analyze_selection(conn: &mut Conn) -> sqlx::Result<()> {
+    if let Some(sql) = dialect::analyze_temp(conn.backend(), "bulk_selected") {
+        query(sql).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Which cohort a filter selection asks for.
 #[derive(Debug, Clone, Copy)]
 pub enum CohortFilter<'a> {

@@ -92,6 +92,9 @@ pub async fn load(
     .bind(id_base)
     .execute(&mut *conn)
     .await?;
+    if let Some(sql) = dialect::analyze_temp(backend, "bulk_import") {
+        query(sql).execute(&mut *conn).await?;
+    }
     let sql = format!(
         "UPDATE {table} AS i SET existing_id = d.id, existing_product_id = d.product_id, \
          existing_product = p.name, differs = NOT ({SAME}) \

@@ -98,6 +98,7 @@ async fn select(
         if let Some(scope) = principal.scope() {
             sql::restrict_to(conn, scope).await?;
         }
+        sql::analyze_selection(conn).await?;
         let mut missing = sql::missing(conn, &ids, &identifiers).await?;
         let mut seen = std::collections::HashSet::new();
         missing.retain(|m| seen.insert(m.clone()));
@@ -126,6 +127,7 @@ async fn select(
     if let Some(scope) = principal.scope() {
         sql::restrict_to(conn, scope).await?;
     }
+    sql::analyze_selection(conn).await?;
     Ok(Vec::new())
 }
 
