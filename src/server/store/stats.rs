@@ -1,6 +1,7 @@
-//! The aggregates behind `GET …/stats`: each one statement over a product (or one cohort of
-//! it), grouped in SQL, so the service handles one row per cohort, version, release or state,
-//! never one per device. The time windows come from the caller (one "now" per answer).
+//! The aggregates behind `GET …/stats`, read from the summaries triggers keep exact
+//! (migration 0013) and the check-in writer's hourly counts, so an answer reads a few rows per
+//! cohort, version, release or state, never one per device. The time windows come from the
+//! caller (one "now" per answer).
 
 use chrono::{DateTime, Utc};
 
