@@ -51,6 +51,10 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// its chunks must arrive within [`REQUEST_TIMEOUT`] instead. This only bounds the request
 /// under the per-chunk check.
 const STREAM_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
+/// A bulk operation is one transaction over up to a whole fleet: on a loaded service it runs
+/// far longer than a single-resource request, and a client that gives up first only learns
+/// "outcome unknown" while the service goes on to commit it.
+const BULK_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Retries after the first attempt, for connect errors, 429 and 502/503/504, and for reads
 /// whose connection dropped before the answer.
 const RETRIES: usize = 3;
@@ -74,6 +78,24 @@ impl Payload<'_> {
     }
 }
 
+/// How long the client waits for an answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// One ordinary request (a read or a single-resource write), per attempt.
+    pub request: Duration,
+    /// One bulk operation (move, assign, unassign, import).
+    pub bulk: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            request: REQUEST_TIMEOUT,
+            bulk: BULK_TIMEOUT,
+        }
+    }
+}
+
 /// A client for one service URL and API key. Cheap to clone (shares one connection pool).
 #[derive(Clone)]
 pub struct ApiClient {
@@ -85,6 +107,7 @@ struct Inner {
     base: Url,
     /// Where the key came from ("profile `local`"), for hints when it is rejected.
     key_source: String,
+    timeouts: Timeouts,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -112,6 +135,20 @@ impl ApiClient {
 
     /// Like [`ApiClient::new`], with a description of where the key came from (used in hints).
     pub fn build(api_url: &str, api_key: &str, key_source: String) -> Result<Self> {
+        Self::build_with(api_url, api_key, key_source, Timeouts::default())
+    }
+
+    /// Like [`ApiClient::new`], waiting as long as `timeouts` say.
+    pub fn with_timeouts(api_url: &str, api_key: &str, timeouts: Timeouts) -> Result<Self> {
+        Self::build_with(api_url, api_key, String::new(), timeouts)
+    }
+
+    fn build_with(
+        api_url: &str,
+        api_key: &str,
+        key_source: String,
+        timeouts: Timeouts,
+    ) -> Result<Self> {
         let base = Url::parse(api_url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
@@ -136,7 +173,7 @@ impl ApiClient {
             .user_agent(concat!("fleet/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
             .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(timeouts.request)
             .build()
             .map_err(|err| Error::failure("could not set up the HTTP client").with_source(err))?;
         Ok(ApiClient {
@@ -144,6 +181,7 @@ impl ApiClient {
                 http,
                 base,
                 key_source,
+                timeouts,
             }),
         })
     }
@@ -253,13 +291,36 @@ impl ApiClient {
         body: &B,
         revision: Option<i64>,
     ) -> Result<T> {
-        let body = serde_json::to_vec(body)
-            .map_err(|err| Error::failure("could not encode the request").with_source(err))?;
-        let payload = Some(Payload::Json(body.into()));
         let options = RequestOptions {
             if_match: revision,
             ..RequestOptions::default()
         };
+        self.write_with(method, url, body, options).await
+    }
+
+    /// A bulk operation's request (see [`Timeouts::bulk`]).
+    async fn write_bulk<B: Serialize, T: DeserializeOwned>(&self, url: Url, body: &B) -> Result<T> {
+        self.write_with(Method::POST, url, body, self.bulk_options())
+            .await
+    }
+
+    fn bulk_options(&self) -> RequestOptions {
+        RequestOptions {
+            timeout: Some(self.inner.timeouts.bulk),
+            ..RequestOptions::default()
+        }
+    }
+
+    async fn write_with<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: &B,
+        options: RequestOptions,
+    ) -> Result<T> {
+        let body = serde_json::to_vec(body)
+            .map_err(|err| Error::failure("could not encode the request").with_source(err))?;
+        let payload = Some(Payload::Json(body.into()));
         let response = self.execute_with(method, url, payload, options).await?;
         error::decode(self, response).await
     }

@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 pub enum Step {
     /// Answers with this status, extra header lines (each ending in `\r\n`) and JSON body.
     Answer(u16, &'static str, &'static str),
+    /// Answers like [`Step::Answer`] once this many milliseconds have passed.
+    Late(u64, u16, &'static str),
     /// Closes the connection without answering.
     Close,
     /// Sends this status and the start of a body it announces as longer, then closes.
@@ -47,7 +49,16 @@ pub fn serve(script: Vec<Step>) -> (String, Arc<Mutex<Vec<Seen>>>) {
                 continue;
             };
             log.lock().expect("lock").push(request);
-            match script[i.min(script.len() - 1)] {
+            let step = script[i.min(script.len() - 1)];
+            let step = match step {
+                Step::Late(millis, status, body) => {
+                    std::thread::sleep(std::time::Duration::from_millis(millis));
+                    Step::Answer(status, "", body)
+                }
+                other => other,
+            };
+            match step {
+                Step::Late(..) => unreachable!("turned into an answer above"),
                 Step::Answer(status, extra, body) => {
                     let response = format!(
                         "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n{body}",
