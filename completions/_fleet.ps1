@@ -1046,6 +1046,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Edit a document in $EDITOR, checked before it is sent')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List a document''s revisions, newest first')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what changed between two revisions')
+            [CompletionResult]::new('override', 'override', [CompletionResultType]::ParameterValue, 'Set or remove keys in many devices'' overrides at once (a bulk operation)')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Make an earlier revision''s document current again, as a new revision')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Show, set or remove the product''s JSON Schema')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -1241,6 +1242,41 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'fleet;config;override' {
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'The devices'' product (name or ID)')
+            [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'The devices'' product (name or ID)')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set `key.path=value` in each override (repeatable)')
+            [CompletionResult]::new('--unset', '--unset', [CompletionResultType]::ParameterName, 'Remove KEY from each override, so the device inherits it again (repeatable)')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Why, kept with the revision (shown by `fleet config history`)')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'Why, kept with the revision (shown by `fleet config history`)')
+            [CompletionResult]::new('--from-file', '--from-file', [CompletionResultType]::ParameterName, 'Read devices from FILE (`-` for stdin): one identifier or ID per line, or NDJSON objects with an `id` or `identifier` field')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Only devices in this cohort (ID, or name within the product)')
+            [CompletionResult]::new('--cohort', '--cohort', [CompletionResultType]::ParameterName, 'Only devices in this cohort (ID, or name within the product)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only devices with this `key:value` tag (repeatable; all must match)')
+            [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'Only devices with this `key:value` tag (repeatable; all must match)')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Only devices with this hardware target')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from config.toml (default: the config''s `default_profile`)')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the fleet service, e.g. http://127.0.0.1:4040')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'API key (prefer the env var or a profile: flags show up in shell history)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and tables (never when NO_COLOR is set)')
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.toml and credentials.toml')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would happen and change nothing')
+            [CompletionResult]::new('--no-cohort', '--no-cohort', [CompletionResultType]::ParameterName, 'Only devices in no cohort')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what is happening (requests, timings)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive commands without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive commands without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail instead when input would be needed')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'fleet;config;rollback' {
             [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Product name or ID')
             [CompletionResult]::new('--product', '--product', [CompletionResultType]::ParameterName, 'Product name or ID')
@@ -1391,6 +1427,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Edit a document in $EDITOR, checked before it is sent')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List a document''s revisions, newest first')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what changed between two revisions')
+            [CompletionResult]::new('override', 'override', [CompletionResultType]::ParameterValue, 'Set or remove keys in many devices'' overrides at once (a bulk operation)')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Make an earlier revision''s document current again, as a new revision')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Show, set or remove the product''s JSON Schema')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -1415,6 +1452,9 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;config;help;diff' {
+            break
+        }
+        'fleet;config;help;override' {
             break
         }
         'fleet;config;help;rollback' {
@@ -3165,6 +3205,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Edit a document in $EDITOR, checked before it is sent')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List a document''s revisions, newest first')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what changed between two revisions')
+            [CompletionResult]::new('override', 'override', [CompletionResultType]::ParameterValue, 'Set or remove keys in many devices'' overrides at once (a bulk operation)')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Make an earlier revision''s document current again, as a new revision')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Show, set or remove the product''s JSON Schema')
             break
@@ -3188,6 +3229,9 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
             break
         }
         'fleet;help;config;diff' {
+            break
+        }
+        'fleet;help;config;override' {
             break
         }
         'fleet;help;config;rollback' {

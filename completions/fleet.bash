@@ -232,6 +232,9 @@ _fleet() {
             fleet__subcmd__config,history)
                 cmd="fleet__subcmd__config__subcmd__history"
                 ;;
+            fleet__subcmd__config,override)
+                cmd="fleet__subcmd__config__subcmd__override"
+                ;;
             fleet__subcmd__config,rollback)
                 cmd="fleet__subcmd__config__subcmd__rollback"
                 ;;
@@ -261,6 +264,9 @@ _fleet() {
                 ;;
             fleet__subcmd__config__subcmd__help,history)
                 cmd="fleet__subcmd__config__subcmd__help__subcmd__history"
+                ;;
+            fleet__subcmd__config__subcmd__help,override)
+                cmd="fleet__subcmd__config__subcmd__help__subcmd__override"
                 ;;
             fleet__subcmd__config__subcmd__help,rollback)
                 cmd="fleet__subcmd__config__subcmd__help__subcmd__rollback"
@@ -585,6 +591,9 @@ _fleet() {
                 ;;
             fleet__subcmd__help__subcmd__config,history)
                 cmd="fleet__subcmd__help__subcmd__config__subcmd__history"
+                ;;
+            fleet__subcmd__help__subcmd__config,override)
+                cmd="fleet__subcmd__help__subcmd__config__subcmd__override"
                 ;;
             fleet__subcmd__help__subcmd__config,rollback)
                 cmd="fleet__subcmd__help__subcmd__config__subcmd__rollback"
@@ -2797,7 +2806,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__config)
-            opts="-o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version show set unset apply edit history diff rollback schema help"
+            opts="-o -q -v -y -h -V --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version show set unset apply edit history diff override rollback schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3041,7 +3050,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__config__subcmd__help)
-            opts="show set unset apply edit history diff rollback schema help"
+            opts="show set unset apply edit history diff override rollback schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3111,6 +3120,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__config__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__config__subcmd__help__subcmd__override)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3264,6 +3287,96 @@ _fleet() {
                     return 0
                     ;;
                 --before)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json ndjson id" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__config__subcmd__override)
+            opts="-P -m -c -t -o -q -v -y -h -V --product --set --unset --dry-run --message --from-file --cohort --no-cohort --tag --target --profile --api-url --api-key --output --color --quiet --verbose --yes --no-input --config-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --product)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -P)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -m)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cohort)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -5977,7 +6090,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__config)
-            opts="show set unset apply edit history diff rollback schema"
+            opts="show set unset apply edit history diff override rollback schema"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6033,6 +6146,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__config__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__help__subcmd__config__subcmd__override)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

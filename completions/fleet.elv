@@ -971,6 +971,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand edit 'Edit a document in $EDITOR, checked before it is sent'
             cand history 'List a document''s revisions, newest first'
             cand diff 'Show what changed between two revisions'
+            cand override 'Set or remove keys in many devices'' overrides at once (a bulk operation)'
             cand rollback 'Make an earlier revision''s document current again, as a new revision'
             cand schema 'Show, set or remove the product''s JSON Schema'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -1158,6 +1159,40 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'fleet;config;override'= {
+            cand -P 'The devices'' product (name or ID)'
+            cand --product 'The devices'' product (name or ID)'
+            cand --set 'Set `key.path=value` in each override (repeatable)'
+            cand --unset 'Remove KEY from each override, so the device inherits it again (repeatable)'
+            cand -m 'Why, kept with the revision (shown by `fleet config history`)'
+            cand --message 'Why, kept with the revision (shown by `fleet config history`)'
+            cand --from-file 'Read devices from FILE (`-` for stdin): one identifier or ID per line, or NDJSON objects with an `id` or `identifier` field'
+            cand -c 'Only devices in this cohort (ID, or name within the product)'
+            cand --cohort 'Only devices in this cohort (ID, or name within the product)'
+            cand -t 'Only devices with this `key:value` tag (repeatable; all must match)'
+            cand --tag 'Only devices with this `key:value` tag (repeatable; all must match)'
+            cand --target 'Only devices with this hardware target'
+            cand --profile 'Profile to use from config.toml (default: the config''s `default_profile`)'
+            cand --api-url 'Base URL of the fleet service, e.g. http://127.0.0.1:4040'
+            cand --api-key 'API key (prefer the env var or a profile: flags show up in shell history)'
+            cand -o 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --output 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs'
+            cand --color 'When to use colour on stderr and tables (never when NO_COLOR is set)'
+            cand --config-dir 'Directory holding config.toml and credentials.toml'
+            cand --dry-run 'Show what would happen and change nothing'
+            cand --no-cohort 'Only devices in no cohort'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Print more about what is happening (requests, timings)'
+            cand --verbose 'Print more about what is happening (requests, timings)'
+            cand -y 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+            cand --no-input 'Never prompt; fail instead when input would be needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'fleet;config;rollback'= {
             cand -P 'Product name or ID'
             cand --product 'Product name or ID'
@@ -1298,6 +1333,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand edit 'Edit a document in $EDITOR, checked before it is sent'
             cand history 'List a document''s revisions, newest first'
             cand diff 'Show what changed between two revisions'
+            cand override 'Set or remove keys in many devices'' overrides at once (a bulk operation)'
             cand rollback 'Make an earlier revision''s document current again, as a new revision'
             cand schema 'Show, set or remove the product''s JSON Schema'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -1315,6 +1351,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;config;help;history'= {
         }
         &'fleet;config;help;diff'= {
+        }
+        &'fleet;config;help;override'= {
         }
         &'fleet;config;help;rollback'= {
         }
@@ -2913,6 +2951,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
             cand edit 'Edit a document in $EDITOR, checked before it is sent'
             cand history 'List a document''s revisions, newest first'
             cand diff 'Show what changed between two revisions'
+            cand override 'Set or remove keys in many devices'' overrides at once (a bulk operation)'
             cand rollback 'Make an earlier revision''s document current again, as a new revision'
             cand schema 'Show, set or remove the product''s JSON Schema'
         }
@@ -2929,6 +2968,8 @@ set edit:completion:arg-completer[fleet] = {|@words|
         &'fleet;help;config;history'= {
         }
         &'fleet;help;config;diff'= {
+        }
+        &'fleet;help;config;override'= {
         }
         &'fleet;help;config;rollback'= {
         }

@@ -691,34 +691,35 @@ complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import devices from a CSV file'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "cert" -d 'Register, list, revoke and issue device certificates'
 complete -c fleet -n "__fish_fleet_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
 wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
 json\t'JSON: the API object, or an array for lists'
 ndjson\t'One JSON object per line'
 id\t'One ID per line'"
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -l no-input -d 'Never prompt; fail instead when input would be needed'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -s V -l version -d 'Print version'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "show" -d 'Show a configuration document (or with --effective, what devices get)'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "set" -d 'Set keys by dotted path (values are JSON, else text)'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "unset" -d 'Remove keys by dotted path (an override then inherits them again)'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "apply" -d 'Replace a whole document from a JSON file or stdin'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "edit" -d 'Edit a document in $EDITOR, checked before it is sent'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "history" -d 'List a document\'s revisions, newest first'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "diff" -d 'Show what changed between two revisions'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "rollback" -d 'Make an earlier revision\'s document current again, as a new revision'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "schema" -d 'Show, set or remove the product\'s JSON Schema'
-complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff rollback schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -f -a "show" -d 'Show a configuration document (or with --effective, what devices get)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -f -a "set" -d 'Set keys by dotted path (values are JSON, else text)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -f -a "unset" -d 'Remove keys by dotted path (an override then inherits them again)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -f -a "apply" -d 'Replace a whole document from a JSON file or stdin'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -f -a "edit" -d 'Edit a document in $EDITOR, checked before it is sent'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -f -a "history" -d 'List a document\'s revisions, newest first'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -f -a "diff" -d 'Show what changed between two revisions'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -f -a "override" -d 'Set or remove keys in many devices\' overrides at once (a bulk operation)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -f -a "rollback" -d 'Make an earlier revision\'s document current again, as a new revision'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -f -a "schema" -d 'Show, set or remove the product\'s JSON Schema'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and not __fish_seen_subcommand_from show set unset apply edit history diff override rollback schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -s P -l product -d 'Product name or ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -l cohort -d 'A cohort\'s override (name or ID) instead of the product\'s document' -r
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from show" -l device -d 'A device\'s override (identifier or ID) instead of the product\'s document' -r
@@ -876,6 +877,34 @@ complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -l no-input -d 'Never prompt; fail instead when input would be needed'
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from diff" -s V -l version -d 'Print version'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -s P -l product -d 'The devices\' product (name or ID)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -l set -d 'Set `key.path=value` in each override (repeatable)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -l unset -d 'Remove KEY from each override, so the device inherits it again (repeatable)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -s m -l message -d 'Why, kept with the revision (shown by `fleet config history`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -l from-file -d 'Read devices from FILE (`-` for stdin): one identifier or ID per line, or NDJSON objects with an `id` or `identifier` field' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -s c -l cohort -d 'Only devices in this cohort (ID, or name within the product)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -s t -l tag -d 'Only devices with this `key:value` tag (repeatable; all must match)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -l target -d 'Only devices with this hardware target' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -l profile -d 'Profile to use from config.toml (default: the config\'s `default_profile`)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -l api-url -d 'Base URL of the fleet service, e.g. http://127.0.0.1:4040' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -l api-key -d 'API key (prefer the env var or a profile: flags show up in shell history)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -s o -l output -d 'Output format: `table` for people (`wide`: every column, uncut), `json`/`ndjson` for programs, `id` for xargs' -r -f -a "table\t'Aligned columns for people, cut to fit the terminal'
+wide\t'Every column (IDs too), never cut: `table` for a wide screen or a file'
+json\t'JSON: the API object, or an array for lists'
+ndjson\t'One JSON object per line'
+id\t'One ID per line'"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -l color -d 'When to use colour on stderr and tables (never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -l config-dir -d 'Directory holding config.toml and credentials.toml' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -l dry-run -d 'Show what would happen and change nothing'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -l no-cohort -d 'Only devices in no cohort'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -s v -l verbose -d 'Print more about what is happening (requests, timings)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -s y -l yes -d 'Answer yes to confirmations (needed for destructive commands without a terminal)'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -l no-input -d 'Never prompt; fail instead when input would be needed'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from override" -s V -l version -d 'Print version'
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -s P -l product -d 'Product name or ID' -r
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -l cohort -d 'A cohort\'s override (name or ID) instead of the product\'s document' -r
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from rollback" -l device -d 'A device\'s override (identifier or ID) instead of the product\'s document' -r
@@ -927,6 +956,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subc
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Edit a document in $EDITOR, checked before it is sent'
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "history" -d 'List a document\'s revisions, newest first'
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "diff" -d 'Show what changed between two revisions'
+complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "override" -d 'Set or remove keys in many devices\' overrides at once (a bulk operation)'
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "rollback" -d 'Make an earlier revision\'s document current again, as a new revision'
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "schema" -d 'Show, set or remove the product\'s JSON Schema'
 complete -c fleet -n "__fish_fleet_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -2162,6 +2192,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcom
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "edit" -d 'Edit a document in $EDITOR, checked before it is sent'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "history" -d 'List a document\'s revisions, newest first'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "diff" -d 'Show what changed between two revisions'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "override" -d 'Set or remove keys in many devices\' overrides at once (a bulk operation)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "rollback" -d 'Make an earlier revision\'s document current again, as a new revision'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "schema" -d 'Show, set or remove the product\'s JSON Schema'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "add" -d 'Register a CA certificate for a product\'s devices'

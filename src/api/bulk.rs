@@ -1,5 +1,6 @@
 //! Bulk device operations: which devices a request selects, the move / assign / unassign /
-//! import requests, and the result every one of them answers with (the plan, for a dry run).
+//! import / configure requests, and the result every one of them answers with (the plan, for
+//! a dry run).
 
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +105,42 @@ pub struct AssignCohort {
     pub product: String,
     /// Cohort name or ID within `product`.
     pub cohort: String,
+    #[serde(default)]
+    pub dry_run: bool,
+    #[serde(default, skip_serializing_if = "BulkListing::is_default")]
+    pub list: BulkListing,
+}
+
+/// `POST /v1/bulk/config`: set and remove keys in the device-level configuration override of
+/// every selected device, each device's override a new revision, all or none. Every selected
+/// device must be in `product`, and every effective configuration the change makes must
+/// satisfy the product's schema.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfigureDevices {
+    pub selection: Selection,
+    /// Product name or ID; every selected device must be in it.
+    pub product: String,
+    /// `{"path.to.key": value}`, written into each device's override; `null` removes the key
+    /// from the effective configuration.
+    #[serde(default)]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
+    pub set: serde_json::Map<String, serde_json::Value>,
+    /// Paths removed from each device's override (the device inherits them again).
+    #[serde(default)]
+    #[cfg_attr(feature = "server", schema(max_items = 256))]
+    pub unset: Vec<String>,
+    /// Why, kept with each device's new revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 1024,
+            pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+        )
+    )]
+    pub message: Option<String>,
     #[serde(default)]
     pub dry_run: bool,
     #[serde(default, skip_serializing_if = "BulkListing::is_default")]

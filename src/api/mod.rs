@@ -25,8 +25,8 @@ pub use api_key::{
     ApiKey, ApiKeyListQuery, CreateApiKey, CreatedApiKey, Role, ScopedProduct, Whoami,
 };
 pub use bulk::{
-    AssignCohort, BulkListing, BulkResult, ImportDevices, ImportRow, MoveDevices, Refusal,
-    Selection, UnassignCohort,
+    AssignCohort, BulkListing, BulkResult, ConfigureDevices, ImportDevices, ImportRow, MoveDevices,
+    Refusal, Selection, UnassignCohort,
 };
 pub use ca::{
     CaListQuery, CertificateAuthority, CreateCa, Jitp, JitpSettings, UpdateCa, UpdateJitp,

@@ -1,11 +1,15 @@
-//! `/v1/bulk/…`: device move, cohort assign/unassign and device import, one request each.
+//! `/v1/bulk/…`: device move, cohort assign/unassign, device import and device-level
+//! configuration overrides, one request each.
 
 use std::io;
 
 use reqwest::Method;
 
 use super::{ApiClient, Payload, error, import_body};
-use crate::api::{AssignCohort, BulkResult, ImportDevices, ImportRow, MoveDevices, UnassignCohort};
+use crate::api::{
+    AssignCohort, BulkResult, ConfigureDevices, ImportDevices, ImportRow, MoveDevices,
+    UnassignCohort,
+};
 use crate::error::Result;
 
 /// Bulk device operations; each is one all-or-nothing request.
@@ -20,17 +24,22 @@ impl<'a> Bulk<'a> {
 
     pub async fn move_devices(&self, body: &MoveDevices) -> Result<BulkResult> {
         let url = self.client.url(&["bulk", "move"])?;
-        self.client.write(Method::POST, url, body).await
+        self.client.write_bulk(url, body).await
     }
 
     pub async fn assign(&self, body: &AssignCohort) -> Result<BulkResult> {
         let url = self.client.url(&["bulk", "assign"])?;
-        self.client.write(Method::POST, url, body).await
+        self.client.write_bulk(url, body).await
     }
 
     pub async fn unassign(&self, body: &UnassignCohort) -> Result<BulkResult> {
         let url = self.client.url(&["bulk", "unassign"])?;
-        self.client.write(Method::POST, url, body).await
+        self.client.write_bulk(url, body).await
+    }
+
+    pub async fn configure(&self, body: &ConfigureDevices) -> Result<BulkResult> {
+        let url = self.client.url(&["bulk", "config"])?;
+        self.client.write_bulk(url, body).await
     }
 
     /// Imports the rows `rows()` yields with the settings of `head` (whose `devices` are
@@ -45,7 +54,12 @@ impl<'a> Bulk<'a> {
         let make = || import_body::body(head, rows());
         let response = self
             .client
-            .execute(Method::POST, url, Some(Payload::Stream(&make)))
+            .execute_with(
+                Method::POST,
+                url,
+                Some(Payload::Stream(&make)),
+                self.client.bulk_options(),
+            )
             .await?;
         error::decode(self.client, response).await
     }

@@ -176,7 +176,7 @@ fn outcome_unknown(client: &ApiClient, method: &Method, url: &Url, err: &reqwest
             client.base_url()
         ),
     );
-    let bulk = ["move", "assign", "unassign", "import"]
+    let bulk = ["move", "assign", "unassign", "import", "config"]
         .into_iter()
         .find(|op| path.ends_with(&format!("/bulk/{op}")));
     // Every run sends a fresh Idempotency-Key, so a re-run is a new request, never a replay:
@@ -198,6 +198,7 @@ fn outcome_unknown(client: &ApiClient, method: &Method, url: &Url, err: &reqwest
         Some("move") => "fleet event list --action device.moved --since 5m",
         Some("assign") => "fleet event list --action device.cohort_assigned --since 5m",
         Some("unassign") => "fleet event list --action device.cohort_unassigned --since 5m",
+        Some("config") => "fleet event list --action config.updated --since 5m",
         Some(_) => "fleet event list --action 'device.*' --since 5m",
         None => "fleet event list --since 5m",
     };

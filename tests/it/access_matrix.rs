@@ -79,6 +79,7 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("POST", "/v1/bulk/assign", [200, 200, 403, 200, 403]),
     ("POST", "/v1/bulk/unassign", [200, 200, 403, 200, 409]),
     ("POST", "/v1/bulk/import", [200, 200, 403, 200, 403]),
+    ("POST", "/v1/bulk/config", [200, 200, 403, 200, 403]),
     // Firmware (issue 4).
     ("GET", "/v1/products/{product}/artifacts", READ),
     ("POST", "/v1/products/{product}/artifacts", CREATE),
@@ -423,6 +424,9 @@ fn request(method: &str, route: &str, f: &Fixture) -> (String, Option<Value>) {
             Some(json!({ "selection": devices, "product": p, "cohort": f.c }))
         }
         ("POST", "/v1/bulk/unassign") => Some(json!({ "selection": devices })),
+        ("POST", "/v1/bulk/config") => Some(json!({
+            "selection": devices, "product": p, "set": { "a": n },
+        })),
         ("POST", "/v1/bulk/import") => Some(json!({
             "product": p, "devices": [{ "identifier": format!("im{n}") }],
         })),

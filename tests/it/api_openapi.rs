@@ -36,6 +36,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/bulk/assign"),
     ("post", "/v1/bulk/unassign"),
     ("post", "/v1/bulk/import"),
+    ("post", "/v1/bulk/config"),
     ("get", "/v1/products/{product}/artifacts"),
     ("post", "/v1/products/{product}/artifacts"),
     ("get", "/v1/products/{product}/artifacts/{artifact}"),

@@ -5,6 +5,7 @@ mod apply;
 mod diff;
 mod edit;
 mod history;
+mod override_devices;
 mod rollback;
 mod schema;
 mod set;
@@ -33,6 +34,8 @@ pub enum ConfigCommand {
     History(history::HistoryArgs),
     /// Show what changed between two revisions
     Diff(diff::DiffArgs),
+    /// Set or remove keys in many devices' overrides at once (a bulk operation)
+    Override(override_devices::OverrideArgs),
     /// Make an earlier revision's document current again, as a new revision
     Rollback(rollback::RollbackArgs),
     /// Show, set or remove the product's JSON Schema
@@ -49,6 +52,7 @@ pub async fn run(ctx: &Context, command: ConfigCommand) -> Result<()> {
         ConfigCommand::Edit(args) => edit::run(ctx, args).await,
         ConfigCommand::History(args) => history::run(ctx, args).await,
         ConfigCommand::Diff(args) => diff::run(ctx, args).await,
+        ConfigCommand::Override(args) => override_devices::run(ctx, args).await,
         ConfigCommand::Rollback(args) => rollback::run(ctx, args).await,
         ConfigCommand::Schema(command) => schema::run(ctx, command).await,
     }

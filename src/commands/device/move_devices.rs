@@ -11,7 +11,8 @@ use crate::error::Result;
 use crate::output::wording::it_or_they;
 
 /// Move devices to another product, all or none. Moved devices leave their cohort (or join
-/// --to-cohort), lose their credentials and must be provisioned again.
+/// --to-cohort), lose their credentials and configuration override, and must be provisioned
+/// again.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   fleet device move sn-0001 sn-0002 --to-product gateway-v2
@@ -94,7 +95,10 @@ impl Operation for Move {
     }
 
     fn caution(&self) -> Option<&'static str> {
-        Some("moved devices lose their credentials and must be re-provisioned")
+        Some(
+            "moved devices lose their credentials and configuration override, and must be \
+             re-provisioned",
+        )
     }
 }
 

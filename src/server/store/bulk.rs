@@ -178,11 +178,19 @@ pub enum Change<'a> {
         cohort: &'a Cohort,
     },
     Unassign,
+    /// Writes each selected device's planned override (`configs_bulk::plan_changes`); the
+    /// device rows themselves stay as they are.
+    Configure {
+        product_id: &'a ProductId,
+        message: &'a str,
+        /// The audit event's details, secrets masked (the device count is added).
+        details: &'a serde_json::Value,
+    },
 }
 
 impl Change<'_> {
     /// Appends the condition (on `s`, a `bulk_selected` row) under which a device changes.
-    pub(super) fn push_predicate(&self, qb: &mut Query<'_>) {
+    pub(super) fn push_predicate(&self, qb: &mut Query<'_>, backend: Backend) {
         match self {
             Change::Move { to_product, .. } => {
                 qb.push("s.product_id <> ")
@@ -195,6 +203,11 @@ impl Change<'_> {
             Change::Unassign => {
                 qb.push("s.cohort_id IS NOT NULL");
             }
+            Change::Configure { .. } => {
+                qb.push("s.id IN (SELECT x.id FROM ")
+                    .push(super::configs_bulk::changes(backend))
+                    .push(" x)");
+            }
         }
     }
 
@@ -203,6 +216,7 @@ impl Change<'_> {
             Change::Move { .. } => AuditAction::DeviceMoved,
             Change::Assign { .. } => AuditAction::DeviceCohortAssigned,
             Change::Unassign => AuditAction::DeviceCohortUnassigned,
+            Change::Configure { .. } => AuditAction::ConfigUpdated,
         }
     }
 }
@@ -210,7 +224,7 @@ impl Change<'_> {
 /// How many devices are selected, and how many of them `change` would change.
 pub async fn counts(conn: &mut Conn, change: &Change<'_>) -> sqlx::Result<(u64, u64)> {
     let mut qb = query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN ");
-    change.push_predicate(&mut qb);
+    change.push_predicate(&mut qb, conn.backend());
     qb.push(" THEN 1 ELSE 0 END), 0) FROM ")
         .push(selected(conn.backend()))
         .push(" s");
@@ -283,8 +297,9 @@ pub async fn apply(
     fail_after: FailAfterRows,
 ) -> sqlx::Result<u64> {
     super::bulk_events::record_change(conn, change, stamp).await?;
-    if matches!(change, Change::Move { .. }) {
+    if let Change::Move { to_product, .. } = change {
         revoke_certificates(conn, change, stamp.now).await?;
+        super::configs_bulk::clear_moved(conn, change, &to_product.id, stamp).await?;
     }
     let mut qb = query("UPDATE devices SET ");
     match change {
@@ -308,12 +323,23 @@ pub async fn apply(
         Change::Unassign => {
             qb.push("cohort_id = NULL, ");
         }
+        Change::Configure {
+            product_id,
+            message,
+            ..
+        } => {
+            let changed =
+                super::configs_bulk::write(conn, product_id, message, &stamp.actor, stamp.now)
+                    .await?;
+            inject_failure(fail_after, changed)?;
+            return Ok(changed);
+        }
     }
     qb.push("updated_at = ").push_bind(stamp.now);
     qb.push(", revision = revision + 1 WHERE id IN (SELECT s.id FROM ")
         .push(selected(conn.backend()))
         .push(" s WHERE ");
-    change.push_predicate(&mut qb);
+    change.push_predicate(&mut qb, conn.backend());
     qb.push(")");
     let changed = qb.execute(&mut *conn).await?.rows_affected();
     inject_failure(fail_after, changed)?;
@@ -336,7 +362,7 @@ async fn revoke_certificates(
     qb.push(" WHERE revoked_at IS NULL AND device_id IN (SELECT s.id FROM ")
         .push(selected(conn.backend()))
         .push(" s WHERE ");
-    change.push_predicate(&mut qb);
+    change.push_predicate(&mut qb, conn.backend());
     qb.push(")");
     Ok(qb.execute(&mut *conn).await?.rows_affected())
 }

@@ -84,7 +84,7 @@ pub async fn changed(
          WHERE ",
         selected(conn.backend()),
     ));
-    change.push_predicate(&mut qb);
+    change.push_predicate(&mut qb, conn.backend());
     qb.push(" ORDER BY s.id");
     push_limit(&mut qb, limit);
     fetch_devices(conn, qb).await
@@ -97,7 +97,7 @@ pub async fn changed_ids(conn: &mut Conn, change: &Change<'_>) -> sqlx::Result<V
         comma_list_ordered(conn.backend(), "s.id", "s.id"),
         selected(conn.backend())
     ));
-    change.push_predicate(&mut qb);
+    change.push_predicate(&mut qb, conn.backend());
     ids(conn, qb).await
 }
 

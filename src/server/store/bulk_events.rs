@@ -27,6 +27,13 @@ fn change_details(change: &Change<'_>, devices: i64) -> Value {
         }),
         Change::Assign { cohort } => json!({ "devices": devices, "to_cohort_id": cohort.id }),
         Change::Unassign => json!({ "devices": devices }),
+        Change::Configure { details, .. } => {
+            let mut details = (*details).clone();
+            if let Some(object) = details.as_object_mut() {
+                object.insert("devices".into(), devices.into());
+            }
+            details
+        }
     }
 }
 
@@ -42,7 +49,7 @@ pub async fn record_change(
     let mut qb = query(format!(
         "SELECT s.product_id, COUNT(*) FROM {table} s WHERE "
     ));
-    change.push_predicate(&mut qb);
+    change.push_predicate(&mut qb, conn.backend());
     qb.push(" GROUP BY s.product_id ORDER BY s.product_id");
     let by_product: Vec<(String, i64)> = qb.fetch_all(&mut *conn).await?;
     // (the event's product, the devices' product it covers (`None`: all), how many)
@@ -79,7 +86,7 @@ pub async fn record_change(
         qb.push(format!(
             ", s.identifier, s.product_id, s.cohort_id FROM {table} s WHERE "
         ));
-        change.push_predicate(&mut qb);
+        change.push_predicate(&mut qb, conn.backend());
         if let Some(product) = covers {
             qb.push(" AND s.product_id = ").push_bind(product);
         }

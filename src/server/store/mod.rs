@@ -13,6 +13,7 @@ pub mod bulk_import;
 pub mod cas;
 pub mod cohorts;
 pub mod configs;
+pub mod configs_bulk;
 pub mod copy;
 pub mod device_certs;
 pub mod device_identity;

@@ -2,11 +2,11 @@
 //! theirs. Devices already where they should be are left alone.
 
 use super::{
-    apply_and_commit, begin, cap, check_selection, missing_error, missing_refusals, plan, select,
-    some_of,
+    apply_and_commit, begin, cap, check_selection, missing_error, missing_refusals, outside_error,
+    outside_refusals, plan, select,
 };
 use crate::api::bulk::SAMPLE_MAX;
-use crate::api::{AssignCohort, BulkResult, Refusal, UnassignCohort};
+use crate::api::{AssignCohort, BulkResult, UnassignCohort};
 use crate::server::auth::Principal;
 use crate::server::domain::Validator;
 use crate::server::domain::lookup::{find_cohort, writable_product};
@@ -54,10 +54,7 @@ pub async fn assign(
     let change = Change::Assign { cohort: &cohort };
     if body.dry_run {
         let mut refusals = missing_refusals(&missing, body.list);
-        refusals.extend(examples.into_iter().map(|(device, in_product)| Refusal {
-            device,
-            reason: format!("in product `{in_product}`, not `{}`", product.name),
-        }));
+        refusals.extend(outside_refusals(examples, &product));
         refusals.truncate(cap(body.list).unwrap_or(usize::MAX));
         // Refused devices would not change: the plan counts and lists the others.
         sql::drop_outside(&mut tx, &product.id).await?;
@@ -68,18 +65,8 @@ pub async fn assign(
         return Err(missing_error(&missing, "assigned"));
     }
     if outside > 0 {
-        let names: Vec<String> = examples.into_iter().map(|(device, _)| device).collect();
-        let noun = if outside == 1 {
-            "device is"
-        } else {
-            "devices are"
-        };
-        return Err(ApiError::conflict(format!(
-            "{outside} selected {noun} not in product `{}`: {}; a device's cohort must be in its product; nothing was assigned",
-            product.name,
-            some_of(&names, outside)
-        ))
-        .with_hint("move them first with `fleet device move`, or leave them out"));
+        let rule = "a device's cohort must be in its product";
+        return Err(outside_error(outside, examples, &product, rule, "assigned"));
     }
     apply_and_commit(tx, principal, &change, body.list, fail_after_rows).await
 }

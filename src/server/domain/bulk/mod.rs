@@ -1,9 +1,11 @@
-//! Bulk writes: device move, cohort assign/unassign and device import. Each request runs in one
-//! transaction, set-based over a selection table (no per-device round trips: a request may
-//! touch 100,000 devices), and is all-or-nothing. This module owns resolving a [`Selection`]
+//! Bulk writes: device move, cohort assign/unassign, device import and device-level
+//! configuration overrides. Each request runs in one transaction, set-based over a selection
+//! table (no per-device round trips: a request may touch 100,000 devices), and is
+//! all-or-nothing. This module owns resolving a [`Selection`]
 //! into that table, dry-run plans, applying a change, and the refusal messages.
 
 pub mod cohorts;
+pub mod configs;
 mod hold;
 pub mod import;
 pub mod moves;
@@ -169,6 +171,40 @@ fn cap(listing: BulkListing) -> Option<usize> {
     }
 }
 
+/// The dry-run refusals of selected devices outside `product`.
+fn outside_refusals(examples: Vec<(String, String)>, product: &Product) -> Vec<Refusal> {
+    examples
+        .into_iter()
+        .map(|(device, in_product)| Refusal {
+            device,
+            reason: format!("in product `{in_product}`, not `{}`", product.name),
+        })
+        .collect()
+}
+
+/// 409 for `outside` selected devices not in `product` (`examples`: some of them), which
+/// `rule` says must be; nothing was `verb`.
+fn outside_error(
+    outside: u64,
+    examples: Vec<(String, String)>,
+    product: &Product,
+    rule: &str,
+    verb: &str,
+) -> ApiError {
+    let names: Vec<String> = examples.into_iter().map(|(device, _)| device).collect();
+    let noun = if outside == 1 {
+        "device is"
+    } else {
+        "devices are"
+    };
+    ApiError::conflict(format!(
+        "{outside} selected {noun} not in product `{}`: {}; {rule}; nothing was {verb}",
+        product.name,
+        some_of(&names, outside)
+    ))
+    .with_hint("move them first with `fleet device move`, or leave them out")
+}
+
 fn missing_refusals(missing: &[String], listing: BulkListing) -> Vec<Refusal> {
     missing
         .iter()
@@ -224,6 +260,8 @@ fn project(device: &mut Device, change: &Change<'_>, now: DateTime<Utc>) {
             device.cohort_id = None;
             device.cohort = None;
         }
+        // The device's configuration override changes, not the device.
+        Change::Configure { .. } => return,
     }
     device.updated_at = now;
     device.revision += 1;

@@ -19,7 +19,28 @@ use crate::server::error::{ApiError, ApiResult};
 use crate::server::store::configs::{Author, Settings, StoredDocument};
 use crate::server::store::{self, Conn, Pool};
 
-fn message_problem(message: &Option<String>) -> Result<(), String> {
+/// Removes the paths of `unset` from `document`, then writes the values of `set` at their
+/// paths; a secret set to `"***"` (what people are shown of it) keeps its value.
+pub(crate) fn patch_document(
+    document: &mut Map<String, Value>,
+    set: &Map<String, Value>,
+    unset: &[String],
+    secrets: &[String],
+) {
+    for path in unset {
+        let keys: Vec<&str> = path.split('.').collect();
+        remove_path(document, &keys);
+    }
+    for (path, value) in set {
+        if value.as_str() == Some(SECRET_MASK) && is_secret(secrets, path) {
+            continue;
+        }
+        let keys: Vec<&str> = path.split('.').collect();
+        set_path(document, &keys, value.clone());
+    }
+}
+
+pub(crate) fn message_problem(message: &Option<String>) -> Result<(), String> {
     match message {
         Some(m) if m.chars().count() > MAX_MESSAGE_CHARS => {
             Err(format!("is longer than {MAX_MESSAGE_CHARS} characters"))
@@ -31,7 +52,7 @@ fn message_problem(message: &Option<String>) -> Result<(), String> {
     }
 }
 
-fn check_paths(v: &mut Validator, field: &str, paths: &[String]) {
+pub(crate) fn check_paths(v: &mut Validator, field: &str, paths: &[String]) {
     for (i, path) in paths.iter().enumerate() {
         v.check(&format!("{field}[{i}]"), split_path(path).map(|_| ()));
     }
@@ -102,18 +123,7 @@ pub async fn patch(
         .as_ref()
         .map(|s| s.document.clone())
         .unwrap_or_default();
-    for path in &body.unset {
-        let keys: Vec<&str> = path.split('.').collect();
-        remove_path(&mut document, &keys);
-    }
-    for (path, value) in body.set {
-        if value.as_str() == Some(SECRET_MASK) && is_secret(&settings.secrets, &path) {
-            // Setting a secret to what people are shown of it changes nothing.
-            continue;
-        }
-        let keys: Vec<&str> = path.split('.').collect();
-        set_path(&mut document, &keys, value);
-    }
+    patch_document(&mut document, &body.set, &body.unset, &settings.secrets);
     let change = Changed {
         stored,
         document,

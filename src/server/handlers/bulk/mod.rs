@@ -1,8 +1,9 @@
-//! `/v1/bulk/…`: device move, cohort assign/unassign and device import, adapters over
-//! `domain::bulk` (one transaction per request, all-or-nothing). This module owns the routes,
-//! with their larger body limit.
+//! `/v1/bulk/…`: device move, cohort assign/unassign, device import and device-level
+//! configuration overrides, adapters over `domain::bulk` (one transaction per request,
+//! all-or-nothing). This module owns the routes, with their larger body limit.
 
 pub mod cohorts;
+pub mod configs;
 pub mod import;
 pub mod moves;
 
@@ -15,5 +16,6 @@ pub fn routes() -> Vec<crate::server::routes::Route> {
         route!(cohorts::assign, Access::write()).bulk(),
         route!(cohorts::unassign, Access::write()).bulk(),
         route!(import::import, Access::write()).bulk(),
+        route!(configs::configure, Access::write()).bulk(),
     ]
 }
