@@ -6,7 +6,8 @@
 #      `canary`, the rest in `main`: `plain` has no configuration at all (the device-plane
 #      benchmark's case, bench/devices.sh); `configured` has a schema, a product document of a
 #      few keys and an override for `canary` (two effective configurations). ROUNDS rounds, each
-#      one simulator run per product, alternating plain, configured, plain, …: the devices
+#      one simulator run per product, in ABBA order (plain, configured, configured, plain, …),
+#      so a trend in the machine's load weighs on both alike: the devices
 #      connect (their first check-in; a configured device gets its configuration in that answer
 #      and reports the applied revision from then on, as a device does), then check in back to
 #      back for SECONDS, then ping (`GET /v1/device/ping`, the authenticated no-op) for SECONDS
@@ -18,14 +19,15 @@
 #   2. `fleet config set` on a product of BIG devices (default 100,000, imported from a CSV with
 #      `fleet device import`, half in a cohort with an override, OVERRIDES (default 20) with an
 #      override of their own; they need not have connected), with the same schema: hyperfine, RUNS runs, each a real change (a --prepare run sets the
-#      other value first). Beside it in the same hyperfine runs: `/bin/true`, `fleet config show`
-#      and `fleet product show` of the same product, and the same `config set` on an empty
-#      product and on `configured` (N devices). Target: < 200 ms on the BIG-device product.
+#      other value first). Beside it: `/bin/true`, `fleet config show` and `fleet product show`
+#      of the same product and `product show` of an empty one, the product's device count by
+#      hand in sqlite3 (what every product lookup counts), and the same `config set` on an
+#      empty product and on `configured` (N devices). Target: < 200 ms on the BIG-device product.
 # Usage: bench/config.sh [N] [SECONDS] [BIG]   (defaults 2000, 20, 100000)
 #   FLEET_BIN=path uses that build instead of `cargo build --release --locked`;
 #   ROUNDS (default 2), RUNS (default 20), OVERRIDES (default 20), CONCURRENCY (default 200, devices connecting at once);
 #   BENCH_OUT=dir keeps the simulator's JSON summaries, CPU samples and the server log.
-# Needs python3, curl, jq, hyperfine.
+# Needs python3, curl, jq, hyperfine, sqlite3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +38,7 @@ ROUNDS=${ROUNDS:-2}
 RUNS=${RUNS:-20}
 CONCURRENCY=${CONCURRENCY:-200}
 OVERRIDES=${OVERRIDES:-20}
-for tool in python3 curl jq hyperfine; do
+for tool in python3 curl jq hyperfine sqlite3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install $tool)" >&2; exit 1; }
 done
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -142,11 +144,16 @@ done
 configure configured
 fleet config show -P configured --cohort canary --effective -o json >"$work/effective-canary.json"
 
-echo "== $ROUNDS rounds: plain, configured (${SECONDS_EACH}s check-ins + ${SECONDS_EACH}s pings each)" >&2
+echo "== $ROUNDS rounds in ABBA order of plain and configured (${SECONDS_EACH}s check-ins + ${SECONDS_EACH}s pings each)" >&2
 loads=()
 for r in $(seq 1 "$ROUNDS"); do
-  simulate "plain-$r" ca-plain "$first_of_plain" --check-ins-only --ping --duration "${SECONDS_EACH}s"
-  simulate "configured-$r" ca-configured "$first_of_configured" --check-ins-only --ping --duration "${SECONDS_EACH}s"
+  # ABBA: odd rounds run plain first, even rounds configured first, so a load that rises or
+  # falls through the run weighs on both alike.
+  order="plain configured"
+  [ $((r % 2)) = 0 ] && order="configured plain"
+  for kind in $order; do
+    simulate "$kind-$r" "ca-$kind" "$(eval echo "\$first_of_$kind")" --check-ins-only --ping --duration "${SECONDS_EACH}s"
+  done
   loads+=("$(load)")
   echo "   round $r done, load $(load)" >&2
 done
@@ -198,8 +205,13 @@ done
 set_cmd() { echo "$BIN -q config set -P $1 sampling.rate_s=$2 -m bench"; }
 echo "== hyperfine, $RUNS runs each" >&2
 load_before_set=$(load)
+big_id=$(fleet product show big -o json | jq -r .id)
+# What every lookup of a product by name or ID counts (its device_count), by hand in sqlite3.
+count_sql="SELECT COUNT(*) FROM devices d WHERE d.product_id = '$big_id'"
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$work/reads.hyperfine.json" \
   -n true /bin/true \
+  -n "count sql" "sqlite3 $work/data/fleet.db \"$count_sql\"" \
+  -n "product show empty" "$BIN -q product show empty" \
   -n "config show" "$BIN -q config show -P big" \
   -n "product show" "$BIN -q product show big" >&2
 hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$work/sets.hyperfine.json" \
@@ -241,9 +253,10 @@ for r in range(1, rounds + 1):
 print()
 print(f"check-ins with and without configuration: {n} devices per product, {secs}s phases, {rounds} rounds, {cores} cores")
 print(f"load average after each round: {loads}")
+print("(rows in the order they ran)")
 print(f"{'round':<6} {'product':<11} {'check-ins/s':>11} {'p50_ms':>8} {'p99_ms':>8} {'pings/s':>8} {'ci/ping':>8} {'server_us/ci':>12} {'server_cpu%':>11} {'errors':>6}")
 for r in range(rounds):
-    for kind in ("plain", "configured"):
+    for kind in (("plain", "configured") if r % 2 == 0 else ("configured", "plain")):
         _, rate, p50, p99, ping, us, cpu, err = rows[kind][r]
         print(f"{r + 1:<6} {kind:<11} {rate:>11.0f} {p50:>8.1f} {p99:>8.1f} {ping:>8.0f} {rate / ping:>8.2f} {us:>12.0f} {cpu:>11.0f} {err:>6}")
 mean = lambda kind, i: sum(x[i] for x in rows[kind]) / len(rows[kind])
@@ -255,7 +268,9 @@ print(f"mean check-ins/s: plain {mean('plain', 1):.0f}, configured {mean('config
 r = {x["command"]: x for f in ("reads", "sets") for x in json.load(open(f"{work}/{f}.hyperfine.json"))["results"]}
 print()
 print(f"{'command (hyperfine -N)':<58} {'mean_ms':>8} {'sd_ms':>7} {'min_ms':>7} {'max_ms':>7}")
-labels = [("true", "/bin/true (baseline)"), ("product show", "fleet product show big (baseline)"),
+labels = [("true", "/bin/true (baseline)"), ("count sql", f"sqlite3: COUNT(*) of big's {big_n} devices"),
+          ("product show empty", "fleet product show empty (baseline)"),
+          ("product show", "fleet product show big (baseline)"),
           ("config show", "fleet config show -P big (baseline)"), ("set empty", "fleet config set, empty product"),
           ("set configured", f"fleet config set, product of {n} devices"),
           ("set big", f"fleet config set, product of {big_n} devices")]
