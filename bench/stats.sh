@@ -12,7 +12,9 @@
 #      and from the raw tables (raw.*.sql, what the service did before the summaries).
 # Prints a table of milliseconds and ratios. Targets: fleet < 300 ms, and within 2x of the
 # hand SQL on the same summaries.
-# Usage: bench/stats.sh [DEVICES]   RUNS (default 10); FLEET_BIN=path skips the release build.
+# Usage: bench/stats.sh [DEVICES]   RUNS (default 10); FLEET_BIN=path skips the release build;
+#   BACKENDS (default "sqlite pg") picks the databases; the PostgreSQL database fleet_stats_bench
+#   is dropped at the end unless KEEP_PG_DB is set.
 # Needs sqlite3, psql, hyperfine (apt-get install sqlite3 postgresql-client hyperfine), python3,
 # curl, and this machine's PostgreSQL (.ci/postgres starts it).
 set -euo pipefail
@@ -32,8 +34,17 @@ fi
 
 work=$(mktemp -d)
 server_pid=""
+pg_db=""
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  # The seeded PostgreSQL database is gigabytes at a million devices: dropped unless KEEP_PG_DB.
+  if [ -n "$pg_db" ] && [ -z "${KEEP_PG_DB:-}" ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+      su postgres -c "psql -qc 'DROP DATABASE IF EXISTS $pg_db WITH (FORCE)'" >&2 || true
+    else
+      sudo -n -u postgres psql -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >&2 || true
+    fi
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -163,7 +174,8 @@ fi
 
 # --- PostgreSQL ----------------------------------------------------------------------------
 if [ -z "${skip_pg:-}" ]; then
-pg_url=$(bash .ci/postgres fleet_stats_bench)
+pg_db=fleet_stats_bench
+pg_url=$(bash .ci/postgres "$pg_db")
 export FLEET_CONFIG_DIR=$work/config-pg
 start_server pg --data-dir "$work/pg" --database-url "$pg_url"
 FLEET_API_KEY=$(cat "$work/pg/admin-api-key"); export FLEET_API_KEY
