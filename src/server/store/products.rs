@@ -5,8 +5,12 @@ use chrono::{DateTime, Utc};
 use super::{Conn, parse_id, push_tag_filter, query, tags_from_text, tags_to_text};
 use crate::api::{OrgId, Product, ProductId, ProductState};
 
+/// The device count comes from the per-cohort summaries the triggers of migration 0013 keep
+/// exact: counting the devices themselves made every request that names a product scan the
+/// product's devices (30 ms at 100,000, growing with the fleet).
 const SELECT: &str = "SELECT p.id, p.name, p.description, p.tags, p.archived, \
-     (SELECT COUNT(*) FROM devices d WHERE d.product_id = p.id) AS device_count, \
+     (SELECT CAST(COALESCE(SUM(c.devices), 0) AS BIGINT) FROM device_counts c \
+      WHERE c.product_id = p.id) AS device_count, \
      p.created_at, p.updated_at, p.revision \
      FROM products p";
 
