@@ -383,3 +383,73 @@ fn a_moved_device_starts_from_its_new_products_configuration_with_its_history_ke
     // A device without an override gets none.
     assert_eq!(revision(&cli, "sn-4"), 0);
 }
+
+/// Every configuration alone satisfies the schema, but not every merge: with `boost`, `rate`
+/// may be at most 2, and only cohort `beta` lowers it.
+fn boosted(cli: &Cli) {
+    let schema = r#"{"type": "object", "if": {"required": ["boost"]}, "then": {"properties": {"rate": {"maximum": 2}}}}"#;
+    cli.run_with_stdin(
+        &["config", "schema", "set", "-P", "sensor", "--file", "-"],
+        schema,
+    )
+    .success();
+    cli.run(&["config", "set", "-P", "sensor", "rate=5"])
+        .success();
+    cli.run(&[
+        "config", "set", "-P", "sensor", "--cohort", "beta", "rate=1",
+    ])
+    .success();
+    cli.run(&["config", "set", "--device", "sn-3", "boost=true"])
+        .success();
+}
+
+fn cohort_of(cli: &Cli, device: &str) -> Value {
+    cli.run(&["device", "show", device, "-o", "json"])
+        .success()
+        .json()["cohort"]
+        .clone()
+}
+
+#[test]
+fn a_cohort_change_that_breaks_a_devices_effective_configuration_is_refused() {
+    let server = TestServer::start();
+    let cli = seeded(&server);
+    boosted(&cli);
+    // Out of `beta`, sn-3's override would meet the product's rate of 5.
+    let refused = cli.run(&["cohort", "unassign", "sn-3", "--yes"]).failure(7);
+    assert!(refused.stderr.contains("config.rate"), "{}", refused.stderr);
+    assert_eq!(cohort_of(&cli, "sn-3"), "beta");
+    // Devices without an override move freely; sn-4 gets one that is fine only in beta.
+    cli.run(&["cohort", "assign", "beta", "-P", "sensor", "sn-4", "--yes"])
+        .success();
+    cli.run(&["cohort", "unassign", "sn-4", "--yes"]).success();
+    cli.run(&["config", "set", "--device", "sn-4", "boost=true", "rate=2"])
+        .success();
+    cli.run(&["cohort", "assign", "beta", "-P", "sensor", "sn-4", "--yes"])
+        .success();
+    assert_eq!(cohort_of(&cli, "sn-4"), "beta");
+    // And the other way: a second cohort that raises the rate cannot take sn-3.
+    cli.run(&["cohort", "create", "fast", "-P", "sensor"])
+        .success();
+    cli.run(&[
+        "config", "set", "-P", "sensor", "--cohort", "fast", "rate=9",
+    ])
+    .success();
+    let refused = cli
+        .run(&["cohort", "assign", "fast", "-P", "sensor", "sn-3", "--yes"])
+        .failure(7);
+    assert!(refused.stderr.contains("config.rate"), "{}", refused.stderr);
+    assert_eq!(cohort_of(&cli, "sn-3"), "beta");
+    let plan = cli
+        .run(&[
+            "cohort",
+            "assign",
+            "fast",
+            "-P",
+            "sensor",
+            "sn-3",
+            "--dry-run",
+        ])
+        .failure(7);
+    assert!(plan.stderr.contains("config.rate"), "{}", plan.stderr);
+}

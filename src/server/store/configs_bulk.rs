@@ -204,3 +204,14 @@ pub async fn clear_moved(
     qb.execute(&mut *conn).await?;
     Ok(())
 }
+
+/// The products of the selected devices.
+pub async fn selected_products(conn: &mut Conn) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String,)> = query(format!(
+        "SELECT DISTINCT product_id FROM {} ORDER BY product_id",
+        selected(conn.backend())
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}

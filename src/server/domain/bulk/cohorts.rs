@@ -1,5 +1,6 @@
 //! Cohort assign and unassign: put devices into a cohort of their product, or take them out of
-//! theirs. Devices already where they should be are left alone.
+//! theirs. Devices already where they should be are left alone; a device's own configuration
+//! override must still satisfy its product's schema over its new cohort's.
 
 use super::{
     apply_and_commit, begin, cap, check_selection, missing_error, missing_refusals, outside_error,
@@ -9,6 +10,8 @@ use crate::api::bulk::SAMPLE_MAX;
 use crate::api::{AssignCohort, BulkResult, UnassignCohort};
 use crate::server::auth::Principal;
 use crate::server::domain::Validator;
+use crate::server::domain::bulk::configs::check_cohort_change;
+use crate::server::domain::configs::ConfigCaches;
 use crate::server::domain::lookup::{find_cohort, writable_product};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::store::Pool;
@@ -20,6 +23,7 @@ use crate::server::store::bulk::{self as sql, Change};
 /// selection without `product` is limited to it.
 pub async fn assign(
     pool: &Pool,
+    caches: &ConfigCaches,
     principal: &Principal,
     body: &AssignCohort,
     fail_after_rows: FailAfterRows,
@@ -58,6 +62,7 @@ pub async fn assign(
         refusals.truncate(cap(body.list).unwrap_or(usize::MAX));
         // Refused devices would not change: the plan counts and lists the others.
         sql::drop_outside(&mut tx, &product.id).await?;
+        check_cohort_change(&mut tx, caches, org, Some(&cohort)).await?;
         let refused = (missing.len() as u64 + outside, outside);
         return plan(&mut tx, &change, body.list, refused, refusals).await;
     }
@@ -68,12 +73,14 @@ pub async fn assign(
         let rule = "a device's cohort must be in its product";
         return Err(outside_error(outside, examples, &product, rule, "assigned"));
     }
+    check_cohort_change(&mut tx, caches, org, Some(&cohort)).await?;
     apply_and_commit(tx, principal, &change, body.list, fail_after_rows).await
 }
 
 /// Takes the selected devices out of their cohorts, all or none (or plans it, for a dry run).
 pub async fn unassign(
     pool: &Pool,
+    caches: &ConfigCaches,
     principal: &Principal,
     body: &UnassignCohort,
     fail_after_rows: FailAfterRows,
@@ -85,6 +92,7 @@ pub async fn unassign(
     let mut tx = begin(pool, body.dry_run).await?;
     let missing = select(&mut tx, principal, &body.selection, None).await?;
     let change = Change::Unassign;
+    check_cohort_change(&mut tx, caches, &principal.org_id, None).await?;
     if body.dry_run {
         let refusals = missing_refusals(&missing, body.list);
         return plan(

@@ -14,14 +14,16 @@ use super::{
 };
 use crate::api::bulk::SAMPLE_MAX;
 use crate::api::config::{MAX_DOCUMENT_BYTES, SECRET_MASK, split_path};
-use crate::api::{BulkResult, CohortId, ConfigureDevices, FieldError, Product};
+use crate::api::{
+    BulkResult, Cohort, CohortId, ConfigureDevices, FieldError, OrgId, Product, ProductId,
+};
 use crate::server::auth::Principal;
 use crate::server::domain::Validator;
 use crate::server::domain::configs::ConfigCaches;
 use crate::server::domain::configs::checks::{self, Change as Checked};
 use crate::server::domain::configs::document::{self, mask, set_path};
 use crate::server::domain::configs::write::{check_paths, message_problem, patch_document};
-use crate::server::domain::lookup::writable_product;
+use crate::server::domain::lookup::{product_or_404, writable_product};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::store::bulk::{self as sql, Change, FailAfterRows};
 use crate::server::store::configs::{self as stored, Settings};
@@ -159,6 +161,42 @@ async fn new_documents(
         .into_iter()
         .filter_map(|(old, new)| new.map(|document| (old, Value::Object(document).to_string())))
         .collect())
+}
+
+/// Refuses (422) a cohort change of the selected devices that would leave a device with an
+/// override in an effective configuration its product's schema rejects: the override merged
+/// over `to_cohort`'s (`None`: no cohort) instead of its old cohort's. Devices without an
+/// override get their new cohort's configuration, which was checked when it was written.
+pub(super) async fn check_cohort_change(
+    conn: &mut Conn,
+    caches: &ConfigCaches,
+    org_id: &OrgId,
+    to_cohort: Option<&Cohort>,
+) -> ApiResult<()> {
+    for product_id in configs_bulk::selected_products(conn).await? {
+        let Some(product_id) = ProductId::parse(&product_id) else {
+            continue;
+        };
+        let settings = stored::settings(conn, &product_id).await?;
+        if settings.schema.is_none() {
+            continue;
+        }
+        let product = product_or_404(conn, org_id, product_id.as_str()).await?;
+        let overrides: BTreeSet<String> = configs_bulk::distinct_overrides(conn, &product_id)
+            .await?
+            .into_iter()
+            .filter_map(|(_, document)| document)
+            .collect();
+        for text in overrides {
+            let document = stored::parse_object(&text)?;
+            let checked = Checked::Device {
+                cohort: to_cohort.map(|c| (&c.id, c.name.as_str())),
+                document: &document,
+            };
+            checks::check(conn, caches, &product, &settings, checked).await?;
+        }
+    }
+    Ok(())
 }
 
 /// What the audit event says was done, secret values masked like everything people see.

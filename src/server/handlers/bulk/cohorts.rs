@@ -22,7 +22,9 @@ pub async fn assign(
     ApiJson(body): ApiJson<AssignCohort>,
 ) -> ApiResult<Json<BulkResult>> {
     let fail_after_rows = state.bulk.fail_after_rows;
-    let result = bulk::cohorts::assign(&state.pool, &principal, &body, fail_after_rows).await?;
+    let caches = &state.device_updates.configs;
+    let result =
+        bulk::cohorts::assign(&state.pool, caches, &principal, &body, fail_after_rows).await?;
     Ok(Json(result))
 }
 
@@ -35,6 +37,8 @@ pub async fn unassign(
     ApiJson(body): ApiJson<UnassignCohort>,
 ) -> ApiResult<Json<BulkResult>> {
     let fail_after_rows = state.bulk.fail_after_rows;
-    let result = bulk::cohorts::unassign(&state.pool, &principal, &body, fail_after_rows).await?;
+    let caches = &state.device_updates.configs;
+    let result =
+        bulk::cohorts::unassign(&state.pool, caches, &principal, &body, fail_after_rows).await?;
     Ok(Json(result))
 }
