@@ -280,9 +280,9 @@ pub struct Stamp<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// The first 24 hex digits of a fresh, time-ordered ID body; the import appends 8 hex digits
-/// of a row number, so the IDs of one operation are unique and ordered among themselves and
-/// sort with the IDs made around them.
+/// The first 24 hex digits of a fresh, time-ordered ID body; SQL appends 8 hex digits of a row
+/// number, so the IDs of one operation are unique and ordered among themselves and sort with
+/// the IDs made around them.
 pub fn id_base(fresh_id: &str) -> String {
     let body = fresh_id.split_once('_').map_or(fresh_id, |(_, body)| body);
     body.get(..24).unwrap_or(body).to_owned()

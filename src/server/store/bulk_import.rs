@@ -1,14 +1,17 @@
 //! Device import, set-based: validated rows go into a per-connection temporary table
-//! (`bulk_import`) in multi-row INSERTs, one `UPDATE … FROM` matches them to existing devices,
-//! and creating, updating, the audit events and the result list are one statement each. Call everything on one write transaction.
+//! (`bulk_import`) through one statement reading them as a JSON array, one `UPDATE … FROM` matches them to
+//! existing devices, and creating, updating, the audit events and the result list are one
+//! statement each. Call everything on one write transaction.
+
+use serde::Serialize;
 
 use super::bulk::{FailAfterRows, Stamp, inject_failure};
-use super::dialect::{self, temp_table};
+use super::dialect::{self, hex8, json_field, temp_table};
 use super::{Backend, Conn, parse_id, query};
 use crate::api::{OrgId, ProductId};
 
 /// One validated row, as it enters SQL.
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub struct Row<'a> {
     pub line: u64,
     pub identifier: &'a str,
@@ -43,10 +46,6 @@ const SAME: &str = "d.description = COALESCE(i.description, d.description) \
      AND d.target IS NOT DISTINCT FROM COALESCE(i.target, d.target) \
      AND d.cohort_id IS NOT DISTINCT FROM COALESCE(i.cohort_id, d.cohort_id)";
 
-/// Rows per INSERT while loading the import table: eight values each, far below either
-/// engine's limit on bound values, and large enough that statements are few.
-const LOAD_ROWS_PER_STATEMENT: usize = 100;
-
 /// The import table, as statements name it.
 fn imported(backend: Backend) -> String {
     temp_table(backend, "bulk_import")
@@ -74,30 +73,25 @@ pub async fn load(
     query(format!("DELETE FROM {table}"))
         .execute(&mut *conn)
         .await?;
-    // Rows as bound values, LOAD_ROWS_PER_STATEMENT to a statement (every full statement has
-    // the same text, so it is prepared once): a JSON array read back with `json_each` and a
-    // `json_extract` per field cost as much as inserting the devices themselves.
-    for (chunk_index, chunk) in rows.chunks(LOAD_ROWS_PER_STATEMENT).enumerate() {
-        let mut q = query(format!(
-            "INSERT INTO {table} (seq, line, identifier, description, tags, target, \
-             cohort_id, new_id) VALUES "
-        ));
-        for (k, row) in chunk.iter().enumerate() {
-            let seq = chunk_index * LOAD_ROWS_PER_STATEMENT + k;
-            q.push(if k == 0 { "(" } else { ", (" });
-            q.push_bind(i64::try_from(seq).unwrap_or(i64::MAX))
-                .push(", ");
-            q.push_bind(i64::try_from(row.line).unwrap_or(i64::MAX))
-                .push(", ");
-            q.push_bind(row.identifier).push(", ");
-            q.push_bind(row.description).push(", ");
-            q.push_bind(row.tags.as_deref()).push(", ");
-            q.push_bind(row.target).push(", ");
-            q.push_bind(row.cohort_id).push(", ");
-            q.push_bind(format!("dev_{id_base}{seq:08x}")).push(")");
-        }
-        q.execute(&mut *conn).await?;
-    }
+    let json = serde_json::to_string(rows).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
+    let field = |name: &str| json_field(backend, "j.value", name);
+    query(format!(
+        "INSERT INTO {table} (seq, line, identifier, description, tags, target, \
+         cohort_id, new_id) \
+         SELECT j.key, CAST({} AS BIGINT), {}, {}, {}, {}, {}, 'dev_' || $2 || {} FROM {}",
+        field("line"),
+        field("identifier"),
+        field("description"),
+        field("tags"),
+        field("target"),
+        field("cohort_id"),
+        hex8(backend, "j.key"),
+        dialect::json_objects(backend, "$1", "j"),
+    ))
+    .bind(json)
+    .bind(id_base)
+    .execute(&mut *conn)
+    .await?;
     if let Some(sql) = dialect::analyze_temp(backend, "bulk_import") {
         query(sql).execute(&mut *conn).await?;
     }

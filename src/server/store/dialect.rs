@@ -91,6 +91,15 @@ pub fn json_field(backend: Backend, object: &str, field: &str) -> String {
     }
 }
 
+/// The integer `expr` as 8 lowercase hex digits, zero-padded: the row-number tail of IDs made
+/// in SQL (see `bulk::id_base`).
+pub fn hex8(backend: Backend, expr: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("printf('%08x', {expr})"),
+        Backend::Postgres => format!("lpad(to_hex({expr}), 8, '0')"),
+    }
+}
+
 /// How one value of a [`json_object`] is written.
 #[derive(Clone, Copy, Debug)]
 pub enum Json<'a> {
