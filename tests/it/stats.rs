@@ -266,7 +266,9 @@ async fn stats_equal_the_counts_of_the_raw_tables_for_a_simulated_fleet() {
         &api.server,
         ca.path(),
         &SIMULATED.to_string(),
-        &["--fail-rate", "0.3", "--seed", "7"],
+        // Which devices fail follows the release's ID, new each run: at a half, 12 devices
+        // show both outcomes but for 1 run in 2,000 (at 0.3, none failed 1 run in 70).
+        &["--fail-rate", "0.5", "--seed", "7"],
     );
     let failed = summary["states"]["failed"].as_u64().expect("failed");
     assert!(
