@@ -230,10 +230,10 @@ pub struct ConfigChange {
     pub path: String,
     pub change: ChangeKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "server", schema(value_type = Option<Value>))]
     pub old: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "server", schema(value_type = Option<Value>))]
     pub new: Option<Value>,
 }
 

@@ -182,10 +182,11 @@ async fn a_part_sent_with_its_crc32c_is_checked_and_listed_by_it() {
         ("x-fleet-part-crc32c", crc(first)),
         ("x-fleet-part-sha256", sha256(first)),
     ];
+    // Both headers, or neither: exactly one is a rule between two fields (422).
     let (status, refused) = pair.put(pair.a, bin, 1, first, &both).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     let (status, refused) = pair.put(pair.a, bin, 1, first, &[]).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     let malformed = [("x-fleet-part-crc32c", "123".to_owned())];
     let (status, refused) = pair.put(pair.a, bin, 1, first, &malformed).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");

@@ -47,9 +47,6 @@ pub async fn configure(
     }
     check_paths(&mut v, "unset", &body.unset);
     v.check("message", message_problem(&body.message));
-    if body.set.is_empty() && body.unset.is_empty() {
-        v.check("set", Err("name at least one key to set or unset".into()));
-    }
     v.finish()?;
 
     let mut tx = begin(pool, body.dry_run).await?;

@@ -208,6 +208,12 @@ pub async fn history(
         ));
     }
     let before = query.before;
+    if let Some(before) = before.filter(|b| *b < 1) {
+        return Err(ApiError::invalid_field(
+            "before",
+            format!("before must be a revision (1 or more), got {before}"),
+        ));
+    }
     let mut conn = pool.acquire().await?;
     let level = find(&mut conn, principal, target).await?;
     let secrets = store::configs::settings(&mut conn, &level.product.id)

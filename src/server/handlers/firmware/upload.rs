@@ -63,12 +63,18 @@ fn checksum(headers: &HeaderMap) -> ApiResult<PartChecksum> {
                 "header `{PART_CRC32C_HEADER}` must carry the part's CRC32C: {message}"
             ))),
         },
-        (Some(_), Some(_)) => Err(ApiError::bad_request(format!(
-            "send one of `{PART_SHA256_HEADER}` and `{PART_CRC32C_HEADER}`, not both"
-        ))),
-        (None, None) => Err(ApiError::bad_request(format!(
-            "header `{PART_SHA256_HEADER}` must carry the part's SHA-256 (or \
-             `{PART_CRC32C_HEADER}` its CRC32C)"
-        ))),
+        (Some(_), Some(_)) => Err(ApiError::invalid_field(
+            PART_CRC32C_HEADER,
+            format!("send one of `{PART_SHA256_HEADER}` and `{PART_CRC32C_HEADER}`, not both"),
+        )),
+        // Each header is optional on its own; exactly one of them is a rule between the two,
+        // so breaking it is an invalid field (422), not a malformed request.
+        (None, None) => Err(ApiError::invalid_field(
+            PART_SHA256_HEADER,
+            format!(
+                "send the part's SHA-256 in `{PART_SHA256_HEADER}` (or its CRC32C in \
+                 `{PART_CRC32C_HEADER}`)"
+            ),
+        )),
     }
 }
