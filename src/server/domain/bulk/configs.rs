@@ -22,7 +22,9 @@ use crate::server::domain::Validator;
 use crate::server::domain::configs::ConfigCaches;
 use crate::server::domain::configs::checks::{self, Change as Checked};
 use crate::server::domain::configs::document::{self, mask, set_path};
-use crate::server::domain::configs::write::{check_paths, message_problem, patch_document};
+use crate::server::domain::configs::write::{
+    archived, check_paths, message_problem, patch_document,
+};
 use crate::server::domain::lookup::{product_or_404, writable_product};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::store::bulk::{self as sql, Change, FailAfterRows};
@@ -52,11 +54,7 @@ pub async fn configure(
     let mut tx = begin(pool, body.dry_run).await?;
     let product = writable_product(&mut tx, principal, &body.product).await?;
     if product.archived {
-        return Err(ApiError::conflict(format!(
-            "product `{}` is archived; its configuration cannot change",
-            product.name
-        ))
-        .with_hint(format!("fleet product unarchive {}", product.name)));
+        return Err(archived(&product));
     }
     let missing = select(&mut tx, principal, &body.selection, Some(&product)).await?;
     let listed = if body.dry_run {

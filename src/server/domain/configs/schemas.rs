@@ -55,7 +55,7 @@ pub async fn replace(
     let mut tx = store::begin_write(pool).await?;
     let level: Level = find(&mut tx, principal, Target::Product(product)).await?;
     if level.product.archived {
-        return Err(super::write::archived(&level));
+        return Err(super::write::archived(&level.product));
     }
     let mut settings = store::configs::settings(&mut tx, &level.product.id).await?;
     let what = format!(

@@ -12,7 +12,7 @@ use crate::api::config::{
     Config, MAX_DOCUMENT_BYTES, MAX_MESSAGE_CHARS, PatchConfig, PutConfig, RollbackConfig,
     SECRET_MASK, split_path,
 };
-use crate::api::{AuditAction, FieldError};
+use crate::api::{AuditAction, FieldError, Product};
 use crate::server::auth::Principal;
 use crate::server::domain::{Validator, audit, check_revision};
 use crate::server::error::{ApiError, ApiResult};
@@ -178,7 +178,7 @@ async fn prepare(
     if_match: Option<i64>,
 ) -> ApiResult<(Option<StoredDocument>, Settings)> {
     if level.product.archived {
-        return Err(archived(level));
+        return Err(archived(&level.product));
     }
     let stored = current(conn, level).await?;
     let what = format!("the configuration of {}", level.describe());
@@ -187,12 +187,12 @@ async fn prepare(
     Ok((stored, settings))
 }
 
-pub(crate) fn archived(level: &Level) -> ApiError {
+pub(crate) fn archived(product: &Product) -> ApiError {
     ApiError::conflict(format!(
         "product `{}` is archived; its configuration cannot change",
-        level.product.name
+        product.name
     ))
-    .with_hint(format!("fleet product unarchive {}", level.product.name))
+    .with_hint(format!("fleet product unarchive {}", product.name))
 }
 
 fn mark_secrets(settings: &mut Settings, paths: &[String]) {
