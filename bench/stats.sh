@@ -68,16 +68,50 @@ start_server() {
 }
 stop_server() { kill "$server_pid"; wait "$server_pid" || true; server_pid=""; }
 fill() { sed -e "s/@ORG@/$org/g; s/@PRODUCT@/$product/g; s/@DEVICES@/$DEVICES/g; s/@NOW@/$1/g" "$2"; }
-# medians RELEASE…: the service's two statements for each release's median offer-to-success
-# time (a count, then the middle rows through the index), with the release written in.
+# medians RELEASE…: each release's median offer-to-success time as the service reads it: the
+# bucket holding the middle from the bucket counts (migration 0017), then the middle rows
+# through the index from that bucket's start, with the release written in.
 medians() {
   for release in "$@"; do
     cat <<SQL
-CREATE TEMP TABLE m_${release} AS SELECT COUNT(*) AS n FROM release_devices
+CREATE TEMP TABLE m_${release} AS SELECT bucket_ms, (n - 1) / 2 - below AS skip,
+    CASE WHEN n % 2 = 0 THEN 2 ELSE 1 END AS k FROM (
+    SELECT bucket_ms, devices, SUM(devices) OVER (ORDER BY bucket_ms) - devices AS below,
+        SUM(devices) OVER () AS n
+    FROM release_success_times WHERE release_id = '$release' AND devices > 0) b
+WHERE below <= (n - 1) / 2 AND (n - 1) / 2 < below + devices;
+SELECT offer_to_success_ms FROM release_devices WHERE release_id = '$release'
+    AND offer_to_success_ms IS NOT NULL
+    AND offer_to_success_ms >= (SELECT bucket_ms FROM m_${release})
+    ORDER BY offer_to_success_ms LIMIT (SELECT k FROM m_${release})
+    OFFSET (SELECT skip FROM m_${release});
+SQL
+  done
+}
+# raw_medians RELEASE…: the same without the bucket counts (what the service did before
+# them): a count, then a walk to the middle through the index.
+raw_medians() {
+  for release in "$@"; do
+    cat <<SQL
+CREATE TEMP TABLE r_${release} AS SELECT COUNT(*) AS n FROM release_devices
 WHERE release_id = '$release' AND offer_to_success_ms IS NOT NULL;
 SELECT offer_to_success_ms FROM release_devices WHERE release_id = '$release'
     AND offer_to_success_ms IS NOT NULL ORDER BY offer_to_success_ms LIMIT 2
-    OFFSET (SELECT (n - 1) / 2 FROM m_${release});
+    OFFSET (SELECT (n - 1) / 2 FROM r_${release});
+SQL
+  done
+}
+# median_rows RELEASE…: for the check, each release's median counted from the raw rows, as
+# one JSON line each (the mean of the two middle values for an even count, rounded down).
+median_rows() {
+  for release in "$@"; do
+    local timed="FROM release_devices WHERE release_id = '$release' AND offer_to_success_ms IS NOT NULL"
+    cat <<SQL
+SELECT '{"figure": "median", "release_id": "$release", "ms": '
+    || COALESCE(CAST((SELECT SUM(offer_to_success_ms) / COUNT(*) FROM (
+        SELECT offer_to_success_ms $timed ORDER BY offer_to_success_ms
+        LIMIT (SELECT 2 - COUNT(*) % 2 $timed) OFFSET (SELECT (COUNT(*) - 1) / 2 $timed)) m)
+        AS TEXT), 'null') || '}';
 SQL
   done
 }
@@ -93,6 +127,7 @@ rows = [json.loads(line) for line in open(sys.argv[2]) if line.strip()]
 raw = next(r for r in rows if r["figure"] == "devices")
 got = {**stats["devices"], **stats["connection"]}
 bad = [f"{k}: {got[k]} != {raw[k]}" for k in raw if k != "figure" and got[k] != raw[k]]
+medians = {r["release_id"]: r["ms"] for r in rows if r["figure"] == "median"}
 versions = {(r["artifact"], r["version"]): r["devices"] for r in rows if r["figure"] == "version"}
 answered = {(a["artifact"], v["version"]): v["devices"] for a in stats["firmware"] for v in a["versions"]}
 if versions != answered:
@@ -103,6 +138,8 @@ for u in stats["updates"]:
         if u[state] != states.get(state, 0):
             bad.append(f"{u['release_id']} {state}: {u[state]} != {states.get(state, 0)}")
     reasons = {r["reason"]: r["devices"] for r in rows if r["figure"] == "reason" and r["release_id"] == u["release_id"]}
+    if u["median_offer_to_success_ms"] != medians.get(u["release_id"], "not counted"):
+        bad.append(f"{u['release_id']} median: {u['median_offer_to_success_ms']} != {medians.get(u['release_id'])}")
     if {r["reason"]: r["devices"] for r in u["failure_reasons"]} != reasons:
         bad.append(f"{u['release_id']} reasons {u['failure_reasons']} != {reasons}")
 if bad:
@@ -163,10 +200,11 @@ while i < len(text):
     for row in block:
         print(json.dumps(row))
 ' >"$work/sqlite.raw"
-check sqlite "$work/sqlite.raw"
 releases=$(sqlite3 "$db" "$newest")
+median_rows $releases | sqlite3 -batch "$db" >>"$work/sqlite.raw"
+check sqlite "$work/sqlite.raw"
 { fill now bench/stats/hand.sqlite.sql; medians $releases; } >"$work/hand.sqlite.sql"
-{ fill now bench/stats/raw.sqlite.sql; medians $releases; } >"$work/raw.sqlite.sql"
+{ fill now bench/stats/raw.sqlite.sql; raw_medians $releases; } >"$work/raw.sqlite.sql"
 measure sqlite "sqlite3 -init $work/hand.sqlite.sql -batch $db .quit" \
   "sqlite3 -init $work/raw.sqlite.sql -batch $db .quit"
 stop_server
@@ -191,10 +229,11 @@ pg_reports=$(psql "$pg_url" -Atc "SELECT COUNT(*) FROM update_reports")
 "$BIN" -q product stats bench -o json >"$work/pg.json"
 generated=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["generated_at"])' "$work/pg.json")
 fill "$generated" bench/stats/raw.postgres.sql | psql -qAt "$pg_url" | grep '^{' >"$work/pg.raw"
-check pg "$work/pg.raw"
 releases=$(psql "$pg_url" -Atc "$newest")
+median_rows $releases | psql -qAt "$pg_url" >>"$work/pg.raw"
+check pg "$work/pg.raw"
 { fill now bench/stats/hand.postgres.sql; medians $releases; echo "ROLLBACK;"; } >"$work/hand.pg.sql"
-{ fill now bench/stats/raw.postgres.sql; medians $releases; echo "ROLLBACK;"; } >"$work/raw.pg.sql"
+{ fill now bench/stats/raw.postgres.sql; raw_medians $releases; echo "ROLLBACK;"; } >"$work/raw.pg.sql"
 measure pg "psql -qAt $pg_url -o /dev/null -f $work/hand.pg.sql" \
   "psql -qAt $pg_url -o /dev/null -f $work/raw.pg.sql"
 stop_server

@@ -90,6 +90,47 @@ fn release_states_recounted(api: &Api) -> Counts {
     out
 }
 
+/// `ms` rounded down to two significant digits, as migration 0017 buckets success times.
+fn success_bucket(ms: i64) -> i64 {
+    if ms < 100 {
+        return ms;
+    }
+    let digits = u32::try_from(ms.to_string().len()).expect("digits");
+    let unit = 10_i64.pow(digits - 2);
+    ms / unit * unit
+}
+
+/// Devices per release and bucket of offer-to-success time, from `release_devices`.
+fn success_times_recounted(api: &Api) -> Counts {
+    let mut out = Counts::new();
+    for r in rows(
+        api,
+        "SELECT release_id, CAST(offer_to_success_ms AS TEXT) FROM release_devices \
+         WHERE offer_to_success_ms IS NOT NULL",
+    ) {
+        let bucket = success_bucket(number(&r[1]));
+        tally(&mut out, vec![r[0].clone(), bucket.to_string()]);
+    }
+    out
+}
+
+/// The success-time buckets: equal to their recount, and not trivially empty where devices
+/// succeeded after an offer.
+fn assert_success_times(api: &Api, after: &str) -> Counts {
+    let times = counts(
+        api,
+        2,
+        "SELECT release_id, CAST(bucket_ms AS TEXT), CAST(devices AS TEXT) \
+         FROM release_success_times",
+    );
+    assert_eq!(
+        times,
+        success_times_recounted(api),
+        "release_success_times after {after}"
+    );
+    times
+}
+
 /// Every summary equals its recount from the raw tables.
 fn assert_exact(api: &Api, after: &str) {
     let as_text = |column: &str| format!("CAST({column} AS TEXT)");
@@ -154,6 +195,8 @@ fn assert_exact(api: &Api, after: &str) {
         "release_states after {after}"
     );
 
+    assert_success_times(api, after);
+
     // The copies of each device's product and cohort the range counts read.
     for table in ["device_status", "device_running"] {
         let stray = rows(
@@ -202,6 +245,10 @@ async fn the_summaries_equal_a_recount_of_the_raw_tables_after_every_write_path(
         &["--fail-rate", "0.5", "--seed", "3"],
     );
     assert_exact(&api, "a simulated rollout");
+    assert!(
+        !assert_success_times(&api, "a simulated rollout").is_empty(),
+        "the rollout's successes were timed"
+    );
 
     // Check-ins reporting other versions (and another artifact) change the running rows.
     simulate(

@@ -16,12 +16,13 @@ use super::sql::{Arg, query};
 
 /// The bookkeeping table of the migrations: each database keeps its own.
 const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
-/// Tables that summarize others (migration 0013), kept by triggers as their rows are
-/// written: the copy leaves them to the target's triggers, which count the rows it copies
+/// Tables that summarize others (migrations 0013 and 0017), kept by triggers as their rows
+/// are written: the copy leaves them to the target's triggers, which count the rows it copies
 /// (copying them too would count every row twice).
-const SUMMARY_TABLES: [&str; 4] = [
+const SUMMARY_TABLES: [&str; 5] = [
     "device_counts",
     "release_states",
+    "release_success_times",
     "seen_hours",
     "version_counts",
 ];

@@ -320,31 +320,102 @@ pub async fn failure_reasons(
 }
 
 /// The median milliseconds from first offer to success of `release` (the mean of the two
-/// middle values for an even count), read through the index on (release, time).
+/// middle values for an even count), exact: the bucket counts migration 0017 keeps say which
+/// bucket holds the middle and how many faster times come before it; the middle values are
+/// then read through the index on (release, time) from that bucket's start, so the walk is
+/// over one bucket's devices, not half the release's.
 pub async fn median_offer_to_success(
     conn: &mut Conn,
     release: &ReleaseId,
 ) -> sqlx::Result<Option<i64>> {
-    let (count,): (i64,) = query(
-        "SELECT COUNT(*) FROM release_devices WHERE release_id = $1 \
-         AND offer_to_success_ms IS NOT NULL",
+    let buckets: Vec<(i64, i64)> = query(
+        "SELECT bucket_ms, devices FROM release_success_times WHERE release_id = $1 \
+         AND devices > 0 ORDER BY bucket_ms",
     )
     .bind(release.as_str())
-    .fetch_one(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    if count == 0 {
+    let Some(middle) = Middle::of(&buckets) else {
         return Ok(None);
-    }
-    let middle: Vec<(i64,)> = query(
+    };
+    let values: Vec<(i64,)> = query(
         "SELECT offer_to_success_ms FROM release_devices WHERE release_id = $1 \
-         AND offer_to_success_ms IS NOT NULL ORDER BY offer_to_success_ms LIMIT $2 OFFSET $3",
+         AND offer_to_success_ms IS NOT NULL AND offer_to_success_ms >= $2 \
+         ORDER BY offer_to_success_ms LIMIT $3 OFFSET $4",
     )
     .bind(release.as_str())
-    .bind(if count % 2 == 0 { 2_i64 } else { 1 })
-    .bind((count - 1) / 2)
+    .bind(middle.bucket_ms)
+    .bind(middle.values)
+    .bind(middle.skip)
     .fetch_all(conn)
     .await?;
-    let sum: i64 = middle.iter().map(|(ms,)| ms).sum();
-    let len = i64::try_from(middle.len()).unwrap_or(1).max(1);
+    let sum: i64 = values.iter().map(|(ms,)| ms).sum();
+    let len = i64::try_from(values.len()).unwrap_or(1).max(1);
     Ok(Some(sum / len))
+}
+
+/// Where the middle of a release's sorted times is, from its bucket counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Middle {
+    /// The start of the bucket holding the first middle value.
+    bucket_ms: i64,
+    /// Times in that bucket before the first middle value.
+    skip: i64,
+    /// 1 for an odd count, 2 for an even one (the second may lie in a later bucket: the read
+    /// runs on past the bucket's end).
+    values: i64,
+}
+
+impl Middle {
+    /// From `(bucket start, count)` in ascending order; `None` when they count nothing.
+    fn of(buckets: &[(i64, i64)]) -> Option<Self> {
+        let total: i64 = buckets.iter().map(|(_, devices)| devices).sum();
+        if total <= 0 {
+            return None;
+        }
+        let rank = (total - 1) / 2;
+        let mut before = 0;
+        for &(bucket_ms, devices) in buckets {
+            if rank < before + devices {
+                return Some(Self {
+                    bucket_ms,
+                    skip: rank - before,
+                    values: if total % 2 == 0 { 2 } else { 1 },
+                });
+            }
+            before += devices;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Middle;
+
+    #[test]
+    fn the_middle_is_found_in_the_bucket_holding_its_rank() {
+        assert_eq!(Middle::of(&[]), None);
+        assert_eq!(Middle::of(&[(100, 0)]), None);
+        // Five times: rank 2 is the third, the first of bucket 200.
+        let odd = [(100, 2), (200, 1), (300, 2)];
+        assert_eq!(
+            Middle::of(&odd),
+            Some(Middle {
+                bucket_ms: 200,
+                skip: 0,
+                values: 1
+            })
+        );
+        // Six times: ranks 2 and 3, starting as the third of bucket 100.
+        let even = [(100, 3), (200, 3)];
+        assert_eq!(
+            Middle::of(&even),
+            Some(Middle {
+                bucket_ms: 100,
+                skip: 2,
+                values: 2
+            })
+        );
+    }
 }

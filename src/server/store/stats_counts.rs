@@ -291,6 +291,96 @@ mod tests {
         }
     }
 
+    /// The median as the stats define it, from every time at once.
+    fn median_of(times: &[Option<i64>]) -> Option<i64> {
+        let mut known: Vec<i64> = times.iter().flatten().copied().collect();
+        known.sort_unstable();
+        let n = known.len();
+        match n {
+            0 => None,
+            _ if n % 2 == 1 => Some(known[n / 2]),
+            _ => Some((known[n / 2 - 1] + known[n / 2]) / 2),
+        }
+    }
+
+    async fn set_time(pool: &Pool, release: &ReleaseId, device: &DeviceId, ms: Option<i64>) {
+        let mut tx = store::begin_write(pool).await.expect("begin");
+        store::query(
+            "INSERT INTO release_devices (release_id, device_id, offer_to_success_ms) \
+             VALUES ($1, $2, $3) ON CONFLICT (release_id, device_id) \
+             DO UPDATE SET offer_to_success_ms = excluded.offer_to_success_ms",
+        )
+        .bind(release.as_str())
+        .bind(device.as_str())
+        .bind(ms)
+        .execute(&mut tx)
+        .await
+        .expect("time");
+        tx.commit().await.expect("commit");
+    }
+
+    async fn assert_median(pool: &Pool, release: &ReleaseId, times: &[Option<i64>], after: &str) {
+        let mut conn = pool.acquire().await.expect("conn");
+        let median = stats::median_offer_to_success(&mut conn, release)
+            .await
+            .expect("median");
+        assert_eq!(median, median_of(times), "median after {after}: {times:?}");
+    }
+
+    #[tokio::test]
+    async fn the_median_stays_exact_across_buckets_as_times_are_written_changed_and_deleted() {
+        for (_dir, pool) in test_pools::all().await {
+            let (release, devices) = fleet(&pool, 30).await;
+            // Equal times, times on both sides of bucket starts (99 | 100, 1,999 | 2,000) and
+            // far apart, so middles fall inside buckets and straddle two.
+            let pattern = [7, 99, 100, 109, 110, 1_950, 1_999, 2_000, 2_001, 123_456];
+            let mut times: Vec<Option<i64>> = (0..devices.len())
+                .map(|i| Some(pattern[i % pattern.len()] + i64::try_from(i / 10).expect("i")))
+                .collect();
+            for (device, ms) in devices.iter().zip(&times) {
+                set_time(&pool, &release, device, *ms).await;
+            }
+            assert_median(&pool, &release, &times, "the first writes").await;
+            // One at a time from the fastest end: the middle moves through every bucket, with
+            // odd and even counts; some are changed (to another bucket, or to none) on the way.
+            for step in 0..devices.len() {
+                let fastest = (0..times.len())
+                    .filter(|&i| times[i].is_some())
+                    .min_by_key(|&i| times[i]);
+                let Some(i) = fastest else { break };
+                if step % 4 == 3 {
+                    let moved = times[i].map(|ms| ms * 7 + 1);
+                    times[i] = moved;
+                    set_time(&pool, &release, &devices[i], moved).await;
+                    assert_median(&pool, &release, &times, "a time changed").await;
+                }
+                let mut tx = store::begin_write(&pool).await.expect("begin");
+                if step % 3 == 0 {
+                    times[i] = None;
+                    store::query("DELETE FROM release_devices WHERE device_id = $1")
+                        .bind(devices[i].as_str())
+                        .execute(&mut tx)
+                        .await
+                        .expect("delete");
+                } else {
+                    times[i] = None;
+                    store::query(
+                        "UPDATE release_devices SET offer_to_success_ms = NULL \
+                         WHERE device_id = $1",
+                    )
+                    .bind(devices[i].as_str())
+                    .execute(&mut tx)
+                    .await
+                    .expect("clear");
+                }
+                tx.commit().await.expect("commit");
+                assert_median(&pool, &release, &times, "a time removed").await;
+            }
+            assert_median(&pool, &release, &[], "every time removed").await;
+            pool.close().await;
+        }
+    }
+
     type Summary = Vec<(String, Option<String>, Option<String>, Option<i64>)>;
     /// id, device, release, state, reason, reported at.
     type Report = (
