@@ -69,6 +69,7 @@ mod device_certs;
 mod device_check_in_interval;
 mod device_checkin;
 mod device_download;
+mod device_jitp_batch;
 mod device_keep_alive;
 mod device_list_last_seen;
 mod device_listen;

@@ -26,6 +26,7 @@ use rustls::pki_types::pem::PemObject as _;
 
 use super::chain::Presented;
 use super::identity;
+use super::jitp::Provisioner;
 use super::peer::{PeerCertificate, fingerprint};
 use super::principal::DevicePrincipal;
 use super::refusal::{Reason, Refusal, RefusalLog};
@@ -43,14 +44,18 @@ pub struct DeviceGate {
     pub state: AppState,
     pub trusted_proxies: Vec<IpNet>,
     refusals: RefusalLog,
+    /// Provisions this replica's unknown devices just in time, in batches.
+    provisioner: Provisioner,
     /// Admitted identities by certificate fingerprint, all of one epoch.
     identities: Mutex<(i64, HashMap<String, DevicePrincipal>)>,
 }
 
 impl DeviceGate {
     pub fn new(state: AppState, trusted_proxies: Vec<IpNet>) -> Arc<DeviceGate> {
+        let provisioner = Provisioner::new(state.pool.clone());
         Arc::new(DeviceGate {
             state,
+            provisioner,
             trusted_proxies,
             refusals: RefusalLog::default(),
             identities: Mutex::new((i64::MIN, HashMap::new())),
@@ -170,7 +175,7 @@ pub async fn authenticate(
                 refusal.fingerprint = Some(fingerprint);
                 return gate.refuse(&refusal, client).await;
             };
-            match identity::resolve(&gate.state.pool, &presented).await {
+            match identity::resolve(&gate.state.pool, &gate.provisioner, &presented).await {
                 Ok(Ok(principal)) => {
                     gate.remember(epoch, &fingerprint, &principal);
                     principal

@@ -3,17 +3,16 @@
 //! subject CN names in the CA's product: admitted (the certificate recorded on first use, a
 //! moved device's `needs_provisioning` cleared), refused, or provisioned just in time.
 
-use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, UnixTime};
-use serde_json::json;
-
 use super::chain::{self, ChainCheck, Presented};
+use super::jitp::{self, Outcome, Provisioner};
+use super::jitp_write::Provisioned;
 use super::principal::DevicePrincipal;
 use super::refusal::{Reason, Refusal};
-use crate::api::{AuditAction, CohortId, DeviceId, OrgId, ProductId, validate};
+use crate::api::{CohortId, DeviceId, OrgId, ProductId, validate};
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::store::events::{Actor, AuditEvent};
 use crate::server::store::{self, Pool, device_identity as rows};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, UnixTime};
 
 /// How many times a write that lost a race (the same device provisioned, the same certificate
 /// recorded by another connection at once) is retried from the top.
@@ -23,9 +22,13 @@ pub type Resolved = Result<DevicePrincipal, Box<Refusal>>;
 
 /// Resolves `presented` to the device it admits. Database failures are errors (the device
 /// may retry); everything else is an admission or a refusal.
-pub async fn resolve(pool: &Pool, presented: &Presented) -> ApiResult<Resolved> {
+pub async fn resolve(
+    pool: &Pool,
+    provisioner: &Provisioner,
+    presented: &Presented,
+) -> ApiResult<Resolved> {
     for _ in 0..RACE_RETRIES {
-        match attempt(pool, presented).await? {
+        match attempt(pool, provisioner, presented).await? {
             Attempt::Done(resolved) => return Ok(resolved),
             Attempt::Raced => continue,
         }
@@ -56,7 +59,11 @@ fn in_ca(mut attempt: Attempt, ca: &rows::CaRow, device_id: Option<&str>) -> Att
     attempt
 }
 
-async fn attempt(pool: &Pool, presented: &Presented) -> ApiResult<Attempt> {
+async fn attempt(
+    pool: &Pool,
+    provisioner: &Provisioner,
+    presented: &Presented,
+) -> ApiResult<Attempt> {
     let mut conn = pool.acquire().await?;
     let known = rows::cert_by_fingerprint(&mut conn, &presented.fingerprint).await?;
     if let Some(cert) = &known
@@ -159,7 +166,7 @@ async fn attempt(pool: &Pool, presented: &Presented) -> ApiResult<Attempt> {
     drop(conn);
     match device {
         Some(device) => admit_known(pool, presented, ca, known.as_ref(), device).await,
-        None => provision(pool, presented, ca, known.as_ref(), &identifier).await,
+        None => provision(provisioner, presented, ca, known.as_ref(), &identifier).await,
     }
 }
 
@@ -228,15 +235,7 @@ async fn admit_known(
             }
         }
         if rows::mark_provisioned(&mut tx, &device.id, now).await? {
-            record_provisioned(
-                &mut tx,
-                presented,
-                ca,
-                &device.id,
-                &device.identifier,
-                false,
-            )
-            .await?;
+            record_provisioned(&mut tx, presented, ca, &device.id, &device.identifier).await?;
         }
         tx.commit().await?;
     }
@@ -252,7 +251,7 @@ async fn admit_known(
 /// No device has the CN: created in the CA's product with its JITP defaults, when the CA
 /// provisions just in time.
 async fn provision(
-    pool: &Pool,
+    provisioner: &Provisioner,
     presented: &Presented,
     ca: &rows::CaRow,
     known: Option<&rows::CertRow>,
@@ -308,9 +307,22 @@ async fn provision(
     else {
         return Err(ApiError::internal());
     };
-    let mut tx = store::begin_write(pool).await?;
-    if rows::product_archived(&mut tx, &ca.product_id).await? {
-        return Ok(in_ca(
+    let request = jitp::Request {
+        ca: ca.clone(),
+        org_id,
+        product_id,
+        identifier: identifier.to_owned(),
+        fingerprint: presented.fingerprint.clone(),
+        pem: presented.leaf_pem(),
+        subject: presented.subject.clone(),
+        serial: presented.serial.clone(),
+        not_before: presented.not_before,
+        not_after: presented.not_after,
+    };
+    match provisioner.provision(request).await? {
+        Outcome::Provisioned(principal) => Ok(Attempt::Done(Ok(principal))),
+        Outcome::Raced => Ok(Attempt::Raced),
+        Outcome::ProductArchived => Ok(in_ca(
             refused(
                 Reason::ProductArchived,
                 presented,
@@ -319,55 +331,8 @@ async fn provision(
             ),
             ca,
             None,
-        ));
+        )),
     }
-    // Another connection may have provisioned it since the read above.
-    if rows::device_by_identifier(&mut tx, &ca.org_id, identifier)
-        .await?
-        .is_some()
-    {
-        return Ok(Attempt::Raced);
-    }
-    let cohort_id = match &ca.jitp_cohort_id {
-        Some(cohort) if rows::cohort_in_product(&mut tx, cohort, &ca.product_id).await? => {
-            CohortId::parse(cohort)
-        }
-        _ => None,
-    };
-    let tags = rows::jitp_tags(ca)?;
-    let pem = presented.leaf_pem();
-    let id = DeviceId::generate();
-    let now = store::now();
-    let device = rows::JitpDevice {
-        id: &id,
-        org_id: &org_id,
-        product_id: &product_id,
-        identifier,
-        cohort_id: cohort_id.as_ref(),
-        tags: &tags,
-        target: ca.jitp_target.as_deref(),
-        description: &ca.jitp_description,
-    };
-    match rows::insert_device(&mut tx, &device, now).await {
-        Ok(()) => {}
-        Err(err) if store::is_unique_violation(&err) => return Ok(Attempt::Raced),
-        Err(err) => return Err(err.into()),
-    }
-    match rows::insert_presented(&mut tx, &new_cert(presented, &pem, ca, id.as_str()), now).await {
-        Ok(_) => {}
-        Err(err) if store::is_unique_violation(&err) => return Ok(Attempt::Raced),
-        Err(err) => return Err(err.into()),
-    }
-    record_provisioned(&mut tx, presented, ca, id.as_str(), identifier, true).await?;
-    tx.commit().await?;
-    tracing::info!(device = %id, identifier, ca = %ca.id, "device provisioned just in time");
-    Ok(Attempt::Done(Ok(principal(
-        &ca.org_id,
-        id.as_str(),
-        identifier,
-        &ca.product_id,
-        cohort_id.as_ref().map(CohortId::as_str),
-    )?)))
 }
 
 fn new_cert<'a>(
@@ -395,25 +360,21 @@ async fn record_provisioned(
     ca: &rows::CaRow,
     device_id: &str,
     identifier: &str,
-    created: bool,
 ) -> sqlx::Result<()> {
     let Some(org_id) = OrgId::parse(&ca.org_id) else {
         return Err(store::corrupt_id(&ca.org_id));
     };
     let product_id = ProductId::parse(&ca.product_id);
-    AuditEvent::new(
-        &org_id,
-        Actor::default(),
-        AuditAction::DeviceProvisioned,
-        json!({
-            "identifier": identifier,
-            "ca_id": ca.id,
-            "fingerprint": presented.fingerprint,
-            "created": created,
-        }),
-    )
-    .resource(device_id)
-    .product(product_id.as_ref())
+    Provisioned {
+        org_id: &org_id,
+        product_id: product_id.as_ref(),
+        device_id,
+        identifier,
+        ca_id: &ca.id,
+        fingerprint: &presented.fingerprint,
+        created: false,
+    }
+    .event()
     .record(conn)
     .await?;
     Ok(())

@@ -5,7 +5,8 @@
 //!   handshake, which asks for a client certificate and checks the client holds its key.
 //! - `gate`: the layer that admits each request as a device ([`principal::DevicePrincipal`]
 //!   in its extensions) or refuses it; `identity` resolves a certificate against the CAs,
-//!   certificates and devices in the database (JITP included); `refusal` answers, logs and
+//!   certificates and devices in the database; `jitp` provisions unknown devices just in time
+//!   in batches (`jitp_write`: one write transaction per batch); `refusal` answers, logs and
 //!   records refusals.
 //! - `routes`: the device routes. **To add one**, add it to `routes::routes()`; its handler
 //!   takes `Extension<DevicePrincipal>` and runs only for admitted devices.
@@ -21,6 +22,8 @@ mod check_in;
 mod download;
 mod gate;
 mod identity;
+mod jitp;
+mod jitp_write;
 mod peer;
 pub mod principal;
 mod refusal;

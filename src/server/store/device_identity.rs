@@ -1,11 +1,12 @@
 //! The device listener's SQL: the CA a client certificate names as issuer, the certificate's
-//! own row, the device its subject CN names; recording a presented certificate, provisioning a
-//! device just in time, and the once-a-minute gate of refusal events.
+//! own row, the device its subject CN names; recording a presented certificate, and the
+//! once-a-minute gate of refusal events. Devices provisioned just in time are written in
+//! batches (`jitp_batch`).
 
 use chrono::{DateTime, Utc};
 
 use super::{Conn, query, tags_from_text};
-use crate::api::{CohortId, DeviceCertId, DeviceId, OrgId, ProductId};
+use crate::api::DeviceCertId;
 
 /// A registered CA, as the listener needs it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -156,67 +157,9 @@ pub async fn mark_provisioned(
     Ok(done.rows_affected() > 0)
 }
 
-/// A device provisioned just in time with its CA's defaults.
-pub struct JitpDevice<'a> {
-    pub id: &'a DeviceId,
-    pub org_id: &'a OrgId,
-    pub product_id: &'a ProductId,
-    pub identifier: &'a str,
-    pub cohort_id: Option<&'a CohortId>,
-    pub tags: &'a [String],
-    pub target: Option<&'a str>,
-    pub description: &'a str,
-}
-
-pub async fn insert_device(
-    conn: &mut Conn,
-    device: &JitpDevice<'_>,
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    super::devices::insert(
-        conn,
-        device.org_id,
-        device.id,
-        device.identifier,
-        &super::devices::Fields {
-            product_id: device.product_id,
-            cohort_id: device.cohort_id,
-            description: device.description,
-            tags: device.tags,
-            target: device.target,
-            quarantined: false,
-        },
-        now,
-    )
-    .await
-}
-
-/// Whether a cohort still belongs to `product_id` (a CA's JITP cohort may have been moved on).
-pub async fn cohort_in_product(
-    conn: &mut Conn,
-    cohort_id: &str,
-    product_id: &str,
-) -> sqlx::Result<bool> {
-    let row: Option<(String,)> = query("SELECT id FROM cohorts WHERE id = $1 AND product_id = $2")
-        .bind(cohort_id)
-        .bind(product_id)
-        .fetch_optional(conn)
-        .await?;
-    Ok(row.is_some())
-}
-
 /// The CA's JITP tags (stored as the devices' tag column text).
 pub fn jitp_tags(ca: &CaRow) -> sqlx::Result<Vec<String>> {
     tags_from_text(&ca.jitp_tags)
-}
-
-/// Whether the product accepts no new devices.
-pub async fn product_archived(conn: &mut Conn, product_id: &str) -> sqlx::Result<bool> {
-    let row: Option<(bool,)> = query("SELECT archived FROM products WHERE id = $1")
-        .bind(product_id)
-        .fetch_optional(conn)
-        .await?;
-    Ok(row.is_some_and(|(archived,)| archived))
 }
 
 /// Takes the refusal-event slot of (`subject`, `reason`) when its last event is at least

@@ -80,4 +80,34 @@ impl<'a> AuditEvent<'a> {
         .await?;
         Ok(id)
     }
+
+    /// Appends `events` as [`AuditEvent::record`] would one by one, in multi-row inserts (a
+    /// batch of devices provisioned just in time). Call it on the transaction that makes the
+    /// changes.
+    pub async fn record_all(conn: &mut Conn, events: &[AuditEvent<'_>]) -> sqlx::Result<()> {
+        // 10 arguments a row, each placeholder once and in order (SQLite runs it with `?`).
+        for chunk in events.chunks(100) {
+            let occurred_at = now();
+            let mut q = query(
+                "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, \
+                 resource_id, product_id, result, details) VALUES ",
+            );
+            for (i, event) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "(" } else { ", (" });
+                q.push_bind(EventId::generate().as_str().to_owned())
+                    .push(", ");
+                q.push_bind(event.org_id.as_str()).push(", ");
+                q.push_bind(occurred_at).push(", ");
+                q.push_bind(event.actor.key_id).push(", ");
+                q.push_bind(event.actor.key_name).push(", ");
+                q.push_bind(event.action.as_str()).push(", ");
+                q.push_bind(event.resource_id).push(", ");
+                q.push_bind(event.product_id).push(", ");
+                q.push_bind(event.outcome.as_str()).push(", ");
+                q.push_bind(event.details.to_string()).push(")");
+            }
+            q.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
 }

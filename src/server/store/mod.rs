@@ -24,6 +24,7 @@ pub mod event_log;
 pub mod events;
 pub mod firmware;
 pub mod idempotency;
+pub mod jitp_batch;
 pub mod orgs;
 pub mod products;
 pub mod stats;

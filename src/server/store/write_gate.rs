@@ -39,6 +39,11 @@ impl WriteGate {
         let _ = self.arrived.subscribe().wait_for(|n| *n >= count).await;
     }
 
+    /// How many writes asked for the write connection since the gate was closed.
+    pub fn arrivals(&self) -> usize {
+        *self.arrived.borrow()
+    }
+
     /// Waits until `count` writes hold the write lock.
     pub async fn inside(&self, count: usize) {
         let _ = self.inside.subscribe().wait_for(|n| *n >= count).await;
