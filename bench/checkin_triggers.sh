@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Check-in throughput with and without the statistics' summary triggers (issue 12's question:
-# does migration 0013 cost check-ins more than 10 %?). SQLite only. One data directory:
+# do migrations 0013 and 0017 cost check-ins more than 10 %?). SQLite only. One data directory:
 #   1. a server, one product with a cohort, one CA with JITP: N devices (`fleet simulate`) are
 #      provisioned and check in once;
 #   2. ROUNDS rounds of two runs each, alternating: the server is stopped, the triggers on the
@@ -76,16 +76,18 @@ simulate --check-ins-only --duration 1s >"$work/jitp.json"
 db=$work/data/fleet.db
 triggers="'device_status_counted','device_status_recounted','device_status_uncounted',
   'device_running_counted','device_running_recounted','device_running_uncounted',
-  'release_devices_counted','release_devices_recounted','release_devices_uncounted'"
+  'release_devices_counted','release_devices_recounted','release_devices_uncounted',
+  'release_devices_timed','release_devices_retimed','release_devices_untimed'"
+expected=12
 stop_server
 sqlite3 "$db" "SELECT sql || ';' FROM sqlite_master WHERE type = 'trigger' AND name IN ($triggers)" >"$work/triggers.sql"
-[ "$(grep -c 'CREATE TRIGGER' "$work/triggers.sql")" = 9 ] || { echo "expected 9 triggers, found:" >&2; cat "$work/triggers.sql" >&2; exit 1; }
+[ "$(grep -c 'CREATE TRIGGER' "$work/triggers.sql")" = "$expected" ] || { echo "expected $expected triggers, found:" >&2; cat "$work/triggers.sql" >&2; exit 1; }
 sqlite3 "$db" "SELECT 'DROP TRIGGER ' || name || ';' FROM sqlite_master WHERE type = 'trigger' AND name IN ($triggers)" >"$work/drop.sql"
 
 for r in $(seq 1 "$ROUNDS"); do
   for mode in with without; do
     if [ "$mode" = with ]; then
-      [ "$(sqlite3 "$db" "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ($triggers)")" = 9 ] ||
+      [ "$(sqlite3 "$db" "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ($triggers)")" = "$expected" ] ||
         sqlite3 "$db" <"$work/triggers.sql"
     else
       sqlite3 "$db" <"$work/drop.sql"
@@ -99,7 +101,7 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 # Leave the database as the migrations made it (and as the server expects it).
-[ "$(sqlite3 "$db" "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ($triggers)")" = 9 ] ||
+[ "$(sqlite3 "$db" "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ($triggers)")" = "$expected" ] ||
   sqlite3 "$db" <"$work/triggers.sql"
 
 echo
