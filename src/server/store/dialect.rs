@@ -183,15 +183,18 @@ pub fn join_in_order(backend: Backend) -> &'static str {
     }
 }
 
-/// The aggregate of JSON texts `item` into one JSON array text, in `order`; `[]` for no rows.
+/// The aggregate of JSON texts `item` (each already valid JSON, e.g. a [`json_object`]) into
+/// one JSON array text, in `order`; `[]` for no rows. The texts are joined, not parsed again:
+/// SQLite's `json_group_array(json(item))` re-parsed every object a subquery handed up (the
+/// JSON subtype does not cross it): about a tenth of the service's CPU in a profile of a
+/// 100,000-device listing.
+/// `json_agg` on PostgreSQL adds spaces and is NULL for no rows.
 pub fn json_array_agg(backend: Backend, item: &str, order: &str) -> String {
-    match backend {
-        Backend::Sqlite => format!("json_group_array(json({item}) ORDER BY {order})"),
-        // `json_agg` adds spaces and is NULL for no rows.
-        Backend::Postgres => {
-            format!("COALESCE('[' || string_agg({item}, ',' ORDER BY {order}) || ']', '[]')")
-        }
-    }
+    let joined = match backend {
+        Backend::Sqlite => format!("group_concat({item}, ',' ORDER BY {order})"),
+        Backend::Postgres => format!("string_agg({item}, ',' ORDER BY {order})"),
+    };
+    format!("COALESCE('[' || {joined} || ']', '[]')")
 }
 
 /// Whole milliseconds from timestamp `earlier` to timestamp `later` as an integer, at least 0.
