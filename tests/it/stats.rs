@@ -208,7 +208,34 @@ fn furthest_states(api: &Api, release: &str) -> BTreeMap<String, (String, String
     out
 }
 
-fn assert_updates(update: &Value, states: &BTreeMap<String, (String, String)>) {
+/// The release's median milliseconds from offer to success over every device's own row (the
+/// mean of the two middle values for an even count, rounded down), not through the buckets
+/// the service reads.
+fn median_of_rows(api: &Api, release: &str) -> Option<u64> {
+    let mut times: Vec<u64> = rows(
+        api,
+        &format!(
+            "SELECT CAST(offer_to_success_ms AS TEXT) FROM release_devices \
+             WHERE release_id = '{release}' AND offer_to_success_ms IS NOT NULL"
+        ),
+    )
+    .iter()
+    .map(|r| number(&r[0]))
+    .collect();
+    times.sort_unstable();
+    let n = times.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(times[n / 2]),
+        _ => Some((times[n / 2 - 1] + times[n / 2]) / 2),
+    }
+}
+
+fn assert_updates(
+    update: &Value,
+    states: &BTreeMap<String, (String, String)>,
+    median: Option<u64>,
+) {
     let count = |state: &str| states.values().filter(|(s, _)| s == state).count() as u64;
     for state in [
         "downloading",
@@ -250,6 +277,11 @@ fn assert_updates(update: &Value, states: &BTreeMap<String, (String, String)>) {
         update["median_offer_to_success_ms"].is_u64(),
         count("succeeded") > 0,
         "a median exactly when devices succeeded: {update:#}"
+    );
+    assert_eq!(
+        update["median_offer_to_success_ms"].as_u64(),
+        median,
+        "the median of the devices' own times: {update:#}"
     );
 }
 
@@ -347,7 +379,8 @@ async fn stats_equal_the_counts_of_the_raw_tables_for_a_simulated_fleet() {
     let release_id = updates[0]["release_id"].as_str().expect("release id");
     let states = furthest_states(&api, release_id);
     assert_eq!(states.len(), SIMULATED);
-    assert_updates(&updates[0], &states);
+    let median = median_of_rows(&api, release_id);
+    assert_updates(&updates[0], &states, median);
 
     // The cohort's figures: its devices only.
     let cohort = api.get("/v1/products/sensor/cohorts/canary/stats").await;
@@ -365,7 +398,7 @@ async fn stats_equal_the_counts_of_the_raw_tables_for_a_simulated_fleet() {
     assert_eq!(release.status, 200, "{}", release.body);
     assert_eq!(release.body["scope"]["release_id"], release_id);
     assert_counts(&release.body, &devices(&api, Some("canary")));
-    assert_updates(&release.body["updates"][0], &states);
+    assert_updates(&release.body["updates"][0], &states, median);
 
     // A key scoped to `other` sees none of it; one scoped to `sensor` sees the same figures.
     let (outside, _) = key(&api, "outside", "read", Some(&["other"])).await;
