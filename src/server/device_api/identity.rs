@@ -3,6 +3,9 @@
 //! subject CN names in the CA's product: admitted (the certificate recorded on first use, a
 //! moved device's `needs_provisioning` cleared), refused, or provisioned just in time.
 
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, UnixTime};
+
 use super::chain::{self, ChainCheck, Presented};
 use super::jitp::{self, Outcome, Provisioner};
 use super::jitp_write::Provisioned;
@@ -11,8 +14,6 @@ use super::refusal::{Reason, Refusal};
 use crate::api::{CohortId, DeviceId, OrgId, ProductId, validate};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::store::{self, Pool, device_identity as rows};
-use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, UnixTime};
 
 /// How many times a write that lost a race (the same device provisioned, the same certificate
 /// recorded by another connection at once) is retried from the top.

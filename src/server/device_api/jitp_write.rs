@@ -210,7 +210,7 @@ async fn batch(pool: &Pool, requests: &[Request]) -> sqlx::Result<Vec<Answer>> {
         .iter()
         .map(|f| requests[f.index].cert(f.id.as_str()))
         .collect();
-    batch_rows::insert_presented(&mut tx, &certs, now).await?;
+    rows::insert_presented_all(&mut tx, &certs, now).await?;
     let events: Vec<AuditEvent<'_>> = fresh
         .iter()
         .map(|f| {

@@ -118,25 +118,53 @@ pub async fn insert_presented(
     now: DateTime<Utc>,
 ) -> sqlx::Result<DeviceCertId> {
     let id = DeviceCertId::generate();
-    query(
-        "INSERT INTO device_certificates (id, org_id, device_id, ca_id, fingerprint, \
-         certificate_pem, subject, serial, not_before, not_after, source, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'presented', $11)",
-    )
-    .bind(id.as_str())
-    .bind(cert.org_id)
-    .bind(cert.device_id)
-    .bind(cert.ca_id)
-    .bind(cert.fingerprint)
-    .bind(cert.pem)
-    .bind(cert.subject)
-    .bind(cert.serial)
-    .bind(cert.not_before)
-    .bind(cert.not_after)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    insert_certs(conn, &[(&id, cert)], now).await?;
     Ok(id)
+}
+
+/// Records certificates devices presented, as [`insert_presented`] would one by one, in
+/// multi-row inserts (a batch of devices provisioned just in time).
+pub async fn insert_presented_all(
+    conn: &mut Conn,
+    certs: &[NewCert<'_>],
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    // 11 arguments a row keeps a statement near the check-in writer's size.
+    for chunk in certs.chunks(100) {
+        let ids: Vec<DeviceCertId> = chunk.iter().map(|_| DeviceCertId::generate()).collect();
+        let rows: Vec<(&DeviceCertId, &NewCert<'_>)> = ids.iter().zip(chunk).collect();
+        insert_certs(conn, &rows, now).await?;
+    }
+    Ok(())
+}
+
+/// The one INSERT of presented certificates; each placeholder once and in order, so SQLite
+/// runs it with `?`.
+async fn insert_certs(
+    conn: &mut Conn,
+    rows: &[(&DeviceCertId, &NewCert<'_>)],
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let mut q = query(
+        "INSERT INTO device_certificates (id, org_id, device_id, ca_id, fingerprint, \
+         certificate_pem, subject, serial, not_before, not_after, source, created_at) VALUES ",
+    );
+    for (i, (id, cert)) in rows.iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" });
+        q.push_bind(id.as_str().to_owned()).push(", ");
+        q.push_bind(cert.org_id).push(", ");
+        q.push_bind(cert.device_id).push(", ");
+        q.push_bind(cert.ca_id).push(", ");
+        q.push_bind(cert.fingerprint).push(", ");
+        q.push_bind(cert.pem).push(", ");
+        q.push_bind(cert.subject).push(", ");
+        q.push_bind(cert.serial).push(", ");
+        q.push_bind(cert.not_before).push(", ");
+        q.push_bind(cert.not_after).push(", 'presented', ");
+        q.push_bind(now).push(")");
+    }
+    q.execute(conn).await?;
+    Ok(())
 }
 
 /// Clears `needs_provisioning` (a moved device presented a certificate of its new product);

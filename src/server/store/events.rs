@@ -62,22 +62,7 @@ impl<'a> AuditEvent<'a> {
     /// Appends the event. Call it on the transaction that makes the change.
     pub async fn record(&self, conn: &mut Conn) -> sqlx::Result<EventId> {
         let id = EventId::generate();
-        query(
-            "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, resource_id, \
-             product_id, result, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(id.as_str())
-        .bind(self.org_id.as_str())
-        .bind(now())
-        .bind(self.actor.key_id)
-        .bind(self.actor.key_name)
-        .bind(self.action.as_str())
-        .bind(self.resource_id)
-        .bind(self.product_id)
-        .bind(self.outcome.as_str())
-        .bind(self.details.to_string())
-        .execute(&mut *conn)
-        .await?;
+        insert(conn, &[(&id, self)]).await?;
         Ok(id)
     }
 
@@ -85,29 +70,39 @@ impl<'a> AuditEvent<'a> {
     /// batch of devices provisioned just in time). Call it on the transaction that makes the
     /// changes.
     pub async fn record_all(conn: &mut Conn, events: &[AuditEvent<'_>]) -> sqlx::Result<()> {
-        // 10 arguments a row, each placeholder once and in order (SQLite runs it with `?`).
-        for chunk in events.chunks(100) {
-            let occurred_at = now();
-            let mut q = query(
-                "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, \
-                 resource_id, product_id, result, details) VALUES ",
-            );
-            for (i, event) in chunk.iter().enumerate() {
-                q.push(if i == 0 { "(" } else { ", (" });
-                q.push_bind(EventId::generate().as_str().to_owned())
-                    .push(", ");
-                q.push_bind(event.org_id.as_str()).push(", ");
-                q.push_bind(occurred_at).push(", ");
-                q.push_bind(event.actor.key_id).push(", ");
-                q.push_bind(event.actor.key_name).push(", ");
-                q.push_bind(event.action.as_str()).push(", ");
-                q.push_bind(event.resource_id).push(", ");
-                q.push_bind(event.product_id).push(", ");
-                q.push_bind(event.outcome.as_str()).push(", ");
-                q.push_bind(event.details.to_string()).push(")");
-            }
-            q.execute(&mut *conn).await?;
+        for chunk in events.chunks(ROWS_PER_STATEMENT) {
+            let ids: Vec<EventId> = chunk.iter().map(|_| EventId::generate()).collect();
+            let rows: Vec<(&EventId, &AuditEvent<'_>)> = ids.iter().zip(chunk).collect();
+            insert(conn, &rows).await?;
         }
         Ok(())
     }
+}
+
+/// Rows per multi-row insert: 10 arguments a row.
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// The one INSERT of event rows, at one `occurred_at`; each placeholder once and in order, so
+/// SQLite runs it with `?`.
+async fn insert(conn: &mut Conn, rows: &[(&EventId, &AuditEvent<'_>)]) -> sqlx::Result<()> {
+    let occurred_at = now();
+    let mut q = query(
+        "INSERT INTO events (id, org_id, occurred_at, key_id, key_name, action, resource_id, \
+         product_id, result, details) VALUES ",
+    );
+    for (i, (id, event)) in rows.iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" });
+        q.push_bind(id.as_str().to_owned()).push(", ");
+        q.push_bind(event.org_id.as_str()).push(", ");
+        q.push_bind(occurred_at).push(", ");
+        q.push_bind(event.actor.key_id).push(", ");
+        q.push_bind(event.actor.key_name).push(", ");
+        q.push_bind(event.action.as_str()).push(", ");
+        q.push_bind(event.resource_id).push(", ");
+        q.push_bind(event.product_id).push(", ");
+        q.push_bind(event.outcome.as_str()).push(", ");
+        q.push_bind(event.details.to_string()).push(")");
+    }
+    q.execute(conn).await?;
+    Ok(())
 }

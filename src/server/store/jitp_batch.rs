@@ -1,15 +1,15 @@
 //! The set-based SQL of a batch of devices provisioned just in time: what the batch must check
 //! (archived products, identifiers and certificates taken meanwhile, JITP cohorts still in
-//! their product) in one statement each, and the devices and their certificates written as
-//! multi-row inserts, so a batch of hundreds costs a handful of statements.
+//! their product) in one statement each, and the devices written as multi-row inserts (their
+//! certificates by `device_identity::insert_presented_all`), so a batch of hundreds costs a
+//! handful of statements.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use super::device_identity::NewCert;
 use super::{Conn, query, tags_to_text};
-use crate::api::{CohortId, DeviceCertId, DeviceId, OrgId, ProductId};
+use crate::api::{CohortId, DeviceId, OrgId, ProductId};
 
 /// Rows per multi-row statement: 11 arguments a row keeps a statement near the check-in
 /// writer's size (see `device_status::ROWS_PER_STATEMENT`).
@@ -115,38 +115,6 @@ pub async fn insert_devices(
             q.push_bind(d.target).push(", FALSE, ");
             q.push_bind(now).push(", ");
             q.push_bind(now).push(", 1)");
-        }
-        q.execute(conn).await?;
-    }
-    Ok(())
-}
-
-/// Records certificates the batch's devices presented (source `presented`), as
-/// `device_identity::insert_presented` would one by one.
-pub async fn insert_presented(
-    conn: &mut Conn,
-    certs: &[NewCert<'_>],
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    for chunk in certs.chunks(ROWS_PER_STATEMENT) {
-        let mut q = query(
-            "INSERT INTO device_certificates (id, org_id, device_id, ca_id, fingerprint, \
-             certificate_pem, subject, serial, not_before, not_after, source, created_at) VALUES ",
-        );
-        for (i, cert) in chunk.iter().enumerate() {
-            q.push(if i == 0 { "(" } else { ", (" });
-            q.push_bind(DeviceCertId::generate().as_str().to_owned())
-                .push(", ");
-            q.push_bind(cert.org_id).push(", ");
-            q.push_bind(cert.device_id).push(", ");
-            q.push_bind(cert.ca_id).push(", ");
-            q.push_bind(cert.fingerprint).push(", ");
-            q.push_bind(cert.pem).push(", ");
-            q.push_bind(cert.subject).push(", ");
-            q.push_bind(cert.serial).push(", ");
-            q.push_bind(cert.not_before).push(", ");
-            q.push_bind(cert.not_after).push(", 'presented', ");
-            q.push_bind(now).push(")");
         }
         q.execute(conn).await?;
     }
