@@ -41,7 +41,7 @@ stop_server() {
 cleanup() { stop_server; [ -n "${BULK_KEEP:-}" ] && cp "$work"/*.log "$BULK_KEEP"/ 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-log_filter=warn
+log_filter=${BULK_LOG:-warn}
 [ "${BULK_PROFILE:-0}" = 1 ] && log_filter=warn,sqlx::query=debug
 
 # start_server NAME ARGS...: a service on a free port, its key and URL exported.

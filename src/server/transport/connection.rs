@@ -116,6 +116,10 @@ pub async fn serve<H: Handshake>(
             Instant::from_std(activity.last_io()) + quiet_limit
         };
         tokio::select! {
+            // The connection first: a request already waiting in the socket (the task woken
+            // late, after the idle deadline) is read, and so counts as activity, before the
+            // idle check can close it.
+            biased;
             result = connection.as_mut() => {
                 if let Err(err) = result {
                     tracing::debug!(client = %peer, error = %err, "connection ended with an error");

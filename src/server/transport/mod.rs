@@ -119,9 +119,9 @@ pub async fn serve_with<H: Handshake>(
     let mut shutdown = std::pin::pin!(shutdown);
     let mut last_error_log: Option<Instant> = None;
     loop {
-        let slot = tokio::select! {
+        let reservation = tokio::select! {
             () = &mut shutdown => break,
-            slot = slots.acquire() => slot,
+            reservation = slots.reserve() => reservation,
         };
         let accepted = tokio::select! {
             () = &mut shutdown => break,
@@ -140,6 +140,7 @@ pub async fn serve_with<H: Handshake>(
                 continue;
             }
         };
+        let slot = reservation.open();
         let (app, settings, stop) = (app.clone(), Arc::clone(&settings), stop_rx.clone());
         let handshake = Arc::clone(&handshake);
         tokio::spawn(connection::serve(

@@ -3,6 +3,10 @@
 //! closed to make room, so connections that send nothing (or one request and then nothing)
 //! cannot keep new clients out; when none is idle, new connections wait in the listen backlog
 //! until one finishes.
+//!
+//! A place is reserved before `accept` (so the cap holds back the backlog) but a connection's
+//! [`Activity`] starts only when a connection takes it: its idle clock must not count the time
+//! the accept loop waited for a client.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +23,12 @@ pub struct Slots {
     open: Mutex<HashMap<u64, Arc<Activity>>>,
     next_id: AtomicU64,
     epoch: Instant,
+}
+
+/// A place held for the next connection to be accepted; dropping it frees the place.
+pub struct Reservation {
+    slots: Arc<Slots>,
+    permit: OwnedSemaphorePermit,
 }
 
 /// One open connection's place; dropping it frees the place.
@@ -40,9 +50,9 @@ impl Slots {
         })
     }
 
-    /// A free slot for the next connection; when there is none, the longest-idle connection is
-    /// told to close first, and this waits until some connection has closed.
-    pub async fn acquire(self: &Arc<Self>) -> Slot {
+    /// A free place for the next connection; when there is none, the longest-idle connection
+    /// is told to close first, and this waits until some connection has closed.
+    pub async fn reserve(self: &Arc<Self>) -> Reservation {
         let permit = match Arc::clone(&self.permits).try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => {
@@ -54,14 +64,9 @@ impl Slots {
                 }
             }
         };
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let activity = Arc::new(Activity::new(self.epoch));
-        self.lock().insert(id, Arc::clone(&activity));
-        Slot {
-            id,
+        Reservation {
             slots: Arc::clone(self),
-            activity,
-            _permit: permit,
+            permit,
         }
     }
 
@@ -95,8 +100,58 @@ impl Slots {
     }
 }
 
+impl Reservation {
+    /// The place, taken by a connection accepted just now: its activity starts now.
+    pub fn open(self) -> Slot {
+        let Reservation { slots, permit } = self;
+        let id = slots.next_id.fetch_add(1, Ordering::Relaxed);
+        let activity = Arc::new(Activity::new(slots.epoch));
+        slots.lock().insert(id, Arc::clone(&activity));
+        Slot {
+            id,
+            slots,
+            activity,
+            _permit: permit,
+        }
+    }
+}
+
 impl Drop for Slot {
     fn drop(&mut self) {
         self.slots.lock().remove(&self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_connection_idle_clock_starts_at_accept_not_at_reservation() {
+        let slots = Slots::new(1);
+        let reservation = slots.reserve().await;
+        // The accept loop may wait minutes for a client with the place reserved.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let accepted = Instant::now();
+        let slot = reservation.open();
+        // `last_io` has millisecond resolution.
+        assert!(
+            slot.activity.last_io() + Duration::from_millis(1) >= accepted,
+            "the new connection looks idle since before it was accepted"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reservation_holds_a_place_until_dropped_or_closed() {
+        let slots = Slots::new(1);
+        let reservation = slots.reserve().await;
+        assert!(slots.permits.try_acquire().is_err(), "the place is held");
+        let slot = reservation.open();
+        assert!(slots.permits.try_acquire().is_err(), "the place is held");
+        drop(slot);
+        drop(slots.reserve().await);
+        assert!(slots.lock().is_empty(), "nothing is left registered");
     }
 }
