@@ -67,6 +67,28 @@ async fn a_connection_that_sends_nothing_is_closed_after_the_idle_timeout() {
 }
 
 #[tokio::test]
+async fn a_client_arriving_after_a_quiet_spell_longer_than_the_idle_timeout_is_served() {
+    // The accept loop holds a place for the next client; its idle clock must start when the
+    // client comes, or the first request after a quiet spell is closed unread as "idle".
+    const IDLE: Duration = Duration::from_secs(2);
+    let server = TestServer::start_with(|config| {
+        config.transport.header_timeout = LONG;
+        config.transport.idle_timeout = IDLE;
+    });
+    tokio::time::sleep(IDLE + Duration::from_secs(1)).await;
+    let mut stream = connect(&server).await;
+    // As a real client does, connect first and send a moment later, so the service looks at
+    // the new connection before its request is there.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stream
+        .write_all(b"GET /v1/health HTTP/1.1\r\nHost: fleet\r\n\r\n")
+        .await
+        .expect("send the request");
+    let response = read_response(&mut stream).await;
+    assert_eq!(response.status, 200, "{}", response.raw);
+}
+
+#[tokio::test]
 async fn a_stalled_body_gets_a_json_408() {
     let server = TestServer::start_with(|config| config.transport.body_timeout = SHORT);
     let mut stream = connect(&server).await;
