@@ -14,7 +14,17 @@ pub struct Running {
     child: Child,
     pub url: String,
     pub startup: Vec<String>,
-    rest: std::thread::JoinHandle<Vec<String>>,
+    rest: Option<std::thread::JoinHandle<Vec<String>>>,
+}
+
+impl Drop for Running {
+    /// A test that ends, or fails, without stopping its server must not leave it running.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 pub fn start(cli: &Cli, data_dir: &Path, extra: &[&str]) -> Running {
@@ -70,7 +80,7 @@ pub fn start_with_env(cli: &Cli, args: &[&str], env: &[(&str, &Path)]) -> Runnin
         child,
         url,
         startup,
-        rest,
+        rest: Some(rest),
     }
 }
 
@@ -89,7 +99,8 @@ pub fn terminate(mut running: Running) -> (std::process::ExitStatus, Vec<String>
         .expect("run kill");
     assert!(killed.success());
     let status = running.child.wait().expect("wait for the server");
-    (status, running.rest.join().expect("stderr reader"))
+    let rest = running.rest.take().expect("stderr reader");
+    (status, rest.join().expect("stderr reader"))
 }
 
 #[test]
