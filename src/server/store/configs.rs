@@ -340,7 +340,8 @@ pub async fn device_override_sets(
 }
 
 /// The revisions a device's effective configuration is made of: its product's, its cohort's
-/// and its own (0 for a level with no document).
+/// and its own (0 for a level with no document). Read with the rest of a check-in's context
+/// (`device_offers::context`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EffectiveKey {
     pub product_id: ProductId,
@@ -350,52 +351,6 @@ pub struct EffectiveKey {
     /// Only when the device has an override: devices without one share the entry.
     pub device_id: Option<DeviceId>,
     pub device_revision: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct KeyRow {
-    product_id: String,
-    cohort_id: Option<String>,
-    product_revision: Option<i64>,
-    cohort_revision: Option<i64>,
-    device_revision: Option<i64>,
-}
-
-/// The device's [`EffectiveKey`], in one statement of primary-key lookups; `None` when the
-/// device does not exist. A device's override counts only in the product it was made in.
-pub async fn effective_key(
-    conn: &mut Conn,
-    device_id: &DeviceId,
-) -> sqlx::Result<Option<EffectiveKey>> {
-    let row: Option<KeyRow> = query(
-        "SELECT d.product_id, d.cohort_id, p.revision AS product_revision, \
-         c.revision AS cohort_revision, o.revision AS device_revision \
-         FROM devices d \
-         LEFT JOIN config_documents p ON p.owner_id = d.product_id \
-         LEFT JOIN config_documents c ON c.owner_id = d.cohort_id \
-         LEFT JOIN config_documents o ON o.owner_id = d.id AND o.product_id = d.product_id \
-         WHERE d.id = $1",
-    )
-    .bind(device_id.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let product_id =
-        ProductId::parse(&row.product_id).ok_or_else(|| super::corrupt_id(&row.product_id))?;
-    let cohort_id = row
-        .cohort_id
-        .map(|c| CohortId::parse(&c).ok_or_else(|| super::corrupt_id(&c)))
-        .transpose()?;
-    Ok(Some(EffectiveKey {
-        product_id,
-        product_revision: row.product_revision.unwrap_or(0),
-        cohort_id,
-        cohort_revision: row.cohort_revision.unwrap_or(0),
-        device_id: row.device_revision.map(|_| device_id.clone()),
-        device_revision: row.device_revision.unwrap_or(0),
-    }))
 }
 
 /// A document at exactly `revision` (the current one, or a kept one when it moved on since

@@ -1,10 +1,14 @@
-//! The reads behind an update offer: a device with its cohort's current release in one indexed
-//! query, the binaries of a bundle for one target, and their signatures with the signing keys.
+//! The reads behind a check-in's answer: a device with its cohort's current release and the
+//! revisions of its effective configuration in one indexed query, the binaries of a bundle for
+//! one target, and their signatures with the signing keys.
 
+use super::configs::EffectiveKey;
 use super::firmware::binaries::BlobLayout;
 use super::{Conn, parse_id, query};
 use crate::api::device_api::UpdateState;
-use crate::api::{BinaryId, BundleId, DeviceId, ProductId, ReleaseId, RolloutState, SigningKeyId};
+use crate::api::{
+    BinaryId, BundleId, CohortId, DeviceId, ProductId, ReleaseId, RolloutState, SigningKeyId,
+};
 
 /// What offer resolution needs to know about a device.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +24,9 @@ pub struct DeviceContext {
     pub reported_target: Option<String>,
     /// The newest release of the device's cohort (none without a cohort or release).
     pub release: Option<CurrentRelease>,
+    /// The revisions its effective configuration is made of, read in the same statement so a
+    /// check-in costs one round trip to the database.
+    pub config: EffectiveKey,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +48,7 @@ struct ContextRow {
     identifier: String,
     product_id: String,
     product: String,
+    cohort_id: Option<String>,
     cohort: Option<String>,
     quarantined: bool,
     target: Option<String>,
@@ -53,15 +61,22 @@ struct ContextRow {
     required: Option<bool>,
     rollout_state: Option<String>,
     state: Option<String>,
+    product_config_revision: Option<i64>,
+    cohort_config_revision: Option<i64>,
+    device_config_revision: Option<i64>,
 }
 
-/// The device and its cohort's current release, in one statement: the release is found
-/// through `releases (cohort_id, id)`, everything else by primary key.
+/// The device, its cohort's current release and its configuration revisions, in one
+/// statement: the release is found through `releases (cohort_id, id)`, everything else by
+/// primary key. A device's configuration override counts only in the product it was made in.
 pub async fn context(conn: &mut Conn, device_id: &DeviceId) -> sqlx::Result<Option<DeviceContext>> {
     let row: Option<ContextRow> = query(
-        "SELECT d.identifier, d.product_id, p.name AS product, c.name AS cohort, d.quarantined, d.target, ds.reported_target, \
+        "SELECT d.identifier, d.product_id, p.name AS product, d.cohort_id, c.name AS cohort, \
+         d.quarantined, d.target, ds.reported_target, \
          r.id AS release_id, r.product_id AS release_product_id, r.bundle_id, \
-         bn.name AS bundle, r.rollout_percent, r.required, r.rollout_state, du.state \
+         bn.name AS bundle, r.rollout_percent, r.required, r.rollout_state, du.state, \
+         pc.revision AS product_config_revision, cc.revision AS cohort_config_revision, \
+         dc.revision AS device_config_revision \
          FROM devices d JOIN products p ON p.id = d.product_id \
          LEFT JOIN cohorts c ON c.id = d.cohort_id \
          LEFT JOIN device_status ds ON ds.device_id = d.id \
@@ -69,6 +84,9 @@ pub async fn context(conn: &mut Conn, device_id: &DeviceId) -> sqlx::Result<Opti
              WHERE r2.cohort_id = d.cohort_id ORDER BY r2.id DESC LIMIT 1) \
          LEFT JOIN bundles bn ON bn.id = r.bundle_id \
          LEFT JOIN device_updates du ON du.device_id = d.id AND du.release_id = r.id \
+         LEFT JOIN config_documents pc ON pc.owner_id = d.product_id \
+         LEFT JOIN config_documents cc ON cc.owner_id = d.cohort_id \
+         LEFT JOIN config_documents dc ON dc.owner_id = d.id AND dc.product_id = d.product_id \
          WHERE d.id = $1",
     )
     .bind(device_id.as_str())
@@ -95,15 +113,25 @@ pub async fn context(conn: &mut Conn, device_id: &DeviceId) -> sqlx::Result<Opti
         }),
         _ => None,
     };
+    let product_id = parse_id!(ProductId, row.product_id)?;
+    let config = EffectiveKey {
+        product_id: product_id.clone(),
+        product_revision: row.product_config_revision.unwrap_or(0),
+        cohort_id: row.cohort_id.map(|c| parse_id!(CohortId, c)).transpose()?,
+        cohort_revision: row.cohort_config_revision.unwrap_or(0),
+        device_id: row.device_config_revision.map(|_| device_id.clone()),
+        device_revision: row.device_config_revision.unwrap_or(0),
+    };
     Ok(Some(DeviceContext {
         identifier: row.identifier,
-        product_id: parse_id!(ProductId, row.product_id)?,
+        product_id,
         product: row.product,
         cohort: row.cohort,
         quarantined: row.quarantined,
         target: row.target,
         reported_target: row.reported_target,
         release,
+        config,
     }))
 }
 

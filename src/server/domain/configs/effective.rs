@@ -1,6 +1,7 @@
 //! The effective configuration as devices get it: found at check-in by the revisions it is made
-//! of (one statement of primary-key lookups) and merged only when that combination was not
-//! merged before; and how many devices run their latest one, for the statistics.
+//! of (read with the check-in's context, `store::device_offers::context`) and merged only when
+//! that combination was not merged before; and how many devices run their latest one, for the
+//! statistics.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,19 +65,17 @@ impl EffectiveCache {
     }
 }
 
-/// The device's effective configuration; `None` when nothing is configured for it.
-pub async fn for_device(
+/// The effective configuration made of `key`'s revisions; `None` when nothing is configured.
+/// Reads the database only when that combination is not cached.
+pub async fn for_key(
     conn: &mut Conn,
     cache: &EffectiveCache,
-    device_id: &DeviceId,
+    key: &EffectiveKey,
 ) -> ApiResult<Option<Arc<Effective>>> {
-    let Some(key) = configs::effective_key(conn, device_id).await? else {
-        return Ok(None);
-    };
     if key.product_revision == 0 && key.cohort_revision == 0 && key.device_revision == 0 {
         return Ok(None);
     }
-    if let Some(found) = cache.get(&key) {
+    if let Some(found) = cache.get(key) {
         return Ok(Some(found));
     }
     let mut layers = Vec::new();
@@ -104,7 +103,7 @@ pub async fn for_device(
         revision: fingerprint(&document),
         document,
     });
-    cache.put(key, merged.clone());
+    cache.put(key.clone(), merged.clone());
     Ok(Some(merged))
 }
 
@@ -264,6 +263,18 @@ mod tests {
         .await
         .expect("write");
         tx.commit().await.expect("commit");
+    }
+
+    /// What a check-in does: the key from the device's context, then the configuration.
+    async fn for_device(
+        conn: &mut Conn,
+        cache: &EffectiveCache,
+        device: &DeviceId,
+    ) -> ApiResult<Option<Arc<Effective>>> {
+        let context = store::device_offers::context(conn, device)
+            .await?
+            .expect("the device exists");
+        for_key(conn, cache, &context.config).await
     }
 
     /// Check-ins with nothing changed read one row and merge nothing; a change merges once.

@@ -165,7 +165,7 @@ pub async fn check_in(
     };
     // Merged once per combination of revisions, not per check-in (see `configs::effective`).
     let effective =
-        effective::for_device(&mut conn, &updates.configs.effective, &device.device_id).await?;
+        effective::for_key(&mut conn, &updates.configs.effective, &context.config).await?;
     let config = effective::delivery(
         effective.as_deref(),
         body.config_revision,

@@ -204,7 +204,7 @@ mod tests {
             reported_target: None,
             release: Some(CurrentRelease {
                 id: ReleaseId::generate(),
-                product_id,
+                product_id: product_id.clone(),
                 bundle_id: BundleId::generate(),
                 bundle: "b".into(),
                 rollout_percent: percent,
@@ -212,6 +212,14 @@ mod tests {
                 halted: false,
                 state: None,
             }),
+            config: crate::server::store::configs::EffectiveKey {
+                product_id,
+                product_revision: 0,
+                cohort_id: None,
+                cohort_revision: 0,
+                device_id: None,
+                device_revision: 0,
+            },
         }
     }
 
