@@ -64,18 +64,15 @@ BEGIN
         ON CONFLICT (product_id, cohort_id) DO UPDATE SET devices = c.devices + excluded.devices,
             quarantined = c.quarantined + excluded.quarantined,
             needs_provisioning = c.needs_provisioning + excluded.needs_provisioning;
+        -- One statement, so the moved devices are found once for both tables.
         WITH moved AS (
             SELECT id, product_id, cohort_id FROM new_devices
             EXCEPT
             SELECT id, product_id, cohort_id FROM old_devices
-        )
-        UPDATE device_status s SET product_id = m.product_id,
-            cohort_id = COALESCE(m.cohort_id, '')
-        FROM moved m WHERE s.device_id = m.id;
-        WITH moved AS (
-            SELECT id, product_id, cohort_id FROM new_devices
-            EXCEPT
-            SELECT id, product_id, cohort_id FROM old_devices
+        ), status AS (
+            UPDATE device_status s SET product_id = m.product_id,
+                cohort_id = COALESCE(m.cohort_id, '')
+            FROM moved m WHERE s.device_id = m.id
         )
         UPDATE device_running r SET product_id = m.product_id,
             cohort_id = COALESCE(m.cohort_id, '')
