@@ -129,14 +129,17 @@ pub async fn insert_presented_all(
     certs: &[NewCert<'_>],
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    // 11 arguments a row keeps a statement near the check-in writer's size.
-    for chunk in certs.chunks(100) {
+    for chunk in certs.chunks(CERTS_PER_STATEMENT) {
         let ids: Vec<DeviceCertId> = chunk.iter().map(|_| DeviceCertId::generate()).collect();
         let rows: Vec<(&DeviceCertId, &NewCert<'_>)> = ids.iter().zip(chunk).collect();
         insert_certs(conn, &rows, now).await?;
     }
     Ok(())
 }
+
+/// Rows per multi-row insert of certificates: 11 arguments a row keeps a statement near the
+/// check-in writer's size.
+const CERTS_PER_STATEMENT: usize = 100;
 
 /// The one INSERT of presented certificates; each placeholder once and in order, so SQLite
 /// runs it with `?`.
