@@ -17,6 +17,9 @@ pub const MAX_PATH_DEPTH: usize = 32;
 pub const MAX_KEY_CHARS: usize = 128;
 /// Longest revision message, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 1024;
+/// Most key paths one request may name in each of `secrets` and `unset` (the OpenAPI
+/// `maxItems` of those fields repeats it: utoipa takes only a literal there).
+pub const MAX_PATHS: usize = 256;
 
 /// Which document of a product a configuration is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -271,6 +271,19 @@ async fn enforced_field_rules_are_declared() {
         (&1.into(), &100.into(), &true.into()),
         "{bundle}"
     );
+    // The service enforces these counts itself (`MAX_PATHS`): the document must say the same.
+    for (schema, field) in [
+        ("PutConfig", "secrets"),
+        ("PatchConfig", "secrets"),
+        ("PatchConfig", "unset"),
+        ("ConfigureDevices", "unset"),
+    ] {
+        assert_eq!(
+            schemas[schema]["properties"][field]["maxItems"],
+            fleet::api::config::MAX_PATHS,
+            "{schema}.{field}"
+        );
+    }
     assert_eq!(
         schemas["CreateBinary"]["properties"]["sha256"]["pattern"],
         "^[0-9a-f]{64}$"

@@ -396,6 +396,27 @@ async fn bad_paths_and_oversized_documents_are_refused() {
         .await;
     bad.assert_error(422, "validation_failed");
     assert_eq!(fields(&bad), ["secrets[0]", "set.a..b", "unset[0]"]);
+    // As many paths as the OpenAPI document's `maxItems` allows, and one more.
+    let paths = |n: usize| (0..n).map(|i| format!("k{i}")).collect::<Vec<_>>();
+    let limit = fleet::api::config::MAX_PATHS;
+    let too_many = paths(limit + 1);
+    let refused = put(&api, P, json!({"document": {}, "secrets": too_many})).await;
+    refused.assert_error(422, "validation_failed");
+    assert_eq!(fields(&refused), ["secrets"]);
+    // The same path repeated counts each time: the limit is on the request, not the set.
+    let repeated = vec!["a"; limit + 1];
+    let refused = put(&api, P, json!({"document": {}, "secrets": repeated})).await;
+    assert_eq!(fields(&refused), ["secrets"]);
+    let refused = api
+        .patch(P, json!({"unset": too_many, "secrets": too_many}))
+        .await;
+    assert_eq!(fields(&refused), ["secrets", "unset"]);
+    assert_eq!(
+        ok(&api.get(P).await)["secrets"],
+        json!([]),
+        "nothing marked"
+    );
+    ok(&put(&api, P, json!({"document": {}, "secrets": paths(limit)})).await);
     let big = "x".repeat(70 * 1024);
     put(&api, P, json!({"document": {"blob": big}}))
         .await

@@ -9,8 +9,8 @@ use super::checks::{self, Change};
 use super::document::{self, diff, is_secret, remove_path, set_path, unmask};
 use super::{ConfigCaches, Level, Target, current, document_at, find, to_config};
 use crate::api::config::{
-    Config, MAX_DOCUMENT_BYTES, MAX_MESSAGE_CHARS, PatchConfig, PutConfig, RollbackConfig,
-    SECRET_MASK, split_path,
+    Config, MAX_DOCUMENT_BYTES, MAX_MESSAGE_CHARS, MAX_PATHS, PatchConfig, PutConfig,
+    RollbackConfig, SECRET_MASK, split_path,
 };
 use crate::api::{AuditAction, FieldError, Product};
 use crate::server::auth::Principal;
@@ -53,6 +53,11 @@ pub(crate) fn message_problem(message: &Option<String>) -> Result<(), String> {
 }
 
 pub(crate) fn check_paths(v: &mut Validator, field: &str, paths: &[String]) {
+    if paths.len() > MAX_PATHS {
+        let problem = format!("names {} paths; at most {MAX_PATHS}", paths.len());
+        v.check(field, Err(problem));
+        return;
+    }
     for (i, path) in paths.iter().enumerate() {
         v.check(&format!("{field}[{i}]"), split_path(path).map(|_| ()));
     }
