@@ -97,7 +97,7 @@ pub struct CreateCa {
     pub name: String,
     /// One X.509 CA certificate in PEM: basic constraints `cA`, allowed to sign certificates,
     /// not expired.
-    #[cfg_attr(feature = "server", schema(max_length = 65536))]
+    #[cfg_attr(feature = "server", schema(max_length = 65536))] // MAX_PEM_CHARS
     pub certificate: String,
     /// Default: true.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::{CaId, DeviceCertId, DeviceId};
 
+/// Longest certificate PEM the service reads (a CA's or a device's), in characters; the
+/// OpenAPI `maxLength` of those fields repeats it (utoipa takes only a literal).
+pub const MAX_PEM_CHARS: usize = 65536;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct DeviceCertificate {
@@ -65,7 +69,7 @@ impl DeviceCertSource {
 pub struct AddDeviceCert {
     /// One X.509 certificate in PEM whose subject CN is the device's identifier, issued by a
     /// CA of the device's product.
-    #[cfg_attr(feature = "server", schema(max_length = 65536))]
+    #[cfg_attr(feature = "server", schema(max_length = 65536))] // MAX_PEM_CHARS
     pub certificate: String,
 }
 

@@ -109,10 +109,19 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Longest schedule text read, in characters (the OpenAPI `maxLength` of `schedule` repeats
+/// it: utoipa takes only a literal).
+pub const MAX_SCHEDULE_CHARS: usize = 1024;
+
 /// A schedule: comma-separated steps `PERCENT%[@WAIT]` (`1%,10%@1h,50%@6h,100%@24h`). The
 /// first step applies at once, so it takes no wait; percentages are 1–100 and strictly
 /// increasing; waits are durations (`30m`, `6h`, `2d`), each from when the previous step applied.
 pub fn parse_schedule(text: &str) -> Result<Vec<RolloutStep>, String> {
+    if text.chars().count() > MAX_SCHEDULE_CHARS {
+        return Err(format!(
+            "the schedule is longer than {MAX_SCHEDULE_CHARS} characters"
+        ));
+    }
     if text.trim().is_empty() {
         return Err("the schedule is empty: give steps like `1%,10%@1h,100%@24h`".into());
     }
@@ -224,6 +233,11 @@ mod tests {
             let err = parse_schedule(text).expect_err(text);
             assert!(err.contains(expected), "{text}: {err}");
         }
+        let padded = format!("10%,{}50%@1h", " ".repeat(MAX_SCHEDULE_CHARS));
+        let err = parse_schedule(&padded).expect_err("padded");
+        assert!(err.contains("longer than 1024"), "{err}");
+        let fits = format!("10%,{}50%@1h", " ".repeat(MAX_SCHEDULE_CHARS - 10));
+        assert!(parse_schedule(&fits).is_ok());
     }
 
     #[test]

@@ -10,6 +10,8 @@ use x509_parser::pem::Pem;
 use x509_parser::prelude::FromDer as _;
 use x509_parser::x509::X509Name;
 
+use crate::api::device_cert::MAX_PEM_CHARS;
+
 /// One certificate, parsed: its DER (to parse again where the borrowed view is needed, e.g. to
 /// verify a signature) and what the service records about it.
 #[derive(Debug, Clone)]
@@ -37,6 +39,12 @@ pub struct CertInfo {
 /// Parses `pem`, which must hold exactly one block, a `CERTIFICATE`; `Err` says what is wrong
 /// in words meant for the person who uploaded it.
 pub fn parse_one(pem: &str) -> Result<CertInfo, String> {
+    // Characters, as the OpenAPI `maxLength` counts them.
+    if pem.chars().count() > MAX_PEM_CHARS {
+        return Err(format!(
+            "is longer than {MAX_PEM_CHARS} characters; send one certificate in PEM"
+        ));
+    }
     let mut blocks = Vec::new();
     for block in Pem::iter_from_buffer(pem.as_bytes()) {
         let block = block.map_err(|err| format!("is not valid PEM ({err})"))?;
@@ -203,5 +211,18 @@ mod tests {
         assert!(parse_one("hello").expect_err("garbage").contains("no PEM"));
         let key = rcgen::KeyPair::generate().expect("key").serialize_pem();
         assert!(parse_one(&key).expect_err("key").contains("PRIVATE KEY"));
+    }
+
+    #[test]
+    fn a_certificate_padded_past_the_documented_length_is_refused() {
+        let one = ca_pem("a");
+        let fits = format!("{one}{}", "\n".repeat(MAX_PEM_CHARS - one.len()));
+        assert!(parse_one(&fits).is_ok());
+        let over = format!("{fits}\n");
+        assert!(
+            parse_one(&over)
+                .expect_err("long")
+                .contains("longer than 65536")
+        );
     }
 }
