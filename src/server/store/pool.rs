@@ -209,12 +209,22 @@ fn pool_options(max_connections: u32) -> SqlitePoolOptions {
     SqlitePoolOptions::new()
         .max_connections(max_connections)
         // sqlx pings an idle connection before handing it out, to find one whose server hung
-        // up; a SQLite connection has no server, and `after_release` below already pinged it
-        // when it came back. That ping is a round trip to the connection's worker thread on
-        // every acquire: a quarter of a check-in's database hops.
+        // up; a SQLite connection has no server, and sqlx already pinged it when it came back
+        // (after `after_release` below). That ping is a round trip to the connection's worker
+        // thread on every acquire.
         .test_before_acquire(false)
         .after_release(|conn, _| {
             Box::pin(async move {
+                // The depth sqlx keeps for a connection rises only once its worker thread ran a
+                // BEGIN that someone awaited (a BEGIN whose caller went away is rolled back by
+                // the worker itself), and a ROLLBACK queued later can only lower it. So a
+                // connection at depth 0 now, as every read connection that began no transaction
+                // is, has nothing open and nothing to wait for: it goes back without this ping,
+                // a round trip to its worker thread on every release (sqlx pings it once more
+                // anyway after this callback).
+                if !conn.is_in_transaction() {
+                    return Ok(true);
+                }
                 // A transaction dropped without commit queues its ROLLBACK on the connection;
                 // the ping runs after it, so what is still open now failed to end. That happens
                 // when SQLite already rolled back by itself (a full disk fails COMMIT, and the

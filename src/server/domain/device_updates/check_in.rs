@@ -141,10 +141,13 @@ pub async fn check_in(
             ApiError::not_found("this device no longer exists")
                 .with_hint("ask an operator to register it again")
         })?;
+    // Borrowed when the check-in lists what runs: the list moves into the status update below.
+    let stored;
     let running = if body.running.is_empty() {
-        device_status::running(&mut conn, &device.device_id).await?
+        stored = device_status::running(&mut conn, &device.device_id).await?;
+        &stored
     } else {
-        body.running.clone()
+        &body.running
     };
     let target = offer::target_of(&context, body.target.as_deref());
     let offered = offer::offered_binaries(
@@ -154,7 +157,7 @@ pub async fn check_in(
         &device.product_id,
         &context,
         target,
-        &running,
+        running,
     )
     .await?;
     let update = match offered {
