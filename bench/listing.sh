@@ -10,11 +10,17 @@
 # cohort, two tags and a target each). Best of 3 for every listing and dump.
 # Usage: bench/listing.sh [N]   (default 100000; FLEET_BIN=path skips the build). Needs
 # hyperfine, sqlite3, psql (and a PostgreSQL reachable by .ci/postgres), curl, python3, GNU time.
+# STARTUP_ONLY=1 runs part 1 alone (no seeding, no PostgreSQL); BEFORE_BIN=path adds another
+# build's two start-up commands to the same hyperfine run, against the same service, so a
+# change is measured beside what it replaces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${1:-100000}
-for tool in hyperfine sqlite3 psql curl python3; do
+STARTUP_ONLY=${STARTUP_ONLY:-}
+tools=(hyperfine curl python3)
+[ -n "$STARTUP_ONLY" ] || tools+=(sqlite3 psql)
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install hyperfine sqlite3 postgresql-client curl)" >&2; exit 1; }
 done
 [ -x /usr/bin/time ] || { echo "missing GNU time (apt-get install time)" >&2; exit 1; }
@@ -80,8 +86,43 @@ columns="d.id, d.identifier, d.product_id, p.name AS product, d.cohort_id, c.nam
          d.updated_at, d.revision
   FROM devices d JOIN products p ON p.id = d.product_id LEFT JOIN cohorts c ON c.id = d.cohort_id"
 
+# Start-up: hyperfine's JSON into $work/startup.json, then its table on stdout.
+startup() {
+  local before=()
+  if [ -n "${BEFORE_BIN:-}" ]; then
+    before=(-n 'before: fleet --version' "$BEFORE_BIN --version"
+            -n 'before: fleet product list' "$BEFORE_BIN product list")
+  fi
+  echo "start-up (hyperfine)" >&2
+  hyperfine --warmup 10 --min-runs 100 -N --style none --export-json "$work/startup.json" \
+    -n '/bin/true' '/bin/true' \
+    "${before[@]}" \
+    -n 'fleet --version' "$BIN --version" \
+    -n 'fleet product list' "$BIN product list" >/dev/null
+}
+
+print_startup() {
+  echo
+  echo "Start-up (hyperfine -N, warm, ≥ 100 runs):"
+  echo
+  echo "| command | mean ms | min ms | vs \`/bin/true\` |"
+  echo "|---|---:|---:|---:|"
+  python3 - "$work/startup.json" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+base = results[0]["mean"]
+for r in results:
+    print(f"| `{r['command']}` | {r['mean'] * 1000:.2f} | {r['min'] * 1000:.2f} | {r['mean'] / base:.2f}x |")
+PY
+}
+
 echo "== SQLite" >&2
 start_server sqlite
+if [ -n "$STARTUP_ONLY" ]; then
+  startup
+  print_startup
+  exit 0
+fi
 db=$work/sqlite/fleet.db
 sqlite3 "$db" >/dev/null <<SQL
 PRAGMA busy_timeout = 10000;
@@ -98,11 +139,7 @@ FROM seq, products p WHERE p.name = 'bench-sensor';
 COMMIT;
 SQL
 
-echo "start-up (hyperfine)" >&2
-hyperfine --warmup 10 --min-runs 100 -N --style none --export-json "$work/startup.json" \
-  -n '/bin/true' '/bin/true' \
-  -n 'fleet --version' "$BIN --version" \
-  -n 'fleet product list' "$BIN product list" >/dev/null
+startup
 
 read -r s_fleet s_rss < <(best "$BIN" device list --all -o json)
 s_listed=$(count_json)
@@ -130,18 +167,7 @@ read -r p_dump _ < <(best psql "$pg_url" -Atc "SELECT json_agg(t ORDER BY t.id) 
 [ "$s_listed" -eq "$N" ] || { echo "SQLite: listed $s_listed devices, expected $N" >&2; exit 1; }
 [ "$p_listed" -eq "$N" ] || { echo "PostgreSQL: listed $p_listed devices, expected $N" >&2; exit 1; }
 
-echo
-echo "Start-up (hyperfine -N, warm, ≥ 100 runs):"
-echo
-echo "| command | mean ms | min ms | vs \`/bin/true\` |"
-echo "|---|---:|---:|---:|"
-python3 - "$work/startup.json" <<'PY'
-import json, sys
-results = json.load(open(sys.argv[1]))["results"]
-base = results[0]["mean"]
-for r in results:
-    print(f"| `{r['command']}` | {r['mean'] * 1000:.2f} | {r['min'] * 1000:.2f} | {r['mean'] / base:.2f}x |")
-PY
+print_startup
 echo
 echo "Listing $N devices, \`-o json\` to a file (best of 3):"
 echo
