@@ -1,7 +1,7 @@
 //! Lists as streams of items: following `next_cursor` page by page, or reading one streamed
-//! answer (`all=true`). A background task fetches and parses while the caller prints; at most
-//! a couple of pages (or batches) are held at once, so memory stays flat however many items the
-//! list has.
+//! answer (`all=true`). A background task fetches and parses while the caller prints (on a
+//! thread of its own for a list longer than a page); at most a couple of pages (or batches)
+//! are held at once, so memory stays flat however many items the list has.
 
 use futures_util::Stream;
 use serde::de::DeserializeOwned;
@@ -42,7 +42,9 @@ where
     // One page in the channel plus one being fetched: enough to overlap, little to hold.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<T>>>(1);
     let size = page_size(max);
-    tokio::spawn(async move {
+    // More than a page: the fetch gets a thread of its own.
+    let long = max.is_none_or(|max| max >= u64::from(MAX_LIMIT));
+    let fetching = spawn_fetch(long, async move {
         let segments: Vec<&str> = path.iter().map(String::as_str).collect();
         let mut cursor = None;
         let mut fetched: u64 = 0;
@@ -76,7 +78,7 @@ where
             cursor = page.next_cursor;
         }
     });
-    items_of(rx)
+    items_of(rx, fetching)
 }
 
 /// Every item of one streamed list answer (`{"data":[…],"next_cursor":null}`) from `path`
@@ -91,13 +93,60 @@ where
     Q: PagedQuery + Send + 'static,
 {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<T>>>(2);
-    tokio::spawn(async move {
+    let fetching = spawn_fetch(true, async move {
         let pairs = query.to_pairs();
         if let Err(err) = read_streamed(&client, &path, pairs, &tx).await {
             let _ = tx.send(Err(err)).await;
         }
     });
-    items_of(rx)
+    items_of(rx, fetching)
+}
+
+/// Starts `fetch`, the side of a list that reads and parses pages. For a list of more than a
+/// page (`long`) on a runtime with a worker thread of its own, so that it overlaps the caller's
+/// printing (the caller's runtime has just its one thread); the runtime is returned to be kept
+/// as long as the list is read. A bounded list, a page or so, runs on the caller's runtime:
+/// the thread would cost more than the overlap gains. If no thread can be had, the caller's
+/// runtime fetches the long list too, only without the overlap.
+fn spawn_fetch(
+    long: bool,
+    fetch: impl Future<Output = ()> + Send + 'static,
+) -> Option<FetchRuntime> {
+    let runtime = long
+        .then(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("fleet-list")
+                .enable_all()
+                .build()
+                .ok()
+        })
+        .flatten();
+    match runtime {
+        Some(runtime) => {
+            // Connections the fetch opens belong to this runtime too: hyper spawns each
+            // connection's task on the runtime it is made from.
+            runtime.spawn(fetch);
+            Some(FetchRuntime(Some(runtime)))
+        }
+        None => {
+            tokio::spawn(fetch);
+            None
+        }
+    }
+}
+
+/// A long list's fetching runtime, kept by the stream of its items.
+struct FetchRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for FetchRuntime {
+    fn drop(&mut self) {
+        // Dropped in the caller's async code, where a runtime may not block to wait for its
+        // threads: the fetch has ended or is abandoned (the reader stopped early).
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// Sends the items of the streamed answer to `tx` in batches; `Ok` also when the reader went
@@ -177,22 +226,26 @@ fn malformed(client: &ApiClient, problem: &str) -> Error {
 }
 
 /// The items of the batches `rx` receives, one at a time, then the error that ended them.
+/// `fetching` lives as long as the stream.
 fn items_of<T>(
     rx: tokio::sync::mpsc::Receiver<Result<Vec<T>>>,
+    fetching: Option<FetchRuntime>,
 ) -> impl Stream<Item = Result<T>> + Send + 'static
 where
     T: Send + 'static,
 {
     futures_util::stream::unfold(
-        (rx, Vec::new().into_iter()),
-        |(mut rx, mut current)| async move {
+        (rx, Vec::new().into_iter(), fetching),
+        |(mut rx, mut current, fetching)| async move {
             loop {
                 if let Some(item) = current.next() {
-                    return Some((Ok(item), (rx, current)));
+                    return Some((Ok(item), (rx, current, fetching)));
                 }
                 match rx.recv().await? {
                     Ok(page) => current = page.into_iter(),
-                    Err(err) => return Some((Err(err), (rx, Vec::new().into_iter()))),
+                    Err(err) => {
+                        return Some((Err(err), (rx, Vec::new().into_iter(), fetching)));
+                    }
                 }
             }
         },
