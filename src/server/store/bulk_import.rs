@@ -170,12 +170,15 @@ pub async fn apply(
 ) -> sqlx::Result<(u64, u64)> {
     let backend = conn.backend();
     let table = imported(backend);
-    // The existing devices this import rewrites (with `update`, the differing ones); the new
-    // ones are counted from the import table below, without looking each up again.
-    let rewritten = if update { "differs" } else { "FALSE" };
+    // The devices this import writes: the new rows, and with `update` the differing ones.
+    let written = if update {
+        "existing_id IS NULL OR differs"
+    } else {
+        "existing_id IS NULL"
+    };
     let summaries = super::bulk_summaries::defer(
         conn,
-        format!("SELECT existing_id FROM {table} WHERE existing_id IS NOT NULL AND {rewritten}"),
+        format!("SELECT COALESCE(existing_id, new_id) FROM {table} WHERE {written}"),
     )
     .await?;
     let created = query(format!(
@@ -192,16 +195,6 @@ pub async fn apply(
     .await?
     .rows_affected();
     inject_failure(fail_after, created)?;
-    summaries
-        .count_new_devices(
-            conn,
-            format!(
-                "SELECT $1, COALESCE(cohort_id, ''), COUNT(*), 0, 0 FROM {table} \
-                 WHERE existing_id IS NULL GROUP BY 2"
-            ),
-            product_id.as_str(),
-        )
-        .await?;
     let updated = if update {
         query(format!(
             "UPDATE devices AS d SET description = COALESCE(i.description, d.description), \

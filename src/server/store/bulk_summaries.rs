@@ -31,9 +31,8 @@ pub struct Deferred {
 /// Takes the summaries of the devices `devices` (a `SELECT` of device IDs, without bound
 /// parameters) out of the counts and turns the per-row triggers off; the devices may then be
 /// inserted, updated, moved to other products and cohorts, or have certificates revoked, on
-/// the same transaction, until [`Deferred::finish`]. Devices inserted meanwhile are counted
-/// either by naming them in `devices` (an ID that names no device yet counts nothing here and
-/// its device at `finish`) or, cheaper, with [`Deferred::count_new_devices`].
+/// the same transaction, until [`Deferred::finish`]. IDs that name no device yet (rows about
+/// to be inserted) count nothing here.
 pub async fn defer(conn: &mut Conn, devices: String) -> sqlx::Result<Deferred> {
     if conn.backend() != Backend::Sqlite {
         return Ok(Deferred { devices: None });
@@ -75,25 +74,6 @@ pub async fn defer(conn: &mut Conn, devices: String) -> sqlx::Result<Deferred> {
 }
 
 impl Deferred {
-    /// Counts devices inserted since [`defer`] that its `SELECT` did not name: `rows` selects
-    /// (product, cohort or '', devices, quarantined, needing provisioning) per group, with
-    /// `$1` bound to `product_id`. New devices have no status or running rows yet.
-    pub async fn count_new_devices(
-        &self,
-        conn: &mut Conn,
-        rows: String,
-        product_id: &str,
-    ) -> sqlx::Result<()> {
-        if self.devices.is_none() {
-            return Ok(());
-        }
-        query(format!("INSERT INTO temp.bulk_count_deltas {rows}"))
-            .bind(product_id.to_owned())
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-
     /// Brings the status and running rows of the affected devices to their devices' product
     /// and cohort, adds the devices' summaries back as they are now, bumps the auth epoch
     /// when `identities_changed` (a device moved, re-cohorted or a certificate revoked: the
