@@ -297,6 +297,10 @@ pub async fn apply(
     fail_after: FailAfterRows,
 ) -> sqlx::Result<u64> {
     super::bulk_events::record_change(conn, change, stamp).await?;
+    if let Change::Move { to_product, .. } = change {
+        revoke_certificates(conn, change, stamp.now).await?;
+        super::configs_bulk::clear_moved(conn, change, &to_product.id, stamp).await?;
+    }
     let mut qb = query("UPDATE devices SET ");
     match change {
         Change::Move {
@@ -331,13 +335,6 @@ pub async fn apply(
             return Ok(changed);
         }
     }
-    let summaries =
-        super::bulk_summaries::defer(conn, format!("SELECT id FROM {}", selected(conn.backend())))
-            .await?;
-    if let Change::Move { to_product, .. } = change {
-        revoke_certificates(conn, change, stamp.now).await?;
-        super::configs_bulk::clear_moved(conn, change, &to_product.id, stamp).await?;
-    }
     qb.push("updated_at = ").push_bind(stamp.now);
     qb.push(", revision = revision + 1 WHERE id IN (SELECT s.id FROM ")
         .push(selected(conn.backend()))
@@ -346,7 +343,6 @@ pub async fn apply(
     qb.push(")");
     let changed = qb.execute(&mut *conn).await?.rows_affected();
     inject_failure(fail_after, changed)?;
-    summaries.finish(conn, changed > 0).await?;
     Ok(changed)
 }
 

@@ -170,17 +170,6 @@ pub async fn apply(
 ) -> sqlx::Result<(u64, u64)> {
     let backend = conn.backend();
     let table = imported(backend);
-    // The devices this import writes: the new rows, and with `update` the differing ones.
-    let written = if update {
-        "existing_id IS NULL OR differs"
-    } else {
-        "existing_id IS NULL"
-    };
-    let summaries = super::bulk_summaries::defer(
-        conn,
-        format!("SELECT COALESCE(existing_id, new_id) FROM {table} WHERE {written}"),
-    )
-    .await?;
     let created = query(format!(
         "INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, tags, \
          target, quarantined, created_at, updated_at, revision) \
@@ -212,8 +201,6 @@ pub async fn apply(
     } else {
         0
     };
-    // New devices admit more and leave cached identities valid; an update may change a cohort.
-    summaries.finish(conn, updated > 0).await?;
     super::bulk_events::record_import(conn, product_id, (created, updated), update, stamp).await?;
     Ok((created, updated))
 }

@@ -14,10 +14,8 @@ use sha2::{Digest as _, Sha256};
 use super::conn::{Backend, Conn, Raw};
 use super::sql::{Arg, query};
 
-/// Tables of one database's own machinery, never copied: the migrations' bookkeeping (each
-/// database keeps its own) and SQLite's marker of a bulk write in progress (migration 0019,
-/// empty outside one; PostgreSQL has no such table).
-const MACHINERY_TABLES: [&str; 2] = ["_sqlx_migrations", "bulk_writes"];
+/// The bookkeeping table of the migrations: each database keeps its own.
+const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
 /// Tables that summarize others (migrations 0013 and 0017), kept by triggers as their rows
 /// are written: the copy leaves them to the target's triggers, which count the rows it copies
 /// (copying them too would count every row twice).
@@ -224,7 +222,7 @@ async fn table_names(conn: &mut Conn) -> sqlx::Result<BTreeSet<String>> {
     Ok(names
         .into_iter()
         .map(|n| n.name)
-        .filter(|name| !MACHINERY_TABLES.contains(&name.as_str()))
+        .filter(|name| name != MIGRATIONS_TABLE)
         .collect())
 }
 

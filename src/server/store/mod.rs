@@ -10,7 +10,6 @@ pub mod bulk;
 pub mod bulk_devices;
 pub mod bulk_events;
 pub mod bulk_import;
-pub mod bulk_summaries;
 pub mod cas;
 pub mod cohorts;
 pub mod configs;
