@@ -1,7 +1,7 @@
 //! The statistics' summaries (migration 0013: device counts, devices by hour last seen,
 //! versions, release states) stay equal to a recount of the raw tables after every write path
 //! that changes what they count: JITP, check-ins (first, repeated, with other versions), offers
-//! and update reports, device create, import, update (cohort, quarantine), cohort assign and
+//! and update reports, device create, import (new and updating), update (cohort, quarantine), cohort assign and
 //! unassign, move to another product, delete, plain SQL on a check-in time, cohort delete and
 //! product delete.
 
@@ -213,17 +213,22 @@ fn assert_exact(api: &Api, after: &str) {
 }
 
 fn import(cli: &Cli, dir: &std::path::Path, csv: &str) {
+    import_with(cli, dir, csv, &[]);
+}
+
+fn import_with(cli: &Cli, dir: &std::path::Path, csv: &str, flags: &[&str]) {
     let file = dir.join("devices.csv");
     std::fs::write(&file, csv).expect("csv");
-    cli.run(&[
+    let mut args = vec![
         "device",
         "import",
         file.to_str().expect("utf-8 path"),
         "-P",
         "sensor",
         "--yes",
-    ])
-    .success();
+    ];
+    args.extend_from_slice(flags);
+    cli.run(&args).success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -299,6 +304,16 @@ async fn the_summaries_equal_a_recount_of_the_raw_tables_after_every_write_path(
     cli.run(&["cohort", "unassign", "sim-0003", "imp-1", "--yes"])
         .success();
     assert_exact(&api, "cohort changes and quarantine");
+
+    // An import that updates: existing devices (one with status and running rows) change
+    // cohort, beside a new device and an unchanged one.
+    import_with(
+        &cli,
+        files.path(),
+        "identifier,cohort\nsim-0004,field\nimp-3,field\nimp-4,canary\nimp-2,field\n",
+        &["--update"],
+    );
+    assert_exact(&api, "an import that updates");
 
     // A check-in moved back by days and another product's devices.
     backend::execute(
