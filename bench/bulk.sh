@@ -170,7 +170,6 @@ prod_a=$(sqlite3 "$db" "SELECT id FROM products WHERE name = 'bench-a'")
 prod_b=$(sqlite3 "$db" "SELECT id FROM products WHERE name = 'bench-b'")
 cohort=$(sqlite3 "$db" "SELECT id FROM cohorts WHERE name = 'rollout'")
 sqlite3 "$db" ".backup '$work/base.db'"
-cp "$work/base.db" "$work/held.db"
 
 stamp="strftime('%Y-%m-%dT%H:%M:%fZ')"
 read -r sq_assign _ < <(timed sqlite3 "$work/base.db" "UPDATE devices SET cohort_id = '$cohort',
@@ -185,32 +184,11 @@ read -r sq_import _ < <(timed sqlite3 "$work/base.db" "WITH RECURSIVE seq(n) AS 
   SELECT printf('dev_11111111111111111111%012x', n), p.org_id, p.id, printf('imp-%07d', n), '',
          '[\"site:berlin\"]', 'armv7-unknown-linux-gnueabihf', FALSE, $stamp, $stamp, 1
   FROM seq, products p WHERE p.name = 'bench-b';")
-# The same statements with the per-row summary and epoch triggers held by migration 0019's
-# marker, as the service's bulk writes run them (it then updates the summaries set-based, which
-# these baselines leave undone: held.db is thrown away).
-held() { timed sqlite3 "$work/held.db" "BEGIN; INSERT INTO bulk_writes (id) VALUES (1); $1
-  DELETE FROM bulk_writes; COMMIT;"; }
-read -r held_assign _ < <(held "UPDATE devices SET cohort_id = '$cohort',
-  updated_at = $stamp, revision = revision + 1 WHERE product_id = '$prod_a' AND cohort_id IS NULL;")
-read -r held_move _ < <(held "UPDATE devices SET product_id = '$prod_b',
-  cohort_id = NULL, needs_provisioning = TRUE, credentials_revoked_at = $stamp, updated_at = $stamp,
-  revision = revision + 1 WHERE product_id = '$prod_a';")
-read -r held_import _ < <(held "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL
-  SELECT n + 1 FROM seq WHERE n < $N)
-  INSERT INTO devices (id, org_id, product_id, identifier, description, tags, target, quarantined,
-                       created_at, updated_at, revision)
-  SELECT printf('dev_11111111111111111111%012x', n), p.org_id, p.id, printf('imp-%07d', n), '',
-         '[\"site:berlin\"]', 'armv7-unknown-linux-gnueabihf', FALSE, $stamp, $stamp, 1
-  FROM seq, products p WHERE p.name = 'bench-b';")
 run_cli sqlite
 rows=$(sqlite3 "$db" "SELECT count(*) FROM event_devices ed JOIN events e ON e.id = ed.event_id WHERE e.action = 'device.moved'")
 [ "$rows" -eq "$N" ] || { echo "sqlite: $rows moved devices indexed, expected $N" >&2; exit 1; }
 stop_server
 table SQLite "$sq_assign" "$sq_move" "$sq_import"
-echo
-echo "The bare SQL with the per-row triggers held (as the service runs it): assign $held_assign s" \
-  "(CLI $(ratio "$assign_s" "$held_assign")), move $held_move s (CLI $(ratio "$move_s" "$held_move"))," \
-  "import $held_import s (CLI $(ratio "$import_s" "$held_import"))."
 profile sqlite
 fi
 
