@@ -284,6 +284,34 @@ async fn enforced_field_rules_are_declared() {
             "{schema}.{field}"
         );
     }
+    // The same for lengths the service checks itself (`MAX_PEM_CHARS`, `MAX_SCHEDULE_CHARS`).
+    for (schema, field, limit) in [
+        (
+            "CreateCa",
+            "certificate",
+            fleet::api::device_cert::MAX_PEM_CHARS,
+        ),
+        (
+            "AddDeviceCert",
+            "certificate",
+            fleet::api::device_cert::MAX_PEM_CHARS,
+        ),
+        (
+            "CreateRelease",
+            "schedule",
+            fleet::api::rollout::MAX_SCHEDULE_CHARS,
+        ),
+        (
+            "UpdateRelease",
+            "schedule",
+            fleet::api::rollout::MAX_SCHEDULE_CHARS,
+        ),
+    ] {
+        assert_eq!(
+            schemas[schema]["properties"][field]["maxLength"], limit,
+            "{schema}.{field}"
+        );
+    }
     assert_eq!(
         schemas["CreateBinary"]["properties"]["sha256"]["pattern"],
         "^[0-9a-f]{64}$"

@@ -1,9 +1,9 @@
 //! The statistics' summaries (migration 0013: device counts, devices by hour last seen,
 //! versions, release states) stay equal to a recount of the raw tables after every write path
 //! that changes what they count: JITP, check-ins (first, repeated, with other versions), offers
-//! and update reports, device create, import (new and updating), update (cohort, quarantine), cohort assign and
-//! unassign, move to another product, delete, plain SQL on a check-in time, cohort delete and
-//! product delete.
+//! and update reports, device create, import (new and updating), update (cohort, quarantine),
+//! cohort assign and unassign, move to another product, delete, plain SQL on a check-in time,
+//! cohort delete and product delete.
 
 use std::collections::BTreeMap;
 
