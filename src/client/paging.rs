@@ -44,7 +44,7 @@ where
     let size = page_size(max);
     // More than a page: the fetch gets a thread of its own.
     let long = max.is_none_or(|max| max >= u64::from(MAX_LIMIT));
-    let fetching = spawn_fetch(long, async move {
+    spawn_fetch(long, async move {
         let segments: Vec<&str> = path.iter().map(String::as_str).collect();
         let mut cursor = None;
         let mut fetched: u64 = 0;
@@ -78,7 +78,7 @@ where
             cursor = page.next_cursor;
         }
     });
-    items_of(rx, fetching)
+    items_of(rx)
 }
 
 /// Every item of one streamed list answer (`{"data":[…],"next_cursor":null}`) from `path`
@@ -93,27 +93,47 @@ where
     Q: PagedQuery + Send + 'static,
 {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<T>>>(2);
-    let fetching = spawn_fetch(true, async move {
+    spawn_fetch(true, async move {
         let pairs = query.to_pairs();
         if let Err(err) = read_streamed(&client, &path, pairs, &tx).await {
             let _ = tx.send(Err(err)).await;
         }
     });
-    items_of(rx, fetching)
+    items_of(rx)
 }
 
 /// Starts `fetch`, the side of a list that reads and parses pages. For a list of more than a
-/// page (`long`) on a runtime with a worker thread of its own, so that it overlaps the caller's
-/// printing (the caller's runtime has just its one thread); the runtime is returned to be kept
-/// as long as the list is read. A bounded list, a page or so, runs on the caller's runtime:
-/// the thread would cost more than the overlap gains. If no thread can be had, the caller's
-/// runtime fetches the long list too, only without the overlap.
-fn spawn_fetch(
-    long: bool,
-    fetch: impl Future<Output = ()> + Send + 'static,
-) -> Option<FetchRuntime> {
-    let runtime = long
-        .then(|| {
+/// page (`long`) on the process's list runtime, whose worker thread overlaps the caller's
+/// printing (the caller's runtime has just its one thread). A bounded list, a page or so, runs
+/// on the caller's runtime: the thread would cost more than the overlap gains. If no thread
+/// can be had, the caller's runtime fetches the long list too, only without the overlap.
+fn spawn_fetch(long: bool, fetch: impl Future<Output = ()> + Send + 'static) {
+    match long.then(list_runtime).flatten() {
+        Some(runtime) => {
+            runtime.spawn(fetch);
+        }
+        None => {
+            tokio::spawn(fetch);
+        }
+    }
+}
+
+/// The runtime long lists are fetched on: one per process, started by the first long list and
+/// kept until the process exits.
+///
+/// Kept, not shut down after each list: the HTTP client's connection pool is shared by every
+/// runtime of the process, and hyper runs each connection on the runtime that opened it. A
+/// connection opened here goes back to the pool when its page is read, and the caller's next
+/// request may take it (`release show ID` lists products, then asks the product that has the
+/// release). With a runtime per list, shut down as its list ended, that request could sit on
+/// a connection nobody drove any more: seen once in 400 `release show ID` runs on a loaded
+/// machine (and once in CI), it failed at the 30 s timeout and the service's log shows it never
+/// arrived.
+fn list_runtime() -> Option<&'static tokio::runtime::Runtime> {
+    static RUNTIME: std::sync::OnceLock<Option<tokio::runtime::Runtime>> =
+        std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .thread_name("fleet-list")
@@ -121,32 +141,7 @@ fn spawn_fetch(
                 .build()
                 .ok()
         })
-        .flatten();
-    match runtime {
-        Some(runtime) => {
-            // Connections the fetch opens belong to this runtime too: hyper spawns each
-            // connection's task on the runtime it is made from.
-            runtime.spawn(fetch);
-            Some(FetchRuntime(Some(runtime)))
-        }
-        None => {
-            tokio::spawn(fetch);
-            None
-        }
-    }
-}
-
-/// A long list's fetching runtime, kept by the stream of its items.
-struct FetchRuntime(Option<tokio::runtime::Runtime>);
-
-impl Drop for FetchRuntime {
-    fn drop(&mut self) {
-        // Dropped in the caller's async code, where a runtime may not block to wait for its
-        // threads: the fetch has ended or is abandoned (the reader stopped early).
-        if let Some(runtime) = self.0.take() {
-            runtime.shutdown_background();
-        }
-    }
+        .as_ref()
 }
 
 /// Sends the items of the streamed answer to `tx` in batches; `Ok` also when the reader went
@@ -226,25 +221,23 @@ fn malformed(client: &ApiClient, problem: &str) -> Error {
 }
 
 /// The items of the batches `rx` receives, one at a time, then the error that ended them.
-/// `fetching` lives as long as the stream.
 fn items_of<T>(
     rx: tokio::sync::mpsc::Receiver<Result<Vec<T>>>,
-    fetching: Option<FetchRuntime>,
 ) -> impl Stream<Item = Result<T>> + Send + 'static
 where
     T: Send + 'static,
 {
     futures_util::stream::unfold(
-        (rx, Vec::new().into_iter(), fetching),
-        |(mut rx, mut current, fetching)| async move {
+        (rx, Vec::new().into_iter()),
+        |(mut rx, mut current)| async move {
             loop {
                 if let Some(item) = current.next() {
-                    return Some((Ok(item), (rx, current, fetching)));
+                    return Some((Ok(item), (rx, current)));
                 }
                 match rx.recv().await? {
                     Ok(page) => current = page.into_iter(),
                     Err(err) => {
-                        return Some((Err(err), (rx, Vec::new().into_iter(), fetching)));
+                        return Some((Err(err), (rx, Vec::new().into_iter())));
                     }
                 }
             }
