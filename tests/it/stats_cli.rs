@@ -28,7 +28,10 @@ async fn fleet() -> (Api, Cli, String, tempfile::TempDir) {
     let (server, cli) = rollout_service(ca.path());
     let files = tempfile::tempdir().expect("temp dir");
     release(&cli, files.path(), "1.1.0", b"new firmware");
-    simulate_until_settled(&server, ca.path(), "4", &["--fail-rate", "0.5"]);
+    // Two failed and two succeeded devices in every run (which devices a fail rate below 1
+    // picks follows the release's ID, new each run).
+    simulate_until_settled(&server, ca.path(), "2", &["--fail-rate", "1"]);
+    simulate_until_settled(&server, ca.path(), "2", &["--first", "2"]);
     let api = Api::with_server(server);
     api.device(json!({ "identifier": "spare", "product": "sensor" }))
         .await;
