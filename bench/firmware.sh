@@ -10,8 +10,8 @@
 # started fresh for this run). Targets (issue 15): push <= 2x the openssl time; client RSS under
 # 64 MB. With OLD_BIN=path/to/another/fleet, that build gets a service of its own and its push is
 # measured too, alternating with the current one ROUNDS times (default 2), for an A/B in one run.
-# Usage: [FLEET_BIN=path] [OLD_BIN=path] [ROUNDS=n] bench/firmware.sh [SIZE_MIB]. Needs curl,
-# python3, openssl, /usr/bin/time (apt-get install curl python3 openssl time).
+# Usage: [FLEET_BIN=path] [OLD_BIN=path] [ROUNDS=n] bench/firmware.sh [SIZE_MIB]; FLEET_BIN skips
+# the build. Needs curl, python3, openssl, /usr/bin/time (apt-get install curl python3 openssl time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,8 +21,12 @@ for tool in curl python3 /usr/bin/time openssl; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install curl python3 openssl time)" >&2; exit 1; }
 done
 
-cargo build --release --locked --quiet
-BIN=${FLEET_BIN:-$PWD/target/release/fleet} # FLEET_BIN: another build, to compare in one setup
+if [ -n "${FLEET_BIN:-}" ]; then
+  BIN=$FLEET_BIN # another build, to compare in one setup; nothing is built
+else
+  cargo build --release --locked --quiet
+  BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/fleet
+fi
 OLD_BIN=${OLD_BIN:-}
 
 work=$(mktemp -d)
