@@ -9,7 +9,8 @@
 #      `openssl dgst -sha256` of the file, and `curl --aws-sigv4 -T` of it into moto (the S3
 #      server's own upload limit);
 #   3. one replica against two behind haproxy (`wrk`, `GET /v1/devices?limit=100`, 8
-#      connections, 15 s each), on PostgreSQL.
+#      connections, 15 s each), on PostgreSQL; one replica both directly and behind the same
+#      haproxy (the proxy's own cost on this machine), twice each, alternating.
 # Usage: bench/scale.sh [N] [SIZE_MIB]   (defaults 100000 and 1024); FIRMWARE_ONLY=1 runs part 2
 # alone (the push and its baselines, on both deployments). Needs the same as .ci/run
 # (PostgreSQL, python3 venv for moto, haproxy) plus sqlite3, wrk, openssl, curl, GNU time.
@@ -133,12 +134,13 @@ curl -fsS -T "$work/fw.img" --aws-sigv4 "aws:amz:us-east-1:s3" --user bench:benc
   "$s3_endpoint/fleet-bench/curl-upload.img" >/dev/null
 t1=$(now_s); curl_s3=$(secs "$t0" "$t1")
 
-one_rps=–; two_rps=–
+one_rps=(– – –); one_lb_rps=(– – –); two_rps=(– – –)
 if [ -z "${FIRMWARE_ONLY:-}" ]; then
 echo "== one replica against two behind haproxy" >&2
 start_server pg2 --data-dir "$work/pg" --database-url "$pg_url" \
   --blob-store s3://fleet-bench/one --s3-endpoint "$s3_endpoint" --s3-path-style
 lb_port=$(free_port)
+lb_one_port=$(free_port)
 cat >"$work/haproxy.cfg" <<CFG
 global
   maxconn 512
@@ -154,6 +156,11 @@ backend replicas
   balance roundrobin
   server a ${pg_url_one#http://}
   server b ${url#http://}
+frontend fleet_one
+  bind 127.0.0.1:$lb_one_port
+  default_backend replica_a
+backend replica_a
+  server a ${pg_url_one#http://}
 CFG
 "$HAPROXY" -db -f "$work/haproxy.cfg" >/dev/null 2>&1 &
 pids+=($!)
@@ -162,8 +169,12 @@ wrk_rate() {
   wrk -t2 -c8 -d15s -H "Authorization: Bearer $FLEET_API_KEY" "$1/v1/devices?limit=100" \
     | awk '/Requests\/sec/ { print $2 }'
 }
-one_rps=$(wrk_rate "$pg_url_one")
-two_rps=$(wrk_rate "http://127.0.0.1:$lb_port")
+# Twice each, alternating, so a drift in the machine's load falls on both deployments.
+for round in 1 2; do
+  one_rps[$round]=$(wrk_rate "$pg_url_one")
+  one_lb_rps[$round]=$(wrk_rate "http://127.0.0.1:$lb_one_port")
+  two_rps[$round]=$(wrk_rate "http://127.0.0.1:$lb_port")
+done
 fi
 
 r() { cat "$work/$1"; }
@@ -191,5 +202,8 @@ echo "Client peak RSS of the push: SQLite $(( $(r sqlite.push.rss) / 1024 )) MB,
 echo
 echo "| \`GET /v1/devices?limit=100\`, wrk 8 connections, PostgreSQL | requests/s |"
 echo "|---|---|"
-echo "| one replica | $one_rps |"
-echo "| two replicas behind haproxy | $two_rps ($(ratio "$two_rps" "$one_rps") of one) |"
+for round in 1 2; do
+  echo "| round $round: one replica, direct | ${one_rps[$round]} |"
+  echo "| round $round: one replica behind haproxy | ${one_lb_rps[$round]} |"
+  echo "| round $round: two replicas behind haproxy | ${two_rps[$round]} ($(ratio "${two_rps[$round]}" "${one_rps[$round]}") of one direct, $(ratio "${two_rps[$round]}" "${one_lb_rps[$round]}") of one behind haproxy) |"
+done
