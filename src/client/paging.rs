@@ -236,9 +236,7 @@ where
                 }
                 match rx.recv().await? {
                     Ok(page) => current = page.into_iter(),
-                    Err(err) => {
-                        return Some((Err(err), (rx, Vec::new().into_iter())));
-                    }
+                    Err(err) => return Some((Err(err), (rx, Vec::new().into_iter()))),
                 }
             }
         },

@@ -259,6 +259,27 @@ pub fn release(cli: &Cli, dir: &Path, version: &str, bytes: &[u8]) {
     .success();
 }
 
+/// `failing` simulated devices whose installs all fail, then `succeeding` more, numbered after
+/// them, whose installs all succeed, each wave until settled; checks both waves' counts.
+/// Two waves rather than one with a fail rate below 1: which devices such a rate picks follows
+/// the release's ID, new each run, so a mixed wave could come out all one way.
+pub(crate) fn simulate_both_outcomes(
+    server: &TestServer,
+    ca: &Path,
+    failing: usize,
+    succeeding: usize,
+) {
+    let summary = simulate_until_settled(server, ca, &failing.to_string(), &["--fail-rate", "1"]);
+    assert_eq!(summary["states"]["failed"], failing, "{summary}");
+    let summary = simulate_until_settled(
+        server,
+        ca,
+        &succeeding.to_string(),
+        &["--first", &failing.to_string()],
+    );
+    assert_eq!(summary["states"]["succeeded"], succeeding, "{summary}");
+}
+
 /// `fleet simulate` until every device settled (bounded by a minute), as JSON.
 pub(crate) fn simulate_until_settled(
     server: &TestServer,

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::access_support::{call, key};
 use crate::api_support::Api;
 use crate::common::backend;
-use crate::simulate::{ca_dir, release, rollout_service, simulate_until_settled};
+use crate::simulate::{ca_dir, release, rollout_service, simulate_both_outcomes};
 
 /// Simulated devices (identifiers sim-0000…).
 const SIMULATED: usize = 12;
@@ -294,27 +294,12 @@ async fn stats_equal_the_counts_of_the_raw_tables_for_a_simulated_fleet() {
         .success();
     let files = tempfile::tempdir().expect("temp dir");
     release(&cli, files.path(), "1.1.0", b"new firmware");
-    // Both outcomes in every run: a first wave whose installs all fail, then devices numbered
-    // after it that all succeed (which devices a fail rate below 1 picks follows the release's
-    // ID, new each run, so a mixed wave could come out all one way).
-    let failing = SIMULATED / 2;
-    let summary = simulate_until_settled(
+    // Both outcomes in every run: half the devices fail their install, half succeed.
+    simulate_both_outcomes(
         &api.server,
         ca.path(),
-        &failing.to_string(),
-        &["--fail-rate", "1"],
-    );
-    assert_eq!(summary["states"]["failed"], failing, "{summary}");
-    let summary = simulate_until_settled(
-        &api.server,
-        ca.path(),
-        &(SIMULATED - failing).to_string(),
-        &["--first", &failing.to_string()],
-    );
-    assert_eq!(
-        summary["states"]["succeeded"],
-        SIMULATED - failing,
-        "{summary}"
+        SIMULATED / 2,
+        SIMULATED - SIMULATED / 2,
     );
 
     // Devices that never checked in: one without a cohort, one in `field` awaiting

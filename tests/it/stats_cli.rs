@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::api_support::Api;
 use crate::common::cli::Cli;
-use crate::simulate::{ca_dir, release, rollout_service, simulate_until_settled};
+use crate::simulate::{ca_dir, release, rollout_service, simulate_both_outcomes};
 
 /// The object without `generated_at`, which differs between two reads.
 fn timeless(mut stats: Value) -> Value {
@@ -28,10 +28,7 @@ async fn fleet() -> (Api, Cli, String, tempfile::TempDir) {
     let (server, cli) = rollout_service(ca.path());
     let files = tempfile::tempdir().expect("temp dir");
     release(&cli, files.path(), "1.1.0", b"new firmware");
-    // Two failed and two succeeded devices in every run (which devices a fail rate below 1
-    // picks follows the release's ID, new each run).
-    simulate_until_settled(&server, ca.path(), "2", &["--fail-rate", "1"]);
-    simulate_until_settled(&server, ca.path(), "2", &["--first", "2"]);
+    simulate_both_outcomes(&server, ca.path(), 2, 2);
     let api = Api::with_server(server);
     api.device(json!({ "identifier": "spare", "product": "sensor" }))
         .await;

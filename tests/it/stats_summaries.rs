@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::api_support::Api;
 use crate::common::backend;
 use crate::common::cli::Cli;
-use crate::simulate::{ca_dir, release, rollout_service, simulate, simulate_until_settled};
+use crate::simulate::{ca_dir, release, rollout_service, simulate, simulate_both_outcomes};
 
 /// Rows of `sql` (every column TEXT; NULL as '') against the test server's database.
 fn rows(api: &Api, sql: &str) -> Vec<Vec<String>> {
@@ -241,12 +241,9 @@ async fn the_summaries_equal_a_recount_of_the_raw_tables_after_every_write_path(
     let files = tempfile::tempdir().expect("temp dir");
 
     // JITP, first and later check-ins, offers, update reports (some failed), and the
-    // versions of the successful devices changed by their reports. Two waves rather than one
-    // with a fail rate of 0.5: which devices fail depends on the release's ID, new each run,
-    // and one run in 64 would fail all six.
+    // versions of the successful devices changed by their reports.
     release(&cli, files.path(), "1.1.0", b"new firmware");
-    simulate_until_settled(&api.server, ca.path(), "3", &["--fail-rate", "1"]);
-    simulate_until_settled(&api.server, ca.path(), "3", &["--first", "3"]);
+    simulate_both_outcomes(&api.server, ca.path(), 3, 3);
     assert_exact(&api, "a simulated rollout");
     let states: Vec<String> = release_states_recounted(&api)
         .into_iter()
