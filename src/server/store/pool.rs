@@ -265,7 +265,7 @@ pub async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
         Engine::Postgres { pool, writers } => {
             let turn = writers.clone().lock_owned().await;
             let mut tx = pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
                 .bind(WRITE_LOCK)
                 .execute(&mut *tx)
                 .await?;
@@ -279,8 +279,11 @@ pub async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
     Ok(tx)
 }
 
-/// The advisory lock every PostgreSQL write transaction holds ("fleet" in ASCII).
-const WRITE_LOCK: i64 = 0x0066_6c65_6574;
+/// The first half of the advisory lock every PostgreSQL write transaction holds ("flee" in
+/// ASCII); the second half is a hash of the schema, so deployments (and test servers) in
+/// different schemas of one database do not wait for each other's writers. A hash collision
+/// between two schemas only makes them take turns.
+const WRITE_LOCK: i32 = 0x666c_6565;
 
 /// PostgreSQL's SQLSTATE for "disk full".
 const PG_DISK_FULL: &str = "53100";
@@ -371,6 +374,34 @@ mod tests {
             .await
             .expect_err("a read connection refuses writes");
         assert!(err.to_string().contains("readonly"), "{err}");
+    }
+
+    /// Two deployments in different schemas of one PostgreSQL database (as every test server
+    /// of the PostgreSQL run is) each have a writer of their own: a write held open in one does
+    /// not stall the other's, which a database-wide lock did.
+    #[tokio::test]
+    async fn writers_in_different_postgres_schemas_do_not_wait_for_each_other() {
+        let mut postgres = Vec::new();
+        for _ in 0..2 {
+            postgres.extend(
+                crate::server::store::test_pools::all()
+                    .await
+                    .into_iter()
+                    .map(|(_, pool)| pool)
+                    .filter(|pool| pool.postgres_pool().is_some()),
+            );
+        }
+        let [first, second] = postgres.as_slice() else {
+            return; // test_pools said the PostgreSQL run was skipped.
+        };
+        let held = begin_write(first).await.expect("the first schema's writer");
+        // The deadline only turns a regression's hang into a failure; the writer needs none.
+        let other = tokio::time::timeout(std::time::Duration::from_secs(60), begin_write(second))
+            .await
+            .expect("the second schema's writer did not wait for the first's")
+            .expect("the second schema's writer");
+        other.commit().await.expect("commit the second");
+        held.commit().await.expect("commit the first");
     }
 
     #[test]

@@ -33,7 +33,13 @@ impl Run {
     /// Asserts exit 0 and returns self for further checks.
     #[track_caller]
     pub fn success(self) -> Run {
-        assert_eq!(self.code, 0, "expected success: {self:#?}");
+        if self.code != 0 {
+            // stderr last: CI reports keep the end of a failure's text, and the reason is there.
+            panic!(
+                "expected success, got exit {}\n--- stdout:\n{}\n--- stderr:\n{}",
+                self.code, self.stdout, self.stderr
+            );
+        }
         self
     }
 
