@@ -14,6 +14,10 @@ use super::Pool;
 const MAX_CONNECTIONS: u32 = 16;
 /// How long a request waits for a free connection before it fails (503 to the client).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// A pooled connection idle at least this long is pinged before use; one used more recently
+/// was pinged when it came back to the pool, moments ago. A connection that dies between the
+/// two fails its request's statement (an error answer, not a hang) and is then discarded.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// Connects to `url` (a `postgres://` URL) and migrates it. With `schema`, every connection
 /// uses that schema (created when missing) instead of `public`: tests give each server one.
@@ -31,6 +35,19 @@ pub async fn open(url: &str, schema: Option<&str>) -> anyhow::Result<Pool> {
     let pool = PgPoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        // sqlx pings every pooled connection before handing it out, and again as it comes
+        // back: two extra round trips for every request's statements. The ping on return
+        // stays (sqlx makes it); the one before use only for a connection that sat idle long
+        // enough for the server or the network to have dropped it since that last ping.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .with_context(|| format!("could not connect to PostgreSQL at `{}`", redact(url)))?;
