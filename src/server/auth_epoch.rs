@@ -36,6 +36,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::key_cache::KeyCache;
+use super::store::auth_epoch::Epochs;
 use super::store::{self, Pool};
 
 /// How often the epoch is polled besides notifications.
@@ -61,11 +62,11 @@ struct Reads {
     made: u64,
 }
 
-/// The newest finished read: its sequence number and its epoch (`None`: the read failed).
+/// The newest finished read: its sequence number and its epochs (`None`: the read failed).
 #[derive(Clone, Copy, Default)]
 struct Done {
     seq: u64,
-    epoch: Option<i64>,
+    epochs: Option<Epochs>,
 }
 
 impl EpochReader {
@@ -78,9 +79,14 @@ impl EpochReader {
         })
     }
 
-    /// The epoch, from a read that started after this call; `None` when the database could not
-    /// be read (the caller then trusts no cached key).
+    /// The API key epoch, from a read that started after this call; `None` when the database
+    /// could not be read (the caller then trusts no cached key).
     pub async fn fresh(self: &Arc<Self>) -> Option<i64> {
+        self.fresh_epochs().await.map(|epochs| epochs.auth)
+    }
+
+    /// Both epochs, from one read that started after this call (see [`Self::fresh`]).
+    pub async fn fresh_epochs(self: &Arc<Self>) -> Option<Epochs> {
         let mut done = self.done.subscribe();
         let needed = {
             let mut reads = self.lock();
@@ -96,16 +102,16 @@ impl EpochReader {
             }
             needed
         };
-        done.wait_for(|done| done.seq >= needed).await.ok()?.epoch
+        done.wait_for(|done| done.seq >= needed).await.ok()?.epochs
     }
 
     /// Reads the epoch as read number `seq`, then again as long as requests arrived meanwhile.
     async fn read_until_caught_up(self: Arc<Self>, mut seq: u64) {
         loop {
-            let epoch = match store::auth_epoch::read(&self.pool).await {
-                Ok(epoch) => {
-                    self.cache.observe(epoch);
-                    Some(epoch)
+            let epochs = match store::auth_epoch::read(&self.pool).await {
+                Ok(epochs) => {
+                    self.cache.observe(epochs.auth);
+                    Some(epochs)
                 }
                 Err(err) => {
                     tracing::warn!(error = %err, "could not read the API key epoch; \
@@ -113,7 +119,7 @@ impl EpochReader {
                     None
                 }
             };
-            self.done.send_replace(Done { seq, epoch });
+            self.done.send_replace(Done { seq, epochs });
             let mut reads = self.lock();
             reads.made += 1;
             if !reads.more {

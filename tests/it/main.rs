@@ -68,6 +68,7 @@ mod config_support;
 mod device_certs;
 mod device_check_in_interval;
 mod device_checkin;
+mod device_context_cache;
 mod device_download;
 mod device_jitp_batch;
 mod device_keep_alive;

@@ -11,7 +11,8 @@
 //! shared single-row read, see `auth_epoch`) and re-resolves when it moved: the database's
 //! triggers bump it when a certificate is revoked, a CA disabled or changed, a device moved,
 //! renamed, given another cohort or deleted, so such a change applies to open connections from
-//! their next request on, on every replica.
+//! their next request on, on every replica. The same read gives the offers epoch, which the
+//! gate puts into the request's extensions ([`OffersEpoch`]) for the check-in's context cache.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -30,6 +31,7 @@ use super::jitp::Provisioner;
 use super::peer::{PeerCertificate, fingerprint};
 use super::principal::DevicePrincipal;
 use super::refusal::{Reason, Refusal, RefusalLog};
+use crate::server::domain::device_updates::contexts::OffersEpoch;
 use crate::server::error::ApiError;
 use crate::server::state::AppState;
 use crate::server::transport::{ClientIp, IpNet};
@@ -136,7 +138,7 @@ pub async fn authenticate(
         Ok(credential) => credential,
         Err(refusal) => return gate.refuse(&refusal, client).await,
     };
-    let Some(epoch) = gate.state.epoch.fresh().await else {
+    let Some(epochs) = gate.state.epoch.fresh_epochs().await else {
         return ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             crate::api::ErrorCode::Unavailable,
@@ -145,6 +147,9 @@ pub async fn authenticate(
         .with_hint("retry in a moment")
         .into_response();
     };
+    let epoch = epochs.auth;
+    // What the check-in's context cache is read under: the same read, after the request arrived.
+    request.extensions_mut().insert(OffersEpoch(epochs.offers));
     let (chain, fingerprint) = match &credential {
         Credential::Connection(peer) => {
             if let Some(principal) = peer.resolved_under(epoch) {

@@ -259,7 +259,7 @@ mod tests {
             for sql in &setup {
                 run(&pool, sql).await;
             }
-            let start = auth_epoch::read(&pool).await.expect("read");
+            let start = auth_epoch::read(&pool).await.expect("read").auth;
             let device = |id: &str| {
                 format!(
                     "INSERT INTO devices (id, org_id, product_id, identifier, created_at, \
@@ -329,7 +329,7 @@ mod tests {
             let mut expected = start;
             for (sql, bumps) in changes {
                 run(&pool, &sql).await;
-                let epoch = auth_epoch::read(&pool).await.expect("read");
+                let epoch = auth_epoch::read(&pool).await.expect("read").auth;
                 if bumps == -2 || (bumps < 0 && pool.postgres_pool().is_none()) {
                     assert!(epoch > expected, "{sql} bumps the epoch");
                     expected = epoch;

@@ -33,6 +33,7 @@ pub mod update_reports;
 
 mod conn;
 pub mod dialect;
+mod lazy_conn;
 mod placeholders;
 mod pool;
 pub mod postgres;
@@ -45,6 +46,7 @@ pub mod write_gate;
 use chrono::{DateTime, SubsecRound, Utc};
 
 pub use conn::{Backend, Conn, Tx};
+pub use lazy_conn::LazyConn;
 pub use pool::{Pool, begin_write, is_disk_full, open};
 pub use sql::{Query, query};
 

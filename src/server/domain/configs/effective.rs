@@ -14,8 +14,8 @@ use crate::api::config::ConfigStats;
 use crate::api::device_api::{ConfigFailure, DeliveredConfig};
 use crate::api::{CohortId, DeviceId, ProductId};
 use crate::server::error::ApiResult;
-use crate::server::store::Conn;
 use crate::server::store::configs::{self, EffectiveKey};
+use crate::server::store::{Conn, LazyConn};
 
 /// Most merged configurations kept; past it the cache starts again. Devices without an
 /// override share their cohort's entry, so this bounds the devices with overrides served
@@ -68,7 +68,7 @@ impl EffectiveCache {
 /// The effective configuration made of `key`'s revisions; `None` when nothing is configured.
 /// Reads the database only when that combination is not cached.
 pub async fn for_key(
-    conn: &mut Conn,
+    conn: &mut LazyConn<'_>,
     cache: &EffectiveCache,
     key: &EffectiveKey,
 ) -> ApiResult<Option<Arc<Effective>>> {
@@ -92,7 +92,8 @@ pub async fn for_key(
     ];
     for (owner, revision) in owners {
         if let Some(owner) = owner {
-            if let Some(document) = configs::document_at(conn, owner, revision).await? {
+            if let Some(document) = configs::document_at(conn.get().await?, owner, revision).await?
+            {
                 layers.push(document);
             }
         }
@@ -274,7 +275,7 @@ mod tests {
         let context = store::device_offers::context(conn, device)
             .await?
             .expect("the device exists");
-        for_key(conn, cache, &context.config).await
+        for_key(&mut LazyConn::held(conn), cache, &context.config).await
     }
 
     /// Check-ins with nothing changed read one row and merge nothing; a change merges once.

@@ -1,16 +1,21 @@
 //! A device's check-in: validated, queued for the check-in writer (no audit event, no change
 //! to the device's revision), and answered with the update to take now.
 
+use std::sync::Arc;
+
 use super::DeviceUpdates;
+use super::contexts::OffersEpoch;
 use super::offer;
+use crate::api::DeviceId;
 use crate::api::device_api::{CheckIn, CheckInAnswer};
 use crate::api::validate;
 use crate::server::device_api::principal::DevicePrincipal;
 use crate::server::domain::Validator;
 use crate::server::domain::configs::effective;
 use crate::server::error::{ApiError, ApiResult};
+use crate::server::store::device_offers::DeviceContext;
 use crate::server::store::device_status::{self, StatusUpdate};
-use crate::server::store::{self, Pool, device_offers};
+use crate::server::store::{self, LazyConn, Pool, device_offers};
 
 /// Most artifacts one check-in may list.
 pub const MAX_RUNNING: usize = 64;
@@ -125,26 +130,24 @@ pub fn validate(body: &CheckIn) -> ApiResult<Option<String>> {
 }
 
 /// Records the check-in (written by the next batch) and resolves the offer. `address` is the
-/// client's IP as the connection (or a trusted proxy) gave it.
+/// client's IP as the connection (or a trusted proxy) gave it; `epoch` the offers epoch the
+/// request read when it arrived (`None`: the device's context is read, not cached).
 pub async fn check_in(
     pool: &Pool,
     updates: &DeviceUpdates,
     device: &DevicePrincipal,
+    epoch: Option<OffersEpoch>,
     address: Option<String>,
     body: CheckIn,
 ) -> ApiResult<CheckInAnswer> {
     let status = validate(&body)?;
-    let mut conn = pool.acquire().await?;
-    let context = device_offers::context(&mut conn, &device.device_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found("this device no longer exists")
-                .with_hint("ask an operator to register it again")
-        })?;
+    // Taken only for what the caches do not answer.
+    let mut conn = LazyConn::new(pool);
+    let context = context(&mut conn, updates, epoch, &device.device_id).await?;
     // Borrowed when the check-in lists what runs: the list moves into the status update below.
     let stored;
     let running = if body.running.is_empty() {
-        stored = device_status::running(&mut conn, &device.device_id).await?;
+        stored = device_status::running(conn.get().await?, &device.device_id).await?;
         &stored
     } else {
         &body.running
@@ -162,7 +165,7 @@ pub async fn check_in(
     .await?;
     let update = match offered {
         Some((release, binaries)) => {
-            Some(offer::offer(&mut conn, &updates.links, release, &binaries).await?)
+            Some(offer::offer(conn.get().await?, &updates.links, release, &binaries).await?)
         }
         None => None,
     };
@@ -204,13 +207,37 @@ pub async fn check_in(
     }
     Ok(CheckInAnswer {
         device_id: device.device_id.clone(),
-        identifier: context.identifier,
-        product: context.product,
-        cohort: context.cohort,
+        identifier: context.identifier.clone(),
+        product: context.product.clone(),
+        cohort: context.cohort.clone(),
         update,
         config,
         next_check_in_s: u32::try_from(updates.check_in_interval.as_secs()).unwrap_or(u32::MAX),
     })
+}
+
+/// The device's context: from the cache when it was read under `epoch`, else from the database
+/// (and then cached under `epoch`, read before it).
+async fn context(
+    conn: &mut LazyConn<'_>,
+    updates: &DeviceUpdates,
+    epoch: Option<OffersEpoch>,
+    device: &DeviceId,
+) -> ApiResult<Arc<DeviceContext>> {
+    if let Some(hit) = epoch.and_then(|epoch| updates.contexts.get(epoch, device)) {
+        return Ok(hit);
+    }
+    let context = device_offers::context(conn.get().await?, device)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found("this device no longer exists")
+                .with_hint("ask an operator to register it again")
+        })?;
+    let context = Arc::new(context);
+    if let Some(epoch) = epoch {
+        updates.contexts.remember(epoch, device, &context);
+    }
+    Ok(context)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::server::device_api::principal::DevicePrincipal;
 use crate::server::domain::firmware::{Firmware, content_key, legacy_part_key, part_key};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::store::firmware::binaries::{self, BlobLayout, Stored};
-use crate::server::store::{Pool, device_offers, device_status};
+use crate::server::store::{LazyConn, Pool, device_offers, device_status};
 
 fn not_offered(binary: &str) -> ApiError {
     ApiError::not_found(format!(
@@ -36,7 +36,7 @@ pub async fn offered(
         .ok_or_else(|| not_offered(binary))?;
     let running = device_status::running(&mut conn, &device.device_id).await?;
     let offered = offer::offered_binaries(
-        &mut conn,
+        &mut LazyConn::held(&mut conn),
         &updates.bundles,
         &device.device_id,
         &device.product_id,

@@ -4,6 +4,7 @@
 //! it. The shared part of the service state lives in [`DeviceUpdates`].
 
 pub mod check_in;
+pub mod contexts;
 pub mod download;
 pub mod links;
 pub mod offer;
@@ -31,6 +32,8 @@ pub struct DeviceUpdates {
     pub writer: Arc<writer::CheckInWriter>,
     /// The binaries of each (bundle, target) offered lately.
     pub bundles: offer::BundleCache,
+    /// Devices' check-in contexts under the current offers epoch.
+    pub contexts: contexts::ContextCache,
     /// Where offers send devices for the bytes: the device API, or presigned store URLs.
     pub links: links::DownloadLinks,
     /// What devices are told in `next_check_in_s`.
@@ -47,6 +50,7 @@ impl DeviceUpdates {
         DeviceUpdates {
             writer: Arc::new(writer::CheckInWriter::new(pool, settings)),
             bundles: offer::BundleCache::default(),
+            contexts: contexts::ContextCache::default(),
             links: links::DownloadLinks::default(),
             configs: Arc::default(),
             check_in_interval,

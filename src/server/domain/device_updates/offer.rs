@@ -28,8 +28,8 @@ use super::rollout;
 use crate::api::device_api::UpdateState;
 use crate::api::device_api::{OfferedBinary, OfferedSignature, RunningArtifact, UpdateOffer};
 use crate::api::{BundleId, DeviceId, ProductId};
-use crate::server::store::Conn;
 use crate::server::store::device_offers::{self, BundleBinary, CurrentRelease, DeviceContext};
+use crate::server::store::{Conn, LazyConn};
 
 /// (bundle, target) pairs kept; past that the cache starts over (a handful of bundles are
 /// current at any time).
@@ -46,7 +46,7 @@ impl BundleCache {
     /// The ready binaries of `bundle_id` for `target`, from the cache or the database.
     pub async fn binaries(
         &self,
-        conn: &mut Conn,
+        conn: &mut LazyConn<'_>,
         bundle_id: &BundleId,
         target: &str,
     ) -> sqlx::Result<Arc<Vec<BundleBinary>>> {
@@ -54,7 +54,8 @@ impl BundleCache {
         if let Some(hit) = self.lock().get(&key) {
             return Ok(hit.clone());
         }
-        let binaries = Arc::new(device_offers::bundle_binaries(conn, bundle_id, target).await?);
+        let binaries =
+            Arc::new(device_offers::bundle_binaries(conn.get().await?, bundle_id, target).await?);
         let mut cache = self.lock();
         if cache.len() >= CACHED_BUNDLES {
             cache.clear();
@@ -120,7 +121,7 @@ pub fn runs_all(running: &[RunningArtifact], binaries: &[BundleBinary]) -> bool 
 
 /// The binaries the device is offered for its current release, or `None`.
 pub async fn offered_binaries(
-    conn: &mut Conn,
+    conn: &mut LazyConn<'_>,
     cache: &BundleCache,
     device_id: &DeviceId,
     product_id: &ProductId,
