@@ -160,7 +160,7 @@ pub struct DeviceListQuery {
     /// devices never seen last). Pass the same `sort` with a page's `next_cursor`.
     pub sort: Option<DeviceSort>,
     /// Without `all`: the page size. With `all=true`: how many devices the service reads per
-    /// step.
+    /// step (default 1000).
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     /// `true`: every matching device after `cursor`, in one answer of the same shape

@@ -292,3 +292,30 @@ async fn the_cli_prints_a_streamed_list_exactly_as_the_decoded_pages() {
         .success();
     assert_eq!(empty.stdout, "[]\n");
 }
+
+/// Without `limit` a walk reads steps of 1,000 devices: a list of a few steps arrives whole, in
+/// order, each device once across the step boundaries, as the pages of 1,000 have it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_without_a_limit_crosses_its_steps_whole() {
+    let (server, _cli) = crate::bulk_support::setup(2_345);
+    let api = Api::with_server(server);
+    let stream = streamed(&api, "").await;
+    let mut pages = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = api.get(&format!("/v1/devices?limit=1000{cursor}")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        pages.extend(page.body["data"].as_array().expect("data").iter().cloned());
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(stream.len(), 2_345);
+    assert_eq!(stream, pages);
+    let ids: Vec<&str> = stream
+        .iter()
+        .map(|d| d["id"].as_str().expect("id"))
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in order, each once");
+}

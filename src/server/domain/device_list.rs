@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::Validator;
 use super::lookup::{filter_cohort_id, visible_product};
+use crate::api::page::MAX_LIMIT;
 use crate::api::{CohortId, DeviceId, DeviceListQuery, DeviceSort, OrgId, ProductId, validate};
 use crate::server::auth::Principal;
 use crate::server::error::{ApiError, ApiResult};
@@ -107,7 +108,13 @@ async fn plan(
                 .transpose()?,
         ),
     };
-    let page = PageRequest::new(query.limit, id_cursor, DeviceId::parse)?;
+    // A walk's steps are as large as a page may be: each step is a round trip, a statement
+    // and a pooled connection, and at the default page size those cost more than the devices.
+    let limit = match query.all {
+        Some(true) => query.limit.or(Some(MAX_LIMIT)),
+        _ => query.limit,
+    };
+    let page = PageRequest::new(limit, id_cursor, DeviceId::parse)?;
     let mut v = Validator::default();
     v.check("tag", validate::tags(&query.tag));
     if query

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::device_json;
 use super::dialect::{self, Json};
 use super::{Backend, Conn, Query, parse_id, push_tag_filter, query, tags_from_text, tags_to_text};
 use crate::api::{CohortId, Device, DeviceId, OrgId, ProductId};
@@ -376,14 +377,6 @@ async fn items_built_in_sql(
     })
 }
 
-/// A list row and, in last-seen order, the device's last check-in.
-#[derive(sqlx::FromRow)]
-struct ListedRow {
-    #[sqlx(flatten)]
-    row: Row,
-    seen: Option<DateTime<Utc>>,
-}
-
 async fn items_from_rows(
     conn: &mut Conn,
     org_id: &OrgId,
@@ -395,32 +388,37 @@ async fn items_from_rows(
         ListOrder::LastSeen { .. } => "s.last_seen_at",
         ListOrder::Id { .. } => "CAST(NULL AS TIMESTAMPTZ)",
     };
+    // The columns in the order `device_json::write` reads them.
     let mut qb = query(format!(
-        "SELECT d.id, d.identifier, d.product_id, p.name AS product, d.cohort_id, \
-         c.name AS cohort, d.description, d.tags, d.target, d.quarantined, \
-         d.needs_provisioning, d.created_at, d.updated_at, d.revision, {seen} AS seen {}",
+        "SELECT d.id, d.identifier, d.product_id, p.name, d.cohort_id, c.name, d.description, \
+         d.tags, d.target, d.quarantined, d.needs_provisioning, d.created_at, d.updated_at, \
+         d.revision, {seen} {}",
         list_from(filter)
     ));
     push_step(&mut qb, backend, org_id, filter, within);
-    let rows: Vec<ListedRow> = qb.fetch_all(&mut *conn).await?;
-    let count = u32::try_from(rows.len()).unwrap_or(u32::MAX);
-    let mut last = None;
+    let limit = usize::try_from(filter.limit).unwrap_or(0);
     // About 420 bytes a device with a cohort and two tags.
-    let mut json = Vec::with_capacity(2 + rows.len() * 448);
+    let mut json = Vec::with_capacity(2 + limit.min(1000) * 448);
     json.push(b'[');
-    for (i, listed) in rows.into_iter().enumerate() {
-        if i > 0 {
+    let mut count: u32 = 0;
+    // Where the last device's ID sits in `json`, and its check-in.
+    let mut last = None;
+    qb.for_each_postgres_row(conn, |row| {
+        use sqlx::Row as _;
+
+        if count > 0 {
             json.push(b',');
         }
-        let device = listed.row.into_api()?;
-        serde_json::to_writer(&mut json, &device)
-            .map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
-        last = Some((device.id, listed.seen));
-    }
+        count += 1;
+        let id = device_json::write(&mut json, row)?;
+        last = Some((id, row.try_get::<Option<DateTime<Utc>>, _>(14)?));
+        Ok(())
+    })
+    .await?;
     json.push(b']');
     let items = String::from_utf8(json).map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
     let (last_id, last_seen) = match last {
-        Some((id, seen)) => (Some(id.as_str().to_owned()), seen),
+        Some((id, seen)) => (items.get(id).map(str::to_owned), seen),
         None => (None, None),
     };
     Ok(JsonItems {

@@ -17,6 +17,7 @@ pub mod configs_bulk;
 pub mod copy;
 pub mod device_certs;
 pub mod device_identity;
+mod device_json;
 pub mod device_offers;
 pub mod device_status;
 pub mod devices;

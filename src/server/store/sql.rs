@@ -187,4 +187,27 @@ impl<'q> Query<'q> {
     pub async fn fetch_all<T: Row>(self, conn: &mut Conn) -> sqlx::Result<Vec<T>> {
         fetch!(self, conn, fetch_all)
     }
+
+    /// PostgreSQL only (an error on SQLite): hands each row to `each` as it comes off the
+    /// socket, for a hot path that reads columns by position and borrows their text instead of
+    /// building a row type (a name lookup and an allocation per column).
+    pub async fn for_each_postgres_row(
+        self,
+        conn: &mut Conn,
+        mut each: impl FnMut(&PgRow) -> sqlx::Result<()>,
+    ) -> sqlx::Result<()> {
+        use futures_util::TryStreamExt as _;
+
+        let Query { sql, args } = self;
+        let Raw::Postgres(c) = conn.raw() else {
+            return Err(sqlx::Error::Protocol(
+                "a PostgreSQL-only statement was run on SQLite".into(),
+            ));
+        };
+        let mut rows = bind_all!(sqlx::query::<Postgres>(&sql), args).fetch(c);
+        while let Some(row) = rows.try_next().await? {
+            each(&row)?;
+        }
+        Ok(())
+    }
 }
