@@ -48,13 +48,8 @@ pub async fn listen(pool: &Pool) -> sqlx::Result<Option<(PgListener, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::store::{begin_write, now, test_pools};
-
-    async fn run(pool: &Pool, sql: &str) {
-        let mut tx = begin_write(pool).await.expect("begin");
-        query(sql).execute(&mut tx).await.expect(sql);
-        tx.commit().await.expect("commit");
-    }
+    use crate::server::store::test_pools::{execute as run, seed_org_and_products};
+    use crate::server::store::{now, test_pools};
 
     /// Every change that can narrow a cached key bumps the epoch in its own transaction; the
     /// frequent `last_used_at` write and new keys do not.
@@ -127,14 +122,8 @@ mod tests {
     async fn exactly_the_changes_that_alter_a_check_in_bump_the_offers_epoch() {
         for (_guard, pool) in test_pools::all().await {
             let at = now().to_rfc3339();
+            seed_org_and_products(&pool).await;
             let setup = [
-                format!(
-                    "INSERT INTO organizations (id, name, created_at) VALUES ('o', 'o', '{at}')"
-                ),
-                format!(
-                    "INSERT INTO products (id, org_id, name, created_at, updated_at) \
-                     VALUES ('p', 'o', 'p', '{at}', '{at}'), ('q', 'o', 'q', '{at}', '{at}')"
-                ),
                 format!(
                     "INSERT INTO cohorts (id, org_id, product_id, name, created_at, updated_at) \
                      VALUES ('c', 'o', 'p', 'c', '{at}', '{at}'), \

@@ -228,13 +228,8 @@ pub async fn take_refusal_slot(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::store::{Pool, auth_epoch, begin_write, now, test_pools};
-
-    async fn run(pool: &Pool, sql: &str) {
-        let mut tx = begin_write(pool).await.expect("begin");
-        query(sql).execute(&mut tx).await.expect(sql);
-        tx.commit().await.expect("commit");
-    }
+    use crate::server::store::test_pools::{execute as run, seed_org_and_products};
+    use crate::server::store::{auth_epoch, now, test_pools};
 
     /// Every change that can make a device's cached identity stale bumps the auth epoch, once
     /// per statement at most on PostgreSQL; what only admits more (new rows, the listener's
@@ -243,22 +238,15 @@ mod tests {
     async fn exactly_the_changes_that_stale_a_device_identity_bump_the_epoch() {
         for (_guard, pool) in test_pools::all().await {
             let at = now().to_rfc3339();
-            let setup = [
-                format!(
-                    "INSERT INTO organizations (id, name, created_at) VALUES ('o', 'o', '{at}')"
-                ),
-                format!(
-                    "INSERT INTO products (id, org_id, name, created_at, updated_at) \
-                     VALUES ('p', 'o', 'p', '{at}', '{at}'), ('q', 'o', 'q', '{at}', '{at}')"
-                ),
-                format!(
+            seed_org_and_products(&pool).await;
+            run(
+                &pool,
+                &format!(
                     "INSERT INTO cohorts (id, org_id, product_id, name, created_at, updated_at) \
                      VALUES ('c', 'o', 'p', 'c', '{at}', '{at}')"
                 ),
-            ];
-            for sql in &setup {
-                run(&pool, sql).await;
-            }
+            )
+            .await;
             let start = auth_epoch::read(&pool).await.expect("read").auth;
             let device = |id: &str| {
                 format!(

@@ -4,7 +4,7 @@
 
 use std::io::Write as _;
 
-use super::Pool;
+use super::{Pool, begin_write, now, query};
 
 /// The variable the integration suite reads too.
 const DATABASE_URL_VAR: &str = "FLEET_TEST_DATABASE_URL";
@@ -36,4 +36,29 @@ pub async fn all() -> Vec<(Option<tempfile::TempDir>, Pool)> {
         }
     }
     pools
+}
+
+/// Runs `sql` in a write transaction of its own and commits it, as the service's writes do.
+pub async fn execute(pool: &Pool, sql: &str) {
+    let mut tx = begin_write(pool).await.expect("begin");
+    query(sql).execute(&mut tx).await.expect(sql);
+    tx.commit().await.expect("commit");
+}
+
+/// Organization `o` with products `p` and `q`, each statement committed on its own.
+pub async fn seed_org_and_products(pool: &Pool) {
+    let at = now().to_rfc3339();
+    execute(
+        pool,
+        &format!("INSERT INTO organizations (id, name, created_at) VALUES ('o', 'o', '{at}')"),
+    )
+    .await;
+    execute(
+        pool,
+        &format!(
+            "INSERT INTO products (id, org_id, name, created_at, updated_at) \
+             VALUES ('p', 'o', 'p', '{at}', '{at}'), ('q', 'o', 'q', '{at}', '{at}')"
+        ),
+    )
+    .await;
 }

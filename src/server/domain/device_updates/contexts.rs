@@ -79,29 +79,11 @@ impl ContextCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::ProductId;
-    use crate::server::store::configs::EffectiveKey;
 
     fn context(identifier: &str) -> Arc<DeviceContext> {
-        let product_id = ProductId::generate();
-        Arc::new(DeviceContext {
-            identifier: identifier.into(),
-            product_id: product_id.clone(),
-            product: "p".into(),
-            cohort: None,
-            quarantined: false,
-            target: None,
-            reported_target: None,
-            release: None,
-            config: EffectiveKey {
-                product_id,
-                product_revision: 0,
-                cohort_id: None,
-                cohort_revision: 0,
-                device_id: None,
-                device_revision: 0,
-            },
-        })
+        let mut context = super::super::offer::tests::context(10);
+        context.identifier = identifier.into();
+        Arc::new(context)
     }
 
     #[test]

@@ -189,11 +189,12 @@ pub async fn offer(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::api::ReleaseId;
 
-    fn context(percent: u8) -> DeviceContext {
+    /// A device in cohort `c` of its product, whose current release is at `percent`.
+    pub(in super::super) fn context(percent: u8) -> DeviceContext {
         let product_id = ProductId::generate();
         DeviceContext {
             identifier: "d".into(),
