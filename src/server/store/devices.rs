@@ -347,10 +347,15 @@ async fn items_built_in_sql(
             device_json(backend),
         ))
     } else {
+        // The texts are joined in the order the subquery hands them up (`ORDER BY d.id` under
+        // its LIMIT), without the aggregate's own `ORDER BY id`: that sorted each step's
+        // objects, 460 bytes apiece, a second time, a quarter of the step's time. SQLite
+        // documents the aggregate's order as arbitrary without it, but it does not flatten a
+        // LIMIT subquery into an aggregate and reads it as it is produced;
+        // `tests::steps_keep_id_order_when_rows_were_written_in_another` fails if that changes.
         query(format!(
-            "SELECT {}, count(*), max(id) FROM (\
-             SELECT d.id AS id, {} AS item {from}",
-            dialect::json_array_agg(backend, "item", "id"),
+            "SELECT COALESCE('[' || group_concat(item, ',') || ']', '[]'), count(*), max(id) \
+             FROM (SELECT d.id AS id, {} AS item {from}",
             device_json(backend),
         ))
     };
@@ -576,4 +581,85 @@ pub async fn seed(
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::store::test_pools::{self, execute};
+    use crate::server::store::{begin_write, now};
+
+    fn id<T>(parse: fn(&str) -> Option<T>, prefix: &str, n: u32) -> T {
+        parse(&format!("{prefix}_{n:032x}")).expect("an ID shape")
+    }
+
+    /// A list step's objects come in ID order even when the table holds its rows in another:
+    /// here every device is written before the ones with smaller IDs, so reading in row order
+    /// (or in any order but the index's) would show.
+    #[tokio::test]
+    async fn steps_keep_id_order_when_rows_were_written_in_another() {
+        for (_guard, pool) in test_pools::all().await {
+            let org: OrgId = id(OrgId::parse, OrgId::PREFIX, 1);
+            let product: ProductId = id(ProductId::parse, ProductId::PREFIX, 1);
+            let at = now().to_rfc3339();
+            execute(
+                &pool,
+                &format!(
+                    "INSERT INTO organizations (id, name, created_at) VALUES ('{org}', 'o', '{at}')"
+                ),
+            )
+            .await;
+            execute(
+                &pool,
+                &format!(
+                    "INSERT INTO products (id, org_id, name, created_at, updated_at) \
+                     VALUES ('{product}', '{org}', 'p', '{at}', '{at}')"
+                ),
+            )
+            .await;
+            let fields = Fields {
+                product_id: &product,
+                cohort_id: None,
+                description: "",
+                tags: &[],
+                target: None,
+                quarantined: false,
+            };
+            let mut tx = begin_write(&pool).await.expect("begin");
+            for n in (1..=23).rev() {
+                let device: DeviceId = id(DeviceId::parse, DeviceId::PREFIX, n);
+                insert(&mut tx, &org, &device, &format!("sn-{n}"), &fields, now())
+                    .await
+                    .expect("insert");
+            }
+            tx.commit().await.expect("commit");
+
+            let mut conn = pool.acquire().await.expect("acquire");
+            let mut listed = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let filter = ListFilter {
+                    order: ListOrder::Id {
+                        after: after.as_deref(),
+                    },
+                    limit: 5,
+                    ..ListFilter::default()
+                };
+                let step = list_items_json(&mut conn, &org, &filter, None)
+                    .await
+                    .expect("a step");
+                let devices: Vec<Device> = serde_json::from_str(&step.items).expect("JSON");
+                assert_eq!(devices.len(), step.count as usize);
+                listed.extend(devices.into_iter().map(|d| d.id.as_str().to_owned()));
+                if step.count < 5 {
+                    break;
+                }
+                after = step.last_id;
+            }
+            let expected: Vec<String> = (1..=23)
+                .map(|n| id(DeviceId::parse, DeviceId::PREFIX, n).as_str().to_owned())
+                .collect();
+            assert_eq!(listed, expected);
+        }
+    }
 }
