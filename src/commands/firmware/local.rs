@@ -44,10 +44,94 @@ fn join<T>(result: std::result::Result<Result<T>, tokio::task::JoinError>) -> Re
     result.map_err(|err| Error::failure("a worker thread failed").with_source(err))?
 }
 
+/// The CRC32C of each part of a file, published by the hashing pass ([`hash_file`]) as it
+/// reads past each part's end: a part is sent with its checksum without a read of its own.
+#[derive(Clone)]
+pub struct PartCrcs(tokio::sync::watch::Receiver<Vec<u32>>);
+
+/// The hashing pass's side of [`PartCrcs`]: the parts' sizes, in order.
+pub struct PartCrcsWriter {
+    sizes: Vec<u64>,
+    done: tokio::sync::watch::Sender<Vec<u32>>,
+}
+
+/// A [`PartCrcs`] for parts of `sizes` bytes (in order, from the file's start), filled in by
+/// the [`hash_file`] given the writer.
+pub fn part_crcs(sizes: Vec<u64>) -> (PartCrcsWriter, PartCrcs) {
+    let (done, crcs) = tokio::sync::watch::channel(Vec::with_capacity(sizes.len()));
+    (PartCrcsWriter { sizes, done }, PartCrcs(crcs))
+}
+
+impl PartCrcs {
+    /// The CRC32C (8 lowercase hex digits) of part `number` (from 1), once the hashing pass
+    /// has read it.
+    pub async fn get(&self, number: u64) -> Result<String> {
+        let index = usize::try_from(number.saturating_sub(1)).unwrap_or(usize::MAX);
+        let mut crcs = self.0.clone();
+        let known = crcs
+            .wait_for(|crcs| crcs.len() > index)
+            .await
+            .map_err(|_| {
+                Error::failure(format!(
+                    "the file was not read to the end of part {number}: its hashing stopped"
+                ))
+            })?;
+        Ok(format!("{:08x}", known[index]))
+    }
+}
+
+/// Where the hashing pass is in the parts: the running CRC32C of the current one.
+struct PartCursor {
+    writer: PartCrcsWriter,
+    crc: u32,
+    left: u64,
+}
+
+impl PartCursor {
+    fn new(writer: PartCrcsWriter) -> Self {
+        let mut cursor = PartCursor {
+            left: writer.sizes.first().copied().unwrap_or(0),
+            writer,
+            crc: 0,
+        };
+        cursor.publish_finished();
+        cursor
+    }
+
+    /// Takes the next bytes of the file.
+    fn update(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() && self.index() < self.writer.sizes.len() {
+            let take = usize::try_from(self.left).map_or(bytes.len(), |left| left.min(bytes.len()));
+            self.crc = crc32c::crc32c_append(self.crc, &bytes[..take]);
+            self.left -= take as u64;
+            bytes = &bytes[take..];
+            self.publish_finished();
+        }
+    }
+
+    fn index(&self) -> usize {
+        self.writer.done.borrow().len()
+    }
+
+    /// Publishes the current part if all its bytes were seen (and any empty parts after it).
+    fn publish_finished(&mut self) {
+        while self.left == 0 && self.index() < self.writer.sizes.len() {
+            let crc = std::mem::take(&mut self.crc);
+            self.writer.done.send_modify(|done| done.push(crc));
+            self.left = self.writer.sizes.get(self.index()).copied().unwrap_or(0);
+        }
+    }
+}
+
 /// SHA-256 (hex) of a whole file, read in 1 MiB chunks on a thread of its own, so it runs
-/// beside the upload of the file's parts (each core does one). A plain thread rather than a
-/// blocking task: an interrupted push exits without waiting for it.
-pub async fn hash_file(path: &Path, progress: &Progress) -> Result<String> {
+/// beside the upload of the file's parts (each core does one); with `parts`, the same pass
+/// publishes each part's CRC32C. A plain thread rather than a blocking task: an interrupted
+/// push exits without waiting for it.
+pub async fn hash_file(
+    path: &Path,
+    progress: &Progress,
+    parts: Option<PartCrcsWriter>,
+) -> Result<String> {
     let path = path.to_path_buf();
     let (counts, mut counted) = tokio::sync::mpsc::unbounded_channel::<u64>();
     let (done, result) = tokio::sync::oneshot::channel();
@@ -55,6 +139,7 @@ pub async fn hash_file(path: &Path, progress: &Progress) -> Result<String> {
         let hashed = (|| -> Result<String> {
             let mut file = File::open(&path).map_err(|err| io_error("open", &path, err))?;
             let mut hasher = Sha256::new();
+            let mut parts = parts.map(PartCursor::new);
             let mut buf = vec![0u8; CHUNK];
             loop {
                 let n = match file.read(&mut buf) {
@@ -64,6 +149,9 @@ pub async fn hash_file(path: &Path, progress: &Progress) -> Result<String> {
                     Err(err) => return Err(io_error("read", &path, err)),
                 };
                 hasher.update(&buf[..n]);
+                if let Some(parts) = &mut parts {
+                    parts.update(&buf[..n]);
+                }
                 let _ = counts.send(n as u64);
             }
             Ok(hex(&hasher.finalize()))
@@ -163,17 +251,21 @@ impl RangeReader {
         if self.left == 0 {
             return Ok(None);
         }
-        let len = usize::try_from(self.left.min(CHUNK as u64)).unwrap_or(CHUNK);
-        let mut buf = vec![0u8; len];
-        self.file.read_exact(&mut buf).map_err(|err| {
-            Error::failure(format!(
-                "`{}` changed while it was being pushed: it is shorter than when it was hashed",
-                self.path.display()
-            ))
-            .with_source(err)
-            .hint("run the same command again")
-        })?;
-        self.left -= len as u64;
+        let len = self.left.min(CHUNK as u64);
+        // Read into fresh capacity: `read_to_end` fills it without zeroing it first.
+        let mut buf = Vec::with_capacity(CHUNK);
+        let read = (&mut self.file).take(len).read_to_end(&mut buf);
+        let short = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        read.and_then(|n| if n as u64 == len { Ok(()) } else { Err(short) })
+            .map_err(|err| {
+                Error::failure(format!(
+                    "`{}` changed while it was being pushed: it is shorter than when it was hashed",
+                    self.path.display()
+                ))
+                .with_source(err)
+                .hint("run the same command again")
+            })?;
+        self.left -= len;
         Ok(Some(Bytes::from(buf)))
     }
 }
@@ -199,6 +291,55 @@ pub fn public_key_b64(key: &SigningKey) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn quiet_progress() -> Progress {
+        crate::output::Printer::new(crate::output::OutputFormat::Json, false, true).progress("t", 0)
+    }
+
+    /// Each part's CRC32C from the hashing pass is the CRC32C of its range of the file, for
+    /// parts that end inside a read chunk, span several, or are empty; the SHA-256 is the
+    /// whole file's.
+    #[tokio::test]
+    async fn the_hashing_pass_publishes_each_parts_crc32c() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f");
+        let bytes: Vec<u8> = (0..3 * CHUNK + 5).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&path, &bytes).expect("write");
+        let chunk = CHUNK as u64;
+        let sizes = vec![chunk + 3, 0, 2 * chunk - 7, 1, 8];
+        assert_eq!(sizes.iter().sum::<u64>(), bytes.len() as u64);
+        let (writer, crcs) = part_crcs(sizes.clone());
+        let sha256 = hash_file(&path, &quiet_progress(), Some(writer))
+            .await
+            .expect("hash");
+        assert_eq!(sha256, hex(&Sha256::digest(&bytes)));
+        let mut offset = 0;
+        for (index, size) in sizes.iter().enumerate() {
+            let expected = crc32c_range(&path, offset, *size).await.expect("crc");
+            let got = crcs.get(index as u64 + 1).await.expect("published");
+            assert_eq!(got, expected, "part {}", index + 1);
+            offset += size;
+        }
+    }
+
+    /// A part the pass never reads to the end (the file is shorter than the parts say) is an
+    /// error for whoever waits for it, not a wait for ever.
+    #[tokio::test]
+    async fn a_part_past_the_end_of_the_file_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"0123456789").expect("write");
+        let (writer, crcs) = part_crcs(vec![4, 4, 4]);
+        hash_file(&path, &quiet_progress(), Some(writer))
+            .await
+            .expect("hash");
+        assert_eq!(
+            crcs.get(2).await.expect("part 2"),
+            crc32c_range(&path, 4, 4).await.expect("crc")
+        );
+        let err = crcs.get(3).await.expect_err("part 3 was never read whole");
+        assert!(err.message.contains("part 3"), "{}", err.message);
+    }
 
     #[tokio::test]
     async fn a_range_has_the_crc32c_of_its_bytes() {

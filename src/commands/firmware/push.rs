@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{local, preflight, steps, test_hooks};
-use crate::api::{Binary, BinaryState, BinaryUpload, CreateBinary};
+use crate::api::{Binary, BinaryState, BinaryUpload, CreateBinary, PartTarget};
 use crate::client::ApiClient;
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
@@ -104,7 +104,7 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
     let mut binary = upload.binary.clone();
     if binary.state == BinaryState::Ready {
         let progress = printer.progress("hashing", before.size);
-        let sha256 = local::hash_file(&args.file, &progress).await?;
+        let sha256 = local::hash_file(&args.file, &progress, None).await?;
         progress.finish();
         if binary.sha256 != sha256 {
             // Declared with its digest, the file meets the service's refusal (a ready binary
@@ -198,9 +198,22 @@ async fn send_and_complete(
 ) -> Result<(usize, Binary)> {
     let hashing = printer.progress_beside("hashing", before.size);
     let parallel = usize::from(args.parallel);
+    let (crc_writer, crcs) = match tiling_sizes(&upload.parts) {
+        Some(sizes) => {
+            let (writer, crcs) = local::part_crcs(sizes);
+            (Some(writer), Some(crcs))
+        }
+        None => (None, None),
+    };
     let (sent, sha256) = tokio::join!(
-        steps::upload_missing(client, printer, &args.file, upload, parallel),
-        local::hash_file(&args.file, &hashing),
+        steps::upload_missing(
+            client,
+            printer,
+            (&args.file, crcs.as_ref()),
+            upload,
+            parallel
+        ),
+        local::hash_file(&args.file, &hashing, crc_writer),
     );
     hashing.finish();
     // A file changed meanwhile shows up as a refused part or a digest that does not verify,
@@ -225,6 +238,24 @@ async fn send_and_complete(
             _ => err,
         })?;
     Ok((sent, ready))
+}
+
+/// The parts' sizes in order when they are numbered 1, 2, … and tile the file from its start
+/// (as the service lays them out): then the hashing pass takes each part's CRC32C on its way.
+/// Any other layout gets `None`, and each part's checksum is read from its own range.
+fn tiling_sizes(parts: &[PartTarget]) -> Option<Vec<u64>> {
+    let mut sorted: Vec<&PartTarget> = parts.iter().collect();
+    sorted.sort_by_key(|part| part.number);
+    let mut offset: u64 = 0;
+    let mut sizes = Vec::with_capacity(sorted.len());
+    for (index, part) in sorted.iter().enumerate() {
+        if part.number != index as u64 + 1 || part.offset != offset {
+            return None;
+        }
+        offset = offset.checked_add(part.size)?;
+        sizes.push(part.size);
+    }
+    Some(sizes)
 }
 
 /// The push was interrupted (Ctrl-C) while uploading: cancelled, resumable.
@@ -280,4 +311,31 @@ fn changed(file: &std::path::Path) -> Error {
         file.display()
     ))
     .hint("run the same command again once the file is final: only changed parts are sent")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(number: u64, offset: u64, size: u64) -> PartTarget {
+        PartTarget {
+            number,
+            offset,
+            size,
+            url: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_parts_that_tile_the_file_from_its_start_get_their_crc32c_from_the_hash_pass() {
+        let tiled = [part(2, 8, 3), part(1, 0, 8)];
+        assert_eq!(tiling_sizes(&tiled), Some(vec![8, 3]));
+        assert_eq!(tiling_sizes(&[]), Some(vec![]));
+        let gap = [part(1, 0, 8), part(2, 9, 3)];
+        assert_eq!(tiling_sizes(&gap), None);
+        let from_two = [part(2, 0, 8)];
+        assert_eq!(tiling_sizes(&from_two), None);
+        let repeated = [part(1, 0, 8), part(1, 0, 8)];
+        assert_eq!(tiling_sizes(&repeated), None);
+    }
 }

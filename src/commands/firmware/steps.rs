@@ -70,11 +70,12 @@ pub async fn ensure_version(
 }
 
 /// Uploads every part the service does not hold (or holds with other bytes), each with its
-/// CRC32C. Returns how many parts were sent.
+/// CRC32C: as the hashing pass reads it (`crcs`), or read from the part's range of the file.
+/// Returns how many parts were sent.
 pub async fn upload_missing(
     client: &ApiClient,
     printer: &Printer,
-    path: &Path,
+    (path, crcs): (&Path, Option<&local::PartCrcs>),
     upload: &BinaryUpload,
     parallel: usize,
 ) -> Result<usize> {
@@ -120,7 +121,10 @@ pub async fn upload_missing(
         let progress = &progress;
         futures_util::stream::iter(parts)
             .map(move |part| async move {
-                let crc32c = local::crc32c_range(path, part.offset, part.size).await?;
+                let crc32c = match crcs {
+                    Some(crcs) => crcs.get(part.number).await?,
+                    None => local::crc32c_range(path, part.offset, part.size).await?,
+                };
                 let body = || {
                     let stream = local::range_stream(path, part.offset, part.size);
                     reqwest::Body::wrap_stream(stream)
