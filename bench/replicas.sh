@@ -6,7 +6,9 @@
 # phase it records the rate, the CPU time of every process taking part (each replica,
 # haproxy, PostgreSQL's backends, wrk) per request, and PostgreSQL's own counters per request
 # (transactions, and reads of the API-key epoch row), so the figures say which process spends
-# more per request when the load is split over two replicas.
+# more per request when the load is split over two replicas. A fourth phase runs two replicas
+# sized to share the machine (one tokio worker thread each, `TOKIO_WORKER_THREADS=1`), so the
+# two together run as many worker threads as the one replica of the other phases.
 # Usage: bench/replicas.sh [N_DEVICES] [DURATION_S] [ROUNDS]   (defaults 10000, 15, 2).
 # FLEET_BIN=path skips the release build; PG_DB names the benchmark's database (dropped and
 # made again by .ci/postgres). Needs PostgreSQL (as .ci/run), haproxy, wrk, curl, python3.
@@ -60,11 +62,13 @@ pg_counters() {
       WHERE relname = 'auth_epoch')" | tr '|' ' '
 }
 
-# start_replica NAME: a replica on a free port, on the benchmark's database; sets $url, $pid.
+# start_replica NAME [ENV...]: a replica on a free port, on the benchmark's database, with ENV
+# (VAR=value) in its environment; sets $url, $pid.
 start_replica() {
+  local name=$1; shift
   local port; port=$(free_port)
-  RUST_LOG=warn "$BIN" server --listen "127.0.0.1:$port" --no-profile --data-dir "$work/data" \
-    --database-url "$pg_url" 2>"$work/$1.log" &
+  env "$@" RUST_LOG=warn "$BIN" server --listen "127.0.0.1:$port" --no-profile --data-dir "$work/data" \
+    --database-url "$pg_url" 2>"$work/$name.log" &
   pid=$!
   pids+=("$pid")
   url=http://127.0.0.1:$port
@@ -83,38 +87,36 @@ for i in range(1, int(sys.argv[1]) + 1):
 PY
 "$BIN" -q device import "$work/import.csv" --product bench --yes -o id >/dev/null
 psql "$pg_url" -qc "VACUUM ANALYZE" >/dev/null
-start_replica b; b_pid=$pid
+start_replica b; b_pid=$pid; b_url=$url
+start_replica c TOKIO_WORKER_THREADS=1; c_pid=$pid; c_url=$url
+start_replica d TOKIO_WORKER_THREADS=1; d_pid=$pid; d_url=$url
+workers() { grep -lx tokio-rt-worker /proc/"$1"/task/*/comm 2>/dev/null | wc -l; }
+echo "tokio worker threads: a $(workers "$a_pid"), b $(workers "$b_pid"), c $(workers "$c_pid"), d $(workers "$d_pid")" >&2
 
-lb_two=$(free_port); lb_one=$(free_port)
-cat >"$work/haproxy.cfg" <<CFG
-global
-  maxconn 512
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 60s
-  timeout server 60s
-frontend two
-  bind 127.0.0.1:$lb_two
-  default_backend two
-backend two
-  balance roundrobin
-  server a ${a_url#http://}
-  server b ${url#http://}
-frontend one
-  bind 127.0.0.1:$lb_one
-  default_backend one
-backend one
-  server a ${a_url#http://}
-CFG
+lb_two=$(free_port); lb_one=$(free_port); lb_sized=$(free_port)
+# proxy NAME PORT URL...: a frontend on PORT passing round-robin to the replicas at URL...
+proxy() {
+  local name=$1 port=$2 n=0; shift 2
+  printf 'frontend %s\n  bind 127.0.0.1:%s\n  default_backend %s\nbackend %s\n  balance roundrobin\n' \
+    "$name" "$port" "$name" "$name"
+  for replica in "$@"; do n=$((n + 1)); echo "  server r$n ${replica#http://}"; done
+}
+{
+  printf 'global\n  maxconn 512\ndefaults\n  mode http\n  timeout connect 1s\n'
+  printf '  timeout client 60s\n  timeout server 60s\n'
+  proxy two "$lb_two" "$a_url" "$b_url"
+  proxy sized "$lb_sized" "$c_url" "$d_url"
+  proxy one "$lb_one" "$a_url"
+} >"$work/haproxy.cfg"
 "$HAPROXY" -db -f "$work/haproxy.cfg" >/dev/null 2>&1 &
 haproxy_pid=$!
 pids+=("$haproxy_pid")
 wait_http "http://127.0.0.1:$lb_two/v1/health"
 
-# phase NAME URL: one wrk run; prints a table row of the rate and the costs per request.
+# phase NAME URL PID PID: one wrk run against URL, whose replicas are the two PIDs (the second
+# idle in the one-replica phases); prints a table row of the rate and the costs per request.
 phase() {
-  local name=$1 target=$2
+  local name=$1 target=$2 a_pid=$3 b_pid=$4
   local pg_pids; pg_pids=$(postgres_pids)
   local a0 b0 h0 p0 x0 e0 a1 b1 h1 p1 x1 e1 out rps requests wrk_cpu
   a0=$(cpu_ticks "$a_pid"); b0=$(cpu_ticks "$b_pid"); h0=$(cpu_ticks "$haproxy_pid")
@@ -144,7 +146,9 @@ phase() {
 }
 
 # Every replica's pool opens its connections (PostgreSQL backends counted from here on).
-wrk -t2 -c8 -d3s -H "Authorization: Bearer $FLEET_API_KEY" "http://127.0.0.1:$lb_two/v1/devices?limit=100" >/dev/null
+for lb in "$lb_two" "$lb_sized"; do
+  wrk -t2 -c8 -d3s -H "Authorization: Bearer $FLEET_API_KEY" "http://127.0.0.1:$lb/v1/devices?limit=100" >/dev/null
+done
 sleep 2
 
 echo
@@ -153,7 +157,8 @@ echo
 echo "| phase | req/s | replicas µs/req | haproxy µs/req | PostgreSQL µs/req | wrk µs/req | all µs/req | CPU used (of 200 %) | PG transactions/req | epoch reads/req |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for round in $(seq 1 "$ROUNDS"); do
-  phase "round $round: one, direct" "$a_url"
-  phase "round $round: one behind haproxy" "http://127.0.0.1:$lb_one"
-  phase "round $round: two behind haproxy" "http://127.0.0.1:$lb_two"
+  phase "round $round: one, direct" "$a_url" "$a_pid" "$b_pid"
+  phase "round $round: one behind haproxy" "http://127.0.0.1:$lb_one" "$a_pid" "$b_pid"
+  phase "round $round: two behind haproxy" "http://127.0.0.1:$lb_two" "$a_pid" "$b_pid"
+  phase "round $round: two, 1 worker thread each, behind haproxy" "http://127.0.0.1:$lb_sized" "$c_pid" "$d_pid"
 done
