@@ -31,6 +31,9 @@ use crate::server::store::{self, Pool};
 /// Uploads whose running digest is kept; the least recently touched is dropped beyond this
 /// (an abandoned upload then costs a re-read if it is ever completed).
 const MAX_RUNNING: usize = 64;
+/// Bytes of received parts kept for the running digest ([`KeptPart`]) in one replica; a
+/// part that finds this full is read back from the store when its turn comes, as before.
+const MAX_RECEIVED_BYTES: usize = 64 * 1024 * 1024;
 /// A digest claim whose owner has not renewed it for this long is free to take: hashing one
 /// part renews it, so only a replica that died (or stalls far beyond a part's read) loses it.
 const CLAIM_STALE_AFTER: Duration = Duration::from_secs(120);
@@ -43,6 +46,49 @@ pub struct Running {
     size: u64,
     /// The tag ([`crate::api::ReceivedPart::tag`]) of each hashed part, in order.
     hashed: Vec<String>,
+}
+
+/// A part as this replica received it (the chunks that arrived, already checked and stored
+/// under `tag`), kept until the running digest reaches it: hashing it from memory spares
+/// reading each part back from the store, a second pass over every byte of the push.
+#[derive(Debug)]
+pub struct KeptPart {
+    pub number: u64,
+    pub tag: String,
+    pub chunks: Vec<bytes::Bytes>,
+}
+
+impl KeptPart {
+    fn len(&self) -> usize {
+        self.chunks.iter().map(bytes::Bytes::len).sum()
+    }
+}
+
+/// The parts kept for the running digests, and their bytes in all.
+#[derive(Debug, Default)]
+struct Received {
+    parts: HashMap<(BinaryId, u64), KeptPart>,
+    bytes: usize,
+}
+
+impl Received {
+    fn take(&mut self, id: &BinaryId, number: u64) -> Option<KeptPart> {
+        let part = self.parts.remove(&(id.clone(), number))?;
+        self.bytes -= part.len();
+        Some(part)
+    }
+
+    fn forget(&mut self, id: &BinaryId) {
+        let numbers: Vec<u64> = self
+            .parts
+            .keys()
+            .filter(|(of, _)| of == id)
+            .map(|(_, number)| *number)
+            .collect();
+        for number in numbers {
+            self.take(id, number);
+        }
+    }
 }
 
 impl Running {
@@ -79,15 +125,33 @@ impl Running {
         }
     }
 
-    /// Hashes the part after the hashed ones if `recorded` has it: whether it did. A read
-    /// failure drops the state (complete then reads the stored parts itself).
-    async fn hash_next(&mut self, blobs: &Blobs, recorded: &BTreeMap<u64, String>) -> bool {
+    /// Hashes the part after the hashed ones if `recorded` has it: whether it did. The bytes
+    /// come from `kept` (this replica received them) when it holds that part under the
+    /// recorded tag, else from the store. A read failure drops the state (complete then reads
+    /// the stored parts itself).
+    async fn hash_next(
+        &mut self,
+        blobs: &Blobs,
+        recorded: &BTreeMap<u64, String>,
+        kept: impl FnOnce(u64) -> Option<KeptPart>,
+    ) -> bool {
         let next = self.hashed.len() as u64 + 1;
         let Some(tag) = recorded.get(&next) else {
             return false;
         };
         let mut hasher = self.hasher.clone();
         let mut size = 0u64;
+        // A tag names one receipt's bytes: kept chunks under it are the stored part.
+        if let Some(part) = kept(next).filter(|part| part.tag == *tag) {
+            for chunk in &part.chunks {
+                size += chunk.len() as u64;
+                hasher.update(chunk);
+            }
+            self.hasher = hasher;
+            self.size += size;
+            self.hashed.push(tag.clone());
+            return true;
+        }
         let read = async {
             let mut stream = super::read_part(blobs, &self.prefix, next, tag).await?;
             while let Some(chunk) = stream.next().await {
@@ -125,6 +189,8 @@ pub struct RunningDigests {
     owner: String,
     /// Each with when it was last touched.
     entries: Mutex<HashMap<BinaryId, (Instant, Shared)>>,
+    /// Parts received here, until this replica's running digest takes them.
+    received: Mutex<Received>,
 }
 
 impl Default for RunningDigests {
@@ -132,6 +198,7 @@ impl Default for RunningDigests {
         RunningDigests {
             owner: uuid::Uuid::now_v7().simple().to_string(),
             entries: Mutex::default(),
+            received: Mutex::default(),
         }
     }
 }
@@ -146,6 +213,7 @@ impl RunningDigests {
                 .map(|(id, _)| id.clone());
             if let Some(oldest) = oldest {
                 entries.remove(&oldest);
+                self.received().forget(&oldest);
             }
         }
         let (touched, running) = entries.entry(id.clone()).or_insert_with(|| {
@@ -158,9 +226,35 @@ impl RunningDigests {
         running.clone()
     }
 
-    /// Notes that a part of the upload under `prefix` was recorded: in the background, this
-    /// replica hashes on over the recorded parts if it holds (or can take) the upload's claim.
-    pub fn part_stored(self: &Arc<Self>, pool: &Pool, blobs: &Blobs, id: &BinaryId, prefix: &str) {
+    fn received(&self) -> std::sync::MutexGuard<'_, Received> {
+        self.received.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps `part` of `id` for the running digest, unless that would pass
+    /// [`MAX_RECEIVED_BYTES`] (then the digest reads the part back from the store).
+    fn keep(&self, id: &BinaryId, part: KeptPart) {
+        let mut received = self.received();
+        received.take(id, part.number);
+        let len = part.len();
+        if received.bytes + len <= MAX_RECEIVED_BYTES {
+            received.bytes += len;
+            received.parts.insert((id.clone(), part.number), part);
+        }
+    }
+
+    /// Notes that a part of the upload under `prefix` was recorded (`part`: its bytes, when
+    /// this replica received them): in the background, this replica hashes on over the
+    /// recorded parts if it holds (or can take) the upload's claim.
+    pub fn part_stored(
+        self: &Arc<Self>,
+        pool: &Pool,
+        blobs: &Blobs,
+        (id, prefix): (&BinaryId, &str),
+        part: Option<KeptPart>,
+    ) {
+        if let Some(part) = part {
+            self.keep(id, part);
+        }
         let (this, pool, blobs, id) = (self.clone(), pool.clone(), blobs.clone(), id.clone());
         let prefix = prefix.to_owned();
         tokio::spawn(async move {
@@ -197,7 +291,9 @@ impl RunningDigests {
         clock: fn() -> DateTime<Utc>,
     ) -> sqlx::Result<()> {
         if !self.claim(pool, id, prefix, clock()).await? {
-            return Ok(()); // Another replica hashes this upload.
+            // Another replica hashes this upload: what this one received is of no use.
+            self.received().forget(id);
+            return Ok(());
         }
         let mut running = self.entry(id, prefix).lock_owned().await;
         if running.prefix != prefix {
@@ -212,7 +308,10 @@ impl RunningDigests {
         .map(|part| (part.number, part.tag))
         .collect();
         running.follow(&recorded);
-        while running.hash_next(blobs, &recorded).await {
+        while running
+            .hash_next(blobs, &recorded, |number| self.received().take(id, number))
+            .await
+        {
             // Renews the heartbeat; a replica that lost the claim (it stalled) stops.
             if !self.claim(pool, id, prefix, clock()).await? {
                 break;
@@ -234,6 +333,7 @@ impl RunningDigests {
     pub fn remove(&self, id: &BinaryId) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.remove(id);
+        self.received().forget(id);
     }
 }
 
@@ -265,7 +365,7 @@ mod tests {
 
     async fn hash_all(running: &mut Running, blobs: &Blobs, recorded: &BTreeMap<u64, String>) {
         running.follow(recorded);
-        while running.hash_next(blobs, recorded).await {}
+        while running.hash_next(blobs, recorded, |_| None).await {}
     }
 
     #[tokio::test]
@@ -308,6 +408,75 @@ mod tests {
         let known = vec![hex(b"AAAA"), hex(b"bbbb")];
         let (hasher, _, _) = running.usable_for("p", &known).expect("agrees");
         assert_eq!(format!("{:x}", hasher.finalize()), hex(b"AAAAbbbb"));
+    }
+
+    fn kept(number: u64, tag: &str, bytes: &'static [u8]) -> KeptPart {
+        let (a, b) = bytes.split_at(bytes.len() / 2);
+        KeptPart {
+            number,
+            tag: tag.to_owned(),
+            chunks: vec![bytes::Bytes::from_static(a), bytes::Bytes::from_static(b)],
+        }
+    }
+
+    /// Parts this replica received are hashed from memory (the store holds nothing here, so a
+    /// read would fail), and only under the tag the database recorded for them.
+    #[tokio::test]
+    async fn kept_parts_are_hashed_from_memory_under_their_recorded_tag_only() {
+        let blobs = Blobs::in_memory();
+        let recorded = BTreeMap::from([(1u64, "t1".to_owned()), (2, "t2".to_owned())]);
+        let mut running = Running::new("p");
+        assert!(
+            running
+                .hash_next(&blobs, &recorded, |n| Some(kept(n, "t1", b"abcd")))
+                .await
+        );
+        assert!(
+            running
+                .hash_next(&blobs, &recorded, |n| Some(kept(n, "t2", b"efgh")))
+                .await
+        );
+        let (hasher, size, n) = running
+            .usable_for("p", &["t1".to_owned(), "t2".to_owned()])
+            .expect("agrees");
+        assert_eq!((size, n), (8, 2));
+        assert_eq!(format!("{:x}", hasher.finalize()), hex(b"abcdefgh"));
+
+        // Kept bytes of another receipt of part 1 are not the recorded part: the store is
+        // read instead, which fails here and starts the digest over.
+        let mut running = Running::new("p");
+        assert!(
+            !running
+                .hash_next(&blobs, &recorded, |n| Some(kept(n, "other", b"abcd")))
+                .await
+        );
+        assert_eq!(running.hashed_parts(), 0);
+    }
+
+    /// What a replica keeps is bounded, and forgotten with its upload.
+    #[test]
+    fn kept_parts_stay_within_their_budget_and_go_with_their_upload() {
+        let digests = RunningDigests::default();
+        let id = BinaryId::generate();
+        let big = KeptPart {
+            number: 1,
+            tag: "t".to_owned(),
+            chunks: vec![bytes::Bytes::from(vec![0u8; MAX_RECEIVED_BYTES + 1])],
+        };
+        digests.keep(&id, big);
+        assert_eq!(digests.received().bytes, 0, "over the budget: not kept");
+        digests.keep(&id, kept(1, "t1", b"abcd"));
+        digests.keep(&id, kept(2, "t2", b"efgh"));
+        assert_eq!(digests.received().bytes, 8);
+        digests.keep(&id, kept(2, "t2b", b"ij"));
+        assert_eq!(
+            digests.received().bytes,
+            6,
+            "a part received again replaces the first"
+        );
+        digests.remove(&id);
+        assert_eq!(digests.received().bytes, 0);
+        assert!(digests.received().parts.is_empty());
     }
 
     #[tokio::test]

@@ -80,9 +80,16 @@ pub async fn put_part<E: Display>(
     }
     let expected = b.part_size.min(b.size - (number - 1) * b.part_size);
     let tag = declared.tag();
+    let mut received = None;
     let etag = match stored.layout {
         BlobLayout::Parts => {
-            receive(firmware, &stored, (number, &tag), expected, declared, body).await?;
+            let chunks =
+                receive(firmware, &stored, (number, &tag), expected, declared, body).await?;
+            received = Some(super::running::KeptPart {
+                number,
+                tag: tag.clone(),
+                chunks,
+            });
             None
         }
         BlobLayout::Multipart => {
@@ -149,7 +156,8 @@ pub async fn put_part<E: Display>(
     tx.commit().await?;
     if stored.layout == BlobLayout::Parts {
         let running = &firmware.running;
-        running.part_stored(pool, &firmware.blobs, &b.id, &stored.blob_prefix);
+        let upload = (&b.id, stored.blob_prefix.as_str());
+        running.part_stored(pool, &firmware.blobs, upload, received);
     }
     Ok(part)
 }
@@ -200,6 +208,7 @@ async fn multipart_upload(
 
 /// Streams part `number` (received as `tag`) into its object while checking it; the object
 /// appears only when the body had exactly `expected` bytes with the `declared` checksum.
+/// Returns the chunks as they arrived (shared with the object's writes, not copied).
 async fn receive<E: Display>(
     firmware: &Firmware,
     stored: &Stored,
@@ -207,13 +216,14 @@ async fn receive<E: Display>(
     expected: u64,
     declared: &PartChecksum,
     body: impl Stream<Item = Result<Bytes, E>> + Unpin,
-) -> ApiResult<()> {
+) -> ApiResult<Vec<Bytes>> {
     let key = part_key(&stored.blob_prefix, number, tag);
     let blobs = &firmware.blobs;
     let mut writer = blobs.writer(&key).await.map_err(blob_error)?;
-    let mut sink = Sink::Object(&mut writer);
+    let mut chunks = Vec::new();
+    let mut sink = Sink::Object(&mut writer, &mut chunks);
     match stream_into(&mut sink, number, expected, declared, body).await {
-        Ok(()) => writer.finish().await.map_err(blob_error),
+        Ok(()) => writer.finish().await.map_err(blob_error).map(|()| chunks),
         Err(err) => {
             writer.abort().await;
             Err(err)
@@ -223,8 +233,8 @@ async fn receive<E: Display>(
 
 /// Where a part's bytes go while they are checked.
 enum Sink<'a> {
-    /// Streamed into the part's own object.
-    Object(&'a mut BlobWriter),
+    /// Streamed into the part's own object, the chunks kept for the running digest.
+    Object(&'a mut BlobWriter, &'a mut Vec<Bytes>),
     /// Kept in memory for the store's multipart API, which takes a part whole.
     Memory(&'a mut Vec<Bytes>),
 }
@@ -232,7 +242,10 @@ enum Sink<'a> {
 impl Sink<'_> {
     async fn put(&mut self, chunk: Bytes) -> ApiResult<()> {
         match self {
-            Sink::Object(writer) => writer.write(chunk).await.map_err(blob_error),
+            Sink::Object(writer, kept) => {
+                kept.push(chunk.clone());
+                writer.write(chunk).await.map_err(blob_error)
+            }
             Sink::Memory(chunks) => {
                 chunks.push(chunk);
                 Ok(())
