@@ -89,6 +89,21 @@ impl Received {
             self.take(id, number);
         }
     }
+
+    /// Drops the parts of `id` numbered `..=hashed`: their turn has passed (a part kept while
+    /// the running digest read it from the store, or received again after it was hashed), so
+    /// they would only hold the budget.
+    fn forget_hashed(&mut self, id: &BinaryId, hashed: u64) {
+        let numbers: Vec<u64> = self
+            .parts
+            .keys()
+            .filter(|(of, number)| of == id && *number <= hashed)
+            .map(|(_, number)| *number)
+            .collect();
+        for number in numbers {
+            self.take(id, number);
+        }
+    }
 }
 
 impl Running {
@@ -231,8 +246,9 @@ impl RunningDigests {
     }
 
     /// Keeps `part` of `id` for the running digest, unless that would pass
-    /// [`MAX_RECEIVED_BYTES`] (then the digest reads the part back from the store).
-    fn keep(&self, id: &BinaryId, part: KeptPart) {
+    /// [`MAX_RECEIVED_BYTES`] (then the digest reads the part back from the store). Called
+    /// before the part is recorded: once recorded, any replica's digest may reach it at once.
+    pub fn keep(&self, id: &BinaryId, part: KeptPart) {
         let mut received = self.received();
         received.take(id, part.number);
         let len = part.len();
@@ -242,19 +258,14 @@ impl RunningDigests {
         }
     }
 
-    /// Notes that a part of the upload under `prefix` was recorded (`part`: its bytes, when
-    /// this replica received them): in the background, this replica hashes on over the
-    /// recorded parts if it holds (or can take) the upload's claim.
+    /// Notes that a part of the upload under `prefix` was recorded: in the background, this
+    /// replica hashes on over the recorded parts if it holds (or can take) the upload's claim.
     pub fn part_stored(
         self: &Arc<Self>,
         pool: &Pool,
         blobs: &Blobs,
         (id, prefix): (&BinaryId, &str),
-        part: Option<KeptPart>,
     ) {
-        if let Some(part) = part {
-            self.keep(id, part);
-        }
         let (this, pool, blobs, id) = (self.clone(), pool.clone(), blobs.clone(), id.clone());
         let prefix = prefix.to_owned();
         tokio::spawn(async move {
@@ -317,6 +328,8 @@ impl RunningDigests {
                 break;
             }
         }
+        self.received()
+            .forget_hashed(id, running.hashed.len() as u64);
         Ok(())
     }
 
@@ -477,6 +490,37 @@ mod tests {
         digests.remove(&id);
         assert_eq!(digests.received().bytes, 0);
         assert!(digests.received().parts.is_empty());
+    }
+
+    /// A part kept after the running digest already hashed its number (from the store) is
+    /// dropped by the next advance instead of holding the budget until the upload ends.
+    #[tokio::test]
+    async fn a_part_kept_after_its_turn_is_dropped_by_the_next_advance() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (pool, id) = database(dir.path()).await;
+        let blobs = Blobs::in_memory();
+        let digests = RunningDigests::default();
+        record(&pool, &blobs, &id, 1, b"aaaa").await;
+        digests
+            .advance(&pool, &blobs, &id, "p", store::now)
+            .await
+            .expect("advance");
+        assert_eq!(hashed(&digests, &id).await, Some(1));
+        digests.keep(&id, kept(1, &hex(b"aaaa"), b"aaaa"));
+        digests.keep(&id, kept(3, "t3", b"cccc"));
+        assert_eq!(digests.received().bytes, 8);
+        record(&pool, &blobs, &id, 2, b"bbbb").await;
+        digests
+            .advance(&pool, &blobs, &id, "p", store::now)
+            .await
+            .expect("advance");
+        assert_eq!(hashed(&digests, &id).await, Some(2));
+        {
+            let received = digests.received();
+            assert_eq!(received.bytes, 4, "part 1 is dropped, part 3 waits");
+            assert!(received.parts.contains_key(&(id.clone(), 3)));
+        }
+        pool.close().await;
     }
 
     #[tokio::test]

@@ -80,16 +80,16 @@ pub async fn put_part<E: Display>(
     }
     let expected = b.part_size.min(b.size - (number - 1) * b.part_size);
     let tag = declared.tag();
-    let mut received = None;
     let etag = match stored.layout {
         BlobLayout::Parts => {
             let chunks =
                 receive(firmware, &stored, (number, &tag), expected, declared, body).await?;
-            received = Some(super::running::KeptPart {
+            let part = super::running::KeptPart {
                 number,
                 tag: tag.clone(),
                 chunks,
-            });
+            };
+            firmware.running.keep(&b.id, part);
             None
         }
         BlobLayout::Multipart => {
@@ -157,7 +157,7 @@ pub async fn put_part<E: Display>(
     if stored.layout == BlobLayout::Parts {
         let running = &firmware.running;
         let upload = (&b.id, stored.blob_prefix.as_str());
-        running.part_stored(pool, &firmware.blobs, upload, received);
+        running.part_stored(pool, &firmware.blobs, upload);
     }
     Ok(part)
 }
