@@ -91,11 +91,15 @@ measure() {
   SECS=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/time.txt")
   RSS_KB=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
 }
+# Writes back what the previous push left dirty, so its writeback does not run during the
+# next measurement, and keeps the file in the page cache.
+settle() { sync; sleep 1; cat "$file" > /dev/null; }
 mbps() { python3 -c "print(f'{$bytes / 1e6 / max($1, 1e-9):.0f}')"; }
 # push NAME VERSION: `fleet firmware push` with NAME's build against NAME's service.
 push() {
   local bin_var=BIN url_var=${1}_url key_var=${1}_key
   [ "$1" = old ] && bin_var=OLD_BIN
+  settle
   FLEET_CONFIG_DIR=$work/config FLEET_API_URL=${!url_var} FLEET_API_KEY=${!key_var} \
     measure "${!bin_var}" -q firmware push "$file" -P bench -a app --version "$2" -t armv7 --parallel 4
 }
@@ -110,6 +114,7 @@ ab=()
 if [ -n "$OLD_BIN" ]; then
   for round in $(seq 1 "$ROUNDS"); do
     for build in old new; do
+      settle
       measure openssl dgst -sha256 "$file"; o=$SECS
       push "$build" "2.$round"; ab+=("$build $SECS $o $((RSS_KB / 1024))")
     done
