@@ -356,17 +356,28 @@ async fn complete_assembled(
     let b = &stored.binary;
     let key = content_key(&stored.blob_prefix);
     let blobs = &firmware.blobs;
+    // The digest of the parts as this replica received them, when it covers every part this
+    // call assembled: then the object need not be read back.
+    let mut assembled_digest = None;
     match (&stored.multipart_upload_id, received.is_empty()) {
         (Some(upload_id), false) => {
-            let etags = {
+            let parts = {
                 let mut conn = pool.acquire().await?;
                 sql::part_etags(&mut conn, &b.id).await?
             };
+            let (tags, etags): (Vec<String>, Vec<Option<String>>) = parts.into_iter().unzip();
             let etags: Option<Vec<String>> = etags.into_iter().collect();
             let etags = etags.ok_or_else(part_changed)?;
             match blobs.complete_upload(&key, upload_id, etags).await {
-                // NotFound: assembled already, by a concurrent complete or one that died.
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                // Assembled by this call from exactly the parts of `tags` (the store refuses
+                // ETags that are not its parts'), so their digest is the object's.
+                Ok(()) => {
+                    let running = &firmware.running;
+                    assembled_digest = running.whole(&b.id, &stored.blob_prefix, &tags).await;
+                }
+                // Assembled already, by a concurrent complete or one that died, maybe from
+                // other parts: read it.
+                Err(object_store::Error::NotFound { .. }) => {}
                 Err(err) => return Err(blob_error(err)),
             }
         }
@@ -377,7 +388,11 @@ async fn complete_assembled(
         }
         (None, false) => return Err(part_changed()),
     }
-    let verified = match hash_object(firmware, &key).await {
+    let hashed = match assembled_digest {
+        Some(known) => Ok(known),
+        None => hash_object(firmware, &key).await,
+    };
+    let verified = match hashed {
         Ok((digest, size)) => check_digest(b, expected, (&digest, size), true),
         Err(object_store::Error::NotFound { .. }) => Err(ApiError::conflict(format!(
             "the store no longer holds the upload of binary {}; its parts were discarded",
@@ -387,7 +402,11 @@ async fn complete_assembled(
         Err(err) => Err(blob_error(err)),
     };
     match verified {
-        Ok(()) => mark_ready(pool, principal, stored, expected, None).await,
+        Ok(()) => {
+            let ready = mark_ready(pool, principal, stored, expected, None).await;
+            firmware.running.remove(&b.id);
+            ready
+        }
         Err(err) => {
             start_over(pool, firmware, principal, stored).await?;
             Err(err)

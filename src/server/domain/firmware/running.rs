@@ -46,6 +46,9 @@ pub struct Running {
     size: u64,
     /// The tag ([`crate::api::ReceivedPart::tag`]) of each hashed part, in order.
     hashed: Vec<String>,
+    /// Whether a recorded part can be read back from the store ('parts' layout). A part of an
+    /// unfinished multipart upload cannot: only parts kept by this replica are hashed then.
+    readable: bool,
 }
 
 /// A part as this replica received it (the chunks that arrived, already checked and stored
@@ -107,12 +110,13 @@ impl Received {
 }
 
 impl Running {
-    fn new(prefix: &str) -> Self {
+    fn new(prefix: &str, readable: bool) -> Self {
         Running {
             prefix: prefix.to_owned(),
             hasher: Sha256::new(),
             size: 0,
             hashed: Vec::new(),
+            readable,
         }
     }
 
@@ -136,7 +140,7 @@ impl Running {
     /// Starts over when a hashed part is no longer the recorded one (it was sent again).
     fn follow(&mut self, recorded: &BTreeMap<u64, String>) {
         if !self.agrees_with(recorded) {
-            *self = Running::new(&self.prefix);
+            *self = Running::new(&self.prefix, self.readable);
         }
     }
 
@@ -167,6 +171,11 @@ impl Running {
             self.hashed.push(tag.clone());
             return true;
         }
+        if !self.readable {
+            // Not kept here and not readable before the upload is assembled: the digest stops
+            // at this part, and `complete` reads the assembled object instead.
+            return false;
+        }
         let read = async {
             let mut stream = super::read_part(blobs, &self.prefix, next, tag).await?;
             while let Some(chunk) = stream.next().await {
@@ -179,7 +188,7 @@ impl Running {
         if let Err(err) = read.await {
             let key = part_key(&self.prefix, next, tag);
             tracing::debug!(error = %err, key, "running digest gave up; complete will re-read");
-            *self = Running::new(&self.prefix);
+            *self = Running::new(&self.prefix, self.readable);
             return false;
         }
         self.hasher = hasher;
@@ -219,7 +228,7 @@ impl Default for RunningDigests {
 }
 
 impl RunningDigests {
-    fn entry(&self, id: &BinaryId, prefix: &str) -> Shared {
+    fn entry(&self, id: &BinaryId, prefix: &str, readable: bool) -> Shared {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if !entries.contains_key(id) && entries.len() >= MAX_RUNNING {
             let oldest = entries
@@ -234,7 +243,7 @@ impl RunningDigests {
         let (touched, running) = entries.entry(id.clone()).or_insert_with(|| {
             (
                 Instant::now(),
-                Arc::new(AsyncMutex::new(Running::new(prefix))),
+                Arc::new(AsyncMutex::new(Running::new(prefix, readable))),
             )
         });
         *touched = Instant::now();
@@ -260,16 +269,19 @@ impl RunningDigests {
 
     /// Notes that a part of the upload under `prefix` was recorded: in the background, this
     /// replica hashes on over the recorded parts if it holds (or can take) the upload's claim.
+    /// `readable`: whether recorded parts can be read back from the store (see [`Running`]).
     pub fn part_stored(
         self: &Arc<Self>,
         pool: &Pool,
         blobs: &Blobs,
         (id, prefix): (&BinaryId, &str),
+        readable: bool,
     ) {
         let (this, pool, blobs, id) = (self.clone(), pool.clone(), blobs.clone(), id.clone());
         let prefix = prefix.to_owned();
         tokio::spawn(async move {
-            if let Err(err) = this.advance(&pool, &blobs, &id, &prefix, store::now).await {
+            let upload = (&id, prefix.as_str(), readable);
+            if let Err(err) = this.advance(&pool, &blobs, upload, store::now).await {
                 tracing::debug!(error = %err, %id, "running digest stopped; complete will re-read");
             }
         });
@@ -297,8 +309,7 @@ impl RunningDigests {
         &self,
         pool: &Pool,
         blobs: &Blobs,
-        id: &BinaryId,
-        prefix: &str,
+        (id, prefix, readable): (&BinaryId, &str, bool),
         clock: fn() -> DateTime<Utc>,
     ) -> sqlx::Result<()> {
         if !self.claim(pool, id, prefix, clock()).await? {
@@ -306,10 +317,10 @@ impl RunningDigests {
             self.received().forget(id);
             return Ok(());
         }
-        let mut running = self.entry(id, prefix).lock_owned().await;
+        let mut running = self.entry(id, prefix, readable).lock_owned().await;
         if running.prefix != prefix {
             // The upload was started over with another file.
-            *running = Running::new(prefix);
+            *running = Running::new(prefix, readable);
         }
         let recorded: BTreeMap<u64, String> = {
             let mut conn = pool.acquire().await?;
@@ -340,6 +351,31 @@ impl RunningDigests {
             entries.get(id).map(|(_, running)| running.clone())
         }?;
         Some(running.lock_owned().await)
+    }
+
+    /// SHA-256 (hex) and length of the whole upload of `id` under `prefix` whose recorded
+    /// parts have `tags` (all of them, in order), if this replica's running digest and the
+    /// parts it still keeps cover every one; `None` otherwise (read the stored bytes then).
+    /// Parts the background digest has not reached yet are hashed here from what is kept.
+    pub async fn whole(
+        &self,
+        id: &BinaryId,
+        prefix: &str,
+        tags: &[String],
+    ) -> Option<(String, u64)> {
+        let running = self.lock(id).await?;
+        let (mut hasher, mut size, done) = running.usable_for(prefix, tags)?;
+        for (index, tag) in tags.iter().enumerate().skip(done) {
+            let part = self.received().take(id, index as u64 + 1)?;
+            if part.tag != *tag {
+                return None;
+            }
+            for chunk in &part.chunks {
+                size += chunk.len() as u64;
+                hasher.update(chunk);
+            }
+        }
+        Some((crate::server::hex::hex(&hasher.finalize()), size))
     }
 
     /// Forgets `id` (its upload is complete).
@@ -384,7 +420,7 @@ mod tests {
     #[tokio::test]
     async fn parts_recorded_out_of_order_are_hashed_in_order_once_contiguous() {
         let blobs = Blobs::in_memory();
-        let mut running = Running::new("p");
+        let mut running = Running::new("p", true);
         let parts: [&[u8]; 3] = [b"first part ", b"second part ", b"third"];
         let mut recorded = BTreeMap::new();
         for (n, bytes) in [(3u64, parts[2]), (2, parts[1])] {
@@ -409,7 +445,7 @@ mod tests {
     #[tokio::test]
     async fn a_replaced_hashed_part_restarts_the_running_digest() {
         let blobs = Blobs::in_memory();
-        let mut running = Running::new("p");
+        let mut running = Running::new("p", true);
         let mut recorded = BTreeMap::new();
         for (n, bytes) in [(1u64, b"aaaa"), (2, b"bbbb")] {
             recorded.insert(n, store(&blobs, "p", n, bytes).await);
@@ -438,7 +474,7 @@ mod tests {
     async fn kept_parts_are_hashed_from_memory_under_their_recorded_tag_only() {
         let blobs = Blobs::in_memory();
         let recorded = BTreeMap::from([(1u64, "t1".to_owned()), (2, "t2".to_owned())]);
-        let mut running = Running::new("p");
+        let mut running = Running::new("p", true);
         assert!(
             running
                 .hash_next(&blobs, &recorded, |n| Some(kept(n, "t1", b"abcd")))
@@ -457,7 +493,7 @@ mod tests {
 
         // Kept bytes of another receipt of part 1 are not the recorded part: the store is
         // read instead, which fails here and starts the digest over.
-        let mut running = Running::new("p");
+        let mut running = Running::new("p", true);
         assert!(
             !running
                 .hash_next(&blobs, &recorded, |n| Some(kept(n, "other", b"abcd")))
@@ -502,7 +538,7 @@ mod tests {
         let digests = RunningDigests::default();
         record(&pool, &blobs, &id, 1, b"aaaa").await;
         digests
-            .advance(&pool, &blobs, &id, "p", store::now)
+            .advance(&pool, &blobs, (&id, "p", true), store::now)
             .await
             .expect("advance");
         assert_eq!(hashed(&digests, &id).await, Some(1));
@@ -511,7 +547,7 @@ mod tests {
         assert_eq!(digests.received().bytes, 8);
         record(&pool, &blobs, &id, 2, b"bbbb").await;
         digests
-            .advance(&pool, &blobs, &id, "p", store::now)
+            .advance(&pool, &blobs, (&id, "p", true), store::now)
             .await
             .expect("advance");
         assert_eq!(hashed(&digests, &id).await, Some(2));
@@ -523,10 +559,54 @@ mod tests {
         pool.close().await;
     }
 
+    /// Parts of a multipart upload cannot be read back before it is assembled: the digest
+    /// hashes what this replica kept, waits (keeping its state) at a part it did not keep, and
+    /// `whole` finishes from parts kept since, or gives up when one is neither hashed nor kept.
+    #[tokio::test]
+    async fn an_unreadable_upload_is_hashed_from_kept_parts_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (pool, id) = database(dir.path()).await;
+        let blobs = Blobs::in_memory();
+        let digests = RunningDigests::default();
+        let tags = [hex(b"aaaa"), hex(b"bbbb"), hex(b"cccc")];
+        digests.keep(&id, kept(1, &tags[0], b"aaaa"));
+        // The store holds every part here, so a digest that read it would hash all three.
+        for (n, bytes) in [(1, b"aaaa"), (2, b"bbbb"), (3, b"cccc")] {
+            record(&pool, &blobs, &id, n, bytes).await;
+        }
+        digests
+            .advance(&pool, &blobs, (&id, "p", false), store::now)
+            .await
+            .expect("advance");
+        assert_eq!(hashed(&digests, &id).await, Some(1), "part 2 was not kept");
+
+        digests.keep(&id, kept(2, &tags[1], b"bbbb"));
+        assert_eq!(
+            digests.whole(&id, "p", &tags).await,
+            None,
+            "part 3 is missing"
+        );
+        digests.keep(&id, kept(2, &tags[1], b"bbbb"));
+        digests.keep(&id, kept(3, "another receipt", b"cccc"));
+        assert_eq!(
+            digests.whole(&id, "p", &tags).await,
+            None,
+            "part 3's tag differs"
+        );
+        digests.keep(&id, kept(2, &tags[1], b"bbbb"));
+        digests.keep(&id, kept(3, &tags[2], b"cccc"));
+        assert_eq!(
+            digests.whole(&id, "p", &tags).await,
+            Some((hex(b"aaaabbbbcccc"), 12))
+        );
+        assert_eq!(digests.whole(&id, "other-prefix", &tags).await, None);
+        pool.close().await;
+    }
+
     #[tokio::test]
     async fn a_missing_part_object_drops_the_running_digest() {
         let blobs = Blobs::in_memory();
-        let mut running = Running::new("p");
+        let mut running = Running::new("p", true);
         let recorded = BTreeMap::from([(1u64, hex(b"never stored"))]);
         hash_all(&mut running, &blobs, &recorded).await;
         assert_eq!(running.hashed_parts(), 0);
@@ -596,7 +676,7 @@ mod tests {
         let (a, b) = (RunningDigests::default(), RunningDigests::default());
         record(&pool, &blobs, &id, 1, b"aaaa").await;
         record(&pool, &blobs, &id, 2, b"bbbb").await; // as if received by replica B
-        a.advance(&pool, &blobs, &id, "p", store::now)
+        a.advance(&pool, &blobs, (&id, "p", true), store::now)
             .await
             .expect("a");
         assert_eq!(
@@ -604,7 +684,7 @@ mod tests {
             Some(2),
             "A hashes parts it did not receive"
         );
-        b.advance(&pool, &blobs, &id, "p", store::now)
+        b.advance(&pool, &blobs, (&id, "p", true), store::now)
             .await
             .expect("b");
         assert_eq!(hashed(&b, &id).await, None, "B leaves A's upload alone");
@@ -612,7 +692,9 @@ mod tests {
         // Ten minutes later A has not renewed its claim (it died): B takes over.
         let later = || store::now() + chrono::Duration::minutes(10);
         record(&pool, &blobs, &id, 3, b"cccc").await;
-        b.advance(&pool, &blobs, &id, "p", later).await.expect("b");
+        b.advance(&pool, &blobs, (&id, "p", true), later)
+            .await
+            .expect("b");
         assert_eq!(hashed(&b, &id).await, Some(3));
         let known = [hex(b"aaaa"), hex(b"bbbb"), hex(b"cccc")];
         let running = b.lock(&id).await.expect("entry");
@@ -622,7 +704,7 @@ mod tests {
             (hex(b"aaaabbbbcccc"), 12)
         );
         drop(running);
-        a.advance(&pool, &blobs, &id, "p", store::now)
+        a.advance(&pool, &blobs, (&id, "p", true), store::now)
             .await
             .expect("a");
         assert_eq!(hashed(&a, &id).await, Some(2), "A lost the claim to B");

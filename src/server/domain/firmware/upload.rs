@@ -99,13 +99,24 @@ pub async fn put_part<E: Display>(
             let mut sink = Sink::Memory(&mut chunks);
             stream_into(&mut sink, number, expected, declared, body).await?;
             let key = content_key(&stored.blob_prefix);
+            // The same buffers, for the running digest: the store cannot hand a part of an
+            // unfinished upload back, so only what is kept here spares `complete` a read of
+            // the assembled object.
+            let kept = chunks.clone();
             let put = firmware
                 .blobs
                 .put_upload_part(&key, &upload_id, number, chunks);
-            Some(put.await.map_err(|err| match err {
+            let etag = put.await.map_err(|err| match err {
                 object_store::Error::NotFound { .. } => being_completed(&b.id),
                 other => blob_error(other),
-            })?)
+            })?;
+            let part = super::running::KeptPart {
+                number,
+                tag: tag.clone(),
+                chunks: kept,
+            };
+            firmware.running.keep(&b.id, part);
+            Some(etag)
         }
     };
     let part = ReceivedPart {
@@ -154,11 +165,11 @@ pub async fn put_part<E: Display>(
     )
     .await?;
     tx.commit().await?;
-    if stored.layout == BlobLayout::Parts {
-        let running = &firmware.running;
-        let upload = (&b.id, stored.blob_prefix.as_str());
-        running.part_stored(pool, &firmware.blobs, upload);
-    }
+    let upload = (&b.id, stored.blob_prefix.as_str());
+    let readable = stored.layout == BlobLayout::Parts;
+    firmware
+        .running
+        .part_stored(pool, &firmware.blobs, upload, readable);
     Ok(part)
 }
 

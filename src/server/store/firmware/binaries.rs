@@ -323,15 +323,19 @@ pub async fn parts(conn: &mut Conn, id: &BinaryId) -> sqlx::Result<Vec<ReceivedP
         .collect())
 }
 
-/// The store's ETag of every recorded part of a multipart upload, in order (`None` for a part
-/// recorded without one).
-pub async fn part_etags(conn: &mut Conn, id: &BinaryId) -> sqlx::Result<Vec<Option<String>>> {
-    let rows: Vec<(Option<String>,)> =
-        query("SELECT etag FROM binary_parts WHERE binary_id = $1 ORDER BY number")
-            .bind(id.as_str())
-            .fetch_all(&mut *conn)
-            .await?;
-    Ok(rows.into_iter().map(|(etag,)| etag).collect())
+/// The tag and the store's ETag of every recorded part of a multipart upload, in order (`None`
+/// for a part recorded without one), read together: the parts an assembly is asked for.
+pub async fn part_etags(
+    conn: &mut Conn,
+    id: &BinaryId,
+) -> sqlx::Result<Vec<(String, Option<String>)>> {
+    query(
+        "SELECT COALESCE(tag, sha256), etag FROM binary_parts WHERE binary_id = $1 \
+         ORDER BY number",
+    )
+    .bind(id.as_str())
+    .fetch_all(&mut *conn)
+    .await
 }
 
 /// Sets the multipart upload of the upload under `prefix` unless one is set already: whether
