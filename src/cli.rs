@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands;
@@ -70,6 +71,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         env = "FLEET_QUIET",
+        value_parser = BoolishValueParser::new(),
         conflicts_with = "verbose"
     )]
     pub quiet: bool,
@@ -79,11 +81,11 @@ pub struct GlobalArgs {
     pub verbose: u8,
 
     /// Answer yes to confirmations (needed for destructive commands without a terminal)
-    #[arg(short = 'y', long, global = true, env = "FLEET_YES")]
+    #[arg(short = 'y', long, global = true, env = "FLEET_YES", value_parser = BoolishValueParser::new())]
     pub yes: bool,
 
     /// Never prompt; fail instead when input would be needed
-    #[arg(long, global = true, env = "FLEET_NO_INPUT")]
+    #[arg(long, global = true, env = "FLEET_NO_INPUT", value_parser = BoolishValueParser::new())]
     pub no_input: bool,
 
     /// Directory holding config.toml and credentials.toml

@@ -37,7 +37,8 @@ pub struct BlobStoreArgs {
 
     /// Path-style requests (ENDPOINT/BUCKET/KEY), as MinIO, moto and most self-hosted servers
     /// want; without it, virtual-hosted style (BUCKET.ENDPOINT/KEY)
-    #[arg(long, env = "FLEET_S3_PATH_STYLE", hide_env_values = true)]
+    #[arg(long, env = "FLEET_S3_PATH_STYLE", hide_env_values = true,
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub s3_path_style: bool,
 
     /// Access key ID of the bucket's credentials

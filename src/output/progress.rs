@@ -91,14 +91,16 @@ impl Progress {
                 return;
             };
             state.done += bytes;
-            // One line per quarter reached, however many a large step crossed.
-            let quarter = (state.done.min(total) * 4 / total).min(4);
+            // One line per quarter reached, however many a large step crossed, saying where
+            // the transfer is (a part of 8 MiB can take a small file from 0 to 42 %).
+            let done = state.done.min(total);
+            let quarter = (done * 4 / total).min(4);
             if quarter >= state.next_quarter {
                 eprintln!(
                     "{} {}% ({} of {})",
                     self.label,
-                    quarter * 25,
-                    human_bytes(state.done.min(total)),
+                    done * 100 / total,
+                    human_bytes(done),
                     human_bytes(total)
                 );
                 state.next_quarter = quarter + 1;

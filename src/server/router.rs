@@ -143,12 +143,14 @@ fn guarded(state: &AppState, path: String, declared: PathRoutes) -> MethodRouter
 }
 
 async fn not_found(request: Request) -> ApiError {
-    ApiError::not_found(format!(
-        "no route for {} {}",
-        request.method(),
-        request.uri().path()
-    ))
-    .with_hint("the API lives under /v1; see /v1/openapi.json")
+    let path = request.uri().path();
+    let hint = if path.starts_with("/v1/v1/") {
+        // A base URL given with its /v1 (`--api-url http://host:4040/v1`).
+        "the path has /v1 twice: leave /v1 out of the base URL (`--api-url http://HOST:PORT`)"
+    } else {
+        "the API lives under /v1; see /v1/openapi.json"
+    };
+    ApiError::not_found(format!("no route for {} {path}", request.method())).with_hint(hint)
 }
 
 /// Replaces any error response that is not already JSON (axum's own 405, for one) with the JSON

@@ -33,6 +33,35 @@ fn no_input_refuses_like_no_terminal() {
     cli.run(&["product", "show", "p1"]).failure(6);
 }
 
+/// The on/off variables take what CI jobs write (`1`, `yes`, `on`), not only `true`, and
+/// refuse what they cannot read as either.
+#[test]
+fn on_off_variables_take_the_usual_spellings() {
+    let server = TestServer::start();
+    let cli = Cli::against(&server);
+    for name in ["p1", "p2", "p3"] {
+        cli.run(&["product", "create", name]).success();
+    }
+    cli.run_with_env(&["product", "delete", "p1"], &[("FLEET_YES", "0")])
+        .failure(3);
+    for (name, yes) in [("p1", "1"), ("p2", "yes"), ("p3", "on")] {
+        let run = cli
+            .run_with_env(
+                &["product", "delete", name],
+                &[("FLEET_YES", yes), ("FLEET_QUIET", "1")],
+            )
+            .success();
+        assert!(run.stderr.is_empty(), "quiet: {}", run.stderr);
+        cli.run(&["product", "show", name]).failure(6);
+    }
+    cli.run(&["product", "create", "p4"]).success();
+    let refused = cli.run_with_env(&["product", "delete", "p4"], &[("FLEET_YES", "maybe")]);
+    refused.failure(2);
+    cli.run(&["product", "show", "p4"]).success();
+    cli.run_with_env(&["product", "delete", "p4"], &[("FLEET_NO_INPUT", "1")])
+        .failure(3);
+}
+
 #[test]
 fn deletes_need_yes_without_a_terminal() {
     let server = TestServer::start();

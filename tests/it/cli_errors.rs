@@ -28,6 +28,22 @@ fn invalid_input_exits_7_with_the_field() {
     insta::assert_snapshot!("invalid_input", run.stderr);
 }
 
+/// A base URL given with the API's `/v1` (so every path has it twice) gets a hint that says
+/// so, rather than one that says the API lives under /v1.
+#[test]
+fn an_api_url_ending_in_v1_is_named_as_the_cause() {
+    let server = TestServer::start();
+    let cli = Cli::against(&server);
+    let url = format!("{}/v1", server.url);
+    let run = cli.run(&["--api-url", &url, "product", "list"]).failure(6);
+    assert!(
+        run.stderr
+            .contains("hint: the path has /v1 twice: leave /v1 out of the base URL"),
+        "{run:#?}"
+    );
+    assert!(!run.stderr.contains("lives under /v1"), "{run:#?}");
+}
+
 #[test]
 fn unknown_resources_exit_6() {
     let server = TestServer::start();

@@ -60,6 +60,23 @@ fn progress_lines_use_human_units_and_only_for_large_transfers() {
         "{run:#?}"
     );
     assert!(!run.stderr.contains(" bytes)"), "{run:#?}");
+    // Each line's percentage is where the transfer is, not the quarter it crossed.
+    for line in hashing.iter().chain(&uploading) {
+        let percent: f64 = line
+            .split_once(' ')
+            .and_then(|(_, rest)| rest.split_once('%'))
+            .and_then(|(n, _)| n.parse().ok())
+            .expect("a percentage");
+        let mib: f64 = line
+            .split_once("% (")
+            .and_then(|(_, rest)| rest.split_once(' '))
+            .and_then(|(n, _)| n.parse().ok())
+            .expect("bytes done");
+        assert!(
+            (percent - mib * 100.0 / 16.0).abs() <= 1.0,
+            "{line}: {run:#?}"
+        );
+    }
 
     let fw = setup();
     let small = fw.file("small.img", &content(3 * PART, 4));

@@ -117,6 +117,35 @@ fn the_readme_runs_top_to_bottom() {
         output.status.success() && stderr.contains("## README done"),
         "the README stopped at {failed_at}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
     );
+    // The examples do what their text says, not only exit 0: no bulk example selects nothing,
+    // and sn-0001 ends with every configuration layer the Configurations section describes
+    // (the beta cohort's log level, its own override as the berlin bulk override wrote it).
+    assert!(
+        !stderr.contains("no devices matched"),
+        "an example selected nothing\n--- stderr\n{stderr}"
+    );
+    let effective = cli
+        .run(&[
+            "config",
+            "show",
+            "--device",
+            "sn-0001",
+            "--effective",
+            "-o",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(
+        effective.pointer("/document/log"),
+        Some(&"debug".into()),
+        "{effective}"
+    );
+    assert_eq!(
+        effective.pointer("/document/sampling/rate_s"),
+        Some(&30.into()),
+        "{effective}"
+    );
 }
 
 #[test]
