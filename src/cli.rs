@@ -16,7 +16,8 @@ use crate::output::{ColorChoice, OutputFormat};
     version,
     propagate_version = true,
     max_term_width = 100,
-    after_help = "Start a local service with `fleet server`, then try `fleet product create indoor-sensor`.\n\
+    after_help = "Start a local service with `fleet server`, then try\n\
+                  `fleet product create indoor-sensor`.\n\
                   Docs: `fleet help <command>`, `man fleet`, and README.md."
 )]
 pub struct Cli {

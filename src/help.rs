@@ -120,4 +120,52 @@ mod tests {
         assert!(!line(&["fleet", "device", "--version"]));
         assert!(!line(&["fleet", "--versio"]));
     }
+
+    /// Help is read on 80-column terminals, where clap wraps any wider line: an example broken
+    /// across lines cannot be pasted, and hand-wrapped text comes out ragged. So every usage
+    /// line, every indented line (examples) and every line of a hand-wrapped paragraph of every
+    /// command's closing text fits in 80 columns; a paragraph written as one line is left to
+    /// clap, which wraps it evenly.
+    #[test]
+    fn usage_and_examples_fit_80_columns() {
+        fn walk(cmd: &mut Command, path: &str, wide: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name()).trim().to_owned();
+            let usage = cmd.render_usage().to_string();
+            let after = cmd.get_after_help().map(ToString::to_string);
+            let after: Vec<&str> = after.as_deref().unwrap_or("").lines().collect();
+            let blank = |i: Option<usize>| {
+                i.and_then(|i| after.get(i))
+                    .is_none_or(|l| l.trim().is_empty())
+            };
+            let own_paragraph = |i: usize| {
+                !after[i].starts_with(' ') && blank(i.checked_sub(1)) && blank(Some(i + 1))
+            };
+            let lines = usage.lines().map(|l| (l, false));
+            let lines = lines.chain(
+                after
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (*l, own_paragraph(i))),
+            );
+            for (line, own_paragraph) in lines {
+                let width = line.chars().count();
+                if width > 80 && !own_paragraph {
+                    wide.push(format!("{path}: {width}: {line}"));
+                }
+            }
+            for sub in cmd.get_subcommands_mut() {
+                walk(sub, &path, wide);
+            }
+        }
+        let mut root = command();
+        root.build();
+        let mut wide = Vec::new();
+        walk(&mut root, "", &mut wide);
+        assert!(
+            wide.is_empty(),
+            "{} lines wider than 80:\n{}",
+            wide.len(),
+            wide.join("\n")
+        );
+    }
 }

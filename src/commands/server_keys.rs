@@ -29,8 +29,10 @@ pub enum OfflineKeyCommand {
 /// running service (a running one sees the key at once). The secret is printed once on stdout.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
-    fleet server api-key create --data-dir /var/lib/fleet --role admin --name recovery\n  \
-    fleet server api-key create --database-url postgres://fleet@db.internal/fleet --role admin")]
+    fleet server api-key create --data-dir /var/lib/fleet --role admin \\\n    \
+    --name recovery\n  \
+    fleet server api-key create --role admin \\\n    \
+    --database-url postgres://fleet@db.internal/fleet")]
 pub struct OfflineCreateArgs {
     /// The service's data directory (holding fleet.db) [default: the same as `fleet server`'s,
     /// the platform data directory, e.g. ~/.local/share/fleet]

@@ -21,9 +21,12 @@ use crate::server::{BlobStore, Database, MigrateError, Migration, MigrationRepor
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     fleet server migrate --from sqlite:/var/lib/fleet --to postgres://db/fleet\n  \
-    fleet server migrate --from sqlite:/var/lib/fleet --to postgres://db/fleet --to-data-dir /srv/fleet\n  \
-    fleet server migrate --from sqlite:/var/lib/fleet --to postgres://db/fleet --blob-store s3://fw/prod\n  \
-    fleet server migrate --from sqlite:/var/lib/fleet --to sqlite:/mnt/new-disk/fleet")]
+    fleet server migrate --from sqlite:/var/lib/fleet --to postgres://db/fleet \\\n    \
+    --to-data-dir /srv/fleet\n  \
+    fleet server migrate --from sqlite:/var/lib/fleet --to postgres://db/fleet \\\n    \
+    --blob-store s3://fw/prod\n  \
+    fleet server migrate --from sqlite:/var/lib/fleet \\\n    \
+    --to sqlite:/mnt/new-disk/fleet")]
 pub struct MigrateArgs {
     /// The deployment to copy: `sqlite:DIR` (a data directory, or the fleet.db in it) or a
     /// postgres:// URL

@@ -10,7 +10,9 @@ use crate::output::wording::count_of;
 /// Create a bundle: an immutable, ordered set of ready binaries of one product
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  fleet bundle create spring-2026 -P indoor-sensor \
+    // clap's own usage line is wider than 80 columns.
+    override_usage = "fleet bundle create [OPTIONS] <NAME> --product <PRODUCT>\n       --binary <BINARY_ID>...",
+    after_help = "Example:\n  fleet bundle create spring-2026 -P indoor-sensor \\\n    \
     --binary bin_0193… --binary bin_0194…"
 )]
 pub struct CreateArgs {

@@ -17,7 +17,7 @@ pub enum OnOff {
 #[command(after_help = "Examples:
   fleet ca update factory --product sensor --disable
   fleet ca update factory --product sensor --jitp on --jitp-cohort beta
-  fleet ca update factory --product sensor --no-jitp-cohort --jitp-tag site:paris")]
+  fleet ca update factory -P sensor --no-jitp-cohort --jitp-tag site:paris")]
 pub struct UpdateArgs {
     /// Certificate authority name or ID
     pub ca: String,

@@ -16,7 +16,8 @@ use crate::error::Result;
 #[command(after_help = "Examples:
   fleet cohort assign beta --product indoor-sensor --tag site:berlin
   fleet cohort assign beta --product indoor-sensor sn-0001 sn-0002 --yes
-  fleet device list --product indoor-sensor -o ndjson | jq -c 'select(.target == \"armv7\")' \\
+  fleet device list --product indoor-sensor -o ndjson \\
+    | jq -c 'select(.target == \"armv7\")' \\
     | fleet cohort assign beta --product indoor-sensor --from-file - --yes")]
 pub struct AssignArgs {
     /// Cohort to put the devices in (name or ID)

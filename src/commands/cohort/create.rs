@@ -10,7 +10,7 @@ use crate::error::Result;
 /// Create a cohort in a product
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  fleet cohort create beta --product indoor-sensor --description \"Early adopters\""
+    after_help = "Example:\n  fleet cohort create beta --product indoor-sensor \\\n    --description \"Early adopters\""
 )]
 pub struct CreateArgs {
     /// Name, unique in the product: lowercase letters, digits, `-`, `_`, `.`

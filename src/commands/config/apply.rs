@@ -17,7 +17,8 @@ use crate::error::{Error, Result};
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     fleet config apply -P indoor-sensor --file config.json -m 'from git'\n  \
-    fleet config show -P indoor-sensor | jq '.rate = 5' | fleet config apply -P indoor-sensor --file -")]
+    fleet config show -P indoor-sensor | jq '.rate = 5' \\\n    \
+    | fleet config apply -P indoor-sensor --file -")]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub level: LevelArgs,

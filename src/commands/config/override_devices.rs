@@ -20,9 +20,11 @@ use crate::error::{Error, Result};
 /// satisfy the product's schema, or nothing is written.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
-  fleet config override -P indoor-sensor --set log.level=debug --tag site:berlin --dry-run
-  fleet config override -P indoor-sensor --set sampling.rate=60 sn-0001 sn-0002 --yes
-  fleet config override -P indoor-sensor --unset log.level --cohort beta -m 'back to default'")]
+  fleet config override -P indoor-sensor --set log.level=debug \\
+    --tag site:berlin --dry-run
+  fleet config override -P indoor-sensor --set sampling.rate=60 sn-0001 sn-0002
+  fleet config override -P indoor-sensor --unset log.level --cohort beta \\
+    -m 'back to default'")]
 pub struct OverrideArgs {
     /// The devices' product (name or ID)
     #[arg(long, short = 'P')]

@@ -16,7 +16,8 @@ use crate::error::{Error, Result};
 /// an effective configuration would not satisfy the product's schema.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
-    fleet config set -P indoor-sensor log.level=info sampling.rate=10 -m 'slower sampling'\n  \
+    fleet config set -P indoor-sensor log.level=info sampling.rate=10 \\\n    \
+    -m 'slower sampling'\n  \
     fleet config set -P indoor-sensor --cohort beta log.level=debug\n  \
     fleet config set --device sn-0042 sampling.rate=null\n  \
     fleet config set -P indoor-sensor --secret net.token=s3cr3t")]

@@ -10,7 +10,7 @@ use crate::error::Result;
 /// Register a device in a product
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  fleet device create sn-0042 --product indoor-sensor --cohort beta --tag site:berlin --target aarch64-unknown-linux-gnu"
+    after_help = "Example:\n  fleet device create sn-0042 --product indoor-sensor --cohort beta \\\n    --tag site:berlin --target aarch64-unknown-linux-gnu"
 )]
 pub struct CreateArgs {
     /// Identifier (e.g. serial number), unique in the organization

@@ -21,17 +21,17 @@ use crate::error::{Error, Result};
 /// nothing: identical devices are skipped.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The file has a header row. Columns: identifier (required), description, tags
-(`;`-separated key:value), target, cohort (of --product; overrides --cohort). Empty cells
-leave a value unset (or, with --update, as it is).
+    after_help = "The file has a header row. Columns: identifier (required), description,
+tags (`;`-separated key:value), target, cohort (of --product; overrides
+--cohort). Empty cells leave a value unset (or, with --update, as it is).
 
 Examples:
   fleet device import factory-batch-7.csv --product indoor-sensor --dry-run
-  fleet device import factory-batch-7.csv --product indoor-sensor --cohort beta --yes
+  fleet device import factory-batch-7.csv -P indoor-sensor --cohort beta --yes
   fleet device import all-factories.csv -P indoor-sensor --chunk-rows 50000 -y
 
-An identifier that exists with other values is a conflict (exit 7, nothing imported) unless
---update is given and the device is in the same product.
+An identifier that exists with other values is a conflict (exit 7, nothing
+imported) unless --update is given and the device is in the same product.
 
 One request takes at most 100000 rows and the service's body limit
 (64 MiB by default). For a larger file, split it (keeping the header line

@@ -16,11 +16,14 @@ use crate::output::wording::it_or_they;
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   fleet device move sn-0001 sn-0002 --to-product gateway-v2
-  fleet device move --product indoor-sensor --tag site:berlin --to-product gateway-v2 --dry-run
-  fleet device list --product old -o ndjson | fleet device move --from-file - --to-product new --yes
+  fleet device move --product indoor-sensor --tag site:berlin \\
+    --to-product gateway-v2 --dry-run
+  fleet device list --product old -o ndjson \\
+    | fleet device move --from-file - --to-product new --yes
 
-Without a terminal, pass --yes. The move is refused as a whole (exit 7, nothing changed) when the
-target product is archived, --to-cohort is not one of its cohorts, or a named device does not exist.")]
+Without a terminal, pass --yes. The move is refused as a whole (exit 7, nothing
+changed) when the target product is archived, --to-cohort is not one of its
+cohorts, or a named device does not exist.")]
 pub struct MoveArgs {
     /// Product to move the devices to (name or ID)
     #[arg(long, value_name = "PRODUCT")]

@@ -16,9 +16,12 @@ use crate::error::{Error, Result, io_error};
 /// Download a ready binary to a file, verifying its SHA-256
 #[derive(Debug, Args)]
 #[command(
+    // clap's own usage line is wider than 80 columns.
+    override_usage = "fleet firmware pull [OPTIONS] --product <PRODUCT> --artifact <ARTIFACT>\n       --version <VERSION> --target <TARGET> --out <FILE>",
     disable_version_flag = true,
     after_help = "Example:\n  \
-    fleet firmware pull -P indoor-sensor -a app --version 1.4.0 -t armv7 --out app.img"
+    fleet firmware pull -P indoor-sensor -a app --version 1.4.0 -t armv7 \\\n    \
+    --out app.img"
 )]
 pub struct PullArgs {
     #[command(flatten)]

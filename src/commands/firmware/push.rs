@@ -18,11 +18,14 @@ use crate::output::{Printer, PushResult, Released};
 /// The key files, product, cohort and firmware policy are checked before anything is uploaded.
 #[derive(Debug, Args)]
 #[command(
+    // clap's own usage line is wider than 80 columns.
+    override_usage = "fleet firmware push [OPTIONS] <FILE> --product <PRODUCT>\n       --artifact <ARTIFACT> --version <VERSION> --target <TARGET>",
     disable_version_flag = true,
     after_help = "Examples:\n  \
-    fleet firmware push build/app.img -P indoor-sensor --artifact app --version 1.4.0 \\\n    \
-    --target armv7-unknown-linux-gnueabihf --sign-key release.pem\n  \
-    fleet firmware push app.img -P indoor-sensor -a app --version 1.4.0 -t armv7 --release-to beta --rollout 10"
+    fleet firmware push build/app.img -P indoor-sensor --artifact app \\\n    \
+    --version 1.4.0 --target armv7-unknown-linux-gnueabihf -k release.pem\n  \
+    fleet firmware push app.img -P indoor-sensor -a app --version 1.4.0 -t armv7 \\\n    \
+    --release-to beta --rollout 10"
 )]
 pub struct PushArgs {
     /// The file to upload

@@ -27,6 +27,8 @@ pub struct BinaryRef {
 /// Show one binary
 #[derive(Debug, Args)]
 #[command(
+    // clap's own usage line is wider than 80 columns.
+    override_usage = "fleet firmware show --product <PRODUCT> --artifact <ARTIFACT>\n       --version <VERSION> --target <TARGET>",
     disable_version_flag = true,
     after_help = "Example:\n  fleet firmware show -P indoor-sensor -a app --version 1.4.0 -t armv7"
 )]

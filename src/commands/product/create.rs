@@ -10,7 +10,7 @@ use crate::error::Result;
 /// Create a product: a device type of your organization
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  fleet product create indoor-sensor --description \"Indoor air sensor\" --tag line:consumer"
+    after_help = "Example:\n  fleet product create indoor-sensor \\\n    --description \"Indoor air sensor\" --tag line:consumer"
 )]
 pub struct CreateArgs {
     /// Name, unique in the organization: lowercase letters, digits, `-`, `_`, `.`

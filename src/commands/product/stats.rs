@@ -16,7 +16,7 @@ use crate::error::Result;
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     fleet product stats indoor-sensor\n  \
-    fleet product stats indoor-sensor --watch        # redraw every 5 s until Ctrl-C\n  \
+    fleet product stats indoor-sensor --watch     # redraw every 5 s until Ctrl-C\n  \
     fleet product stats indoor-sensor -o json | jq .connection.online")]
 pub struct StatsArgs {
     /// Product name or ID

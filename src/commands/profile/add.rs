@@ -15,7 +15,7 @@ use crate::prompt;
 /// it is stored in credentials.toml (mode 0600).
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  fleet profile add prod --api-url https://fleet.example.com\n  echo \"$FLEET_PROD_KEY\" | fleet profile add prod --api-url https://fleet.example.com --api-key-stdin"
+    after_help = "Examples:\n  fleet profile add prod --api-url https://fleet.example.com\n  echo \"$FLEET_PROD_KEY\" \\\n    | fleet profile add prod --api-url https://fleet.example.com --api-key-stdin"
 )]
 pub struct AddArgs {
     /// Profile name: letters, digits, `-`, `_`, `.`

@@ -14,10 +14,15 @@ use crate::error::Result;
 /// the devices that finished it failed (`failed` or `rolled_back`), once --min-reports devices
 /// finished: no new device is offered it, devices mid-update may finish.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  \
-    fleet release create -P indoor-sensor --cohort beta --bundle spring-2026 --rollout 10\n  \
+#[command(
+    // clap's own usage line is wider than 80 columns.
+    override_usage = "fleet release create [OPTIONS] --product <PRODUCT> --cohort <COHORT>\n       --bundle <BUNDLE>",
+    after_help = "Examples:\n  \
+    fleet release create -P indoor-sensor --cohort beta --bundle spring-2026 \\\n    \
+    --rollout 10\n  \
     fleet release create -P indoor-sensor -c beta -b spring-2026 \\\n    \
-    --schedule 1%,10%@1h,50%@6h,100%@24h --halt-on-failure-rate 5% --min-reports 20")]
+    --schedule 1%,10%@1h,50%@6h,100%@24h \\\n    \
+    --halt-on-failure-rate 5% --min-reports 20")]
 pub struct CreateArgs {
     /// Product name or ID
     #[arg(long, short = 'P')]

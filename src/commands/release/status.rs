@@ -15,9 +15,10 @@ use crate::error::Result;
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     fleet release status rel_0193…\n  \
-    fleet release status rel_0193… --watch          # redraw every 5 s until Ctrl-C\n  \
+    fleet release status rel_0193… --watch        # redraw every 5 s until Ctrl-C\n  \
     fleet release status rel_0193… -o json | jq '.updates[0].success_rate'\n  \
-    fleet release status rel_0193… --wait --success-rate 98% --timeout 2h   # a CI gate\n\n\
+    # a CI gate:\n  \
+    fleet release status rel_0193… --wait --success-rate 98% --timeout 2h\n\n\
 Exit codes with --wait: 0 reached, 9 halted or below --success-rate, 3 at --timeout.")]
 pub struct StatusArgs {
     /// Release ID

@@ -16,7 +16,8 @@ use crate::error::{Result, io_error};
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  fleet signing-key register ci --key ci.pub.pem\n  \
-    openssl genpkey -algorithm ed25519 -out ci.pem && fleet signing-key register ci --key ci.pem"
+    openssl genpkey -algorithm ed25519 -out ci.pem\n  \
+    fleet signing-key register ci --key ci.pem"
 )]
 pub struct RegisterArgs {
     /// Name of the key, unique in the organization

@@ -17,25 +17,29 @@ use crate::api::device_api::RunningArtifact;
 /// summary goes to stdout (`-o json` for programs).
 #[derive(Debug, Args)]
 #[command(
+    // clap's own usage line is wider than 80 columns.
+    override_usage = "fleet simulate [OPTIONS] --device-url <URL> <--ca <DIR>|--certs <DIR>>\n       <--server-fingerprint <SHA256>|--server-ca <PEM>|--insecure>",
     group(ArgGroup::new("identities").required(true).args(["ca", "certs"])),
     group(ArgGroup::new("trust").required(true).args(["server_fingerprint", "server_ca", "insecure"])),
     after_help = "Examples:\n  \
-    # Rehearse a rollout with 500 devices JITP-provisioned under a CA, 5% failing installs\n  \
-    fleet simulate --device-url https://127.0.0.1:8443 --server-fingerprint 3f:a1:… \\\n      \
-    --ca ./factory-ca --count 500 --running app@1.0.0 --target armv7 --interval 10s \\\n      \
+    # Rehearse a rollout: 500 devices JITP-provisioned under a CA, 5% failing\n  \
+    fleet simulate --device-url https://127.0.0.1:8443 \\\n      \
+    --server-fingerprint 3f:a1:… --ca ./factory-ca --count 500 \\\n      \
+    --running app@1.0.0 --target armv7 --interval 10s \\\n      \
     --fail-rate 0.05 --duration 10m\n\n  \
     # Until every device settled (a final report, or nothing offered), as JSON\n  \
-    fleet simulate --device-url https://127.0.0.1:8443 --insecure --certs ./devices \\\n      \
-    --interval 1s --until-settled --duration 5m -o json\n\n  \
-    # Load: back-to-back check-ins, then pings, 30 s each over the same connections\n  \
-    fleet simulate --device-url https://127.0.0.1:8443 --insecure --ca ./factory-ca \\\n      \
-    --count 10000 --check-ins-only --ping --duration 30s\n\n  \
-    # The next 10,000 devices (sim-10000 … sim-19999), provisioned and checked in once\n  \
-    fleet simulate --device-url https://127.0.0.1:8443 --insecure --ca ./factory-ca \\\n      \
-    --first 10000 --count 10000 --check-ins-only --duration 1s\n\n\
-    Exit codes: 0 the run completed (failed installs and request errors are counted in the\n\
-    summary); 2 usage; 4 the server refused every device's certificate; 8 no device could\n\
-    connect."
+    fleet simulate --device-url https://127.0.0.1:8443 --insecure \\\n      \
+    --certs ./devices --interval 1s --until-settled --duration 5m -o json\n\n  \
+    # Load: back-to-back check-ins, then pings, 30 s each, same connections\n  \
+    fleet simulate --device-url https://127.0.0.1:8443 --insecure \\\n      \
+    --ca ./factory-ca --count 10000 --check-ins-only --ping --duration 30s\n\n  \
+    # The next 10,000 devices (sim-10000 … sim-19999), checked in once\n  \
+    fleet simulate --device-url https://127.0.0.1:8443 --insecure \\\n      \
+    --ca ./factory-ca --first 10000 --count 10000 --check-ins-only \\\n      \
+    --duration 1s\n\n\
+    Exit codes: 0 the run completed (failed installs and request errors are\n\
+    counted in the summary); 2 usage; 4 the server refused every device's\n\
+    certificate; 8 no device could connect."
 )]
 pub struct SimulateArgs {
     /// The device API's URL (`fleet server --device-listen`), e.g. https://127.0.0.1:8443

@@ -389,8 +389,14 @@ async fn complete_assembled(
         (None, false) => return Err(part_changed()),
     }
     let hashed = match assembled_digest {
-        Some(known) => Ok(known),
-        None => hash_object(firmware, &key).await,
+        Some(known) => {
+            tracing::debug!(id = %b.id, "verified from the parts as received");
+            Ok(known)
+        }
+        None => {
+            tracing::debug!(id = %b.id, "reading the assembled object back to verify it");
+            hash_object(firmware, &key).await
+        }
     };
     let verified = match hashed {
         Ok((digest, size)) => check_digest(b, expected, (&digest, size), true),
