@@ -103,6 +103,13 @@ impl Error {
         self
     }
 
+    /// Replaces the hints so far (the service's, say) with `hint`, where the caller knows
+    /// better what to do next.
+    pub fn only_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints = vec![hint.into()];
+        self
+    }
+
     /// Attaches the underlying cause, shown as `caused by:` lines.
     pub fn with_source(mut self, source: impl Into<anyhow::Error>) -> Self {
         self.source = Some(source.into());

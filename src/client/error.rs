@@ -282,12 +282,25 @@ fn status_error(
         error = error.hint(hint);
     }
     match status.as_u16() {
-        401 if !client.inner.key_source.is_empty() => error.hint(format!(
-            "the API key from {} was not accepted; store another with `fleet profile add NAME --api-url URL`",
-            client.inner.key_source
-        )),
+        401 if !client.inner.key_source.is_empty() => {
+            let source = &client.inner.key_source;
+            let next = match source
+                .strip_prefix("profile `")
+                .and_then(|p| p.strip_suffix('`'))
+            {
+                Some(profile) => {
+                    format!("replace it with `fleet profile add {profile} --api-url URL --force`")
+                }
+                None => "it is unknown, revoked or expired; pass another".to_owned(),
+            };
+            error.only_hint(format!(
+                "the API key from {source} was not accepted: {next}"
+            ))
+        }
         412 => error.hint("the resource changed since it was read; show it again and retry"),
-        429 | 500..=599 => error.hint("try again later; if it keeps happening, check the service's logs"),
+        429 | 500..=599 => {
+            error.hint("try again later; if it keeps happening, check the service's logs")
+        }
         _ => error,
     }
 }

@@ -35,7 +35,7 @@ impl Resource for Binary {
             self.version.clone(),
             self.target.clone(),
             self.state.as_str().to_owned(),
-            self.size.to_string(),
+            human_bytes(self.size),
             self.signatures.len().to_string(),
             self.id.to_string(),
         ]

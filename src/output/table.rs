@@ -19,7 +19,11 @@ const DEFAULT_TERMINAL_WIDTH: usize = 80;
 const MIN_CUT_WIDTH: usize = 8;
 
 /// Columns never cut: a time or state missing its end is worse than a wrapped line.
-const WHOLE_COLUMNS: &[&str] = &["TIME", "ACTION", "CREATED", "EXPIRES", "RESULT", "STATE"];
+/// An ID is shown in a table only where nothing else names the row (a release, a binary), and
+/// a cut one is of no use to `show` or `update`: it stays whole too.
+const WHOLE_COLUMNS: &[&str] = &[
+    "TIME", "ACTION", "CREATED", "EXPIRES", "RESULT", "STATE", "ID",
+];
 
 const BOLD: &str = "1";
 const RED: &str = "31";
@@ -201,6 +205,14 @@ fn state_color(header: &str, cell: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_never_cut_to_fit() {
+        let id = "rel_01a23b1c2d3e4f5a6b7c8d9e0f";
+        let widths = fit(&[id.len(), 40], &["ID", "BUNDLE"], 50);
+        assert_eq!(widths[0], id.len(), "the ID stays whole");
+        assert!(widths.iter().sum::<usize>() + GAP <= 50, "{widths:?}");
+    }
 
     fn plain(max_width: Option<usize>) -> TableLayout {
         TableLayout {

@@ -63,9 +63,18 @@ fn bad_api_key_exits_4() {
     let server = TestServer::start();
     let cli = Cli::with_profile(&server.url, "fleet_wrong_key");
     let run = cli.run(&["product", "list"]).failure(4);
-    // The hint names the key's source.
+    // One hint, naming the key's source and what to do about a key from there.
     let _filters = snapshot::settings_for(&server.url).bind_to_scope();
     insta::assert_snapshot!("unknown_api_key", run.stderr);
+    let run = cli
+        .run(&["product", "list", "--api-key", "fleet_other_wrong_key"])
+        .failure(4);
+    assert_eq!(run.stderr.matches("hint:").count(), 1, "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("the API key from flag --api-key was not accepted: it is unknown"),
+        "{run:#?}"
+    );
 }
 
 #[test]

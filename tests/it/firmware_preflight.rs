@@ -71,6 +71,7 @@ fn an_unknown_cohort_or_product_fails_before_uploading() {
         .failure(6);
     assert!(run.stderr.contains("no-such-cohort"), "{run:#?}");
     assert!(run.stderr.contains("nothing was uploaded"), "{run:#?}");
+    assert_eq!(run.stderr.matches("hint:").count(), 1, "one hint: {run:#?}");
     assert_nothing_uploaded(&fw, &run);
 
     let run = fw.push(&file, "no-such-product", "1.0", &[]).failure(6);

@@ -42,7 +42,7 @@ pub async fn check(client: &ApiClient, plan: &Plan<'_>) -> Result<Vec<ReadyKey>>
             .get(plan.product, cohort)
             .await
             .map_err(|err| match err.kind {
-                ErrorKind::NotFound => err.hint(format!(
+                ErrorKind::NotFound => err.only_hint(format!(
                     "see the cohorts with `fleet cohort list --product {}`; nothing was uploaded",
                     plan.product
                 )),
