@@ -2898,7 +2898,7 @@ Register-ArgumentCompleter -Native -CommandName 'fleet' -ScriptBlock {
         }
         'fleet;server' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address and port to listen on')
-            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Directory for the database and the local blob store [default: the platform data directory, e.g. ~/.local/share/fleet]')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'PostgreSQL database for the service''s state, e.g. postgres://fleet:PASSWORD@db.internal:5432/fleet; replicas share one [default: SQLite, fleet.db in the data directory]')
             [CompletionResult]::new('--auth-failures-per-minute', '--auth-failures-per-minute', [CompletionResultType]::ParameterName, 'Invalid API keys one client address may present per minute; after that its invalid keys get 429 until the minute is over (valid keys keep working)')
             [CompletionResult]::new('--upload-expiry', '--upload-expiry', [CompletionResultType]::ParameterName, 'Abandon an unfinished firmware upload after it saw no activity for this long (its parts are deleted), e.g. 24h, 90m; the same sweep deletes orphaned part files')

@@ -2688,7 +2688,7 @@ set edit:completion:arg-completer[fleet] = {|@words|
         }
         &'fleet;server'= {
             cand --listen 'Address and port to listen on'
-            cand --data-dir 'Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]'
+            cand --data-dir 'Directory for the database and the local blob store [default: the platform data directory, e.g. ~/.local/share/fleet]'
             cand --database-url 'PostgreSQL database for the service''s state, e.g. postgres://fleet:PASSWORD@db.internal:5432/fleet; replicas share one [default: SQLite, fleet.db in the data directory]'
             cand --auth-failures-per-minute 'Invalid API keys one client address may present per minute; after that its invalid keys get 429 until the minute is over (valid keys keep working)'
             cand --upload-expiry 'Abandon an unfinished firmware upload after it saw no activity for this long (its parts are deleted), e.g. 24h, 90m; the same sweep deletes orphaned part files'

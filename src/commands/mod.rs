@@ -35,11 +35,23 @@ use clap::Args;
 
 use crate::output::{OutputFormat, Paging};
 
+/// A `--limit`: a whole number from 1 (clap's own range check would name `u64::MAX` as the
+/// upper bound).
+fn parse_limit(text: &str) -> std::result::Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => {
+            Err("must be at least 1 (leave --limit out, or pass --all, for every item)".into())
+        }
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a whole number")),
+    }
+}
+
 /// `--limit` / `--all`, shared by every list command.
 #[derive(Debug, Clone, Args)]
 pub struct PageArgs {
     /// Print at most N items [default: 100 in a table; json, ndjson and id print every item]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = parse_limit)]
     pub limit: Option<u64>,
 
     /// Print every item, following pages to the end (streams; memory stays flat)

@@ -47,7 +47,8 @@ pub struct ServerArgs {
     )]
     pub listen: SocketAddr,
 
-    /// Directory for the database [default: the platform data directory, e.g. ~/.local/share/fleet]
+    /// Directory for the database and the local blob store [default: the platform data
+    /// directory, e.g. ~/.local/share/fleet]
     #[arg(long, env = "FLEET_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 

@@ -88,6 +88,20 @@ fn list_all_json_streams_one_valid_array() {
 }
 
 #[test]
+fn a_limit_below_one_is_a_usage_error_that_says_what_to_pass() {
+    let server = TestServer::start();
+    let cli = Cli::against(&server);
+    let run = cli.run(&["device", "list", "--limit", "0"]).failure(2);
+    assert!(run.stderr.contains("must be at least 1"), "{run:#?}");
+    assert!(!run.stderr.contains("18446744073709551615"), "{run:#?}");
+    let run = cli.run(&["device", "list", "--limit", "ten"]).failure(2);
+    assert!(
+        run.stderr.contains("`ten` is not a whole number"),
+        "{run:#?}"
+    );
+}
+
+#[test]
 fn limit_across_pages_prints_exactly_that_many() {
     let fleet = big_fleet();
     let cli = Cli::against(&fleet.server);
