@@ -111,6 +111,11 @@ struct Edge {
     parent: String,
 }
 
+/// References PostgreSQL checks with a statement trigger rather than a foreign key (migration
+/// 0021: one check per statement, not per row), so its catalog does not list them; the copy
+/// must still put the parents first.
+const CHECKED_BY_TRIGGER: &[(&str, &str)] = &[("devices", "products"), ("devices", "cohorts")];
+
 #[derive(sqlx::FromRow)]
 struct Count {
     n: i64,
@@ -173,7 +178,12 @@ pub async fn plan(source: &mut Conn, target: &mut Conn) -> anyhow::Result<Vec<Ta
             },
         );
     }
-    let order = dependency_order(&target_tables, &foreign_keys(target).await?)?;
+    let mut edges = foreign_keys(target).await?;
+    edges.extend(CHECKED_BY_TRIGGER.iter().map(|(child, parent)| Edge {
+        child: (*child).to_owned(),
+        parent: (*parent).to_owned(),
+    }));
+    let order = dependency_order(&target_tables, &edges)?;
     Ok(order
         .into_iter()
         .filter(|name| !SUMMARY_TABLES.contains(&name.as_str()))

@@ -18,6 +18,8 @@ pub mod copy;
 pub mod device_certs;
 pub mod device_identity;
 mod device_json;
+#[cfg(test)]
+mod device_keys;
 pub mod device_offers;
 pub mod device_status;
 pub mod devices;
