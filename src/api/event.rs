@@ -70,8 +70,12 @@ pub enum AuditAction {
     DeviceRefused,
     DeviceUpdated,
     FirmwarePolicyUpdated,
+    /// A product was archived (`archived` went to true), with or without other changes.
+    ProductArchived,
     ProductCreated,
     ProductDeleted,
+    /// An archived product was taken out of the archive.
+    ProductUnarchived,
     ProductUpdated,
     /// A release's schedule took its next step.
     ReleaseAdvanced,
@@ -122,8 +126,10 @@ impl AuditAction {
             AuditAction::DeviceRefused => "device.refused",
             AuditAction::DeviceUpdated => "device.updated",
             AuditAction::FirmwarePolicyUpdated => "firmware_policy.updated",
+            AuditAction::ProductArchived => "product.archived",
             AuditAction::ProductCreated => "product.created",
             AuditAction::ProductDeleted => "product.deleted",
+            AuditAction::ProductUnarchived => "product.unarchived",
             AuditAction::ProductUpdated => "product.updated",
             AuditAction::ReleaseAdvanced => "release.advanced",
             AuditAction::ReleaseCreated => "release.created",

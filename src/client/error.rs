@@ -123,6 +123,9 @@ pub(super) fn transport_reason(err: &reqwest::Error) -> String {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     let mut innermost = err.to_string();
     while let Some(cause) = source {
+        if is_plain_http_answer(cause) {
+            return PLAIN_HTTP.into();
+        }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused => return "connection refused".into(),
@@ -140,9 +143,44 @@ pub(super) fn transport_reason(err: &reqwest::Error) -> String {
     innermost
 }
 
+/// The reason given when an `https://` URL reached a service that speaks plain HTTP.
+const PLAIN_HTTP: &str = "it answered in plain HTTP, not TLS";
+
+/// TLS got bytes that are no TLS record at all: the other end is (most often) a plain HTTP
+/// server answering the handshake with a 400 page.
+fn is_plain_http_answer(cause: &(dyn std::error::Error + 'static)) -> bool {
+    // rustls's error arrives inside io::Errors (two of them), whose `source()` skips past
+    // what they wrap: unwrap them by hand.
+    let mut cause = cause;
+    while let Some(inner) = cause
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+    {
+        cause = inner;
+    }
+    let tls = cause.downcast_ref::<rustls::Error>();
+    matches!(
+        tls,
+        Some(rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::InvalidContentType
+        ))
+    )
+}
+
 fn transport_error(client: &ApiClient, err: &reqwest::Error) -> Error {
     let base = client.base_url();
     let reason = transport_reason(err);
+    if reason == PLAIN_HTTP {
+        let plain = base.replacen("https://", "http://", 1);
+        return Error::new(
+            ErrorKind::Unavailable,
+            format!("could not talk TLS to the fleet service at {base}: {reason}"),
+        )
+        .hint(format!(
+            "use {plain} (--api-url, FLEET_API_URL or the profile's api_url), or serve TLS in \
+             front of the service"
+        ));
+    }
     if err.is_timeout() && !err.is_connect() {
         return Error::new(
             ErrorKind::Unavailable,

@@ -107,10 +107,10 @@ impl Printer {
             text.push('\n');
         }
         self.status(&format!(
-            "revision {} -> {}: {} change(s)",
+            "revision {} -> {}: {}",
             diff.from,
             diff.to,
-            diff.changes.len()
+            super::wording::count_of(diff.changes.len() as u64, "change", "changes")
         ));
         self.raw(text.as_bytes())
     }

@@ -31,12 +31,13 @@ async fn writes_record_events_with_key_resource_and_product() {
         200
     );
     assert_eq!(api.delete("/v1/devices/sn-1").await.status, 204);
-    assert_eq!(
-        api.patch("/v1/products/p", json!({ "archived": true }))
-            .await
-            .status,
-        200
-    );
+    for change in [
+        json!({ "archived": true }),
+        json!({ "archived": false }),
+        json!({ "description": "kept" }),
+    ] {
+        assert_eq!(api.patch("/v1/products/p", change).await.status, 200);
+    }
 
     let all = events(&api, &format!("product={pid}")).await;
     assert_eq!(
@@ -47,6 +48,8 @@ async fn writes_record_events_with_key_resource_and_product() {
             "device.created",
             "device.updated",
             "device.deleted",
+            "product.archived",
+            "product.unarchived",
             "product.updated"
         ]
     );

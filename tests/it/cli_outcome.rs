@@ -135,3 +135,20 @@ fn the_suggested_event_queries_run_as_written() {
     }
     cli.run(&["event", "list", "--since", "5m"]).success();
 }
+
+#[test]
+fn https_to_a_plain_http_service_says_so_and_names_the_http_url() {
+    let server = TestServer::start();
+    let https = server.url.replacen("http://", "https://", 1);
+    let cli = Cli::with_profile(&https, "k");
+    let run = cli.run(&["product", "list"]).failure(8);
+    assert!(
+        run.stderr.contains("it answered in plain HTTP, not TLS"),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr.contains(&format!("hint: use {}", server.url)),
+        "{run:#?}"
+    );
+    assert!(!run.stderr.contains("InvalidContentType"), "{run:#?}");
+}

@@ -129,6 +129,7 @@ fn apply_history_diff_and_rollback() {
     );
     let diff = cli.run(&["config", "diff", "1", "-P", "sensor"]).success();
     assert_eq!(diff.stdout, "~ rate 10 -> 5\n");
+    assert!(diff.stderr.contains(": 1 change\n"), "{diff:#?}");
     let back = cli
         .run(&["config", "rollback", "1", "-P", "sensor", "-o", "json"])
         .success()

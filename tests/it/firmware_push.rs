@@ -229,6 +229,7 @@ fn push_signs_with_registered_keys_and_refuses_unknown_ones() {
         .push(&file, "p1", "1.0", &["--sign-key", key_s, "-o", "json"])
         .success();
     assert_eq!(signed.json()["signatures"][0]["key_name"], "release");
+    assert!(signed.stderr.contains("signed with 1 key\n"), "{signed:#?}");
 
     // A key the service does not know: not found (6), and the binary stays as it was.
     let stranger = fw.dir.path().join("stranger.pem");

@@ -163,9 +163,10 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
         .await
         .map_err(|err| left_unsigned(err, &args, &binary))?;
     if binary.signatures.len() > signatures {
+        let added = (binary.signatures.len() - signatures) as u64;
         printer.status(&format!(
-            "signed with {} key(s)",
-            binary.signatures.len() - signatures
+            "signed with {}",
+            crate::output::wording::count_of(added, "key", "keys")
         ));
     }
     let result = match (&args.release_to, args.rollout) {

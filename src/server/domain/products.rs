@@ -142,7 +142,14 @@ pub async fn update(
     let details = serde_json::json!({
         "name": product.name, "previous_name": current.name, "archived": product.archived,
     });
-    let (id, action) = (&product.id, AuditAction::ProductUpdated);
+    // Archiving is what an auditor looks for; it gets its own action even when the same
+    // request also renamed or re-described the product (the details say what else changed).
+    let action = match (current.archived, product.archived) {
+        (false, true) => AuditAction::ProductArchived,
+        (true, false) => AuditAction::ProductUnarchived,
+        _ => AuditAction::ProductUpdated,
+    };
+    let id = &product.id;
     audit::record(&mut tx, principal, action, id.as_str(), id, details).await?;
     tx.commit().await?;
     Ok(product)
