@@ -176,10 +176,7 @@ fn transport_error(client: &ApiClient, err: &reqwest::Error) -> Error {
             ErrorKind::Unavailable,
             format!("could not talk TLS to the fleet service at {base}: {reason}"),
         )
-        .hint(format!(
-            "use {plain} (--api-url, FLEET_API_URL or the profile's api_url), or serve TLS in \
-             front of the service"
-        ));
+        .hint(format!("use {plain} (--api-url or the profile's api_url)"));
     }
     if err.is_timeout() && !err.is_connect() {
         return Error::new(

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::Resource;
 use super::resources::or_dash;
-use super::table::table_time;
+use super::table::{show_time, table_time};
 use crate::api::{ApiKey, CreatedApiKey, Event, ScopedProduct};
 
 /// `all` for an org-wide key, else the product names.
@@ -39,17 +39,14 @@ fn key_fields(key: &ApiKey) -> Vec<(&'static str, String)> {
         ("role", key.role.to_string()),
         ("products", scope_text(key.products.as_deref())),
         ("state", state(key)),
-        ("created", key.created_at.to_rfc3339()),
+        ("created", show_time(key.created_at)),
         (
             "created by",
             or_dash(key.created_by.as_ref().map(ToString::to_string)),
         ),
-        ("expires", or_dash(key.expires_at.map(|t| t.to_rfc3339()))),
-        ("revoked", or_dash(key.revoked_at.map(|t| t.to_rfc3339()))),
-        (
-            "last used",
-            or_dash(key.last_used_at.map(|t| t.to_rfc3339())),
-        ),
+        ("expires", or_dash(key.expires_at.map(show_time))),
+        ("revoked", or_dash(key.revoked_at.map(show_time))),
+        ("last used", or_dash(key.last_used_at.map(show_time))),
     ]
 }
 
@@ -171,7 +168,7 @@ impl Resource for Event {
     fn fields(&self) -> Vec<(&'static str, String)> {
         vec![
             ("id", self.id.to_string()),
-            ("time", self.occurred_at.to_rfc3339()),
+            ("time", show_time(self.occurred_at)),
             ("action", self.action.clone()),
             ("result", self.result.as_str().to_owned()),
             ("key", or_dash(self.key_name.as_deref())),
@@ -239,7 +236,7 @@ impl Resource for WhoamiView {
             ("role", self.role.clone()),
             ("products", scope_text(self.products.as_deref())),
             ("organization", self.org.clone()),
-            ("expires", or_dash(self.expires_at.map(|t| t.to_rfc3339()))),
+            ("expires", or_dash(self.expires_at.map(show_time))),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! `fleet device show`: the device and, under `status`, what its check-ins and update reports
 //! said (last seen, address, what it runs, update state and history).
 
+use super::table::show_time;
 use serde::Serialize;
 
 use super::resources::{Resource, or_dash};
@@ -24,7 +25,7 @@ fn update_line(update: &DeviceUpdate) -> String {
         "{} {}{reason} at {}",
         update.release_id,
         update.state.as_str(),
-        update.at.to_rfc3339()
+        show_time(update.at)
     )
 }
 
@@ -47,7 +48,7 @@ impl Resource for DeviceView {
         let last_seen = match s.last_seen_at {
             Some(at) => format!(
                 "{} ({})",
-                at.to_rfc3339(),
+                show_time(at),
                 if s.online { "online" } else { "offline" }
             ),
             None => "never".to_owned(),

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::resources::{Resource, yes_no};
-use super::table::table_time;
+use super::table::{show_time, table_time};
 use super::units::human_bytes;
 use crate::api::{Binary, Bundle, ProductFirmwarePolicy, Release, SigningKey};
 
@@ -68,11 +68,8 @@ impl Resource for Binary {
                     keys.join(", ")
                 },
             ),
-            ("created", self.created_at.to_rfc3339()),
-            (
-                "ready",
-                self.ready_at.map_or("-".into(), |t| t.to_rfc3339()),
-            ),
+            ("created", show_time(self.created_at)),
+            ("ready", self.ready_at.map_or("-".into(), show_time)),
         ]
     }
 }
@@ -105,7 +102,7 @@ impl Resource for SigningKey {
             ("id", self.id.to_string()),
             ("public key", self.public_key.clone()),
             ("fingerprint", self.fingerprint.clone()),
-            ("created", self.created_at.to_rfc3339()),
+            ("created", show_time(self.created_at)),
         ]
     }
 }
@@ -138,7 +135,7 @@ impl Resource for Bundle {
             ("id", self.id.to_string()),
             ("product", format!("{} ({})", self.product, self.product_id)),
             ("description", self.description.clone()),
-            ("created", self.created_at.to_rfc3339()),
+            ("created", show_time(self.created_at)),
         ];
         for item in &self.binaries {
             let signed = if item.signatures > 0 {
@@ -190,10 +187,7 @@ impl Resource for Release {
             ("rollout", format!("{}%", self.rollout_percent)),
             ("state", self.state.to_string()),
             ("schedule", release_schedule(self)),
-            (
-                "next step",
-                self.next_step_at.map_or("-".into(), |at| at.to_rfc3339()),
-            ),
+            ("next step", self.next_step_at.map_or("-".into(), show_time)),
             ("guard", release_guard(self)),
             (
                 "finished",
@@ -209,8 +203,8 @@ impl Resource for Release {
                     .as_ref()
                     .map_or("-".into(), ToString::to_string),
             ),
-            ("created", self.created_at.to_rfc3339()),
-            ("updated", self.updated_at.to_rfc3339()),
+            ("created", show_time(self.created_at)),
+            ("updated", show_time(self.updated_at)),
             ("revision", self.revision.to_string()),
         ]
     }

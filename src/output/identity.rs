@@ -1,5 +1,6 @@
 //! How certificate authorities and device certificates look in tables and `show` views.
 
+use super::table::show_time;
 use chrono::{DateTime, Utc};
 
 use super::resources::{Resource, or_dash, yes_no};
@@ -62,16 +63,16 @@ impl Resource for CertificateAuthority {
             ("product", format!("{} ({})", self.product, self.product_id)),
             ("subject", self.subject.clone()),
             ("fingerprint", self.fingerprint.clone()),
-            ("not before", self.not_before.to_rfc3339()),
-            ("not after", self.not_after.to_rfc3339()),
+            ("not before", show_time(self.not_before)),
+            ("not after", show_time(self.not_after)),
             ("enabled", yes_no(self.enabled)),
             ("jitp", if jitp.enabled { "on" } else { "off" }.to_owned()),
             ("jitp cohort", cohort),
             ("jitp tags", tags),
             ("jitp target", or_dash(jitp.target.as_deref())),
             ("jitp description", or_dash(Some(&jitp.description))),
-            ("created", self.created_at.to_rfc3339()),
-            ("updated", self.updated_at.to_rfc3339()),
+            ("created", show_time(self.created_at)),
+            ("updated", show_time(self.updated_at)),
             ("revision", self.revision.to_string()),
         ]
     }
@@ -130,14 +131,11 @@ impl Resource for DeviceCertificate {
             ("serial", self.serial.clone()),
             ("fingerprint", self.fingerprint.clone()),
             ("ca", or_dash(self.ca_id.as_ref().map(|id| id.as_str()))),
-            ("not before", self.not_before.to_rfc3339()),
-            ("not after", self.not_after.to_rfc3339()),
+            ("not before", show_time(self.not_before)),
+            ("not after", show_time(self.not_after)),
             ("source", self.source.as_str().to_owned()),
-            ("created", self.created_at.to_rfc3339()),
-            (
-                "revoked",
-                or_dash(self.revoked_at.map(|at| at.to_rfc3339())),
-            ),
+            ("created", show_time(self.created_at)),
+            ("revoked", or_dash(self.revoked_at.map(show_time))),
             ("revoked reason", or_dash(self.revoked_reason.as_deref())),
         ]
     }

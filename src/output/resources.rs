@@ -1,6 +1,7 @@
 //! How each resource looks: its table columns, its key/value view for `show`, and its ID.
 //! JSON output is the API object itself, so only the human views are defined here.
 
+use super::table::show_time;
 use serde::Serialize;
 
 use super::escape::visible;
@@ -74,8 +75,8 @@ impl Resource for Product {
             ("tags", tags(&self.tags)),
             ("archived", yes_no(self.archived)),
             ("devices", self.device_count.to_string()),
-            ("created", self.created_at.to_rfc3339()),
-            ("updated", self.updated_at.to_rfc3339()),
+            ("created", show_time(self.created_at)),
+            ("updated", show_time(self.updated_at)),
             ("revision", self.revision.to_string()),
         ]
     }
@@ -110,8 +111,8 @@ impl Resource for Cohort {
             ("product", format!("{} ({})", self.product, self.product_id)),
             ("description", or_dash(Some(&self.description))),
             ("devices", self.device_count.to_string()),
-            ("created", self.created_at.to_rfc3339()),
-            ("updated", self.updated_at.to_rfc3339()),
+            ("created", show_time(self.created_at)),
+            ("updated", show_time(self.updated_at)),
             ("revision", self.revision.to_string()),
         ]
     }
@@ -165,8 +166,8 @@ impl Resource for Device {
             ("target", or_dash(self.target.as_deref())),
             ("quarantined", yes_no(self.quarantined)),
             ("needs provisioning", yes_no(self.needs_provisioning)),
-            ("created", self.created_at.to_rfc3339()),
-            ("updated", self.updated_at.to_rfc3339()),
+            ("created", show_time(self.created_at)),
+            ("updated", show_time(self.updated_at)),
             ("revision", self.revision.to_string()),
         ]
     }

@@ -75,9 +75,15 @@ pub fn table_width(
     })
 }
 
-/// A timestamp as tables show it, `2026-12-01 03:04` (UTC); JSON and `show` keep RFC 3339.
+/// A timestamp as tables show it, `2026-12-01 03:04` (UTC); JSON keeps the exact time.
 pub fn table_time(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A timestamp as `show` views give it: RFC 3339 to the second, `2026-12-01T03:04:05Z` (still
+/// what `--since` and scripts parse; the microseconds stay in JSON).
+pub fn show_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Renders rows as aligned columns, cells escaped (see [`visible`]) and cut to fit

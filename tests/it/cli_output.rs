@@ -82,6 +82,21 @@ fn table_has_headers_and_show_has_fields() {
         "{show:#?}"
     );
     assert!(show.stdout.contains("archived     no"), "{show:#?}");
+    // Times to the second, RFC 3339 with Z, as `--since` takes them; JSON keeps microseconds.
+    let json = cli
+        .run(&["product", "show", "indoor-sensor", "-o", "json"])
+        .success()
+        .json();
+    let exact = json["created_at"].as_str().expect("created_at").to_owned();
+    let at = chrono::DateTime::parse_from_rfc3339(&exact).expect("RFC 3339");
+    let shown = at
+        .with_timezone(&chrono::Utc)
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    assert!(
+        show.stdout.contains(&format!("created      {shown}\n")),
+        "{shown} in {show:#?}"
+    );
 }
 
 #[test]
