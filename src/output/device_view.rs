@@ -1,10 +1,10 @@
 //! `fleet device show`: the device and, under `status`, what its check-ins and update reports
 //! said (last seen, address, what it runs, update state and history).
 
-use super::table::show_time;
 use serde::Serialize;
 
 use super::resources::{Resource, or_dash};
+use super::table::show_time;
 use crate::api::device_api::DeviceUpdate;
 use crate::api::{Device, DeviceStatus};
 

@@ -1,9 +1,9 @@
 //! How certificate authorities and device certificates look in tables and `show` views.
 
-use super::table::show_time;
 use chrono::{DateTime, Utc};
 
 use super::resources::{Resource, or_dash, yes_no};
+use super::table::show_time;
 use crate::api::{CertificateAuthority, DeviceCertificate};
 
 /// A validity bound in a table: the day is enough to see what expires when.

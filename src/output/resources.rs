@@ -1,10 +1,10 @@
 //! How each resource looks: its table columns, its key/value view for `show`, and its ID.
 //! JSON output is the API object itself, so only the human views are defined here.
 
-use super::table::show_time;
 use serde::Serialize;
 
 use super::escape::visible;
+use super::table::show_time;
 use crate::api::{Cohort, Device, Product};
 
 /// A thing the CLI can print in every `-o` format.

@@ -9,6 +9,7 @@ use crate::api::{Binary, BinaryState, BinaryUpload, CreateBinary, PartTarget};
 use crate::client::ApiClient;
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
+use crate::output::wording::count_of;
 use crate::output::{Printer, PushResult, Released};
 
 /// Upload a firmware file: find or create the artifact and version, upload the parts the
@@ -164,10 +165,7 @@ pub async fn run(ctx: &Context, args: PushArgs) -> Result<()> {
         .map_err(|err| left_unsigned(err, &args, &binary))?;
     if binary.signatures.len() > signatures {
         let added = (binary.signatures.len() - signatures) as u64;
-        printer.status(&format!(
-            "signed with {}",
-            crate::output::wording::count_of(added, "key", "keys")
-        ));
+        printer.status(&format!("signed with {}", count_of(added, "key", "keys")));
     }
     let result = match (&args.release_to, args.rollout) {
         (Some(cohort), Some(rollout)) => {

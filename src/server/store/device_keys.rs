@@ -148,8 +148,9 @@ async fn a_cohort_deleted_while_a_device_joins_it_leaves_no_device_behind() {
                     result
                 })
             };
-            // The second statement must wait for the first transaction's row lock; had it
-            // gone ahead it would have finished on its own by now or soon.
+            // The second statement must wait for the first transaction (for the cohort's row
+            // lock, or for the epoch row both statements bump); had it gone ahead it would
+            // have finished on its own by now or soon.
             while !waiter.is_finished() && !waiting_for_a_lock(pg, second).await {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }

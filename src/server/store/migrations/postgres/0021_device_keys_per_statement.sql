@@ -26,11 +26,11 @@ CREATE FUNCTION fleet_check_device_keys() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     product_ids TEXT[];
     cohort_ids TEXT[];
-    cohort_products TEXT[];
     bad_product TEXT;
     bad_cohort TEXT;
     bad_cohort_product TEXT;
 BEGIN
+    -- Two parallel arrays, one element per distinct (product, cohort) pair written.
     IF TG_OP = 'UPDATE' THEN
         SELECT array_agg(product_id), array_agg(cohort_id)
         INTO product_ids, cohort_ids
@@ -47,7 +47,6 @@ BEGIN
     IF product_ids IS NULL THEN
         RETURN NULL;
     END IF;
-    cohort_products := product_ids;
 
     PERFORM 1 FROM products p WHERE p.id = ANY (product_ids) FOR KEY SHARE;
     SELECT k.id INTO bad_product FROM unnest(product_ids) AS k (id)
@@ -60,10 +59,10 @@ BEGIN
                     bad_product);
     END IF;
 
-    PERFORM 1 FROM cohorts c, unnest(cohort_ids, cohort_products) AS k (id, product_id)
+    PERFORM 1 FROM cohorts c, unnest(cohort_ids, product_ids) AS k (id, product_id)
     WHERE c.id = k.id AND c.product_id = k.product_id FOR KEY SHARE OF c;
     SELECT k.id, k.product_id INTO bad_cohort, bad_cohort_product
-    FROM unnest(cohort_ids, cohort_products) AS k (id, product_id)
+    FROM unnest(cohort_ids, product_ids) AS k (id, product_id)
     WHERE k.id IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM cohorts c WHERE c.id = k.id AND c.product_id = k.product_id
     ) LIMIT 1;
