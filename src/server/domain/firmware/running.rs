@@ -34,9 +34,18 @@ const MAX_RUNNING: usize = 64;
 /// Bytes of received parts kept for the running digest ([`KeptPart`]) in one replica; a
 /// part that finds this full is read back from the store when its turn comes, as before.
 const MAX_RECEIVED_BYTES: usize = 64 * 1024 * 1024;
+/// How long a received part waits for room among the kept ones while this replica's digest of
+/// its upload is behind: hashing it from memory a moment later costs less than reading it back
+/// from the store (a digest that fell behind read most later parts back, and fell further).
+const KEEP_WAIT: Duration = Duration::from_secs(1);
 /// A digest claim whose owner has not renewed it for this long is free to take: hashing one
 /// part renews it, so only a replica that died (or stalls far beyond a part's read) loses it.
 const CLAIM_STALE_AFTER: Duration = Duration::from_secs(120);
+/// A claim this replica renewed less than this long ago is still its own (no other replica may
+/// take it before [`CLAIM_STALE_AFTER`]), so hashing the next part does not write it again:
+/// a write per part queued the digest behind the parts' own writes, and a digest that falls
+/// behind reads parts back from the store instead of hashing what it kept.
+const CLAIM_RENEW_AFTER: Duration = Duration::from_secs(15);
 
 /// The digest of parts `1..=hashed.len()` of one upload.
 #[derive(Debug)]
@@ -72,6 +81,9 @@ impl KeptPart {
 struct Received {
     parts: HashMap<(BinaryId, u64), KeptPart>,
     bytes: usize,
+    /// The part each running digest of this replica needs next, by upload: that part is kept
+    /// whatever the budget says (the others wait for it), so the digest never waits on them.
+    fronts: HashMap<BinaryId, u64>,
 }
 
 impl Received {
@@ -91,6 +103,7 @@ impl Received {
         for number in numbers {
             self.take(id, number);
         }
+        self.fronts.remove(id);
     }
 
     /// Drops the parts of `id` numbered `..=hashed`: their turn has passed (a part kept while
@@ -176,6 +189,7 @@ impl Running {
             // at this part, and `complete` reads the assembled object instead.
             return false;
         }
+        tracing::debug!(part = next, prefix = %self.prefix, "running digest reads a part back from the store");
         let read = async {
             let mut stream = super::read_part(blobs, &self.prefix, next, tag).await?;
             while let Some(chunk) = stream.next().await {
@@ -215,6 +229,10 @@ pub struct RunningDigests {
     entries: Mutex<HashMap<BinaryId, (Instant, Shared)>>,
     /// Parts received here, until this replica's running digest takes them.
     received: Mutex<Received>,
+    /// Woken when kept bytes are freed or a digest moves on: parts waiting to be kept retry.
+    room: tokio::sync::Notify,
+    /// The claims this replica holds: upload, its prefix, and when the claim was last written.
+    claims: Mutex<HashMap<BinaryId, (String, DateTime<Utc>)>>,
 }
 
 impl Default for RunningDigests {
@@ -223,6 +241,8 @@ impl Default for RunningDigests {
             owner: uuid::Uuid::now_v7().simple().to_string(),
             entries: Mutex::default(),
             received: Mutex::default(),
+            room: tokio::sync::Notify::new(),
+            claims: Mutex::default(),
         }
     }
 }
@@ -238,6 +258,8 @@ impl RunningDigests {
             if let Some(oldest) = oldest {
                 entries.remove(&oldest);
                 self.received().forget(&oldest);
+                self.room.notify_waiters();
+                self.claims().remove(&oldest);
             }
         }
         let (touched, running) = entries.entry(id.clone()).or_insert_with(|| {
@@ -254,17 +276,50 @@ impl RunningDigests {
         self.received.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Keeps `part` of `id` for the running digest, unless that would pass
-    /// [`MAX_RECEIVED_BYTES`] (then the digest reads the part back from the store). Called
-    /// before the part is recorded: once recorded, any replica's digest may reach it at once.
-    pub fn keep(&self, id: &BinaryId, part: KeptPart) {
-        let mut received = self.received();
-        received.take(id, part.number);
-        let len = part.len();
-        if received.bytes + len <= MAX_RECEIVED_BYTES {
-            received.bytes += len;
-            received.parts.insert((id.clone(), part.number), part);
+    /// Keeps `part` of `id` for the running digest. The part this replica's digest of `id`
+    /// needs next is always kept; another that would pass [`MAX_RECEIVED_BYTES`] waits up to
+    /// [`KEEP_WAIT`] for the digest to free room when this replica runs that digest, and is
+    /// otherwise not kept (the digest reads it back from the store when its turn comes).
+    /// Called before the part is recorded: once recorded, any replica's digest may reach it.
+    pub async fn keep(&self, id: &BinaryId, part: KeptPart) {
+        let deadline = tokio::time::Instant::now() + KEEP_WAIT;
+        loop {
+            // Registered before the check, so room freed right after it still wakes this.
+            let room = self.room.notified();
+            {
+                let mut received = self.received();
+                received.take(id, part.number);
+                let len = part.len();
+                let front = received.fronts.get(id).copied();
+                if received.bytes + len <= MAX_RECEIVED_BYTES || front == Some(part.number) {
+                    received.bytes += len;
+                    received.parts.insert((id.clone(), part.number), part);
+                    return;
+                }
+                // Only a digest running here frees room for this upload's parts, and a part
+                // whose turn has passed has nothing to wait for.
+                if front.is_none_or(|front| part.number < front) {
+                    return;
+                }
+            }
+            if tokio::time::timeout_at(deadline, room).await.is_err() {
+                return;
+            }
         }
+    }
+
+    /// Takes the kept part `number` of `id` for hashing, and notes that the digest of `id`
+    /// needs the part after it next.
+    fn take_kept(&self, id: &BinaryId, number: u64) -> Option<KeptPart> {
+        let part = self.received().take(id, number);
+        self.room.notify_waiters();
+        part
+    }
+
+    /// Notes that the digest of `id` needs part `front` next (waking parts waiting for room).
+    fn set_front(&self, id: &BinaryId, front: u64) {
+        self.received().fronts.insert(id.clone(), front);
+        self.room.notify_waiters();
     }
 
     /// Notes that a part of the upload under `prefix` was recorded: in the background, this
@@ -287,7 +342,8 @@ impl RunningDigests {
         });
     }
 
-    /// Takes or renews this replica's claim on the digest of `id` at time `now`.
+    /// Takes or renews this replica's claim on the digest of `id` at time `now`; a claim it
+    /// wrote less than [`CLAIM_RENEW_AFTER`] ago is still its own without a write.
     async fn claim(
         &self,
         pool: &Pool,
@@ -295,13 +351,35 @@ impl RunningDigests {
         prefix: &str,
         now: DateTime<Utc>,
     ) -> sqlx::Result<bool> {
+        if self.holds_fresh_claim(id, prefix, now) {
+            return Ok(true);
+        }
         let stale = chrono::Duration::from_std(CLAIM_STALE_AFTER).unwrap_or(chrono::Duration::MAX);
         let stale_before = now.checked_sub_signed(stale).unwrap_or(now);
         let mut tx = store::begin_write(pool).await?;
         let claimed =
             digest_claims::claim(&mut tx, id, prefix, &self.owner, now, stale_before).await?;
         tx.commit().await?;
+        let mut claims = self.claims();
+        if claimed {
+            claims.insert(id.clone(), (prefix.to_owned(), now));
+        } else {
+            claims.remove(id);
+        }
         Ok(claimed)
+    }
+
+    /// Whether this replica wrote its claim on `id` under `prefix` less than
+    /// [`CLAIM_RENEW_AFTER`] before `now` (and not in the future: a clock that went back).
+    fn holds_fresh_claim(&self, id: &BinaryId, prefix: &str, now: DateTime<Utc>) -> bool {
+        let renew = chrono::Duration::from_std(CLAIM_RENEW_AFTER).unwrap_or_default();
+        self.claims().get(id).is_some_and(|(claimed, at)| {
+            claimed == prefix && *at <= now && now.signed_duration_since(*at) < renew
+        })
+    }
+
+    fn claims(&self) -> std::sync::MutexGuard<'_, HashMap<BinaryId, (String, DateTime<Utc>)>> {
+        self.claims.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// [`Self::part_stored`], awaited; `clock` is the time claims are taken and renewed at.
@@ -315,6 +393,7 @@ impl RunningDigests {
         if !self.claim(pool, id, prefix, clock()).await? {
             // Another replica hashes this upload: what this one received is of no use.
             self.received().forget(id);
+            self.room.notify_waiters();
             return Ok(());
         }
         let mut running = self.entry(id, prefix, readable).lock_owned().await;
@@ -330,15 +409,19 @@ impl RunningDigests {
         .map(|part| (part.number, part.tag))
         .collect();
         running.follow(&recorded);
+        self.set_front(id, running.hashed.len() as u64 + 1);
         while running
-            .hash_next(blobs, &recorded, |number| self.received().take(id, number))
+            .hash_next(blobs, &recorded, |number| self.take_kept(id, number))
             .await
         {
+            self.set_front(id, running.hashed.len() as u64 + 1);
             // Renews the heartbeat; a replica that lost the claim (it stalled) stops.
             if !self.claim(pool, id, prefix, clock()).await? {
                 break;
             }
         }
+        // (Also when the digest started over: a read failed or a hashed part was replaced.)
+        self.set_front(id, running.hashed.len() as u64 + 1);
         self.received()
             .forget_hashed(id, running.hashed.len() as u64);
         Ok(())
@@ -366,7 +449,7 @@ impl RunningDigests {
         let running = self.lock(id).await?;
         let (mut hasher, mut size, done) = running.usable_for(prefix, tags)?;
         for (index, tag) in tags.iter().enumerate().skip(done) {
-            let part = self.received().take(id, index as u64 + 1)?;
+            let part = self.take_kept(id, index as u64 + 1)?;
             if part.tag != *tag {
                 return None;
             }
@@ -383,6 +466,8 @@ impl RunningDigests {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.remove(id);
         self.received().forget(id);
+        self.room.notify_waiters();
+        self.claims().remove(id);
     }
 }
 
@@ -503,8 +588,8 @@ mod tests {
     }
 
     /// What a replica keeps is bounded, and forgotten with its upload.
-    #[test]
-    fn kept_parts_stay_within_their_budget_and_go_with_their_upload() {
+    #[tokio::test]
+    async fn kept_parts_stay_within_their_budget_and_go_with_their_upload() {
         let digests = RunningDigests::default();
         let id = BinaryId::generate();
         let big = KeptPart {
@@ -512,12 +597,12 @@ mod tests {
             tag: "t".to_owned(),
             chunks: vec![bytes::Bytes::from(vec![0u8; MAX_RECEIVED_BYTES + 1])],
         };
-        digests.keep(&id, big);
+        digests.keep(&id, big).await;
         assert_eq!(digests.received().bytes, 0, "over the budget: not kept");
-        digests.keep(&id, kept(1, "t1", b"abcd"));
-        digests.keep(&id, kept(2, "t2", b"efgh"));
+        digests.keep(&id, kept(1, "t1", b"abcd")).await;
+        digests.keep(&id, kept(2, "t2", b"efgh")).await;
         assert_eq!(digests.received().bytes, 8);
-        digests.keep(&id, kept(2, "t2b", b"ij"));
+        digests.keep(&id, kept(2, "t2b", b"ij")).await;
         assert_eq!(
             digests.received().bytes,
             6,
@@ -526,6 +611,61 @@ mod tests {
         digests.remove(&id);
         assert_eq!(digests.received().bytes, 0);
         assert!(digests.received().parts.is_empty());
+    }
+
+    /// While this replica's digest of an upload is behind, a part over the budget waits for
+    /// it to free room instead of going unkept, the part the digest needs next is kept over
+    /// the budget (nothing waits on the parts after it), and a wait ends after [`KEEP_WAIT`].
+    #[tokio::test(start_paused = true)]
+    async fn a_part_over_the_budget_waits_for_the_digest_it_is_behind() {
+        let digests = Arc::new(RunningDigests::default());
+        let id = BinaryId::generate();
+        let full = KeptPart {
+            number: 2,
+            tag: "t2".to_owned(),
+            chunks: vec![bytes::Bytes::from(vec![0u8; MAX_RECEIVED_BYTES])],
+        };
+        digests.set_front(&id, 1);
+        digests.keep(&id, full).await;
+        assert_eq!(digests.received().bytes, MAX_RECEIVED_BYTES);
+
+        let waiting = tokio::spawn({
+            let (digests, id) = (digests.clone(), id.clone());
+            async move { digests.keep(&id, kept(3, "t3", b"cccc")).await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "part 3 waits for room");
+        digests.keep(&id, kept(1, "t1", b"aaaa")).await;
+        assert!(
+            digests.received().parts.contains_key(&(id.clone(), 1)),
+            "the part the digest needs next is kept over the budget"
+        );
+        // The digest hashes parts 1 and 2 from memory: room for part 3.
+        assert!(digests.take_kept(&id, 1).is_some());
+        digests.set_front(&id, 2);
+        assert!(digests.take_kept(&id, 2).is_some());
+        digests.set_front(&id, 3);
+        waiting.await.expect("part 3");
+        assert!(digests.received().parts.contains_key(&(id.clone(), 3)));
+
+        // Nothing frees room: a part waits KEEP_WAIT, then goes unkept.
+        let full = KeptPart {
+            number: 4,
+            tag: "t4".to_owned(),
+            chunks: vec![bytes::Bytes::from(vec![0u8; MAX_RECEIVED_BYTES - 4])],
+        };
+        digests.keep(&id, full).await;
+        let started = tokio::time::Instant::now();
+        digests.keep(&id, kept(5, "t5", b"eeee")).await;
+        assert_eq!(started.elapsed(), KEEP_WAIT);
+        assert!(!digests.received().parts.contains_key(&(id.clone(), 5)));
+
+        // An upload whose digest does not run here does not wait.
+        let other = BinaryId::generate();
+        let started = tokio::time::Instant::now();
+        digests.keep(&other, kept(2, "o2", b"oooo")).await;
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        assert!(!digests.received().parts.contains_key(&(other, 2)));
     }
 
     /// A part kept after the running digest already hashed its number (from the store) is
@@ -542,8 +682,8 @@ mod tests {
             .await
             .expect("advance");
         assert_eq!(hashed(&digests, &id).await, Some(1));
-        digests.keep(&id, kept(1, &hex(b"aaaa"), b"aaaa"));
-        digests.keep(&id, kept(3, "t3", b"cccc"));
+        digests.keep(&id, kept(1, &hex(b"aaaa"), b"aaaa")).await;
+        digests.keep(&id, kept(3, "t3", b"cccc")).await;
         assert_eq!(digests.received().bytes, 8);
         record(&pool, &blobs, &id, 2, b"bbbb").await;
         digests
@@ -569,7 +709,7 @@ mod tests {
         let blobs = Blobs::in_memory();
         let digests = RunningDigests::default();
         let tags = [hex(b"aaaa"), hex(b"bbbb"), hex(b"cccc")];
-        digests.keep(&id, kept(1, &tags[0], b"aaaa"));
+        digests.keep(&id, kept(1, &tags[0], b"aaaa")).await;
         // The store holds every part here, so a digest that read it would hash all three.
         for (n, bytes) in [(1, b"aaaa"), (2, b"bbbb"), (3, b"cccc")] {
             record(&pool, &blobs, &id, n, bytes).await;
@@ -580,21 +720,21 @@ mod tests {
             .expect("advance");
         assert_eq!(hashed(&digests, &id).await, Some(1), "part 2 was not kept");
 
-        digests.keep(&id, kept(2, &tags[1], b"bbbb"));
+        digests.keep(&id, kept(2, &tags[1], b"bbbb")).await;
         assert_eq!(
             digests.whole(&id, "p", &tags).await,
             None,
             "part 3 is missing"
         );
-        digests.keep(&id, kept(2, &tags[1], b"bbbb"));
-        digests.keep(&id, kept(3, "another receipt", b"cccc"));
+        digests.keep(&id, kept(2, &tags[1], b"bbbb")).await;
+        digests.keep(&id, kept(3, "another receipt", b"cccc")).await;
         assert_eq!(
             digests.whole(&id, "p", &tags).await,
             None,
             "part 3's tag differs"
         );
-        digests.keep(&id, kept(2, &tags[1], b"bbbb"));
-        digests.keep(&id, kept(3, &tags[2], b"cccc"));
+        digests.keep(&id, kept(2, &tags[1], b"bbbb")).await;
+        digests.keep(&id, kept(3, &tags[2], b"cccc")).await;
         assert_eq!(
             digests.whole(&id, "p", &tags).await,
             Some((hex(b"aaaabbbbcccc"), 12))
@@ -704,10 +844,60 @@ mod tests {
             (hex(b"aaaabbbbcccc"), 12)
         );
         drop(running);
-        a.advance(&pool, &blobs, (&id, "p", true), store::now)
+        // A comes back after those ten minutes: its claim is gone, whatever it remembers.
+        a.advance(&pool, &blobs, (&id, "p", true), later)
             .await
             .expect("a");
         assert_eq!(hashed(&a, &id).await, Some(2), "A lost the claim to B");
+        pool.close().await;
+    }
+
+    async fn heartbeat(pool: &Pool, id: &BinaryId) -> (String, DateTime<Utc>) {
+        let mut conn = pool.acquire().await.expect("conn");
+        store::query("SELECT owner, heartbeat_at FROM binary_digest_claims WHERE binary_id = $1")
+            .bind(id.as_str())
+            .fetch_one(&mut conn)
+            .await
+            .expect("claim row")
+    }
+
+    /// The holder writes its claim again only once the renewal is due, not for every part, and
+    /// a replica that remembers a claim another took over (after it went stale) does not keep
+    /// hashing on that memory.
+    #[tokio::test]
+    async fn a_claim_is_written_again_only_when_its_renewal_is_due() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (pool, id) = database(dir.path()).await;
+        let (a, b) = (RunningDigests::default(), RunningDigests::default());
+        let t0 = store::now();
+        let at = |secs: i64| t0 + chrono::Duration::seconds(secs);
+        assert!(a.claim(&pool, &id, "p", t0).await.expect("claim"));
+        assert_eq!(heartbeat(&pool, &id).await, (a.owner.clone(), t0));
+        assert!(a.claim(&pool, &id, "p", at(5)).await.expect("renew"));
+        assert_eq!(
+            heartbeat(&pool, &id).await.1,
+            t0,
+            "renewed 5 s after: not written"
+        );
+        assert!(!b.claim(&pool, &id, "p", at(6)).await.expect("b"));
+        assert!(a.claim(&pool, &id, "p", at(20)).await.expect("renew"));
+        assert_eq!(
+            heartbeat(&pool, &id).await.1,
+            at(20),
+            "due after 15 s: written"
+        );
+        assert!(
+            a.claim(&pool, &id, "q", at(21))
+                .await
+                .expect("other prefix"),
+            "an upload started over is claimed in the database"
+        );
+        assert_eq!(heartbeat(&pool, &id).await.1, at(21));
+
+        // A stalls; after its heartbeat went stale B takes the claim, and A, back, learns it.
+        assert!(b.claim(&pool, &id, "q", at(200)).await.expect("b takes"));
+        assert!(!a.claim(&pool, &id, "q", at(201)).await.expect("a back"));
+        assert_eq!(heartbeat(&pool, &id).await, (b.owner.clone(), at(200)));
         pool.close().await;
     }
 }

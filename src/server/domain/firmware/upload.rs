@@ -89,7 +89,7 @@ pub async fn put_part<E: Display>(
                 tag: tag.clone(),
                 chunks,
             };
-            firmware.running.keep(&b.id, part);
+            firmware.running.keep(&b.id, part).await;
             None
         }
         BlobLayout::Multipart => {
@@ -115,7 +115,7 @@ pub async fn put_part<E: Display>(
                 tag: tag.clone(),
                 chunks: kept,
             };
-            firmware.running.keep(&b.id, part);
+            firmware.running.keep(&b.id, part).await;
             Some(etag)
         }
     };
