@@ -316,6 +316,16 @@ impl RunningDigests {
         part
     }
 
+    /// Notes which part `running`, the digest of `id`, needs next, if it can read parts back
+    /// from the store: such a digest always moves on, so parts may wait for it. One that cannot
+    /// (a multipart upload before it is assembled) stops at a part another replica received,
+    /// and would keep parts waiting for nothing.
+    fn note_front(&self, id: &BinaryId, running: &Running) {
+        if running.readable {
+            self.set_front(id, running.hashed.len() as u64 + 1);
+        }
+    }
+
     /// Notes that the digest of `id` needs part `front` next (waking parts waiting for room).
     fn set_front(&self, id: &BinaryId, front: u64) {
         self.received().fronts.insert(id.clone(), front);
@@ -409,19 +419,19 @@ impl RunningDigests {
         .map(|part| (part.number, part.tag))
         .collect();
         running.follow(&recorded);
-        self.set_front(id, running.hashed.len() as u64 + 1);
+        self.note_front(id, &running);
         while running
             .hash_next(blobs, &recorded, |number| self.take_kept(id, number))
             .await
         {
-            self.set_front(id, running.hashed.len() as u64 + 1);
+            self.note_front(id, &running);
             // Renews the heartbeat; a replica that lost the claim (it stalled) stops.
             if !self.claim(pool, id, prefix, clock()).await? {
                 break;
             }
         }
         // (Also when the digest started over: a read failed or a hashed part was replaced.)
-        self.set_front(id, running.hashed.len() as u64 + 1);
+        self.note_front(id, &running);
         self.received()
             .forget_hashed(id, running.hashed.len() as u64);
         Ok(())
@@ -659,6 +669,16 @@ mod tests {
         digests.keep(&id, kept(5, "t5", b"eeee")).await;
         assert_eq!(started.elapsed(), KEEP_WAIT);
         assert!(!digests.received().parts.contains_key(&(id.clone(), 5)));
+
+        // A digest that cannot read parts back (a multipart upload) is waited for by nothing.
+        let multipart = BinaryId::generate();
+        digests.note_front(&multipart, &Running::new("m", false));
+        let started = tokio::time::Instant::now();
+        digests.keep(&multipart, kept(2, "m2", b"mmmm")).await;
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        assert!(!digests.received().parts.contains_key(&(multipart, 2)));
+        digests.note_front(&id, &Running::new("p", true));
+        assert_eq!(digests.received().fronts.get(&id), Some(&1));
 
         // An upload whose digest does not run here does not wait.
         let other = BinaryId::generate();
