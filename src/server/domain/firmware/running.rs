@@ -308,8 +308,8 @@ impl RunningDigests {
         }
     }
 
-    /// Takes the kept part `number` of `id` for hashing, and notes that the digest of `id`
-    /// needs the part after it next.
+    /// Takes the kept part `number` of `id` for hashing, waking the parts that wait for the
+    /// room it frees.
     fn take_kept(&self, id: &BinaryId, number: u64) -> Option<KeptPart> {
         let part = self.received().take(id, number);
         self.room.notify_waiters();
