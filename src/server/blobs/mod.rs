@@ -1,10 +1,11 @@
 //! Firmware blob storage behind the `object_store` interface: a local directory
-//! (`<data-dir>/blobs`, `local.rs`) or an S3-compatible bucket (`s3.rs`), the one interface
-//! the domain sees. Two layouts of a binary's content: separate part objects read in order
+//! (`<data-dir>/blobs`, `local.rs`; its files written past the page cache by `direct.rs`) or
+//! an S3-compatible bucket (`s3.rs`), the one interface the domain sees. Two layouts of a binary's content: separate part objects read in order
 //! (every store), or one object assembled by the store's multipart API from parts uploaded
 //! straight into it (S3, `multipart.rs`). Only an object of the second layout can be handed to
 //! a device as a presigned URL (`presign.rs`): the first needs the service to join its parts.
 
+mod direct;
 mod local;
 mod multipart;
 mod presign;
@@ -27,7 +28,8 @@ pub use presign::Presigner;
 
 /// Directory under the data dir that holds the local object store.
 pub const BLOBS_DIR: &str = "blobs";
-/// Bytes buffered before a streamed write hands a chunk to a local store.
+/// Bytes buffered before a streamed write hands a chunk to a store in this process's memory.
+/// (A local directory's files are written by `direct.rs`, in chunks of its own.)
 const LOCAL_WRITE_CHUNK: usize = 1024 * 1024;
 /// Chunk writes of one streamed object in flight at once (memory: about this many chunks).
 const WRITES_IN_FLIGHT: usize = 2;
@@ -90,18 +92,14 @@ impl Blobs {
     /// [`BlobWriter::finish`], and memory stays at a few chunks whatever the object's size.
     pub async fn writer(&self, key: &str) -> Result<BlobWriter, BlobError> {
         let location = ObjectPath::from(key);
+        if let Some(local) = &self.local {
+            let path = local.store.path_to_filesystem(&location)?;
+            let file = direct::FileWriter::create(path, local.root.clone()).await?;
+            return Ok(BlobWriter(Writer::File(file)));
+        }
         let upload = self.store.put_multipart(&location).await?;
-        let file = match &self.local {
-            Some(local) => Some((
-                local.store.path_to_filesystem(&location)?,
-                local.root.clone(),
-            )),
-            None => None,
-        };
-        Ok(BlobWriter {
-            inner: WriteMultipart::new_with_chunk_size(upload, self.write_chunk),
-            file,
-        })
+        let upload = WriteMultipart::new_with_chunk_size(upload, self.write_chunk);
+        Ok(BlobWriter(Writer::Store(upload)))
     }
 
     /// The object under `key` as a stream of chunks; memory stays at a couple of chunks.
@@ -198,32 +196,42 @@ impl Blobs {
 }
 
 /// An object being written; dropping it without [`BlobWriter::finish`] leaves nothing behind.
-pub struct BlobWriter {
-    inner: WriteMultipart,
-    /// The finished object's file and the store's root, for a local store.
-    file: Option<(PathBuf, PathBuf)>,
+pub struct BlobWriter(Writer);
+
+enum Writer {
+    /// A local store's file, written directly (`direct.rs`).
+    File(direct::FileWriter),
+    /// Any other store, through its multipart interface.
+    Store(WriteMultipart),
 }
 
 impl BlobWriter {
     /// Appends `bytes`, waiting while earlier chunks are still being written.
     pub async fn write(&mut self, bytes: Bytes) -> Result<(), BlobError> {
-        self.inner.wait_for_capacity(WRITES_IN_FLIGHT).await?;
-        self.inner.put(bytes);
-        Ok(())
+        match &mut self.0 {
+            Writer::File(file) => file.write(&bytes).await,
+            Writer::Store(upload) => {
+                upload.wait_for_capacity(WRITES_IN_FLIGHT).await?;
+                upload.put(bytes);
+                Ok(())
+            }
+        }
     }
 
     /// Makes the object visible under its key, replacing what was there.
     pub async fn finish(self) -> Result<(), BlobError> {
-        self.inner.finish().await?;
-        if let Some((file, root)) = &self.file {
-            local::make_private(root, file)?;
+        match self.0 {
+            Writer::File(file) => file.finish().await,
+            Writer::Store(upload) => upload.finish().await.map(|_| ()),
         }
-        Ok(())
     }
 
     /// Discards what was written.
     pub async fn abort(self) {
-        if let Err(err) = self.inner.abort().await {
+        let Writer::Store(upload) = self.0 else {
+            return; // The file's writer removes its file when dropped.
+        };
+        if let Err(err) = upload.abort().await {
             tracing::warn!(error = %err, "could not discard a partly written blob");
         }
     }
