@@ -181,7 +181,7 @@ fn open_temp(path: &Path) -> Result<(PathBuf, Target), BlobError> {
         let temp = PathBuf::from(temp);
         let opened = match open_new(&temp, true) {
             Err(err) if is_invalid_argument(&err) => open_new(&temp, false).map(|f| (f, false)),
-            opened => opened.map(|f| (f, true)),
+            opened => opened.map(|f| (f, direct_flag() != 0)),
         };
         match opened {
             Ok((file, direct)) => {

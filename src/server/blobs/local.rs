@@ -94,6 +94,7 @@ fn local_error(path: &Path, err: &std::io::Error) -> BlobError {
 }
 
 /// Makes a finished object's file and the directories above it (below `root`) owner-only.
+#[cfg(unix)]
 pub(super) fn make_private(root: &Path, file: &Path) -> Result<(), BlobError> {
     // The store creates files and directories as the umask says; a few chmods after the
     // rename are cheap next to writing the part.

@@ -5,6 +5,7 @@
 //! straight into it (S3, `multipart.rs`). Only an object of the second layout can be handed to
 //! a device as a presigned URL (`presign.rs`): the first needs the service to join its parts.
 
+#[cfg(unix)]
 mod direct;
 mod local;
 mod multipart;
@@ -92,6 +93,7 @@ impl Blobs {
     /// [`BlobWriter::finish`], and memory stays at a few chunks whatever the object's size.
     pub async fn writer(&self, key: &str) -> Result<BlobWriter, BlobError> {
         let location = ObjectPath::from(key);
+        #[cfg(unix)]
         if let Some(local) = &self.local {
             let path = local.store.path_to_filesystem(&location)?;
             let file = direct::FileWriter::create(path, local.root.clone()).await?;
@@ -200,8 +202,9 @@ pub struct BlobWriter(Writer);
 
 enum Writer {
     /// A local store's file, written directly (`direct.rs`).
+    #[cfg(unix)]
     File(direct::FileWriter),
-    /// Any other store, through its multipart interface.
+    /// Any other store (and a local one off Unix), through its multipart interface.
     Store(WriteMultipart),
 }
 
@@ -209,6 +212,7 @@ impl BlobWriter {
     /// Appends `bytes`, waiting while earlier chunks are still being written.
     pub async fn write(&mut self, bytes: Bytes) -> Result<(), BlobError> {
         match &mut self.0 {
+            #[cfg(unix)]
             Writer::File(file) => file.write(&bytes).await,
             Writer::Store(upload) => {
                 upload.wait_for_capacity(WRITES_IN_FLIGHT).await?;
@@ -221,6 +225,7 @@ impl BlobWriter {
     /// Makes the object visible under its key, replacing what was there.
     pub async fn finish(self) -> Result<(), BlobError> {
         match self.0 {
+            #[cfg(unix)]
             Writer::File(file) => file.finish().await,
             Writer::Store(upload) => upload.finish().await.map(|_| ()),
         }
@@ -228,6 +233,7 @@ impl BlobWriter {
 
     /// Discards what was written.
     pub async fn abort(self) {
+        #[cfg_attr(not(unix), allow(irrefutable_let_patterns))]
         let Writer::Store(upload) = self.0 else {
             return; // The file's writer removes its file when dropped.
         };
