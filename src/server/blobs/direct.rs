@@ -22,12 +22,13 @@ use super::BlobError;
 /// Alignment of a direct write's buffer, length and file offset: the largest logical block
 /// size in common use (512-byte devices accept it too).
 const ALIGN: usize = 4096;
-/// Bytes per write; two such buffers per object being written (one filling, one in flight).
-const CHUNK: usize = 2 * 1024 * 1024;
+/// Bytes per write; two such buffers per object being written (one filling, one in flight),
+/// as much memory per write as the store's own writer held.
+const CHUNK: usize = 1024 * 1024;
 
-/// Spare chunks kept between writes: enough for four parts in flight, reused rather than
+/// Spare chunks kept between writes: enough for eight parts in flight, reused rather than
 /// allocated for every part (fresh memory is what made the page cache slow to fill).
-const MAX_SPARE: usize = 8;
+const MAX_SPARE: usize = 16;
 static SPARE: Mutex<Vec<Chunk>> = Mutex::new(Vec::new());
 
 /// Distinguishes the temporary files of writes in progress: `<file>#<n>`, the form the
