@@ -6,7 +6,7 @@
 //! byte is copied into freshly allocated cache pages and written back later by the kernel's
 //! flusher threads, which compete for the same cores; on a VM whose host reclaims free guest
 //! memory, filling new cache pages cost 0.4 to 4 s per GiB on the same machine. Direct writes
-//! reuse two aligned buffers per object and cost the same every time. A file system that
+//! reuse a few aligned buffers and cost the same every time. A file system that
 //! refuses direct I/O (at open, or for a write's alignment) gets ordinary writes instead.
 
 use std::fs::File;
