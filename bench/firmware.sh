@@ -4,6 +4,9 @@
 # measures in the same run, with the file in the page cache:
 #   - `openssl dgst -sha256 FILE`                        (baseline: hashing the file once, SHA-NI)
 #   - `curl -T FILE` to a local HTTP sink that discards   (baseline: sending the file once)
+#   - `dd` of FILE to a new file, through the page cache and with `oflag=direct`
+#                                                          (baselines: writing it once; the service
+#                                                           writes parts direct, see blobs/direct.rs)
 #   - `fleet firmware push FILE --parallel 4`             (upload + hash beside it + verified complete)
 #   - the same push again (nothing to upload)             (hashes the file once)
 # and the client's peak RSS (/usr/bin/time -v) and the server's (VmHWM of the process, which was
@@ -106,6 +109,10 @@ push() {
 
 measure openssl dgst -sha256 "$file"; openssl_s=$SECS; openssl_rss=$RSS_KB
 measure curl -sS -f -T "$file" -H "Expect:" "http://127.0.0.1:$sink_port/upload"; curl_s=$SECS; curl_rss=$RSS_KB
+# Writing the file once, each way, beside the service's data (removed again after).
+measure dd if="$file" of="$work/copy.img" bs=8M; dd_s=$SECS; rm -f "$work/copy.img"
+settle
+measure dd if="$file" of="$work/copy.img" bs=8M oflag=direct; dd_direct_s=$SECS; rm -f "$work/copy.img"
 push new 1.0; push_s=$SECS; push_rss=$RSS_KB
 server_rss=$(awk '/VmHWM/ {print $2}' "/proc/$new_pid/status")
 push new 1.0; repush_s=$SECS; repush_rss=$RSS_KB
@@ -127,6 +134,8 @@ printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..48})" "----------:" "---------
 row() { printf '| %-46s | %8.2f | %8s | %14s |\n' "$1" "$2" "$(mbps "$2")" "$3"; }
 row "openssl dgst -sha256 (baseline)" "$openssl_s" "$((openssl_rss / 1024))"
 row "curl -T to a discarding sink (baseline)" "$curl_s" "$((curl_rss / 1024))"
+row "dd to a new file, page cache (baseline)" "$dd_s" "–"
+row "dd to a new file, oflag=direct (baseline)" "$dd_direct_s" "–"
 row "fleet firmware push --parallel 4 (client)" "$push_s" "$((push_rss / 1024))"
 printf '| %-46s | %8s | %8s | %14s |\n' "fleet server during the push" "" "" "$((server_rss / 1024))"
 row "fleet firmware push again (nothing to send)" "$repush_s" "$((repush_rss / 1024))"
