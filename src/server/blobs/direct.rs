@@ -246,8 +246,11 @@ struct Chunk {
 impl Chunk {
     fn new() -> Self {
         let mut bytes: Vec<u8> = Vec::with_capacity(CHUNK + ALIGN);
-        let start = bytes.as_ptr().align_offset(ALIGN);
-        bytes.resize(start, 0);
+        // `align_offset` may answer "cannot" (`usize::MAX`); then the data starts unaligned,
+        // and its first direct write falls back to an ordinary one.
+        let start = Some(bytes.as_ptr().align_offset(ALIGN)).filter(|&n| n < ALIGN);
+        bytes.resize(start.unwrap_or(0), 0);
+        let start = bytes.len();
         Chunk { bytes, start }
     }
 
