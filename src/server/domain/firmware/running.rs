@@ -257,9 +257,7 @@ impl RunningDigests {
                 .map(|(id, _)| id.clone());
             if let Some(oldest) = oldest {
                 entries.remove(&oldest);
-                self.received().forget(&oldest);
-                self.room.notify_waiters();
-                self.claims().remove(&oldest);
+                self.forget_upload(&oldest);
             }
         }
         let (touched, running) = entries.entry(id.clone()).or_insert_with(|| {
@@ -311,9 +309,15 @@ impl RunningDigests {
     /// Takes the kept part `number` of `id` for hashing, waking the parts that wait for the
     /// room it frees.
     fn take_kept(&self, id: &BinaryId, number: u64) -> Option<KeptPart> {
-        let part = self.received().take(id, number);
+        self.release(|received| received.take(id, number))
+    }
+
+    /// Changes what this replica keeps, then wakes the parts waiting for room: every change
+    /// that frees kept bytes or moves a digest's next part goes through here.
+    fn release<T>(&self, change: impl FnOnce(&mut Received) -> T) -> T {
+        let changed = change(&mut self.received());
         self.room.notify_waiters();
-        part
+        changed
     }
 
     /// Notes which part `running`, the digest of `id`, needs next, if it can read parts back
@@ -328,8 +332,7 @@ impl RunningDigests {
 
     /// Notes that the digest of `id` needs part `front` next (waking parts waiting for room).
     fn set_front(&self, id: &BinaryId, front: u64) {
-        self.received().fronts.insert(id.clone(), front);
-        self.room.notify_waiters();
+        self.release(|received| received.fronts.insert(id.clone(), front));
     }
 
     /// Notes that a part of the upload under `prefix` was recorded: in the background, this
@@ -402,8 +405,7 @@ impl RunningDigests {
     ) -> sqlx::Result<()> {
         if !self.claim(pool, id, prefix, clock()).await? {
             // Another replica hashes this upload: what this one received is of no use.
-            self.received().forget(id);
-            self.room.notify_waiters();
+            self.release(|received| received.forget(id));
             return Ok(());
         }
         let mut running = self.entry(id, prefix, readable).lock_owned().await;
@@ -432,8 +434,8 @@ impl RunningDigests {
         }
         // (Also when the digest started over: a read failed or a hashed part was replaced.)
         self.note_front(id, &running);
-        self.received()
-            .forget_hashed(id, running.hashed.len() as u64);
+        let hashed = running.hashed.len() as u64;
+        self.release(|received| received.forget_hashed(id, hashed));
         Ok(())
     }
 
@@ -475,8 +477,12 @@ impl RunningDigests {
     pub fn remove(&self, id: &BinaryId) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.remove(id);
-        self.received().forget(id);
-        self.room.notify_waiters();
+        self.forget_upload(id);
+    }
+
+    /// Drops what this replica kept and claimed for the upload `id`.
+    fn forget_upload(&self, id: &BinaryId) {
+        self.release(|received| received.forget(id));
         self.claims().remove(id);
     }
 }
