@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
 
 use super::BlobError;
+use super::local::{blocking, generic, make_private};
 
 /// Alignment of a direct write's buffer, length and file offset: the largest logical block
 /// size in common use (512-byte devices accept it too).
@@ -106,7 +107,7 @@ impl FileWriter {
             }
             last.give_back();
             std::fs::rename(&temp, &path).map_err(|err| file_error(&path, err))?;
-            super::local::make_private(&root, &path)
+            make_private(&root, &path)
         })
         .await?;
         self.finished = true;
@@ -299,21 +300,6 @@ impl Chunk {
     fn emptied(mut self) -> Self {
         self.bytes.truncate(self.start);
         self
-    }
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, BlobError> + Send + 'static,
-) -> Result<T, BlobError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|err| generic(err.into()))?
-}
-
-fn generic(source: Box<dyn std::error::Error + Send + Sync>) -> BlobError {
-    BlobError::Generic {
-        store: "local",
-        source,
     }
 }
 

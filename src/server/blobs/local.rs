@@ -26,7 +26,7 @@ pub(super) struct Local {
 
 /// Deletes the files of unfinished writes directly in `dir`; how many.
 pub(super) async fn delete_unfinished_in(dir: PathBuf) -> Result<usize, BlobError> {
-    tokio::task::spawn_blocking(move || {
+    blocking(move || {
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
@@ -46,10 +46,6 @@ pub(super) async fn delete_unfinished_in(dir: PathBuf) -> Result<usize, BlobErro
         Ok(removed)
     })
     .await
-    .map_err(|err| BlobError::Generic {
-        store: "local",
-        source: err.into(),
-    })?
 }
 
 /// A local store's file of a write in progress (or left by a crash): `<name>#<digits>`.
@@ -67,7 +63,7 @@ fn is_unfinished_write(path: &Path) -> bool {
 /// Removes `dir` with everything in it, then its parent if that is left empty (a binary's
 /// directory once its last upload prefix is gone).
 pub(super) async fn remove_tree(dir: PathBuf) -> Result<(), BlobError> {
-    tokio::task::spawn_blocking(move || {
+    blocking(move || {
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => {}
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
@@ -80,27 +76,37 @@ pub(super) async fn remove_tree(dir: PathBuf) -> Result<(), BlobError> {
         Ok(())
     })
     .await
-    .map_err(|err| BlobError::Generic {
+}
+
+/// Runs `work` on a blocking thread (file system calls), its failure to run a store error.
+pub(super) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, BlobError> + Send + 'static,
+) -> Result<T, BlobError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| generic(err.into()))?
+}
+
+/// An error of the local store.
+pub(super) fn generic(source: Box<dyn std::error::Error + Send + Sync>) -> BlobError {
+    BlobError::Generic {
         store: "local",
-        source: err.into(),
-    })?
+        source,
+    }
 }
 
 fn local_error(path: &Path, err: &std::io::Error) -> BlobError {
-    BlobError::Generic {
-        store: "local",
-        source: format!("could not clean up `{}`: {err}", path.display()).into(),
-    }
+    generic(format!("could not clean up `{}`: {err}", path.display()).into())
 }
 
 /// Makes a finished object's file and the directories above it (below `root`) owner-only.
 #[cfg(unix)]
 pub(super) fn make_private(root: &Path, file: &Path) -> Result<(), BlobError> {
-    // The store creates files and directories as the umask says; a few chmods after the
-    // rename are cheap next to writing the part.
-    crate::server::private::restrict_below(root, file).map_err(|err| BlobError::Generic {
-        store: "local",
-        source: format!("could not make `{}` private: {err}", file.display()).into(),
+    // New files and directories are created owner-only, but directories made before (by an
+    // older version, or by hand) keep their mode; a few chmods after the rename are cheap
+    // next to writing the part.
+    crate::server::private::restrict_below(root, file).map_err(|err| {
+        generic(format!("could not make `{}` private: {err}", file.display()).into())
     })
 }
 
@@ -116,10 +122,7 @@ pub(super) fn read_file(mut file: std::fs::File, path: PathBuf) -> ByteStream {
             let mut buf = Vec::with_capacity(READ_CHUNK);
             let read = (&mut file).take(READ_CHUNK as u64).read_to_end(&mut buf);
             if let Err(err) = read {
-                let err = BlobError::Generic {
-                    store: "local",
-                    source: format!("could not read `{}`: {err}", path.display()).into(),
-                };
+                let err = generic(format!("could not read `{}`: {err}", path.display()).into());
                 let _ = tx.blocking_send(Err(err));
                 return;
             }

@@ -1,8 +1,9 @@
 //! Firmware blob storage behind the `object_store` interface: a local directory
 //! (`<data-dir>/blobs`, `local.rs`; its files written past the page cache by `direct.rs`) or
-//! an S3-compatible bucket (`s3.rs`), the one interface the domain sees. Two layouts of a binary's content: separate part objects read in order
-//! (every store), or one object assembled by the store's multipart API from parts uploaded
-//! straight into it (S3, `multipart.rs`). Only an object of the second layout can be handed to
+//! an S3-compatible bucket (`s3.rs`), the one interface the domain sees. Two layouts of a
+//! binary's content: separate part objects read in order (every store), or one object
+//! assembled by the store's multipart API from parts uploaded straight into it (S3,
+//! `multipart.rs`). Only an object of the second layout can be handed to
 //! a device as a presigned URL (`presign.rs`): the first needs the service to join its parts.
 
 #[cfg(unix)]
