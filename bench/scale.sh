@@ -6,14 +6,17 @@
 #      `device move` of all N devices, on both deployments; baselines: the same list dumped as
 #      JSON by `sqlite3` and by `psql` (json_agg over the same rows);
 #   2. `fleet firmware push` of a SIZE_MIB file (default 1024) on both deployments; baselines:
-#      `openssl dgst -sha256` of the file, and `curl --aws-sigv4 -T` of it into moto (the S3
-#      server's own upload limit);
+#      `openssl dgst -sha256` of the file, and the S3 server's own upload limits: `curl
+#      --aws-sigv4 -T` of the file in one PUT, and boto3's multipart upload of it in 8 MiB
+#      parts, four at a time (the shape of the push's own upload);
 #   3. one replica against two behind haproxy (`wrk`, `GET /v1/devices?limit=100`, 8
 #      connections, 15 s each), on PostgreSQL; one replica both directly and behind the same
 #      haproxy (the proxy's own cost on this machine), twice each, alternating.
 # Usage: bench/scale.sh [N] [SIZE_MIB]   (defaults 100000 and 1024); FIRMWARE_ONLY=1 runs part 2
-# alone (the push and its baselines, on both deployments). Needs the same as .ci/run
-# (PostgreSQL, python3 venv for moto, haproxy) plus sqlite3, wrk, openssl, curl, GNU time.
+# alone (the push and its baselines, on both deployments). S3_ENDPOINT=http://HOST:PORT uses
+# an S3 server you started (access key and secret `bench`, path-style) instead of moto, and
+# S3_NAME names it in the table. Needs the same as .ci/run (PostgreSQL, python3 venv for moto,
+# whose boto3 the multipart baseline uses; haproxy) plus sqlite3, wrk, openssl, curl, GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,9 +39,10 @@ fi
 work=$(mktemp -d)
 pids=()
 s3_endpoint=""
+s3_name=${S3_NAME:-moto}
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  [ -n "$s3_endpoint" ] && bash .ci/s3 stop "$s3_endpoint" || true
+  [ -z "${S3_ENDPOINT:-}" ] && [ -n "$s3_endpoint" ] && bash .ci/s3 stop "$s3_endpoint" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -51,9 +55,22 @@ ratio() { awk "BEGIN{ printf \"%.2fx\", $1 / ($2 > 0 ? $2 : 0.001) }"; }
 rate() { awk "BEGIN{ printf \"%.0f\", $1 / ($2 > 0 ? $2 : 0.001) }"; }
 
 pg_url=$(bash .ci/postgres "${PG_DB:-fleet_bench}")  # PG_DB: a database of your own
-s3_endpoint=$(bash .ci/s3 start)
+# moto's venv has boto3, for the multipart baseline; `.ci/s3 start` installs it when missing.
+moto_python=${FLEET_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fleet-ci}/moto-venv/bin/python
+if [ -n "${S3_ENDPOINT:-}" ]; then
+  s3_endpoint=$S3_ENDPOINT
+  [ -x "$moto_python" ] || bash .ci/s3 stop "$(bash .ci/s3 start)"
+else
+  s3_endpoint=$(bash .ci/s3 start)
+fi
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
-curl -fsS -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user bench:bench "$s3_endpoint/fleet-bench" >/dev/null
+# The payload hash header: some servers (s3s) refuse a signed request without one.
+s3_curl() {
+  curl -fsS -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --aws-sigv4 "aws:amz:us-east-1:s3" \
+    --user bench:bench "$@"
+}
+s3_curl -X PUT "$s3_endpoint/fleet-bench" >/dev/null || \
+  echo "(could not create bucket fleet-bench at $s3_endpoint; going on in case it exists)" >&2
 
 python3 - "$N" >"$work/import.csv" <<'PY'
 import sys
@@ -113,7 +130,7 @@ sqlite3 -json "$work/sqlite/fleet.db" "SELECT * FROM devices" >"$work/sqlite-dum
 t1=$(now_s); sqlite_dump=$(secs "$t0" "$t1")
 }
 
-echo "== PostgreSQL + S3 (moto)" >&2
+echo "== PostgreSQL + S3 ($s3_name)" >&2
 export FLEET_CONFIG_DIR=$work/config-pg
 start_server pg --data-dir "$work/pg" --database-url "$pg_url" \
   --blob-store s3://fleet-bench/one --s3-endpoint "$s3_endpoint" --s3-path-style
@@ -130,9 +147,22 @@ t1=$(now_s); pg_dump=$(secs "$t0" "$t1")
 echo "== storage limits" >&2
 t0=$(now_s); openssl dgst -sha256 "$work/fw.img" >/dev/null; t1=$(now_s); openssl_s=$(secs "$t0" "$t1")
 t0=$(now_s)
-curl -fsS -T "$work/fw.img" --aws-sigv4 "aws:amz:us-east-1:s3" --user bench:bench \
-  "$s3_endpoint/fleet-bench/curl-upload.img" >/dev/null
+s3_curl -T "$work/fw.img" "$s3_endpoint/fleet-bench/curl-upload.img" >/dev/null
 t1=$(now_s); curl_s3=$(secs "$t0" "$t1")
+t0=$(now_s)
+"$moto_python" - "$s3_endpoint" "$work/fw.img" <<'PY'
+import sys
+import boto3
+from boto3.s3.transfer import TransferConfig
+endpoint, path = sys.argv[1], sys.argv[2]
+s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="bench",
+                  aws_secret_access_key="bench", region_name="us-east-1")
+part = 8 * 1024 * 1024
+s3.upload_file(path, "fleet-bench", "boto3-upload.img",
+               Config=TransferConfig(multipart_threshold=part, multipart_chunksize=part,
+                                     max_concurrency=4))
+PY
+t1=$(now_s); boto3_s3=$(secs "$t0" "$t1")
 
 one_rps=(– – –); one_lb_rps=(– – –); two_rps=(– – –)
 if [ -z "${FIRMWARE_ONLY:-}" ]; then
@@ -180,7 +210,7 @@ fi
 r() { cat "$work/$1"; }
 size_mb=$SIZE_MIB
 echo
-echo "## scale-out: PostgreSQL + S3 (moto) beside SQLite + local blobs, $N devices, $SIZE_MIB MiB firmware"
+echo "## scale-out: PostgreSQL + S3 ($s3_name) beside SQLite + local blobs, $N devices, $SIZE_MIB MiB firmware"
 echo
 echo "| operation | SQLite + local s | PostgreSQL + S3 s | PG / SQLite | PG rate | target on PG |"
 echo "|---|---|---|---|---|---|"
@@ -195,7 +225,8 @@ echo "|---|---|"
 echo "| \`sqlite3 -json\` dump of the devices | $sqlite_dump |"
 echo "| \`psql\` \`json_agg\` dump of the devices | $pg_dump |"
 echo "| \`openssl dgst -sha256\` of the firmware file | $openssl_s |"
-echo "| \`curl --aws-sigv4 -T\` of the firmware file into moto | $curl_s3 |"
+echo "| \`curl --aws-sigv4 -T\` of the firmware file into $s3_name (one PUT) | $curl_s3 |"
+echo "| boto3 multipart upload of the firmware file into $s3_name (8 MiB parts, 4 at a time) | $boto3_s3 |"
 echo
 echo "Client peak RSS of the push: SQLite $(( $(r sqlite.push.rss) / 1024 )) MB, PostgreSQL + S3 $(( $(r pg.push.rss) / 1024 )) MB."
 [ -n "${FIRMWARE_ONLY:-}" ] && exit 0
