@@ -14,6 +14,9 @@
 # (one event per operation, one index row per device) and answers with every changed device's
 # ID, which the CLI prints (`-o id`). With BULK_PROFILE=1 the service logs every statement's
 # time (sqlx), and the slowest statements of each operation are printed after the table.
+# BULK_CHECKED_IN=1 seeds every device as one that has checked in (a status row and a running
+# version, as a live fleet has them); a move or cohort change then also moves those rows and
+# their summaries. Without it the devices have never checked in, the cheapest case.
 # Usage: bench/bulk.sh [N]   (default 100000). Needs sqlite3, curl, python3 (and psql).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -166,6 +169,15 @@ SELECT printf('dev_00000000000000000000%012x', n), p.org_id, p.id, NULL, printf(
 FROM seq, products p WHERE p.name = 'bench-a';
 COMMIT;
 SQL
+[ "${BULK_CHECKED_IN:-0}" = 1 ] && sqlite3 "$db" >/dev/null <<SQL
+PRAGMA busy_timeout = 10000;
+BEGIN;
+INSERT INTO device_status (device_id, last_seen_at, check_ins, product_id, cohort_id)
+SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ'), 1, product_id, COALESCE(cohort_id, '') FROM devices;
+INSERT INTO device_running (device_id, artifact, version, product_id, cohort_id)
+SELECT id, 'app', '1.0.0', product_id, COALESCE(cohort_id, '') FROM devices;
+COMMIT;
+SQL
 prod_a=$(sqlite3 "$db" "SELECT id FROM products WHERE name = 'bench-a'")
 prod_b=$(sqlite3 "$db" "SELECT id FROM products WHERE name = 'bench-b'")
 cohort=$(sqlite3 "$db" "SELECT id FROM cohorts WHERE name = 'rollout'")
@@ -204,6 +216,14 @@ SELECT 'dev_00000000000000000000' || lpad(to_hex(n), 12, '0'), p.org_id, p.id, N
        'armv7-unknown-linux-gnueabihf', FALSE, now(), now(), 1
 FROM generate_series(1, $N) n, products p WHERE p.name = 'bench-a';
 VACUUM ANALYZE devices;
+SQL
+[ "${BULK_CHECKED_IN:-0}" = 1 ] && psql -q "$pg_url" -v ON_ERROR_STOP=1 <<SQL
+INSERT INTO device_status (device_id, last_seen_at, check_ins, product_id, cohort_id)
+SELECT id, now(), 1, product_id, COALESCE(cohort_id, '') FROM devices;
+INSERT INTO device_running (device_id, artifact, version, product_id, cohort_id)
+SELECT id, 'app', '1.0.0', product_id, COALESCE(cohort_id, '') FROM devices;
+VACUUM ANALYZE device_status;
+VACUUM ANALYZE device_running;
 SQL
 pg_prod_a=$(psql "$pg_url" -Atc "SELECT id FROM products WHERE name = 'bench-a'")
 pg_prod_b=$(psql "$pg_url" -Atc "SELECT id FROM products WHERE name = 'bench-b'")
