@@ -102,6 +102,50 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::redact;
+    use crate::server::store::{Backend, query, test_pools};
+
+    /// No statement trigger compares its old and new rows by joining the two transition tables:
+    /// PostgreSQL plans such a join as a nested loop (the tables have no statistics), so a bulk
+    /// UPDATE of n rows costs n² comparisons (migrations 0018 and 0022, bench/RESULTS.md).
+    /// Set differences (EXCEPT) and signed sums compare them without a plan choice.
+    #[tokio::test]
+    async fn no_trigger_joins_its_old_rows_to_its_new_rows() {
+        for (_guard, pool) in test_pools::all().await {
+            let mut conn = pool.acquire().await.expect("acquire");
+            if conn.backend() != Backend::Postgres {
+                continue;
+            }
+            let triggers: Vec<(String, String, String, String)> = query(
+                "SELECT t.tgname::text, t.tgoldtable::text, t.tgnewtable::text, p.prosrc \
+                 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid \
+                 JOIN pg_class c ON c.oid = t.tgrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = current_schema() \
+                 AND t.tgoldtable IS NOT NULL AND t.tgnewtable IS NOT NULL",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .expect("read the triggers");
+            // devices (auth epoch and counts, key checks), device_status, device_running, ...
+            assert!(
+                triggers.len() >= 4,
+                "expected the statement triggers with both transition tables, found {triggers:?}"
+            );
+            for (name, old, new, source) in triggers {
+                for (a, b) in [(&old, &new), (&new, &old)] {
+                    // `a x JOIN b`, `a JOIN b`, `a x, b`: the forms a join of the two takes.
+                    let join = regex::Regex::new(&format!(
+                        r"(?i)\b{a}\b(\s+(as\s+)?\w+)?\s*(,|\bjoin\b)\s*{b}\b"
+                    ))
+                    .expect("regex");
+                    assert!(
+                        !join.is_match(&source),
+                        "trigger {name} joins {a} to {b}; compare them with EXCEPT instead"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn redact_hides_the_password_wherever_the_url_carries_it() {
