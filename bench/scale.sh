@@ -55,14 +55,9 @@ ratio() { awk "BEGIN{ printf \"%.2fx\", $1 / ($2 > 0 ? $2 : 0.001) }"; }
 rate() { awk "BEGIN{ printf \"%.0f\", $1 / ($2 > 0 ? $2 : 0.001) }"; }
 
 pg_url=$(bash .ci/postgres "${PG_DB:-fleet_bench}")  # PG_DB: a database of your own
-# moto's venv has boto3, for the multipart baseline; `.ci/s3 start` installs it when missing.
-moto_python=${FLEET_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fleet-ci}/moto-venv/bin/python
-if [ -n "${S3_ENDPOINT:-}" ]; then
-  s3_endpoint=$S3_ENDPOINT
-  [ -x "$moto_python" ] || bash .ci/s3 stop "$(bash .ci/s3 start)"
-else
-  s3_endpoint=$(bash .ci/s3 start)
-fi
+# moto's venv has boto3, for the multipart baseline.
+moto_python=$(bash .ci/s3 install)
+s3_endpoint=${S3_ENDPOINT:-$(bash .ci/s3 start)}
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
 # The payload hash header: some servers (s3s) refuse a signed request without one.
 s3_curl() {
