@@ -160,12 +160,15 @@ sqlite3 "$db" >/dev/null <<SQL
 PRAGMA busy_timeout = 10000;
 BEGIN;
 WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $N)
-INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, tags, target,
-                     quarantined, created_at, updated_at, revision)
-SELECT printf('dev_00000000000000000000%012x', n), p.org_id, p.id, NULL, printf('sn-%07d', n),
+INSERT INTO devices (id, org_id, product_id, cohort_id, quarantined, updated_at, revision)
+SELECT printf('dev_00000000000000000000%012x', n), p.org_id, p.id, NULL, FALSE,
+       strftime('%Y-%m-%dT%H:%M:%fZ'), 1
+FROM seq, products p WHERE p.name = 'bench-a';
+WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $N)
+INSERT INTO device_details (device_id, org_id, identifier, description, tags, target, created_at)
+SELECT printf('dev_00000000000000000000%012x', n), p.org_id, printf('sn-%07d', n),
        'seeded by bench/bulk.sh', '["line:consumer","site:berlin"]',
-       'armv7-unknown-linux-gnueabihf', FALSE,
-       strftime('%Y-%m-%dT%H:%M:%fZ'), strftime('%Y-%m-%dT%H:%M:%fZ'), 1
+       'armv7-unknown-linux-gnueabihf', strftime('%Y-%m-%dT%H:%M:%fZ')
 FROM seq, products p WHERE p.name = 'bench-a';
 COMMIT;
 SQL
@@ -189,13 +192,17 @@ read -r sq_assign _ < <(timed sqlite3 "$work/base.db" "UPDATE devices SET cohort
 read -r sq_move _ < <(timed sqlite3 "$work/base.db" "UPDATE devices SET product_id = '$prod_b',
   cohort_id = NULL, needs_provisioning = TRUE, credentials_revoked_at = $stamp, updated_at = $stamp,
   revision = revision + 1 WHERE product_id = '$prod_a';")
-read -r sq_import _ < <(timed sqlite3 "$work/base.db" "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL
-  SELECT n + 1 FROM seq WHERE n < $N)
-  INSERT INTO devices (id, org_id, product_id, identifier, description, tags, target, quarantined,
-                       created_at, updated_at, revision)
-  SELECT printf('dev_11111111111111111111%012x', n), p.org_id, p.id, printf('imp-%07d', n), '',
-         '[\"site:berlin\"]', 'armv7-unknown-linux-gnueabihf', FALSE, $stamp, $stamp, 1
-  FROM seq, products p WHERE p.name = 'bench-b';")
+read -r sq_import _ < <(timed sqlite3 "$work/base.db" "BEGIN;
+  WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $N)
+  INSERT INTO devices (id, org_id, product_id, quarantined, updated_at, revision)
+  SELECT printf('dev_11111111111111111111%012x', n), p.org_id, p.id, FALSE, $stamp, 1
+  FROM seq, products p WHERE p.name = 'bench-b';
+  WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $N)
+  INSERT INTO device_details (device_id, org_id, identifier, description, tags, target, created_at)
+  SELECT printf('dev_11111111111111111111%012x', n), p.org_id, printf('imp-%07d', n), '',
+         '[\"site:berlin\"]', 'armv7-unknown-linux-gnueabihf', $stamp
+  FROM seq, products p WHERE p.name = 'bench-b';
+  COMMIT;")
 run_cli sqlite
 rows=$(sqlite3 "$db" "SELECT count(*) FROM event_devices ed JOIN events e ON e.id = ed.event_id WHERE e.action = 'device.moved'")
 [ "$rows" -eq "$N" ] || { echo "sqlite: $rows moved devices indexed, expected $N" >&2; exit 1; }
@@ -209,13 +216,17 @@ fi
 pg_url=$(bash .ci/postgres fleet_bench_bulk)
 start_server pg --database-url "$pg_url"
 psql -q "$pg_url" -v ON_ERROR_STOP=1 <<SQL
-INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, tags, target,
-                     quarantined, created_at, updated_at, revision)
-SELECT 'dev_00000000000000000000' || lpad(to_hex(n), 12, '0'), p.org_id, p.id, NULL,
+INSERT INTO devices (id, org_id, product_id, cohort_id, quarantined, updated_at, revision)
+SELECT 'dev_00000000000000000000' || lpad(to_hex(n), 12, '0'), p.org_id, p.id, NULL, FALSE,
+       now(), 1
+FROM generate_series(1, $N) n, products p WHERE p.name = 'bench-a';
+INSERT INTO device_details (device_id, org_id, identifier, description, tags, target, created_at)
+SELECT 'dev_00000000000000000000' || lpad(to_hex(n), 12, '0'), p.org_id,
        'sn-' || lpad(n::text, 7, '0'), 'seeded by bench/bulk.sh', '["line:consumer","site:berlin"]',
-       'armv7-unknown-linux-gnueabihf', FALSE, now(), now(), 1
+       'armv7-unknown-linux-gnueabihf', now()
 FROM generate_series(1, $N) n, products p WHERE p.name = 'bench-a';
 VACUUM ANALYZE devices;
+VACUUM ANALYZE device_details;
 SQL
 [ "${BULK_CHECKED_IN:-0}" = 1 ] && psql -q "$pg_url" -v ON_ERROR_STOP=1 <<SQL
 INSERT INTO device_status (device_id, last_seen_at, check_ins, product_id, cohort_id)
@@ -236,14 +247,18 @@ read -r pg_move _ < <(timed psql -q "$pg_url" -c "UPDATE devices SET product_id 
   revision = revision + 1 WHERE product_id = '$pg_prod_a'")
 psql -q "$pg_url" -c "UPDATE devices SET product_id = '$pg_prod_a', needs_provisioning = FALSE,
   credentials_revoked_at = NULL" >/dev/null
+# Two statements in one -c: psql sends them as one query, which runs as one transaction.
 read -r pg_import _ < <(timed psql -q "$pg_url" -c "INSERT INTO devices (id, org_id, product_id,
-  identifier, description, tags, target, quarantined, created_at, updated_at, revision)
-  SELECT 'dev_11111111111111111111' || lpad(to_hex(n), 12, '0'), p.org_id, p.id,
+  quarantined, updated_at, revision)
+  SELECT 'dev_11111111111111111111' || lpad(to_hex(n), 12, '0'), p.org_id, p.id, FALSE, now(), 1
+  FROM generate_series(1, $N) n, products p WHERE p.name = 'bench-b';
+  INSERT INTO device_details (device_id, org_id, identifier, description, tags, target, created_at)
+  SELECT 'dev_11111111111111111111' || lpad(to_hex(n), 12, '0'), p.org_id,
          'imp-' || lpad(n::text, 7, '0'), '', '[\"site:berlin\"]', 'armv7-unknown-linux-gnueabihf',
-         FALSE, now(), now(), 1
+         now()
   FROM generate_series(1, $N) n, products p WHERE p.name = 'bench-b'")
-psql -q "$pg_url" -c "DELETE FROM devices WHERE identifier LIKE 'imp-%'" >/dev/null
-psql -q "$pg_url" -c "VACUUM ANALYZE devices" >/dev/null
+psql -q "$pg_url" -c "DELETE FROM devices WHERE id LIKE 'dev_1111%'" >/dev/null
+psql -q "$pg_url" -c "VACUUM ANALYZE devices" -c "VACUUM ANALYZE device_details" >/dev/null
 run_cli pg
 rows=$(psql "$pg_url" -Atc "SELECT count(*) FROM event_devices ed JOIN events e ON e.id = ed.event_id WHERE e.action = 'device.moved'")
 [ "$rows" -eq "$N" ] || { echo "pg: $rows moved devices indexed, expected $N" >&2; exit 1; }

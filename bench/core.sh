@@ -49,19 +49,24 @@ export FLEET_API_KEY
 db=$work/data/fleet.db
 
 # Seed N devices in one transaction. IDs follow the service's format (prefix + 32 hex digits,
-# ordered), a third of them in the cohort, all with two tags and a target.
+# ordered), a third of them in the cohort, all with two tags and a target. Each device is a
+# `devices` row and its `device_details` row (migration 0019), with one timestamp for both.
 sqlite3 "$db" >/dev/null <<SQL
 PRAGMA busy_timeout = 10000;
 BEGIN;
+CREATE TEMP TABLE moment AS SELECT strftime('%Y-%m-%dT%H:%M:%fZ') AS now;
 WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $N)
-INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, tags, target,
-                     quarantined, created_at, updated_at, revision)
+INSERT INTO devices (id, org_id, product_id, cohort_id, quarantined, updated_at, revision)
 SELECT printf('dev_00000000000000000000%012x', n), p.org_id, p.id,
-       CASE WHEN n % 3 = 0 THEN (SELECT id FROM cohorts WHERE product_id = p.id) END,
-       printf('sn-%07d', n), 'seeded by bench/core.sh',
-       '["line:consumer","site:berlin"]', 'armv7-unknown-linux-gnueabihf', FALSE,
-       strftime('%Y-%m-%dT%H:%M:%fZ'), strftime('%Y-%m-%dT%H:%M:%fZ'), 1
-FROM seq, products p WHERE p.name = 'bench-sensor';
+       CASE WHEN n % 3 = 0 THEN (SELECT id FROM cohorts WHERE product_id = p.id) END, FALSE,
+       m.now, 1
+FROM seq, products p, moment m WHERE p.name = 'bench-sensor';
+WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $N)
+INSERT INTO device_details (device_id, org_id, identifier, description, tags, target, created_at)
+SELECT printf('dev_00000000000000000000%012x', n), p.org_id, printf('sn-%07d', n),
+       'seeded by bench/core.sh', '["line:consumer","site:berlin"]',
+       'armv7-unknown-linux-gnueabihf', m.now
+FROM seq, products p, moment m WHERE p.name = 'bench-sensor';
 COMMIT;
 SQL
 count=$(sqlite3 "$db" "SELECT count(*) FROM devices")
@@ -96,9 +101,12 @@ best() {
   echo "$best_line"
 }
 
-sql="SELECT d.id, d.identifier, d.product_id, p.name AS product, d.cohort_id, c.name AS cohort,
-            d.description, d.tags, d.target, d.quarantined, d.created_at, d.updated_at, d.revision
-     FROM devices d JOIN products p ON p.id = d.product_id LEFT JOIN cohorts c ON c.id = d.cohort_id
+# The rows the service lists, read as it reads them: a device is its `devices` row joined to its
+# `device_details` row (migration 0019), so the baseline joins them too.
+sql="SELECT d.id, i.identifier, d.product_id, p.name AS product, d.cohort_id, c.name AS cohort,
+            i.description, i.tags, i.target, d.quarantined, i.created_at, d.updated_at, d.revision
+     FROM devices d JOIN device_details i ON i.device_id = d.id
+     JOIN products p ON p.id = d.product_id LEFT JOIN cohorts c ON c.id = d.cohort_id
      ORDER BY d.id"
 
 echo

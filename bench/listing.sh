@@ -81,10 +81,13 @@ rate() { awk "BEGIN{ if ($2 > 0) printf \"%.0f\", $1 / $2; else print \"inf\" }"
 ratio() { awk "BEGIN{ printf \"%.2fx\", $1 / ($2 > 0 ? $2 : 0.001) }"; }
 mb() { awk "BEGIN{ printf \"%.1f\", $1 / 1024 }"; }
 
-columns="d.id, d.identifier, d.product_id, p.name AS product, d.cohort_id, c.name AS cohort,
-         d.description, d.tags, d.target, d.quarantined, d.needs_provisioning, d.created_at,
+# The rows the service lists, read as it reads them: a device is its `devices` row joined to its
+# `device_details` row (migration 0019), so the dumps join them too.
+columns="d.id, i.identifier, d.product_id, p.name AS product, d.cohort_id, c.name AS cohort,
+         i.description, i.tags, i.target, d.quarantined, d.needs_provisioning, i.created_at,
          d.updated_at, d.revision
-  FROM devices d JOIN products p ON p.id = d.product_id LEFT JOIN cohorts c ON c.id = d.cohort_id"
+  FROM devices d JOIN device_details i ON i.device_id = d.id
+  JOIN products p ON p.id = d.product_id LEFT JOIN cohorts c ON c.id = d.cohort_id"
 
 # Start-up: hyperfine's JSON into $work/startup.json, then its table on stdout.
 startup() {
@@ -124,18 +127,24 @@ if [ -n "$STARTUP_ONLY" ]; then
   exit 0
 fi
 db=$work/sqlite/fleet.db
+# Each device is a `devices` row and its `device_details` row (migration 0019), with one
+# timestamp for both.
 sqlite3 "$db" >/dev/null <<SQL
 PRAGMA busy_timeout = 10000;
 BEGIN;
+CREATE TEMP TABLE moment AS SELECT strftime('%Y-%m-%dT%H:%M:%fZ') AS now;
 WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $N)
-INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, tags, target,
-                     quarantined, created_at, updated_at, revision)
+INSERT INTO devices (id, org_id, product_id, cohort_id, quarantined, updated_at, revision)
 SELECT printf('dev_00000000000000000000%012x', n), p.org_id, p.id,
-       CASE WHEN n % 3 = 0 THEN (SELECT id FROM cohorts WHERE product_id = p.id) END,
-       printf('sn-%07d', n), 'seeded by bench/listing.sh',
-       '["line:consumer","site:berlin"]', 'armv7-unknown-linux-gnueabihf', FALSE,
-       strftime('%Y-%m-%dT%H:%M:%fZ'), strftime('%Y-%m-%dT%H:%M:%fZ'), 1
-FROM seq, products p WHERE p.name = 'bench-sensor';
+       CASE WHEN n % 3 = 0 THEN (SELECT id FROM cohorts WHERE product_id = p.id) END, FALSE,
+       m.now, 1
+FROM seq, products p, moment m WHERE p.name = 'bench-sensor';
+WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $N)
+INSERT INTO device_details (device_id, org_id, identifier, description, tags, target, created_at)
+SELECT printf('dev_00000000000000000000%012x', n), p.org_id, printf('sn-%07d', n),
+       'seeded by bench/listing.sh', '["line:consumer","site:berlin"]',
+       'armv7-unknown-linux-gnueabihf', m.now
+FROM seq, products p, moment m WHERE p.name = 'bench-sensor';
 COMMIT;
 SQL
 
@@ -149,14 +158,20 @@ read -r s_dump _ < <(best sqlite3 -json "$db" "SELECT $columns ORDER BY d.id")
 echo "== PostgreSQL" >&2
 pg_url=$(bash .ci/postgres fleet_list_bench)
 start_server pg --database-url "$pg_url"
-psql -q "$pg_url" >/dev/null <<SQL
-INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, tags, target,
-                     quarantined, created_at, updated_at, revision)
+# One transaction: both tables' rows get the same now().
+psql -q "$pg_url" -v ON_ERROR_STOP=1 >/dev/null <<SQL
+BEGIN;
+INSERT INTO devices (id, org_id, product_id, cohort_id, quarantined, updated_at, revision)
 SELECT 'dev_00000000000000000000' || lpad(to_hex(n), 12, '0'), p.org_id, p.id,
-       CASE WHEN n % 3 = 0 THEN (SELECT id FROM cohorts WHERE product_id = p.id) END,
-       'sn-' || lpad(n::text, 7, '0'), 'seeded by bench/listing.sh',
-       '["line:consumer","site:berlin"]', 'armv7-unknown-linux-gnueabihf', FALSE, now(), now(), 1
+       CASE WHEN n % 3 = 0 THEN (SELECT id FROM cohorts WHERE product_id = p.id) END, FALSE,
+       now(), 1
 FROM generate_series(1, $N) n, products p WHERE p.name = 'bench-sensor';
+INSERT INTO device_details (device_id, org_id, identifier, description, tags, target, created_at)
+SELECT 'dev_00000000000000000000' || lpad(to_hex(n), 12, '0'), p.org_id,
+       'sn-' || lpad(n::text, 7, '0'), 'seeded by bench/listing.sh',
+       '["line:consumer","site:berlin"]', 'armv7-unknown-linux-gnueabihf', now()
+FROM generate_series(1, $N) n, products p WHERE p.name = 'bench-sensor';
+COMMIT;
 ANALYZE;
 SQL
 read -r p_fleet p_rss < <(best "$BIN" device list --all -o json)

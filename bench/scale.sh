@@ -119,9 +119,11 @@ export FLEET_API_URL=$url
 FLEET_API_KEY=$(cat "$work/sqlite/admin-api-key"); export FLEET_API_KEY
 measure sqlite
 sqlite_dump=–; pg_dump=–
+# The dump is of the whole device: since migration 0019 that is `devices` joined to
+# `device_details`, read through the `device_records` view (the join is now part of the baseline).
 [ -z "${FIRMWARE_ONLY:-}" ] && {
 t0=$(now_s)
-sqlite3 -json "$work/sqlite/fleet.db" "SELECT * FROM devices" >"$work/sqlite-dump.json"
+sqlite3 -json "$work/sqlite/fleet.db" "SELECT * FROM device_records" >"$work/sqlite-dump.json"
 t1=$(now_s); sqlite_dump=$(secs "$t0" "$t1")
 }
 
@@ -135,7 +137,7 @@ FLEET_API_KEY=$(cat "$work/pg/admin-api-key"); export FLEET_API_KEY
 measure pg
 [ -z "${FIRMWARE_ONLY:-}" ] && {
 t0=$(now_s)
-psql "$pg_url" -Atc "SELECT json_agg(d) FROM devices d" >"$work/pg-dump.json"
+psql "$pg_url" -Atc "SELECT json_agg(d) FROM device_records d" >"$work/pg-dump.json"
 t1=$(now_s); pg_dump=$(secs "$t0" "$t1")
 }
 

@@ -21,12 +21,15 @@ SELECT pg_temp.id('rel_', c * 2 + k + 1), '@ORG@', '@PRODUCT@', pg_temp.id('coh_
     pg_temp.id('bnd_', k + 1), 100 - 25 * k,
     now() - make_interval(days => 30 - 27 * k), now() - make_interval(days => 30 - 27 * k)
 FROM generate_series(0, 3) c, generate_series(0, 1) k;
-INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, quarantined,
-    needs_provisioning, created_at, updated_at)
+INSERT INTO devices (id, org_id, product_id, cohort_id, quarantined, needs_provisioning,
+    updated_at)
 SELECT pg_temp.id('dev_', i), '@ORG@', '@PRODUCT@',
     CASE WHEN i % 25 = 24 THEN NULL ELSE pg_temp.id('coh_', i % 4 + 1) END,
-    'device-' || lpad(i::TEXT, 7, '0'), i % 97 = 0, i % 89 = 0,
-    now() - interval '90 days', now() - interval '90 days'
+    i % 97 = 0, i % 89 = 0, now() - interval '90 days'
+FROM generate_series(0, @DEVICES@ - 1) i;
+INSERT INTO device_details (device_id, org_id, identifier, created_at)
+SELECT pg_temp.id('dev_', i), '@ORG@', 'device-' || lpad(i::TEXT, 7, '0'),
+    now() - interval '90 days'
 FROM generate_series(0, @DEVICES@ - 1) i;
 INSERT INTO device_status (device_id, product_id, cohort_id, last_seen_at, check_ins)
 SELECT pg_temp.id('dev_', i), '@PRODUCT@',
@@ -74,5 +77,5 @@ SELECT o.release_id, o.device_id, m.now - make_interval(secs => o.ago), o.outcom
     CASE WHEN o.outcome = 'succeeded' THEN (180 + (o.i * 31) % 600) * 1000 END
 FROM offers o, moment m;
 COMMIT;
-VACUUM ANALYZE devices, device_status, device_running, release_devices, update_reports,
-    device_counts, seen_hours, version_counts, release_states;
+VACUUM ANALYZE devices, device_details, device_status, device_running, release_devices,
+    update_reports, device_counts, seen_hours, version_counts, release_states;

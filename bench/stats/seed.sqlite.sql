@@ -30,14 +30,18 @@ SELECT printf('rel_%032x', c.i * 2 + k.i + 1), '@ORG@', '@PRODUCT@',
     strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', printf('-%d days', 30 - 27 * k.i))
 FROM (SELECT 0 AS i UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) c,
     (SELECT 0 AS i UNION ALL SELECT 1) k;
-INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, quarantined,
-    needs_provisioning, created_at, updated_at)
+-- A device is a `devices` row and its `device_details` row (migration 0019), created and
+-- last updated at the same moment, 90 days ago.
+CREATE TEMP TABLE made AS SELECT strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '-90 days') AS at;
+INSERT INTO devices (id, org_id, product_id, cohort_id, quarantined, needs_provisioning,
+    updated_at)
 SELECT printf('dev_%032x', i), '@ORG@', '@PRODUCT@',
     CASE WHEN i % 25 = 24 THEN NULL ELSE printf('coh_%032x', i % 4 + 1) END,
-    printf('device-%07d', i), i % 97 = 0, i % 89 = 0,
-    strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '-90 days'),
-    strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '-90 days')
-FROM seq;
+    i % 97 = 0, i % 89 = 0, made.at
+FROM seq, made;
+INSERT INTO device_details (device_id, org_id, identifier, created_at)
+SELECT printf('dev_%032x', i), '@ORG@', printf('device-%07d', i), made.at
+FROM seq, made;
 -- Seconds since the last check-in, spread by a multiplicative hash of i.
 INSERT INTO device_status (device_id, product_id, cohort_id, last_seen_at, check_ins)
 SELECT printf('dev_%032x', i), '@PRODUCT@',

@@ -51,13 +51,23 @@ async fn a_list_page_is_the_single_device_texts_joined() {
     // writes them on either backend.
     execute(
         &api.server,
-        "UPDATE devices SET created_at = '2024-01-02T03:04:05+00:00', \
-         updated_at = '2024-01-02T03:04:05.120+00:00' WHERE identifier = 'plain'",
+        "UPDATE device_details SET created_at = '2024-01-02T03:04:05+00:00' \
+         WHERE identifier = 'plain'",
     );
     execute(
         &api.server,
-        "UPDATE devices SET created_at = '2024-01-02T03:04:05.000123+00:00', \
-         updated_at = '2024-01-02T03:04:05.100200+00:00' WHERE identifier = 'rich'",
+        "UPDATE devices SET updated_at = '2024-01-02T03:04:05.120+00:00' \
+         WHERE id = (SELECT device_id FROM device_details WHERE identifier = 'plain')",
+    );
+    execute(
+        &api.server,
+        "UPDATE device_details SET created_at = '2024-01-02T03:04:05.000123+00:00' \
+         WHERE identifier = 'rich'",
+    );
+    execute(
+        &api.server,
+        "UPDATE devices SET updated_at = '2024-01-02T03:04:05.100200+00:00' \
+         WHERE id = (SELECT device_id FROM device_details WHERE identifier = 'rich')",
     );
 
     let page = text(&api, "/v1/devices?limit=1000").await;

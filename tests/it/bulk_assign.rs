@@ -180,7 +180,7 @@ fn from_file_takes_ndjson_from_device_list() {
     assert_eq!(assigned, ["sn-000001", "sn-000004"]);
     let in_cohort = rows(
         &server,
-        "SELECT identifier FROM devices WHERE cohort_id IS NOT NULL ORDER BY identifier",
+        "SELECT identifier FROM device_records WHERE cohort_id IS NOT NULL ORDER BY identifier",
     );
     assert_eq!(in_cohort.len(), 2);
 

@@ -254,7 +254,7 @@ fn moved_devices_lose_their_cohort_must_be_reprovisioned_and_get_events() {
     assert_eq!(details["to_product_id"], p2.trim());
     let revoked = rows(
         &server,
-        "SELECT CAST(credentials_revoked_at AS TEXT) FROM devices WHERE identifier = 'sn-000000'",
+        "SELECT CAST(credentials_revoked_at AS TEXT) FROM device_records WHERE identifier = 'sn-000000'",
     );
     assert!(revoked[0][0].is_some(), "credentials revoked");
 

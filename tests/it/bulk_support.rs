@@ -43,7 +43,7 @@ pub fn devices(server: &TestServer) -> Vec<Vec<Option<String>>> {
     rows(
         server,
         "SELECT identifier, product_id, cohort_id, CAST(revision AS TEXT), \
-         CAST(needs_provisioning AS TEXT), CAST(updated_at AS TEXT) FROM devices ORDER BY identifier",
+         CAST(needs_provisioning AS TEXT), CAST(updated_at AS TEXT) FROM device_records ORDER BY identifier",
     )
 }
 

@@ -45,7 +45,7 @@ async fn fifty_first_connections_at_once_make_each_device_once() {
     assert_eq!(
         count(
             &server,
-            "SELECT CAST(COUNT(DISTINCT identifier) AS TEXT) FROM devices \
+            "SELECT CAST(COUNT(DISTINCT identifier) AS TEXT) FROM device_records \
              WHERE description = 'batched'"
         ),
         "50"
@@ -77,7 +77,7 @@ async fn fifty_first_connections_at_once_make_each_device_once() {
         count(
             &server,
             "SELECT CAST(COUNT(*) AS TEXT) FROM device_certificates c \
-             JOIN devices d ON d.id = c.device_id WHERE d.identifier = 'sn-07'"
+             JOIN device_records d ON d.id = c.device_id WHERE d.identifier = 'sn-07'"
         ),
         "3"
     );
@@ -120,7 +120,7 @@ async fn refusals_in_a_burst_refuse_only_their_own_devices() {
             identity.fingerprint
         );
     }
-    let names: Vec<_> = backend::rows(&server.storage, "SELECT identifier FROM devices")
+    let names: Vec<_> = backend::rows(&server.storage, "SELECT identifier FROM device_records")
         .into_iter()
         .filter_map(|row| row[0].clone())
         .collect();

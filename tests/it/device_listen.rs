@@ -136,7 +136,7 @@ async fn two_concurrent_first_connections_of_one_identifier_create_one_device() 
     assert!(answers.iter().all(|a| a.status == 204), "{answers:?}");
     let devices = backend::rows(
         &server.storage,
-        "SELECT id FROM devices WHERE identifier = 'sn-race'",
+        "SELECT id FROM device_records WHERE identifier = 'sn-race'",
     );
     assert_eq!(devices.len(), 1, "{devices:?}");
     let certs = backend::rows(

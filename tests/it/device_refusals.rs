@@ -135,7 +135,7 @@ async fn a_disabled_ca_refuses_its_devices_even_on_an_open_connection() {
         2,
         "two certificates"
     );
-    let devices = backend::rows(&server.storage, "SELECT identifier FROM devices");
+    let devices = backend::rows(&server.storage, "SELECT identifier FROM device_records");
     assert_eq!(
         devices,
         vec![vec![Some("sn-1".to_owned())]],

@@ -157,7 +157,7 @@ fn devices_with_reports(server: &TestServer, release: &str) -> Vec<String> {
     let mut found: Vec<String> = rows(
         &server.storage,
         &format!(
-            "SELECT DISTINCT d.identifier FROM update_reports u JOIN devices d ON d.id = u.device_id \
+            "SELECT DISTINCT d.identifier FROM update_reports u JOIN device_records d ON d.id = u.device_id \
              WHERE u.release_id = '{release}'"
         ),
     )

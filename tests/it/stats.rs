@@ -38,7 +38,7 @@ fn set_last_seen(api: &Api, identifier: &str, at: DateTime<Utc>) {
         &api.server.storage,
         &format!(
             "UPDATE device_status SET last_seen_at = '{at}' WHERE device_id = \
-             (SELECT id FROM devices WHERE identifier = '{identifier}')"
+             (SELECT device_id FROM device_details WHERE identifier = '{identifier}')"
         ),
     );
 }
@@ -60,7 +60,7 @@ fn devices(api: &Api, cohort: Option<&str>) -> Vec<(String, String, bool, bool, 
              CASE WHEN d.quarantined THEN 'y' ELSE 'n' END, \
              CASE WHEN d.needs_provisioning THEN 'y' ELSE 'n' END, \
              COALESCE(CAST({epoch} AS TEXT), '') \
-             FROM devices d JOIN products p ON p.id = d.product_id \
+             FROM device_records d JOIN products p ON p.id = d.product_id \
              LEFT JOIN cohorts c ON c.id = d.cohort_id \
              LEFT JOIN device_status s ON s.device_id = d.id WHERE p.name = 'sensor'{filter}"
         ),
@@ -310,11 +310,13 @@ async fn stats_equal_the_counts_of_the_raw_tables_for_a_simulated_fleet() {
         .await;
     backend::execute(
         &api.server.storage,
-        "UPDATE devices SET needs_provisioning = TRUE WHERE identifier = 'moved'",
+        "UPDATE devices SET needs_provisioning = TRUE \
+         WHERE id = (SELECT device_id FROM device_details WHERE identifier = 'moved')",
     );
     backend::execute(
         &api.server.storage,
-        "UPDATE devices SET quarantined = TRUE WHERE identifier = 'sim-0003'",
+        "UPDATE devices SET quarantined = TRUE \
+         WHERE id = (SELECT device_id FROM device_details WHERE identifier = 'sim-0003')",
     );
     let now = Utc::now();
     set_last_seen(&api, "sim-0000", now - Duration::minutes(90));

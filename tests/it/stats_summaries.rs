@@ -319,7 +319,7 @@ async fn the_summaries_equal_a_recount_of_the_raw_tables_after_every_write_path(
     backend::execute(
         &api.server.storage,
         "UPDATE device_status SET last_seen_at = '2020-01-01T10:30:00+00:00' \
-         WHERE device_id = (SELECT id FROM devices WHERE identifier = 'sim-0004')",
+         WHERE device_id = (SELECT device_id FROM device_details WHERE identifier = 'sim-0004')",
     );
     api.product("other").await;
     api.cohort("other", "o1").await;

@@ -279,7 +279,11 @@ mod tests {
             );
             assert_eq!(count(&pool, "SELECT COUNT(*) FROM devices").await, 49);
             assert_eq!(
-                count(&pool, "SELECT COUNT(DISTINCT identifier) FROM devices").await,
+                count(
+                    &pool,
+                    "SELECT COUNT(DISTINCT identifier) FROM device_records"
+                )
+                .await,
                 49
             );
             assert_eq!(

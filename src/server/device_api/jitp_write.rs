@@ -439,7 +439,7 @@ pub(super) mod tests {
             assert_eq!(
                 count(
                     &pool,
-                    "SELECT COUNT(*) FROM devices WHERE identifier = 'sn-archived'"
+                    "SELECT COUNT(*) FROM device_records WHERE identifier = 'sn-archived'"
                 )
                 .await,
                 0
@@ -454,7 +454,7 @@ pub(super) mod tests {
                 let device = provisioned(answer);
                 let row: (String, Option<String>, String, Option<String>, String, i64) = query(
                     "SELECT identifier, cohort_id, tags, target, description, revision \
-                     FROM devices WHERE id = $1",
+                     FROM device_records WHERE id = $1",
                 )
                 .bind(device.device_id.as_str())
                 .fetch_one(&mut conn)
@@ -559,7 +559,7 @@ pub(super) mod tests {
             let f = fixture(&pool).await;
             // Every device of the CA gets the same description: a batch of two violates this
             // index, the first device alone does not, the second alone does.
-            query("CREATE UNIQUE INDEX test_one_description ON devices (description)")
+            query("CREATE UNIQUE INDEX test_one_description ON device_details (description)")
                 .execute(&mut pool.acquire_writer().await.expect("writer"))
                 .await
                 .expect("index");

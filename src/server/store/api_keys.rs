@@ -292,7 +292,7 @@ pub async fn device_product_of(
     let sql = if crate::api::DeviceId::parse(reference).is_some() {
         "SELECT product_id FROM devices WHERE org_id = $1 AND id = $2"
     } else {
-        "SELECT product_id FROM devices WHERE org_id = $1 AND identifier = $2"
+        "SELECT product_id FROM device_records WHERE org_id = $1 AND identifier = $2"
     };
     one_product_id(conn, sql, org_id, reference).await
 }

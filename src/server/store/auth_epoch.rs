@@ -139,8 +139,14 @@ mod tests {
             }
             let device = |id: &str| {
                 format!(
-                    "INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, \
-                     created_at, updated_at) VALUES ('{id}', 'o', 'p', 'c', '{id}', '{at}', '{at}')"
+                    "INSERT INTO devices (id, org_id, product_id, cohort_id, updated_at) \
+                     VALUES ('{id}', 'o', 'p', 'c', '{at}')"
+                )
+            };
+            let details = |id: &str| {
+                format!(
+                    "INSERT INTO device_details (device_id, org_id, identifier, created_at) \
+                     VALUES ('{id}', 'o', '{id}', '{at}')"
                 )
             };
             let status = |id: &str, target: &str| {
@@ -157,7 +163,9 @@ mod tests {
             let changes = [
                 // Nothing cached a new device's context yet.
                 (device("d1"), false),
+                (details("d1"), false),
                 (device("d2"), false),
+                (details("d2"), false),
                 (status("d1", "NULL"), false),
                 (status("d2", "'armv7'"), true),
                 // The check-in writer's own writes, target unchanged.
@@ -173,7 +181,7 @@ mod tests {
                     true,
                 ),
                 (
-                    "UPDATE devices SET description = 'x', tags = '[\"a:b\"]'".to_owned(),
+                    "UPDATE device_details SET description = 'x', tags = '[\"a:b\"]'".to_owned(),
                     false,
                 ),
                 (
@@ -185,12 +193,12 @@ mod tests {
                     true,
                 ),
                 (
-                    "UPDATE devices SET target = 'x86' WHERE id = 'd1'".to_owned(),
+                    "UPDATE device_details SET target = 'x86' WHERE device_id = 'd1'".to_owned(),
                     true,
                 ),
                 ("UPDATE devices SET cohort_id = 'c2'".to_owned(), true),
                 (
-                    "UPDATE devices SET identifier = 'r' WHERE id = 'd2'".to_owned(),
+                    "UPDATE device_details SET identifier = 'r' WHERE device_id = 'd2'".to_owned(),
                     true,
                 ),
                 (

@@ -65,7 +65,7 @@ pub async fn select_named(
         let sql = format!(
             "INSERT INTO {} (id, identifier, product_id, cohort_id) \
              SELECT d.id, d.identifier, d.product_id, d.cohort_id FROM {} \
-             {} devices d ON d.org_id = $1 AND d.{column} = j.value WHERE TRUE \
+             {} device_records d ON d.org_id = $1 AND d.{column} = j.value WHERE TRUE \
              ON CONFLICT DO NOTHING",
             selected(backend),
             dialect::json_strings(backend, "$2", "j"),
@@ -150,7 +150,8 @@ pub async fn select_filtered(
 ) -> sqlx::Result<()> {
     let mut qb = query(format!(
         "INSERT INTO {} (id, identifier, product_id, cohort_id) \
-         SELECT d.id, d.identifier, d.product_id, d.cohort_id FROM devices d WHERE d.org_id = ",
+         SELECT d.id, d.identifier, d.product_id, d.cohort_id FROM device_records d \
+         WHERE d.org_id = ",
         selected(conn.backend()),
     ));
     qb.push_bind(org_id.as_str().to_owned());

@@ -9,7 +9,7 @@ use super::dialect::{comma_list_ordered, temp_table};
 use super::{Conn, Query, parse_id, query, tags_from_text};
 use crate::api::{CohortId, Device, DeviceId, ProductId};
 
-/// The device columns, in [`Row`]'s order, from `devices d`, `products p`, `cohorts c`.
+/// The device columns, in [`Row`]'s order, from `device_records d`, `products p`, `cohorts c`.
 const COLUMNS: &str = "d.id, d.identifier, d.product_id, p.name AS product, d.cohort_id, \
      c.name AS cohort, d.description, d.tags, d.target, d.quarantined, d.needs_provisioning, \
      d.created_at, d.updated_at, d.revision";
@@ -79,7 +79,7 @@ pub async fn changed(
     limit: Option<usize>,
 ) -> sqlx::Result<Vec<Device>> {
     let mut qb = query(format!(
-        "SELECT {COLUMNS} FROM {} s JOIN devices d ON d.id = s.id \
+        "SELECT {COLUMNS} FROM {} s JOIN device_records d ON d.id = s.id \
          JOIN products p ON p.id = d.product_id LEFT JOIN cohorts c ON c.id = d.cohort_id \
          WHERE ",
         selected(conn.backend()),
@@ -128,7 +128,7 @@ pub async fn imported(
 ) -> sqlx::Result<Vec<Device>> {
     let mut qb = query(format!(
         "SELECT {COLUMNS} FROM {} i \
-         JOIN devices d ON d.id = COALESCE(i.existing_id, i.new_id) \
+         JOIN device_records d ON d.id = COALESCE(i.existing_id, i.new_id) \
          JOIN products p ON p.id = d.product_id LEFT JOIN cohorts c ON c.id = d.cohort_id \
          WHERE {} ORDER BY i.seq",
         temp_table(conn.backend(), "bulk_import"),
@@ -158,7 +158,7 @@ pub async fn would_import(
          COALESCE(d.created_at, $3) AS created_at, $3 AS updated_at, \
          COALESCE(d.revision + 1, 1) AS revision \
          FROM {} i JOIN products p ON p.id = $1 \
-         LEFT JOIN devices d ON d.id = i.existing_id \
+         LEFT JOIN device_records d ON d.id = i.existing_id \
          LEFT JOIN cohorts c ON c.id = COALESCE(i.cohort_id, d.cohort_id) \
          WHERE {} ORDER BY i.seq",
         temp_table(conn.backend(), "bulk_import"),

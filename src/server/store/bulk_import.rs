@@ -98,7 +98,7 @@ pub async fn load(
     let sql = format!(
         "UPDATE {table} AS i SET existing_id = d.id, existing_product_id = d.product_id, \
          existing_product = p.name, differs = NOT ({SAME}) \
-         FROM devices d JOIN products p ON p.id = d.product_id \
+         FROM device_records d JOIN products p ON p.id = d.product_id \
          WHERE d.org_id = $1 AND d.identifier = i.identifier"
     );
     query(&sql)
@@ -171,10 +171,9 @@ pub async fn apply(
     let backend = conn.backend();
     let table = imported(backend);
     let created = query(format!(
-        "INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, tags, \
-         target, quarantined, created_at, updated_at, revision) \
-         SELECT new_id, $1, $2, cohort_id, identifier, COALESCE(description, ''), \
-         COALESCE(tags, '[]'), target, FALSE, $3, $3, 1 \
+        "INSERT INTO devices (id, org_id, product_id, cohort_id, quarantined, updated_at, \
+         revision) \
+         SELECT new_id, $1, $2, cohort_id, FALSE, $3, 1 \
          FROM {table} WHERE existing_id IS NULL ORDER BY seq"
     ))
     .bind(stamp.org_id.as_str())
@@ -183,13 +182,32 @@ pub async fn apply(
     .execute(&mut *conn)
     .await?
     .rows_affected();
+    query(format!(
+        "INSERT INTO device_details (device_id, org_id, identifier, description, tags, target, \
+         created_at) \
+         SELECT new_id, $1, identifier, COALESCE(description, ''), COALESCE(tags, '[]'), \
+         target, $2 \
+         FROM {table} WHERE existing_id IS NULL ORDER BY seq"
+    ))
+    .bind(stamp.org_id.as_str())
+    .bind(stamp.now)
+    .execute(&mut *conn)
+    .await?;
     inject_failure(fail_after, created)?;
     let updated = if update {
+        // The details first: the revision's UPDATE below counts the devices changed.
         query(format!(
-            "UPDATE devices AS d SET description = COALESCE(i.description, d.description), \
-             tags = COALESCE(i.tags, d.tags), target = COALESCE(i.target, d.target), \
-             cohort_id = COALESCE(i.cohort_id, d.cohort_id), updated_at = $1, \
-             revision = d.revision + 1 \
+            "UPDATE device_details AS d SET description = COALESCE(i.description, d.description), \
+             tags = COALESCE(i.tags, d.tags), target = COALESCE(i.target, d.target) \
+             FROM {table} i WHERE d.device_id = i.existing_id AND i.differs \
+             AND i.existing_product_id = $1"
+        ))
+        .bind(product_id.as_str())
+        .execute(&mut *conn)
+        .await?;
+        query(format!(
+            "UPDATE devices AS d SET cohort_id = COALESCE(i.cohort_id, d.cohort_id), \
+             updated_at = $1, revision = d.revision + 1 \
              FROM {table} i WHERE d.id = i.existing_id AND i.differs \
              AND i.existing_product_id = $2"
         ))

@@ -9,7 +9,7 @@ use crate::api::{CaId, DeviceCertId, DeviceCertSource, DeviceCertificate, Device
 const SELECT: &str = "SELECT k.id, k.org_id, k.device_id, d.identifier AS device, k.ca_id, k.fingerprint, \
      k.subject, k.serial, k.not_before, k.not_after, k.source, k.created_at, k.revoked_at, \
      k.revoked_reason \
-     FROM device_certificates k JOIN devices d ON d.id = k.device_id";
+     FROM device_certificates k JOIN device_details d ON d.device_id = k.device_id";
 
 #[derive(sqlx::FromRow)]
 struct Row {

@@ -90,7 +90,7 @@ pub async fn device_by_identifier(
     identifier: &str,
 ) -> sqlx::Result<Option<DeviceRow>> {
     query(format!(
-        "SELECT {DEVICE_COLUMNS} FROM devices WHERE org_id = $1 AND identifier = $2"
+        "SELECT {DEVICE_COLUMNS} FROM device_records WHERE org_id = $1 AND identifier = $2"
     ))
     .bind(org_id)
     .bind(identifier)
@@ -250,13 +250,21 @@ mod tests {
             let start = auth_epoch::read(&pool).await.expect("read").auth;
             let device = |id: &str| {
                 format!(
-                    "INSERT INTO devices (id, org_id, product_id, identifier, created_at, \
-                     updated_at) VALUES ('{id}', 'o', 'p', '{id}', '{at}', '{at}')"
+                    "INSERT INTO devices (id, org_id, product_id, updated_at) \
+                     VALUES ('{id}', 'o', 'p', '{at}')"
+                )
+            };
+            let details = |id: &str| {
+                format!(
+                    "INSERT INTO device_details (device_id, org_id, identifier, created_at) \
+                     VALUES ('{id}', 'o', '{id}', '{at}')"
                 )
             };
             let changes = [
                 (device("d1"), 0),
+                (details("d1"), 0),
                 (device("d2"), 0),
+                (details("d2"), 0),
                 (
                     format!(
                         "INSERT INTO certificate_authorities (id, org_id, product_id, name, \
@@ -285,7 +293,7 @@ mod tests {
                     "UPDATE devices SET needs_provisioning = FALSE".to_owned(),
                     0,
                 ),
-                ("UPDATE devices SET description = 'x'".to_owned(), 0),
+                ("UPDATE device_details SET description = 'x'".to_owned(), 0),
                 (
                     "UPDATE certificate_authorities SET jitp_enabled = TRUE".to_owned(),
                     0,
@@ -307,7 +315,8 @@ mod tests {
                     1,
                 ),
                 (
-                    "UPDATE devices SET identifier = 'renamed' WHERE id = 'd2'".to_owned(),
+                    "UPDATE device_details SET identifier = 'renamed' WHERE device_id = 'd2'"
+                        .to_owned(),
                     1,
                 ),
                 // The device and, by cascade, its certificate.

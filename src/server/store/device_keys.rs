@@ -21,15 +21,26 @@ async fn seed(pool: &Pool) {
     )
     .await;
     run(pool, &device("d1", "p", Some("cp"))).await;
+    run(pool, &details("d1")).await;
     run(pool, &device("d2", "q", None)).await;
+    run(pool, &details("d2")).await;
 }
 
+/// The `devices` row alone: the guard under test is on that table.
 fn device(id: &str, product: &str, cohort: Option<&str>) -> String {
     let at = now().to_rfc3339();
     let cohort = cohort.map_or("NULL".to_owned(), |c| format!("'{c}'"));
     format!(
-        "INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, created_at, \
-         updated_at) VALUES ('{id}', 'o', '{product}', {cohort}, 'sn-{id}', '{at}', '{at}')"
+        "INSERT INTO devices (id, org_id, product_id, cohort_id, updated_at) \
+         VALUES ('{id}', 'o', '{product}', {cohort}, '{at}')"
+    )
+}
+
+fn details(id: &str) -> String {
+    let at = now().to_rfc3339();
+    format!(
+        "INSERT INTO device_details (device_id, org_id, identifier, created_at) \
+         VALUES ('{id}', 'o', 'sn-{id}', '{at}')"
     )
 }
 
@@ -69,6 +80,7 @@ async fn a_device_points_at_an_existing_product_and_a_cohort_of_that_product() {
         assert!(refused(&pool, &device("d3", "nope", None)).await);
         assert!(refused(&pool, &device("d3", "p", Some("nope"))).await);
         assert!(!refused(&pool, &device("d3", "p", Some("cp"))).await);
+        run(&pool, &details("d3")).await;
 
         assert!(refused(&pool, "UPDATE devices SET cohort_id = 'cq' WHERE id = 'd1'").await);
         assert!(refused(&pool, "UPDATE devices SET product_id = 'q' WHERE id = 'd1'").await);
@@ -95,7 +107,7 @@ async fn a_device_points_at_an_existing_product_and_a_cohort_of_that_product() {
             ("q".to_owned(), Some("cq".to_owned()))
         );
         // A write that leaves the keys alone is not checked against them.
-        assert!(!refused(&pool, "UPDATE devices SET description = 'x'").await);
+        assert!(!refused(&pool, "UPDATE devices SET needs_provisioning = TRUE").await);
     }
 }
 

@@ -77,7 +77,7 @@ pub async fn context(conn: &mut Conn, device_id: &DeviceId) -> sqlx::Result<Opti
          bn.name AS bundle, r.rollout_percent, r.required, r.rollout_state, du.state, \
          pc.revision AS product_config_revision, cc.revision AS cohort_config_revision, \
          dc.revision AS device_config_revision \
-         FROM devices d JOIN products p ON p.id = d.product_id \
+         FROM device_records d JOIN products p ON p.id = d.product_id \
          LEFT JOIN cohorts c ON c.id = d.cohort_id \
          LEFT JOIN device_status ds ON ds.device_id = d.id \
          LEFT JOIN releases r ON r.id = (SELECT r2.id FROM releases r2 \

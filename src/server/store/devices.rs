@@ -1,5 +1,6 @@
-//! Devices table: one joined query per read or page (product and cohort names included), so a
-//! page of any size costs one statement.
+//! Devices (`devices` and `device_details`, read whole through `device_records`): one joined
+//! query per read or page (product and cohort names included), so a page of any size costs one
+//! statement.
 
 use chrono::{DateTime, Utc};
 
@@ -11,7 +12,7 @@ use crate::api::{CohortId, Device, DeviceId, OrgId, ProductId};
 const SELECT: &str = "SELECT d.id, d.identifier, d.product_id, p.name AS product, d.cohort_id, \
      c.name AS cohort, d.description, d.tags, d.target, d.quarantined, d.needs_provisioning, \
      d.created_at, d.updated_at, d.revision \
-     FROM devices d JOIN products p ON p.id = d.product_id \
+     FROM device_records d JOIN products p ON p.id = d.product_id \
      LEFT JOIN cohorts c ON c.id = d.cohort_id";
 
 #[derive(sqlx::FromRow)]
@@ -82,7 +83,7 @@ pub async fn identifier_taken(
     identifier: &str,
 ) -> sqlx::Result<bool> {
     let row: Option<(String,)> =
-        query("SELECT id FROM devices WHERE org_id = $1 AND identifier = $2")
+        query("SELECT device_id FROM device_details WHERE org_id = $1 AND identifier = $2")
             .bind(org_id.as_str())
             .bind(identifier)
             .fetch_optional(&mut *conn)
@@ -162,31 +163,31 @@ pub struct JsonItems {
 }
 
 /// The device object exactly as `api::Device` serializes (SQLite's page building): same keys,
-/// same order, timestamps in serde's RFC 3339 form. The list test `api_devices::list_items_equal_the_single_device_json`
-/// keeps the two in step.
+/// same order, timestamps in serde's RFC 3339 form, from `devices d` and `device_details i`.
+/// The list test `api_devices::list_items_equal_the_single_device_json` keeps the two in step.
 fn device_json(backend: Backend) -> String {
     dialect::json_object(
         backend,
         &[
             ("id", Json::Text("d.id")),
-            ("identifier", Json::Text("d.identifier")),
+            ("identifier", Json::Text("i.identifier")),
             ("product_id", Json::Text("d.product_id")),
             ("product", Json::Text("p.name")),
             ("cohort_id", Json::Text("d.cohort_id")),
             ("cohort", Json::Text("c.name")),
-            ("description", Json::Text("d.description")),
-            ("tags", Json::Raw("d.tags")),
-            ("target", Json::Text("d.target")),
+            ("description", Json::Text("i.description")),
+            ("tags", Json::Raw("i.tags")),
+            ("target", Json::Text("i.target")),
             ("quarantined", Json::Bool("d.quarantined")),
             ("needs_provisioning", Json::Bool("d.needs_provisioning")),
-            ("created_at", Json::Time("d.created_at")),
+            ("created_at", Json::Time("i.created_at")),
             ("updated_at", Json::Time("d.updated_at")),
             ("revision", Json::Int("d.revision")),
         ],
     )
 }
 
-/// Appends the list filters (and a scoped key's product limit) as `AND …` clauses on `d`.
+/// Appends the list filters (and a scoped key's product limit) as `AND …` clauses on `d` and `i`.
 fn push_list_filter(
     qb: &mut Query<'_>,
     backend: Backend,
@@ -202,9 +203,9 @@ fn push_list_filter(
         qb.push(" AND d.cohort_id = ")
             .push_bind(cohort_id.as_str().to_owned());
     }
-    push_tag_filter(qb, backend, "d.tags", filter.tags);
+    push_tag_filter(qb, backend, "i.tags", filter.tags);
     if let Some(target) = filter.target {
-        qb.push(" AND d.target = ").push_bind(target.to_owned());
+        qb.push(" AND i.target = ").push_bind(target.to_owned());
     }
     if let Some(quarantined) = filter.quarantined {
         qb.push(" AND d.quarantined = ").push_bind(quarantined);
@@ -249,8 +250,11 @@ const LAST_SEEN_ORDER: &str = "(s.last_seen_at IS NULL), s.last_seen_at DESC, d.
 fn push_after(qb: &mut Query<'_>, order: ListOrder<'_>) {
     match order {
         ListOrder::Id { after: None } | ListOrder::LastSeen { after: None } => {}
+        // Bounded on both tables' keys, a page is a merge of two key range scans; bounded on
+        // `devices` alone, PostgreSQL hashed all of `device_details` for every page.
         ListOrder::Id { after: Some(id) } => {
             qb.push(" AND d.id > ").push_bind(id.to_owned());
+            qb.push(" AND i.device_id > ").push_bind(id.to_owned());
         }
         // Never-seen devices come last, by ID.
         ListOrder::LastSeen {
@@ -273,16 +277,22 @@ fn push_after(qb: &mut Query<'_>, order: ListOrder<'_>) {
     }
 }
 
-/// The `FROM … WHERE d.org_id = ` of a list in `filter`'s order (the org ID's bind follows).
-fn list_from(filter: &ListFilter<'_>) -> &'static str {
-    if matches!(filter.order, ListOrder::LastSeen { .. }) {
-        "FROM devices d JOIN products p ON p.id = d.product_id \
-         LEFT JOIN cohorts c ON c.id = d.cohort_id \
-         LEFT JOIN device_status s ON s.device_id = d.id WHERE d.org_id = "
+/// The `FROM … WHERE i.org_id = ` of a list in `filter`'s order (the org ID's bind follows).
+/// `devices` leads the join on SQLite: without statistics its planner walked
+/// `device_details_org` instead and sorted everything after the cursor for each page, so a
+/// whole list took quadratic time (bench/RESULTS.md).
+fn list_from(backend: Backend, filter: &ListFilter<'_>) -> String {
+    let status = if matches!(filter.order, ListOrder::LastSeen { .. }) {
+        "LEFT JOIN device_status s ON s.device_id = d.id "
     } else {
-        "FROM devices d JOIN products p ON p.id = d.product_id \
-         LEFT JOIN cohorts c ON c.id = d.cohort_id WHERE d.org_id = "
-    }
+        ""
+    };
+    format!(
+        "FROM devices d {} device_details i ON i.device_id = d.id \
+         JOIN products p ON p.id = d.product_id \
+         LEFT JOIN cohorts c ON c.id = d.cohort_id {status}WHERE i.org_id = ",
+        dialect::join_in_order(backend)
+    )
 }
 
 /// Appends the filters, the position, the order and the limit of one list step.
@@ -332,7 +342,7 @@ async fn items_built_in_sql(
     within: Option<&[ProductId]>,
 ) -> sqlx::Result<JsonItems> {
     let backend = conn.backend();
-    let from = list_from(filter);
+    let from = list_from(backend, filter);
     let by_seen = matches!(filter.order, ListOrder::LastSeen { .. });
     let mut qb = if by_seen {
         // The page's rows are numbered in the list's order so the outer query can render them
@@ -395,10 +405,10 @@ async fn items_from_rows(
     };
     // The columns in the order `device_json::write` reads them.
     let mut qb = query(format!(
-        "SELECT d.id, d.identifier, d.product_id, p.name, d.cohort_id, c.name, d.description, \
-         d.tags, d.target, d.quarantined, d.needs_provisioning, d.created_at, d.updated_at, \
+        "SELECT d.id, i.identifier, d.product_id, p.name, d.cohort_id, c.name, i.description, \
+         i.tags, i.target, d.quarantined, d.needs_provisioning, i.created_at, d.updated_at, \
          d.revision, {seen} {}",
-        list_from(filter)
+        list_from(backend, filter)
     ));
     push_step(&mut qb, backend, org_id, filter, within);
     let limit = usize::try_from(filter.limit).unwrap_or(0);
@@ -453,7 +463,9 @@ pub async fn list_page_json(
                 ""
             };
             let mut qb = query(format!(
-                "SELECT EXISTS (SELECT 1 FROM devices d{join} WHERE d.org_id = "
+                "SELECT EXISTS (SELECT 1 FROM devices d {} device_details i \
+                 ON i.device_id = d.id{join} WHERE i.org_id = ",
+                dialect::join_in_order(backend)
             ));
             qb.push_bind(org_id.as_str().to_owned());
             push_list_filter(&mut qb, backend, filter, within);
@@ -499,19 +511,27 @@ pub async fn insert(
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     query(
-        "INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, tags, \
-         target, quarantined, created_at, updated_at, revision) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1)",
+        "INSERT INTO devices (id, org_id, product_id, cohort_id, quarantined, updated_at, \
+         revision) VALUES ($1, $2, $3, $4, $5, $6, 1)",
     )
     .bind(id.as_str())
     .bind(org_id.as_str())
     .bind(fields.product_id.as_str())
     .bind(fields.cohort_id.map(CohortId::as_str))
+    .bind(fields.quarantined)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    query(
+        "INSERT INTO device_details (device_id, org_id, identifier, description, tags, target, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id.as_str())
+    .bind(org_id.as_str())
     .bind(identifier)
     .bind(fields.description)
     .bind(tags_to_text(fields.tags))
     .bind(fields.target)
-    .bind(fields.quarantined)
     .bind(now)
     .execute(&mut *conn)
     .await?;
@@ -526,16 +546,22 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     query(
-        "UPDATE devices SET product_id = $1, cohort_id = $2, description = $3, tags = $4, \
-         target = $5, quarantined = $6, updated_at = $7, revision = revision + 1 WHERE id = $8",
+        "UPDATE devices SET product_id = $1, cohort_id = $2, quarantined = $3, updated_at = $4, \
+         revision = revision + 1 WHERE id = $5",
     )
     .bind(fields.product_id.as_str())
     .bind(fields.cohort_id.map(CohortId::as_str))
+    .bind(fields.quarantined)
+    .bind(now)
+    .bind(id.as_str())
+    .execute(&mut *conn)
+    .await?;
+    query(
+        "UPDATE device_details SET description = $1, tags = $2, target = $3 WHERE device_id = $4",
+    )
     .bind(fields.description)
     .bind(tags_to_text(fields.tags))
     .bind(fields.target)
-    .bind(fields.quarantined)
-    .bind(now)
     .bind(id.as_str())
     .execute(&mut *conn)
     .await?;
@@ -591,6 +617,51 @@ mod tests {
 
     fn id<T>(parse: fn(&str) -> Option<T>, prefix: &str, n: u32) -> T {
         parse(&format!("{prefix}_{n:032x}")).expect("an ID shape")
+    }
+
+    /// No page of a list sorts: a page that sorts reads every device after its cursor, and a
+    /// whole list becomes quadratic. SQLite without statistics (a database never analysed)
+    /// walked `device_details_org` and sorted, until `devices` led the join.
+    #[tokio::test]
+    async fn a_list_page_reads_in_key_order_without_sorting() {
+        for (_guard, pool) in test_pools::all().await {
+            let mut conn = pool.acquire().await.expect("acquire");
+            if conn.backend() != Backend::Sqlite {
+                continue;
+            }
+            let org: OrgId = id(OrgId::parse, OrgId::PREFIX, 1);
+            let product: ProductId = id(ProductId::parse, ProductId::PREFIX, 1);
+            for filter in [
+                ListFilter {
+                    order: ListOrder::Id {
+                        after: Some("dev_0"),
+                    },
+                    limit: 1000,
+                    ..ListFilter::default()
+                },
+                ListFilter {
+                    product_id: Some(&product),
+                    order: ListOrder::Id {
+                        after: Some("dev_0"),
+                    },
+                    limit: 1000,
+                    ..ListFilter::default()
+                },
+            ] {
+                let mut qb = query(format!(
+                    "EXPLAIN QUERY PLAN SELECT d.id {}",
+                    list_from(Backend::Sqlite, &filter)
+                ));
+                push_step(&mut qb, Backend::Sqlite, &org, &filter, None);
+                let plan: Vec<(i64, i64, i64, String)> =
+                    qb.fetch_all(&mut conn).await.expect("plan");
+                let steps: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+                assert!(
+                    !steps.iter().any(|step| step.contains("TEMP B-TREE")),
+                    "a list page sorts: {steps:?}"
+                );
+            }
+        }
     }
 
     /// A list step's objects come in ID order even when the table holds its rows in another:

@@ -39,7 +39,7 @@ pub async fn taken_identifiers(
     if identifiers.is_empty() {
         return Ok(HashSet::new());
     }
-    let mut q = query("SELECT identifier FROM devices WHERE org_id = ");
+    let mut q = query("SELECT identifier FROM device_details WHERE org_id = ");
     q.push_bind(org_id).push(" AND identifier IN (");
     q.push_list(identifiers.iter().copied()).push(")");
     let rows: Vec<(String,)> = q.fetch_all(conn).await?;
@@ -99,8 +99,8 @@ pub async fn insert_devices(
 ) -> sqlx::Result<()> {
     for chunk in devices.chunks(ROWS_PER_STATEMENT) {
         let mut q = query(
-            "INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, \
-             tags, target, quarantined, created_at, updated_at, revision) VALUES ",
+            "INSERT INTO devices (id, org_id, product_id, cohort_id, quarantined, updated_at, \
+             revision) VALUES ",
         );
         for (i, d) in chunk.iter().enumerate() {
             // Each placeholder once and in order, so SQLite runs the statement with `?`.
@@ -108,15 +108,26 @@ pub async fn insert_devices(
             q.push_bind(d.id.as_str()).push(", ");
             q.push_bind(d.org_id.as_str()).push(", ");
             q.push_bind(d.product_id.as_str()).push(", ");
-            q.push_bind(d.cohort_id.map(CohortId::as_str)).push(", ");
+            q.push_bind(d.cohort_id.map(CohortId::as_str))
+                .push(", FALSE, ");
+            q.push_bind(now).push(", 1)");
+        }
+        q.execute(&mut *conn).await?;
+        let mut q = query(
+            "INSERT INTO device_details (device_id, org_id, identifier, description, tags, \
+             target, created_at) VALUES ",
+        );
+        for (i, d) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" });
+            q.push_bind(d.id.as_str()).push(", ");
+            q.push_bind(d.org_id.as_str()).push(", ");
             q.push_bind(d.identifier).push(", ");
             q.push_bind(d.description).push(", ");
             q.push_bind(tags_to_text(d.tags)).push(", ");
-            q.push_bind(d.target).push(", FALSE, ");
-            q.push_bind(now).push(", ");
-            q.push_bind(now).push(", 1)");
+            q.push_bind(d.target).push(", ");
+            q.push_bind(now).push(")");
         }
-        q.execute(conn).await?;
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -41,6 +41,7 @@ mod placeholders;
 mod pool;
 pub mod postgres;
 pub mod sql;
+mod sqlite_migrate;
 #[cfg(test)]
 pub mod test_pools;
 #[cfg(feature = "test-hooks")]

@@ -159,8 +159,7 @@ pub async fn open(path: &Path) -> anyhow::Result<Pool> {
         .connect_with(write_options)
         .await
         .with_context(|| format!("could not open the database `{}`", path.display()))?;
-    sqlx::migrate!("src/server/store/migrations/sqlite")
-        .run(&writer)
+    super::sqlite_migrate::run(writer.clone())
         .await
         .with_context(|| format!("could not migrate the database `{}`", path.display()))?;
     // Opened after the writer made the file and switched it to WAL, which is what lets

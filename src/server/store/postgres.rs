@@ -104,6 +104,112 @@ mod tests {
     use super::redact;
     use crate::server::store::{Backend, query, test_pools};
 
+    /// Migration 0023 split `devices` in two: a database from before it keeps every device,
+    /// its details, its counts and the rows that reference it.
+    #[tokio::test]
+    async fn the_device_split_keeps_every_device_and_the_rows_that_reference_it() {
+        use std::borrow::Cow;
+        use std::io::Write as _;
+        use std::str::FromStr as _;
+
+        use sqlx::migrate::Migrator;
+        use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+        let Some(url) = std::env::var("FLEET_TEST_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: the PostgreSQL upgrade test (FLEET_TEST_DATABASE_URL is not set)"
+            );
+            return;
+        };
+        let schema = format!("u_{}", uuid::Uuid::now_v7().simple());
+        let options = PgConnectOptions::from_str(&url).expect("URL");
+        super::probe(&options, Some(&schema)).await.expect("schema");
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.options([("search_path", schema.as_str())]))
+            .await
+            .expect("connect");
+        let all = sqlx::migrate!("src/server/store/migrations/postgres");
+        let split = all
+            .iter()
+            .position(|m| m.description.contains("narrow devices"))
+            .expect("migration 0023");
+        let before = Migrator {
+            migrations: Cow::Owned(all.migrations[..split].to_vec()),
+            ignore_missing: false,
+            locking: true,
+            no_tx: false,
+        };
+        before
+            .run(&pool)
+            .await
+            .expect("the migrations before the split");
+        let at = "2026-01-02T03:04:05+00:00";
+        sqlx::raw_sql(&test_pools::before_the_device_split(at))
+            .execute(&pool)
+            .await
+            .expect("seed");
+
+        all.run(&pool).await.expect("migrate");
+
+        let details: (String, String, String, Option<String>, String) = sqlx::query_as(
+            "SELECT identifier, description, tags, target, to_char(created_at AT TIME ZONE 'UTC', \
+             'YYYY-MM-DD\"T\"HH24:MI:SS') FROM device_details WHERE device_id = 'd1'",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("d1's details");
+        assert_eq!(
+            details,
+            (
+                "sn-1".to_owned(),
+                "first".to_owned(),
+                "[\"a:b\"]".to_owned(),
+                Some("arm".to_owned()),
+                "2026-01-02T03:04:05".to_owned()
+            )
+        );
+        let device: (Option<String>, bool, i64, bool) = sqlx::query_as(
+            "SELECT cohort_id, quarantined, revision, needs_provisioning FROM devices \
+             WHERE id = 'd1'",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("d1");
+        assert_eq!(device, (Some("c".to_owned()), true, 7, true));
+        let count = |sql: &'static str| {
+            let pool = pool.clone();
+            async move {
+                let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.expect(sql);
+                n
+            }
+        };
+        assert_eq!(count("SELECT COUNT(*) FROM device_records").await, 2);
+        assert_eq!(count("SELECT COUNT(*) FROM device_status").await, 1);
+        assert_eq!(
+            count("SELECT SUM(devices)::bigint FROM device_counts").await,
+            2
+        );
+        assert_eq!(
+            count("SELECT SUM(quarantined)::bigint FROM device_counts").await,
+            1
+        );
+        sqlx::query("DELETE FROM devices WHERE id = 'd1'")
+            .execute(&pool)
+            .await
+            .expect("delete");
+        assert_eq!(count("SELECT COUNT(*) FROM device_details").await, 1);
+        assert_eq!(count("SELECT COUNT(*) FROM device_status").await, 0);
+        sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+            .execute(&pool)
+            .await
+            .expect("drop the schema");
+    }
+
     /// No statement trigger compares its old and new rows by joining the two transition tables:
     /// PostgreSQL plans such a join as a nested loop (the tables have no statistics), so a bulk
     /// UPDATE of n rows costs n² comparisons (migrations 0018 and 0022, bench/RESULTS.md).

@@ -141,15 +141,24 @@ mod tests {
         for i in 0..devices {
             let id = DeviceId::generate();
             store::query(
-                "INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, \
-                 created_at, updated_at) VALUES ($1, 'org_1', 'prd_1', 'coh_1', $2, $3, $3)",
+                "INSERT INTO devices (id, org_id, product_id, cohort_id, updated_at) \
+                 VALUES ($1, 'org_1', 'prd_1', 'coh_1', $2)",
+            )
+            .bind(id.as_str())
+            .bind(now)
+            .execute(&mut tx)
+            .await
+            .expect("device");
+            store::query(
+                "INSERT INTO device_details (device_id, org_id, identifier, created_at) \
+                 VALUES ($1, 'org_1', $2, $3)",
             )
             .bind(id.as_str())
             .bind(format!("d{i}"))
             .bind(now)
             .execute(&mut tx)
             .await
-            .expect("device");
+            .expect("device details");
             ids.push(id);
         }
         tx.commit().await.expect("commit");
@@ -458,16 +467,25 @@ mod tests {
             for i in 0..6 {
                 let id = DeviceId::generate();
                 store::query(
-                    "INSERT INTO devices (id, org_id, product_id, identifier, created_at, \
-                     updated_at) VALUES ($1, 'org_1', $2, $3, $4, $4)",
+                    "INSERT INTO devices (id, org_id, product_id, updated_at) \
+                     VALUES ($1, 'org_1', $2, $3)",
                 )
                 .bind(id.as_str())
                 .bind(product.as_str())
-                .bind(format!("q{i}"))
                 .bind(store::now())
                 .execute(&mut tx)
                 .await
                 .expect("device");
+                store::query(
+                    "INSERT INTO device_details (device_id, org_id, identifier, created_at) \
+                     VALUES ($1, 'org_1', $2, $3)",
+                )
+                .bind(id.as_str())
+                .bind(format!("q{i}"))
+                .bind(store::now())
+                .execute(&mut tx)
+                .await
+                .expect("device details");
                 devices.push(id);
             }
             tx.commit().await.expect("commit");

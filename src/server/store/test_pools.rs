@@ -62,3 +62,24 @@ pub async fn seed_org_and_products(pool: &Pool) {
     )
     .await;
 }
+
+/// A database migrated to just before the device split (SQLite 0019, PostgreSQL 0023), seeded
+/// for the upgrade tests: org `o`, product `p`, cohort `c`, device `d1` (in `c`, quarantined,
+/// needing provisioning, at revision 7, with a description, tags and a target) and device `d2`,
+/// and a status row for `d1`. One text of statements, all timestamps `at`.
+pub fn before_the_device_split(at: &str) -> String {
+    format!(
+        "INSERT INTO organizations (id, name, created_at) VALUES ('o', 'o', '{at}'); \
+         INSERT INTO products (id, org_id, name, created_at, updated_at) \
+         VALUES ('p', 'o', 'p', '{at}', '{at}'); \
+         INSERT INTO cohorts (id, org_id, product_id, name, created_at, updated_at) \
+         VALUES ('c', 'o', 'p', 'c', '{at}', '{at}'); \
+         INSERT INTO devices (id, org_id, product_id, cohort_id, identifier, description, \
+         tags, target, quarantined, created_at, updated_at, revision, needs_provisioning) \
+         VALUES ('d1', 'o', 'p', 'c', 'sn-1', 'first', '[\"a:b\"]', 'arm', TRUE, '{at}', \
+         '{at}', 7, TRUE), \
+         ('d2', 'o', 'p', NULL, 'sn-2', '', '[]', NULL, FALSE, '{at}', '{at}', 1, FALSE); \
+         INSERT INTO device_status (device_id, last_seen_at, check_ins, product_id, \
+         cohort_id) VALUES ('d1', '{at}', 3, 'p', 'c');"
+    )
+}

@@ -222,8 +222,13 @@ mod tests {
                 product.as_str(),
             ),
             (
-                "INSERT INTO devices (id, org_id, product_id, identifier, created_at, updated_at) \
-                 VALUES ($1, (SELECT id FROM organizations), (SELECT id FROM products), 'd', $2, $2)",
+                "INSERT INTO devices (id, org_id, product_id, updated_at) \
+                 VALUES ($1, (SELECT id FROM organizations), (SELECT id FROM products), $2)",
+                device.as_str(),
+            ),
+            (
+                "INSERT INTO device_details (device_id, org_id, identifier, created_at) \
+                 VALUES ($1, (SELECT id FROM organizations), 'd', $2)",
                 device.as_str(),
             ),
         ] {

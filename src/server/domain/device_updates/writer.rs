@@ -195,15 +195,24 @@ mod tests {
                 .expect(sql);
         }
         store::query(
-            "INSERT INTO devices (id, org_id, product_id, identifier, created_at, updated_at) \
-             VALUES ($1, 'org_1', 'prd_1', $2, $3, $3)",
+            "INSERT INTO devices (id, org_id, product_id, updated_at) \
+             VALUES ($1, 'org_1', 'prd_1', $2)",
+        )
+        .bind(id.as_str())
+        .bind(now)
+        .execute(&mut tx)
+        .await
+        .expect("device");
+        store::query(
+            "INSERT INTO device_details (device_id, org_id, identifier, created_at) \
+             VALUES ($1, 'org_1', $2, $3)",
         )
         .bind(id.as_str())
         .bind(identifier)
         .bind(now)
         .execute(&mut tx)
         .await
-        .expect("device");
+        .expect("device details");
         tx.commit().await.expect("commit");
         id
     }
