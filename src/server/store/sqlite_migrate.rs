@@ -46,6 +46,7 @@ async fn apply_alone(pool: SqlitePool, n: usize) -> anyhow::Result<()> {
     if applied(&mut conn, migration.version).await? {
         return Ok(());
     }
+    // Given back before sqlx's migrator takes one: the write pool has a single connection.
     drop(conn);
     stretch(&MIGRATOR.migrations[..n]).run(&pool).await?;
     let mut conn = Conn::from(pool.acquire().await?);
